@@ -1,0 +1,9 @@
+export {
+  type ApiDefinitionInput,
+  type UpstreamInput,
+  type TargetInput,
+  type ApiDefinition,
+  type StoredApi,
+  API_DEFAULTS,
+  API_LIMITS,
+} from './api-definition.js';

@@ -1,0 +1,35 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { Api as _gateway_config_v1_Api, Api__Output as _gateway_config_v1_Api__Output } from './gateway/config/v1/Api.js';
+import type { ConfigDiscoveryClient as _gateway_config_v1_ConfigDiscoveryClient, ConfigDiscoveryDefinition as _gateway_config_v1_ConfigDiscoveryDefinition } from './gateway/config/v1/ConfigDiscovery.js';
+import type { ConfigRequest as _gateway_config_v1_ConfigRequest, ConfigRequest__Output as _gateway_config_v1_ConfigRequest__Output } from './gateway/config/v1/ConfigRequest.js';
+import type { ConfigResponse as _gateway_config_v1_ConfigResponse, ConfigResponse__Output as _gateway_config_v1_ConfigResponse__Output } from './gateway/config/v1/ConfigResponse.js';
+import type { ErrorDetail as _gateway_config_v1_ErrorDetail, ErrorDetail__Output as _gateway_config_v1_ErrorDetail__Output } from './gateway/config/v1/ErrorDetail.js';
+import type { Node as _gateway_config_v1_Node, Node__Output as _gateway_config_v1_Node__Output } from './gateway/config/v1/Node.js';
+import type { Snapshot as _gateway_config_v1_Snapshot, Snapshot__Output as _gateway_config_v1_Snapshot__Output } from './gateway/config/v1/Snapshot.js';
+import type { Target as _gateway_config_v1_Target, Target__Output as _gateway_config_v1_Target__Output } from './gateway/config/v1/Target.js';
+import type { Upstream as _gateway_config_v1_Upstream, Upstream__Output as _gateway_config_v1_Upstream__Output } from './gateway/config/v1/Upstream.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  gateway: {
+    config: {
+      v1: {
+        Api: MessageTypeDefinition<_gateway_config_v1_Api, _gateway_config_v1_Api__Output>
+        ConfigDiscovery: SubtypeConstructor<typeof grpc.Client, _gateway_config_v1_ConfigDiscoveryClient> & { service: _gateway_config_v1_ConfigDiscoveryDefinition }
+        ConfigRequest: MessageTypeDefinition<_gateway_config_v1_ConfigRequest, _gateway_config_v1_ConfigRequest__Output>
+        ConfigResponse: MessageTypeDefinition<_gateway_config_v1_ConfigResponse, _gateway_config_v1_ConfigResponse__Output>
+        ErrorDetail: MessageTypeDefinition<_gateway_config_v1_ErrorDetail, _gateway_config_v1_ErrorDetail__Output>
+        Node: MessageTypeDefinition<_gateway_config_v1_Node, _gateway_config_v1_Node__Output>
+        Snapshot: MessageTypeDefinition<_gateway_config_v1_Snapshot, _gateway_config_v1_Snapshot__Output>
+        Target: MessageTypeDefinition<_gateway_config_v1_Target, _gateway_config_v1_Target__Output>
+        Upstream: MessageTypeDefinition<_gateway_config_v1_Upstream, _gateway_config_v1_Upstream__Output>
+      }
+    }
+  }
+}
+

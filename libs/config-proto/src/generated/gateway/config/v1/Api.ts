@@ -1,0 +1,19 @@
+// Original file: proto/gateway/config/v1/config.proto
+
+import type { Upstream as _gateway_config_v1_Upstream, Upstream__Output as _gateway_config_v1_Upstream__Output } from '../../../gateway/config/v1/Upstream.js';
+
+export interface Api {
+  'name'?: (string);
+  'hosts'?: (string)[];
+  'basePath'?: (string);
+  'stripBasePath'?: (boolean);
+  'upstream'?: (_gateway_config_v1_Upstream | null);
+}
+
+export interface Api__Output {
+  'name': (string);
+  'hosts': (string)[];
+  'basePath': (string);
+  'stripBasePath': (boolean);
+  'upstream': (_gateway_config_v1_Upstream__Output | null);
+}

@@ -1,0 +1,12 @@
+// Original file: proto/gateway/config/v1/config.proto
+
+
+export interface Target {
+  'url'?: (string);
+  'weight'?: (number);
+}
+
+export interface Target__Output {
+  'url': (string);
+  'weight': (number);
+}

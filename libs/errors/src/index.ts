@@ -1,0 +1,2 @@
+export { ErrorCodes, type ErrorCode } from './error-codes.js';
+export { GatewayError, isGatewayError } from './gateway-error.js';

@@ -1,0 +1,1 @@
+export { type Logger, type LogLevel, type JsonLoggerOptions, silentLogger, createJsonLogger, parseLogLevel } from './logger.js';
