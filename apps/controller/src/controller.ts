@@ -1,0 +1,107 @@
+import type { Server } from 'node:http';
+import { createChangeFeed } from '@gw/change-feed';
+import { ConfigServer } from '@gw/config-server';
+import { createControllerHttpApp } from '@gw/deploy-api';
+import type { Logger } from '@gw/logging';
+import { SnapshotCache } from '@gw/snapshot-cache';
+import { CONFIG_CHANNEL, createApiStore, createDatabase, migrateToLatest } from '@gw/store';
+import type { ControllerConfig } from './env.js';
+import { SnapshotRefresher } from './snapshot-refresher.js';
+
+export interface RunningController {
+  httpPort: number;
+  grpcPort: number;
+  /** Drains and stops everything; resolves when all sockets and timers are closed. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires one controller replica: store → change feed → compiler → snapshot cache →
+ * gRPC config server, plus the deploy API. Every replica is identical and active.
+ */
+export async function startController(config: ControllerConfig, logger: Logger): Promise<RunningController> {
+  const database = createDatabase({
+    connectionString: config.databaseUrl,
+    poolMax: config.dbPoolMax,
+    connectionTimeoutMillis: config.dbConnectTimeoutMs,
+    logger,
+  });
+  let stopping = false;
+
+  // Two replicas may start together on a fresh database: the store migrates under an
+  // advisory lock. A database that is not up yet is waited for, not fatal.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateToLatest(database.db, logger);
+      break;
+    } catch (err) {
+      const delay = Math.min(5_000, 250 * 2 ** Math.min(attempt, 5));
+      logger.warn({ err, attempt, retryInMs: delay }, 'database migration failed; retrying');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  const store = createApiStore(database.db);
+  const cache = new SnapshotCache();
+  const refresher = new SnapshotRefresher(store, cache, logger);
+  const feed = createChangeFeed({
+    connectionString: config.databaseUrl,
+    channel: CONFIG_CHANNEL,
+    mode: config.changeFeedMode,
+    pollIntervalMs: config.pollIntervalMs,
+    readVersion: async () => (await store.readConfigState()).version,
+    onVersion: () => void refresher.refresh(),
+    logger,
+  });
+  await feed.start();
+  await refresher.refresh();
+
+  const configServer = new ConfigServer({ cache, controllerId: config.controllerId, zone: config.zone, logger });
+  const grpcPort = await configServer.listen(`${config.host}:${config.grpcPort}`);
+
+  const app = createControllerHttpApp({
+    store,
+    adminToken: config.adminToken,
+    logger,
+    readiness: () => {
+      const snapshot = cache.current;
+      const checks = {
+        snapshot: snapshot ? { version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash } : null,
+        lastRefreshError: refresher.lastError ?? null,
+        draining: stopping,
+        runtimes: configServer.sessions().length,
+      };
+      return { ready: !stopping && snapshot !== undefined, checks };
+    },
+  });
+  const http: Server = await new Promise((resolve, reject) => {
+    const server = app.listen(config.httpPort, config.host, () => resolve(server));
+    server.once('error', reject);
+  });
+  // Behind a load balancer, idle keep-alive sockets must outlive the LB's idle timeout.
+  http.keepAliveTimeout = 65_000;
+  const httpPort = (http.address() as { port: number }).port;
+  logger.info({ controllerId: config.controllerId, zone: config.zone, httpPort, grpcPort, changeFeed: config.changeFeedMode }, 'controller started');
+
+  return {
+    httpPort,
+    grpcPort,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      logger.info({}, 'controller stopping');
+      // Runtimes are told first (their streams end with OK) so they move to another replica at once.
+      await configServer.close(Math.min(config.shutdownGraceMs, 2_000));
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeIdleConnections();
+        setTimeout(() => {
+          http.closeAllConnections();
+        }, config.shutdownGraceMs).unref();
+      });
+      await feed.stop();
+      await database.close();
+      logger.info({}, 'controller stopped');
+    },
+  };
+}

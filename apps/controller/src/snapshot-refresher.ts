@@ -1,0 +1,58 @@
+import { compileSnapshot } from '@gw/compiler';
+import type { Logger } from '@gw/logging';
+import type { SnapshotCache } from '@gw/snapshot-cache';
+import type { ApiStore } from '@gw/store';
+
+/**
+ * Recompiles the snapshot from the database when the change feed reports a new
+ * version. Single-flight: requests that arrive during a compile coalesce into one more
+ * compile afterwards, which reads the newest state (bursts cost two compiles, not N).
+ */
+export class SnapshotRefresher {
+  #running: Promise<void> | undefined;
+  #again = false;
+  #lastError: string | undefined;
+
+  constructor(
+    private readonly store: ApiStore,
+    private readonly cache: SnapshotCache,
+    private readonly logger: Logger,
+  ) {}
+
+  get lastError(): string | undefined {
+    return this.#lastError;
+  }
+
+  /** Asks for a compile; resolves when a compile that started after this call has finished. */
+  refresh(): Promise<void> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = this.#loop().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    do {
+      this.#again = false;
+      try {
+        const state = await this.store.readDesiredState();
+        const current = this.cache.current;
+        if (current && current.epoch === state.epoch && current.version >= state.version) continue;
+        const { snapshot, problems } = compileSnapshot(state);
+        for (const p of problems) this.logger.warn({ api: p.api, version: state.version, problem: p.message }, 'API left out of snapshot');
+        if (this.cache.set(snapshot)) {
+          this.logger.info({ version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash, apis: snapshot.content.apis.length }, 'snapshot compiled');
+        }
+        this.#lastError = undefined;
+      } catch (err) {
+        // The database may be down: keep serving the last snapshot; the next poll retries.
+        this.#lastError = err instanceof Error ? err.message : String(err);
+        this.logger.warn({ err }, 'snapshot refresh failed');
+      }
+    } while (this.#again);
+  }
+}

@@ -1,0 +1,12 @@
+export { loadConfigProto, protoDirectory, PROTO_LOADER_OPTIONS, MAX_MESSAGE_BYTES } from './load-config-proto.js';
+export { contentToProto, contentFromProto, snapshotFromResponse } from './snapshot-codec.js';
+export type { ProtoGrpcType } from './generated/config.js';
+export type { ConfigRequest, ConfigRequest__Output } from './generated/gateway/config/v1/ConfigRequest.js';
+export type { ConfigResponse, ConfigResponse__Output } from './generated/gateway/config/v1/ConfigResponse.js';
+export type { Node as ProtoNode, Node__Output as ProtoNodeOutput } from './generated/gateway/config/v1/Node.js';
+export type { ErrorDetail, ErrorDetail__Output } from './generated/gateway/config/v1/ErrorDetail.js';
+export type {
+  ConfigDiscoveryClient,
+  ConfigDiscoveryHandlers,
+  ConfigDiscoveryDefinition,
+} from './generated/gateway/config/v1/ConfigDiscovery.js';

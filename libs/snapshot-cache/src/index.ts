@@ -1,0 +1,1 @@
+export { SnapshotCache, isNewer, type SnapshotListener } from './snapshot-cache.js';

@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+export interface AppProcess {
+  name: string;
+  child: ChildProcess;
+  /** Everything the process printed so far (stdout + stderr), for assertions and failure reports. */
+  output(): string;
+  /** SIGTERM (or the given signal), then SIGKILL after `timeoutMs`; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+  kill9(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+const running = new Set<AppProcess>();
+
+/** Starts `apps/<app>/dist/main.js` with the repo's Node (the one running the tests). */
+export function startApp(app: 'controller' | 'runtime', name: string, env: Record<string, string>): AppProcess {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'apps', app, 'dist', 'main.js')], {
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'debug', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const proc: AppProcess = {
+    name,
+    child,
+    output: () => out,
+    exited,
+    async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      running.delete(proc);
+      return child.exitCode;
+    },
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited;
+      running.delete(proc);
+    },
+  };
+  running.add(proc);
+  return proc;
+}
+
+/** Stops every process this file started (call in afterAll/afterEach). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((p) => p.stop('SIGTERM', 5_000)));
+}
