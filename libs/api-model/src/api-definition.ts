@@ -1,6 +1,6 @@
 /**
  * An API definition as operators write it (the body of `PUT /v1/apis/{name}`).
- * Optional fields get their defaults in `normalizeApiDefinition`, so everything
+ * Optional fields get their defaults in `validateApiDefinition`, so everything
  * downstream (store, compiler) sees one fully specified shape.
  */
 export interface ApiDefinitionInput {

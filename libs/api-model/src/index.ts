@@ -7,3 +7,11 @@ export {
   API_DEFAULTS,
   API_LIMITS,
 } from './api-definition.js';
+export {
+  type FieldProblem,
+  type ValidateApiDefinitionOptions,
+  type ApiDefinitionValidationResult,
+  MAX_REPORTED_PROBLEMS,
+  validateApiDefinition,
+  isValidApiName,
+} from './api-definition-validation.js';

@@ -1,0 +1,59 @@
+import { silentLogger, type Logger } from '@gw/logging';
+import express, { type Response, type Router } from 'express';
+import { methodNotAllowed } from './problem-details.js';
+import { getRequestId } from './request-id.js';
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, unknown>;
+}
+
+export type ReadinessCheck = () => ReadinessReport | Promise<ReadinessReport>;
+
+export interface HealthRoutesOptions {
+  readiness: ReadinessCheck;
+  /** A readiness check slower than this counts as not ready (default 3000 ms), so probes never hang. */
+  readinessTimeoutMs?: number;
+  logger?: Logger;
+}
+
+function noStore(res: Response): Response {
+  return res.setHeader('Cache-Control', 'no-store');
+}
+
+/** `/health/live` and `/health/ready`: never authenticated, so orchestrators can always probe. */
+export function createHealthRouter(options: HealthRoutesOptions): Router {
+  const logger = options.logger ?? silentLogger;
+  const timeoutMs = options.readinessTimeoutMs ?? 3000;
+  const router = express.Router({ caseSensitive: true, strict: true });
+
+  router
+    .route('/health/live')
+    .get((_req, res) => {
+      noStore(res).json({ status: 'ok' });
+    })
+    .all(methodNotAllowed(['GET', 'HEAD']));
+
+  router
+    .route('/health/ready')
+    .get(async (_req, res) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`readiness check timed out after ${timeoutMs} ms`)), timeoutMs);
+        });
+        const report = await Promise.race([Promise.resolve().then(options.readiness), timeout]);
+        noStore(res)
+          .status(report.ready ? 200 : 503)
+          .json({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
+      } catch (err) {
+        logger.warn({ requestId: getRequestId(res), err }, 'readiness check failed');
+        noStore(res).status(503).json({ status: 'not_ready', checks: {}, error: 'readiness check failed' });
+      } finally {
+        clearTimeout(timer);
+      }
+    })
+    .all(methodNotAllowed(['GET', 'HEAD']));
+
+  return router;
+}
