@@ -1,0 +1,180 @@
+import { type Logger, silentLogger } from '@gw/logging';
+import { CONFIG_CHANNEL } from '@gw/store';
+import pg from 'pg';
+import { backoffDelay } from './backoff.js';
+import { VersionFollower } from './version-follower.js';
+
+export type ChangeFeedMode = 'listen' | 'poll';
+
+export interface ChangeFeedOptions {
+  /** Where the LISTEN connection goes (unused in poll mode). */
+  connectionString: string;
+  /** Default `gateway_config`, the channel every store write notifies. */
+  channel?: string;
+  /** The truth: reads the current config version (e.g. `store.readConfigState()`). */
+  readVersion: () => Promise<number>;
+  /** Called with each newer version, one at a time (see VersionFollower). */
+  onVersion: (version: number) => void | Promise<void>;
+  /** Safety net against lost notifications, in both modes (default 1000 ms). */
+  pollIntervalMs?: number;
+  /**
+   * `listen` (default) keeps one LISTEN connection as a doorbell. `poll` never opens it:
+   * for databases such as PGlite that do not deliver NOTIFY across connections.
+   */
+  mode?: ChangeFeedMode;
+  logger?: Logger;
+  /** Backoff between LISTEN reconnect attempts (defaults 200 ms doubling to 10 s, jittered). */
+  reconnect?: { initialMs?: number; maxMs?: number };
+  /** Shown in pg_stat_activity (default `gw-change-feed`). */
+  applicationName?: string;
+  /** Bound on connecting and on the LISTEN command (default 2000 ms). */
+  connectionTimeoutMillis?: number;
+}
+
+export interface ChangeFeed {
+  /** Opens the LISTEN connection (listen mode), starts polling and does the first read. */
+  start(): Promise<void>;
+  /** Clears timers, closes the connection and waits for the read in flight. */
+  stop(): Promise<void>;
+  /** The last version handed to onVersion; -1 before the first. */
+  readonly lastVersion: number;
+  /** True while the LISTEN connection is up. */
+  readonly listening: boolean;
+  /** Triggers a read now (coalesced with any in flight). */
+  wake(): void;
+}
+
+/**
+ * How a controller replica learns of new config versions. LISTEN is only a doorbell: a
+ * notification, a poll tick and every successful (re)connect all just wake the follower,
+ * which reads the version and passes on anything newer. A lost notification therefore
+ * costs at most one poll interval, and a dropped connection is caught up on reconnect.
+ */
+export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
+  const logger = options.logger ?? silentLogger;
+  const channel = options.channel ?? CONFIG_CHANNEL;
+  const mode = options.mode ?? 'listen';
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const backoff = { initialMs: options.reconnect?.initialMs ?? 200, maxMs: options.reconnect?.maxMs ?? 10_000 };
+  const connectionTimeoutMillis = options.connectionTimeoutMillis ?? 2000;
+  const follower = new VersionFollower({ readVersion: options.readVersion, onVersion: options.onVersion, logger });
+
+  let started = false;
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let connecting: Promise<void> | undefined;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let attempt = 0;
+
+  function scheduleReconnect(): void {
+    if (stopped || reconnectTimer !== undefined || connecting !== undefined) return;
+    const delay = backoffDelay(attempt++, backoff);
+    logger.debug({ delayMs: delay, attempt }, 'LISTEN reconnect scheduled');
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      void connect();
+    }, delay);
+    // Never the reason a process stays alive; stop() clears it anyway.
+    reconnectTimer.unref();
+  }
+
+  function connect(): Promise<void> {
+    connecting ??= openListener().finally(() => {
+      connecting = undefined;
+      // A connection lost while this attempt was settling still needs a retry.
+      if (client === undefined && !stopped) scheduleReconnect();
+    });
+    return connecting;
+  }
+
+  /** One attempt; never rejects. On failure the caller schedules the next one. */
+  async function openListener(): Promise<void> {
+    const c = new pg.Client({
+      connectionString: options.connectionString,
+      connectionTimeoutMillis,
+      // pg has no timeout on a query by default: a server that accepts and then hangs
+      // would stall LISTEN (and stop()) forever.
+      query_timeout: connectionTimeoutMillis,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      application_name: options.applicationName ?? 'gw-change-feed',
+    });
+    let lost = false;
+    let established = false;
+    const onLost = (err?: unknown) => {
+      if (lost) return;
+      lost = true;
+      if (client === c) client = undefined;
+      c.end().catch(() => undefined);
+      if (stopped) return;
+      logger.warn({ err, attempt }, established ? 'LISTEN connection lost' : 'LISTEN connection failed');
+      scheduleReconnect();
+    };
+    // Without an 'error' listener a dropped connection would crash the process.
+    c.on('error', onLost);
+    c.on('end', () => onLost());
+    c.on('notification', (msg) => {
+      if (msg.channel === channel) follower.wake();
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${c.escapeIdentifier(channel)}`);
+    } catch (err) {
+      onLost(err);
+      return;
+    }
+    if (lost) return;
+    if (stopped) {
+      lost = true;
+      await c.end().catch(() => undefined);
+      return;
+    }
+    client = c;
+    established = true;
+    attempt = 0;
+    logger.info({ channel }, 'LISTEN connection established');
+    // Catch up on whatever was committed while we were not listening.
+    follower.wake();
+  }
+
+  return {
+    async start() {
+      if (started || stopped) throw new Error('a change feed starts once and cannot restart');
+      started = true;
+      if (mode === 'listen') await connect();
+      // stop() may have run while we were connecting: start no timer after it.
+      if (stopped) return;
+      pollTimer = setInterval(() => follower.wake(), pollIntervalMs);
+      pollTimer.unref();
+      follower.wake();
+      await follower.idle();
+    },
+
+    async stop() {
+      stopped = true;
+      clearInterval(pollTimer);
+      clearTimeout(reconnectTimer);
+      pollTimer = undefined;
+      reconnectTimer = undefined;
+      // An attempt in flight sees `stopped` when it settles and closes its own client.
+      await connecting;
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => undefined);
+      await follower.stop();
+    },
+
+    get lastVersion() {
+      return follower.lastVersion;
+    },
+
+    get listening() {
+      return client !== undefined;
+    },
+
+    wake() {
+      if (!stopped) follower.wake();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+export {
+  type ApiStore,
+  type PutApiResult,
+  type DeleteApiResult,
+  type WriteOptions,
+  type ConfigState,
+  type DesiredState,
+  CONFIG_CHANNEL,
+} from './api-store.js';
+export { createDatabase, storeTypes, type Database, type DatabaseOptions } from './database.js';
+export type { DatabaseSchema } from './schema.js';
+export type { ConfigStateTable } from './config-state.table.js';
+export type { ApiTable } from './api.table.js';
+export type { ApiRevisionTable } from './api-revision.table.js';
+export type { AuditLogTable, AuditAction } from './audit-log.table.js';
+export { migrateToLatest, MIGRATION_ADVISORY_LOCK_KEY, type MigrateOptions } from './migrate.js';
+export { migrations, migrationProvider } from './migrations/index.js';
+export * as apiRepository from './api.repository.js';
+export type { Executor, ApiRow, RevisionEntry, RevisionRecord, AuditEntry, AuditRecord } from './api.repository.js';
+export { createApiStore } from './pg-api-store.js';
+export { toStoreError, isDatabaseUnavailableError } from './store-error.js';

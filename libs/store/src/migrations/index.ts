@@ -1,0 +1,12 @@
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import { initial } from './0001-initial.js';
+
+/** Every migration, in order. Names sort lexically; add new ones at the end, never edit old ones. */
+export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001-initial': initial,
+});
+
+/** Migrations live in code (bundled with the app) rather than being read from disk. */
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...migrations }),
+};

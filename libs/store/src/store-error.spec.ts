@@ -1,0 +1,44 @@
+import { ErrorCodes, GatewayError } from '@gw/errors';
+import { describe, expect, it } from 'vitest';
+import { isDatabaseUnavailableError, toStoreError } from './store-error.js';
+
+function withCode(code: string, message = 'x'): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+describe('toStoreError', () => {
+  it.each([
+    ['ECONNREFUSED', withCode('ECONNREFUSED')],
+    ['ECONNRESET', withCode('ECONNRESET')],
+    ['class 08', withCode('08006')],
+    ['admin shutdown 57P01', withCode('57P01')],
+    ['crash shutdown 57P02', withCode('57P02')],
+    ['cannot connect now 57P03', withCode('57P03')],
+    ['statement timeout 57014', withCode('57014')],
+    ['pg "Connection terminated unexpectedly"', new Error('Connection terminated unexpectedly')],
+    ['pg connect timeout', new Error('Connection terminated due to connection timeout')],
+    ['pool checkout timeout', new Error('timeout exceeded when trying to connect')],
+    ['AggregateError of refusals', new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')], 'all failed')],
+    ['wrapped cause', new Error('outer', { cause: withCode('ECONNRESET') })],
+  ])('maps %s to GW_DATABASE_UNAVAILABLE and keeps the cause', (_label, err) => {
+    expect(isDatabaseUnavailableError(err)).toBe(true);
+    const mapped = toStoreError(err);
+    expect(mapped.code).toBe(ErrorCodes.GW_DATABASE_UNAVAILABLE);
+    expect(mapped.cause).toBe(err);
+  });
+
+  it.each([
+    ['unique violation', withCode('23505')],
+    ['syntax error', withCode('42601')],
+    ['plain error', new Error('boom')],
+    ['a string', 'boom'],
+  ])('maps %s to GW_INTERNAL', (_label, err) => {
+    expect(isDatabaseUnavailableError(err)).toBe(false);
+    expect(toStoreError(err).code).toBe(ErrorCodes.GW_INTERNAL);
+  });
+
+  it('passes GatewayErrors through unchanged', () => {
+    const err = new GatewayError(ErrorCodes.GW_PRECONDITION_FAILED, 'stale');
+    expect(toStoreError(err)).toBe(err);
+  });
+});

@@ -1,0 +1,65 @@
+import { ErrorCodes, GatewayError, isGatewayError } from '@gw/errors';
+
+/** Socket-level error codes that mean "the database cannot be reached right now". */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
+
+/**
+ * SQLSTATEs that say the server is unreachable, going away or overloaded, not that the
+ * request was wrong: class 08 (connection exception), 57P01-57P03 (admin/crash shutdown,
+ * cannot connect now), 53300 (too many connections) and 57014 (statement timeout: a
+ * database too slow to answer within the budget is, to a caller, an unavailable one).
+ */
+function isUnavailableSqlState(code: string): boolean {
+  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300' || code === '57014';
+}
+
+/** Messages node-postgres uses for connection failures that carry no code. */
+const UNAVAILABLE_MESSAGES = [
+  'connection terminated',
+  'timeout exceeded when trying to connect',
+  'connection timeout',
+  'client has encountered a connection error',
+  'client was closed and is not queryable',
+];
+
+/** True when `err` (or anything in its cause chain or AggregateError list) is a connection-level failure. */
+export function isDatabaseUnavailableError(err: unknown, depth = 0): boolean {
+  if (depth > 5 || err === null || typeof err !== 'object') return false;
+  if (isGatewayError(err)) return err.code === ErrorCodes.GW_DATABASE_UNAVAILABLE;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || (/^[0-9A-Z]{5}$/.test(code) && isUnavailableSqlState(code)))) {
+    return true;
+  }
+  const message = (err as { message?: unknown }).message;
+  if (typeof message === 'string') {
+    const lower = message.toLowerCase();
+    if (UNAVAILABLE_MESSAGES.some((m) => lower.includes(m))) return true;
+  }
+  // Node reports a failed multi-address connect (happy eyeballs) as an AggregateError.
+  const errors = (err as { errors?: unknown }).errors;
+  if (Array.isArray(errors) && errors.some((e) => isDatabaseUnavailableError(e, depth + 1))) return true;
+  return isDatabaseUnavailableError((err as { cause?: unknown }).cause, depth + 1);
+}
+
+/**
+ * Maps anything a store operation threw to a GatewayError: GatewayErrors pass through,
+ * connection-level failures become GW_DATABASE_UNAVAILABLE, the rest GW_INTERNAL.
+ * The original error is kept as `cause` for logs.
+ */
+export function toStoreError(err: unknown, operation = 'database operation'): GatewayError {
+  if (isGatewayError(err)) return err;
+  if (isDatabaseUnavailableError(err)) {
+    return new GatewayError(ErrorCodes.GW_DATABASE_UNAVAILABLE, `The database is unavailable (${operation}).`, { cause: err });
+  }
+  return new GatewayError(ErrorCodes.GW_INTERNAL, `The ${operation} failed unexpectedly.`, { cause: err });
+}

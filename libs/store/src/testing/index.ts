@@ -1,0 +1,6 @@
+export {
+  createTempDatabase,
+  DEFAULT_TEST_DATABASE_URL,
+  type TempDatabase,
+  type TempDatabaseOptions,
+} from './temp-database.js';
