@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { classifyUpstreamFailure } from './upstream-failure.js';
+
+const withCode = (code: string) => Object.assign(new Error(code), { code });
+
+describe('classifyUpstreamFailure', () => {
+  it('answers 502 GW_UPSTREAM_UNREACHABLE for connection failures, connect timeouts included', () => {
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ECONNECT_TIMEOUT']) {
+      expect(classifyUpstreamFailure(withCode(code))).toMatchObject({ status: 502, code: 'GW_UPSTREAM_UNREACHABLE' });
+    }
+    expect(classifyUpstreamFailure(withCode('ECONNECT_TIMEOUT')).message).toMatch(/in time/);
+  });
+  it('names an unparseable upstream response as such', () => {
+    expect(classifyUpstreamFailure(withCode('HPE_INVALID_CONSTANT'))).toMatchObject({ status: 502, message: 'the upstream sent an invalid response' });
+  });
+  it('copes with values that are not errors', () => {
+    expect(classifyUpstreamFailure(undefined)).toMatchObject({ status: 502 });
+    expect(classifyUpstreamFailure(null)).toMatchObject({ status: 502 });
+  });
+});

@@ -1,0 +1,5 @@
+export type { Route, RouteMatch, RouteTarget } from './route.js';
+export { buildRouteTable, type RouteTable } from './route-table.js';
+export { normalizeHost } from './host-name.js';
+export { parseRouteTarget, upstreamPath } from './route-target.js';
+export { WeightedRoundRobin, pickTarget } from './weighted-round-robin.js';
