@@ -12,6 +12,8 @@ export interface RuntimeConfig {
   adminHost: string;
   adminPort: number;
   configCacheDir: string | undefined;
+  /** Snapshots with more APIs are NACKed: a guard against configs this runtime is not sized for. */
+  maxApis: number;
   redisUrl: string | undefined;
   shutdownGraceMs: number;
   logLevel: LogLevel;
@@ -38,6 +40,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     adminHost: env['RUNTIME_ADMIN_HOST'] || '0.0.0.0',
     adminPort: int(env, 'RUNTIME_ADMIN_PORT', 9901, 0, 65_535),
     configCacheDir: env['CONFIG_CACHE_DIR'] || undefined,
+    maxApis: int(env, 'RUNTIME_MAX_APIS', 100_000, 1, 10_000_000),
     redisUrl: env['REDIS_URL'] || undefined,
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 5_000, 0, 600_000),
     logLevel: parseLogLevel(env['LOG_LEVEL']),

@@ -24,6 +24,8 @@ export class RuntimeState {
   #table: RouteTable | undefined;
   #applied: AppliedConfig | undefined;
 
+  constructor(private readonly limits: { maxApis: number } = { maxApis: Number.POSITIVE_INFINITY }) {}
+
   /** The hot path reads this once per request. */
   readonly getTable = (): RouteTable | undefined => this.#table;
 
@@ -37,6 +39,15 @@ export class RuntimeState {
       // Same content (e.g. after failing over to another replica): nothing to rebuild.
       if (snapshot.version > current.version) this.#applied = { ...current, version: snapshot.version, controllerId: from?.controllerId ?? current.controllerId };
       return { ok: true };
+    }
+    const regression = checkNotOlder(snapshot, current);
+    if (regression) return { ok: false, code: ErrorCodes.GW_SNAPSHOT_REGRESSION, message: regression };
+    if (snapshot.content.apis.length > this.limits.maxApis) {
+      return {
+        ok: false,
+        code: ErrorCodes.GW_SNAPSHOT_OVER_CAPACITY,
+        message: `snapshot ${snapshot.version} holds ${snapshot.content.apis.length} APIs; this runtime accepts at most ${this.limits.maxApis} (RUNTIME_MAX_APIS)`,
+      };
     }
     const verdict = verifySnapshot(snapshot);
     if (!verdict.ok) return { ok: false, code: verdict.code, message: verdict.message };
@@ -58,4 +69,19 @@ export class RuntimeState {
     };
     return { ok: true };
   }
+}
+
+/**
+ * Promise 10: no version regression. Within one epoch versions only move forward; a new
+ * epoch (a deliberate restore) may carry any version; an older epoch is always refused.
+ */
+export function checkNotOlder(snapshot: Snapshot, current: Readonly<AppliedConfig> | undefined): string | undefined {
+  if (!current) return undefined;
+  if (snapshot.epoch < current.epoch) return `snapshot epoch ${snapshot.epoch} is older than the running epoch ${current.epoch}`;
+  if (snapshot.epoch > current.epoch) return undefined;
+  if (snapshot.version < current.version) return `snapshot version ${snapshot.version} is older than the running version ${current.version}`;
+  if (snapshot.version === current.version && snapshot.hash !== current.hash) {
+    return `version ${snapshot.version} is already applied with hash ${current.hash}, not ${snapshot.hash}`;
+  }
+  return undefined;
 }

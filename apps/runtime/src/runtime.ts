@@ -14,7 +14,7 @@ export interface RunningRuntime {
 
 /** Wires one runtime: config client → runtime state (routing table) → proxy listener, plus the admin listener. */
 export async function startRuntime(config: RuntimeConfig, logger: Logger, buildVersion = ''): Promise<RunningRuntime> {
-  const state = new RuntimeState();
+  const state = new RuntimeState({ maxApis: config.maxApis });
   let draining = false;
 
   const client = new ConfigClient({
