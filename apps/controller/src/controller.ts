@@ -4,8 +4,11 @@ import { ConfigServer } from '@gw/config-server';
 import { createControllerHttpApp } from '@gw/deploy-api';
 import type { Logger } from '@gw/logging';
 import { SnapshotCache } from '@gw/snapshot-cache';
-import { CONFIG_CHANNEL, createApiStore, createDatabase, migrateToLatest } from '@gw/store';
+import { CONFIG_CHANNEL, createApiStore, createDatabase, createFleetStore, migrateToLatest } from '@gw/store';
+import { DatabaseHealth, pingPool } from './database-health.js';
 import type { ControllerConfig } from './env.js';
+import { feedPosition, fromFeedPosition } from './feed-position.js';
+import { createObservability } from './observability.js';
 import { SnapshotRefresher } from './snapshot-refresher.js';
 
 export interface RunningController {
@@ -43,20 +46,59 @@ export async function startController(config: ControllerConfig, logger: Logger):
 
   const store = createApiStore(database.db);
   const cache = new SnapshotCache();
-  const refresher = new SnapshotRefresher(store, cache, logger);
+  const observability = createObservability({
+    config,
+    fleetStore: createFleetStore(database.db),
+    cache,
+    sessions: () => configServer.sessions(),
+    logger,
+  });
+  const { metrics } = observability;
+  const refresher = new SnapshotRefresher(store, cache, logger, {
+    compiled: (_snapshot, durationMs) => metrics.compiled(durationMs),
+    failed: () => metrics.refreshFailed(),
+  });
   const feed = createChangeFeed({
     connectionString: config.databaseUrl,
     channel: CONFIG_CHANNEL,
     mode: config.changeFeedMode,
     pollIntervalMs: config.pollIntervalMs,
-    readVersion: async () => (await store.readConfigState()).version,
-    onVersion: () => void refresher.refresh(),
+    // (epoch, version) as one number, so an epoch bump after a restore is noticed (feed-position.ts).
+    readVersion: async () => feedPosition(await store.readConfigState()),
+    // A failed compile (database gone between the version read and the compile) must not
+    // count the version as handled, or nothing would retry it until the next deploy.
+    onVersion: async (position) => {
+      const { version } = fromFeedPosition(position);
+      metrics.changeFeedVersion(version);
+      await refresher.refresh();
+      if (refresher.lastError !== undefined) throw new Error(`snapshot for version ${version} not compiled: ${refresher.lastError}`);
+    },
     logger,
   });
   await feed.start();
   await refresher.refresh();
+  // Readiness follows the database (promise 9): the deploy API cannot work without it,
+  // while streaming the last snapshot to runtimes carries on regardless. The probe has a
+  // one-connection pool of its own: a deploy burst that fills the main pool is load, not
+  // an outage, and must not turn the replica not ready.
+  const healthDb = createDatabase({
+    connectionString: config.databaseUrl,
+    poolMax: 1,
+    connectionTimeoutMillis: config.dbConnectTimeoutMs,
+    statementTimeoutMs: config.dbHealthTimeoutMs,
+    applicationName: 'gw-health',
+    logger,
+  });
+  const dbHealth = new DatabaseHealth({
+    check: () => pingPool(healthDb.pool, config.dbHealthTimeoutMs),
+    intervalMs: config.dbHealthIntervalMs,
+    timeoutMs: config.dbHealthTimeoutMs,
+    logger,
+  });
+  await dbHealth.start();
 
-  const configServer = new ConfigServer({ cache, controllerId: config.controllerId, zone: config.zone, logger });
+  const configServer = new ConfigServer({ cache, controllerId: config.controllerId, zone: config.zone, logger, callbacks: observability.callbacks });
+  observability.start();
   const grpcPort = await configServer.listen(`${config.host}:${config.grpcPort}`);
 
   const app = createControllerHttpApp({
@@ -69,10 +111,12 @@ export async function startController(config: ControllerConfig, logger: Logger):
         snapshot: snapshot ? { version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash } : null,
         lastRefreshError: refresher.lastError ?? null,
         draining: stopping,
+        database: dbHealth.report(),
         runtimes: configServer.sessions().length,
       };
-      return { ready: !stopping && snapshot !== undefined, checks };
+      return { ready: !stopping && snapshot !== undefined && dbHealth.ok, checks };
     },
+    extraRoutes: (app) => observability.routes(app),
   });
   const http: Server = await new Promise((resolve, reject) => {
     const server = app.listen(config.httpPort, config.host, () => resolve(server));
@@ -92,6 +136,8 @@ export async function startController(config: ControllerConfig, logger: Logger):
       logger.info({}, 'controller stopping');
       // Runtimes are told first (their streams end with OK) so they move to another replica at once.
       await configServer.close(Math.min(config.shutdownGraceMs, 2_000));
+      // Record those closes (bounded: the database may be down) and end open status waits.
+      await observability.stop();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeIdleConnections();
@@ -100,6 +146,8 @@ export async function startController(config: ControllerConfig, logger: Logger):
         }, config.shutdownGraceMs).unref();
       });
       await feed.stop();
+      await dbHealth.stop();
+      await healthDb.close();
       await database.close();
       logger.info({}, 'controller stopped');
     },

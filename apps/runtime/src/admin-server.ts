@@ -1,4 +1,5 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { ConfigCacheReport } from '@gw/config-cache';
 import type { ConfigClientStatus } from '@gw/config-client';
 import type { AppliedConfig } from './runtime-state.js';
 
@@ -8,6 +9,10 @@ export interface AdminSources {
   applied: () => Readonly<AppliedConfig> | undefined;
   controller: () => Readonly<ConfigClientStatus>;
   draining: () => boolean;
+  /** The on-disk config cache; undefined when CONFIG_CACHE_DIR is not set. */
+  cache?: () => ConfigCacheReport | undefined;
+  /** Prometheus exposition for `GET /metrics`. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 /**
@@ -27,7 +32,7 @@ export function createAdminServer(src: AdminSources): Server {
         const ready = applied !== undefined && !draining;
         return json(res, ready ? 200 : 503, {
           status: ready ? 'ready' : 'not ready',
-          reason: draining ? 'draining' : applied ? undefined : 'no config applied yet',
+          reason: draining ? 'draining' : applied ? undefined : notReadyReason(src.cache?.()),
           version: applied?.version ?? null,
         });
       }
@@ -43,21 +48,48 @@ export function createAdminServer(src: AdminSources): Server {
           source: applied?.source ?? null,
           appliedAt: applied?.appliedAt.toISOString() ?? null,
           ageMs: applied ? Date.now() - applied.appliedAt.getTime() : null,
+          // When the config came from the cache file: when that file was written.
+          savedAt: applied?.savedAt?.toISOString() ?? null,
           apis: applied?.apis ?? 0,
           controller: {
             connected: controller.connected,
             address: controller.address ?? null,
             controllerId: controller.controllerId ?? null,
             controllerZone: controller.controllerZone ?? null,
+            // false: connected outside this runtime's zone (a failover, or no controller in it).
+            inZone: controller.inZone ?? null,
+            // 0: the most preferred address; see README (CONTROLLER_ADDRESSES) for the order.
+            rank: controller.rank ?? null,
             lastError: controller.lastError ?? null,
             connects: controller.connects,
           },
+          // null when CONFIG_CACHE_DIR is not set; see README (Static stability).
+          cache: src.cache?.() ?? null,
         });
       }
+      case '/metrics':
+        if (src.metrics) return sendMetrics(res, src.metrics);
+        return json(res, 404, { code: 'GW_NOT_FOUND', message: `no admin endpoint ${path}` });
       default:
         return json(res, 404, { code: 'GW_NOT_FOUND', message: `no admin endpoint ${path}` });
     }
   });
+}
+
+function notReadyReason(cache: ConfigCacheReport | undefined): string {
+  const boot = cache?.boot;
+  if (boot && (boot.status === 'corrupt' || boot.status === 'refused')) return `no config applied yet (config cache ${boot.status}: ${boot.reason})`;
+  return 'no config applied yet';
+}
+
+function sendMetrics(res: ServerResponse, render: () => Promise<{ contentType: string; body: string }>): void {
+  render().then(
+    ({ contentType, body }) => {
+      res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+      res.end(body);
+    },
+    () => json(res, 500, { code: 'GW_INTERNAL', message: 'metrics collection failed' }),
+  );
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -1,16 +1,11 @@
 import { hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/snapshot';
+import { plainApi } from '@gw/snapshot/testing';
 import { describe, expect, it } from 'vitest';
 import { RuntimeState } from './runtime-state.js';
 
 function content(names: string[], port = 8080): SnapshotContent {
   return {
-    apis: names.map((name) => ({
-      name,
-      hosts: [],
-      basePath: `/${name}`,
-      stripBasePath: true,
-      upstream: { targets: [{ url: `http://127.0.0.1:${port}`, weight: 1 }], connectTimeoutMs: 1000, requestTimeoutMs: 1000 },
-    })),
+    apis: names.map((name) => plainApi(name, `/${name}`, [`http://127.0.0.1:${port}`])),
   };
 }
 function snap(version: number, names = ['orders'], epoch = 1, port = 8080): Snapshot {
@@ -25,8 +20,8 @@ describe('RuntimeState', () => {
     const first = state.getTable();
     expect(state.apply(snap(2, ['orders', 'users']), 'controller')).toEqual({ ok: true });
     expect(state.getTable()).not.toBe(first);
-    expect(first!.match(undefined, '/users/1')).toBeUndefined();
-    expect(state.getTable()!.match(undefined, '/users/1')?.route.name).toBe('users');
+    expect(first!.match('GET', undefined, '/users/1')).toBeUndefined();
+    expect(state.getTable()!.match('GET', undefined, '/users/1')?.route.name).toBe('users');
   });
 
   it('rejects an invalid snapshot and keeps serving the last good table', () => {
@@ -67,6 +62,47 @@ describe('RuntimeState', () => {
     expect(state.applied).toMatchObject({ version: 7, epoch: 1 });
     expect(state.apply(snap(3, ['b'], 2), 'controller')).toEqual({ ok: true });
     expect(state.applied).toMatchObject({ version: 3, epoch: 2 });
+  });
+
+  it('serves a snapshot from the cache with the file\'s savedAt', () => {
+    const state = new RuntimeState();
+    const savedAt = new Date('2025-01-01T00:00:00.000Z');
+    expect(state.apply(snap(4), 'cache', { controllerId: 'ctl-1', savedAt })).toEqual({ ok: true });
+    expect(state.applied).toMatchObject({ version: 4, source: 'cache', savedAt, controllerId: 'ctl-1' });
+    expect(state.getTable()!.match('GET', undefined, '/orders/1')?.route.name).toBe('orders');
+  });
+
+  it('a controller confirming the cached content switches the source without rebuilding', () => {
+    const state = new RuntimeState();
+    state.apply(snap(4), 'cache', { controllerId: 'ctl-1', savedAt: new Date() });
+    const table = state.getTable();
+    const appliedAt = state.applied!.appliedAt;
+    expect(state.apply(snap(4), 'controller', { controllerId: 'ctl-2' })).toEqual({ ok: true });
+    expect(state.getTable()).toBe(table);
+    expect(state.applied).toMatchObject({ version: 4, source: 'controller', savedAt: undefined, controllerId: 'ctl-2', appliedAt });
+
+    const newer = new RuntimeState();
+    newer.apply(snap(4), 'cache', { savedAt: new Date() });
+    const newerTable = newer.getTable();
+    expect(newer.apply(snap(6), 'controller', { controllerId: 'ctl-1' })).toEqual({ ok: true });
+    expect(newer.getTable()).toBe(newerTable);
+    expect(newer.applied).toMatchObject({ version: 6, source: 'controller', controllerId: 'ctl-1' });
+  });
+
+  it('keeps the cache as the source when a lagging controller has the same content under an older version', () => {
+    const state = new RuntimeState();
+    state.apply(snap(4), 'cache', { controllerId: 'ctl-1', savedAt: new Date() });
+    expect(state.apply(snap(3), 'controller', { controllerId: 'ctl-2' })).toEqual({ ok: true });
+    expect(state.applied).toMatchObject({ version: 4, source: 'cache', controllerId: 'ctl-1' });
+  });
+
+  it('replaces cached content with newer content from a controller, and refuses older content', () => {
+    const state = new RuntimeState();
+    state.apply(snap(4, ['a']), 'cache', { savedAt: new Date() });
+    expect(state.apply(snap(3, ['b']), 'controller')).toMatchObject({ ok: false, code: 'GW_SNAPSHOT_REGRESSION' });
+    expect(state.applied).toMatchObject({ version: 4, source: 'cache' });
+    expect(state.apply(snap(5, ['b']), 'controller', { controllerId: 'ctl-1' })).toEqual({ ok: true });
+    expect(state.applied).toMatchObject({ version: 5, source: 'controller', savedAt: undefined });
   });
 
   it('refuses a snapshot with more APIs than it is sized for', () => {

@@ -1,4 +1,4 @@
-import type { ApplyVerdict, SnapshotSource } from '@gw/config-client';
+import type { ApplyVerdict } from '@gw/config-client';
 import { ErrorCodes } from '@gw/errors';
 import { buildRouteTable, type RouteTable } from '@gw/routing';
 import { verifySnapshot, type Snapshot } from '@gw/snapshot';
@@ -12,7 +12,15 @@ export interface AppliedConfig {
   source: ConfigSource;
   appliedAt: Date;
   controllerId: string | undefined;
+  /** When the cache file was written; set only while the config comes from the cache. */
+  savedAt: Date | undefined;
   apis: number;
+}
+
+/** Where a snapshot came from: the controller replica, and for the cache when the file was written. */
+export interface ApplyOrigin {
+  controllerId?: string;
+  savedAt?: Date;
 }
 
 /**
@@ -33,11 +41,15 @@ export class RuntimeState {
     return this.#applied;
   }
 
-  apply(snapshot: Snapshot, source: ConfigSource, from?: SnapshotSource): ApplyVerdict {
+  apply(snapshot: Snapshot, source: ConfigSource, from?: ApplyOrigin): ApplyVerdict {
     const current = this.#applied;
     if (current && current.epoch === snapshot.epoch && current.hash === snapshot.hash) {
       // Same content (e.g. after failing over to another replica): nothing to rebuild.
       if (snapshot.version > current.version) this.#applied = { ...current, version: snapshot.version, controllerId: from?.controllerId ?? current.controllerId };
+      // A controller confirming what the cache gave us: the table stays, the source changes.
+      if (source === 'controller' && current.source === 'cache' && snapshot.version >= current.version) {
+        this.#applied = { ...this.#applied!, source, savedAt: undefined, controllerId: from?.controllerId ?? current.controllerId };
+      }
       return { ok: true };
     }
     const regression = checkNotOlder(snapshot, current);
@@ -65,6 +77,7 @@ export class RuntimeState {
       source,
       appliedAt: new Date(),
       controllerId: from?.controllerId,
+      savedAt: source === 'cache' ? from?.savedAt : undefined,
       apis: snapshot.content.apis.length,
     };
     return { ok: true };

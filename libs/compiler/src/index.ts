@@ -1,1 +1,1 @@
-export { compileSnapshot, type CompilerInput, type CompileResult, type CompileProblem } from './compile-snapshot.js';
+export { compileSnapshot, compileApi, type CompilerInput, type CompileResult, type CompileProblem } from './compile-snapshot.js';

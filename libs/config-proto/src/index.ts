@@ -1,5 +1,6 @@
 export { loadConfigProto, protoDirectory, PROTO_LOADER_OPTIONS, MAX_MESSAGE_BYTES } from './load-config-proto.js';
 export { contentToProto, contentFromProto, snapshotFromResponse } from './snapshot-codec.js';
+export { CONTROLLER_ID_METADATA, CONTROLLER_ZONE_METADATA } from './stream-metadata.js';
 export type { ProtoGrpcType } from './generated/config.js';
 export type { ConfigRequest, ConfigRequest__Output } from './generated/gateway/config/v1/ConfigRequest.js';
 export type { ConfigResponse, ConfigResponse__Output } from './generated/gateway/config/v1/ConfigResponse.js';

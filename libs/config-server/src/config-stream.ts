@@ -1,5 +1,5 @@
-import type * as grpc from '@grpc/grpc-js';
-import type { ConfigRequest__Output, ConfigResponse } from '@gw/config-proto';
+import * as grpc from '@grpc/grpc-js';
+import { CONTROLLER_ID_METADATA, CONTROLLER_ZONE_METADATA, type ConfigRequest__Output, type ConfigResponse } from '@gw/config-proto';
 import type { Logger } from '@gw/logging';
 import type { Snapshot } from '@gw/snapshot';
 import type { SnapshotCache } from '@gw/snapshot-cache';
@@ -48,6 +48,12 @@ export class ConfigStream {
     });
     call.on('cancelled', () => this.#cleanup());
     call.on('close', () => this.#cleanup());
+    // Announce ourselves at once: a runtime already in sync gets no snapshot, yet must know
+    // whom it is connected to (its status, zone preference and failover depend on it).
+    const md = new grpc.Metadata();
+    md.set(CONTROLLER_ID_METADATA, ctx.controllerId);
+    md.set(CONTROLLER_ZONE_METADATA, ctx.zone);
+    call.sendMetadata(md);
   }
 
   /** Ends the stream with status OK (on shutdown), so the runtime moves to another replica at once. */
@@ -112,6 +118,8 @@ export class ConfigStream {
     const snap = this.ctx.cache.current;
     if (!snap) return;
     const applied = session.applied;
+    // The runtime already runs a newer epoch (a restore this replica has not compiled yet): wait.
+    if (applied.epoch > snap.epoch) return;
     if (applied.epoch === snap.epoch && applied.version >= snap.version && (applied.version > snap.version || applied.hash === snap.hash)) {
       return; // in sync, or this replica is behind the runtime: never send it backwards
     }

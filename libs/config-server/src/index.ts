@@ -1,2 +1,2 @@
 export { ConfigServer, type ConfigServerOptions } from './config-server.js';
-export type { RuntimeSession, ConfigServerCallbacks } from './runtime-session.js';
+export { combineCallbacks, type RuntimeSession, type ConfigServerCallbacks } from './runtime-session.js';

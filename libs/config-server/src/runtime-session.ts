@@ -20,3 +20,30 @@ export interface ConfigServerCallbacks {
   onNack?(session: Readonly<RuntimeSession>): void;
   onStreamClosed?(session: Readonly<RuntimeSession>): void;
 }
+
+type Hook = keyof ConfigServerCallbacks;
+
+/**
+ * One set of callbacks that calls each of `list` in order (e.g. fleet status, then
+ * metrics). Hooks run inside the stream's event handlers, so one that throws must not
+ * break the stream or the others: its error goes to `onError` and the next hook runs.
+ */
+export function combineCallbacks(list: readonly ConfigServerCallbacks[], onError: (err: unknown, hook: Hook) => void = () => undefined): ConfigServerCallbacks {
+  const each = <K extends Hook>(hook: K, call: (c: ConfigServerCallbacks) => void) => {
+    for (const c of list) {
+      if (!c[hook]) continue;
+      try {
+        call(c);
+      } catch (err) {
+        onError(err, hook);
+      }
+    }
+  };
+  return {
+    onStreamOpen: (session) => each('onStreamOpen', (c) => c.onStreamOpen?.(session)),
+    onResponseSent: (session, sent) => each('onResponseSent', (c) => c.onResponseSent?.(session, sent)),
+    onAck: (session) => each('onAck', (c) => c.onAck?.(session)),
+    onNack: (session) => each('onNack', (c) => c.onNack?.(session)),
+    onStreamClosed: (session) => each('onStreamClosed', (c) => c.onStreamClosed?.(session)),
+  };
+}

@@ -142,14 +142,22 @@ describe('deploy API on PostgreSQL', () => {
     expect(created.headers.get('content-type')).toMatch(/^application\/json/);
     expect(created.headers.get('location')).toBe('/v1/apis/orders');
     const first = (await created.json()) as { api: unknown; revision: number; configVersion: number; createdAt: string; updatedAt: string };
-    expect(first.api).toEqual({
+    // The stored, normalized definition: every default explicit.
+    expect(first.api).toMatchObject({
       name: 'orders',
       basePath: '/orders',
       hosts: [],
       stripBasePath: true,
+      routes: [],
       upstream: {
-        targets: [{ url: 'http://10.0.0.7:8080', weight: 1 }],
-        timeouts: { connectMs: API_DEFAULTS.connectTimeoutMs, requestMs: API_DEFAULTS.requestTimeoutMs },
+        targets: [{ url: 'http://10.0.0.7:8080', weight: 1, zone: null }],
+        timeouts: { connectMs: API_DEFAULTS.connectTimeoutMs, requestMs: API_DEFAULTS.requestTimeoutMs, totalMs: API_DEFAULTS.totalTimeoutMs },
+        loadBalancing: API_DEFAULTS.loadBalancing,
+        retries: API_DEFAULTS.retries,
+        healthCheck: null,
+        outlierDetection: API_DEFAULTS.outlierDetection,
+        circuitBreaker: API_DEFAULTS.circuitBreaker,
+        hostRewrite: null,
       },
     });
     expect(first.revision).toBe(1);
@@ -172,7 +180,8 @@ describe('deploy API on PostgreSQL', () => {
 
   it('takes the name from the path when the body omits it', async () => {
     const { name: _omitted, ...body } = SMALLEST;
-    const res = await put(server.url, 'nameless', body);
+    // Its own base path: a second API on /orders would be a route conflict (409).
+    const res = await put(server.url, 'nameless', { ...body, basePath: '/nameless' });
     expect(res.status).toBe(201);
     expect(((await res.json()) as { api: { name: string } }).api.name).toBe('nameless');
   });
@@ -259,8 +268,8 @@ describe('deploy API on PostgreSQL', () => {
     });
 
     it('treats If-Match: * as "only if it exists" and deletes with the matching revision', async () => {
-      await put(server.url, 'starred', { ...SMALLEST, name: 'starred' });
-      expect((await put(server.url, 'starred', { ...SMALLEST, name: 'starred' }, { 'if-match': '*' })).status).toBe(200);
+      await put(server.url, 'starred', { ...SMALLEST, name: 'starred', basePath: '/starred' });
+      expect((await put(server.url, 'starred', { ...SMALLEST, name: 'starred', basePath: '/starred' }, { 'if-match': '*' })).status).toBe(200);
       const res = await fetch(`${server.url}/v1/apis/starred`, { method: 'DELETE', headers: { 'if-match': '"2"' } });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { revision: number }).revision).toBe(2);

@@ -25,3 +25,5 @@ export {
 } from './problem-details.js';
 export { requestIdMiddleware, getRequestId, REQUEST_ID_HEADER } from './request-id.js';
 export { jsonBody, boundedDrain, isJsonMediaType, DRAIN_MAX_BYTES, DRAIN_MAX_MS, type JsonBodyOptions } from './json-body.js';
+export { createFleetRouter, WAIT_DEFAULT_MS, WAIT_MAX_MS, type FleetRoutesOptions, type FleetStatusSource } from './fleet-routes.js';
+export { createEpochRouter, EPOCH_HEADER, type EpochRoutesOptions, type EpochBumper } from './epoch-routes.js';

@@ -24,6 +24,8 @@ export interface ProblemInit {
   detail: string;
   errors?: FieldProblem[];
   headers?: Record<string, string>;
+  /** Extension members (RFC 9457 §3.2), e.g. `laggards`; they never replace the standard ones. */
+  extensions?: Record<string, unknown>;
 }
 
 /** Short, fixed titles per code: RFC 9457 wants the title to stay the same for every occurrence of a type. */
@@ -39,8 +41,10 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   GW_NOT_FOUND: 'Not found',
   GW_METHOD_NOT_ALLOWED: 'Method not allowed',
   GW_PRECONDITION_FAILED: 'Precondition failed',
+  GW_ROUTE_CONFLICT: 'Route conflict',
   GW_DATABASE_UNAVAILABLE: 'Database unavailable',
   GW_INTERNAL: 'Internal error',
+  GW_WAIT_TIMEOUT: 'Wait timed out',
 };
 
 /** Seconds a client should wait before retrying while the database is unavailable. */
@@ -59,6 +63,7 @@ function instanceOf(req: Request): string {
 
 export function buildProblem(req: Request, res: Response, init: ProblemInit): ProblemDocument {
   const doc: ProblemDocument = {
+    ...init.extensions,
     type: problemType(init.code),
     title: TITLES[init.code] ?? init.code,
     status: init.status,
@@ -101,6 +106,13 @@ export function notFoundHandler(): RequestHandler {
   };
 }
 
+/** A client error's field problems, when the code that raised it listed them in `details.errors`. */
+function fieldProblemsOf(details: Readonly<Record<string, unknown>> | undefined): FieldProblem[] | undefined {
+  const errors = details?.['errors'];
+  if (!Array.isArray(errors)) return undefined;
+  return errors.filter((e): e is FieldProblem => typeof e === 'object' && e !== null && typeof e.path === 'string' && typeof e.message === 'string');
+}
+
 /** Statuses for codes that mean the caller's request was refused, not that we failed. */
 const CLIENT_ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   GW_VALIDATION: 400,
@@ -112,6 +124,7 @@ const CLIENT_ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   GW_NOT_FOUND: 404,
   GW_METHOD_NOT_ALLOWED: 405,
   GW_PRECONDITION_FAILED: 412,
+  GW_ROUTE_CONFLICT: 409,
   GW_BODY_TOO_LARGE: 413,
   GW_UNSUPPORTED_MEDIA_TYPE: 415,
 };
@@ -155,7 +168,8 @@ export function problemErrorHandler(logger: Logger = silentLogger): ErrorRequest
     if (isGatewayError(err)) {
       const status = CLIENT_ERROR_STATUS[err.code];
       if (status !== undefined) {
-        sendProblem(req, res, { status, code: err.code, detail: err.message });
+        const errors = fieldProblemsOf(err.details);
+        sendProblem(req, res, { status, code: err.code, detail: err.message, ...(errors === undefined ? {} : { errors }) });
         return;
       }
       if (err.code === ErrorCodes.GW_DATABASE_UNAVAILABLE) {

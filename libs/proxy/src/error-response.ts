@@ -6,6 +6,8 @@ export interface ProxyError {
   readonly status: number;
   readonly code: ErrorCode;
   readonly message: string;
+  /** Extra response headers, e.g. `Allow` on a 405. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -27,6 +29,7 @@ export function sendProxyError(res: ServerResponse, error: ProxyError, requestId
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
     'x-request-id': requestId,
+    ...error.headers,
   });
   res.end(body);
 }

@@ -1,42 +1,92 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { PassThrough } from 'node:stream';
+import type { PendingRequest, Upstream } from '@gw/balancing';
 import type { Route, RouteTarget } from '@gw/routing';
+import type { ProxyError } from './error-response.js';
 
-/** Waiting for the upstream's response headers. */
+/** Waiting for the upstream's response headers (or for a breaker slot, or between tries). */
 export const WAITING = 0;
 /** Upstream response headers sent on to the client; the body is streaming. */
 export const STREAMING = 1;
-/** Answered with an error, timed out, or the client left: later events are ignored. */
+/** Answered, timed out, or the client left: later events are ignored. */
 export const DONE = 2;
 
 export type ExchangePhase = typeof WAITING | typeof STREAMING | typeof DONE;
 
+/** The request has no body (no Content-Length above 0, no Transfer-Encoding): any try may resend it. */
+export const NO_BODY = 0;
+/** It has a body nobody has read yet: a try that fails before connecting may be retried. */
+export const BODY_UNREAD = 1;
+/** Its body was handed to an upstream connection: it can never be sent again. */
+export const BODY_SENT = 2;
+
+export type BodyState = typeof NO_BODY | typeof BODY_UNREAD | typeof BODY_SENT;
+
 /**
  * Where an exchange is stored on the Node objects that http-proxy-3 hands to its event
- * listeners (the client request, the upstream response). One shared listener per event
- * reads it back, instead of a set of closures per request.
+ * listeners (the client request and response). One shared listener per event reads it
+ * back, instead of a set of closures per request.
  */
 export const EXCHANGE: unique symbol = Symbol('gw.exchange');
+
+/** Marks the per-try options object, and so the upstream request built from it, with its try number. */
+export const TRY: unique symbol = Symbol('gw.try');
 
 export interface WithExchange {
   [EXCHANGE]?: Exchange;
 }
 
-/** The state of one proxied request, from routing to the end of the response. */
+/** The state of one proxied request, from routing to the end of the response, across its tries. */
 export class Exchange {
   phase: ExchangePhase = WAITING;
-  /** The request timeout: armed at forward time, cleared by the response headers. */
+  /** The per-try timeout, or the backoff before the next try. */
   timer: NodeJS.Timeout | undefined = undefined;
-  /** Known once the upstream request has a socket. */
+  /** The total timeout (`totalMs`), armed when a request may wait or retry. */
+  totalTimer: NodeJS.Timeout | undefined = undefined;
+  /** `performance.now()` at which `totalMs` runs out. */
+  deadline = 0;
+  /** The current try's upstream request, once it has a socket. */
   proxyReq: ClientRequest | undefined = undefined;
   /** The client's Transfer-Encoding, kept to undo http-proxy-3's `deleteLength` pass. */
   transferEncoding: string | undefined = undefined;
+  /** Tries started so far (1 = the first). */
+  tries = 0;
+  /** True while a try is in flight (not waiting for a slot, not backing off). */
+  inTry = false;
+  /** The current (or last) try's target index in `route.targets`, and the target. */
+  targetIndex = -1;
+  target: RouteTarget | undefined = undefined;
+  /** Target indexes of earlier tries, so a retry goes elsewhere. */
+  tried: number[] | undefined = undefined;
+  /** The target whose in-flight count this exchange holds (-1: none). */
+  activeTarget = -1;
+  /** Holds one of the breaker's slots. */
+  holdsSlot = false;
+  /** Holds one retry of the retry budget. */
+  holdsRetry = false;
+  /** Waiting in the breaker's queue. */
+  pending: PendingRequest | undefined = undefined;
+  body: BodyState = NO_BODY;
+  /** Between the client body and the current try's upstream request; opened once connected. */
+  gate: PassThrough | undefined = undefined;
+  /** The method and headers allow more than one try. */
+  retryable = false;
+  /** The consistent-hashing key, when the upstream hashes. */
+  hashKey: string | undefined = undefined;
+  /** What the client gets if the total timeout strikes between tries. */
+  lastFailure: ProxyError | undefined = undefined;
+  lastError: unknown = undefined;
 
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly requestId: string,
     readonly route: Route,
-    readonly target: RouteTarget,
+    readonly upstream: Upstream,
+    /** The path the route forwards (before each target's own prefix). */
+    readonly forwardPath: string,
+    /** The client's query with its `?`, or `''`. */
+    readonly query: string,
   ) {}
 }
 

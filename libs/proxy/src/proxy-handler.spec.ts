@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '@gw/logging';
 import { buildRouteTable, type RouteTable } from '@gw/routing';
 import type { SnapshotApi } from '@gw/snapshot';
+import { plainUpstream } from '@gw/snapshot/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyHandler } from './proxy-handler.js';
 
@@ -135,11 +136,8 @@ function apiFor(name: string, basePath: string, targets: string[], extra: Partia
     hosts: [],
     basePath,
     stripBasePath: true,
-    upstream: {
-      targets: targets.map((url, i) => ({ url, weight: weights?.[i] ?? 1 })),
-      connectTimeoutMs: 1_000,
-      requestTimeoutMs: 5_000,
-    },
+    routes: [],
+    upstream: plainUpstream(targets.map((url, i) => ({ url, weight: weights?.[i] ?? 1 }))),
     ...extra,
   };
 }
@@ -406,8 +404,8 @@ describe('proxy handler: errors', () => {
       await once(s, 'connect');
     }
     const api = apiFor('blackhole', '/bh', [`http://127.0.0.1:${port}`]);
-    api.upstream.connectTimeoutMs = 200;
-    api.upstream.requestTimeoutMs = 10_000;
+    api.upstream.timeouts.connectMs = 200;
+    api.upstream.timeouts.requestMs = 10_000;
     const gw = await startGateway(tableOf(api));
     expectJsonError(await send(gw.port, '/bh/x'), 502, 'GW_UPSTREAM_UNREACHABLE');
     expect(gw.logs.map((l) => (l.fields['err'] as { code?: string } | undefined)?.code)).toEqual(['ECONNECT_TIMEOUT']);
@@ -416,7 +414,7 @@ describe('proxy handler: errors', () => {
   it('answers 504 GW_UPSTREAM_TIMEOUT when no response headers come within requestTimeoutMs, and drops that upstream connection', async () => {
     const up = await startUpstream('A', () => undefined);
     const api = apiFor('slow', '/slow', [up.url]);
-    api.upstream.requestTimeoutMs = 300;
+    api.upstream.timeouts.requestMs = 300;
     const gw = await startGateway(tableOf(api));
     expectJsonError(await send(gw.port, '/slow/x'), 504, 'GW_UPSTREAM_TIMEOUT');
     expect(up.requests).toHaveLength(1);

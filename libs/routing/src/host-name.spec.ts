@@ -7,6 +7,11 @@ describe('normalizeHost', () => {
     expect(normalizeHost('api.example.com:8080')).toBe('api.example.com');
     expect(normalizeHost('10.0.0.7:80')).toBe('10.0.0.7');
   });
+  it('drops the trailing dot of a fully qualified name', () => {
+    expect(normalizeHost('api.example.com.')).toBe('api.example.com');
+    expect(normalizeHost('API.example.com.:443')).toBe('api.example.com');
+    expect(normalizeHost('.')).toBeUndefined();
+  });
   it('keeps IPv6 literals in brackets', () => {
     expect(normalizeHost('[::1]:8080')).toBe('[::1]');
     expect(normalizeHost('[FE80::1]')).toBe('[fe80::1]');

@@ -1,4 +1,30 @@
-export type { Snapshot, SnapshotContent, SnapshotApi, SnapshotUpstream, SnapshotTarget } from './snapshot.js';
+export type {
+  Snapshot,
+  SnapshotContent,
+  SnapshotApi,
+  SnapshotRoute,
+  SnapshotUpstream,
+  SnapshotTarget,
+  SnapshotLoadBalancing,
+  SnapshotLoadBalancingAlgorithm,
+  SnapshotHashOn,
+  SnapshotHashSource,
+  SnapshotTimeouts,
+  SnapshotRetries,
+  SnapshotRetryCondition,
+  SnapshotHealthCheck,
+  SnapshotOutlierDetection,
+  SnapshotCircuitBreaker,
+} from './snapshot.js';
+export {
+  SNAPSHOT_LOAD_BALANCING_ALGORITHMS,
+  SNAPSHOT_HASH_SOURCES,
+  SNAPSHOT_RETRY_FAILURE_CONDITIONS,
+  DISABLED_HEALTH_CHECK,
+  DISABLED_OUTLIER_DETECTION,
+  DISABLED_CIRCUIT_BREAKER,
+  NO_HASH,
+} from './snapshot.js';
 export { canonicalJson } from './canonical-json.js';
 export { hashSnapshotContent } from './snapshot-hash.js';
 export { validateSnapshotContent, verifySnapshot, type SnapshotProblem, type SnapshotVerdict } from './snapshot-validation.js';

@@ -110,7 +110,8 @@ export async function insertRevision(trx: Executor, entry: RevisionEntry): Promi
 
 export interface AuditEntry {
   actor: string;
-  action: AuditAction;
+  /** Epoch entries are written by `insertEpochAudit` (runtime-session.repository.ts). */
+  action: Exclude<AuditAction, 'epoch'>;
   apiName: string;
   revision: number;
   configVersion: number;
@@ -151,9 +152,18 @@ export async function listRevisions(db: Executor, name: string): Promise<Revisio
   }));
 }
 
-export interface AuditRecord extends AuditEntry {
+export interface AuditRecord {
   id: number;
   at: string;
+  actor: string;
+  action: AuditAction;
+  /** null for an `epoch` entry. */
+  apiName: string | null;
+  /** null for an `epoch` entry. */
+  revision: number | null;
+  configVersion: number;
+  /** The epoch an `epoch` entry set; null otherwise. */
+  epoch: number | null;
 }
 
 /** Audit entries oldest first, optionally for one API. */
@@ -169,5 +179,6 @@ export async function listAudit(db: Executor, apiName?: string): Promise<AuditRe
     apiName: r.api_name,
     revision: r.revision,
     configVersion: r.config_version,
+    epoch: r.epoch,
   }));
 }

@@ -1,14 +1,19 @@
 import type { ColumnType, Generated } from 'kysely';
 
-export type AuditAction = 'put' | 'delete';
+export type AuditAction = 'put' | 'delete' | 'epoch';
 
-/** Who changed what, append-only. `revision` is the api_revisions row the write created. */
+/**
+ * Who changed what, append-only. For `put`/`delete`, `api_name` and `revision` name the
+ * api_revisions row the write created; an `epoch` entry (a deliberate fleet restore)
+ * names no API and records the epoch it set instead.
+ */
 export interface AuditLogTable {
   id: Generated<number>;
   at: ColumnType<Date, Date | string | undefined, never>;
   actor: ColumnType<string, string, never>;
   action: ColumnType<AuditAction, AuditAction, never>;
-  api_name: ColumnType<string, string, never>;
-  revision: ColumnType<number, number, never>;
+  api_name: ColumnType<string | null, string | null | undefined, never>;
+  revision: ColumnType<number | null, number | null | undefined, never>;
   config_version: ColumnType<number, number, never>;
+  epoch: ColumnType<number | null, number | null | undefined, never>;
 }

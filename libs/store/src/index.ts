@@ -13,6 +13,19 @@ export type { ConfigStateTable } from './config-state.table.js';
 export type { ApiTable } from './api.table.js';
 export type { ApiRevisionTable } from './api-revision.table.js';
 export type { AuditLogTable, AuditAction } from './audit-log.table.js';
+export type { RuntimeSessionTable } from './runtime-session.table.js';
+export type {
+  FleetStore,
+  FleetState,
+  RuntimeNack,
+  RuntimeSessionRecord,
+  RuntimeSessionRow,
+  RecordSessionsOptions,
+  BumpEpochOptions,
+  EpochBumpResult,
+} from './fleet-store.js';
+export { createFleetStore } from './pg-fleet-store.js';
+export * as runtimeSessionRepository from './runtime-session.repository.js';
 export { migrateToLatest, MIGRATION_ADVISORY_LOCK_KEY, type MigrateOptions } from './migrate.js';
 export { migrations, migrationProvider } from './migrations/index.js';
 export * as apiRepository from './api.repository.js';

@@ -3,7 +3,9 @@ import { Migrator, NO_MIGRATIONS } from 'kysely/migration';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from './database.js';
 import { MIGRATION_ADVISORY_LOCK_KEY, migrateToLatest } from './migrate.js';
-import { migrationProvider } from './migrations/index.js';
+import { migrationProvider, migrations } from './migrations/index.js';
+
+const ALL_MIGRATIONS = Object.keys(migrations);
 import { createTempDatabase, type TempDatabase } from './testing/index.js';
 
 async function tableNames(database: Database): Promise<string[]> {
@@ -34,8 +36,8 @@ describe('migrateToLatest', () => {
   it('creates the schema, seeds config_state at version 0 epoch 1, and is idempotent', async () => {
     const temp = await freshDatabase();
     const database = open(temp.url);
-    expect(await migrateToLatest(database.db)).toEqual(['0001-initial']);
-    expect(await tableNames(database)).toEqual(['api_revisions', 'apis', 'audit_log', 'config_state']);
+    expect(await migrateToLatest(database.db)).toEqual(ALL_MIGRATIONS);
+    expect(await tableNames(database)).toEqual(['api_revisions', 'apis', 'audit_log', 'config_state', 'runtime_sessions']);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const rows = await database.db.selectFrom('config_state').selectAll().execute();
     expect(rows).toHaveLength(1);
@@ -54,7 +56,7 @@ describe('migrateToLatest', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
     const applied = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
     // Exactly one of them applied the migration; the other found nothing to do.
-    expect(applied).toEqual(['0001-initial']);
+    expect(applied).toEqual(ALL_MIGRATIONS);
     expect(await a.db.selectFrom('config_state').select('version').execute()).toEqual([{ version: 0 }]);
   });
 
@@ -84,7 +86,7 @@ describe('migrateToLatest', () => {
       } finally {
         await sql`select pg_advisory_unlock(${MIGRATION_ADVISORY_LOCK_KEY}::bigint)`.execute(conn);
       }
-      expect(await run).toEqual(['0001-initial']);
+      expect(await run).toEqual(ALL_MIGRATIONS);
     });
   });
 
@@ -96,8 +98,8 @@ describe('migrateToLatest', () => {
     const down = await migrator.migrateTo(NO_MIGRATIONS);
     expect(down.error).toBeUndefined();
     expect(await tableNames(database)).toEqual([]);
-    expect(await migrateToLatest(database.db)).toEqual(['0001-initial']);
-    expect(await tableNames(database)).toHaveLength(4);
+    expect(await migrateToLatest(database.db)).toEqual(ALL_MIGRATIONS);
+    expect(await tableNames(database)).toHaveLength(5);
   });
 
   it('reports an unreachable database as GW_DATABASE_UNAVAILABLE', async () => {

@@ -2,6 +2,7 @@ import type { ApiDefinition } from '@gw/api-model';
 import { ErrorCodes, GatewayError } from '@gw/errors';
 import * as repo from './api.repository.js';
 import type { ApiStore, DeleteApiResult, DesiredState, PutApiResult, WriteOptions } from './api-store.js';
+import { assertNoRouteConflict } from './route-conflict-check.js';
 import { toStoreError } from './store-error.js';
 
 /** Rejects the write unless the caller's `If-Match` revision is the current one. */
@@ -47,6 +48,8 @@ export function createApiStore(db: repo.Executor): ApiStore {
           const configVersion = await repo.bumpConfigVersion(trx);
           const locked = await repo.lockApi(trx, name);
           checkIfMatch(name, locked?.revision, options);
+          // Under the writers' lock: no other write can claim the route before we commit.
+          await assertNoRouteConflict(trx, definition);
           const revision = await repo.nextRevision(trx, name);
           const row = await repo.upsertApi(trx, definition, revision);
           await repo.insertRevision(trx, { name, revision, definition, configVersion, actor: options.actor });

@@ -4,21 +4,14 @@
 import { ConfigClient, type ApplyVerdict, type AppliedState } from '@gw/config-client';
 import { ConfigServer } from '@gw/config-server';
 import { hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/snapshot';
+import { plainApi } from '@gw/snapshot/testing';
 import { SnapshotCache } from '@gw/snapshot-cache';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from './support/wait-for.js';
 
 function content(n: number): SnapshotContent {
   return {
-    apis: [
-      {
-        name: 'orders',
-        hosts: [],
-        basePath: '/orders',
-        stripBasePath: true,
-        upstream: { targets: [{ url: `http://10.0.0.${n}:8080`, weight: 1 }], connectTimeoutMs: 1000, requestTimeoutMs: 5000 },
-      },
-    ],
+    apis: [plainApi('orders', '/orders', [`http://10.0.0.${n}:8080`])],
   };
 }
 function snapshot(version: number, n = version, epoch = 1): Snapshot {

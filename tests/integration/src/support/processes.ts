@@ -20,7 +20,9 @@ const running = new Set<AppProcess>();
 /** Starts `apps/<app>/dist/main.js` with the repo's Node (the one running the tests). */
 export function startApp(app: 'controller' | 'runtime', name: string, env: Record<string, string>): AppProcess {
   const child = spawn(process.execPath, [path.join(repoRoot, 'apps', app, 'dist', 'main.js')], {
-    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'debug', ...env },
+    // Runtimes drain for DRAIN_GRACE_MS (5 s by default) on SIGTERM; specs that test the
+    // drain set it, the others should not wait for a load balancer that is not there.
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'debug', ...(app === 'runtime' ? { DRAIN_GRACE_MS: '0' } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -4,9 +4,11 @@
 export interface Target {
   'url'?: (string);
   'weight'?: (number);
+  'zone'?: (string);
 }
 
 export interface Target__Output {
   'url': (string);
   'weight': (number);
+  'zone': (string);
 }

@@ -1,0 +1,87 @@
+import { combineCallbacks, type ConfigServerCallbacks, type RuntimeSession } from '@gw/config-server';
+import { createEpochRouter, createFleetRouter } from '@gw/deploy-api';
+import { FleetStatusService, RuntimeSessionRecorder } from '@gw/fleet-status';
+import type { Logger } from '@gw/logging';
+import type { SnapshotCache } from '@gw/snapshot-cache';
+import type { FleetStore } from '@gw/store';
+import type express from 'express';
+import { ControllerMetrics } from './controller-metrics.js';
+import type { ControllerConfig } from './env.js';
+
+export interface ObservabilityOptions {
+  config: Pick<ControllerConfig, 'controllerId' | 'zone' | 'fleetHeartbeatMs' | 'fleetStaleAfterMs' | 'fleetRetentionMs'>;
+  fleetStore: FleetStore;
+  cache: SnapshotCache;
+  /** The config server's open sessions (read at scrape time). */
+  sessions: () => readonly Readonly<RuntimeSession>[];
+  logger: Logger;
+}
+
+export interface Observability {
+  metrics: ControllerMetrics;
+  fleet: FleetStatusService;
+  recorder: RuntimeSessionRecorder;
+  /** For the ConfigServer: fleet status first, then metrics. */
+  callbacks: ConfigServerCallbacks;
+  /** `/v1/runtimes`, `/v1/status`, `/v1/config/epoch` (behind the admin token) and `/metrics` (open). */
+  routes(app: express.Express): void;
+  start(): void;
+  /** After the config server closed its streams: writes their closes (bounded) and ends waits. */
+  stop(): Promise<void>;
+}
+
+/** Fleet status (PostgreSQL) and Prometheus metrics for one controller replica. */
+export function createObservability(options: ObservabilityOptions): Observability {
+  const { config, logger } = options;
+  const snapshotRef = () => {
+    const s = options.cache.current;
+    return s ? { version: s.version, epoch: s.epoch, hash: s.hash } : undefined;
+  };
+  // The metrics read the recorder (declared below) only at scrape time.
+  const metrics = new ControllerMetrics({ sessions: options.sessions, fleetPending: () => recorder.stats.pending, snapshot: snapshotRef });
+  const fleet = new FleetStatusService({
+    store: options.fleetStore,
+    controllerId: config.controllerId,
+    zone: config.zone,
+    localSnapshot: snapshotRef,
+    staleAfterMs: config.fleetStaleAfterMs,
+    logger,
+  });
+  const recorder = new RuntimeSessionRecorder({
+    store: options.fleetStore,
+    controllerId: config.controllerId,
+    heartbeatMs: config.fleetHeartbeatMs,
+    staleAfterMs: config.fleetStaleAfterMs,
+    retentionMs: config.fleetRetentionMs,
+    logger,
+    onFlushed: () => {
+      metrics.fleetWrite(true);
+      // This replica just recorded ACKs: status waits re-check now instead of at their next poll.
+      fleet.changed();
+    },
+    onWriteFailed: () => metrics.fleetWrite(false),
+  });
+  return {
+    metrics,
+    fleet,
+    recorder,
+    callbacks: combineCallbacks([recorder.callbacks, metrics.callbacks], (err, hook) => logger.error({ err, hook }, 'config server callback failed')),
+    routes(app) {
+      app.use(createFleetRouter({ fleet, logger }));
+      app.use(createEpochRouter({ fleet, logger }));
+      app.get('/metrics', async (_req, res) => {
+        const { contentType, body } = await metrics.render();
+        res.setHeader('Content-Type', contentType);
+        res.setHeader('Cache-Control', 'no-store');
+        res.send(body);
+      });
+    },
+    start() {
+      recorder.start();
+    },
+    async stop() {
+      await fleet.stop();
+      await recorder.stop(2_000);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { helloApi } from './sample-api.js';
+import type { Topology } from './topology.js';
+
+/** The text `npm start` prints once everything is ready: endpoints, token, commands to paste. */
+export function banner(t: Topology, stateFile: string): string {
+  const s = t.state();
+  const pad = (v: string, n: number) => v.padEnd(n);
+  const lines: string[] = [];
+  const db = s.database.embedded
+    ? `${s.database.url}  (embedded PGlite; data in ${s.database.dataDir})`
+    : `${redact(s.database.url)}  (DATABASE_URL)`;
+  lines.push(
+    '',
+    `Gateway demo is up: ${s.controllers.length} controller(s), ${s.runtimes.length} runtime(s) in zone(s) ${s.zones.join(', ')}, ${s.redisUrl ? 'Redis at REDIS_URL' : 'no Redis (local limits)'}`,
+    '',
+    `  PostgreSQL   ${db}`,
+  );
+  s.controllers.forEach((c, i) =>
+    lines.push(`  ${i === 0 ? 'controllers ' : '            '} ${pad(`${c.name} (zone ${c.zone})`, 16)} http ${pad(c.http, 24)} grpc ${pad(c.grpc, 17)} pid ${c.pid}`),
+  );
+  s.runtimes.forEach((r, i) =>
+    lines.push(`  ${i === 0 ? 'runtimes    ' : '            '} ${pad(`${r.name} (zone ${r.zone})`, 16)} proxy ${pad(r.proxy, 23)} admin ${pad(r.admin, 24)} pid ${r.pid}`),
+  );
+  s.upstreams.forEach((u, i) => lines.push(`  ${i === 0 ? 'upstreams   ' : '            '} ${pad(`${u.name}`, 16)} ${pad(u.url, 29)} pid ${u.pid}`));
+  lines.push(`  admin token  ${s.adminToken}`, `  logs         ${s.logsDir}`, `  state        ${stateFile}`, '');
+
+  const ctl = s.controllers[0]!;
+  const other = s.controllers[s.controllers.length - 1]!;
+  lines.push(
+    'Try it (copy and paste):',
+    '',
+    `  export TOKEN='${s.adminToken}'`,
+    '',
+    `  # deploy an API through ${ctl.name}; its targets are the sample upstreams of every zone`,
+    `  curl -sS -X PUT ${ctl.http}/v1/apis/hello -H "Authorization: Bearer $TOKEN" \\`,
+    `    -H 'Content-Type: application/json' -d '${JSON.stringify(helloApi(t.upstreams))}'`,
+    '',
+    '  # send traffic through each zone (every answer names the upstream and its zone)',
+  );
+  for (const zone of s.zones) {
+    const r = s.runtimes.find((x) => x.zone === zone)!;
+    lines.push(`  curl -sS ${r.proxy}/hello/world    # zone ${zone}, ${r.name}`);
+  }
+  const r0 = s.runtimes[0]!;
+  lines.push(
+    '',
+    '  # what a runtime applied (version, hash, source), and the fleet as any controller sees it',
+    `  curl -sS ${r0.admin}/config`,
+    `  curl -sS -H "Authorization: Bearer $TOKEN" ${other.http}/v1/runtimes`,
+    '',
+    `  # a failure to watch: runtimes move to another controller, traffic keeps flowing`,
+    `  kill -9 ${ctl.pid}    # ${ctl.name}; then \`curl -sS ${r0.admin}/config\` shows the new controller`,
+    '',
+    'Press Ctrl-C to stop everything.',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** A connection string without its password. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(DATABASE_URL)';
+  }
+}

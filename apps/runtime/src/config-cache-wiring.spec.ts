@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigCache, CACHE_FILE_NAME, saveSnapshot } from '@gw/config-cache';
+import { hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/snapshot';
+import { silentLogger } from '@gw/logging';
+import { plainApi } from '@gw/snapshot/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
+import { RuntimeState } from './runtime-state.js';
+
+function snap(version: number, names = ['orders']): Snapshot {
+  const c: SnapshotContent = { apis: names.map((name) => plainApi(name, `/${name}`, ['http://127.0.0.1:8080'])) };
+  return { version, epoch: 1, hash: hashSnapshotContent(c), content: c };
+}
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-runtime-cache-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('runtime config cache wiring', () => {
+  it('boots from a sound cache file: ready at once, source cache, savedAt from the file', async () => {
+    const dir = tempDir();
+    const savedAt = new Date('2025-03-04T05:06:07.000Z');
+    await saveSnapshot(dir, snap(7), { controllerId: 'ctl-1', savedAt });
+    const state = new RuntimeState();
+    const cache = new ConfigCache({ dir });
+    await bootFromCache(cache, state, silentLogger);
+    expect(state.applied).toMatchObject({ version: 7, source: 'cache', savedAt, controllerId: 'ctl-1' });
+    expect(state.getTable()!.match('GET', undefined, '/orders/1')?.route.name).toBe('orders');
+    expect(cache.report()).toMatchObject({ status: 'ok', version: 7, boot: { status: 'loaded' } });
+  });
+
+  it('stays without a config for a missing, corrupt or refused file', async () => {
+    const missing = new RuntimeState();
+    await bootFromCache(new ConfigCache({ dir: tempDir() }), missing, silentLogger);
+    expect(missing.getTable()).toBeUndefined();
+
+    const dir = tempDir();
+    const { path: file } = await saveSnapshot(dir, snap(7), { controllerId: 'ctl-1' });
+    fs.truncateSync(file, 50);
+    const corrupt = new RuntimeState();
+    const corruptCache = new ConfigCache({ dir });
+    await bootFromCache(corruptCache, corrupt, silentLogger);
+    expect(corrupt.getTable()).toBeUndefined();
+    expect(corruptCache.report()).toMatchObject({ status: 'corrupt', boot: { status: 'corrupt', reason: expect.any(String) } });
+
+    const big = tempDir();
+    await saveSnapshot(big, snap(2, ['a', 'b', 'c']), { controllerId: 'ctl-1' });
+    const small = new RuntimeState({ maxApis: 2 });
+    const refusedCache = new ConfigCache({ dir: big });
+    await bootFromCache(refusedCache, small, silentLogger);
+    expect(small.getTable()).toBeUndefined();
+    expect(refusedCache.report().boot).toMatchObject({ status: 'refused', reason: expect.stringContaining('GW_SNAPSHOT_OVER_CAPACITY') });
+  });
+
+  it('reports an empty hash while serving from the cache so a controller re-sends (confirms) it', async () => {
+    expect(reportedState(undefined)).toBeUndefined();
+    const state = new RuntimeState();
+    state.apply(snap(3), 'cache', { savedAt: new Date() });
+    expect(reportedState(state.applied)).toEqual({ version: 3, epoch: 1, hash: '' });
+    state.apply(snap(3), 'controller', { controllerId: 'ctl-1' });
+    expect(reportedState(state.applied)).toEqual({ version: 3, epoch: 1, hash: snap(3).hash });
+  });
+
+  it('saves what a controller delivered only when the state runs it and the file does not hold it yet', async () => {
+    const dir = tempDir();
+    await saveSnapshot(dir, snap(3), { controllerId: 'ctl-1' });
+    const state = new RuntimeState();
+    const cache = new ConfigCache({ dir });
+    await bootFromCache(cache, state, silentLogger);
+    const file = path.join(dir, CACHE_FILE_NAME);
+    const before = fs.readFileSync(file);
+
+    // The controller confirms the cached snapshot: no rebuild, no write.
+    state.apply(snap(3), 'controller', { controllerId: 'ctl-2' });
+    await saveAppliedSnapshot(cache, state, snap(3), 'ctl-2');
+    expect(fs.readFileSync(file)).toEqual(before);
+    expect(cache.report().writes).toBe(0);
+
+    // A lagging replica's older version of the same content changes nothing: no write.
+    state.apply(snap(2), 'controller', { controllerId: 'ctl-3' });
+    await saveAppliedSnapshot(cache, state, snap(2), 'ctl-3');
+    expect(cache.report()).toMatchObject({ writes: 0, version: 3 });
+
+    // A new version is written before the caller ACKs.
+    state.apply(snap(4, ['orders', 'users']), 'controller', { controllerId: 'ctl-2' });
+    await saveAppliedSnapshot(cache, state, snap(4, ['orders', 'users']), 'ctl-2');
+    expect(cache.report()).toMatchObject({ writes: 1, version: 4, controllerId: 'ctl-2' });
+    const reloaded = new RuntimeState();
+    await bootFromCache(new ConfigCache({ dir }), reloaded, silentLogger);
+    expect(reloaded.applied).toMatchObject({ version: 4, source: 'cache', apis: 2 });
+  });
+});

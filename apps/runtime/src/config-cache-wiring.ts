@@ -1,0 +1,48 @@
+import type { AppliedState } from '@gw/config-client';
+import type { ConfigCache } from '@gw/config-cache';
+import type { Logger } from '@gw/logging';
+import type { Snapshot } from '@gw/snapshot';
+import type { AppliedConfig, RuntimeState } from './runtime-state.js';
+
+/**
+ * Boot (promise 4, static stability): serve the last-known-good snapshot from disk before
+ * any controller answers. A missing, corrupt or refused file leaves the runtime without a
+ * config: not ready, 503, never an empty table.
+ */
+export async function bootFromCache(cache: ConfigCache, state: RuntimeState, logger: Logger): Promise<void> {
+  const loaded = await cache.load();
+  if (loaded.status !== 'ok') return;
+  const verdict = state.apply(loaded.snapshot, 'cache', { controllerId: loaded.controllerId, savedAt: loaded.savedAt });
+  if (!verdict.ok) {
+    cache.refused(`${verdict.code}: ${verdict.message}`);
+    return;
+  }
+  logger.info(
+    { version: loaded.snapshot.version, hash: loaded.snapshot.hash, savedAt: loaded.savedAt.toISOString(), controllerId: loaded.controllerId },
+    'serving the cached config until a controller answers',
+  );
+}
+
+/**
+ * After a controller's snapshot was applied: write it as the new last-known-good, before
+ * the ACK. Only when the state now runs exactly this snapshot (a lagging replica's older
+ * version of the same content leaves the state as it was); the cache itself skips the
+ * write when the file already holds it. A failed write is reported by the cache and
+ * never turns the ACK into a NACK: the config itself is fine.
+ */
+export async function saveAppliedSnapshot(cache: ConfigCache, state: RuntimeState, snapshot: Snapshot, controllerId: string): Promise<void> {
+  const applied = state.applied;
+  if (!applied || applied.version !== snapshot.version || applied.epoch !== snapshot.epoch || applied.hash !== snapshot.hash) return;
+  await cache.save(snapshot, { controllerId });
+}
+
+/**
+ * What the runtime reports to controllers. While it serves from the cache it reports its
+ * version with an empty hash: a controller at that version then re-sends the snapshot
+ * (same content: no rebuild) and so confirms it, switching the source to `controller`;
+ * a controller behind that version still sends nothing backwards.
+ */
+export function reportedState(applied: Readonly<AppliedConfig> | undefined): AppliedState | undefined {
+  if (!applied) return undefined;
+  return { version: applied.version, epoch: applied.epoch, hash: applied.source === 'cache' ? '' : applied.hash };
+}

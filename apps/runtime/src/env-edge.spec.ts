@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { readRuntimeConfig } from './env.js';
+
+const base = { CONTROLLER_ADDRESSES: '127.0.0.1:9090' };
+
+describe('runtime env: drain and hardened-edge settings', () => {
+  it('has safe defaults', () => {
+    expect(readRuntimeConfig(base)).toMatchObject({
+      drainGraceMs: 5_000,
+      shutdownGraceMs: 5_000,
+      webSocketDrainMs: 5_000,
+      trustedProxyHops: 0,
+      maxHeaderBytes: 16_384,
+      maxUrlBytes: 8_192,
+      maxBodyBytes: 10_485_760,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 300_000,
+      keepAliveTimeoutMs: 65_000,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = readRuntimeConfig({
+      ...base,
+      DRAIN_GRACE_MS: '0',
+      WEBSOCKET_DRAIN_MS: '250',
+      TRUSTED_PROXY_HOPS: '2',
+      MAX_HEADER_BYTES: '4096',
+      MAX_URL_BYTES: '1024',
+      MAX_BODY_BYTES: '0',
+      HEADERS_TIMEOUT_MS: '500',
+      REQUEST_TIMEOUT_MS: '0',
+      KEEPALIVE_TIMEOUT_MS: '1000',
+    });
+    expect(config).toMatchObject({
+      drainGraceMs: 0,
+      webSocketDrainMs: 250,
+      trustedProxyHops: 2,
+      maxHeaderBytes: 4_096,
+      maxUrlBytes: 1_024,
+      maxBodyBytes: 0,
+      headersTimeoutMs: 500,
+      requestTimeoutMs: 0,
+      keepAliveTimeoutMs: 1_000,
+    });
+  });
+
+  it('refuses settings that contradict each other or make no sense', () => {
+    expect(() => readRuntimeConfig({ ...base, MAX_URL_BYTES: '16384' })).toThrow(/MAX_URL_BYTES .* must be below MAX_HEADER_BYTES/);
+    expect(() => readRuntimeConfig({ ...base, HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '1000' })).toThrow(/REQUEST_TIMEOUT_MS/);
+    expect(() => readRuntimeConfig({ ...base, TRUSTED_PROXY_HOPS: '-1' })).toThrow(/TRUSTED_PROXY_HOPS/);
+    expect(() => readRuntimeConfig({ ...base, MAX_HEADER_BYTES: '100' })).toThrow(/MAX_HEADER_BYTES/);
+    expect(() => readRuntimeConfig({ ...base, DRAIN_GRACE_MS: 'soon' })).toThrow(/DRAIN_GRACE_MS/);
+  });
+});

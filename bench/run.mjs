@@ -1,0 +1,403 @@
+// The on-demand benchmark (docs/benchmarks.md): requests/s and p50/p99 through the
+// runtime, side by side in one run with nginx (the native reference), a bare Node proxy
+// and fast-gateway, all in front of the same nginx upstream; the added latency at one
+// connection; the route-match cost at 10, 1,000 and 10,000 APIs.
+//
+// Pinning on a 2-core machine: wrk and the upstream nginx on CPU 0, the proxy under test on
+// CPU 1 (each proxy alone there while it is measured; the others sit idle).
+//
+// Usage (from the repo root, after `npm run build` and `npm install` in bench/):
+//   npm run bench                  # 3 rounds × 10 s, then writes bench/results/<time>.json
+//   ROUNDS=1 DURATION=5 npm run bench
+//   PROFILE=1 npm run bench        # also writes a V8 CPU profile of the runtime (bench/results/*.cpuprofile)
+// Needs: nginx (Debian nginx-light), wrk, taskset, PostgreSQL on 127.0.0.1:5432 (TEST_DATABASE_URL).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+
+const BENCH = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(BENCH, '..');
+const NODE = path.join(ROOT, 'node_modules', '.bin', 'node');
+const env = process.env;
+const config = {
+  rounds: Number(env.ROUNDS ?? 3),
+  durationS: Number(env.DURATION ?? 10),
+  warmupS: Number(env.WARMUP ?? 3),
+  latencyDurationS: Number(env.LATENCY_DURATION ?? env.DURATION ?? 10),
+  connections: Number(env.CONNECTIONS ?? 64),
+  threads: Number(env.THREADS ?? 2),
+  profile: env.PROFILE === '1',
+};
+/** ~100 bytes, the body the performance notes measured with. */
+const BODY = '{"id":12345,"name":"benchmark item","price":9.99,"tags":["a","b","c"],"inStock":true,"qty":42}';
+
+const children = [];
+const cleanups = [];
+let exiting = false;
+
+async function main() {
+  preflight();
+  const work = mkdtempSync(path.join(tmpdir(), 'gw-bench-'));
+  cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+  const resultsDir = path.join(BENCH, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+
+  // --- upstream: nginx, one worker, two ports (two targets for the runtime's balancer)
+  const [upA, upB, nginxProxyPort, barePort, fgPort, rtPort, rtAdminPort, ctlHttp, ctlGrpc] = await freePorts(9);
+  await startNginx(work, 'upstream', 0, upstreamConfig(work, [upA, upB]));
+  const target = `http://127.0.0.1:${upA}`;
+  await waitHttp(`${target}/x`);
+
+  // --- proxies on CPU 1
+  await startNginx(work, 'proxy', 1, proxyConfig(work, nginxProxyPort, upA));
+  startPinned('bare-node', 1, NODE, [path.join(BENCH, 'bare-proxy.mjs'), String(barePort), target]);
+  startPinned('fast-gateway', 1, NODE, [path.join(BENCH, 'fast-gateway.mjs'), String(fgPort), target]);
+  const runtime = await startGatewayRuntime({ work, rtPort, rtAdminPort, ctlHttp, ctlGrpc, upA, upB, resultsDir, stamp });
+  for (const port of [nginxProxyPort, barePort, fgPort, rtPort]) await waitHttp(`http://127.0.0.1:${port}/api/x`);
+
+  const allSubjects = [
+    { name: 'nginx (upstream, direct)', key: 'direct', url: `${target}/api/x` },
+    { name: 'nginx proxy', key: 'nginx', url: `http://127.0.0.1:${nginxProxyPort}/api/x` },
+    { name: 'bare Node proxy', key: 'bare', url: `http://127.0.0.1:${barePort}/api/x` },
+    { name: 'fast-gateway 5.0.1', key: 'fastGateway', url: `http://127.0.0.1:${fgPort}/api/x` },
+    { name: 'gateway runtime', key: 'runtime', url: `http://127.0.0.1:${rtPort}/api/x` },
+  ];
+  // ONLY=bare,runtime measures a subset (the ratios need nginx, bare and fastGateway).
+  const only = env.ONLY ? new Set(['direct', ...env.ONLY.split(',')]) : undefined;
+  const subjects = only ? allSubjects.filter((s) => only.has(s.key)) : allSubjects;
+  // Everything answers what the upstream answers.
+  for (const s of subjects) {
+    const body = await (await fetch(s.url)).text();
+    if (body !== BODY) throw new Error(`${s.name} answered ${JSON.stringify(body.slice(0, 200))}`);
+  }
+
+  const raw = Object.fromEntries(subjects.map((s) => [s.key, { throughput: [], single: [] }]));
+  for (let round = 0; round < config.rounds; round++) {
+    // Rotate the order each round so drift (thermal, noisy neighbours) spreads evenly.
+    const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]);
+    for (const s of order) {
+      // The direct row is the latency baseline only: wrk and nginx share CPU 0 there.
+      if (s.key !== 'direct') {
+        wrk(s.url, config.threads, config.connections, config.warmupS);
+        const r = wrk(s.url, config.threads, config.connections, config.durationS);
+        raw[s.key].throughput.push(r);
+        log(`round ${round + 1} ${s.name.padEnd(26)} ${config.connections} conns: ${fmt(r.rps)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms${r.errors ? `  ERRORS ${r.errors}` : ''}`);
+      }
+      wrk(s.url, 1, 1, 1);
+      const one = wrk(s.url, 1, 1, config.latencyDurationS);
+      raw[s.key].single.push(one);
+      log(`round ${round + 1} ${s.name.padEnd(26)} 1 conn:   ${fmt(one.rps)} req/s  p50 ${one.p50Ms} ms  p99 ${one.p99Ms} ms${one.errors ? `  ERRORS ${one.errors}` : ''}`);
+    }
+  }
+
+  log('route-match microbenchmark (pinned to CPU 1)');
+  const routeMatch = JSON.parse(execFileSync('taskset', ['-c', '1', NODE, path.join(BENCH, 'route-match.mjs'), '--json'], { encoding: 'utf8' }));
+
+  const summary = summarize(subjects, raw);
+  const result = { at: new Date().toISOString(), machine: machineFacts(), config, subjects: summary, routeMatch, raw };
+  if (config.profile) {
+    await runtime.stop();
+    result.profile = runtime.profileFile();
+  }
+  const file = path.join(resultsDir, `${stamp}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\n${markdown(result)}\n\nwritten: ${path.relative(ROOT, file)}`);
+}
+
+// ---------------------------------------------------------------------------------------
+
+function preflight() {
+  for (const tool of ['nginx', 'wrk', 'taskset']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`${tool} is not installed (Debian: apt-get install ${tool === 'nginx' ? 'nginx-light' : tool === 'taskset' ? 'util-linux' : tool})`);
+    }
+  }
+  if (cpus().length < 2) throw new Error('needs at least 2 CPUs to pin the load generator and the proxy apart');
+  for (const built of ['apps/runtime/dist/main.js', 'apps/controller/dist/main.js', 'libs/routing/dist/index.js']) {
+    try {
+      readFileSync(path.join(ROOT, built));
+    } catch {
+      throw new Error(`${built} is missing: run "npm run build" first`);
+    }
+  }
+}
+
+function upstreamConfig(work, ports) {
+  return `
+worker_processes 1;
+daemon off;
+pid ${work}/upstream.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${work}/ub; proxy_temp_path ${work}/up; fastcgi_temp_path ${work}/uf; uwsgi_temp_path ${work}/uu; scgi_temp_path ${work}/us;
+  keepalive_requests 1000000;
+  server {
+    ${ports.map((p) => `listen 127.0.0.1:${p};`).join(' ')}
+    location / { default_type application/json; return 200 '${BODY}'; }
+  }
+}`;
+}
+
+function proxyConfig(work, port, upstreamPort) {
+  return `
+worker_processes 1;
+daemon off;
+pid ${work}/proxy.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${work}/pb; proxy_temp_path ${work}/pp; fastcgi_temp_path ${work}/pf; uwsgi_temp_path ${work}/pu; scgi_temp_path ${work}/ps;
+  upstream backend { server 127.0.0.1:${upstreamPort}; keepalive 128; keepalive_requests 1000000; }
+  server {
+    listen 127.0.0.1:${port};
+    keepalive_requests 1000000;
+    location /api/ {
+      proxy_pass http://backend/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }
+  }
+}`;
+}
+
+async function startNginx(work, name, cpu, text) {
+  const file = path.join(work, `${name}.conf`);
+  writeFileSync(file, text);
+  startPinned(`nginx-${name}`, cpu, 'nginx', ['-c', file, '-e', 'stderr']);
+}
+
+function startPinned(name, cpu, command, args, extraEnv = {}) {
+  const child = spawn('taskset', ['-c', String(cpu), command, ...args], {
+    env: { PATH: env.PATH, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  child.on('exit', (code, signal) => {
+    if (!exiting) {
+      console.error(`${name} exited (${code ?? signal}) during the benchmark:\n${out.slice(-3000)}`);
+      shutdown(1);
+    }
+  });
+  const entry = { name, child, output: () => out };
+  children.push(entry);
+  return entry;
+}
+
+/** Controller on a temp database (CPU 0: idle during the runs), runtime on CPU 1. */
+async function startGatewayRuntime(o) {
+  const { createTempDatabase } = await import(path.join(ROOT, 'libs/store/dist/testing/index.js'));
+  const db = await createTempDatabase();
+  cleanups.push(() => db.drop());
+  const token = 'bench-token';
+  startPinned('controller', 0, NODE, [path.join(ROOT, 'apps/controller/dist/main.js')], {
+    DATABASE_URL: db.url,
+    CONTROLLER_ID: 'ctl-bench',
+    CONTROLLER_HOST: '127.0.0.1',
+    CONTROLLER_HTTP_PORT: String(o.ctlHttp),
+    CONTROLLER_GRPC_PORT: String(o.ctlGrpc),
+    ADMIN_TOKEN: token,
+    LOG_LEVEL: 'warn',
+  });
+  await waitHttp(`http://127.0.0.1:${o.ctlHttp}/health/live`);
+  // Routing (host + base path + routes), round robin over two targets, active health checks,
+  // and the defaults: retries, outlier detection and circuit breaker on.
+  const definition = {
+    name: 'bench',
+    basePath: '/api',
+    routes: [
+      { name: 'read', methods: ['GET', 'HEAD'], path: '/*' },
+      { name: 'write', methods: ['POST', 'PUT', 'DELETE'], path: '/*' },
+    ],
+    upstream: {
+      targets: [{ url: `http://127.0.0.1:${o.upA}` }, { url: `http://127.0.0.1:${o.upB}` }],
+      healthCheck: { path: '/health', intervalMs: 1000, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 2 },
+    },
+  };
+  const put = await fetch(`http://127.0.0.1:${o.ctlHttp}/v1/apis/bench`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(definition),
+  });
+  if (!put.ok) throw new Error(`deploy failed: ${put.status} ${await put.text()}`);
+  const profileDir = path.join(o.work, 'profile');
+  const args = config.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, path.join(ROOT, 'apps/runtime/dist/main.js')] : [path.join(ROOT, 'apps/runtime/dist/main.js')];
+  const rt = startPinned('runtime', 1, NODE, args, {
+    RUNTIME_ID: 'rt-bench',
+    CONTROLLER_ADDRESSES: `127.0.0.1:${o.ctlGrpc}`,
+    RUNTIME_HOST: '127.0.0.1',
+    RUNTIME_ADMIN_HOST: '127.0.0.1',
+    RUNTIME_HTTP_PORT: String(o.rtPort),
+    RUNTIME_ADMIN_PORT: String(o.rtAdminPort),
+    DRAIN_GRACE_MS: '0',
+    LOG_LEVEL: 'warn',
+  });
+  await waitHttp(`http://127.0.0.1:${o.rtAdminPort}/health/ready`);
+  return {
+    async stop() {
+      exiting = true;
+      rt.child.kill('SIGTERM');
+      await new Promise((resolve) => rt.child.once('exit', resolve));
+    },
+    profileFile() {
+      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+      if (file === undefined) return undefined;
+      const dest = path.join(o.resultsDir, `${o.stamp}-runtime.cpuprofile`);
+      renameSync(path.join(profileDir, file), dest);
+      return path.relative(ROOT, dest);
+    },
+  };
+}
+
+function wrk(url, threads, connections, seconds) {
+  const out = execFileSync('taskset', ['-c', '0', 'wrk', `-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', url], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p50Ms = toMs(/\n\s+50%\s+([\d.]+\w+)/.exec(out)?.[1]);
+  const p99Ms = toMs(/\n\s+99%\s+([\d.]+\w+)/.exec(out)?.[1]);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const errors = non2xx + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  if (!Number.isFinite(rps) || p50Ms === undefined || p99Ms === undefined) throw new Error(`cannot read wrk output:\n${out}`);
+  return { rps, p50Ms, p99Ms, errors };
+}
+
+function toMs(text) {
+  if (text === undefined) return undefined;
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return round3(m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n);
+}
+
+function summarize(subjects, raw) {
+  const med = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length === 0 ? undefined : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const out = {};
+  for (const s of subjects) {
+    const t = raw[s.key].throughput;
+    const one = raw[s.key].single;
+    out[s.key] = {
+      name: s.name,
+      rps: t.length ? Math.round(med(t.map((r) => r.rps))) : undefined,
+      p50Ms: t.length ? round3(med(t.map((r) => r.p50Ms))) : undefined,
+      p99Ms: t.length ? round3(med(t.map((r) => r.p99Ms))) : undefined,
+      single: { rps: Math.round(med(one.map((r) => r.rps))), p50Ms: round3(med(one.map((r) => r.p50Ms))), p99Ms: round3(med(one.map((r) => r.p99Ms))) },
+      errors: [...t, ...one].reduce((a, r) => a + r.errors, 0),
+    };
+  }
+  const direct = out.direct.single;
+  for (const s of subjects) {
+    const o = out[s.key];
+    o.addedP50Ms = round3(o.single.p50Ms - direct.p50Ms);
+    o.addedP99Ms = round3(o.single.p99Ms - direct.p99Ms);
+    if (o.rps !== undefined) {
+      if (out.nginx) o.vsNginx = round3(o.rps / out.nginx.rps);
+      if (out.bare) o.vsBare = round3(o.rps / out.bare.rps);
+      if (out.fastGateway) o.vsFastGateway = round3(o.rps / out.fastGateway.rps);
+    }
+  }
+  return out;
+}
+
+function markdown(result) {
+  const rows = Object.values(result.subjects);
+  const lines = [
+    `| proxy (CPU 1) | req/s (${result.config.connections} conns) | p50 ms | p99 ms | × nginx | × bare Node | × fast-gateway | 1 conn p50 ms | 1 conn p99 ms | added p50 ms | added p99 ms |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.name} | ${r.rps === undefined ? '–' : fmt(r.rps)} | ${r.p50Ms ?? '–'} | ${r.p99Ms ?? '–'} | ${r.vsNginx ?? '–'} | ${r.vsBare ?? '–'} | ${r.vsFastGateway ?? '–'} | ${r.single.p50Ms} | ${r.single.p99Ms} | ${r.addedP50Ms} | ${r.addedP99Ms} |`,
+    );
+  }
+  lines.push('', '| APIs in the table | ns per match (median of 7) |', '|---:|---:|');
+  for (const r of result.routeMatch) lines.push(`| ${fmt(r.routes)} | ${r.nsPerMatch} |`);
+  return lines.join('\n');
+}
+
+function machineFacts() {
+  const sh = (cmd) => {
+    try {
+      return execFileSync('sh', ['-c', cmd], { encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  };
+  return {
+    cpu: cpus()[0]?.model,
+    cpus: cpus().length,
+    kernel: sh('uname -r'),
+    node: sh(`${NODE} --version`),
+    nginx: sh('nginx -v 2>&1'),
+    wrk: sh('wrk -v 2>&1 | head -n 1'),
+    memoryGiB: Math.round(Number(sh("awk '/MemTotal/ {print $2}' /proc/meminfo")) / 1048576),
+  };
+}
+
+async function freePorts(n) {
+  const servers = [];
+  const ports = [];
+  for (let i = 0; i < n; i++) {
+    const s = createServer();
+    await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
+    servers.push(s);
+    ports.push(s.address().port);
+  }
+  for (const s of servers) await new Promise((resolve) => s.close(resolve));
+  return ports;
+}
+
+async function waitHttp(url, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const round3 = (n) => Math.round(n * 1000) / 1000;
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const log = (msg) => console.log(`[bench] ${msg}`);
+
+async function shutdown(code) {
+  exiting = true;
+  for (const c of children.reverse()) if (c.child.exitCode === null) c.child.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.child.exitCode === null && c.child.signalCode === null ? new Promise((r) => c.child.once('exit', r)) : undefined)));
+  for (const fn of cleanups.reverse()) {
+    try {
+      await fn();
+    } catch (err) {
+      console.error(err);
+    }
+  }
+  process.exit(code);
+}
+
+process.on('SIGINT', () => shutdown(130));
+main().then(
+  () => shutdown(0),
+  (err) => {
+    console.error(err);
+    shutdown(1);
+  },
+);

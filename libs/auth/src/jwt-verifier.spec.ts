@@ -1,0 +1,84 @@
+import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { JwtVerifier } from './jwt-verifier.js';
+import { signCompact, signWith, testSigningKey } from './testing/index.js';
+
+const NOW = 1_800_000_000;
+const rs = testSigningKey('RS256', 'rs-1');
+const es = testSigningKey('ES256', 'es-1');
+const hs = testSigningKey('HS256', 'hs-1');
+const claims = (extra: Record<string, unknown> = {}) => ({ iss: 'https://idp.example', aud: 'orders-api', sub: 'alice', exp: NOW + 300, iat: NOW, ...extra });
+
+function verifier(extra: Partial<ConstructorParameters<typeof JwtVerifier>[0]> = {}) {
+  return new JwtVerifier({ keys: [rs.jwk, es.jwk, hs.jwk], issuers: ['https://idp.example'], audiences: ['orders-api'], ...extra }, { nowSec: () => NOW });
+}
+
+describe('JwtVerifier', () => {
+  it.each([rs, es, hs])('accepts a valid $alg token and names its consumer', async (key) => {
+    expect(await verifier().verify(key.sign(claims()))).toMatchObject({ ok: true, consumer: 'alice', claims: { aud: 'orders-api' } });
+  });
+
+  it('refuses an expired token, but tolerates the clock skew', async () => {
+    expect(await verifier().verify(rs.sign(claims({ exp: NOW - 31 })))).toEqual({ ok: false, reason: 'token expired', unavailable: false });
+    expect((await verifier().verify(rs.sign(claims({ exp: NOW - 29 })))).ok).toBe(true);
+    expect(await verifier({ clockSkewSec: 0 }).verify(rs.sign(claims({ exp: NOW - 1 })))).toMatchObject({ ok: false, reason: 'token expired' });
+  });
+
+  it('refuses a token not yet valid, one without expiry, a wrong audience and a wrong issuer', async () => {
+    const v = verifier();
+    expect(await v.verify(rs.sign(claims({ nbf: NOW + 60 })))).toMatchObject({ ok: false, reason: 'token not yet valid' });
+    expect(await v.verify(rs.sign(claims({ exp: undefined })))).toMatchObject({ ok: false, reason: 'token has no expiry' });
+    expect(await v.verify(rs.sign(claims({ aud: 'billing-api' })))).toMatchObject({ ok: false, reason: 'wrong audience' });
+    expect((await v.verify(rs.sign(claims({ aud: ['billing-api', 'orders-api'] })))).ok).toBe(true);
+    expect(await v.verify(rs.sign(claims({ iss: 'https://evil.example' })))).toMatchObject({ ok: false, reason: 'wrong issuer' });
+    expect(await v.verify(rs.sign(claims({ sub: undefined })))).toMatchObject({ ok: false, reason: 'no sub claim' });
+    expect(await v.verify(rs.sign(claims({ sub: 'alice\r\nx-admin: 1' })))).toMatchObject({ ok: false, reason: 'sub claim is not printable ASCII' });
+  });
+
+  it('refuses a wrong signature: another key with the same kid, or a changed payload', async () => {
+    const impostor = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const forged = signWith('RS256', impostor.privateKey, { alg: 'RS256', kid: 'rs-1' }, claims());
+    expect(await verifier().verify(forged)).toMatchObject({ ok: false, reason: 'bad signature' });
+    const [h, , s] = rs.sign(claims()).split('.');
+    const tampered = `${h}.${Buffer.from(JSON.stringify(claims({ sub: 'mallory' }))).toString('base64url')}.${s}`;
+    expect(await verifier().verify(tampered)).toMatchObject({ ok: false, reason: 'bad signature' });
+  });
+
+  it('refuses alg "none" (and an empty signature) before looking at any key', async () => {
+    const none = signCompact({ alg: 'none', typ: 'JWT' }, claims(), () => Buffer.alloc(0));
+    expect(await verifier().verify(none)).toMatchObject({ ok: false, reason: 'algorithm not allowed' });
+    const noneUpper = signCompact({ alg: 'NONE', kid: 'rs-1' }, claims(), () => Buffer.alloc(0));
+    expect(await verifier().verify(noneUpper)).toMatchObject({ ok: false, reason: 'algorithm not allowed' });
+  });
+
+  it('refuses algorithm confusion: HS256 signed with the RSA public key as the HMAC secret', async () => {
+    const rsaOnly = new JwtVerifier({ keys: [rs.jwk], audiences: ['orders-api'] }, { nowSec: () => NOW });
+    const publicPem = (await import('node:crypto')).createPublicKey({ key: rs.jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+    const confused = signCompact({ alg: 'HS256', kid: 'rs-1' }, claims(), (input) => createHmac('sha256', publicPem).update(input).digest());
+    expect(await rsaOnly.verify(confused)).toMatchObject({ ok: false, reason: 'no key for this token' });
+    // And an algorithm the policy does not allow is refused even with a matching key.
+    expect(await verifier({ algorithms: ['RS256', 'ES256'] }).verify(hs.sign(claims()))).toMatchObject({ ok: false, reason: 'algorithm not allowed' });
+  });
+
+  it('refuses an ES256 signature in DER form (JWS uses r‖s), critical headers and malformed tokens', async () => {
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = { ...pair.publicKey.export({ format: 'jwk' }), kid: 'der' };
+    const v = new JwtVerifier({ keys: [jwk] }, { nowSec: () => NOW });
+    expect(await v.verify(signWith('ES256', pair.privateKey, { alg: 'ES256', kid: 'der' }, claims(), 'der'))).toMatchObject({ ok: false, reason: 'bad signature' });
+    expect((await v.verify(signWith('ES256', pair.privateKey, { alg: 'ES256', kid: 'der' }, claims()))).ok).toBe(true);
+    expect(await verifier().verify(rs.sign(claims(), { crit: ['exp'] }))).toMatchObject({ ok: false, reason: 'unsupported critical header' });
+    for (const bad of ['', 'a.b', 'a.b.c.d', '!!.??.**', 'eyJhbGciOiJSUzI1NiJ9.bm90IGpzb24.c2ln', 'x'.repeat(9000)]) {
+      expect((await verifier().verify(bad)).ok).toBe(false);
+    }
+  });
+
+  it('picks the key by kid, and refuses weak or mismatched keys at configuration', () => {
+    expect(() => new JwtVerifier({ keys: [{ kty: 'oct', k: Buffer.alloc(16).toString('base64url') }] })).toThrow(/at least 256 bits/);
+    expect(() => new JwtVerifier({ keys: [{ ...rs.jwk, alg: 'HS256' }] })).toThrow(/only allows RS256/);
+    expect(() => new JwtVerifier({ keys: [{ ...es.jwk, crv: 'P-384' }] })).toThrow(/P-384/);
+    expect(() => new JwtVerifier({})).toThrow(/inline keys or a jwksUrl/);
+    expect(() => new JwtVerifier({ jwksUrl: 'ftp://x' })).toThrow(/http/);
+    expect(() => new JwtVerifier({ jwksUrl: 'https://u:p@idp.example/jwks' })).toThrow(/without user-info/);
+    expect(() => new JwtVerifier({ jwksUrl: 'https://idp.example/jwks?x=@' })).not.toThrow();
+  });
+});

@@ -1,0 +1,1 @@
+export { testSigningKey, signWith, signCompact, type TestSigningKey } from './sign-jwt.js';

@@ -1,0 +1,4 @@
+export { CACHE_FILE_NAME, CACHE_FORMAT, encodeCacheFile, decodeCacheFile, type CacheFileMeta, type DecodedCacheFile } from './cache-file.js';
+export { saveSnapshot, type SaveMeta, type SaveOptions, type SavedSnapshot } from './save-snapshot.js';
+export { loadSnapshot, type LoadedSnapshot, type LoadOptions } from './load-snapshot.js';
+export { ConfigCache, type ConfigCacheOptions, type ConfigCacheReport, type CacheBootStatus, type CacheFileStatus, type SaveOutcome } from './config-cache.js';

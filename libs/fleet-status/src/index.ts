@@ -1,0 +1,22 @@
+export { RuntimeSessionRecorder, type SessionRecorderOptions, type SessionRecorderStats } from './session-recorder.js';
+export { FleetWaiter, type FleetWaiterOptions, type WaitOutcome } from './fleet-waiter.js';
+export { FleetStatusService, type FleetStatusServiceOptions, type RuntimesReport, type VersionWait } from './fleet-status-service.js';
+export {
+  desiredConfig,
+  fleetStatus,
+  isInSync,
+  isNackPending,
+  laggards,
+  runtimeState,
+  runtimeViews,
+  toRuntimeView,
+  type ConfigRef,
+  type DesiredConfig,
+  type FleetCounts,
+  type FleetStatus,
+  type Laggard,
+  type NackView,
+  type RuntimeState,
+  type RuntimeView,
+  type ViewContext,
+} from './fleet-view.js';

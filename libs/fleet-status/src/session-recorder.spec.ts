@@ -1,0 +1,211 @@
+import type { RuntimeSession } from '@gw/config-server';
+import type { Logger } from '@gw/logging';
+import type { RuntimeSessionRecord } from '@gw/store';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RuntimeSessionRecorder, type SessionRecorderOptions } from './session-recorder.js';
+
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A FleetStore stand-in: records every call; can fail or hang on demand. */
+class FakeStore {
+  calls: RuntimeSessionRecord[][] = [];
+  takeOver: number[] = [];
+  mode: 'ok' | 'fail' | 'hang' = 'ok';
+  forgets = 0;
+  async recordSessions(records: readonly RuntimeSessionRecord[], options: { takeOverAfterMs: number }): Promise<number> {
+    if (this.mode === 'fail') throw Object.assign(new Error('database unavailable'), { code: 'GW_DATABASE_UNAVAILABLE' });
+    if (this.mode === 'hang') return new Promise(() => undefined);
+    this.calls.push(records.map((r) => structuredClone(r)));
+    this.takeOver.push(options.takeOverAfterMs);
+    return records.length;
+  }
+  async forgetRuntimes(): Promise<number> {
+    this.forgets++;
+    return 0;
+  }
+  last(runtimeId: string): RuntimeSessionRecord | undefined {
+    for (let i = this.calls.length - 1; i >= 0; i--) {
+      const r = this.calls[i]!.find((x) => x.runtimeId === runtimeId);
+      if (r) return r;
+    }
+    return undefined;
+  }
+}
+
+function session(streamId: number, overrides: Partial<RuntimeSession> = {}): RuntimeSession {
+  return {
+    streamId,
+    runtimeId: 'rt-1',
+    zone: 'a',
+    buildVersion: '1.2.3',
+    peer: 'ipv4:127.0.0.1:1234',
+    connectedAt: new Date(1_000 + streamId),
+    applied: { version: 0, epoch: 0, hash: '' },
+    lastNack: undefined,
+    lastSeenAt: new Date(),
+    ...overrides,
+  };
+}
+
+function capturingLogger(): Logger & { warns: string[] } {
+  const warns: string[] = [];
+  const logger = { warns, debug() {}, info() {}, error() {}, warn: (_f: Record<string, unknown>, m: string) => void warns.push(m), child: () => logger };
+  return logger;
+}
+
+const recorders: RuntimeSessionRecorder[] = [];
+afterEach(async () => {
+  for (const r of recorders.splice(0)) await r.stop(100);
+});
+
+function recorder(store: FakeStore, options: Partial<SessionRecorderOptions> = {}): RuntimeSessionRecorder {
+  const r = new RuntimeSessionRecorder({ store, controllerId: 'ctl-1', bootId: 'boot', heartbeatMs: 60_000, ...options });
+  recorders.push(r);
+  return r;
+}
+
+describe('RuntimeSessionRecorder', () => {
+  it('records open, ACK, NACK and close, with the stream\'s id and the newest state', async () => {
+    const store = new FakeStore();
+    const rec = recorder(store);
+    const s = session(7);
+    rec.callbacks.onStreamOpen!(s);
+    await waitFor('open written', () => store.calls.length === 1);
+    expect(store.calls[0]).toEqual([
+      {
+        runtimeId: 'rt-1',
+        sessionId: 'ctl-1/boot/7',
+        zone: 'a',
+        controllerId: 'ctl-1',
+        buildVersion: '1.2.3',
+        peer: 'ipv4:127.0.0.1:1234',
+        connected: true,
+        connectedAt: s.connectedAt,
+        disconnectedAt: undefined,
+        applied: { version: 0, epoch: 0, hash: '' },
+        lastNack: undefined,
+      },
+    ]);
+    expect(store.takeOver).toEqual([180_000]);
+
+    s.applied = { version: 3, epoch: 1, hash: 'h3' };
+    rec.callbacks.onAck!(s);
+    await waitFor('ack written', () => store.calls.length === 2);
+    expect(store.last('rt-1')).toMatchObject({ connected: true, applied: { version: 3, epoch: 1, hash: 'h3' } });
+
+    const at = new Date();
+    s.lastNack = { version: 4, epoch: 1, code: 'GW_SNAPSHOT_OVER_CAPACITY', message: 'too many APIs', at };
+    rec.callbacks.onNack!(s);
+    await waitFor('nack written', () => store.calls.length === 3);
+    expect(store.last('rt-1')!.lastNack).toEqual({ version: 4, epoch: 1, code: 'GW_SNAPSHOT_OVER_CAPACITY', message: 'too many APIs', at });
+
+    rec.callbacks.onStreamClosed!(s);
+    await waitFor('close written', () => store.calls.length === 4);
+    expect(store.last('rt-1')).toMatchObject({ connected: false, disconnectedAt: expect.any(Date) });
+  });
+
+  it('coalesces the events of one tick into one write holding the newest state per runtime', async () => {
+    const store = new FakeStore();
+    const rec = recorder(store);
+    const a = session(1, { runtimeId: 'a' });
+    const b = session(2, { runtimeId: 'b' });
+    rec.callbacks.onStreamOpen!(a);
+    rec.callbacks.onStreamOpen!(b);
+    for (let v = 1; v <= 20; v++) {
+      a.applied = { version: v, epoch: 1, hash: `h${v}` };
+      rec.callbacks.onAck!(a);
+    }
+    await waitFor('written', () => store.calls.length >= 1);
+    await rec.flush();
+    expect(store.calls).toHaveLength(1);
+    expect(store.calls[0]!.map((r) => [r.runtimeId, r.applied.version])).toEqual([
+      ['a', 20],
+      ['b', 0],
+    ]);
+  });
+
+  it('keeps changes while the database is down, logs once, retries and never throws into the stream', async () => {
+    const store = new FakeStore();
+    store.mode = 'fail';
+    const logger = capturingLogger();
+    let flushed = 0;
+    const rec = recorder(store, { logger, onFlushed: () => void flushed++ });
+    const s = session(1);
+    expect(() => rec.callbacks.onStreamOpen!(s)).not.toThrow();
+    await waitFor('two failed rounds', () => rec.stats.failures >= 2);
+    expect(rec.stats).toMatchObject({ pending: 1, writes: 0, lastError: 'database unavailable' });
+    expect(logger.warns).toEqual(['fleet status write failed; retrying']);
+    s.applied = { version: 5, epoch: 1, hash: 'h5' };
+    rec.callbacks.onAck!(s);
+    store.mode = 'ok';
+    await waitFor('recovered', () => rec.stats.writes >= 1 && rec.stats.pending === 0);
+    expect(store.last('rt-1')).toMatchObject({ applied: { version: 5 } });
+    expect(flushed).toBeGreaterThanOrEqual(1);
+    expect(rec.stats.lastError).toBeUndefined();
+  });
+
+  it('re-writes live sessions on every heartbeat and forgets closed ones', async () => {
+    const store = new FakeStore();
+    const rec = recorder(store, { heartbeatMs: 30 });
+    const live = session(1, { runtimeId: 'live' });
+    const gone = session(2, { runtimeId: 'gone' });
+    rec.callbacks.onStreamOpen!(live);
+    rec.callbacks.onStreamOpen!(gone);
+    rec.callbacks.onStreamClosed!(gone);
+    rec.start();
+    await waitFor('three heartbeats', () => store.calls.filter((c) => c.length === 1 && c[0]!.runtimeId === 'live').length >= 3);
+    const afterClose = store.calls.slice(1);
+    expect(afterClose.every((c) => c.every((r) => r.runtimeId === 'live' && r.connected))).toBe(true);
+    expect(store.forgets).toBe(1);
+  });
+
+  it('does not let the close of an older stream replace the newer stream queued for the same runtime', async () => {
+    const store = new FakeStore();
+    store.mode = 'fail'; // keep both events queued
+    const rec = recorder(store);
+    const old = session(1);
+    const fresh = session(2);
+    rec.callbacks.onStreamOpen!(old);
+    rec.callbacks.onStreamOpen!(fresh);
+    rec.callbacks.onStreamClosed!(old);
+    store.mode = 'ok';
+    await rec.flush();
+    expect(store.last('rt-1')).toMatchObject({ sessionId: 'ctl-1/boot/2', connected: true });
+  });
+
+  it('bounds what a runtime can make it store', async () => {
+    const store = new FakeStore();
+    const rec = recorder(store);
+    const s = session(1, { runtimeId: 'x'.repeat(10_000), zone: 'z'.repeat(1_000) });
+    s.lastNack = { version: 1, epoch: 1, code: 'C'.repeat(500), message: 'm'.repeat(100_000), at: new Date() };
+    rec.callbacks.onNack!(s);
+    await waitFor('written', () => store.calls.length === 1);
+    const r = store.calls[0]![0]!;
+    expect([r.runtimeId.length, r.zone.length, r.lastNack!.code.length, r.lastNack!.message.length]).toEqual([256, 128, 64, 4096]);
+  });
+
+  it('writes pending closes on stop, but never waits longer than asked', async () => {
+    const store = new FakeStore();
+    const rec = new RuntimeSessionRecorder({ store, controllerId: 'ctl-1', heartbeatMs: 60_000 });
+    const s = session(1);
+    rec.callbacks.onStreamOpen!(s);
+    await waitFor('open written', () => store.calls.length === 1);
+    rec.callbacks.onStreamClosed!(s);
+    await rec.stop(1_000);
+    expect(store.last('rt-1')).toMatchObject({ connected: false });
+
+    const hung = new FakeStore();
+    hung.mode = 'hang';
+    const rec2 = new RuntimeSessionRecorder({ store: hung, controllerId: 'ctl-1', heartbeatMs: 60_000 });
+    rec2.callbacks.onStreamOpen!(session(1));
+    const started = Date.now();
+    await rec2.stop(150);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});

@@ -1,0 +1,123 @@
+// Shared expectations for every IdempotencyStore (run by the memory and the Redis specs).
+import { beforeEach, expect, it } from 'vitest';
+import { bodyDigest } from './fingerprint.js';
+import { IdempotencyGuard, REPLAY_HEADER, type IdempotencyRequest } from './idempotency-guard.js';
+import type { IdempotencyPolicy } from './idempotency-policy.js';
+import type { IdempotencyStore } from './idempotency-store.js';
+
+/** A POST to the `orders` API; `key: null` sends no Idempotency-Key. */
+export function post(body: string, extra: Partial<IdempotencyRequest> = {}, key: string | null = 'key-1'): IdempotencyRequest {
+  return {
+    api: 'orders',
+    method: 'POST',
+    path: '/orders',
+    headers: key === null ? {} : { 'idempotency-key': key },
+    clientIp: '192.0.2.1',
+    consumer: 'alice',
+    bodySha256: bodyDigest(Buffer.from(body)),
+    ...extra,
+  };
+}
+
+/** `makeStore` returns an empty store (called once per test). */
+export function storeContract(makeStore: () => Promise<IdempotencyStore>, policy: IdempotencyPolicy = {}): void {
+  let store: IdempotencyStore;
+  beforeEach(async () => {
+    store = await makeStore();
+  });
+  const guard = (p: IdempotencyPolicy = policy) => new IdempotencyGuard(p, { store });
+
+  it('lets the first request proceed and replays its response (marked) to a repeat, without forwarding it', async () => {
+    const g = guard();
+    const first = await g.begin(post('{"qty":1}'));
+    if (first.kind !== 'proceed') throw new Error(`expected proceed, got ${first.kind}`);
+    expect(await first.ticket.complete({ status: 201, headers: { 'content-type': 'application/json', location: '/orders/7' }, body: Buffer.from('{"id":7}') })).toBe(true);
+    const repeat = await g.begin(post('{"qty":1}'));
+    expect(repeat).toEqual({
+      kind: 'replay',
+      response: { status: 201, headers: [['content-type', 'application/json'], ['location', '/orders/7'], [REPLAY_HEADER, 'true']], body: Buffer.from('{"id":7}') },
+    });
+    // Binary bodies survive storage.
+    const bin = await g.begin(post('bin', {}, 'key-bin'));
+    if (bin.kind !== 'proceed') throw new Error('expected proceed');
+    const bytes = Buffer.from([0, 255, 128, 10, 13]);
+    await bin.ticket.complete({ status: 200, headers: {}, body: bytes });
+    const binRepeat = await g.begin(post('bin', {}, 'key-bin'));
+    expect(binRepeat.kind === 'replay' && binRepeat.response.body).toEqual(bytes);
+  });
+
+  it('answers 409 to a repeat while the first is in flight, and 422 to the key reused for another request', async () => {
+    const g = guard();
+    const first = await g.begin(post('{"qty":1}'));
+    expect(first.kind).toBe('proceed');
+    expect(await g.begin(post('{"qty":1}'))).toMatchObject({ kind: 'reject', error: { status: 409, code: 'GW_IDEMPOTENCY_IN_FLIGHT', headers: { 'retry-after': '1' } } });
+    expect(await g.begin(post('{"qty":2}'))).toMatchObject({ kind: 'reject', error: { status: 422, code: 'GW_IDEMPOTENCY_KEY_REUSED' } });
+    expect(await g.begin(post('{"qty":1}', { path: '/orders?x=1' }))).toMatchObject({ kind: 'reject', error: { status: 422 } });
+    if (first.kind === 'proceed') await first.ticket.complete({ status: 200, headers: {}, body: Buffer.from('ok') });
+    expect(await g.begin(post('{"qty":2}'))).toMatchObject({ kind: 'reject', error: { status: 422, code: 'GW_IDEMPOTENCY_KEY_REUSED' } });
+  });
+
+  it('scopes keys per API and per consumer (or client IP when anonymous)', async () => {
+    const g = guard();
+    expect((await g.begin(post('b'))).kind).toBe('proceed');
+    expect((await g.begin(post('b', { consumer: 'bob' }))).kind).toBe('proceed');
+    expect((await g.begin(post('b', { api: 'billing' }))).kind).toBe('proceed');
+    expect((await g.begin(post('b', { consumer: undefined, clientIp: '192.0.2.1' }))).kind).toBe('proceed');
+    expect((await g.begin(post('b', { consumer: undefined, clientIp: '192.0.2.2' }))).kind).toBe('proceed');
+    expect((await g.begin(post('b', { consumer: undefined, clientIp: '192.0.2.2' }))).kind).toBe('reject');
+  });
+
+  it('abort releases the claim so a retry runs; complete and abort take effect once', async () => {
+    const g = guard();
+    const first = await g.begin(post('x'));
+    if (first.kind !== 'proceed') throw new Error('expected proceed');
+    await first.ticket.abort();
+    expect(first.ticket.state).toBe('aborted');
+    expect(await first.ticket.complete({ status: 200, headers: {}, body: Buffer.from('late') })).toBe(false);
+    const retry = await g.begin(post('x'));
+    if (retry.kind !== 'proceed') throw new Error(`expected proceed, got ${retry.kind}`);
+    // A finished ticket can neither release nor overwrite the new claim.
+    await first.ticket.abort();
+    expect(await g.begin(post('x'))).toMatchObject({ kind: 'reject', error: { status: 409 } });
+    expect(await retry.ticket.complete({ status: 202, headers: {}, body: Buffer.from('') })).toBe(true);
+    expect(await retry.ticket.complete({ status: 500, headers: {}, body: Buffer.from('again') })).toBe(false);
+    expect(await g.begin(post('x'))).toMatchObject({ kind: 'replay', response: { status: 202 } });
+  });
+
+  it('keeps only a marker for a response over the cap: repeats get 409 GW_IDEMPOTENCY_RESPONSE_NOT_STORED, not a second run', async () => {
+    const g = guard({ ...policy, maxResponseBytes: 4 });
+    const first = await g.begin(post('big'));
+    if (first.kind !== 'proceed') throw new Error('expected proceed');
+    await first.ticket.complete({ status: 201, headers: {}, body: Buffer.from('12345') });
+    const repeat = await g.begin(post('big'));
+    expect(repeat).toMatchObject({ kind: 'reject', error: { status: 409, code: 'GW_IDEMPOTENCY_RESPONSE_NOT_STORED' } });
+    expect(repeat.kind === 'reject' && repeat.error.message).toContain('status 201');
+    expect(await g.begin(post('other'))).toMatchObject({ kind: 'reject', error: { status: 422 } });
+  });
+
+  it('passes methods it does not cover and requests without a key, unless a key is required', async () => {
+    const g = guard();
+    expect(await g.begin(post('x', { method: 'PUT' }))).toEqual({ kind: 'pass' });
+    expect(await g.begin(post('x', {}, null))).toEqual({ kind: 'pass' });
+    expect(g.covers('POST', {})).toBe(false);
+    expect(g.covers('post', { 'idempotency-key': 'k' })).toBe(true);
+    expect(g.covers('GET', { 'idempotency-key': 'k' })).toBe(false);
+    const strict = guard({ ...policy, required: true });
+    expect(strict.covers('PATCH', {})).toBe(true);
+    expect(await strict.begin(post('x', {}, null))).toMatchObject({ kind: 'reject', error: { status: 400, code: 'GW_IDEMPOTENCY_KEY_MISSING' } });
+    expect(await strict.begin(post('x', {}, ' '))).toMatchObject({ kind: 'reject', error: { status: 400, code: 'GW_IDEMPOTENCY_KEY_INVALID' } });
+  });
+
+  it('lets a claim expire after lockTtlMs when its request never completes', async () => {
+    const g = guard({ ...policy, lockTtlMs: 150 });
+    expect((await g.begin(post('x'))).kind).toBe('proceed');
+    expect((await g.begin(post('x'))).kind).toBe('reject');
+    const deadline = Date.now() + 5000;
+    let again = await g.begin(post('x'));
+    while (again.kind !== 'proceed' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      again = await g.begin(post('x'));
+    }
+    expect(again.kind).toBe('proceed');
+  });
+}

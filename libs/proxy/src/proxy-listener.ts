@@ -1,0 +1,119 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { silentLogger, type Logger } from '@gw/logging';
+import { answerClientError, refuseConnect } from './client-error.js';
+import type { ProxyHandler } from './proxy-handler.js';
+import { isWebSocketUpgrade } from './upgrade-handler.js';
+
+/** Connection-level limits of the proxy listener (environment variables of the runtime, see README). */
+export interface ListenerSettings {
+  /** `HEADERS_TIMEOUT_MS`: the request line and headers must arrive within this (slowloris) → 408. */
+  readonly headersTimeoutMs: number;
+  /** `REQUEST_TIMEOUT_MS`: the whole request, body included, must arrive within this → 408. 0 = no limit. */
+  readonly requestTimeoutMs: number;
+  /** `KEEPALIVE_TIMEOUT_MS`: an idle client connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** `MAX_HEADER_BYTES`: the request line and headers together; larger → 431. */
+  readonly maxHeaderBytes: number;
+}
+
+export const DEFAULT_LISTENER_SETTINGS: ListenerSettings = Object.freeze({
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 300_000,
+  // Above the usual 60 s idle timeout of load balancers in front, so the gateway is never
+  // the side that closes a connection the balancer is about to reuse.
+  keepAliveTimeoutMs: 65_000,
+  maxHeaderBytes: 16 * 1024,
+});
+
+export interface ShutdownOptions {
+  /** How long requests in flight may take before their connections are cut. */
+  inFlightGraceMs: number;
+  /** How long open WebSockets may go on before they get a close frame (then 1 s more at most). */
+  webSocketGraceMs: number;
+}
+
+export interface ProxyListener {
+  readonly server: Server;
+  readonly draining: boolean;
+  /**
+   * From now on every response carries `Connection: close` and its connection closes
+   * after it, so keep-alive clients move to other runtimes while this one still serves.
+   */
+  startDraining(): void;
+  /**
+   * Stops accepting connections and closes idle keep-alive ones (and each busy one as
+   * soon as its response is done), lets requests in flight finish within
+   * `inFlightGraceMs` and WebSockets within `webSocketGraceMs`, then cuts what is left.
+   * Resolves once every connection is closed.
+   */
+  shutdown(options: ShutdownOptions): Promise<void>;
+}
+
+/**
+ * The runtime's client-facing HTTP server with the hardened edge wired in: parser limits
+ * and slowloris timeouts, JSON answers to parser errors (`clientError`), CONNECT refused,
+ * WebSocket upgrades only (any other `Upgrade`, such as `h2c`, is served as a plain
+ * request with `Upgrade` stripped), `Expect: 100-continue` answered only for requests the
+ * edge accepts (an oversized upload gets 413 before the client sends it), and the drain.
+ */
+export function createProxyListener(handler: ProxyHandler, settings: Partial<ListenerSettings> = {}, logger: Logger = silentLogger): ProxyListener {
+  const s = { ...DEFAULT_LISTENER_SETTINGS, ...settings };
+  let draining = false;
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (draining) res.shouldKeepAlive = false;
+    handler.handle(req, res);
+  }
+
+  const server = createServer(
+    {
+      headersTimeout: s.headersTimeoutMs,
+      requestTimeout: s.requestTimeoutMs,
+      keepAliveTimeout: s.keepAliveTimeoutMs,
+      maxHeaderSize: s.maxHeaderBytes,
+      // Node checks the two timeouts above on this interval (30 s by default, which would
+      // let a slowloris client hold a connection for up to 30 s past the limit).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(s.headersTimeoutMs / 4))),
+      requireHostHeader: true,
+      shouldUpgradeCallback: isWebSocketUpgrade,
+    },
+    onRequest,
+  );
+  server.on('clientError', (err: Error, socket) => answerClientError(err, socket, logger));
+  server.on('connect', refuseConnect);
+  server.on('upgrade', handler.handleUpgrade);
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (handler.edge.check(req) === undefined) res.writeContinue();
+    onRequest(req, res);
+  });
+
+  return {
+    server,
+    get draining() {
+      return draining;
+    },
+    startDraining(): void {
+      draining = true;
+    },
+    shutdown(options: ShutdownOptions): Promise<void> {
+      draining = true;
+      return new Promise<void>((resolve) => {
+        // Busy connections turn idle as their responses end: close them as they do.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const webSockets = setTimeout(() => void handler.upgrades.closeAll(1_000), options.webSocketGraceMs);
+        const cut = setTimeout(() => {
+          logger.warn({ graceMs: options.inFlightGraceMs }, 'requests still in flight after the grace period: closing their connections');
+          server.closeAllConnections();
+        }, options.inFlightGraceMs);
+        server.close(() => {
+          clearInterval(sweep);
+          clearTimeout(webSockets);
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
+        if (handler.upgrades.open === 0) clearTimeout(webSockets);
+      });
+    },
+  };
+}

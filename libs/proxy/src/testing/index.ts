@@ -1,0 +1,1 @@
+export { startWebSocketEchoServer, type WebSocketEchoServer } from './websocket-echo-server.js';

@@ -1,0 +1,151 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const repo = path.resolve(import.meta.dirname, '..');
+const script = path.join(repo, 'tools', 'validate-deploy.mjs');
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const validate = (root?: string) => spawnSync(process.execPath, root ? [script, root] : [script], { encoding: 'utf8' });
+
+/** A copy of what the validator reads: the deploy assets and the apps' sources. */
+function copy(): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'validate-deploy-'));
+  dirs.push(root);
+  fs.copyFileSync(path.join(repo, 'docker-compose.yml'), path.join(root, 'docker-compose.yml'));
+  fs.cpSync(path.join(repo, 'deploy'), path.join(root, 'deploy'), { recursive: true });
+  for (const app of ['controller', 'runtime']) fs.cpSync(path.join(repo, 'apps', app, 'src'), path.join(root, 'apps', app, 'src'), { recursive: true });
+  return root;
+}
+
+/** Replaces `from` (which must occur) in a copied file. */
+function edit(root: string, file: string, from: string, to: string, all = false): void {
+  const p = path.join(root, file);
+  const text = fs.readFileSync(p, 'utf8');
+  expect(text, `${file} contains ${JSON.stringify(from)}`).toContain(from);
+  fs.writeFileSync(p, all ? text.replaceAll(from, to) : text.replace(from, to));
+}
+
+function expectProblems(root: string, ...messages: string[]): void {
+  const r = validate(root);
+  expect(r.status, r.stdout + r.stderr).toBe(1);
+  for (const m of messages) expect(r.stderr).toContain(m);
+}
+
+describe('validate-deploy', () => {
+  it('passes the repository as it is', () => {
+    const r = validate();
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/validate-deploy: .* ok \(controller reads \d+ variables, runtime \d+\)/);
+  });
+
+  it('passes an unmodified copy (the copy is faithful)', () => {
+    const r = validate(copy());
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('fails on a variable no app reads, in compose and in Kubernetes', () => {
+    const root = copy();
+    edit(root, 'docker-compose.yml', '      RUNTIME_ID: runtime-1a\n', '      RUNTIME_ID: runtime-1a\n      RUNTIME_COLOR: blue\n');
+    edit(root, 'deploy/k8s/controller-config.yaml', '  LOG_LEVEL: info\n', '  LOG_LEVEL: info\n  DB_POOL_SIZE: "10"\n');
+    expectProblems(
+      root,
+      'services.runtime-1a: sets RUNTIME_COLOR, which the runtime does not read',
+      'Deployment/gateway-controller container controller: sets DB_POOL_SIZE, which the controller does not read',
+    );
+  });
+
+  it('fails when a required variable is missing, in compose and in Kubernetes', () => {
+    const root = copy();
+    edit(root, 'docker-compose.yml', '  DATABASE_URL: postgres://gateway:${POSTGRES_PASSWORD:-gateway}@postgres:5432/gateway\n', '');
+    edit(root, 'deploy/k8s/runtime-config.yaml', '  CONTROLLER_ADDRESSES: gateway-controller-grpc:9090\n', '');
+    expectProblems(
+      root,
+      'services.controller-1: does not set DATABASE_URL, which the controller requires',
+      'services.controller-2: does not set DATABASE_URL, which the controller requires',
+      'Deployment/gateway-runtime-zone-a container runtime: does not set CONTROLLER_ADDRESSES, which the runtime requires',
+    );
+  });
+
+  it('keeps the files in step with the apps: a variable the app stops reading is reported', () => {
+    const root = copy();
+    // The runtime renames LOG_LEVEL; compose and the ConfigMap still set the old name.
+    edit(root, 'apps/runtime/src/env.ts', "env['LOG_LEVEL']", "env['RUNTIME_LOG_LEVEL']");
+    expectProblems(root, 'services.runtime-2c: sets LOG_LEVEL, which the runtime does not read', 'Deployment/gateway-runtime-zone-c container runtime: sets LOG_LEVEL');
+  });
+
+  it('fails on compose structure: unknown keys, bad healthcheck waits, missing volumes, YAML errors', () => {
+    const root = copy();
+    edit(root, 'docker-compose.yml', '  redis:\n    image: redis:7.4\n', '  redis:\n    image: redis:7.4\n    depend_on: [postgres]\n');
+    edit(root, 'docker-compose.yml', '    healthcheck:\n      test: ["CMD", "redis-cli", "ping"]\n      interval: 2s\n      timeout: 3s\n      retries: 30\n', '');
+    edit(root, 'docker-compose.yml', '  runtime-2c-cache:\n', '');
+    edit(root, 'docker-compose.yml', '      condition: service_healthy\n  healthcheck:', '      condition: service_ready\n  healthcheck:');
+    expectProblems(
+      root,
+      'services.redis: unknown key "depend_on"',
+      'services.runtime-1a: waits for redis to be healthy, but redis has no healthcheck',
+      'services.runtime-2c: named volume "runtime-2c-cache" is not declared',
+      'depends_on.postgres.condition "service_ready" is not one of',
+    );
+    const broken = copy();
+    edit(broken, 'docker-compose.yml', 'services:\n', 'services:\n  oops: [\n');
+    expectProblems(broken, 'docker-compose.yml: YAML:');
+  });
+
+  it('fails when the load balancer does not health-check every runtime on its admin port', () => {
+    const root = copy();
+    edit(root, 'deploy/haproxy/haproxy.cfg', '    server runtime-2b runtime-2b:8000\n', '');
+    edit(root, 'deploy/haproxy/haproxy.cfg', 'check port 9901', 'check port 8000');
+    expectProblems(root, 'haproxy.cfg: has no server for runtime runtime-2b', 'health checks go to port 8000, but runtime-1a serves /health/ready on 9901');
+  });
+
+  it('fails on Kubernetes wiring: probe ports, budgets, drain time, Secret keys, selectors', () => {
+    const root = copy();
+    edit(root, 'deploy/k8s/runtime-zone-b.yaml', '              path: /health/ready\n              port: admin', '              path: /health/ready\n              port: http');
+    edit(root, 'deploy/k8s/runtime-zone-a.yaml', 'minAvailable: 2', 'minAvailable: 3');
+    edit(root, 'deploy/k8s/controller.yaml', 'terminationGracePeriodSeconds: 30', 'terminationGracePeriodSeconds: 10');
+    edit(root, 'deploy/k8s/controller.yaml', 'key: admin-token', 'key: admin_token');
+    edit(root, 'deploy/k8s/runtime-service.yaml', '      targetPort: http\n', '      targetPort: web\n');
+    expectProblems(
+      root,
+      'Deployment/gateway-runtime-zone-b container runtime: readinessProbe goes to port http, but the health endpoints are on 9901',
+      'PodDisruptionBudget/gateway-runtime-zone-a: minAvailable 3 with 3 replica(s) of gateway-runtime-zone-a blocks every voluntary eviction',
+      'Deployment/gateway-controller: terminationGracePeriodSeconds 10 is shorter than preStop 5 s',
+      'env ADMIN_TOKEN refers to key admin_token, which Secret gateway-secrets does not have',
+      'Service/gateway-runtime: targetPort web is not a container port of gateway-runtime-zone-a',
+    );
+  });
+
+  it('fails when a NetworkPolicy lets runtimes reach PostgreSQL', () => {
+    const root = copy();
+    edit(root, 'deploy/k8s/network-policies.yaml', 'endPort: 5431', 'endPort: 6000');
+    expectProblems(root, 'an egress rule lets runtime pods (gateway-runtime-zone-a) reach port 5432');
+    const none = copy();
+    edit(none, 'deploy/k8s/network-policies.yaml', 'policyTypes: [Egress]', 'policyTypes: [Ingress]');
+    expectProblems(none, 'no NetworkPolicy restricts its egress: runtimes could reach PostgreSQL');
+  });
+
+  it('fails when the Dockerfile loses a target, its HEALTHCHECK or its non-root user', () => {
+    const root = copy();
+    edit(root, 'deploy/Dockerfile', 'FROM ${NODE_IMAGE} AS sample-upstream', 'FROM ${NODE_IMAGE} AS upstream');
+    const text = fs.readFileSync(path.join(root, 'deploy/Dockerfile'), 'utf8');
+    // Drop the runtime stage's USER line (the second one) and its HEALTHCHECK.
+    const runtimeStart = text.indexOf('AS runtime');
+    const tail = text.slice(runtimeStart).replace('USER node\n', '').replace(/HEALTHCHECK [^\n]*\\\n[^\n]*\n/, '');
+    fs.writeFileSync(path.join(root, 'deploy/Dockerfile'), text.slice(0, runtimeStart) + tail);
+    expectProblems(
+      root,
+      'deploy/Dockerfile: has no stage (target) named sample-upstream',
+      'target runtime has no HEALTHCHECK',
+      'target runtime runs as root',
+      'services.upstream-a: build target "sample-upstream" is not a stage',
+    );
+  });
+});
