@@ -13,7 +13,7 @@
 // Needs: nginx (Debian nginx-light), wrk, taskset, PostgreSQL on 127.0.0.1:5432 (TEST_DATABASE_URL).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
@@ -49,22 +49,23 @@ async function main() {
   // --- upstream: nginx, one worker, two ports (two targets for the runtime's balancer)
   const [upA, upB, nginxProxyPort, barePort, fgPort, rtPort, rtAdminPort, ctlHttp, ctlGrpc] = await freePorts(9);
   await startNginx(work, 'upstream', 0, upstreamConfig(work, [upA, upB]));
+  log(`machine: ${JSON.stringify(machineFacts())}; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const target = `http://127.0.0.1:${upA}`;
   await waitHttp(`${target}/x`);
 
   // --- proxies on CPU 1
-  await startNginx(work, 'proxy', 1, proxyConfig(work, nginxProxyPort, upA));
-  startPinned('bare-node', 1, NODE, [path.join(BENCH, 'bare-proxy.mjs'), String(barePort), target]);
-  startPinned('fast-gateway', 1, NODE, [path.join(BENCH, 'fast-gateway.mjs'), String(fgPort), target]);
+  const nginxProxy = await startNginx(work, 'proxy', 1, proxyConfig(work, nginxProxyPort, upA));
+  const bare = startPinned('bare-node', 1, NODE, [path.join(BENCH, 'bare-proxy.mjs'), String(barePort), target]);
+  const fastGateway = startPinned('fast-gateway', 1, NODE, [path.join(BENCH, 'fast-gateway.mjs'), String(fgPort), target]);
   const runtime = await startGatewayRuntime({ work, rtPort, rtAdminPort, ctlHttp, ctlGrpc, upA, upB, resultsDir, stamp });
   for (const port of [nginxProxyPort, barePort, fgPort, rtPort]) await waitHttp(`http://127.0.0.1:${port}/api/x`);
 
   const allSubjects = [
     { name: 'nginx (upstream, direct)', key: 'direct', url: `${target}/api/x` },
-    { name: 'nginx proxy', key: 'nginx', url: `http://127.0.0.1:${nginxProxyPort}/api/x` },
-    { name: 'bare Node proxy', key: 'bare', url: `http://127.0.0.1:${barePort}/api/x` },
-    { name: 'fast-gateway 5.0.1', key: 'fastGateway', url: `http://127.0.0.1:${fgPort}/api/x` },
-    { name: 'gateway runtime', key: 'runtime', url: `http://127.0.0.1:${rtPort}/api/x` },
+    { name: 'nginx proxy', key: 'nginx', url: `http://127.0.0.1:${nginxProxyPort}/api/x`, pid: nginxProxy.child.pid },
+    { name: 'bare Node proxy', key: 'bare', url: `http://127.0.0.1:${barePort}/api/x`, pid: bare.child.pid },
+    { name: 'fast-gateway 5.0.1', key: 'fastGateway', url: `http://127.0.0.1:${fgPort}/api/x`, pid: fastGateway.child.pid },
+    { name: 'gateway runtime', key: 'runtime', url: `http://127.0.0.1:${rtPort}/api/x`, pid: runtime.pid },
   ];
   // ONLY=bare,runtime measures a subset (the ratios need nginx, bare and fastGateway).
   const only = env.ONLY ? new Set(['direct', ...env.ONLY.split(',')]) : undefined;
@@ -83,9 +84,9 @@ async function main() {
       // The direct row is the latency baseline only: wrk and nginx share CPU 0 there.
       if (s.key !== 'direct') {
         wrk(s.url, config.threads, config.connections, config.warmupS);
-        const r = wrk(s.url, config.threads, config.connections, config.durationS);
+        const r = wrk(s.url, config.threads, config.connections, config.durationS, s.pid);
         raw[s.key].throughput.push(r);
-        log(`round ${round + 1} ${s.name.padEnd(26)} ${config.connections} conns: ${fmt(r.rps)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms${r.errors ? `  ERRORS ${r.errors}` : ''}`);
+        log(`round ${round + 1} ${s.name.padEnd(26)} ${config.connections} conns: ${fmt(r.rps)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ${r.cpuUsPerRequest} CPU µs/req${r.errors ? `  ERRORS ${r.errors}` : ''}`);
       }
       wrk(s.url, 1, 1, 1);
       const one = wrk(s.url, 1, 1, config.latencyDurationS);
@@ -150,6 +151,7 @@ function proxyConfig(work, port, upstreamPort) {
   return `
 worker_processes 1;
 daemon off;
+master_process off;
 pid ${work}/proxy.pid;
 error_log stderr warn;
 events { worker_connections 4096; }
@@ -173,7 +175,7 @@ http {
 async function startNginx(work, name, cpu, text) {
   const file = path.join(work, `${name}.conf`);
   writeFileSync(file, text);
-  startPinned(`nginx-${name}`, cpu, 'nginx', ['-c', file, '-e', 'stderr']);
+  return startPinned(`nginx-${name}`, cpu, 'nginx', ['-c', file, '-e', 'stderr']);
 }
 
 function startPinned(name, cpu, command, args, extraEnv = {}) {
@@ -245,6 +247,7 @@ async function startGatewayRuntime(o) {
   });
   await waitHttp(`http://127.0.0.1:${o.rtAdminPort}/health/ready`);
   return {
+    pid: rt.child.pid,
     async stop() {
       exiting = true;
       rt.child.kill('SIGTERM');
@@ -260,7 +263,20 @@ async function startGatewayRuntime(o) {
   };
 }
 
-function wrk(url, threads, connections, seconds) {
+/** CPU time (user + system) a process used so far, in µs, from /proc (taskset execs, so the pid is the proxy's). */
+function cpuMicros(pid) {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+function wrk(url, threads, connections, seconds, pid) {
+  const cpuBefore = cpuMicros(pid);
   const out = execFileSync('taskset', ['-c', '0', 'wrk', `-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', url], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const p50Ms = toMs(/\n\s+50%\s+([\d.]+\w+)/.exec(out)?.[1]);
@@ -269,7 +285,11 @@ function wrk(url, threads, connections, seconds) {
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
   const errors = non2xx + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
   if (!Number.isFinite(rps) || p50Ms === undefined || p99Ms === undefined) throw new Error(`cannot read wrk output:\n${out}`);
-  return { rps, p50Ms, p99Ms, errors };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  const cpuAfter = cpuMicros(pid);
+  // CPU per request is what a proxy costs on its core, and shakes less with a noisy machine than req/s.
+  const cpuUsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && requests > 0 ? Math.round(((cpuAfter - cpuBefore) / requests) * 10) / 10 : undefined;
+  return { rps, p50Ms, p99Ms, errors, cpuUsPerRequest };
 }
 
 function toMs(text) {
@@ -292,6 +312,7 @@ function summarize(subjects, raw) {
     out[s.key] = {
       name: s.name,
       rps: t.length ? Math.round(med(t.map((r) => r.rps))) : undefined,
+      cpuUsPerRequest: t.length && t[0].cpuUsPerRequest !== undefined ? round3(med(t.map((r) => r.cpuUsPerRequest))) : undefined,
       p50Ms: t.length ? round3(med(t.map((r) => r.p50Ms))) : undefined,
       p99Ms: t.length ? round3(med(t.map((r) => r.p99Ms))) : undefined,
       single: { rps: Math.round(med(one.map((r) => r.rps))), p50Ms: round3(med(one.map((r) => r.p50Ms))), p99Ms: round3(med(one.map((r) => r.p99Ms))) },
@@ -307,6 +328,8 @@ function summarize(subjects, raw) {
       if (out.nginx) o.vsNginx = round3(o.rps / out.nginx.rps);
       if (out.bare) o.vsBare = round3(o.rps / out.bare.rps);
       if (out.fastGateway) o.vsFastGateway = round3(o.rps / out.fastGateway.rps);
+      // Efficiency: the bare proxy's CPU per request over this one's (1.0 = as cheap as the bare proxy).
+      if (out.bare?.cpuUsPerRequest && o.cpuUsPerRequest) o.cpuVsBare = round3(out.bare.cpuUsPerRequest / o.cpuUsPerRequest);
     }
   }
   return out;
@@ -315,12 +338,12 @@ function summarize(subjects, raw) {
 function markdown(result) {
   const rows = Object.values(result.subjects);
   const lines = [
-    `| proxy (CPU 1) | req/s (${result.config.connections} conns) | p50 ms | p99 ms | × nginx | × bare Node | × fast-gateway | 1 conn p50 ms | 1 conn p99 ms | added p50 ms | added p99 ms |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| proxy (CPU 1) | req/s (${result.config.connections} conns) | p50 ms | p99 ms | × nginx | × bare Node | × fast-gateway | CPU µs/req | bare CPU/req ÷ this | 1 conn p50 ms | 1 conn p99 ms | added p50 ms | added p99 ms |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.name} | ${r.rps === undefined ? '–' : fmt(r.rps)} | ${r.p50Ms ?? '–'} | ${r.p99Ms ?? '–'} | ${r.vsNginx ?? '–'} | ${r.vsBare ?? '–'} | ${r.vsFastGateway ?? '–'} | ${r.single.p50Ms} | ${r.single.p99Ms} | ${r.addedP50Ms} | ${r.addedP99Ms} |`,
+      `| ${r.name} | ${r.rps === undefined ? '–' : fmt(r.rps)} | ${r.p50Ms ?? '–'} | ${r.p99Ms ?? '–'} | ${r.vsNginx ?? '–'} | ${r.vsBare ?? '–'} | ${r.vsFastGateway ?? '–'} | ${r.cpuUsPerRequest ?? '–'} | ${r.cpuVsBare ?? '–'} | ${r.single.p50Ms} | ${r.single.p99Ms} | ${r.addedP50Ms} | ${r.addedP99Ms} |`,
     );
   }
   lines.push('', '| APIs in the table | ns per match (median of 7) |', '|---:|---:|');

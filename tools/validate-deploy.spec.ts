@@ -106,6 +106,13 @@ describe('validate-deploy', () => {
     expectProblems(root, 'haproxy.cfg: has no server for runtime runtime-2b', 'health checks go to port 8000, but runtime-1a serves /health/ready on 9901');
   });
 
+  it.skipIf(spawnSync('haproxy', ['-v']).status !== 0 && spawnSync('/usr/sbin/haproxy', ['-v']).status !== 0)('runs haproxy -c where HAProxy is installed, and fails on a directive it rejects', () => {
+    expect(validate().stdout).toContain('haproxy -c passed');
+    const root = copy();
+    edit(root, 'deploy/haproxy/haproxy.cfg', '    balance roundrobin\n', '    balance roundrobin\n    balance-everything now\n');
+    expectProblems(root, 'deploy/haproxy/haproxy.cfg: haproxy -c rejects it');
+  });
+
   it('fails on Kubernetes wiring: probe ports, budgets, drain time, Secret keys, selectors', () => {
     const root = copy();
     edit(root, 'deploy/k8s/runtime-zone-b.yaml', '              path: /health/ready\n              port: admin', '              path: /health/ready\n              port: http');

@@ -125,7 +125,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
   // Behind a load balancer, idle keep-alive sockets must outlive the LB's idle timeout.
   http.keepAliveTimeout = 65_000;
   const httpPort = (http.address() as { port: number }).port;
-  logger.info({ controllerId: config.controllerId, zone: config.zone, httpPort, grpcPort, changeFeed: config.changeFeedMode }, 'controller started');
+  logger.info({ controllerId: config.controllerId, zone: config.zone, httpPort, grpcPort, changeFeed: feed.mode ?? config.changeFeedMode }, 'controller started');
 
   return {
     httpPort,

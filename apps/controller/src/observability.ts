@@ -81,7 +81,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
     },
     async stop() {
       await fleet.stop();
-      await recorder.stop(2_000);
+      await recorder.stop(1_000);
     },
   };
 }

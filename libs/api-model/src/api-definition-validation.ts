@@ -10,6 +10,8 @@ import {
   type FieldProblem,
 } from './field-checks.js';
 import { hostPatternProblem } from './host-pattern.js';
+import { POLICY_LIMITS } from './policy-definition.js';
+import { checkPolicies } from './policy-validation.js';
 import { checkRoutes } from './route-validation.js';
 import { checkUpstream } from './upstream-validation.js';
 
@@ -26,7 +28,7 @@ const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 /** RFC 3986 `pchar` minus percent-encoding: unreserved / sub-delims / ":" / "@". */
 const PCHAR = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]$/;
 
-const TOP_LEVEL_FIELDS = ['name', 'basePath', 'hosts', 'stripBasePath', 'routes', 'upstream'] as const;
+const TOP_LEVEL_FIELDS = ['name', 'basePath', 'hosts', 'stripBasePath', 'routes', 'upstream', 'policies'] as const;
 
 /** Whether `name` is a valid API name (DNS-label style, at most 63 characters). */
 export function isValidApiName(name: string): boolean {
@@ -58,12 +60,14 @@ function checkDefinition(input: unknown, options: ValidateApiDefinitionOptions, 
   const stripBasePath = checkOptionalBoolean(field(input, 'stripBasePath'), 'stripBasePath', problems);
   const routes = checkRoutes(field(input, 'routes'), problems);
   const upstream = checkUpstream(field(input, 'upstream'), problems);
+  const policies = checkPolicies(field(input, 'policies'), upstream?.timeouts, problems);
   rejectUnknownFields(input, TOP_LEVEL_FIELDS, '', problems);
 
-  if (name === undefined || basePath === undefined || hosts === undefined || stripBasePath === null || routes === undefined || upstream === undefined) {
+  if (name === undefined || basePath === undefined || hosts === undefined || stripBasePath === null || routes === undefined || upstream === undefined || policies === undefined) {
     return undefined;
   }
-  return { name, basePath, hosts, stripBasePath: stripBasePath ?? API_DEFAULTS.stripBasePath, routes, upstream };
+  if (!checkRateLimitIds(name, routes, problems)) return undefined;
+  return { name, basePath, hosts, stripBasePath: stripBasePath ?? API_DEFAULTS.stripBasePath, routes, upstream, policies };
 }
 
 function checkName(value: unknown, expectedName: string | undefined, problems: ProblemList): string | undefined {
@@ -158,3 +162,20 @@ function checkHosts(value: unknown, problems: ProblemList): string[] | undefined
   return problems.count === before ? hosts : undefined;
 }
 
+
+/**
+ * The runtime counts a route's limit under `<api>/<route>/<name>` (in Redis and in the
+ * RateLimit headers); that id has a length limit. API-level ids (`<api>/<name>`) always fit.
+ */
+function checkRateLimitIds(api: string, routes: readonly { name: string; rateLimits: readonly { name: string }[] }[], problems: ProblemList): boolean {
+  const before = problems.count;
+  routes.forEach((route, i) =>
+    route.rateLimits.forEach((limit, j) => {
+      const id = `${api}/${route.name}/${limit.name}`;
+      if (id.length > POLICY_LIMITS.rateLimitIdMaxLength) {
+        problems.add(`routes[${i}].rateLimits[${j}].name`, `makes the limiter id "${id}" longer than ${POLICY_LIMITS.rateLimitIdMaxLength} characters; use a shorter name`);
+      }
+    }),
+  );
+  return problems.count === before;
+}

@@ -1,3 +1,5 @@
+import type { Policies, PoliciesInput, RateLimitDefinition, RateLimitInput } from './policy-definition.js';
+
 /**
  * An API definition as operators write it (the body of `PUT /v1/apis/{name}`).
  * Optional fields get their defaults in `validateApiDefinition`, so everything
@@ -18,6 +20,8 @@ export interface ApiDefinitionInput {
   /** Finer routes under `basePath`; absent or empty: the whole base path, every method. */
   routes?: RouteInput[];
   upstream: UpstreamInput;
+  /** CORS, authentication, rate limits, idempotency keys; absent: all off. */
+  policies?: PoliciesInput;
 }
 
 export interface RouteInput {
@@ -26,6 +30,8 @@ export interface RouteInput {
   methods?: string[];
   /** Relative to `basePath`: static segments, `:param` segments and a trailing `*`. */
   path: string;
+  /** Rate limits for this route, on top of the API's. */
+  rateLimits?: RateLimitInput[];
 }
 
 export interface UpstreamInput {
@@ -82,6 +88,7 @@ export interface ApiDefinition {
   /** In the operator's order; empty = the whole base path, every method. */
   routes: ApiRoute[];
   upstream: UpstreamDefinition;
+  policies: Policies;
 }
 
 export interface ApiRoute {
@@ -89,6 +96,8 @@ export interface ApiRoute {
   /** Upper-case, no duplicates; empty = every method. */
   methods: string[];
   path: string;
+  /** On top of the API's `policies.rateLimits`; empty = none. */
+  rateLimits: RateLimitDefinition[];
 }
 
 export interface UpstreamDefinition {

@@ -35,3 +35,29 @@ export {
 export { isWildcardHost } from './host-pattern.js';
 export { routePathShape } from './route-validation.js';
 export { type RouteConflict, findRouteConflicts, describeRouteConflict, routeConflictProblems } from './route-conflicts.js';
+export {
+  type PoliciesInput,
+  type AuthPolicyInput,
+  type RateLimitInput,
+  type Policies,
+  type CorsPolicy,
+  type AuthPolicy,
+  type ApiKeyAuth,
+  type ApiKeyEntry,
+  type ApiKeyLocation,
+  type JwtAuth,
+  type JwtAlgorithm,
+  type Jwk,
+  type RateLimitDefinition,
+  type RateLimitKey,
+  type RateLimitScope,
+  type RateLimitFailureMode,
+  type IdempotencyPolicy,
+  JWT_ALGORITHMS,
+  JWK_MEMBERS,
+  POLICY_DEFAULTS,
+  POLICY_LIMITS,
+  REDACTED,
+} from './policy-definition.js';
+export { defaultPolicies } from './policy-validation.js';
+export { maskDefinitionSecrets, restoreMaskedSecrets, hasMaskedSecrets } from './secret-masking.js';

@@ -1,7 +1,8 @@
 import { API_LIMITS, ROUTE_METHODS, type ApiRoute } from './api-definition.js';
 import { ProblemList, describeType, field, isObject, join, rejectUnknownFields } from './field-checks.js';
+import { checkRateLimits } from './policy-validation.js';
 
-const ROUTE_FIELDS = ['name', 'methods', 'path'] as const;
+const ROUTE_FIELDS = ['name', 'methods', 'path', 'rateLimits'] as const;
 const ROUTE_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const PARAM_PATTERN = /^:[A-Za-z_][A-Za-z0-9_]*$/;
 /** RFC 3986 `pchar` minus percent-encoding, and minus ":" and "*", which are pattern syntax here. */
@@ -66,7 +67,7 @@ export function checkRoutes(value: unknown, problems: ProblemList): ApiRoute[] |
   value.forEach((item: unknown, i) => {
     const route = checkRoute(item, `routes[${i}]`, problems);
     if (route === undefined) valid = false;
-    routes.push(route ?? { name: '', methods: [], path: '' });
+    routes.push(route ?? { name: '', methods: [], path: '', rateLimits: [] });
   });
   if (!valid) return undefined;
   return checkRouteOverlaps(routes, problems) ? routes : undefined;
@@ -92,9 +93,10 @@ function checkRoute(value: unknown, path: string, problems: ProblemList): ApiRou
     const message = routePathProblem(routePath);
     if (message !== undefined) problems.add(join(path, 'path'), message);
   }
+  const rateLimits = checkRateLimits(field(value, 'rateLimits'), join(path, 'rateLimits'), problems);
   rejectUnknownFields(value, ROUTE_FIELDS, path, problems);
-  if (problems.count !== before || methods === undefined) return undefined;
-  return { name: name as string, methods, path: routePath as string };
+  if (problems.count !== before || methods === undefined || rateLimits === undefined) return undefined;
+  return { name: name as string, methods, path: routePath as string, rateLimits };
 }
 
 function checkMethods(value: unknown, path: string, problems: ProblemList): string[] | undefined {

@@ -3,7 +3,7 @@
 // balancing, each against small upstream servers that record what reaches them. Every
 // wait is on a condition with a bounded timeout.
 import { once } from 'node:events';
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UpstreamRegistry, type HealthTransition } from '@gw/balancing';
 import { buildRouteTable, type RouteTable } from '@gw/routing';
@@ -330,6 +330,28 @@ describe('forwarding: circuit breaker', () => {
     held[2]!.writeHead(200).end('ok');
     expect((await next).status).toBe(200);
     expect(gw.events.filter((e) => e === 'rejected:full')).toHaveLength(4);
+  });
+
+  it('gives the slot back at the end of each response on a keep-alive client connection', async () => {
+    const up = await startUpstream('up');
+    const gw = await startGateway(upstreamOf([up.url], { circuitBreaker: { ...BREAKER, maxConcurrent: 1 } }));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    cleanups.push(() => agent.destroy());
+    let sockets = 0;
+    for (let i = 0; i < 5; i++) {
+      const req = request({ host: '127.0.0.1', port: gw.port, path: `/api/${i}`, agent });
+      req.on('socket', (s) => {
+        if (!(s as { counted?: boolean }).counted) sockets++;
+        (s as { counted?: boolean }).counted = true;
+      });
+      req.end();
+      const [res] = (await once(req, 'response')) as [IncomingMessage];
+      res.resume();
+      await once(res, 'end');
+      expect(res.statusCode).toBe(200);
+    }
+    expect(sockets).toBe(1);
+    await waitFor('the last slot back', () => gw.upstreams.get('api')!.breaker!.active === 0);
   });
 
   it('lets maxPending requests wait for a slot, in order', async () => {

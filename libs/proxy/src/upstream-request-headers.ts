@@ -46,6 +46,12 @@ export function prepareUpstreamRequestHeaders(req: IncomingMessage, requestId: s
     headers['x-forwarded-proto'] = ownProto;
     setForwardedHost(headers, undefined);
     dropUntrustedOrigins(headers);
+  } else if (trustedProxyHops === 0) {
+    // The default, on every request: no chain to read, nothing to allocate.
+    headers['x-forwarded-for'] = unmapIpv4(peer);
+    headers['x-forwarded-proto'] = ownProto;
+    setForwardedHost(headers, headers.host);
+    dropUntrustedOrigins(headers);
   } else {
     const chain = forwardedFor(headers['x-forwarded-for'], unmapIpv4(peer), trustedProxyHops);
     headers['x-forwarded-for'] = chain.header;

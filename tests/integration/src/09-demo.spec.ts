@@ -69,6 +69,20 @@ function alive(pid: number): boolean {
   }
 }
 
+/** On failure, the end of every child's log (they live in the demo's work dir until it exits). */
+async function withLogs<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    let logs = '';
+    for (const f of fs.existsSync(state.logsDir) ? fs.readdirSync(state.logsDir) : []) {
+      const lines = fs.readFileSync(path.join(state.logsDir, f), 'utf8').trimEnd().split('\n').slice(-15);
+      logs += `\n--- ${f} ---\n${lines.join('\n')}`;
+    }
+    throw new Error(`${(err as Error).message}\n--- demo output ---\n${demoOutput().slice(-2000)}${logs}`);
+  }
+}
+
 function childPids(s: DemoState): number[] {
   return [...s.controllers, ...s.runtimes, ...s.upstreams].map((n) => n.pid).filter((p): p is number => typeof p === 'number');
 }
@@ -150,12 +164,12 @@ describe('npm start: the local HA demo', () => {
     const viaOther = await http('GET', `${ctl2!.http}/v1/apis/hello`, { headers: { authorization: `Bearer ${state.adminToken}` } });
     expect(viaOther.status).toBe(200);
     for (const r of state.runtimes) {
-      await waitFor(`${r.name} at version ${version}`, async () => ((await http('GET', `${r.admin}/config`)).json().version ?? -1) >= version, { timeoutMs: 30_000 });
+      await withLogs(waitFor(`${r.name} at version ${version}`, async () => ((await http('GET', `${r.admin}/config`)).json().version ?? -1) >= version, { timeoutMs: 30_000 }));
     }
     for (const r of state.runtimes) {
       const zonesSeen = new Set<string>();
       for (let i = 0; i < 2 * state.zones.length; i++) {
-        const res = await http('GET', `${r.proxy}/hello/world?i=${i}`);
+        const res = await withLogs(http('GET', `${r.proxy}/hello/world?i=${i}`));
         expect(res.status, `${r.name}: ${res.body}`).toBe(200);
         const body = res.json();
         expect(body).toMatchObject({ path: `/world?i=${i}`, upstream: `upstream-${body.zone}` });

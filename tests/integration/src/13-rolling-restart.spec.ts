@@ -43,8 +43,8 @@ function startRuntime(slot: Slot): AppProcess {
     RUNTIME_ADMIN_HOST: '127.0.0.1',
     RUNTIME_HTTP_PORT: String(slot.proxyPort),
     RUNTIME_ADMIN_PORT: String(slot.adminPort),
-    // Far above HAProxy's check interval × fall (100 ms × 1): it has long noticed by then.
-    DRAIN_GRACE_MS: '1500',
+    // Far above HAProxy's check interval × fall (100 ms × 2): it has long noticed by then.
+    DRAIN_GRACE_MS: '2000',
     SHUTDOWN_GRACE_MS: '5000',
     LOG_LEVEL: 'info',
   });
@@ -81,7 +81,7 @@ beforeAll(async () => {
   for (const name of ['rt-1', 'rt-2']) slots.push({ name, proxyPort: await freePort(), adminPort: await freePort() });
   for (const slot of slots) startRuntime(slot);
   for (const slot of slots) await waitReady(slot);
-  lb = await startHaproxy({ servers: slots.map((s) => ({ name: s.name, port: s.proxyPort, checkPort: s.adminPort })), interMs: 100, fall: 1, rise: 2 });
+  lb = await startHaproxy({ servers: slots.map((s) => ({ name: s.name, port: s.proxyPort, checkPort: s.adminPort })), interMs: 100, fall: 2, rise: 2 });
   for (const slot of slots) await waitStatus(slot.name, 'UP');
 });
 

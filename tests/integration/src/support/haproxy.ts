@@ -58,7 +58,7 @@ export async function startHaproxy(o: { servers: HaproxyServer[]; interMs: numbe
     '  timeout client 30s',
     '  timeout server 30s',
     '  timeout http-keep-alive 30s',
-    '  timeout check 1s',
+    '  timeout check 2s',
     'frontend fe',
     `  bind 127.0.0.1:${frontendPort}`,
     '  default_backend runtimes',

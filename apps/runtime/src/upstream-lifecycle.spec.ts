@@ -1,0 +1,139 @@
+// The runtime's upstream wiring over a real health-check target on 127.0.0.1: table swaps
+// start and stop checks, keep state, and transitions reach the log and the metrics.
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '@gw/logging';
+import { buildRouteTable } from '@gw/routing';
+import { plainApi, plainUpstream } from '@gw/snapshot/testing';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UpstreamLifecycle } from './upstream-lifecycle.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function sample(text: string, line: string): number | undefined {
+  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+  return found === undefined ? undefined : Number(found.slice(line.length + 1));
+}
+
+interface LogRecord {
+  level: string;
+  fields: { [k: string]: unknown };
+  msg: string;
+}
+
+function recordingLogger(records: LogRecord[]): Logger {
+  const at = (level: string) => (fields: { [k: string]: unknown }, msg: string) => void records.push({ level, fields, msg });
+  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  return logger;
+}
+
+async function healthTarget(): Promise<{ url: string; healthy: { value: boolean }; checks: { n: number } }> {
+  const healthy = { value: true };
+  const checks = { n: 0 };
+  const server: Server = createServer((req, res) => {
+    checks.n++;
+    res.writeHead(healthy.value ? 200 : 500).end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, healthy, checks };
+}
+
+const CHECK = { enabled: true, path: '/health', intervalMs: 30, timeoutMs: 30, healthyThreshold: 1, unhealthyThreshold: 1 };
+
+describe('UpstreamLifecycle', () => {
+  it('follows table swaps, logs transitions (warn when a target goes out) and exports them', async () => {
+    const target = await healthTarget();
+    const other = await healthTarget();
+    const records: LogRecord[] = [];
+    const register = new Registry();
+    const lifecycle = new UpstreamLifecycle({ zone: 'a', logger: recordingLogger(records), register });
+    cleanups.push(() => lifecycle.stop());
+
+    const table1 = buildRouteTable({ apis: [plainApi('orders', '/orders', [], { upstream: plainUpstream([target.url, other.url], { healthCheck: CHECK }) })] });
+    lifecycle.sync(table1);
+    const first = lifecycle.registry.get('orders')!;
+    expect(lifecycle.registry.localZone).toBe('a');
+    await waitFor('checks', () => target.checks.n >= 2);
+
+    target.healthy.value = false;
+    await waitFor('unhealthy logged', () => records.some((r) => r.msg === 'upstream target unhealthy'));
+    expect(records.find((r) => r.msg === 'upstream target unhealthy')).toMatchObject({
+      level: 'warn',
+      fields: { api: 'orders', target: target.url, event: 'unhealthy', reason: 'active-check' },
+    });
+
+    // The same table again is a no-op; a new table with the same API keeps the target's verdict.
+    lifecycle.sync(table1);
+    expect(lifecycle.registry.get('orders')).toBe(first);
+    const table2 = buildRouteTable({
+      apis: [
+        plainApi('orders', '/orders', [], { upstream: plainUpstream([target.url], { healthCheck: CHECK, retries: { ...plainUpstream([]).retries, attempts: 1 } }) }),
+        plainApi('users', '/users', [other.url]),
+      ],
+    });
+    lifecycle.sync(table2);
+    const second = lifecycle.registry.get('orders')!;
+    expect(second).not.toBe(first);
+    expect(second.health.targets[0]!.activeHealthy).toBe(false);
+    expect(lifecycle.registry.list().map((u) => u.name)).toEqual(['orders', 'users']);
+
+    // The other target's checks stopped with the swap (users has none).
+    const otherChecks = other.checks.n;
+    target.healthy.value = true;
+    await waitFor('healthy logged', () => records.some((r) => r.msg === 'upstream target healthy'));
+    expect(records.find((r) => r.msg === 'upstream target healthy')!.level).toBe('info');
+    expect(other.checks.n - otherChecks).toBeLessThanOrEqual(1);
+
+    const text = await register.metrics();
+    expect(sample(text, `gateway_upstream_health_transitions_total{api="orders",target="${target.url}",event="unhealthy",reason="active-check"}`)).toBe(1);
+    expect(sample(text, `gateway_upstream_health_transitions_total{api="orders",target="${target.url}",event="healthy",reason="active-check"}`)).toBe(1);
+    expect(sample(text, 'gateway_upstream_targets{api="orders",state="healthy"}')).toBe(1);
+    expect(sample(text, 'gateway_upstream_targets{api="users",state="healthy"}')).toBe(1);
+    expect(sample(text, `gateway_upstream_health_checks_total{api="orders",target="${target.url}",result="fail"}`)).toBeGreaterThanOrEqual(1);
+
+    lifecycle.metrics.events.retry!('orders', 'connect-failure');
+    lifecycle.metrics.events.circuitRejected!('orders', 'open');
+    lifecycle.metrics.events.retryBudgetExhausted!('orders');
+    const after = await register.metrics();
+    expect(sample(after, 'gateway_upstream_retries_total{api="orders",reason="connect-failure"}')).toBe(1);
+    expect(sample(after, 'gateway_upstream_circuit_rejections_total{api="orders",reason="open"}')).toBe(1);
+    expect(sample(after, 'gateway_upstream_retry_budget_exhausted_total{api="orders"}')).toBe(1);
+  });
+
+  it('counts breaker transitions and exposes the breaker state', async () => {
+    const register = new Registry();
+    const records: LogRecord[] = [];
+    const lifecycle = new UpstreamLifecycle({ zone: 'a', logger: recordingLogger(records), register });
+    cleanups.push(() => lifecycle.stop());
+    const breaker = { enabled: true, maxConcurrent: 10, maxPending: 0, failureRatePercent: 50, windowMs: 10_000, minRequests: 2, openMs: 60_000, halfOpenRequests: 1 };
+    lifecycle.sync(buildRouteTable({ apis: [plainApi('pay', '/pay', [], { upstream: plainUpstream(['http://127.0.0.1:9'], { circuitBreaker: breaker }) })] }));
+    const up = lifecycle.registry.get('pay')!;
+    up.report(0, false);
+    up.report(0, false);
+    const text = await register.metrics();
+    expect(sample(text, 'gateway_upstream_circuit_state{api="pay"}')).toBe(2);
+    expect(sample(text, 'gateway_upstream_circuit_transitions_total{api="pay",to="open"}')).toBe(1);
+    expect(records.find((r) => r.msg === 'circuit breaker opened')).toMatchObject({ level: 'warn', fields: { api: 'pay', to: 'open' } });
+  });
+});
