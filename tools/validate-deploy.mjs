@@ -1,7 +1,8 @@
 // Validates the deployment assets without Docker or a cluster:
 //   deploy/Dockerfile, docker-compose.yml (+ deploy/haproxy/haproxy.cfg), deploy/k8s (kustomize).
-// Structure is checked against a hand-written subset of the compose spec and the Kubernetes
-// API (the fields these files use; unknown compose keys are errors), and the wiring across
+// Structure is checked against the official compose-spec JSON schema (bundled by dclint)
+// and the Kubernetes OpenAPI models (kubernetes-models), plus a stricter hand-written subset
+// (the fields these files use; unknown compose keys are errors), and the wiring across
 // files: depends_on targets and their healthchecks, probe ports, selectors, Secret and
 // ConfigMap keys, drain budgets. The key check: every variable set for a controller or
 // runtime is one that app reads (apps/<app>/src/**/*.ts: env['NAME'] and helper(env, 'NAME')),
@@ -726,6 +727,49 @@ function validateNetworkPolicies(policies, runtimeDeployments) {
 
 validateCompose();
 validateK8s();
+await validateAgainstSchemas();
+
+// ---------------------------------------------------------------------------------------
+// Official schemas: the compose-spec JSON schema (bundled by dclint) and the Kubernetes
+// OpenAPI models (kubernetes-models' validate()), on top of the checks above.
+
+async function validateAgainstSchemas() {
+  const { default: Ajv } = await import('ajv');
+  const schemaFile = fileURLToPath(new URL('../node_modules/dclint/schemas/compose.schema.json', import.meta.url));
+  const composeFile = path.join(root, 'docker-compose.yml');
+  if (!fs.existsSync(schemaFile)) fail('docker-compose.yml', 'compose-spec schema not found (npm ci installs dclint)');
+  else if (fs.existsSync(composeFile)) {
+    // The schema names draft-07 by its https URL, which ajv does not know: skip meta-validation.
+    const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, validateSchema: false });
+    const validate = ajv.compile(JSON.parse(fs.readFileSync(schemaFile, 'utf8')));
+    // Resolve YAML merge keys (<<: *anchor) as Compose does.
+    if (!validate(parseDocument(fs.readFileSync(composeFile, 'utf8'), { merge: true }).toJS())) {
+      for (const e of validate.errors ?? []) fail('docker-compose.yml (compose-spec)', `${e.instancePath || '/'} ${e.message}`);
+    }
+  }
+  const k8sDir = path.join(root, 'deploy', 'k8s');
+  if (!fs.existsSync(k8sDir)) return;
+  for (const name of fs.readdirSync(k8sDir).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml').sort()) {
+    const file = path.join(k8sDir, name);
+    for (const doc of parseAllDocuments(fs.readFileSync(file, 'utf8'))) {
+      const o = doc.toJS();
+      if (!isObj(o)) continue;
+      const where = `${rel(file)} ${o.kind}/${o.metadata?.name ?? '?'} (kubernetes-models)`;
+      let Model;
+      try {
+        Model = (await import(`kubernetes-models/${o.apiVersion}/${o.kind}`))[o.kind];
+      } catch {
+        fail(where, `no schema for ${o.apiVersion} ${o.kind}`);
+        continue;
+      }
+      try {
+        new Model(o).validate();
+      } catch (err) {
+        fail(where, String(err?.message ?? err).split('\n').slice(0, 4).join(' '));
+      }
+    }
+  }
+}
 
 if (errors.length) {
   console.error(`validate-deploy: ${errors.length} problem(s)`);
@@ -734,5 +778,5 @@ if (errors.length) {
 }
 const count = (role) => apps[role].known.size;
 console.log(
-  `validate-deploy: deploy/Dockerfile, docker-compose.yml, deploy/haproxy (${haproxyChecked ? 'haproxy -c passed' : 'haproxy not installed: syntax not checked'}), deploy/k8s ok (controller reads ${count('controller')} variables, runtime ${count('runtime')})`,
+  `validate-deploy: deploy/Dockerfile, docker-compose.yml, deploy/haproxy (${haproxyChecked ? 'haproxy -c passed' : 'haproxy not installed: syntax not checked'}), deploy/k8s ok, compose-spec and Kubernetes schemas ok (controller reads ${count('controller')} variables, runtime ${count('runtime')})`,
 );

@@ -130,6 +130,13 @@ describe('validate-deploy', () => {
     );
   });
 
+  it('fails on what only the official schemas know: compose-spec and the Kubernetes OpenAPI models', () => {
+    const root = copy();
+    edit(root, 'docker-compose.yml', '  stop_grace_period: 20s\n', '  stop_grace_period: 20s\n  mem_limit: [1g]\n');
+    edit(root, 'deploy/k8s/controller.yaml', '  replicas: 2\n', '  replicas: two\n');
+    expectProblems(root, 'docker-compose.yml (compose-spec)', 'Deployment/', '(kubernetes-models)');
+  });
+
   it('fails when a NetworkPolicy lets runtimes reach PostgreSQL', () => {
     const root = copy();
     edit(root, 'deploy/k8s/network-policies.yaml', 'endPort: 5431', 'endPort: 6000');
