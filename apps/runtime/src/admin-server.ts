@@ -2,6 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { ConfigCacheReport } from '@gw/config-cache';
 import type { ConfigClientStatus } from '@gw/config-client';
 import type { AppliedConfig } from './runtime-state.js';
+import type { SharedStateReport } from './shared-state-wiring.js';
 
 export interface AdminSources {
   runtimeId: string;
@@ -11,6 +12,8 @@ export interface AdminSources {
   draining: () => boolean;
   /** The on-disk config cache; undefined when CONFIG_CACHE_DIR is not set. */
   cache?: () => ConfigCacheReport | undefined;
+  /** Redis for rate limits and idempotency keys (`REDIS_URL`), or local state. */
+  sharedState?: () => SharedStateReport;
   /** Prometheus exposition for `GET /metrics`. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
 }
@@ -65,6 +68,8 @@ export function createAdminServer(src: AdminSources): Server {
           },
           // null when CONFIG_CACHE_DIR is not set; see README (Static stability).
           cache: src.cache?.() ?? null,
+          // mode "local" without REDIS_URL; see README (Policies).
+          sharedState: src.sharedState?.() ?? null,
         });
       }
       case '/metrics':

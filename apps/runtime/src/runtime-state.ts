@@ -1,7 +1,7 @@
 import type { ApplyVerdict } from '@gw/config-client';
 import { ErrorCodes } from '@gw/errors';
 import { buildRouteTable, type RouteTable } from '@gw/routing';
-import { verifySnapshot, type Snapshot } from '@gw/snapshot';
+import { verifySnapshot, type Snapshot, type SnapshotContent } from '@gw/snapshot';
 
 export type ConfigSource = 'controller' | 'cache';
 
@@ -32,7 +32,16 @@ export class RuntimeState {
   #table: RouteTable | undefined;
   #applied: AppliedConfig | undefined;
 
-  constructor(private readonly limits: { maxApis: number } = { maxApis: Number.POSITIVE_INFINITY }) {}
+  constructor(
+    private readonly limits: {
+      maxApis: number;
+      /**
+       * Builds what the new table needs besides routes (the policies) before the swap;
+       * throwing refuses the snapshot (GW_SNAPSHOT_INVALID with the message) and keeps the old table.
+       */
+      prepare?: (table: RouteTable, content: SnapshotContent) => void;
+    } = { maxApis: Number.POSITIVE_INFINITY },
+  ) {}
 
   /** The hot path reads this once per request. */
   readonly getTable = (): RouteTable | undefined => this.#table;
@@ -68,6 +77,11 @@ export class RuntimeState {
       table = buildRouteTable(snapshot.content);
     } catch (err) {
       return { ok: false, code: ErrorCodes.GW_SNAPSHOT_INVALID, message: `routing table: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    try {
+      this.limits.prepare?.(table, snapshot.content);
+    } catch (err) {
+      return { ok: false, code: ErrorCodes.GW_SNAPSHOT_INVALID, message: `snapshot ${snapshot.version}: ${err instanceof Error ? err.message : String(err)}` };
     }
     this.#table = table;
     this.#applied = {

@@ -2,12 +2,14 @@ import type { Server } from 'node:http';
 import { ConfigClient } from '@gw/config-client';
 import { ConfigCache } from '@gw/config-cache';
 import type { Logger } from '@gw/logging';
-import { EdgeGuard, createProxyHandler, createProxyListener } from '@gw/proxy';
+import { EdgeGuard, PolicyRegistry, createProxyHandler, createProxyListener, type PolicyEvents } from '@gw/proxy';
 import { createAdminServer } from './admin-server.js';
 import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 import type { RuntimeConfig } from './env.js';
+import { PolicyMetrics } from './policy-metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { RuntimeState } from './runtime-state.js';
+import { connectSharedState } from './shared-state-wiring.js';
 import { UpstreamLifecycle } from './upstream-lifecycle.js';
 
 export interface RunningRuntime {
@@ -18,7 +20,11 @@ export interface RunningRuntime {
 
 /** Wires one runtime: config client → runtime state (routing table) → proxy listener, plus the admin listener. */
 export async function startRuntime(config: RuntimeConfig, logger: Logger, buildVersion = ''): Promise<RunningRuntime> {
-  const state = new RuntimeState({ maxApis: config.maxApis });
+  // Shared state (REDIS_URL) and the policies of each API, built with every applied table.
+  const sharedState = connectSharedState(config.redisUrl, config.runtimeId, logger);
+  const policyEvents: PolicyEvents = {};
+  const policies = new PolicyRegistry({ redis: sharedState.redis, logger, events: policyEvents });
+  const state = new RuntimeState({ maxApis: config.maxApis, prepare: (table, content) => policies.prepare(table, content) });
   let draining = false;
   // Static stability: the last-known-good snapshot on disk is served before any controller answers.
   const cache = config.configCacheDir ? new ConfigCache({ dir: config.configCacheDir, logger }) : undefined;
@@ -26,6 +32,7 @@ export async function startRuntime(config: RuntimeConfig, logger: Logger, buildV
 
   // Reads the client (declared below) only at scrape time.
   const metrics = new RuntimeMetrics({ applied: () => state.applied, controller: () => client.status });
+  Object.assign(policyEvents, new PolicyMetrics(metrics.registry, () => sharedState.report()).events);
   // Balancing, health checks, outlier detection, breakers and retry budgets per API, in this ZONE.
   const upstreams = new UpstreamLifecycle({ zone: config.zone, logger, register: metrics.registry });
   upstreams.sync(state.getTable());
@@ -56,7 +63,7 @@ export async function startRuntime(config: RuntimeConfig, logger: Logger, buildV
   });
 
   const edge = new EdgeGuard({ trustedProxyHops: config.trustedProxyHops, maxUrlBytes: config.maxUrlBytes, maxBodyBytes: config.maxBodyBytes });
-  const proxy = createProxyHandler({ getTable: state.getTable, logger, edge, upstreams: upstreams.registry, events: upstreams.metrics.events });
+  const proxy = createProxyHandler({ getTable: state.getTable, logger, edge, upstreams: upstreams.registry, events: upstreams.metrics.events, policies, policyEvents });
   const proxyListener = createProxyListener(
     proxy,
     {
@@ -75,6 +82,7 @@ export async function startRuntime(config: RuntimeConfig, logger: Logger, buildV
     controller: () => client.status,
     draining: () => draining,
     cache: () => cache?.report(),
+    sharedState: () => sharedState.report(),
     metrics: () => metrics.render(),
   });
 
@@ -101,6 +109,7 @@ export async function startRuntime(config: RuntimeConfig, logger: Logger, buildV
       await closeServer(adminServer, 1_000);
       upstreams.stop();
       proxy.close();
+      await sharedState.close();
       logger.info({}, 'runtime stopped');
     },
   };

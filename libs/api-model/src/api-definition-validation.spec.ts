@@ -49,6 +49,7 @@ describe('validateApiDefinition: valid input and normalization', () => {
           circuitBreaker: { maxConcurrent: 1024, maxPending: 128, failureRatePercent: 50, windowMs: 10_000, minRequests: 20, openMs: 5_000, halfOpenRequests: 3 },
           hostRewrite: null,
         },
+        policies: { consumerHeader: 'x-consumer-id', cors: null, auth: null, rateLimits: [], idempotency: null },
       },
     });
   });

@@ -30,10 +30,10 @@ describe('routes', () => {
         { name: 'any', methods: [], path: '/legacy/' },
       ]),
     ).toEqual([
-      { name: 'get-order', methods: ['GET', 'HEAD'], path: '/:id' },
-      { name: 'create', methods: ['POST'], path: '/' },
-      { name: 'files', methods: [], path: '/:id/files/*' },
-      { name: 'any', methods: [], path: '/legacy/' },
+      { name: 'get-order', methods: ['GET', 'HEAD'], path: '/:id', rateLimits: [] },
+      { name: 'create', methods: ['POST'], path: '/', rateLimits: [] },
+      { name: 'files', methods: [], path: '/:id/files/*', rateLimits: [] },
+      { name: 'any', methods: [], path: '/legacy/', rateLimits: [] },
     ]);
   });
 

@@ -19,6 +19,8 @@ function reverseKeys(value: unknown): unknown {
   return value;
 }
 
+const HS_SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA';
+
 const ROUTES = [
   { name: 'get', methods: ['HEAD', 'GET'], path: '/:id' },
   { name: 'create', methods: ['POST'], path: '/' },
@@ -41,8 +43,8 @@ describe('compileSnapshot', () => {
     expect(orders.hosts).toEqual(['*.a.example.com', 'a.example.com', 'b.example.com']);
     // Orders that carry no meaning are canonical: routes by name, methods and retry conditions sorted.
     expect(orders.routes).toEqual([
-      { name: 'create', methods: ['POST'], path: '/' },
-      { name: 'get', methods: ['GET', 'HEAD'], path: '/:id' },
+      { name: 'create', methods: ['POST'], path: '/', rateLimits: [] },
+      { name: 'get', methods: ['GET', 'HEAD'], path: '/:id', rateLimits: [] },
     ]);
     expect(orders.upstream.retries.on).toEqual(['503', 'connect-failure', 'reset']);
   });
@@ -64,6 +66,18 @@ describe('compileSnapshot', () => {
         outlierDetection: { enabled: true, consecutiveFailures: 5, baseEjectionMs: 30000, maxEjectionMs: 300000, maxEjectionPercent: 50 },
         circuitBreaker: { enabled: true, maxConcurrent: 1024, maxPending: 128, failureRatePercent: 50, windowMs: 10000, minRequests: 20, openMs: 5000, halfOpenRequests: 3 },
         hostRewrite: '',
+      },
+      policies: {
+        consumerHeader: 'x-consumer-id',
+        cors: { enabled: false, allowOrigins: [], allowMethods: [], allowHeaders: [], exposeHeaders: [], allowCredentials: false, maxAgeSec: 0 },
+        auth: {
+          enabled: false,
+          apiKey: { enabled: false, location: '', name: '', forward: false, keys: [] },
+          jwt: { enabled: false, keys: [], jwksUrl: '', issuers: [], audiences: [], algorithms: [], clockSkewSec: 0, requireExp: false, consumerClaim: '', forward: false },
+          allowConsumers: [],
+        },
+        rateLimits: [],
+        idempotency: { enabled: false, methods: [], required: false, headerName: '', ttlMs: 0, lockTtlMs: 0, maxResponseBytes: 0 },
       },
     });
   });
@@ -95,6 +109,50 @@ describe('compileSnapshot', () => {
     expect(a!.hostRewrite).toBe('a.internal:8080');
     expect(b!.loadBalancing.hashOn).toEqual({ source: 'cookie', name: 'Sid' });
     expect(c!.loadBalancing).toEqual({ algorithm: 'consistent-hash', hashOn: { source: 'client-ip', name: '' }, zoneAware: false, minZoneHealthyPercent: 70 });
+    expect(verifySnapshot(snapshot)).toEqual({ ok: true });
+  });
+
+  it('compiles policies: sorted where order means nothing, the operator order where it does, disabled forms for the rest', () => {
+    const def = api('orders', {
+      routes: [{ name: 'create', methods: ['POST'], path: '/', rateLimits: [{ name: 'c', limit: 5, windowMs: 1000, key: { by: 'header', name: 'X-Tenant' } }] }],
+      policies: {
+        cors: { allowOrigins: ['https://b.example', 'https://a.example'], allowMethods: ['PUT', 'GET'], exposeHeaders: ['RateLimit'] },
+        auth: {
+          apiKey: { in: { header: 'X-Key' }, keys: [{ sha256: 'b'.repeat(64), consumer: 'bob' }, { id: 'a-1', sha256: 'A'.repeat(64), consumer: 'alice' }] },
+          jwt: { keys: [{ kty: 'oct', kid: 'hs', k: HS_SECRET }], jwksUrl: 'https://idp.example/jwks', audiences: ['z', 'orders'], algorithms: ['HS256', 'ES256'] },
+          allowConsumers: ['bob', 'alice'],
+        },
+        rateLimits: [{ name: 'z', limit: 1, windowMs: 1000 }, { name: 'a', limit: 2, windowMs: 1000, key: { by: 'consumer' } }],
+        idempotency: { methods: ['POST', 'DELETE'] },
+      },
+    });
+    const { snapshot, problems } = compileSnapshot({ version: 1, epoch: 1, apis: [def] });
+    expect(problems).toEqual([]);
+    const out = snapshot.content.apis[0]!;
+    expect(out.policies.cors).toEqual({ enabled: true, allowOrigins: ['https://a.example', 'https://b.example'], allowMethods: ['GET', 'PUT'], allowHeaders: [], exposeHeaders: ['ratelimit'], allowCredentials: false, maxAgeSec: 600 });
+    expect(out.policies.auth.apiKey).toEqual({
+      enabled: true,
+      location: 'header',
+      name: 'x-key',
+      forward: false,
+      keys: [{ id: 'a-1', sha256: 'a'.repeat(64), consumer: 'alice' }, { id: '', sha256: 'b'.repeat(64), consumer: 'bob' }],
+    });
+    expect(out.policies.auth.jwt).toEqual({
+      enabled: true,
+      keys: [{ kty: 'oct', kid: 'hs', alg: '', use: '', crv: '', x: '', y: '', n: '', e: '', k: HS_SECRET }],
+      jwksUrl: 'https://idp.example/jwks',
+      issuers: [],
+      audiences: ['orders', 'z'],
+      algorithms: ['ES256', 'HS256'],
+      clockSkewSec: 30,
+      requireExp: true,
+      consumerClaim: 'sub',
+      forward: true,
+    });
+    expect(out.policies.auth.allowConsumers).toEqual(['alice', 'bob']);
+    expect(out.policies.rateLimits.map((r) => [r.name, r.key])).toEqual([['z', { by: 'ip', name: '' }], ['a', { by: 'consumer', name: '' }]]);
+    expect(out.routes[0]!.rateLimits).toEqual([{ name: 'c', limit: 5, windowMs: 1000, burst: 5, key: { by: 'header', name: 'x-tenant' }, scope: 'global', failureMode: 'open' }]);
+    expect(out.policies.idempotency).toEqual({ enabled: true, methods: ['DELETE', 'POST'], required: false, headerName: 'idempotency-key', ttlMs: 86_400_000, lockTtlMs: 120_000, maxResponseBytes: 1_048_576 });
     expect(verifySnapshot(snapshot)).toEqual({ ok: true });
   });
 
@@ -135,6 +193,17 @@ describe('compileSnapshot', () => {
       api('orders', {}, { circuitBreaker: null }),
       api('orders', {}, { circuitBreaker: { halfOpenRequests: 4 } }),
       api('orders', {}, { hostRewrite: 'h.example' }),
+      api('orders', { policies: { consumerHeader: 'x-user' } }),
+      api('orders', { policies: { cors: { allowOrigins: ['*'] } } }),
+      api('orders', { policies: { auth: { apiKey: { keys: [{ sha256: 'a'.repeat(64), consumer: 'a' }] } } } }),
+      api('orders', { policies: { auth: { apiKey: { keys: [{ sha256: 'a'.repeat(64), consumer: 'b' }] } } } }),
+      api('orders', { policies: { auth: { jwt: { keys: [{ kty: 'oct', k: HS_SECRET }] } } } }),
+      api('orders', { policies: { auth: { jwt: { keys: [{ kty: 'oct', k: HS_SECRET.replace(/^./, 'Z') }] } } } }),
+      api('orders', { policies: { rateLimits: [{ name: 'a', limit: 1, windowMs: 1000 }] } }),
+      api('orders', { policies: { rateLimits: [{ name: 'a', limit: 1, windowMs: 1000, failureMode: 'closed' }] } }),
+      api('orders', { routes: [{ name: 'r', path: '/', rateLimits: [{ name: 'a', limit: 1, windowMs: 1000 }] }] }),
+      api('orders', { policies: { idempotency: {} } }),
+      api('orders', { policies: { idempotency: { required: true } } }),
     ];
     const hashes = new Set(variants.map((v) => compileSnapshot({ version: 1, epoch: 1, apis: [v] }).snapshot.hash));
     expect(hashes.size).toBe(variants.length);

@@ -1,4 +1,5 @@
 import { validateApiDefinition, type ApiDefinition, type HashOn, type UpstreamDefinition } from '@gw/api-model';
+import { compilePolicies, compileRateLimit } from './compile-policies.js';
 
 /** How an any-host claim reads in problems: wildcard patterns start with `*.`, so this never collides. */
 const ANY_HOST = '*';
@@ -91,9 +92,10 @@ export function compileApi(def: ApiDefinition): SnapshotApi {
     basePath: def.basePath,
     stripBasePath: def.stripBasePath,
     routes: def.routes
-      .map((r) => ({ name: r.name, methods: [...new Set(r.methods)].sort(compareCodePoints), path: r.path }))
+      .map((r) => ({ name: r.name, methods: [...new Set(r.methods)].sort(compareCodePoints), path: r.path, rateLimits: r.rateLimits.map(compileRateLimit) }))
       .sort((a, b) => compareCodePoints(a.name, b.name)),
     upstream: compileUpstream(def.upstream),
+    policies: compilePolicies(def.policies),
   };
 }
 

@@ -1,5 +1,5 @@
-import { canonicalJson, hashSnapshotContent, validateSnapshotContent, type SnapshotContent } from '@gw/snapshot';
-import { plainApi, plainUpstream } from '@gw/snapshot/testing';
+import { DISABLED_JWT_AUTH, canonicalJson, hashSnapshotContent, validateSnapshotContent, type SnapshotContent } from '@gw/snapshot';
+import { plainApi, plainUpstream, samplePolicies } from '@gw/snapshot/testing';
 import { describe, expect, it } from 'vitest';
 import { loadConfigProto } from './load-config-proto.js';
 import { contentFromProto, contentToProto, snapshotFromResponse } from './snapshot-codec.js';
@@ -17,10 +17,17 @@ const content: SnapshotContent = {
       basePath: '/orders',
       stripBasePath: true,
       routes: [
-        { name: 'create', methods: ['POST'], path: '/' },
-        { name: 'get-order', methods: ['GET', 'HEAD'], path: '/:id' },
-        { name: 'rest', methods: [], path: '/files/*' },
+        {
+          name: 'create',
+          methods: ['POST'],
+          path: '/',
+          rateLimits: [{ name: 'create', limit: 10, windowMs: 1000, burst: 20, key: { by: 'header', name: 'x-tenant' }, scope: 'local', failureMode: 'closed' }],
+        },
+        { name: 'get-order', methods: ['GET', 'HEAD'], path: '/:id', rateLimits: [] },
+        { name: 'rest', methods: [], path: '/files/*', rateLimits: [] },
       ],
+      // Every policy on, every field set (the secrets included: they must survive too).
+      policies: samplePolicies(),
       upstream: {
         targets: [
           { url: 'http://10.0.0.7:8080', weight: 3, zone: 'eu-west-1a' },
@@ -44,6 +51,14 @@ const content: SnapshotContent = {
       }),
     }),
     plainApi('sessions', '/sessions', ['http://10.0.0.10:80'], {
+      // Enabled blocks whose fields hold zero values: a zero must decode as that zero.
+      policies: {
+        consumerHeader: 'x-consumer-id',
+        cors: { enabled: true, allowOrigins: ['*'], allowMethods: [], allowHeaders: [], exposeHeaders: [], allowCredentials: false, maxAgeSec: 0 },
+        auth: { enabled: true, apiKey: { enabled: true, location: 'header', name: 'x-api-key', forward: false, keys: [] }, jwt: { ...DISABLED_JWT_AUTH, keys: [], issuers: [], audiences: [], algorithms: [] }, allowConsumers: [] },
+        rateLimits: [{ name: 'a', limit: 1, windowMs: 1, burst: 1, key: { by: 'ip', name: '' }, scope: 'global', failureMode: 'open' }],
+        idempotency: { enabled: true, methods: ['DELETE'], required: false, headerName: 'x-idem', ttlMs: 1000, lockTtlMs: 100, maxResponseBytes: 0 },
+      },
       upstream: plainUpstream(['http://10.0.0.10:80'], {
         loadBalancing: { algorithm: 'consistent-hash', hashOn: { source: 'cookie', name: 'Session' }, zoneAware: false, minZoneHealthyPercent: 0 },
         circuitBreaker: { enabled: true, maxConcurrent: 1, maxPending: 0, failureRatePercent: 100, windowMs: 1, minRequests: 1, openMs: 1, halfOpenRequests: 1 },
@@ -88,6 +103,31 @@ describe('snapshot codec', () => {
     expect(decoded.apis[0]!.upstream.targets).toEqual([]);
     expect(validateSnapshotContent(decoded).map((p) => p.path)).toContain('apis[0].upstream.targets');
     expect(contentFromProto(null)).toEqual({ apis: [] });
+  });
+
+  it('decodes missing policy sub-messages to null, so validation names them', () => {
+    const message = contentToProto(content);
+    const policies = message.apis!.find((a) => a.name === 'orders')!.policies!;
+    delete policies.cors;
+    delete policies.auth!.jwt;
+    delete policies.rateLimits![0]!.key;
+    const noPolicies = message.apis!.find((a) => a.name === 'root')!;
+    delete noPolicies.policies;
+    const proto = loadConfigProto();
+    const method = proto.gateway.config.v1.ConfigDiscovery.service.StreamConfig;
+    const bytes = method.responseSerialize({ version: 1, epoch: 1, hash: '', nonce: 'n', controllerId: 'c', controllerZone: 'a', snapshot: message });
+    const decoded = snapshotFromResponse(method.responseDeserialize(bytes)).content;
+    const paths = validateSnapshotContent(decoded).map((p) => p.path);
+    const orders = decoded.apis.findIndex((a) => a.name === 'orders');
+    const root = decoded.apis.findIndex((a) => a.name === 'root');
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        `apis[${orders}].policies.cors`,
+        `apis[${orders}].policies.auth.jwt`,
+        `apis[${orders}].policies.rateLimits[0].key`,
+        `apis[${root}].policies`,
+      ]),
+    );
   });
 
   it('decodes a missing sub-message to null, never to invented defaults, so validation names it', () => {

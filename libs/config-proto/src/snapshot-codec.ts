@@ -16,6 +16,7 @@ import type { Snapshot__Output as ProtoSnapshotOutput } from './generated/gatewa
 import type { Api__Output } from './generated/gateway/config/v1/Api.js';
 import type { Upstream, Upstream__Output } from './generated/gateway/config/v1/Upstream.js';
 import type { ConfigResponse__Output } from './generated/gateway/config/v1/ConfigResponse.js';
+import { policiesFromProto, policiesToProto, rateLimitFromProto, rateLimitToProto } from './policies-codec.js';
 
 /** Domain content → protobuf message. Every field is set, sub-messages included. */
 export function contentToProto(content: SnapshotContent): ProtoSnapshot {
@@ -25,8 +26,9 @@ export function contentToProto(content: SnapshotContent): ProtoSnapshot {
       hosts: api.hosts,
       basePath: api.basePath,
       stripBasePath: api.stripBasePath,
-      routes: api.routes.map((r) => ({ name: r.name, methods: r.methods, path: r.path })),
+      routes: api.routes.map((r) => ({ name: r.name, methods: r.methods, path: r.path, rateLimits: r.rateLimits.map(rateLimitToProto) })),
       upstream: upstreamToProto(api.upstream),
+      policies: policiesToProto(api.policies),
     })),
   };
 }
@@ -107,8 +109,9 @@ function apiFromProto(api: Api__Output): SnapshotApi {
     hosts: [...api.hosts],
     basePath: api.basePath,
     stripBasePath: api.stripBasePath,
-    routes: api.routes.map((r) => ({ name: r.name, methods: [...r.methods], path: r.path })),
+    routes: api.routes.map((r) => ({ name: r.name, methods: [...r.methods], path: r.path, rateLimits: (r.rateLimits ?? []).map(rateLimitFromProto) })),
     upstream: upstreamFromProto(api.upstream),
+    policies: policiesFromProto(api.policies),
   };
 }
 

@@ -1,4 +1,13 @@
-import { API_LIMITS, isValidApiName, validateApiDefinition, type ApiDefinition, type StoredApi } from '@gw/api-model';
+import {
+  API_LIMITS,
+  hasMaskedSecrets,
+  isValidApiName,
+  maskDefinitionSecrets,
+  restoreMaskedSecrets,
+  validateApiDefinition,
+  type ApiDefinition,
+  type StoredApi,
+} from '@gw/api-model';
 import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { ApiStore } from '@gw/store';
@@ -23,8 +32,13 @@ export interface ApiRoutesOptions {
 
 export const CONFIG_VERSION_HEADER = 'X-Config-Version';
 
+/**
+ * What every response shows of a stored API: the definition with its secrets masked
+ * (the HMAC secret of an inline `oct` JWK reads `"[REDACTED]"`; see docs/api-definition.md,
+ * "Secrets"). GET, the list and the PUT response all go through here.
+ */
 export function toApiResource(stored: StoredApi): ApiResource {
-  return { api: stored.definition, revision: stored.revision, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
+  return { api: maskDefinitionSecrets(stored.definition), revision: stored.revision, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
 }
 
 export function revisionEtag(revision: number): string {
@@ -134,7 +148,10 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
     })
     .put(jsonBody({ limit: API_LIMITS.bodyMaxBytes }), async (req, res) => {
       const name = paramName(req);
-      const body: unknown = req.body;
+      let body: unknown = req.body;
+      // A definition from GET sends "[REDACTED]" back for a JWK secret: keep the stored one
+      // (same kid), so export → apply round-trips without anyone handling the secret.
+      if (hasMaskedSecrets(body) && isValidApiName(name)) body = restoreMaskedSecrets(body, (await store.getApi(name))?.definition);
       const result = validateApiDefinition(body, { expectedName: name });
       if (!result.ok) {
         // A body naming another API than the path is one more field problem (at `name`), so

@@ -9,11 +9,20 @@ import { HOP_BY_HOP_HEADERS, connectionListedHeaders } from './hop-by-hop-header
  * Reads `rawHeaders` and never mutates the upstream response, whose `Keep-Alive: timeout`
  * hint Node's agent still needs when it pools the socket.
  */
+/** Lengths of the names dropped below: hop-by-hop ones, `transfer-encoding`, `x-request-id`. */
+const DROPPED_LENGTHS: ReadonlySet<number> = new Set([...HOP_BY_HOP_HEADERS, 'transfer-encoding', 'x-request-id'].map((n) => n.length));
+
 export function clientResponseHeaders(rawHeaders: readonly string[], requestId: string): string[] {
   const out: string[] = [];
   let connection: string[] | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
+    // Only names as long as one of the dropped ones need a closer look (no lower-casing
+    // of `Content-Type`, `Date`, `Server`… on every response).
+    if (!DROPPED_LENGTHS.has(name.length)) {
+      out.push(name, rawHeaders[i + 1]!);
+      continue;
+    }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP_HEADERS.has(lower)) {
       if (lower === 'connection') (connection ??= []).push(rawHeaders[i + 1]!);

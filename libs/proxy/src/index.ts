@@ -10,3 +10,6 @@ export { normalizePath } from './path-normalization.js';
 export { forwardedFor, trustedClientAddress, unmapIpv4 } from './forwarded-for.js';
 export { type ForwardingEvents } from './forwarder.js';
 export { tryFailureKind } from './try-failure.js';
+export { PolicyRegistry, type PolicyRegistryOptions, type PolicyLookup } from './policy-registry.js';
+export { ApiPolicies } from './api-policies.js';
+export { type PolicyEvents } from './policy-events.js';

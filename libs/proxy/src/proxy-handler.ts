@@ -7,6 +7,9 @@ import type { RouteTable } from '@gw/routing';
 import { sendProxyError, type ProxyError } from './error-response.js';
 import { EdgeGuard } from './edge-guard.js';
 import { createForwarder, type ForwardingEvents } from './forwarder.js';
+import type { PolicyEvents } from './policy-events.js';
+import { createPolicyPhase } from './policy-phase.js';
+import type { PolicyLookup } from './policy-registry.js';
 import { resolveRequestId } from './request-id.js';
 import { UpstreamAgents } from './upstream-agents.js';
 import { prepareUpstreamRequestHeaders } from './upstream-request-headers.js';
@@ -25,6 +28,13 @@ export interface ProxyHandlerOptions {
   upstreams?: UpstreamRegistry;
   /** Metrics hooks for retries and breaker rejections. */
   events?: ForwardingEvents;
+  /**
+   * The policies (CORS, authentication, rate limits, idempotency keys) of each route of
+   * the applied table (`PolicyRegistry`); without it requests go straight to the forwarder.
+   */
+  policies?: PolicyLookup;
+  /** Metrics hooks for the policy phase. */
+  policyEvents?: PolicyEvents;
 }
 
 export interface ProxyHandler {
@@ -72,6 +82,10 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     edge,
     logger,
   });
+  // After routing, before the target pick (policy-phase.ts): CORS → auth → rate limits → idempotency.
+  const policyPhase = options.policies
+    ? createPolicyPhase({ policies: options.policies, forwarder, edge, getTable: () => (closed ? undefined : getTable()), logger, events: options.policyEvents })
+    : undefined;
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const requestId = resolveRequestId(req.headers['x-request-id']);
@@ -84,15 +98,20 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     const queryAt = url.indexOf('?');
     const match = table.match(req.method ?? 'GET', req.headers.host, queryAt === -1 ? url : url.slice(0, queryAt));
     if (match === undefined) return sendProxyError(res, NO_ROUTE, requestId);
-    if (match.kind === 'method-not-allowed') return sendProxyError(res, methodNotAllowed(req.method, match.allow), requestId);
+    if (match.kind === 'method-not-allowed') {
+      // A CORS preflight on a path whose routes do not serve OPTIONS is the API's CORS policy's to answer.
+      if (policyPhase?.preflight(match.route, req, res, requestId)) return;
+      return sendProxyError(res, methodNotAllowed(req.method, match.allow), requestId);
+    }
 
     prepareUpstreamRequestHeaders(req, requestId, edge.trustedProxyHops);
+    if (policyPhase !== undefined) return policyPhase.run(req, res, requestId, match, queryAt === -1 ? '' : url.slice(queryAt));
     forwarder.forward(req, res, requestId, match.route, match.forwardPath, queryAt === -1 ? '' : url.slice(queryAt));
   }
 
   return {
     handle,
-    handleUpgrade: upgrades.handle,
+    handleUpgrade: policyPhase ? (req, socket, head) => policyPhase.upgrade(req, socket, head, upgrades.handle) : upgrades.handle,
     upgrades,
     edge,
     upstreams,

@@ -185,6 +185,44 @@ describe('proxy listener: limits and parser errors', () => {
   });
 });
 
+describe('proxy listener: bodiless requests (optimizeEmptyRequests)', () => {
+  it('forwards GET, HEAD and DELETE without a body, and bodies of other requests in full', async () => {
+    const up = await startUpstream();
+    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }));
+    for (const method of ['GET', 'HEAD', 'DELETE', 'OPTIONS']) {
+      const reply = await raw(gw.port, `${method} /m HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+      expect(reply, method).toMatch(/^HTTP\/1\.1 200 /);
+    }
+    const post = await raw(gw.port, 'POST /p HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello');
+    expect(post).toMatch(/^HTTP\/1\.1 200 /);
+    expect(up.requests.map((r) => `${r.method} ${r.body}`)).toEqual(['GET ', 'HEAD ', 'DELETE ', 'OPTIONS ', 'POST hello']);
+  });
+
+  it('closes the upstream request when a bodiless request\'s client leaves before the response headers', async () => {
+    let upstreamClosed = false;
+    const up = await startUpstream((req, res) => {
+      res.on('close', () => (upstreamClosed = true));
+      void req;
+    });
+    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }));
+    const socket = connect(gw.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write('GET /custom/hang HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor('the request to reach the upstream', () => up.started === 1);
+    socket.destroy();
+    await waitFor('the upstream request to be closed', () => upstreamClosed);
+  });
+
+  it('serves many keep-alive requests on one connection', async () => {
+    const up = await startUpstream();
+    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }));
+    const pipelined = Array.from({ length: 20 }, (_, i) => `GET /k${i} HTTP/1.1\r\nHost: a\r\n\r\n`).join('') + 'GET /last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n';
+    const reply = await raw(gw.port, pipelined);
+    expect(reply.match(/HTTP\/1\.1 200 /g)).toHaveLength(21);
+    expect(up.requests.map((r) => r.url)).toEqual([...Array.from({ length: 20 }, (_, i) => `/k${i}`), '/last']);
+  });
+});
+
 describe('proxy listener: streaming', () => {
   it('streams server-sent events as they come, through quiet gaps longer than the listener timeouts', async () => {
     const up = await startUpstream((_req, res) => {

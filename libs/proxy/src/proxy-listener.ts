@@ -76,6 +76,11 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(s.headersTimeoutMs / 4))),
       requireHostHeader: true,
       shouldUpgradeCallback: isWebSocketUpgrade,
+      // A request without a body (most GETs) gets an already-ended body stream instead of
+      // one that emits 'end' a tick later: less work per request on the hot path. Nothing
+      // here waits for the request's own 'end' or 'close' (client aborts are seen on the
+      // response), which the listener spec checks.
+      optimizeEmptyRequests: true,
     },
     onRequest,
   );

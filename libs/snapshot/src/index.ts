@@ -28,3 +28,26 @@ export {
 export { canonicalJson } from './canonical-json.js';
 export { hashSnapshotContent } from './snapshot-hash.js';
 export { validateSnapshotContent, verifySnapshot, type SnapshotProblem, type SnapshotVerdict } from './snapshot-validation.js';
+export type {
+  SnapshotPolicies,
+  SnapshotCors,
+  SnapshotAuth,
+  SnapshotApiKeyAuth,
+  SnapshotApiKey,
+  SnapshotJwtAuth,
+  SnapshotJwk,
+  SnapshotRateLimit,
+  SnapshotIdempotency,
+} from './snapshot-policies.js';
+export {
+  SNAPSHOT_API_KEY_LOCATIONS,
+  SNAPSHOT_JWT_ALGORITHMS,
+  SNAPSHOT_JWK_MEMBERS,
+  SNAPSHOT_RATE_LIMIT_KEYS,
+  DISABLED_CORS,
+  DISABLED_API_KEY_AUTH,
+  DISABLED_JWT_AUTH,
+  DISABLED_IDEMPOTENCY,
+  DEFAULT_CONSUMER_HEADER,
+  noPolicies,
+} from './snapshot-policies.js';

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { hashSnapshotContent } from './snapshot-hash.js';
 import { validateSnapshotContent, verifySnapshot } from './snapshot-validation.js';
+import { noPolicies, type SnapshotPolicies } from './snapshot-policies.js';
 import type { SnapshotApi, SnapshotContent } from './snapshot.js';
-import { plainApi, plainUpstream } from './testing/index.js';
+import { plainApi, plainUpstream, samplePolicies } from './testing/index.js';
 
 function full(): SnapshotApi {
   return plainApi('orders', '/orders', [{ url: 'http://10.0.0.7:8080', weight: 2, zone: 'a' }], {
@@ -74,5 +75,57 @@ describe('validateSnapshotContent', () => {
     const content: SnapshotContent = { apis: [full()] };
     expect(verifySnapshot({ version: 1, epoch: 1, hash: hashSnapshotContent(content), content })).toEqual({ ok: true });
     expect(verifySnapshot({ version: 1, epoch: 1, hash: '0'.repeat(64), content })).toMatchObject({ ok: false, code: 'GW_SNAPSHOT_HASH_MISMATCH' });
+  });
+});
+
+describe('validateSnapshotContent: policies', () => {
+  const SECRET = samplePolicies().auth.jwt.keys[2]!.k;
+  function withPolicies(mutate: (p: SnapshotPolicies, api: SnapshotApi) => void): string[] {
+    const api = structuredClone(full());
+    api.policies = samplePolicies();
+    api.routes[0]!.rateLimits = [{ name: 'create', limit: 5, windowMs: 1000, burst: 5, key: { by: 'consumer', name: '' }, scope: 'global', failureMode: 'open' }];
+    mutate(api.policies, api);
+    const problems = validateSnapshotContent({ apis: [api] });
+    // Problems go into NACKs and logs: never a secret in them.
+    expect(JSON.stringify(problems)).not.toContain(SECRET);
+    return problems.map((p) => p.path);
+  }
+
+  it('accepts a snapshot of an earlier version without policies (a runtime cache file written before the upgrade)', () => {
+    const api = structuredClone(full()) as unknown as Record<string, unknown> & { routes: Record<string, unknown>[] };
+    delete api['policies'];
+    for (const r of api.routes) delete r['rateLimits'];
+    expect(validateSnapshotContent({ apis: [api as unknown as SnapshotApi] })).toEqual([]);
+  });
+
+  it('accepts every policy on, and every policy off (the plain fixtures)', () => {
+    expect(withPolicies(() => undefined)).toEqual([]);
+    expect(validateSnapshotContent({ apis: [plainApi('plain', '/plain', ['http://a'], { policies: noPolicies() })] })).toEqual([]);
+  });
+
+  it.each<[string, (p: SnapshotPolicies, api: SnapshotApi) => void, string]>([
+    ['a null policies block', (_p, a) => ((a as unknown as Record<string, unknown>)['policies'] = null), 'apis[0].policies'],
+    ['an upper-case consumer header', (p) => (p.consumerHeader = 'X-Client'), 'apis[0].policies.consumerHeader'],
+    ['unsorted origins', (p) => p.cors.allowOrigins.reverse(), 'apis[0].policies.cors.allowOrigins[1]'],
+    ['"*" with credentials', (p) => (p.cors.allowOrigins = ['*']), 'apis[0].policies.cors.allowCredentials'],
+    ['a disabled CORS block with values', (p) => (p.cors.enabled = false), 'apis[0].policies.cors.allowOrigins'],
+    ['an unknown key location', (p) => ((p.auth.apiKey as { location: string }).location = 'cookie'), 'apis[0].policies.auth.apiKey.location'],
+    ['a key hash in upper case', (p) => (p.auth.apiKey.keys[0]!.sha256 = 'A'.repeat(64)), 'apis[0].policies.auth.apiKey.keys[0].sha256'],
+    ['unsorted key hashes', (p) => p.auth.apiKey.keys.reverse(), 'apis[0].policies.auth.apiKey.keys[1].sha256'],
+    ['auth on with both schemes off', (p) => ((p.auth.apiKey = { enabled: false, location: '', name: '', forward: false, keys: [] }), (p.auth.jwt.enabled = false), (p.auth.jwt = { ...p.auth.jwt, keys: [], jwksUrl: '', issuers: [], audiences: [], algorithms: [], clockSkewSec: 0, requireExp: false, consumerClaim: '', forward: false })), 'apis[0].policies.auth'],
+    ['an HMAC key without its secret', (p) => (p.auth.jwt.keys[2]!.k = ''), 'apis[0].policies.auth.jwt.keys[2].k'],
+    ['an RSA key carrying a secret member', (p) => (p.auth.jwt.keys[0]!.k = SECRET), 'apis[0].policies.auth.jwt.keys[0].k'],
+    ['algorithm none', (p) => (p.auth.jwt.algorithms = ['none']), 'apis[0].policies.auth.jwt.algorithms[0]'],
+    ['a clock skew above 300 s', (p) => (p.auth.jwt.clockSkewSec = 301), 'apis[0].policies.auth.jwt.clockSkewSec'],
+    ['a rate limit of 0', (p) => (p.rateLimits[0]!.limit = 0), 'apis[0].policies.rateLimits[0].limit'],
+    ['two rate limits with one name', (p) => (p.rateLimits[1]!.name = 'per-ip'), 'apis[0].policies.rateLimits[1].name'],
+    ['an ip key with a name', (p) => (p.rateLimits[0]!.key.name = 'x'), 'apis[0].policies.rateLimits[0].key.name'],
+    ['a bad route rate limit', (_p, a) => (a.routes[0]!.rateLimits[0]!.failureMode = 'maybe' as 'open'), 'apis[0].routes[0].rateLimits[0].failureMode'],
+    ['a null route rate limit list', (_p, a) => ((a.routes[1] as unknown as Record<string, unknown>)['rateLimits'] = null), 'apis[0].routes[1].rateLimits'],
+    ['idempotency for GET', (p) => (p.idempotency.methods = ['GET']), 'apis[0].policies.idempotency.methods[0]'],
+    ['a lock above the TTL', (p) => (p.idempotency.lockTtlMs = p.idempotency.ttlMs + 1), 'apis[0].policies.idempotency.lockTtlMs'],
+    ['disabled idempotency with values', (p) => (p.idempotency.enabled = false), 'apis[0].policies.idempotency.methods'],
+  ])('rejects %s', (_label, mutate, path) => {
+    expect(withPolicies(mutate)).toContain(path);
   });
 });

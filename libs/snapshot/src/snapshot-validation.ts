@@ -1,5 +1,6 @@
 import { ErrorCodes, type ErrorCode } from '@gw/errors';
 import { hashSnapshotContent } from './snapshot-hash.js';
+import { checkRateLimitList, checkSnapshotPolicies } from './snapshot-policy-validation.js';
 import {
   SNAPSHOT_HASH_SOURCES,
   SNAPSHOT_LOAD_BALANCING_ALGORITHMS,
@@ -66,6 +67,8 @@ export function validateSnapshotContent(content: SnapshotContent): SnapshotProbl
     checkHosts(api, at, claims, problems);
     checkRoutes(api.routes, `${at}.routes`, problems);
     checkUpstream(api.upstream, `${at}.upstream`, problems);
+    // Absent (a snapshot of an earlier version, e.g. a runtime's cache file): no policies.
+    if (api.policies !== undefined) checkSnapshotPolicies(api.policies, at, problems);
   });
   return problems;
 }
@@ -101,6 +104,7 @@ function checkRoutes(routes: SnapshotRoute[], at: string, problems: SnapshotProb
     }
     if (typeof r.name !== 'string' || !NAME_RE.test(r.name) || r.name.length > 63) problems.push({ path: `${rat}.name`, message: 'must be a valid route name' });
     else if (j > 0 && !(routes[j - 1]!.name < r.name)) problems.push({ path: `${rat}.name`, message: 'routes must be sorted by name, names unique' });
+    if (r.rateLimits !== undefined) checkRateLimitList(r.rateLimits, `${rat}.rateLimits`, problems);
     const pathProblem = routePathProblem(r.path);
     if (pathProblem !== undefined) problems.push({ path: `${rat}.path`, message: pathProblem });
     if (!Array.isArray(r.methods)) {

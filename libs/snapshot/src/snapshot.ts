@@ -1,3 +1,5 @@
+import type { SnapshotPolicies, SnapshotRateLimit } from './snapshot-policies.js';
+
 /**
  * The runtime snapshot: everything a runtime needs, compiled by the controller from
  * the desired state. Every field is explicit (no optional fields, no nulls): a feature
@@ -22,6 +24,8 @@ export interface SnapshotApi {
   /** Sorted by name. Empty: the whole base path is one route that accepts every method. */
   routes: SnapshotRoute[];
   upstream: SnapshotUpstream;
+  /** CORS, authentication, rate limits, idempotency keys (see snapshot-policies.ts). */
+  policies: SnapshotPolicies;
 }
 
 /** A route under the API's base path, matched with find-my-way syntax. */
@@ -32,6 +36,8 @@ export interface SnapshotRoute {
   methods: string[];
   /** Relative to the base path: static segments, `:param` segments, a trailing `*`. */
   path: string;
+  /** On top of the API's `policies.rateLimits`, in the operator's order. */
+  rateLimits: SnapshotRateLimit[];
 }
 
 export interface SnapshotUpstream {
