@@ -2,4 +2,3 @@ export type { Route, RouteMatch, MethodNotAllowed, RouteLookup, RouteTarget } fr
 export { buildRouteTable, type RouteTable } from './route-table.js';
 export { normalizeHost } from './host-name.js';
 export { parseRouteTarget, upstreamPath } from './route-target.js';
-export { WeightedRoundRobin, pickTarget } from './weighted-round-robin.js';

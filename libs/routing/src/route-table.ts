@@ -3,7 +3,6 @@ import { ApiRoutes } from './api-routes.js';
 import { normalizeHost } from './host-name.js';
 import type { Route, RouteLookup } from './route.js';
 import { parseRouteTarget } from './route-target.js';
-import { WeightedRoundRobin } from './weighted-round-robin.js';
 
 /** The frozen routing table of one applied snapshot. */
 export interface RouteTable {
@@ -68,7 +67,6 @@ function buildEntry(api: SnapshotApi): ApiEntry {
     requestTimeoutMs: api.upstream.timeouts.requestMs,
     upstream: deepFreeze(structuredClone(api.upstream)),
     apiRoutes: deepFreeze(structuredClone(api.routes)),
-    balancer: new WeightedRoundRobin(targets, targets.map((t) => t.weight)),
   });
   return { route, routes: api.routes.length === 0 ? undefined : new ApiRoutes(api.routes) };
 }

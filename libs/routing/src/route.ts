@@ -1,5 +1,4 @@
 import type { SnapshotRoute, SnapshotUpstream } from '@gw/snapshot';
-import type { WeightedRoundRobin } from './weighted-round-robin.js';
 
 /** One upstream target, parsed once when the table is built. */
 export interface RouteTarget {
@@ -19,7 +18,7 @@ export interface RouteTarget {
   readonly query: string;
 }
 
-/** One API as the data plane sees it. Frozen, except the balancer's own state. */
+/** One API as the data plane sees it. Frozen; balancing state lives in @gw/balancing. */
 export interface Route {
   readonly name: string;
   /** Lower-case host patterns (exact or `*.suffix`); empty = any host. */
@@ -35,8 +34,6 @@ export interface Route {
   readonly upstream: Readonly<SnapshotUpstream>;
   /** The API's routes under its base path; empty = the whole base path, every method. */
   readonly apiRoutes: readonly Readonly<SnapshotRoute>[];
-  /** Per-route rotation state behind `pickTarget`. */
-  readonly balancer: WeightedRoundRobin<RouteTarget>;
 }
 
 /** The request goes to this API. */
