@@ -1,7 +1,8 @@
 // The on-demand benchmark (docs/benchmarks.md): requests/s and p50/p99 through the
-// runtime, side by side in one run with nginx (the native reference), a bare Node proxy
-// and fast-gateway, all in front of the same nginx upstream; the added latency at one
-// connection; the route-match cost at 10, 1,000 and 10,000 APIs.
+// runtime, side by side in one run with nginx (the native reference), a bare Node proxy,
+// fast-gateway and http-proxy-3 alone (the runtime's forwarding library), all in front of
+// the same nginx upstream; the added latency at one connection; the route-match cost at
+// 10, 1,000 and 10,000 APIs.
 //
 // Pinning on a 2-core machine: wrk and the upstream nginx on CPU 0, the proxy under test on
 // CPU 1 (each proxy alone there while it is measured; the others sit idle).
@@ -47,7 +48,7 @@ async function main() {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 
   // --- upstream: nginx, one worker, two ports (two targets for the runtime's balancer)
-  const [upA, upB, nginxProxyPort, barePort, fgPort, rtPort, rtAdminPort, ctlHttp, ctlGrpc] = await freePorts(9);
+  const [upA, upB, nginxProxyPort, barePort, fgPort, rtPort, rtAdminPort, ctlHttp, ctlGrpc, hp3Port] = await freePorts(10);
   await startNginx(work, 'upstream', 0, upstreamConfig(work, [upA, upB]));
   log(`machine: ${JSON.stringify(machineFacts())}; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const target = `http://127.0.0.1:${upA}`;
@@ -57,14 +58,16 @@ async function main() {
   const nginxProxy = await startNginx(work, 'proxy', 1, proxyConfig(work, nginxProxyPort, upA));
   const bare = startPinned('bare-node', 1, NODE, [path.join(BENCH, 'bare-proxy.mjs'), String(barePort), target]);
   const fastGateway = startPinned('fast-gateway', 1, NODE, [path.join(BENCH, 'fast-gateway.mjs'), String(fgPort), target]);
+  const httpProxy3 = startPinned('http-proxy-3', 1, NODE, [path.join(BENCH, 'http-proxy-3-proxy.mjs'), String(hp3Port), target]);
   const runtime = await startGatewayRuntime({ work, rtPort, rtAdminPort, ctlHttp, ctlGrpc, upA, upB, resultsDir, stamp });
-  for (const port of [nginxProxyPort, barePort, fgPort, rtPort]) await waitHttp(`http://127.0.0.1:${port}/api/x`);
+  for (const port of [nginxProxyPort, barePort, fgPort, hp3Port, rtPort]) await waitHttp(`http://127.0.0.1:${port}/api/x`);
 
   const allSubjects = [
     { name: 'nginx (upstream, direct)', key: 'direct', url: `${target}/api/x` },
     { name: 'nginx proxy', key: 'nginx', url: `http://127.0.0.1:${nginxProxyPort}/api/x`, pid: nginxProxy.child.pid },
     { name: 'bare Node proxy', key: 'bare', url: `http://127.0.0.1:${barePort}/api/x`, pid: bare.child.pid },
     { name: 'fast-gateway 5.0.1', key: 'fastGateway', url: `http://127.0.0.1:${fgPort}/api/x`, pid: fastGateway.child.pid },
+    { name: 'http-proxy-3 alone', key: 'httpProxy3', url: `http://127.0.0.1:${hp3Port}/api/x`, pid: httpProxy3.child.pid },
     { name: 'gateway runtime', key: 'runtime', url: `http://127.0.0.1:${rtPort}/api/x`, pid: runtime.pid },
   ];
   // ONLY=bare,runtime measures a subset (the ratios need nginx, bare and fastGateway).
@@ -234,7 +237,9 @@ async function startGatewayRuntime(o) {
   });
   if (!put.ok) throw new Error(`deploy failed: ${put.status} ${await put.text()}`);
   const profileDir = path.join(o.work, 'profile');
-  const args = config.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, path.join(ROOT, 'apps/runtime/dist/main.js')] : [path.join(ROOT, 'apps/runtime/dist/main.js')];
+  // RUNTIME_NODE_FLAGS: extra Node flags for the runtime only (GC tuning experiments).
+  const flags = (env.RUNTIME_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const args = [...flags, ...(config.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(ROOT, 'apps/runtime/dist/main.js')];
   const rt = startPinned('runtime', 1, NODE, args, {
     RUNTIME_ID: 'rt-bench',
     CONTROLLER_ADDRESSES: `127.0.0.1:${o.ctlGrpc}`,

@@ -39,11 +39,14 @@ export interface WithExchange {
 /** The state of one proxied request, from routing to the end of the response, across its tries. */
 export class Exchange {
   phase: ExchangePhase = WAITING;
-  /** The per-try timeout, or the backoff before the next try. */
+  /**
+   * The one timer of the exchange: the breaker wait, the per-try timeout, or the backoff
+   * before the next try; each is cut to what is left of `totalMs` (no second timer).
+   */
   timer: NodeJS.Timeout | undefined = undefined;
-  /** The total timeout (`totalMs`), armed when a request may wait or retry. */
-  totalTimer: NodeJS.Timeout | undefined = undefined;
-  /** `performance.now()` at which `totalMs` runs out. */
+  /** The running timer ends at the total deadline (it was cut to what was left of `totalMs`). */
+  timerIsDeadline = false;
+  /** `performance.now()` at which `totalMs` runs out; 0 when the request neither waits nor retries. */
   deadline = 0;
   /** The current try's upstream request, once it has a socket. */
   proxyReq: ClientRequest | undefined = undefined;

@@ -150,14 +150,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     (req as WithExchange)[EXCHANGE] = ex;
     (res as WithExchange)[EXCHANGE] = ex;
     upstream.retryBudget.requestStarted();
-    res.once('close', onResponseClose);
+    // 'close' comes once per response: a plain listener, without `once`'s wrapper.
+    res.on('close', onResponseClose);
 
     const breaker = upstream.breaker;
-    // A single try needs no total timer: its own timeout is min(requestMs, totalMs).
-    if (ex.retryable || breaker !== undefined) {
-      ex.deadline = performance.now() + options.timeouts.totalMs;
-      ex.totalTimer = setTimeout(onTotalTimeout, options.timeouts.totalMs, ex);
-    }
+    // One timer per request: a single try's timeout is min(requestMs, totalMs); a request
+    // that may wait or retry keeps a deadline every later timer is cut to.
+    if (ex.retryable || breaker !== undefined) ex.deadline = performance.now() + options.timeouts.totalMs;
     if (breaker === undefined) return startTry(ex);
     const admission = breaker.tryAcquire();
     if (admission === ADMITTED) {
@@ -168,6 +167,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       const pending = { grant: (granted: boolean) => onSlot(ex, granted) };
       if (breaker.enqueue(pending)) {
         ex.pending = pending;
+        ex.timer = setTimeout(onWaitTimeout, options.timeouts.totalMs, ex);
         return;
       }
     }
@@ -176,6 +176,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   function onSlot(ex: Exchange, granted: boolean): void {
     ex.pending = undefined;
+    clearTimeout(ex.timer);
+    ex.timer = undefined;
     if (!granted) return reject(ex, CIRCUIT_OPEN, 'open');
     if (ex.phase !== WAITING) {
       // Over while it waited (cancelling normally prevents this): hand the slot straight back.
@@ -197,6 +199,11 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   function startTry(ex: Exchange): void {
     ex.timer = undefined;
     if (ex.phase !== WAITING) return;
+    if (ex.timerIsDeadline) {
+      // The backoff ran into the total deadline: the last try's failure is the answer.
+      ex.timerIsDeadline = false;
+      return fail(ex, ex.lastError, ex.lastFailure ?? UPSTREAM_TIMEOUT);
+    }
     const upstream = ex.upstream;
     const route = ex.route;
     const i = upstream.pick(ex.hashKey, ex.tried);
@@ -210,8 +217,11 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     ex.activeTarget = i;
     ex.req.url = upstreamPath(target, ex.forwardPath, ex.query);
     const timeouts = upstream.options.timeouts;
-    const tryMs = ex.totalTimer === undefined ? Math.min(timeouts.requestMs, timeouts.totalMs) : Math.min(timeouts.requestMs, Math.max(1, ex.deadline - performance.now()));
-    ex.timer = setTimeout(onTryTimeout, tryMs, ex);
+    // Whole milliseconds: Node keeps one timer list per distinct duration, and a fractional
+    // one would make a new list (and a priority-queue insert) for every request.
+    const leftMs = ex.deadline === 0 ? timeouts.totalMs : Math.max(1, Math.ceil(ex.deadline - performance.now()));
+    ex.timerIsDeadline = leftMs <= timeouts.requestMs;
+    ex.timer = setTimeout(onTryTimeout, ex.timerIsDeadline ? leftMs : timeouts.requestMs, ex);
     const endpoint = agents.get(target);
     const tryOptions: Record<string | symbol, unknown> = { target: endpoint.target, agent: endpoint.agent, connectTimeout: timeouts.connectMs, [TRY]: ex.tries };
     if (route.upstream.hostRewrite !== '') tryOptions['changeOrigin'] = false;
@@ -265,6 +275,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     }
     clearTimeout(ex.timer);
     ex.timer = undefined;
+    ex.timerIsDeadline = false;
     const status = proxyRes.statusCode ?? 502;
     const upstream = ex.upstream;
     const failed = status >= 500;
@@ -278,8 +289,6 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       ex.lastFailure = undefined;
       return retry(ex, String(status));
     }
-    clearTimeout(ex.totalTimer);
-    ex.totalTimer = undefined;
     try {
       // No reason phrase: Node's standard one, as HTTP/2 has none to carry over.
       res.writeHead(status, clientResponseHeaders(proxyRes.rawHeaders, ex.requestId));
@@ -338,7 +347,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   function onTryTimeout(ex: Exchange): void {
     ex.timer = undefined;
     if (ex.phase !== WAITING || !ex.inTry) return;
+    // For the target, running out of total time is a timeout like any other.
     ex.upstream.report(ex.targetIndex, false);
+    if (ex.timerIsDeadline) return timedOut(ex);
     if (ex.upstream.retryOn.failure('timeout') && mayRetry(ex)) {
       ex.lastFailure = UPSTREAM_TIMEOUT;
       abandonTry(ex);
@@ -347,22 +358,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     timedOut(ex);
   }
 
-  function onTotalTimeout(ex: Exchange): void {
-    ex.totalTimer = undefined;
-    if (ex.phase !== WAITING) return;
-    if (ex.pending !== undefined) {
-      ex.upstream.breaker?.cancel(ex.pending);
-      ex.pending = undefined;
-      return reject(ex, CIRCUIT_WAIT_EXPIRED, 'wait-expired');
-    }
-    if (ex.inTry) {
-      // The try in flight ran out of total time: for the target, a timeout like any other.
-      ex.upstream.report(ex.targetIndex, false);
-      return timedOut(ex);
-    }
-    // Between tries (backoff): the last try's failure is the answer.
-    const failure = ex.lastFailure ?? UPSTREAM_TIMEOUT;
-    fail(ex, ex.lastError, failure);
+  /** The request waited in the breaker's queue for all of `totalMs`. */
+  function onWaitTimeout(ex: Exchange): void {
+    ex.timer = undefined;
+    if (ex.phase !== WAITING || ex.pending === undefined) return;
+    ex.upstream.breaker?.cancel(ex.pending);
+    ex.pending = undefined;
+    reject(ex, CIRCUIT_WAIT_EXPIRED, 'wait-expired');
   }
 
   function timedOut(ex: Exchange): void {
@@ -387,7 +389,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (!ex.retryable || ex.body === BODY_SENT || ex.res.headersSent) return false;
     const upstream = ex.upstream;
     if (ex.tries > upstream.options.retries.attempts) return false;
-    if (ex.totalTimer === undefined || ex.deadline - performance.now() <= 0) return false;
+    if (ex.deadline === 0 || ex.deadline - performance.now() <= 0) return false;
     const budget = upstream.retryBudget;
     if (ex.holdsRetry) {
       budget.retryEnded();
@@ -405,7 +407,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   function retry(ex: Exchange, reason: Phase | string): void {
     (ex.tried ??= []).push(ex.targetIndex);
     const retries = ex.upstream.options.retries;
-    const delay = Math.min(backoffDelay(ex.tries, retries.backoffBaseMs, retries.backoffMaxMs, random), Math.max(0, ex.deadline - performance.now()));
+    const backoff = backoffDelay(ex.tries, retries.backoffBaseMs, retries.backoffMaxMs, random);
+    const leftMs = Math.max(0, Math.ceil(ex.deadline - performance.now()));
+    ex.timerIsDeadline = leftMs <= backoff;
+    const delay = ex.timerIsDeadline ? leftMs : backoff;
     events.retry?.(ex.route.name, reason);
     logger.debug({ requestId: ex.requestId, api: ex.route.name, target: ex.target?.origin, reason, tries: ex.tries, backoffMs: delay }, 'retrying upstream request');
     ex.timer = setTimeout(startTry, delay, ex);
@@ -480,8 +485,6 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   function clearTimers(ex: Exchange): void {
     clearTimeout(ex.timer);
     ex.timer = undefined;
-    clearTimeout(ex.totalTimer);
-    ex.totalTimer = undefined;
   }
 
   function pickTarget(route: Route, req: IncomingMessage): RouteTarget {
