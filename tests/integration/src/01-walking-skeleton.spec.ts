@@ -25,8 +25,12 @@ let hangPort: number;
 const ctl: Ctl[] = [];
 const rt: Rt[] = [];
 
-async function startController(i: number): Promise<Ctl> {
-  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+async function controllerPorts(): Promise<{ httpPort: number; grpcPort: number }> {
+  return { httpPort: await freePort(), grpcPort: await freePort() };
+}
+
+async function startController(i: number, ports?: { httpPort: number; grpcPort: number }): Promise<Ctl> {
+  const { httpPort, grpcPort } = ports ?? (await controllerPorts());
   const proc = startApp('controller', `controller-${i}`, {
     DATABASE_URL: db.url,
     CONTROLLER_ID: `ctl-${i}`,
@@ -88,18 +92,19 @@ afterAll(async () => {
 
 describe('walking skeleton', () => {
   it('a runtime with no config is not ready and answers 503 with a request id', async () => {
-    const [c1, c2] = [await startController(1), await startController(2)];
-    ctl.push(c1, c2);
-    // The runtime starts before its controller answers.
-    rt.push(await startRuntime(1, c1.grpc));
+    // Runtime 1 starts while nothing listens on its controller's address yet: it cannot
+    // have a config, so this is the not-ready state, deterministically.
+    const c1Ports = await controllerPorts();
+    rt.push(await startRuntime(1, `127.0.0.1:${c1Ports.grpcPort}`));
     await waitFor('runtime 1 admin up', () => http('GET', `${rt[0]!.admin}/health/live`).then((r) => r.status === 200));
     const ready = await http('GET', `${rt[0]!.admin}/health/ready`);
+    expect(ready.status).toBe(503);
     const proxied = await http('GET', `${rt[0]!.proxy}/orders/1`);
-    if (ready.status === 503) {
-      expect(proxied.status).toBe(503);
-      expect(proxied.json()).toMatchObject({ code: 'GW_NOT_READY', requestId: expect.any(String) });
-    }
-    // Whatever the race, the controllers come up and both runtimes become ready.
+    expect(proxied.status).toBe(503);
+    expect(proxied.json()).toMatchObject({ code: 'GW_NOT_READY', requestId: proxied.headers['x-request-id'] });
+    // Its controller comes up (the runtime keeps retrying), then the second pair.
+    const [c1, c2] = [await startController(1, c1Ports), await startController(2)];
+    ctl.push(c1, c2);
     rt.push(await startRuntime(2, c2.grpc));
     for (const c of ctl) await waitFor(`${c.proc.name} ready`, () => http('GET', `${c.http}/health/ready`).then((r) => r.status === 200), { timeoutMs: 30_000 });
     for (const r of rt) await waitFor(`${r.proc.name} ready`, () => http('GET', `${r.admin}/health/ready`).then((x) => x.status === 200), { timeoutMs: 30_000 });
