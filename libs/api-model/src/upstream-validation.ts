@@ -260,11 +260,8 @@ function checkTimeouts(value: unknown, problems: ProblemList): Timeouts | undefi
   if (given === undefined) return undefined;
   const connectMs = given.connectMs ?? API_DEFAULTS.connectTimeoutMs;
   const requestMs = given.requestMs ?? API_DEFAULTS.requestTimeoutMs;
-  const totalMs = given.totalMs ?? Math.max(API_DEFAULTS.totalTimeoutMs, requestMs);
-  if (totalMs < requestMs) {
-    problems.add(join(path, 'totalMs'), `must be at least requestMs (${requestMs})`);
-    return undefined;
-  }
+  const totalMs = upperBound(given.totalMs, API_DEFAULTS.totalTimeoutMs, ['totalMs', 'requestMs', requestMs], path, problems);
+  if (totalMs === undefined) return undefined;
   return { connectMs, requestMs, totalMs };
 }
 
@@ -290,11 +287,8 @@ function checkRetries(value: unknown, problems: ProblemList): Retries | undefine
   );
   if (given === undefined || on === undefined) return undefined;
   const backoffBaseMs = given.backoffBaseMs ?? d.backoffBaseMs;
-  const backoffMaxMs = given.backoffMaxMs ?? Math.max(d.backoffMaxMs, backoffBaseMs);
-  if (backoffMaxMs < backoffBaseMs) {
-    problems.add(join(path, 'backoffMaxMs'), `must be at least backoffBaseMs (${backoffBaseMs})`);
-    return undefined;
-  }
+  const backoffMaxMs = upperBound(given.backoffMaxMs, d.backoffMaxMs, ['backoffMaxMs', 'backoffBaseMs', backoffBaseMs], path, problems);
+  if (backoffMaxMs === undefined) return undefined;
   return {
     attempts: given.attempts ?? d.attempts,
     on,
@@ -388,11 +382,8 @@ function checkOutlierDetection(value: unknown, problems: ProblemList): OutlierDe
   const given = obj === 'absent' ? {} : outlierFields(obj, path, problems);
   if (given === undefined) return undefined;
   const baseEjectionMs = given.baseEjectionMs ?? d.baseEjectionMs;
-  const maxEjectionMs = given.maxEjectionMs ?? Math.max(d.maxEjectionMs, baseEjectionMs);
-  if (maxEjectionMs < baseEjectionMs) {
-    problems.add(join(path, 'maxEjectionMs'), `must be at least baseEjectionMs (${baseEjectionMs})`);
-    return undefined;
-  }
+  const maxEjectionMs = upperBound(given.maxEjectionMs, d.maxEjectionMs, ['maxEjectionMs', 'baseEjectionMs', baseEjectionMs], path, problems);
+  if (maxEjectionMs === undefined) return undefined;
   return {
     consecutiveFailures: given.consecutiveFailures ?? d.consecutiveFailures,
     baseEjectionMs,
@@ -489,4 +480,24 @@ function hostHeaderProblem(value: string): string | undefined {
   if (IPV4_PATTERN.test(host)) return undefined;
   const dns = dnsNameProblem(host);
   return dns === undefined ? undefined : dns.replace('must be a DNS host name', 'must be a host name');
+}
+
+/**
+ * A field that must not be below another (`totalMs` ≥ `requestMs`, ...). When omitted it
+ * defaults to its own default raised to the lower field, so a partly given block always
+ * stays consistent; when given below it, that is a problem at the field.
+ */
+function upperBound(
+  given: number | undefined,
+  fallback: number,
+  [name, lowerName, lower]: [string, string, number],
+  path: string,
+  problems: ProblemList,
+): number | undefined {
+  const value = given ?? Math.max(fallback, lower);
+  if (value < lower) {
+    problems.add(join(path, name), `must be at least ${lowerName} (${lower})`);
+    return undefined;
+  }
+  return value;
 }
