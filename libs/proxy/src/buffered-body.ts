@@ -38,9 +38,9 @@ export function readBody(req: IncomingMessage, res: ServerResponse, requestId: s
 }
 
 /**
- * Makes a request whose body was read by `readBody` forwardable: the forwarder (and
- * http-proxy-3) send a body by piping the request into the upstream request; for this
- * request, that pipe writes the buffered bytes instead. Framing headers stay as the client
+ * Makes a request whose body was read by `readBody` forwardable: the forwarder sends a
+ * body by piping the request into the try's body stream once its connection is up; for
+ * this request, that pipe writes the buffered bytes instead. Framing headers stay as the client
  * sent them, which matches the bytes.
  */
 export function replayBodyOnPipe(req: IncomingMessage, body: Buffer): void {

@@ -1,5 +1,4 @@
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import type { PassThrough } from 'node:stream';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PendingRequest, Upstream } from '@gw/balancing';
 import type { Route, RouteTarget } from '@gw/routing';
 import type { ProxyError } from './error-response.js';
@@ -23,14 +22,19 @@ export const BODY_SENT = 2;
 export type BodyState = typeof NO_BODY | typeof BODY_UNREAD | typeof BODY_SENT;
 
 /**
- * Where an exchange is stored on the Node objects that http-proxy-3 hands to its event
- * listeners (the client request and response). One shared listener per event reads it
- * back, instead of a set of closures per request.
+ * Where an exchange is stored on the client response (and request), so one shared
+ * listener per event reads it back instead of a set of closures per request, and the
+ * policy phase can see how the forwarding went.
  */
 export const EXCHANGE: unique symbol = Symbol('gw.exchange');
 
-/** Marks the per-try options object, and so the upstream request built from it, with its try number. */
-export const TRY: unique symbol = Symbol('gw.try');
+/** The exchange's view of one try in flight (the forwarder's undici dispatch handler). */
+export interface ExchangeTry {
+  /** Ends this try's upstream request (and its connection, when it has one); its later events are ignored. */
+  abandon(): void;
+  /** Reads from the upstream again after backpressure paused it. */
+  resume(): void;
+}
 
 export interface WithExchange {
   [EXCHANGE]?: Exchange;
@@ -48,14 +52,10 @@ export class Exchange {
   timerIsDeadline = false;
   /** `performance.now()` at which `totalMs` runs out; 0 when the request neither waits nor retries. */
   deadline = 0;
-  /** The current try's upstream request, once it has a socket. */
-  proxyReq: ClientRequest | undefined = undefined;
-  /** The client's Transfer-Encoding, kept to undo http-proxy-3's `deleteLength` pass. */
-  transferEncoding: string | undefined = undefined;
+  /** The current try, from its dispatch until it is over (answered, failed or abandoned). */
+  current: ExchangeTry | undefined = undefined;
   /** Tries started so far (1 = the first). */
   tries = 0;
-  /** True while a try is in flight (not waiting for a slot, not backing off). */
-  inTry = false;
   /** The current (or last) try's target index in `route.targets`, and the target. */
   targetIndex = -1;
   target: RouteTarget | undefined = undefined;
@@ -70,8 +70,6 @@ export class Exchange {
   /** Waiting in the breaker's queue. */
   pending: PendingRequest | undefined = undefined;
   body: BodyState = NO_BODY;
-  /** Between the client body and the current try's upstream request; opened once connected. */
-  gate: PassThrough | undefined = undefined;
   /** The method and headers allow more than one try. */
   retryable = false;
   /** The consistent-hashing key, when the upstream hashes. */

@@ -1,5 +1,4 @@
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import {
   ADMITTED,
@@ -14,26 +13,14 @@ import {
 } from '@gw/balancing';
 import type { Logger } from '@gw/logging';
 import { upstreamPath, type Route, type RouteTarget } from '@gw/routing';
-import { createProxyServer } from 'http-proxy-3';
+import type { Dispatcher } from 'undici';
 import { CIRCUIT_FULL, CIRCUIT_OPEN, CIRCUIT_WAIT_EXPIRED } from './circuit-breaker-errors.js';
 import { clientResponseHeaders } from './client-response-headers.js';
 import { sendProxyError, type ProxyError } from './error-response.js';
-import {
-  BODY_SENT,
-  BODY_UNREAD,
-  DONE,
-  EXCHANGE,
-  Exchange,
-  NO_BODY,
-  STREAMING,
-  TRY,
-  WAITING,
-  exchangeOf,
-  type WithExchange,
-} from './exchange.js';
+import { BODY_SENT, BODY_UNREAD, DONE, EXCHANGE, Exchange, NO_BODY, STREAMING, WAITING, exchangeOf, type ExchangeTry, type WithExchange } from './exchange.js';
 import { tryFailureKind } from './try-failure.js';
-import type { UpstreamAgents } from './upstream-agents.js';
 import { INVALID_RESPONSE, UPSTREAM_TIMEOUT, classifyUpstreamFailure } from './upstream-failure.js';
+import type { UpstreamPools } from './upstream-pools.js';
 
 /** What happened, for metrics; every hook is optional and called synchronously. */
 export interface ForwardingEvents {
@@ -46,7 +33,7 @@ export interface ForwardingEvents {
 }
 
 export interface ForwarderOptions {
-  readonly agents: UpstreamAgents;
+  readonly pools: UpstreamPools;
   readonly upstreams: UpstreamRegistry;
   readonly logger: Logger;
   readonly events?: ForwardingEvents | undefined;
@@ -67,8 +54,13 @@ export interface Forwarder {
 
 type Phase = 'connect-failure' | 'reset' | 'timeout' | 'status';
 
+/** The reason given to undici when the forwarder ends a try itself; never reaches a client. */
+const ABANDONED = Object.assign(new Error('the gateway abandoned this upstream try'), { code: 'GW_TRY_ABANDONED' });
+
 /**
- * The forwarding flow of one request, over http-proxy-3 and per-origin keep-alive pools:
+ * The forwarding flow of one request, over undici's dispatcher API and one keep-alive pool
+ * per upstream origin (docs/decisions/0001-forwarding-engine.md says why undici and not
+ * http-proxy-3, which proxies WebSocket upgrades):
  *
  * 1. Admission: the API's circuit breaker gives a slot (held until the response ends, across
  *    tries), queues the request, or refuses it at once with 503 GW_CIRCUIT_OPEN.
@@ -85,42 +77,87 @@ type Phase = 'connect-failure' | 'reset' | 'timeout' | 'status';
  * 5. `totalMs` bounds admission wait, every try and backoff, until response headers.
  *
  * Request bodies and retries: the body is never buffered. A try that carries a body
- * opens the body to the upstream request only once its connection is established; a
- * try that fails before (refused, connect timeout) has read nothing, so the request can
- * still be retried. Once the body has been handed to a connection it may have been
- * consumed, and the request is never sent again, whatever the failure.
+ * opens the body to the upstream request only once undici writes the request on an
+ * established connection (`onRequestStart`); a try that fails before (refused, connect
+ * timeout) has read nothing, so the request can still be retried. Once the body has been
+ * handed to a connection it may have been consumed, and the request is never sent again,
+ * whatever the failure.
+ *
+ * The hot path allocates an `Exchange`, one `UpstreamTry` (undici's handler) per try and
+ * the dispatch options; every listener is shared, and the exchange rides on the response.
  */
 export function createForwarder(options: ForwarderOptions): Forwarder {
-  const { agents, upstreams, logger } = options;
+  const { pools, upstreams, logger } = options;
   const events = options.events ?? {};
   const random = options.random ?? Math.random;
   /** Routes of live tables to their upstream state; a new table's routes resolve once each. */
   const byRoute = new WeakMap<Route, Upstream>();
 
-  const proxy = createProxyServer({
-    // Host becomes the target's (`host[:port]`), as upstreams behind a gateway expect;
-    // the client's Host travels as X-Forwarded-Host. `hostRewrite` turns it off per try.
-    changeOrigin: true,
-    // Forward `req.url` verbatim: the default re-parses it with `new URL`, which costs an
-    // allocation per request and normalizes the path (`/a/../b` → `/b`) after routing
-    // has already decided on the raw one.
-    toProxy: true,
-    // Response headers are filtered and written here (hop-by-hop, request id), after the
-    // retry decision: nothing reaches the client from a try that is retried.
-    selfHandleResponse: true,
-  });
+  /**
+   * One try's upstream request: undici's dispatch handler (undici calls its methods on
+   * it). A try the exchange has moved on from is `stale`: its events are ignored, and a
+   * response it still gets is aborted, or drained when it was a retried 5xx (so the
+   * connection goes back to its pool).
+   */
+  class UpstreamTry implements Dispatcher.DispatchHandler, ExchangeTry {
+    controller: Dispatcher.DispatchController | undefined = undefined;
+    stale = false;
+    /** Between the client body and this try's upstream request; opened once connected. */
+    gate: PassThrough | undefined = undefined;
 
-  // http-proxy-3's `deleteLength` pass gives a DELETE or OPTIONS request without
-  // Content-Length a `Content-Length: 0` and drops its Transfer-Encoding, yet still
-  // streams the body: a chunked body would then reach the pooled upstream connection
-  // unframed and be read as a second request (smuggling). Put the framing back.
-  proxy.before('web', 'stream', restoreRequestFraming);
+    constructor(readonly ex: Exchange) {}
 
-  proxy.on('proxyReq', onProxyReq);
-  proxy.on('proxyRes', onProxyRes);
-  proxy.on('econnreset', onClientGone);
-  // Always handled: http-proxy-3 throws an 'error' nobody listens to.
-  proxy.on('error', onProxyError);
+    abandon(): void {
+      this.stale = true;
+      // Without a controller the request has not started: onRequestStart aborts it.
+      this.controller?.abort(ABANDONED);
+    }
+
+    resume(): void {
+      this.controller?.resume();
+    }
+
+    onRequestStart(controller: Dispatcher.DispatchController): void {
+      this.controller = controller;
+      if (this.stale) return controller.abort(ABANDONED);
+      // The connection is up and the request is being written: the body is being consumed from now on.
+      const gate = this.gate;
+      if (gate !== undefined) {
+        this.ex.body = BODY_SENT;
+        this.ex.req.pipe(gate);
+      }
+    }
+
+    onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+      // 1xx informational responses (103 Early Hints) are not relayed; the final one follows.
+      if (statusCode < 200) return;
+      if (this.stale) return controller.abort(ABANDONED);
+      onResponseHead(this, statusCode, headers);
+    }
+
+    onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+      if (this.stale) return;
+      const res = this.ex.res;
+      if (!res.write(chunk)) {
+        // Backpressure: stop reading the upstream until the client has taken what it has.
+        controller.pause();
+        res.once('drain', onClientDrain);
+      }
+    }
+
+    onResponseEnd(): void {
+      if (this.stale) return;
+      const ex = this.ex;
+      ex.phase = DONE;
+      ex.current = undefined;
+      ex.res.end();
+    }
+
+    onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+      if (this.stale) return;
+      onTryError(this, err);
+    }
+  }
 
   function upstreamOf(route: Route): Upstream {
     let upstream = byRoute.get(route);
@@ -135,9 +172,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const upstream = upstreamOf(route);
     const ex = new Exchange(req, res, requestId, route, upstream, forwardPath, query);
     const headers = req.headers;
-    const transferEncoding = headers['transfer-encoding'];
-    if (transferEncoding !== undefined) {
-      ex.transferEncoding = transferEncoding;
+    if (headers['transfer-encoding'] !== undefined) {
+      // The edge let only a lone `chunked` through; undici frames a body of unknown length
+      // as chunked itself (and refuses the header).
+      delete headers['transfer-encoding'];
       ex.body = BODY_UNREAD;
     } else {
       const length = headers['content-length'];
@@ -146,8 +184,6 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const options = upstream.options;
     ex.retryable = options.retries.attempts > 0 && isRetryableRequest(req.method, headers['idempotency-key']);
     if (upstream.hashOn !== null) ex.hashKey = hashKeyOf(upstream.hashOn, headers, clientAddress(req));
-    if (route.upstream.hostRewrite !== '') headers.host = route.upstream.hostRewrite;
-    (req as WithExchange)[EXCHANGE] = ex;
     (res as WithExchange)[EXCHANGE] = ex;
     upstream.retryBudget.requestStarted();
     // 'close' comes once per response: a plain listener, without `once`'s wrapper.
@@ -209,124 +245,86 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const i = upstream.pick(ex.hashKey, ex.tried);
     const target = route.targets[i]!;
     ex.tries++;
-    ex.inTry = true;
     ex.targetIndex = i;
     ex.target = target;
-    ex.proxyReq = undefined;
     upstream.tryStarted(i);
     ex.activeTarget = i;
-    ex.req.url = upstreamPath(target, ex.forwardPath, ex.query);
     const timeouts = upstream.options.timeouts;
     // Whole milliseconds: Node keeps one timer list per distinct duration, and a fractional
     // one would make a new list (and a priority-queue insert) for every request.
     const leftMs = ex.deadline === 0 ? timeouts.totalMs : Math.max(1, Math.ceil(ex.deadline - performance.now()));
     ex.timerIsDeadline = leftMs <= timeouts.requestMs;
     ex.timer = setTimeout(onTryTimeout, ex.timerIsDeadline ? leftMs : timeouts.requestMs, ex);
-    const endpoint = agents.get(target);
-    const tryOptions: Record<string | symbol, unknown> = { target: endpoint.target, agent: endpoint.agent, connectTimeout: timeouts.connectMs, [TRY]: ex.tries };
-    if (route.upstream.hostRewrite !== '') tryOptions['changeOrigin'] = false;
-    if (ex.body !== NO_BODY) {
-      // http-proxy-3 pipes this into the upstream request; the client body flows into it once connected.
-      ex.gate = new PassThrough();
-      tryOptions['buffer'] = ex.gate;
-    }
-    try {
-      proxy.web(ex.req, ex.res, tryOptions);
-    } catch (err) {
-      // http.request throws synchronously on a request target it refuses: no try happened.
-      ex.inTry = false;
-      fail(ex, err, classifyUpstreamFailure(err));
-    }
+    const endpoint = pools.get(target, timeouts.connectMs);
+    const req = ex.req;
+    const headers = req.headers;
+    // The target's Host (`hostname[:port]`), as upstreams behind a gateway expect; the
+    // client's travels as X-Forwarded-Host. `hostRewrite` names another one.
+    const hostRewrite = route.upstream.hostRewrite;
+    headers.host = hostRewrite === '' ? endpoint.host : hostRewrite;
+    const t = new UpstreamTry(ex);
+    if (ex.body !== NO_BODY) t.gate = new PassThrough();
+    ex.current = t;
+    // A request undici refuses (it validates method, path and headers again) fails here,
+    // synchronously, through onResponseError: no try reached the network.
+    endpoint.pool.dispatch({ path: upstreamPath(target, ex.forwardPath, ex.query), method: req.method!, headers, body: t.gate ?? null }, t);
   }
 
-  function onProxyReq(proxyReq: ClientRequest, req: IncomingMessage, _res: ServerResponse, tryOptions: object, socket: Socket): void {
-    const ex = exchangeOf(req);
-    if (ex === undefined) return;
-    // An abandoned try (timed out while it waited for a pooled socket) or a finished exchange.
-    if (ex.phase === DONE || (tryOptions as { [TRY]?: number })[TRY] !== ex.tries || !ex.inTry) {
-      discard(proxyReq);
-      return;
-    }
-    ex.proxyReq = proxyReq;
-    if (ex.body === NO_BODY) return;
-    if (socket.connecting) {
-      const tryNo = ex.tries;
-      socket.once('connect', () => openBody(ex, tryNo));
-    } else {
-      openBody(ex, ex.tries);
-    }
-  }
-
-  /** The try's connection is up: from now on the body is being consumed, and the request can never be resent. */
-  function openBody(ex: Exchange, tryNo: number): void {
-    if (ex.phase !== WAITING || ex.tries !== tryNo || !ex.inTry || ex.gate === undefined) return;
-    ex.body = BODY_SENT;
-    ex.req.pipe(ex.gate);
-  }
-
-  function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
-    const ex = exchangeOf(req);
-    const owner = (proxyRes as { req?: ClientRequest }).req;
-    // (Without a `proxyReq` event, which http-proxy-3 skips for `Expect`, the try adopts its request here.)
-    if (ex !== undefined && ex.inTry && ex.proxyReq === undefined) ex.proxyReq = owner;
-    if (ex === undefined || ex.phase !== WAITING || !ex.inTry || owner !== ex.proxyReq) {
-      proxyRes.destroy();
+  /** The current try's response head: retry a retryable 5xx, or start streaming it to the client. */
+  function onResponseHead(t: UpstreamTry, status: number, headers: IncomingHttpHeaders): void {
+    const ex = t.ex;
+    if (ex.phase !== WAITING || ex.current !== t || ex.res.headersSent) {
+      // The exchange is over or the gateway answered itself meanwhile (a 413 on the body).
+      t.abandon();
       return;
     }
     clearTimeout(ex.timer);
     ex.timer = undefined;
     ex.timerIsDeadline = false;
-    const status = proxyRes.statusCode ?? 502;
     const upstream = ex.upstream;
     const failed = status >= 500;
     upstream.report(ex.targetIndex, !failed);
     if (failed && upstream.retryOn.status(status) && mayRetry(ex)) {
-      // Nothing of this response reaches the client; draining returns the connection to its pool.
-      proxyRes.resume();
-      proxyRes.on('error', ignore);
-      detach(ex.proxyReq!);
+      // Nothing of this response reaches the client; it drains, and its connection goes back to the pool.
+      t.stale = true;
       endTry(ex);
       ex.lastFailure = undefined;
       return retry(ex, String(status));
     }
     try {
       // No reason phrase: Node's standard one, as HTTP/2 has none to carry over.
-      res.writeHead(status, clientResponseHeaders(proxyRes.rawHeaders, ex.requestId));
+      ex.res.writeHead(status, clientResponseHeaders(headers, ex.requestId));
     } catch (err) {
-      // A status or header Node's parser let through but its writer refuses.
-      proxyRes.destroy();
+      // A header Node's writer refuses.
       fail(ex, err, INVALID_RESPONSE);
       return;
     }
     ex.phase = STREAMING;
-    (proxyRes as WithExchange)[EXCHANGE] = ex;
-    proxyRes.on('error', onUpstreamBodyError);
-    proxyRes.pipe(res);
   }
 
-  /** The upstream response broke off mid-body, or the client left and http-proxy-3 tore it down. */
-  function onUpstreamBodyError(this: IncomingMessage, err: Error): void {
-    const ex = exchangeOf(this);
-    if (ex === undefined || ex.phase === DONE) return;
-    ex.phase = DONE;
-    if (ex.res.destroyed) return;
-    // The target broke a response it had started: a gateway failure.
-    ex.upstream.report(ex.targetIndex, false);
-    // Headers are out: cutting the connection is the only way to tell the client the body is incomplete.
-    ex.res.destroy();
-    logger.warn({ requestId: ex.requestId, api: ex.route.name, target: ex.target?.origin, err }, 'upstream response broke off');
-  }
-
-  function onProxyError(err: Error, req: IncomingMessage): void {
-    const ex = exchangeOf(req);
-    if (ex === undefined || ex.phase === DONE) return;
-    if (ex.phase === STREAMING || ex.res.destroyed || req.socket.destroyed || !ex.inTry) {
-      // The client side failed (or this is a late echo): nothing to learn about the target.
-      return fail(ex, err, classifyUpstreamFailure(err));
+  /** The current try failed: before response headers (maybe retried), or mid-body. */
+  function onTryError(t: UpstreamTry, err: Error): void {
+    const ex = t.ex;
+    if (ex.current !== t) return;
+    if (ex.phase === STREAMING) {
+      ex.phase = DONE;
+      ex.current = undefined;
+      if (ex.res.destroyed) return;
+      // The target broke a response it had started: a gateway failure.
+      ex.upstream.report(ex.targetIndex, false);
+      // Headers are out: cutting the connection is the only way to tell the client the body is incomplete.
+      ex.res.destroy();
+      logger.warn({ requestId: ex.requestId, api: ex.route.name, target: ex.target?.origin, err }, 'upstream response broke off');
+      return;
+    }
+    if (ex.phase !== WAITING) return;
+    const failure = classifyUpstreamFailure(err);
+    if (ex.res.destroyed || ex.req.socket.destroyed) {
+      // The client side failed: nothing to learn about the target.
+      return fail(ex, err, failure);
     }
     const kind = tryFailureKind(err);
     ex.upstream.report(ex.targetIndex, false);
-    const failure = classifyUpstreamFailure(err);
     if (kind !== 'invalid' && ex.upstream.retryOn.failure(kind) && mayRetry(ex)) {
       ex.lastFailure = failure;
       ex.lastError = err;
@@ -336,17 +334,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     fail(ex, err, failure);
   }
 
-  /** http-proxy-3 saw the client's connection reset and destroyed the upstream request. */
-  function onClientGone(_err: Error, req: IncomingMessage): void {
-    const ex = exchangeOf(req);
-    if (ex === undefined) return;
-    ex.phase = DONE;
-    clearTimers(ex);
-  }
-
   function onTryTimeout(ex: Exchange): void {
     ex.timer = undefined;
-    if (ex.phase !== WAITING || !ex.inTry) return;
+    if (ex.phase !== WAITING || ex.current === undefined) return;
     // For the target, running out of total time is a timeout like any other.
     ex.upstream.report(ex.targetIndex, false);
     if (ex.timerIsDeadline) return timedOut(ex);
@@ -370,8 +360,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   function timedOut(ex: Exchange): void {
     ex.phase = DONE;
     clearTimers(ex);
-    // Without a socket yet, onProxyReq discards the request when it gets one.
-    if (ex.proxyReq !== undefined) discard(ex.proxyReq);
+    // Its connection is closed with it: a late response must not be read as the next one's.
+    abandonCurrent(ex);
     if (ex.res.destroyed) return;
     sendProxyError(ex.res, UPSTREAM_TIMEOUT, ex.requestId);
     const timeouts = ex.upstream.options.timeouts;
@@ -418,22 +408,27 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   /** The try is over (its outcome recorded): release what it held. */
   function endTry(ex: Exchange): void {
-    ex.inTry = false;
+    ex.current = undefined;
     if (ex.activeTarget !== -1) {
       ex.upstream.tryEnded(ex.activeTarget);
       ex.activeTarget = -1;
     }
-    ex.proxyReq = undefined;
-    ex.gate = undefined;
   }
 
   /** Ends a failed try and tears down its upstream request without further events. */
   function abandonTry(ex: Exchange): void {
     clearTimeout(ex.timer);
     ex.timer = undefined;
-    const proxyReq = ex.proxyReq;
+    const t = ex.current;
     endTry(ex);
-    if (proxyReq !== undefined) discard(proxyReq);
+    t?.abandon();
+  }
+
+  function abandonCurrent(ex: Exchange): void {
+    const t = ex.current;
+    if (t === undefined) return;
+    ex.current = undefined;
+    t.abandon();
   }
 
   function fail(ex: Exchange, err: unknown, failure: ProxyError): void {
@@ -441,7 +436,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const streaming = ex.phase === STREAMING;
     ex.phase = DONE;
     clearTimers(ex);
-    if (ex.proxyReq !== undefined) discard(ex.proxyReq);
+    abandonCurrent(ex);
     const res = ex.res;
     if (res.destroyed) return;
     if (streaming || res.headersSent) {
@@ -456,10 +451,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   function onResponseClose(this: ServerResponse): void {
     const ex = exchangeOf(this);
     if (ex === undefined) return;
-    if (ex.phase === WAITING) {
-      // The client left before an answer; http-proxy-3 destroys the upstream request.
+    if (ex.phase !== DONE) {
+      // The client left (or the gateway answered itself) before the upstream's response was through.
       ex.phase = DONE;
-      if (ex.proxyReq !== undefined) discard(ex.proxyReq);
+      abandonCurrent(ex);
     }
     clearTimers(ex);
     const upstream = ex.upstream;
@@ -496,6 +491,11 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   return { forward, upstreamOf, pickTarget };
 }
 
+/** The client took what was buffered: the streaming try reads from its upstream again. */
+function onClientDrain(this: ServerResponse): void {
+  exchangeOf(this)?.current?.resume();
+}
+
 /**
  * The client address consistent hashing uses: the leftmost `X-Forwarded-For` entry the
  * edge wrote (the address it trusts, after its trusted proxy hops), else the peer.
@@ -507,29 +507,6 @@ function clientAddress(req: IncomingMessage): string | undefined {
     return (comma === -1 ? xff : xff.slice(0, comma)).trim();
   }
   return req.socket.remoteAddress;
-}
-
-/** Stops an upstream request's errors from reaching the forwarding flow (they would count against the current try). */
-function detach(proxyReq: ClientRequest): void {
-  proxyReq.removeAllListeners('error');
-  proxyReq.on('error', ignore);
-}
-
-/** Tears down an upstream request whose events nobody wants any more. */
-function discard(proxyReq: ClientRequest): void {
-  detach(proxyReq);
-  proxyReq.destroy();
-}
-
-function ignore(): void {}
-
-/** Runs after `deleteLength`: see the comment where it is installed. */
-function restoreRequestFraming(req: IncomingMessage): void {
-  const transferEncoding = exchangeOf(req)?.transferEncoding;
-  if (transferEncoding !== undefined && req.headers['transfer-encoding'] === undefined) {
-    delete req.headers['content-length'];
-    req.headers['transfer-encoding'] = transferEncoding;
-  }
 }
 
 export type { TryFailure };

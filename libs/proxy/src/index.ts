@@ -2,7 +2,7 @@ export { createProxyHandler, type ProxyHandler, type ProxyHandlerOptions } from 
 export { resolveRequestId } from './request-id.js';
 export { sendProxyError, type ProxyError } from './error-response.js';
 export { classifyUpstreamFailure } from './upstream-failure.js';
-export { UPSTREAM_AGENT_OPTIONS } from './upstream-agents.js';
+export { UPSTREAM_POOL_OPTIONS } from './upstream-pools.js';
 export { EdgeGuard, DEFAULT_EDGE_SETTINGS, type EdgeSettings } from './edge-guard.js';
 export { createProxyListener, DEFAULT_LISTENER_SETTINGS, type ListenerSettings, type ProxyListener, type ShutdownOptions } from './proxy-listener.js';
 export { isWebSocketUpgrade, type UpgradeHandler } from './upgrade-handler.js';

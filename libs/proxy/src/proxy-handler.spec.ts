@@ -408,7 +408,7 @@ describe('proxy handler: errors', () => {
     api.upstream.timeouts.requestMs = 10_000;
     const gw = await startGateway(tableOf(api));
     expectJsonError(await send(gw.port, '/bh/x'), 502, 'GW_UPSTREAM_UNREACHABLE');
-    expect(gw.logs.map((l) => (l.fields['err'] as { code?: string } | undefined)?.code)).toEqual(['ECONNECT_TIMEOUT']);
+    expect(gw.logs.map((l) => (l.fields['err'] as { code?: string } | undefined)?.code)).toEqual(['UND_ERR_CONNECT_TIMEOUT']);
   });
 
   it('answers 504 GW_UPSTREAM_TIMEOUT when no response headers come within requestTimeoutMs, and drops that upstream connection', async () => {

@@ -11,7 +11,7 @@ import type { PolicyEvents } from './policy-events.js';
 import { createPolicyPhase } from './policy-phase.js';
 import type { PolicyLookup } from './policy-registry.js';
 import { resolveRequestId } from './request-id.js';
-import { UpstreamAgents } from './upstream-agents.js';
+import { UpstreamPools } from './upstream-pools.js';
 import { prepareUpstreamRequestHeaders } from './upstream-request-headers.js';
 import { createUpgradeHandler, type UpgradeHandler } from './upgrade-handler.js';
 
@@ -65,17 +65,17 @@ const NO_ROUTE: ProxyError = Object.freeze({ status: 404, code: ErrorCodes.GW_NO
 
 /**
  * The runtime's request path: request id, edge checks, route match, then the forwarder
- * (forwarder.ts: balancing, breaker, timeouts, retries over one shared http-proxy-3
- * server and per-origin keep-alive agents). Nothing is logged for a successful request.
+ * (forwarder.ts: balancing, breaker, timeouts, retries over undici and per-origin
+ * keep-alive pools). Nothing is logged for a successful request.
  */
 export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   const getTable = options.getTable;
   const logger = options.logger ?? silentLogger;
-  const agents = new UpstreamAgents();
+  const pools = new UpstreamPools();
   const edge = options.edge ?? new EdgeGuard();
   const upstreams = options.upstreams ?? new UpstreamRegistry();
   let closed = false;
-  const forwarder = createForwarder({ agents, upstreams, logger, events: options.events });
+  const forwarder = createForwarder({ pools, upstreams, logger, events: options.events });
   const upgrades = createUpgradeHandler({
     getTable: () => (closed ? undefined : getTable()),
     pickTarget: (route, req) => forwarder.pickTarget(route, req),
@@ -118,7 +118,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     close(): void {
       closed = true;
       upgrades.destroyAll();
-      agents.close();
+      pools.close();
     },
   };
 }

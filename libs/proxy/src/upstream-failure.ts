@@ -1,8 +1,20 @@
 import { ErrorCodes } from '@gw/errors';
 import type { ProxyError } from './error-response.js';
 
-/** The code http-proxy-3 gives a connection it destroyed after `connectTimeout`. */
-export const CONNECT_TIMEOUT_CODE = 'ECONNECT_TIMEOUT';
+/**
+ * The codes of a connection not accepted within the connect timeout: undici's (HTTP
+ * forwarding) and http-proxy-3's (WebSocket handshakes).
+ */
+export const CONNECT_TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ECONNECT_TIMEOUT']);
+
+/** Codes of an upstream response that could not be read as HTTP (besides the parser's `HPE_*`). */
+export const INVALID_RESPONSE_CODES: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH']);
+
+/**
+ * Codes of a request undici refused to send (its own validation of method, path and
+ * headers, stricter in places than Node's parser): nothing reached the network.
+ */
+export const REFUSED_REQUEST_CODES: ReadonlySet<string> = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
 
 export const UPSTREAM_TIMEOUT: ProxyError = Object.freeze({
   status: 504,
@@ -28,6 +40,12 @@ export const INVALID_RESPONSE: ProxyError = Object.freeze({
   message: 'the upstream sent an invalid response',
 });
 
+const REQUEST_NOT_FORWARDABLE: ProxyError = Object.freeze({
+  status: 502,
+  code: ErrorCodes.GW_UPSTREAM_UNREACHABLE,
+  message: 'the request could not be forwarded to the upstream',
+});
+
 /**
  * Maps a failure of the upstream request (before any response header) to the client's
  * answer. Every one is a 502: a connect timeout means the target is unreachable, not
@@ -37,7 +55,9 @@ export const INVALID_RESPONSE: ProxyError = Object.freeze({
  */
 export function classifyUpstreamFailure(err: unknown): ProxyError {
   const code = (err as { code?: unknown } | null)?.code;
-  if (code === CONNECT_TIMEOUT_CODE) return CONNECT_TIMED_OUT;
-  if (typeof code === 'string' && code.startsWith('HPE_')) return INVALID_RESPONSE;
+  if (typeof code !== 'string') return CONNECTION_FAILED;
+  if (CONNECT_TIMEOUT_CODES.has(code)) return CONNECT_TIMED_OUT;
+  if (code.startsWith('HPE_') || INVALID_RESPONSE_CODES.has(code)) return INVALID_RESPONSE;
+  if (REFUSED_REQUEST_CODES.has(code)) return REQUEST_NOT_FORWARDABLE;
   return CONNECTION_FAILED;
 }

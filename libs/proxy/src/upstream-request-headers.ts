@@ -8,12 +8,12 @@ import { isValidTraceparent } from './trace-context.js';
 const HOP_BY_HOP = [...HOP_BY_HOP_HEADERS];
 
 /**
- * Turns the client's headers into the upstream request's, in place (http-proxy-3 copies
- * `req.headers` when it builds the upstream request):
+ * Turns the client's headers into the upstream request's, in place (the forwarder sends
+ * `req.headers` as they are; the WebSocket path hands them to http-proxy-3):
  * - removes hop-by-hop headers and every header the client listed in `Connection`;
- * - removes `Expect`: Node's server has already answered `100 Continue` to the client,
- *   and http-proxy-3 skips its `proxyReq` event (which the timeouts rely on) when the
- *   upstream request carries `Expect`;
+ * - removes `Expect`: Node's server has already answered `100 Continue` to the client
+ *   (for a request the edge accepts), so the body goes upstream with the request, as
+ *   Envoy does by default (undici refuses the header anyway);
  * - sets `X-Request-Id`;
  * - sets `X-Forwarded-For/-Proto/-Host` from `trustedProxyHops` (see `forwardedFor`):
  *   with 0 hops they describe this hop only and client-sent values are replaced; with
@@ -24,7 +24,7 @@ const HOP_BY_HOP = [...HOP_BY_HOP_HEADERS];
  *   hops both pass through as the trusted proxy set them;
  * - passes a valid W3C `traceparent` (and `tracestate`) through; drops a malformed one
  *   with its `tracestate`.
- * Host is left alone here: `changeOrigin` sets the target's on the upstream request.
+ * Host is left alone here: each try sets the target's (or the API's `hostRewrite`).
  */
 export function prepareUpstreamRequestHeaders(req: IncomingMessage, requestId: string, trustedProxyHops = 0): void {
   const headers = req.headers;

@@ -1,0 +1,69 @@
+import type { RouteTarget } from '@gw/routing';
+import { Pool } from 'undici';
+
+/** The connection pool settings of every upstream origin (README: "Upstream connections"). */
+export const UPSTREAM_POOL_OPTIONS = Object.freeze({
+  /** Concurrent connections per origin; further requests wait in the pool (bounded by the forwarder's timeouts). */
+  connections: 512,
+  /** One request at a time per connection: no HTTP pipelining towards upstreams. */
+  pipelining: 1,
+  /**
+   * Idle time after which a pooled connection is closed. A `Keep-Alive: timeout=N` hint
+   * from the upstream shortens it (minus `keepAliveTimeoutThreshold`), so a connection is
+   * not reused just as the upstream closes it.
+   */
+  keepAliveTimeout: 30_000,
+  keepAliveMaxTimeout: 600_000,
+  keepAliveTimeoutThreshold: 1_000,
+  /**
+   * The forwarder's own per-try and total timers bound the wait for response headers,
+   * and response bodies stream for as long as they take (server-sent events): undici's
+   * own headers and body timeouts are off.
+   */
+  headersTimeout: 0,
+  bodyTimeout: 0,
+  /** HTTP/1.1 to upstreams, also over TLS: the header hygiene and framing rules are HTTP/1.1's. */
+  allowH2: false,
+  /** TCP keep-alive probes on pooled connections, so dead peers are noticed. */
+  connect: Object.freeze({ keepAlive: true, keepAliveInitialDelay: 1_000 }),
+});
+
+/** What the forwarder needs to reach one origin: its pool and its `Host` header value. */
+export interface UpstreamEndpoint {
+  readonly pool: Pool;
+  /** `hostname[:port]`, the port only when it is not the scheme's default. */
+  readonly host: string;
+}
+
+/**
+ * One undici `Pool` of keep-alive connections per upstream origin and connect timeout,
+ * created when first needed and kept across routing tables, so a config change that keeps
+ * a target keeps its warm connections. (The connect timeout is a pool setting; APIs that
+ * share an origin with the same `connectMs` share its pool.)
+ */
+export class UpstreamPools {
+  readonly #byKey = new Map<string, UpstreamEndpoint>();
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  get(target: RouteTarget, connectMs: number): UpstreamEndpoint {
+    const key = `${target.origin} ${connectMs}`;
+    const known = this.#byKey.get(key);
+    if (known !== undefined) return known;
+    const defaultPort = target.protocol === 'https:' ? 443 : 80;
+    const endpoint: UpstreamEndpoint = Object.freeze({
+      pool: new Pool(target.origin, { ...UPSTREAM_POOL_OPTIONS, connectTimeout: connectMs }),
+      host: target.port === defaultPort ? target.hostname : `${target.hostname}:${target.port}`,
+    });
+    this.#byKey.set(key, endpoint);
+    return endpoint;
+  }
+
+  /** Destroys every pooled and in-use upstream connection; requests in flight fail. */
+  close(): void {
+    for (const endpoint of this.#byKey.values()) void endpoint.pool.destroy().catch(() => undefined);
+    this.#byKey.clear();
+  }
+}
