@@ -48,7 +48,7 @@ async function main() {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 
   // --- upstream: nginx, one worker, two ports (two targets for the runtime's balancer)
-  const [upA, upB, nginxProxyPort, barePort, fgPort, rtPort, rtAdminPort, ctlHttp, ctlGrpc, hp3Port] = await freePorts(10);
+  const [upA, upB, nginxProxyPort, barePort, fgPort, rtPort, rtAdminPort, ctlHttp, ctlGrpc, hp3Port, undiciPort] = await freePorts(11);
   await startNginx(work, 'upstream', 0, upstreamConfig(work, [upA, upB]));
   log(`machine: ${JSON.stringify(machineFacts())}; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const target = `http://127.0.0.1:${upA}`;
@@ -59,8 +59,9 @@ async function main() {
   const bare = startPinned('bare-node', 1, NODE, [path.join(BENCH, 'bare-proxy.mjs'), String(barePort), target]);
   const fastGateway = startPinned('fast-gateway', 1, NODE, [path.join(BENCH, 'fast-gateway.mjs'), String(fgPort), target]);
   const httpProxy3 = startPinned('http-proxy-3', 1, NODE, [path.join(BENCH, 'http-proxy-3-proxy.mjs'), String(hp3Port), target]);
+  const undici = startPinned('undici', 1, NODE, [path.join(BENCH, 'undici-proxy.mjs'), String(undiciPort), target]);
   const runtime = await startGatewayRuntime({ work, rtPort, rtAdminPort, ctlHttp, ctlGrpc, upA, upB, resultsDir, stamp });
-  for (const port of [nginxProxyPort, barePort, fgPort, hp3Port, rtPort]) await waitHttp(`http://127.0.0.1:${port}/api/x`);
+  for (const port of [nginxProxyPort, barePort, fgPort, hp3Port, undiciPort, rtPort]) await waitHttp(`http://127.0.0.1:${port}/api/x`);
 
   const allSubjects = [
     { name: 'nginx (upstream, direct)', key: 'direct', url: `${target}/api/x` },
@@ -68,6 +69,7 @@ async function main() {
     { name: 'bare Node proxy', key: 'bare', url: `http://127.0.0.1:${barePort}/api/x`, pid: bare.child.pid },
     { name: 'fast-gateway 5.0.1', key: 'fastGateway', url: `http://127.0.0.1:${fgPort}/api/x`, pid: fastGateway.child.pid },
     { name: 'http-proxy-3 alone', key: 'httpProxy3', url: `http://127.0.0.1:${hp3Port}/api/x`, pid: httpProxy3.child.pid },
+    { name: 'undici alone', key: 'undici', url: `http://127.0.0.1:${undiciPort}/api/x`, pid: undici.child.pid },
     { name: 'gateway runtime', key: 'runtime', url: `http://127.0.0.1:${rtPort}/api/x`, pid: runtime.pid },
   ];
   // ONLY=bare,runtime measures a subset (the ratios need nginx, bare and fastGateway).

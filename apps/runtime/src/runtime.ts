@@ -7,6 +7,7 @@ import { createAdminServer } from './admin-server.js';
 import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 import type { RuntimeConfig } from './env.js';
 import { PolicyMetrics } from './policy-metrics.js';
+import { RequestMetrics } from './request-metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { RuntimeState } from './runtime-state.js';
 import { connectSharedState } from './shared-state-wiring.js';
@@ -63,7 +64,9 @@ export async function startRuntime(config: RuntimeConfig, logger: Logger, buildV
   });
 
   const edge = new EdgeGuard({ trustedProxyHops: config.trustedProxyHops, maxUrlBytes: config.maxUrlBytes, maxBodyBytes: config.maxBodyBytes });
-  const proxy = createProxyHandler({ getTable: state.getTable, logger, edge, upstreams: upstreams.registry, events: upstreams.metrics.events, policies, policyEvents });
+  // Per-API request counts and durations (gateway_http_*), counted on the hot path in plain numbers.
+  const requests = new RequestMetrics(metrics.registry);
+  const proxy = createProxyHandler({ getTable: state.getTable, logger, edge, upstreams: upstreams.registry, events: upstreams.metrics.events, policies, policyEvents, requests });
   const proxyListener = createProxyListener(
     proxy,
     {

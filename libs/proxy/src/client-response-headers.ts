@@ -29,12 +29,11 @@ export function clientResponseHeaders(headers: IncomingHttpHeaders, requestId: s
     if (typeof value === 'string') out.push(name, value);
     else for (const one of value) out.push(name, one);
   }
-  if (connection !== undefined) {
-    const listed = new Set(connectionListedHeaders(connection));
-    if (listed.size > 0) {
-      for (let i = out.length - 2; i >= 0; i -= 2) {
-        if (listed.has(out[i]!)) out.splice(i, 2);
-      }
+  // Usually just `keep-alive` or `close`, which list nothing.
+  const listed = connection === undefined ? undefined : connectionListedHeaders(connection);
+  if (listed !== undefined && listed.length > 0) {
+    for (let i = out.length - 2; i >= 0; i -= 2) {
+      if (listed.includes(out[i]!)) out.splice(i, 2);
     }
   }
   out.push('x-request-id', requestId);

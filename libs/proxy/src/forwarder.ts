@@ -43,9 +43,16 @@ export interface ForwarderOptions {
 export interface Forwarder {
   /**
    * Forwards one routed request whose headers are ready for the upstream; answers the
-   * client in every case. `query` is the client's query with its `?`, or `''`.
+   * client in every case. `query` is the client's query with its `?`, or `''`. The
+   * caller must call `responseClosed` when the response closes.
    */
   forward(req: IncomingMessage, res: ServerResponse, requestId: string, route: Route, forwardPath: string, query: string): void;
+  /**
+   * The client response closed (sent, failed, or the client left): ends the upstream try
+   * if one is still running and gives back everything the request held. A no-op for a
+   * response that was never forwarded.
+   */
+  responseClosed(res: ServerResponse): void;
   /** The runtime state of a route's upstream (balancer, health, breaker, budget). */
   upstreamOf(route: Route): Upstream;
   /** A target for a connection that is not retried (WebSocket upgrades): health- and zone-aware. */
@@ -186,8 +193,6 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (upstream.hashOn !== null) ex.hashKey = hashKeyOf(upstream.hashOn, headers, clientAddress(req));
     (res as WithExchange)[EXCHANGE] = ex;
     upstream.retryBudget.requestStarted();
-    // 'close' comes once per response: a plain listener, without `once`'s wrapper.
-    res.on('close', onResponseClose);
 
     const breaker = upstream.breaker;
     // One timer per request: a single try's timeout is min(requestMs, totalMs); a request
@@ -447,9 +452,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     logger.warn({ requestId: ex.requestId, api: ex.route.name, target: ex.target?.origin, tries: ex.tries, err }, failure.message);
   }
 
-  /** The client response is over (sent, failed, or the client left): give back everything held. */
-  function onResponseClose(this: ServerResponse): void {
-    const ex = exchangeOf(this);
+  function responseClosed(res: ServerResponse): void {
+    const ex = exchangeOf(res);
     if (ex === undefined) return;
     if (ex.phase !== DONE) {
       // The client left (or the gateway answered itself) before the upstream's response was through.
@@ -488,7 +492,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     return route.targets[upstream.pick(hashKey, undefined)]!;
   }
 
-  return { forward, upstreamOf, pickTarget };
+  return { forward, responseClosed, upstreamOf, pickTarget };
 }
 
 /** The client took what was buffered: the streaming try reads from its upstream again. */

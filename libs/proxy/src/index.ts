@@ -9,6 +9,7 @@ export { isWebSocketUpgrade, type UpgradeHandler } from './upgrade-handler.js';
 export { normalizePath } from './path-normalization.js';
 export { forwardedFor, trustedClientAddress, unmapIpv4 } from './forwarded-for.js';
 export { type ForwardingEvents } from './forwarder.js';
+export { type RequestObserver } from './request-observer.js';
 export { tryFailureKind } from './try-failure.js';
 export { PolicyRegistry, type PolicyRegistryOptions, type PolicyLookup } from './policy-registry.js';
 export { ApiPolicies } from './api-policies.js';

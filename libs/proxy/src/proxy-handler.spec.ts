@@ -12,6 +12,7 @@ import type { SnapshotApi } from '@gw/snapshot';
 import { plainUpstream } from '@gw/snapshot/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyHandler } from './proxy-handler.js';
+import type { RequestObserver } from './request-observer.js';
 
 // ---------------------------------------------------------------------------------------
 // Support
@@ -118,9 +119,9 @@ interface Gateway {
   close(): void;
 }
 
-async function startGateway(table: RouteTable | undefined): Promise<Gateway> {
+async function startGateway(table: RouteTable | undefined, requests?: RequestObserver): Promise<Gateway> {
   const logs: LogRecord[] = [];
-  const handler = createProxyHandler({ getTable: () => table, logger: recordingLogger(logs) });
+  const handler = createProxyHandler({ getTable: () => table, logger: recordingLogger(logs), requests });
   const server = createServer((req, res) => handler.handle(req, res));
   const port = await listen(server);
   cleanups.push(async () => {
@@ -563,5 +564,116 @@ describe('proxy handler: connections and headers', () => {
     gw.close();
     await waitFor('the pooled upstream connection to close', () => up.open === 0);
     expect((await send(gw.port, '/orders/1')).status).toBe(503);
+  });
+});
+
+describe('proxy handler: upstream responses', () => {
+  it('streams a large response to a slow client without buffering it: the upstream is held back until the client reads', async () => {
+    const total = 64 * 1024 * 1024;
+    const chunk = Buffer.alloc(256 * 1024, 0x61);
+    let written = 0;
+    const up = await startUpstream('A', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
+      const pump = () => {
+        while (written < total) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    const gw = await startGateway(tableOf(apiFor('files', '/files', [up.url])));
+    const req = request({ host: '127.0.0.1', port: gw.port, path: '/files/big', agent: false });
+    req.end();
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    res.pause();
+    // The client reads nothing: the upstream must stall once the buffers between are full.
+    let last = -1;
+    let stableSince = performance.now();
+    await waitFor('the upstream to stall', () => {
+      if (written !== last) {
+        last = written;
+        stableSince = performance.now();
+      }
+      return written > 0 && performance.now() - stableSince > 300;
+    }, 15_000);
+    // Socket buffers on the way hold several MiB; the gateway itself holds about one chunk.
+    expect(written).toBeLessThan(total / 2);
+    let received = 0;
+    res.on('data', (c: Buffer) => (received += c.length));
+    res.resume();
+    await within('the whole body', once(res, 'end'), 30_000);
+    expect(received).toBe(total);
+    expect(written).toBe(total);
+  });
+
+  it('relays the final response after 1xx informational ones (103 Early Hints is not passed on)', async () => {
+    const up = await startUpstream('A', (_req, res) => {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-final': 'yes' });
+      res.end('final');
+    });
+    const gw = await startGateway(tableOf(apiFor('hints', '/hints', [up.url])));
+    const r = await send(gw.port, '/hints/x');
+    expect(r.status).toBe(200);
+    expect(r.headers['x-final']).toBe('yes');
+    expect(r.body).toBe('final');
+  });
+
+  it('forwards HEAD: the status and headers, never a body', async () => {
+    const up = await startUpstream('A', (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '11' });
+      res.end(req.method === 'HEAD' ? undefined : 'hello world');
+    });
+    const gw = await startGateway(tableOf(apiFor('h', '/h', [up.url])));
+    const raw = await sendRaw(gw.port, 'HEAD /h/x HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n');
+    expect(raw).toMatch(/^HTTP\/1\.1 200 /);
+    expect(raw.toLowerCase()).toContain('content-length: 11');
+    expect(raw.endsWith('\r\n\r\n')).toBe(true);
+    expect(up.requests.map((r) => r.method)).toEqual(['HEAD']);
+  });
+
+  it('keeps the connection of a retried 5xx: its body is drained back into the pool', async () => {
+    let n = 0;
+    const up = await startUpstream('A', (_req, res) => {
+      n++;
+      if (n === 1) return void res.writeHead(503, { 'content-type': 'text/plain' }).end('busy, try again');
+      res.end('ok');
+    });
+    const api = apiFor('r', '/r', [up.url]);
+    api.upstream.retries = { ...api.upstream.retries, attempts: 1, on: ['503'], backoffBaseMs: 1, backoffMaxMs: 1 };
+    const gw = await startGateway(tableOf(api));
+    const r = await send(gw.port, '/r/x');
+    expect(r).toMatchObject({ status: 200, body: 'ok' });
+    expect(up.requests).toHaveLength(2);
+    expect(up.connections).toBe(1);
+    expect(up.open).toBe(1);
+  });
+
+  it('tells the request observer of every answered request: forwarded, no route, refused at the edge, and one the client left', async () => {
+    const seen: { api: string; status: number; seconds: number }[] = [];
+    const up = await startUpstream('A', (req, res) => {
+      if (req.url === '/hang') return; // never answers
+      res.writeHead(201).end('created');
+    });
+    const gw = await startGateway(tableOf(apiFor('orders', '/orders', [up.url])), { requestEnded: (api, status, seconds) => void seen.push({ api, status, seconds }) });
+    expect((await send(gw.port, '/orders/1')).status).toBe(201);
+    expect((await send(gw.port, '/nowhere')).status).toBe(404);
+    expect((await send(gw.port, '/orders/%2e%2e/%2e%2e/x')).status).toBe(400);
+    const req = request({ host: '127.0.0.1', port: gw.port, path: '/orders/hang', agent: false });
+    req.on('error', () => undefined);
+    req.end();
+    await waitFor('the request to reach the upstream', () => up.requests.some((r) => r.url === '/hang'));
+    req.destroy();
+    await waitFor('four requests to be reported', () => seen.length === 4);
+    expect(seen.map(({ api, status }) => ({ api, status }))).toEqual([
+      { api: 'orders', status: 201 },
+      { api: '', status: 404 },
+      { api: '', status: 400 },
+      // The client left before any answer: what its response stood at (Node's default 200, nothing sent).
+      { api: 'orders', status: 200 },
+    ]);
+    for (const s of seen) expect(s.seconds).toBeGreaterThanOrEqual(0);
   });
 });

@@ -10,6 +10,7 @@ import { createForwarder, type ForwardingEvents } from './forwarder.js';
 import type { PolicyEvents } from './policy-events.js';
 import { createPolicyPhase } from './policy-phase.js';
 import type { PolicyLookup } from './policy-registry.js';
+import type { RequestObserver } from './request-observer.js';
 import { resolveRequestId } from './request-id.js';
 import { UpstreamPools } from './upstream-pools.js';
 import { prepareUpstreamRequestHeaders } from './upstream-request-headers.js';
@@ -35,6 +36,8 @@ export interface ProxyHandlerOptions {
   policies?: PolicyLookup;
   /** Metrics hooks for the policy phase. */
   policyEvents?: PolicyEvents;
+  /** Told of every answered request (per-API request counts and durations). */
+  requests?: RequestObserver;
 }
 
 export interface ProxyHandler {
@@ -63,6 +66,16 @@ function methodNotAllowed(method: string | undefined, allow: string): ProxyError
 }
 const NO_ROUTE: ProxyError = Object.freeze({ status: 404, code: ErrorCodes.GW_NO_ROUTE, message: 'no API matches this host and path' });
 
+/** When the handler first saw the request (`performance.now()`), kept on its response. */
+const STARTED: unique symbol = Symbol('gw.started');
+/** The matched API's name, kept on the response once routed. */
+const API: unique symbol = Symbol('gw.api');
+
+interface Tracked {
+  [STARTED]?: number;
+  [API]?: string;
+}
+
 /**
  * The runtime's request path: request id, edge checks, route match, then the forwarder
  * (forwarder.ts: balancing, breaker, timeouts, retries over undici and per-origin
@@ -87,7 +100,21 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     ? createPolicyPhase({ policies: options.policies, forwarder, edge, getTable: () => (closed ? undefined : getTable()), logger, events: options.policyEvents })
     : undefined;
 
+  const requests = options.requests;
+
+  /** The one 'close' listener of every response: the forwarder gives back what the request held, then it is counted. */
+  function onResponseClose(this: ServerResponse): void {
+    forwarder.responseClosed(this);
+    if (requests !== undefined) {
+      const t = this as Tracked;
+      requests.requestEnded(t[API] ?? '', this.statusCode, (performance.now() - t[STARTED]!) / 1000);
+    }
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (requests !== undefined) (res as Tracked)[STARTED] = performance.now();
+    // 'close' comes once per response: a plain listener, without `once`'s wrapper.
+    res.on('close', onResponseClose);
     const requestId = resolveRequestId(req.headers['x-request-id']);
     // First the edge (README: "The hardened edge"): refuses what must never be routed and
     // leaves `req.url` origin-form with its path normalized, used to match and to forward.
@@ -98,6 +125,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     const queryAt = url.indexOf('?');
     const match = table.match(req.method ?? 'GET', req.headers.host, queryAt === -1 ? url : url.slice(0, queryAt));
     if (match === undefined) return sendProxyError(res, NO_ROUTE, requestId);
+    if (requests !== undefined) (res as Tracked)[API] = match.route.name;
     if (match.kind === 'method-not-allowed') {
       // A CORS preflight on a path whose routes do not serve OPTIONS is the API's CORS policy's to answer.
       if (policyPhase?.preflight(match.route, req, res, requestId)) return;
