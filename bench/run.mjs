@@ -1,14 +1,17 @@
-// The on-demand benchmark (docs/benchmarks.md): requests/s and p50/p99 through the
+// The on-demand benchmark (docs/benchmarks.md): requests/s and CPU per request through the
 // runtime, side by side in one run with nginx (the native reference), a bare Node proxy,
-// fast-gateway and http-proxy-3 alone (the runtime's forwarding library), all in front of
-// the same nginx upstream; the added latency at one connection; the route-match cost at
-// 10, 1,000 and 10,000 APIs.
+// fast-gateway, http-proxy-3 alone and undici alone (the two forwarding libraries), all in
+// front of the same nginx upstream; the latency each adds at one connection; the
+// route-match cost at 10, 1,000 and 10,000 APIs.
 //
 // Pinning on a 2-core machine: wrk and the upstream nginx on CPU 0, the proxy under test on
-// CPU 1 (each proxy alone there while it is measured; the others sit idle).
+// CPU 1 (each proxy alone there while it is measured; the others sit idle). Latency at one
+// connection is measured twice: as pinned (split cores), and with the proxy moved to CPU 0
+// beside the client and the upstream (one core), which leaves out the VM's cross-core
+// wake-up delays (see docs/benchmarks.md, "Latency").
 //
 // Usage (from the repo root, after `npm run build` and `npm install` in bench/):
-//   npm run bench                  # 3 rounds × 10 s, then writes bench/results/<time>.json
+//   npm run bench                  # 5 rounds (~15 min), then writes bench/results/<time>.json
 //   ROUNDS=1 DURATION=5 npm run bench
 //   PROFILE=1 npm run bench        # also writes a V8 CPU profile of the runtime (bench/results/*.cpuprofile)
 // Needs: nginx (Debian nginx-light), wrk, taskset, PostgreSQL on 127.0.0.1:5432 (TEST_DATABASE_URL).
@@ -24,10 +27,11 @@ const ROOT = path.resolve(BENCH, '..');
 const NODE = path.join(ROOT, 'node_modules', '.bin', 'node');
 const env = process.env;
 const config = {
-  rounds: Number(env.ROUNDS ?? 3),
-  durationS: Number(env.DURATION ?? 10),
+  rounds: Number(env.ROUNDS ?? 5),
+  durationS: Number(env.DURATION ?? 8),
   warmupS: Number(env.WARMUP ?? 3),
-  latencyDurationS: Number(env.LATENCY_DURATION ?? env.DURATION ?? 10),
+  latencyDurationS: Number(env.LATENCY_DURATION ?? 5),
+  latencyWarmupS: Number(env.LATENCY_WARMUP ?? 2),
   connections: Number(env.CONNECTIONS ?? 64),
   threads: Number(env.THREADS ?? 2),
   profile: env.PROFILE === '1',
@@ -81,22 +85,35 @@ async function main() {
     if (body !== BODY) throw new Error(`${s.name} answered ${JSON.stringify(body.slice(0, 200))}`);
   }
 
-  const raw = Object.fromEntries(subjects.map((s) => [s.key, { throughput: [], single: [] }]));
+  const raw = Object.fromEntries(subjects.map((s) => [s.key, { throughput: [], single: [], singleSplit: [] }]));
   for (let round = 0; round < config.rounds; round++) {
     // Rotate the order each round so drift (thermal, noisy neighbours) spreads evenly.
     const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]);
     for (const s of order) {
+      const label = `round ${round + 1} ${s.name.padEnd(26)}`;
       // The direct row is the latency baseline only: wrk and nginx share CPU 0 there.
       if (s.key !== 'direct') {
         wrk(s.url, config.threads, config.connections, config.warmupS);
         const r = wrk(s.url, config.threads, config.connections, config.durationS, s.pid);
         raw[s.key].throughput.push(r);
-        log(`round ${round + 1} ${s.name.padEnd(26)} ${config.connections} conns: ${fmt(r.rps)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ${r.cpuUsPerRequest} CPU µs/req${r.errors ? `  ERRORS ${r.errors}` : ''}`);
+        log(`${label} ${config.connections} conns: ${fmt(r.rps)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ${r.cpuUsPerRequest} CPU µs/req${r.errors ? `  ERRORS ${r.errors}` : ''}`);
+        // One connection, the proxy still on CPU 1: every request crosses cores four times.
+        latency(s.url, 1);
+        const split = latency(s.url, config.latencyDurationS);
+        raw[s.key].singleSplit.push(split);
+        log(`${label} 1 conn, split cores: p50 ${split.p50Ms} ms  p99 ${split.p99Ms} ms  p99.9 ${split.p999Ms} ms${split.errors ? `  ERRORS ${split.errors}` : ''}`);
       }
-      wrk(s.url, 1, 1, 1);
-      const one = wrk(s.url, 1, 1, config.latencyDurationS);
-      raw[s.key].single.push(one);
-      log(`round ${round + 1} ${s.name.padEnd(26)} 1 conn:   ${fmt(one.rps)} req/s  p50 ${one.p50Ms} ms  p99 ${one.p99Ms} ms${one.errors ? `  ERRORS ${one.errors}` : ''}`);
+      // One connection with client, upstream and proxy on CPU 0: what the proxy itself adds,
+      // without the VM's cross-core wake-up delays (docs/benchmarks.md, "Latency").
+      moveTo(s.pid, 0);
+      try {
+        latency(s.url, config.latencyWarmupS);
+        const one = latency(s.url, config.latencyDurationS);
+        raw[s.key].single.push(one);
+        log(`${label} 1 conn, one core:    p50 ${one.p50Ms} ms  p99 ${one.p99Ms} ms  p99.9 ${one.p999Ms} ms${one.errors ? `  ERRORS ${one.errors}` : ''}`);
+      } finally {
+        moveTo(s.pid, 1);
+      }
     }
   }
 
@@ -299,6 +316,24 @@ function wrk(url, threads, connections, seconds, pid) {
   return { rps, p50Ms, p99Ms, errors, cpuUsPerRequest };
 }
 
+/** One connection through `url` for `seconds`: p50/p99/p99.9 from bench/latency.lua. */
+function latency(url, seconds) {
+  const out = execFileSync('taskset', ['-c', '0', 'wrk', '-t1', '-c1', `-d${seconds}s`, '-s', path.join(BENCH, 'latency.lua'), url], { encoding: 'utf8' });
+  const m = /LATENCY requests=(\d+) p50=(\d+) p99=(\d+) p999=(\d+) max=(\d+)/.exec(out);
+  if (!m) throw new Error(`cannot read wrk output:\n${out}`);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const errors = non2xx + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  const us = (i) => round3(Number(m[i]) / 1000);
+  return { rps: Number(m[1]) / seconds, p50Ms: us(2), p99Ms: us(3), p999Ms: us(4), maxMs: us(5), errors };
+}
+
+/** Moves every thread of a proxy process to `cpu` (the direct row has no proxy). */
+function moveTo(pid, cpu) {
+  if (pid === undefined) return;
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
 function toMs(text) {
   if (text === undefined) return undefined;
   const m = /^([\d.]+)(us|ms|s)$/.exec(text);
@@ -312,25 +347,30 @@ function summarize(subjects, raw) {
     const s = [...xs].sort((a, b) => a - b);
     return s.length === 0 ? undefined : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
+  const latencyOf = (runs) =>
+    runs.length === 0 ? undefined : { p50Ms: round3(med(runs.map((r) => r.p50Ms))), p99Ms: round3(med(runs.map((r) => r.p99Ms))), p999Ms: round3(med(runs.map((r) => r.p999Ms))) };
   const out = {};
   for (const s of subjects) {
     const t = raw[s.key].throughput;
     const one = raw[s.key].single;
+    const split = raw[s.key].singleSplit;
     out[s.key] = {
       name: s.name,
       rps: t.length ? Math.round(med(t.map((r) => r.rps))) : undefined,
       cpuUsPerRequest: t.length && t[0].cpuUsPerRequest !== undefined ? round3(med(t.map((r) => r.cpuUsPerRequest))) : undefined,
       p50Ms: t.length ? round3(med(t.map((r) => r.p50Ms))) : undefined,
       p99Ms: t.length ? round3(med(t.map((r) => r.p99Ms))) : undefined,
-      single: { rps: Math.round(med(one.map((r) => r.rps))), p50Ms: round3(med(one.map((r) => r.p50Ms))), p99Ms: round3(med(one.map((r) => r.p99Ms))) },
-      errors: [...t, ...one].reduce((a, r) => a + r.errors, 0),
+      single: latencyOf(one),
+      singleSplit: latencyOf(split),
+      errors: [...t, ...one, ...split].reduce((a, r) => a + r.errors, 0),
     };
   }
+  // Added latency: the proxy's percentile minus nginx answering directly (both with everything on CPU 0).
   const direct = out.direct.single;
   for (const s of subjects) {
     const o = out[s.key];
-    o.addedP50Ms = round3(o.single.p50Ms - direct.p50Ms);
-    o.addedP99Ms = round3(o.single.p99Ms - direct.p99Ms);
+    o.added = { p50Ms: round3(o.single.p50Ms - direct.p50Ms), p99Ms: round3(o.single.p99Ms - direct.p99Ms), p999Ms: round3(o.single.p999Ms - direct.p999Ms) };
+    if (o.singleSplit) o.addedSplit = { p50Ms: round3(o.singleSplit.p50Ms - direct.p50Ms), p99Ms: round3(o.singleSplit.p99Ms - direct.p99Ms), p999Ms: round3(o.singleSplit.p999Ms - direct.p999Ms) };
     if (o.rps !== undefined) {
       if (out.nginx) o.vsNginx = round3(o.rps / out.nginx.rps);
       if (out.bare) o.vsBare = round3(o.rps / out.bare.rps);
@@ -344,17 +384,42 @@ function summarize(subjects, raw) {
 
 function markdown(result) {
   const rows = Object.values(result.subjects);
+  const c = result.config.connections;
+  const v = (x) => (x === undefined ? '–' : x);
   const lines = [
-    `| proxy (CPU 1) | req/s (${result.config.connections} conns) | p50 ms | p99 ms | × nginx | × bare Node | × fast-gateway | CPU µs/req | bare CPU/req ÷ this | 1 conn p50 ms | 1 conn p99 ms | added p50 ms | added p99 ms |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `Throughput (${c} connections, the proxy alone on CPU 1; medians of ${result.config.rounds} rounds):`,
+    '',
+    `| proxy | req/s | p50 ms | p99 ms | × nginx | × bare Node | × fast-gateway | CPU µs/req | bare CPU/req ÷ this |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(
-      `| ${r.name} | ${r.rps === undefined ? '–' : fmt(r.rps)} | ${r.p50Ms ?? '–'} | ${r.p99Ms ?? '–'} | ${r.vsNginx ?? '–'} | ${r.vsBare ?? '–'} | ${r.vsFastGateway ?? '–'} | ${r.cpuUsPerRequest ?? '–'} | ${r.cpuVsBare ?? '–'} | ${r.single.p50Ms} | ${r.single.p99Ms} | ${r.addedP50Ms} | ${r.addedP99Ms} |`,
-    );
+    if (r.rps === undefined) continue;
+    lines.push(`| ${r.name} | ${fmt(r.rps)} | ${r.p50Ms} | ${r.p99Ms} | ${v(r.vsNginx)} | ${v(r.vsBare)} | ${v(r.vsFastGateway)} | ${v(r.cpuUsPerRequest)} | ${v(r.cpuVsBare)} |`);
+  }
+  lines.push(
+    '',
+    'Latency at one connection (ms; "added" = minus nginx answering directly). One core: client, upstream and proxy on CPU 0. Split: the proxy on CPU 1.',
+    '',
+    '| proxy | one core p50 | p99 | p99.9 | added p50 | **added p99** | added p99.9 | split p50 | split p99 | split p99.9 |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const r of rows) {
+    const sp = r.singleSplit;
+    lines.push(`| ${r.name} | ${r.single.p50Ms} | ${r.single.p99Ms} | ${r.single.p999Ms} | ${r.added.p50Ms} | **${r.added.p99Ms}** | ${r.added.p999Ms} | ${v(sp?.p50Ms)} | ${v(sp?.p99Ms)} | ${v(sp?.p999Ms)} |`);
   }
   lines.push('', '| APIs in the table | ns per match (median of 7) |', '|---:|---:|');
   for (const r of result.routeMatch) lines.push(`| ${fmt(r.routes)} | ${r.nsPerMatch} |`);
+  const rt = result.subjects.runtime;
+  if (rt?.vsBare !== undefined && rt.vsFastGateway !== undefined) {
+    const verdict = (ok) => (ok ? 'met' : 'MISSED');
+    lines.push(
+      '',
+      'Against the targets of issue 4:',
+      `- runtime ≥ 0.9× the bare Node proxy: ${rt.vsBare}× req/s, ${v(rt.cpuVsBare)}× CPU per request → ${verdict(rt.vsBare >= 0.9)}`,
+      `- runtime beats fast-gateway: ${rt.vsFastGateway}× → ${verdict(rt.vsFastGateway > 1)}`,
+      `- added p99 at one connection < 1 ms: ${rt.added.p99Ms} ms → ${verdict(rt.added.p99Ms < 1)}`,
+    );
+  }
   return lines.join('\n');
 }
 

@@ -33,6 +33,8 @@ export interface UpstreamEndpoint {
   readonly pool: Pool;
   /** `hostname[:port]`, the port only when it is not the scheme's default. */
   readonly host: string;
+  /** The pool's connect timeout. */
+  readonly connectMs: number;
 }
 
 /**
@@ -43,27 +45,41 @@ export interface UpstreamEndpoint {
  */
 export class UpstreamPools {
   readonly #byKey = new Map<string, UpstreamEndpoint>();
+  /**
+   * The hot path's lookup: a routing table's targets are frozen objects of one API (one
+   * `connectMs`), so each resolves to its pool once, without building a key per request.
+   */
+  #byTarget = new WeakMap<RouteTarget, UpstreamEndpoint>();
 
   get size(): number {
     return this.#byKey.size;
   }
 
   get(target: RouteTarget, connectMs: number): UpstreamEndpoint {
+    const cached = this.#byTarget.get(target);
+    if (cached !== undefined && cached.connectMs === connectMs) return cached;
     const key = `${target.origin} ${connectMs}`;
     const known = this.#byKey.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.#byTarget.set(target, known);
+      return known;
+    }
     const defaultPort = target.protocol === 'https:' ? 443 : 80;
     const endpoint: UpstreamEndpoint = Object.freeze({
       pool: new Pool(target.origin, { ...UPSTREAM_POOL_OPTIONS, connectTimeout: connectMs }),
       host: target.port === defaultPort ? target.hostname : `${target.hostname}:${target.port}`,
+      connectMs,
     });
     this.#byKey.set(key, endpoint);
+    this.#byTarget.set(target, endpoint);
     return endpoint;
   }
 
   /** Destroys every pooled and in-use upstream connection; requests in flight fail. */
   close(): void {
     for (const endpoint of this.#byKey.values()) void endpoint.pool.destroy().catch(() => undefined);
+    // Cached per-target lookups would hand out destroyed pools: forget them too.
     this.#byKey.clear();
+    this.#byTarget = new WeakMap();
   }
 }
