@@ -16,7 +16,7 @@
 //   PROFILE=1 npm run bench        # also writes a V8 CPU profile of the runtime (bench/results/*.cpuprofile)
 // Needs: nginx (Debian nginx-light), wrk, taskset, PostgreSQL on 127.0.0.1:5432 (TEST_DATABASE_URL).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,8 @@ const config = {
 const BODY = '{"id":12345,"name":"benchmark item","price":9.99,"tags":["a","b","c"],"inStock":true,"qty":42}';
 
 const children = [];
+/** Where every started process writes its output (set in main). */
+let logDir;
 const cleanups = [];
 let exiting = false;
 
@@ -50,6 +52,8 @@ async function main() {
   const resultsDir = path.join(BENCH, 'results');
   mkdirSync(resultsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  logDir = path.join(resultsDir, `${stamp}-logs`);
+  mkdirSync(logDir, { recursive: true });
 
   // --- upstream: nginx, one worker, two ports (two targets for the runtime's balancer)
   const [upA, upB, nginxProxyPort, barePort, fgPort, rtPort, rtAdminPort, ctlHttp, ctlGrpc, hp3Port, undiciPort] = await freePorts(11);
@@ -200,21 +204,26 @@ async function startNginx(work, name, cpu, text) {
   return startPinned(`nginx-${name}`, cpu, 'nginx', ['-c', file, '-e', 'stderr']);
 }
 
+/**
+ * Starts a process pinned to `cpu`. Its output goes to a file (bench/results/<time>-logs/),
+ * never to a pipe: this script blocks in execFileSync while wrk runs, and a child writing
+ * to a pipe nobody drains would stall once the pipe is full.
+ */
 function startPinned(name, cpu, command, args, extraEnv = {}) {
+  const file = path.join(logDir, `${name}.log`);
+  const fd = openSync(file, 'a');
   const child = spawn('taskset', ['-c', String(cpu), command, ...args], {
     env: { PATH: env.PATH, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fd, fd],
   });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
+  closeSync(fd);
   child.on('exit', (code, signal) => {
     if (!exiting) {
-      console.error(`${name} exited (${code ?? signal}) during the benchmark:\n${out.slice(-3000)}`);
+      console.error(`${name} exited (${code ?? signal}) during the benchmark:\n${readFileSync(file, 'utf8').slice(-3000)}`);
       shutdown(1);
     }
   });
-  const entry = { name, child, output: () => out };
+  const entry = { name, child };
   children.push(entry);
   return entry;
 }
@@ -256,8 +265,9 @@ async function startGatewayRuntime(o) {
   });
   if (!put.ok) throw new Error(`deploy failed: ${put.status} ${await put.text()}`);
   const profileDir = path.join(o.work, 'profile');
-  // RUNTIME_NODE_FLAGS: extra Node flags for the runtime only (GC tuning experiments).
-  const flags = (env.RUNTIME_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // Started as deployed (deploy/Dockerfile: --single-threaded-gc); RUNTIME_NODE_FLAGS adds
+  // Node flags for experiments (RUNTIME_NODE_FLAGS=--trace-gc: the GC log in <time>-logs/).
+  const flags = ['--single-threaded-gc', ...(env.RUNTIME_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
   const args = [...flags, ...(config.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(ROOT, 'apps/runtime/dist/main.js')];
   const rt = startPinned('runtime', 1, NODE, args, {
     RUNTIME_ID: 'rt-bench',
@@ -472,7 +482,7 @@ async function waitHttp(url, timeoutMs = 30_000) {
 
 const round3 = (n) => Math.round(n * 1000) / 1000;
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
-const log = (msg) => console.log(`[bench] ${msg}`);
+const log = (msg) => console.log(`[bench ${new Date().toISOString().slice(11, 23)}] ${msg}`);
 
 async function shutdown(code) {
   exiting = true;

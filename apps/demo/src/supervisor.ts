@@ -10,6 +10,8 @@ export interface ChildSpec {
   role: Role;
   /** The script node runs (an app's dist/main.js). */
   script: string;
+  /** Node and V8 flags for this child, before the script. */
+  nodeArgs?: readonly string[];
   env: Record<string, string>;
   /** stdout and stderr are appended here, so the terminal stays readable. */
   logFile: string;
@@ -53,7 +55,7 @@ export class Supervisor {
     const fd = fs.openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, ['--import', PARENT_WATCH, spec.script], {
+      child = spawn(process.execPath, ['--import', PARENT_WATCH, ...(spec.nodeArgs ?? []), spec.script], {
         env: { ...spec.env, DEMO_PARENT_PID: String(process.pid) },
         stdio: ['ignore', fd, fd],
         detached: true,

@@ -56,6 +56,8 @@ const scripts = {
 };
 
 /** How long the apps may drain on SIGTERM in the demo (short: a laptop, not production). */
+/** Runtimes run as deployed (deploy/Dockerfile): no background GC threads competing with the event loop. */
+const RUNTIME_NODE_ARGS: readonly string[] = ['--single-threaded-gc'];
 const SHUTDOWN_GRACE_MS = 2_000;
 /** Runtimes: readiness 503 while still serving, then open WebSockets, before the listener closes. */
 const DRAIN_GRACE_MS = 500;
@@ -213,7 +215,7 @@ export class Topology {
         WEBSOCKET_DRAIN_MS: String(WEBSOCKET_DRAIN_MS),
       };
       if (this.options.redisUrl) env['REDIS_URL'] = this.options.redisUrl;
-      return { name, role: 'runtime', script: scripts.runtime, logFile, env };
+      return { name, role: 'runtime', script: scripts.runtime, nodeArgs: RUNTIME_NODE_ARGS, logFile, env };
     }
     const u = this.upstreams.find((x) => x.name === name);
     if (u) {

@@ -1,8 +1,14 @@
 // The forwarding path over real sockets on 127.0.0.1: a recording upstream, the proxy
 // handler behind a plain http.Server, and clients speaking through http.request or raw
 // TCP. Every wait is on a condition with a bounded timeout.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
@@ -675,5 +681,35 @@ describe('proxy handler: upstream responses', () => {
       { api: 'orders', status: 200 },
     ]);
     for (const s of seen) expect(s.seconds).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('proxy handler: TLS upstreams', () => {
+  it('verifies the upstream certificate: an untrusted one is a 502, a trusted one is served', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-tls-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const [keyFile, certFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=upstream.test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const cert = readFileSync(certFile, 'utf8');
+    const server = createHttpsServer({ key: readFileSync(keyFile), cert }, (req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ host: req.headers.host, url: req.url }));
+    });
+    const port = await listen(server as unknown as Server);
+    cleanups.push(() => closeServer(server as unknown as Server));
+
+    const gw = await startGateway(tableOf(apiFor('secure', '/secure', [`https://127.0.0.1:${port}`])));
+    const refused = await send(gw.port, '/secure/x');
+    expect(refused.status).toBe(502);
+    expect(JSON.parse(refused.body)).toMatchObject({ code: 'GW_UPSTREAM_UNREACHABLE' });
+    expect((gw.logs[0]?.fields['err'] as { code?: string } | undefined)?.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+
+    // Trusted (as NODE_EXTRA_CA_CERTS would make it in a runtime process): served over TLS.
+    const defaults = getCACertificates('default');
+    setDefaultCACertificates([...defaults, cert]);
+    cleanups.push(() => setDefaultCACertificates(defaults));
+    const served = await send(gw.port, '/secure/x?y=1');
+    expect(served.status).toBe(200);
+    expect(JSON.parse(served.body)).toEqual({ host: `127.0.0.1:${port}`, url: '/x?y=1' });
   });
 });

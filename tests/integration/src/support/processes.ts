@@ -17,9 +17,12 @@ export interface AppProcess {
 
 const running = new Set<AppProcess>();
 
-/** Starts `apps/<app>/dist/main.js` with the repo's Node (the one running the tests). */
+/** How runtimes are launched everywhere (deploy/Dockerfile, the demo): see docs/benchmarks.md, "Latency". */
+const RUNTIME_NODE_ARGS = ['--single-threaded-gc'];
+
+/** Starts `apps/<app>/dist/main.js` with the repo's Node (the one running the tests), runtimes with their Node flags. */
 export function startApp(app: 'controller' | 'runtime', name: string, env: Record<string, string>): AppProcess {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'apps', app, 'dist', 'main.js')], {
+  const child = spawn(process.execPath, [...(app === 'runtime' ? RUNTIME_NODE_ARGS : []), path.join(repoRoot, 'apps', app, 'dist', 'main.js')], {
     // Runtimes drain for DRAIN_GRACE_MS (5 s by default) on SIGTERM; specs that test the
     // drain set it, the others should not wait for a load balancer that is not there.
     env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'debug', ...(app === 'runtime' ? { DRAIN_GRACE_MS: '0' } : {}), ...env },
