@@ -11,10 +11,10 @@ export interface HttpResult {
 export function http(
   method: string,
   url: string,
-  options: { headers?: Record<string, string>; body?: string | Buffer; timeoutMs?: number } = {},
+  options: { headers?: Record<string, string>; body?: string | Buffer; timeoutMs?: number; agent?: false } = {},
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: { connection: 'close', ...options.headers }, timeout: options.timeoutMs ?? 10_000 }, (res) => {
+    const req = request(url, { method, headers: { connection: 'close', ...options.headers }, timeout: options.timeoutMs ?? 10_000, ...(options.agent === false ? { agent: false } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
