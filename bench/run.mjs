@@ -315,9 +315,7 @@ function wrk(url, threads, connections, seconds, pid) {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const p50Ms = toMs(/\n\s+50%\s+([\d.]+\w+)/.exec(out)?.[1]);
   const p99Ms = toMs(/\n\s+99%\s+([\d.]+\w+)/.exec(out)?.[1]);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const errors = non2xx + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  const errors = wrkErrors(out);
   if (!Number.isFinite(rps) || p50Ms === undefined || p99Ms === undefined) throw new Error(`cannot read wrk output:\n${out}`);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   const cpuAfter = cpuMicros(pid);
@@ -326,14 +324,19 @@ function wrk(url, threads, connections, seconds, pid) {
   return { rps, p50Ms, p99Ms, errors, cpuUsPerRequest };
 }
 
+/** Socket errors and non-2xx/3xx answers wrk reported. */
+function wrkErrors(out) {
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  return non2xx + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+}
+
 /** One connection through `url` for `seconds`: p50/p99/p99.9 from bench/latency.lua. */
 function latency(url, seconds) {
   const out = execFileSync('taskset', ['-c', '0', 'wrk', '-t1', '-c1', `-d${seconds}s`, '-s', path.join(BENCH, 'latency.lua'), url], { encoding: 'utf8' });
   const m = /LATENCY requests=(\d+) p50=(\d+) p99=(\d+) p999=(\d+) max=(\d+)/.exec(out);
   if (!m) throw new Error(`cannot read wrk output:\n${out}`);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const errors = non2xx + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  const errors = wrkErrors(out);
   const us = (i) => round3(Number(m[i]) / 1000);
   return { rps: Number(m[1]) / seconds, p50Ms: us(2), p99Ms: us(3), p999Ms: us(4), maxMs: us(5), errors };
 }
@@ -379,8 +382,9 @@ function summarize(subjects, raw) {
   const direct = out.direct.single;
   for (const s of subjects) {
     const o = out[s.key];
-    o.added = { p50Ms: round3(o.single.p50Ms - direct.p50Ms), p99Ms: round3(o.single.p99Ms - direct.p99Ms), p999Ms: round3(o.single.p999Ms - direct.p999Ms) };
-    if (o.singleSplit) o.addedSplit = { p50Ms: round3(o.singleSplit.p50Ms - direct.p50Ms), p99Ms: round3(o.singleSplit.p99Ms - direct.p99Ms), p999Ms: round3(o.singleSplit.p999Ms - direct.p999Ms) };
+    const minusDirect = (l) => ({ p50Ms: round3(l.p50Ms - direct.p50Ms), p99Ms: round3(l.p99Ms - direct.p99Ms), p999Ms: round3(l.p999Ms - direct.p999Ms) });
+    o.added = minusDirect(o.single);
+    if (o.singleSplit) o.addedSplit = minusDirect(o.singleSplit);
     if (o.rps !== undefined) {
       if (out.nginx) o.vsNginx = round3(o.rps / out.nginx.rps);
       if (out.bare) o.vsBare = round3(o.rps / out.bare.rps);

@@ -164,6 +164,8 @@ const stages = readDockerfile(dockerfilePath);
     if (!/^node:24(\.|-|$)/.test(rootImage(s))) fail(where, `target ${role} builds on ${rootImage(s)}; expected node:24-slim`);
     if (!ROLES.includes(role)) continue;
     if (!s.cmd || !s.cmd.includes(`apps/${role}/dist/main.js`)) fail(where, `target ${role} does not run apps/${role}/dist/main.js`);
+    // Runtimes run without background GC threads competing with their event loop (README, "Decisions worth knowing").
+    if (role === 'runtime' && s.cmd && !s.cmd.includes('--single-threaded-gc')) fail(where, 'target runtime does not start node with --single-threaded-gc');
     for (const name of s.env.keys()) if (!apps[role].known.has(name) && !IMAGE_EXTRA_ENV.has(name)) fail(where, `target ${role} sets ENV ${name}, which the ${role} does not read`);
     for (const m of (s.healthcheck ?? '').matchAll(/process\.env\.([A-Z][A-Z0-9_]*)/g)) {
       if (!apps[role].known.has(m[1])) fail(where, `the ${role} HEALTHCHECK reads ${m[1]}, which the ${role} does not read`);

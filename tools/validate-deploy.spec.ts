@@ -146,19 +146,24 @@ describe('validate-deploy', () => {
     expectProblems(none, 'no NetworkPolicy restricts its egress: runtimes could reach PostgreSQL');
   });
 
-  it('fails when the Dockerfile loses a target, its HEALTHCHECK or its non-root user', () => {
+  it('fails when the Dockerfile loses a target, its HEALTHCHECK, its non-root user or the runtime\'s GC flag', () => {
     const root = copy();
     edit(root, 'deploy/Dockerfile', 'FROM ${NODE_IMAGE} AS sample-upstream', 'FROM ${NODE_IMAGE} AS upstream');
     const text = fs.readFileSync(path.join(root, 'deploy/Dockerfile'), 'utf8');
-    // Drop the runtime stage's USER line (the second one) and its HEALTHCHECK.
+    // Drop the runtime stage's USER line (the second one), its HEALTHCHECK and --single-threaded-gc.
     const runtimeStart = text.indexOf('AS runtime');
-    const tail = text.slice(runtimeStart).replace('USER node\n', '').replace(/HEALTHCHECK [^\n]*\\\n[^\n]*\n/, '');
+    const tail = text
+      .slice(runtimeStart)
+      .replace('USER node\n', '')
+      .replace(/HEALTHCHECK [^\n]*\\\n[^\n]*\n/, '')
+      .replace('"--single-threaded-gc", ', '');
     fs.writeFileSync(path.join(root, 'deploy/Dockerfile'), text.slice(0, runtimeStart) + tail);
     expectProblems(
       root,
       'deploy/Dockerfile: has no stage (target) named sample-upstream',
       'target runtime has no HEALTHCHECK',
       'target runtime runs as root',
+      'target runtime does not start node with --single-threaded-gc',
       'services.upstream-a: build target "sample-upstream" is not a stage',
     );
   });

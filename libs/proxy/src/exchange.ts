@@ -22,9 +22,9 @@ export const BODY_SENT = 2;
 export type BodyState = typeof NO_BODY | typeof BODY_UNREAD | typeof BODY_SENT;
 
 /**
- * Where an exchange is stored on the client response (and request), so one shared
- * listener per event reads it back instead of a set of closures per request, and the
- * policy phase can see how the forwarding went.
+ * Where an exchange is stored on the client response, so one shared listener per event
+ * reads it back instead of a set of closures per request, and the policy phase can see
+ * how the forwarding went.
  */
 export const EXCHANGE: unique symbol = Symbol('gw.exchange');
 

@@ -135,10 +135,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       }
     }
 
-    onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
       // 1xx informational responses (103 Early Hints) are not relayed; the final one follows.
       if (statusCode < 200) return;
-      if (this.stale) return controller.abort(ABANDONED);
       onResponseHead(this, statusCode, headers);
     }
 
@@ -279,7 +278,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   function onResponseHead(t: UpstreamTry, status: number, headers: IncomingHttpHeaders): void {
     const ex = t.ex;
     if (ex.phase !== WAITING || ex.current !== t || ex.res.headersSent) {
-      // The exchange is over or the gateway answered itself meanwhile (a 413 on the body).
+      // A try the exchange moved on from, an exchange that is over, or one the gateway
+      // answered itself meanwhile (a 413 on the body): this response is not wanted.
       t.abandon();
       return;
     }
@@ -364,9 +364,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   function timedOut(ex: Exchange): void {
     ex.phase = DONE;
-    clearTimers(ex);
     // Its connection is closed with it: a late response must not be read as the next one's.
-    abandonCurrent(ex);
+    abandonTry(ex);
     if (ex.res.destroyed) return;
     sendProxyError(ex.res, UPSTREAM_TIMEOUT, ex.requestId);
     const timeouts = ex.upstream.options.timeouts;
@@ -420,28 +419,19 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     }
   }
 
-  /** Ends a failed try and tears down its upstream request without further events. */
+  /** Ends the current try, if any: releases what it held and tears down its upstream request without further events. */
   function abandonTry(ex: Exchange): void {
-    clearTimeout(ex.timer);
-    ex.timer = undefined;
+    clearTimers(ex);
     const t = ex.current;
     endTry(ex);
     t?.abandon();
-  }
-
-  function abandonCurrent(ex: Exchange): void {
-    const t = ex.current;
-    if (t === undefined) return;
-    ex.current = undefined;
-    t.abandon();
   }
 
   function fail(ex: Exchange, err: unknown, failure: ProxyError): void {
     if (ex.phase === DONE) return;
     const streaming = ex.phase === STREAMING;
     ex.phase = DONE;
-    clearTimers(ex);
-    abandonCurrent(ex);
+    abandonTry(ex);
     const res = ex.res;
     if (res.destroyed) return;
     if (streaming || res.headersSent) {
@@ -455,20 +445,14 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   function responseClosed(res: ServerResponse): void {
     const ex = exchangeOf(res);
     if (ex === undefined) return;
-    if (ex.phase !== DONE) {
-      // The client left (or the gateway answered itself) before the upstream's response was through.
-      ex.phase = DONE;
-      abandonCurrent(ex);
-    }
-    clearTimers(ex);
+    // The client left (or the gateway answered itself) before the upstream's response was
+    // through: end the try. Otherwise this only clears what is left.
+    ex.phase = DONE;
+    abandonTry(ex);
     const upstream = ex.upstream;
     if (ex.pending !== undefined) {
       upstream.breaker?.cancel(ex.pending);
       ex.pending = undefined;
-    }
-    if (ex.activeTarget !== -1) {
-      upstream.tryEnded(ex.activeTarget);
-      ex.activeTarget = -1;
     }
     if (ex.holdsRetry) {
       upstream.retryBudget.retryEnded();

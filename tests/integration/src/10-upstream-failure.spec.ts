@@ -231,6 +231,11 @@ describe('upstream failure is absorbed', () => {
     // The slots came back.
     held.script = answerOk;
     expect((await timed('GET', '/capped/after')).status).toBe(200);
+    // Every answer is counted per API and status in the runtime's request metrics.
+    const metrics = (await http('GET', `${rt.admin}/metrics`)).body;
+    expect(metrics).toMatch(/^gateway_http_requests_total\{api="capped",code="200"\} 4$/m);
+    expect(metrics).toMatch(/^gateway_http_requests_total\{api="capped",code="503"\} 7$/m);
+    expect(metrics).toMatch(/^gateway_http_request_duration_seconds_count\{api="capped"\} 11$/m);
   });
 
   it('retries never repeat a POST without an Idempotency-Key, and do retry one with it (before its body is read)', async () => {
