@@ -2,8 +2,8 @@
 // match() on a mix of paths (hits under different base paths, with and without routes,
 // misses), after a warm-up. Pure CPU: run it pinned to one core.
 // Usage: node route-match.mjs [--json]
-import { buildRouteTable } from '../libs/routing/dist/index.js';
-import { plainApi } from '../libs/snapshot/dist/testing/index.js';
+import { buildRouteTable } from '../libs/runtime/routing/dist/index.js';
+import { plainApi } from '../libs/shared/config-contract/dist/testing/index.js';
 
 function table(count) {
   const apis = [];

@@ -146,7 +146,7 @@ function preflight() {
     }
   }
   if (cpus().length < 2) throw new Error('needs at least 2 CPUs to pin the load generator and the proxy apart');
-  for (const built of ['apps/runtime/dist/main.js', 'apps/controller/dist/main.js', 'libs/routing/dist/index.js']) {
+  for (const built of ['apps/runtime/dist/main.js', 'apps/controller/dist/main.js', 'libs/runtime/routing/dist/index.js']) {
     try {
       readFileSync(path.join(ROOT, built));
     } catch {
@@ -230,7 +230,7 @@ function startPinned(name, cpu, command, args, extraEnv = {}) {
 
 /** Controller on a temp database (CPU 0: idle during the runs), runtime on CPU 1. */
 async function startGatewayRuntime(o) {
-  const { createTempDatabase } = await import(path.join(ROOT, 'libs/store/dist/testing/index.js'));
+  const { createTempDatabase } = await import(path.join(ROOT, 'libs/controller/store/dist/testing/index.js'));
   const db = await createTempDatabase();
   cleanups.push(() => db.drop());
   const token = 'bench-token';

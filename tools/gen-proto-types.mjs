@@ -1,4 +1,4 @@
-// Regenerates libs/config-proto/src/generated from proto/ (commit the result).
+// Regenerates libs/shared/config-proto/src/generated from proto/ (commit the result).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { genArgs, outDir, root } from './proto-gen-args.mjs';

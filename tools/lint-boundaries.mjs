@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..'));
-const { depConstraints } = JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'boundaries.json'), 'utf8'));
+const { depConstraints, folderScopes = {} } = JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'boundaries.json'), 'utf8'));
 
 const rootPkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const projectDirs = (rootPkg.workspaces ?? []).flatMap((pattern) => {
@@ -39,6 +39,11 @@ for (const project of projects.values()) {
   if (!fs.existsSync(src)) continue;
   const rules = depConstraints.filter((c) => project.tags.includes(c.sourceTag));
   if (project.tags.length === 0) violations.push(`${project.name}: has no nx tags`);
+  // The folder says which plane a library serves; its scope tag must say the same.
+  const rel = path.relative(root, project.dir).split(path.sep).join('/');
+  for (const [folder, scope] of Object.entries(folderScopes)) {
+    if (rel.startsWith(folder + '/') && !project.tags.includes(scope)) violations.push(`${project.name}: lives in ${folder}/ but is not tagged ${scope}`);
+  }
   for (const file of sourceFiles(src)) {
     checked++;
     // Specs may use test-only helpers from anywhere in their own scope; their imports are still checked.

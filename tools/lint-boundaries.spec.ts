@@ -11,12 +11,12 @@ afterEach(() => {
 });
 
 /** A throwaway workspace: name → [tags, source of src/index.ts]. */
-function workspace(projects: Record<string, [string[], string]>): string {
+function workspace(projects: Record<string, [string[], string]>, folder = 'libs'): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'boundaries-'));
   dirs.push(root);
-  fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ workspaces: ['libs/*'] }));
+  fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ workspaces: [`${folder}/*`] }));
   for (const [name, [tags, source]] of Object.entries(projects)) {
-    const dir = path.join(root, 'libs', name);
+    const dir = path.join(root, folder, name);
     fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `@gw/${name}`, nx: { tags } }));
     fs.writeFileSync(path.join(dir, 'src', 'index.ts'), source);
@@ -54,5 +54,12 @@ describe('lint-boundaries', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('may not import "node:fs"');
     expect(r.stderr).toContain('may not import "node:net"');
+  });
+
+  it('fails when a library sits in the folder of one plane but carries another scope', () => {
+    const root = workspace({ cache: [['scope:controller', 'type:data'], 'export const c = 1;\n'] }, 'libs/runtime');
+    const r = lint(root);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('@gw/cache: lives in libs/runtime/ but is not tagged scope:runtime');
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const protoFiles = ['gateway/config/v1/config.proto'];
-export const outDir = path.join(root, 'libs/config-proto/src/generated');
+export const outDir = path.join(root, 'libs/shared/config-proto/src/generated');
 
 export function genArgs(out) {
   return [

@@ -1,7 +1,7 @@
 import { compileSnapshot } from '@gw/compiler';
 import type { Logger } from '@gw/logging';
 import type { SnapshotCache } from '@gw/snapshot-cache';
-import type { Snapshot } from '@gw/snapshot';
+import type { Snapshot } from '@gw/config-contract';
 import type { ApiStore } from '@gw/store';
 
 /** Observers of the refresher, e.g. metrics; every one optional. */

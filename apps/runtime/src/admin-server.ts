@@ -1,5 +1,5 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { ConfigCacheReport } from '@gw/config-cache';
+import type { ConfigCacheReport } from '@gw/last-known-good';
 import type { ConfigClientStatus } from '@gw/config-client';
 import type { AppliedConfig } from './runtime-state.js';
 import type { SharedStateReport } from './shared-state-wiring.js';

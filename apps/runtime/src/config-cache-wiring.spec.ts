@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigCache, CACHE_FILE_NAME, saveSnapshot } from '@gw/config-cache';
-import { hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/snapshot';
+import { ConfigCache, CACHE_FILE_NAME, saveSnapshot } from '@gw/last-known-good';
+import { hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/config-contract';
 import { silentLogger } from '@gw/logging';
-import { plainApi } from '@gw/snapshot/testing';
+import { plainApi } from '@gw/config-contract/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 import { RuntimeState } from './runtime-state.js';

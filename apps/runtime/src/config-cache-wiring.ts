@@ -1,7 +1,7 @@
 import type { AppliedState } from '@gw/config-client';
-import type { ConfigCache } from '@gw/config-cache';
+import type { ConfigCache } from '@gw/last-known-good';
 import type { Logger } from '@gw/logging';
-import type { Snapshot } from '@gw/snapshot';
+import type { Snapshot } from '@gw/config-contract';
 import type { AppliedConfig, RuntimeState } from './runtime-state.js';
 
 /**

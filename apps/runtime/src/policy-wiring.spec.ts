@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@gw/logging';
 import { PolicyRegistry } from '@gw/proxy';
-import { hashSnapshotContent, noPolicies, type Snapshot, type SnapshotContent } from '@gw/snapshot';
-import { plainApi } from '@gw/snapshot/testing';
+import { hashSnapshotContent, noPolicies, type Snapshot, type SnapshotContent } from '@gw/config-contract';
+import { plainApi } from '@gw/config-contract/testing';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { PolicyMetrics } from './policy-metrics.js';

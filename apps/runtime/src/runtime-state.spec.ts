@@ -1,5 +1,5 @@
-import { hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/snapshot';
-import { plainApi } from '@gw/snapshot/testing';
+import { hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/config-contract';
+import { plainApi } from '@gw/config-contract/testing';
 import { describe, expect, it } from 'vitest';
 import { RuntimeState } from './runtime-state.js';
 

@@ -1,7 +1,7 @@
 import type { ApplyVerdict } from '@gw/config-client';
 import { ErrorCodes } from '@gw/errors';
 import { buildRouteTable, type RouteTable } from '@gw/routing';
-import { verifySnapshot, type Snapshot, type SnapshotContent } from '@gw/snapshot';
+import { verifySnapshot, type Snapshot, type SnapshotContent } from '@gw/config-contract';
 
 export type ConfigSource = 'controller' | 'cache';
 

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { ConfigClient } from '@gw/config-client';
-import { ConfigCache } from '@gw/config-cache';
+import { ConfigCache } from '@gw/last-known-good';
 import type { Logger } from '@gw/logging';
 import { EdgeGuard, PolicyRegistry, createProxyHandler, createProxyListener, type PolicyEvents } from '@gw/proxy';
 import { createAdminServer } from './admin-server.js';

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@gw/logging';
 import { buildRouteTable } from '@gw/routing';
-import { plainApi, plainUpstream } from '@gw/snapshot/testing';
+import { plainApi, plainUpstream } from '@gw/config-contract/testing';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UpstreamLifecycle } from './upstream-lifecycle.js';

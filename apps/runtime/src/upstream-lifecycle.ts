@@ -1,4 +1,4 @@
-import { UpstreamRegistry, upstreamOptionsFromSnapshot, type HealthTransition } from '@gw/balancing';
+import { UpstreamRegistry, upstreamOptionsFromSnapshot, type HealthTransition } from '@gw/upstreams';
 import { HealthChecker } from '@gw/health-check';
 import type { Logger } from '@gw/logging';
 import type { RouteTable } from '@gw/routing';

@@ -1,4 +1,4 @@
-import type { BreakerTransition, HealthTransition, UpstreamRegistry } from '@gw/balancing';
+import type { BreakerTransition, HealthTransition, UpstreamRegistry } from '@gw/upstreams';
 import type { CheckRecord } from '@gw/health-check';
 import type { ForwardingEvents } from '@gw/proxy';
 import { Counter, Gauge, type Registry } from 'prom-client';

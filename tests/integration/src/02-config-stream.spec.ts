@@ -3,8 +3,8 @@
 // failover between replicas without re-applying the same content.
 import { ConfigClient, type ApplyVerdict, type AppliedState } from '@gw/config-client';
 import { ConfigServer } from '@gw/config-server';
-import { hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/snapshot';
-import { plainApi } from '@gw/snapshot/testing';
+import { hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/config-contract';
+import { plainApi } from '@gw/config-contract/testing';
 import { SnapshotCache } from '@gw/snapshot-cache';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from './support/wait-for.js';

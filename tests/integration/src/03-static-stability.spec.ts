@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CACHE_FILE_NAME, loadSnapshot } from '@gw/config-cache';
+import { CACHE_FILE_NAME, loadSnapshot } from '@gw/last-known-good';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './support/free-port.js';
 import { http } from './support/http.js';

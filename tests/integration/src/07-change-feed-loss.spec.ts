@@ -27,7 +27,7 @@ const POLL_MS = 1_000;
 /** Convergence bound after the last deploy: one poll interval, plus compile, stream and apply on a loaded 2-core machine. */
 const CONVERGE_BOUND_MS = POLL_MS + 3_000;
 const DEPLOYS = 30;
-/** The change feed's LISTEN connections identify themselves so (libs/change-feed). */
+/** The change feed's LISTEN connections identify themselves so (libs/controller/change-feed). */
 const LISTEN_APP_NAME = 'gw-change-feed';
 
 let db: TempDatabase | undefined;

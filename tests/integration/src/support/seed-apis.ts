@@ -1,4 +1,4 @@
-import { validateApiDefinition } from '@gw/api-model';
+import { validateApiDefinition } from '@gw/api-schema';
 import { createApiStore, createDatabase } from '@gw/store';
 
 export interface SeedResult {

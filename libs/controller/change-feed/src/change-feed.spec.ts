@@ -1,0 +1,263 @@
+import type { ApiDefinition } from '@gw/api-schema';
+import type { Logger } from '@gw/logging';
+import { type ApiStore, createApiStore, createDatabase, type Database } from '@gw/store';
+import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
+import { createHook } from 'node:async_hooks';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ChangeFeed, type ChangeFeedOptions, createChangeFeed } from './change-feed.js';
+
+/** Polls a condition until it holds; fails after `timeoutMs` instead of hanging. */
+async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function def(name: string, n = 1): ApiDefinition {
+  return {
+    name,
+    basePath: `/${name}`,
+    hosts: [],
+    stripBasePath: true,
+    upstream: { targets: [{ url: `http://10.0.0.${n % 250}:8080`, weight: 1 }], timeouts: { connectMs: 5000, requestMs: 30000 } },
+  };
+}
+
+function recordingLogger() {
+  const messages: string[] = [];
+  const logger: Logger = {
+    debug: () => {},
+    info: (_f, m) => void messages.push(m),
+    warn: (_f, m) => void messages.push(m),
+    error: (_f, m) => void messages.push(m),
+    child: () => logger,
+  };
+  return { logger, messages };
+}
+
+/**
+ * Tracks every timer and socket created while enabled, unref'ed ones included (which
+ * process.getActiveResourcesInfo() does not list), until it is cleared or closed.
+ */
+function trackHandles() {
+  const live = new Map<number, string>();
+  const hook = createHook({
+    init(asyncId, type) {
+      if (type === 'Timeout' || type === 'TCPWRAP') live.set(asyncId, type);
+    },
+    destroy(asyncId) {
+      live.delete(asyncId);
+    },
+  });
+  /** Waits (bounded) for them all to go, looping on setImmediate so the wait adds no timers. */
+  const settled = async (timeoutMs = 5000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (live.size > 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  };
+  return { hook, live, settled };
+}
+
+let temp: TempDatabase;
+let database: Database;
+let store: ApiStore;
+let admin: pg.Client;
+
+beforeAll(async () => {
+  temp = await createTempDatabase({ migrate: true });
+  database = createDatabase({ connectionString: temp.url });
+  store = createApiStore(database.db);
+  admin = new pg.Client({ connectionString: temp.url });
+  await admin.connect();
+});
+
+afterAll(async () => {
+  await admin?.end();
+  await database?.close();
+  await temp?.drop();
+});
+
+async function backendPids(applicationName: string): Promise<number[]> {
+  const { rows } = await admin.query<{ pid: number }>(
+    'select pid from pg_stat_activity where datname = current_database() and application_name = $1 order by pid',
+    [applicationName],
+  );
+  return rows.map((r) => r.pid);
+}
+
+const readVersion = () => store.readConfigState().then((s) => s.version);
+
+describe('createChangeFeed (PostgreSQL)', () => {
+  const feeds: ChangeFeed[] = [];
+  afterEach(async () => {
+    for (const f of feeds.splice(0)) await f.stop();
+  });
+
+  function feed(overrides: Partial<ChangeFeedOptions> & { seen?: number[] } = {}): ChangeFeed {
+    const seen = overrides.seen ?? [];
+    const f = createChangeFeed({
+      connectionString: temp.url,
+      readVersion,
+      onVersion: (v) => void seen.push(v),
+      reconnect: { initialMs: 50, maxMs: 500 },
+      ...overrides,
+    });
+    feeds.push(f);
+    return f;
+  }
+
+  it('starts at the current version and sees each write quickly in listen mode', async () => {
+    const seen: number[] = [];
+    const f = feed({ seen, applicationName: 'feed-quick' });
+    const current = await readVersion();
+    await f.start();
+    expect(f.lastVersion).toBe(current);
+    expect(f.listening).toBe(true);
+    expect(await backendPids('feed-quick')).toHaveLength(1);
+
+    for (let i = 0; i < 3; i++) {
+      const { configVersion } = await store.putApi(def('quick', i), { actor: 'test' });
+      await waitFor(() => f.lastVersion === configVersion, 10_000, `version ${configVersion}`);
+    }
+    // Strictly increasing, no duplicates.
+    expect(seen).toEqual([...new Set(seen)].sort((a, b) => a - b));
+    expect(seen.at(-1)).toBe(current + 3);
+  });
+
+  it('delivers a version by notification alone (poll interval 60 s)', async () => {
+    let reads = 0;
+    const f = feed({
+      applicationName: 'feed-notify',
+      pollIntervalMs: 60_000,
+      readVersion: () => {
+        reads++;
+        return readVersion();
+      },
+    });
+    await f.start();
+    const readsAfterStart = reads;
+    const { configVersion } = await store.putApi(def('notified'), { actor: 'test' });
+    await waitFor(() => f.lastVersion === configVersion, 10_000, 'notified version');
+    // The doorbell rang: a read happened without any poll tick.
+    expect(reads).toBeGreaterThan(readsAfterStart);
+  });
+
+  it('in poll mode never opens a LISTEN connection and still delivers versions within the poll interval', async () => {
+    const f = feed({ applicationName: 'feed-poll', mode: 'poll', pollIntervalMs: 200 });
+    await f.start();
+    expect(f.listening).toBe(false);
+    const { configVersion } = await store.putApi(def('polled'), { actor: 'test' });
+    await waitFor(() => f.lastVersion === configVersion, 10_000, 'polled version');
+    expect(await backendPids('feed-poll')).toEqual([]);
+  });
+
+  it('reconnects after its LISTEN backend is terminated during a burst of 30 writes and ends on the final version', async () => {
+    const seen: number[] = [];
+    const { logger, messages } = recordingLogger();
+    // A long poll interval: only notifications and the reconnect catch-up can deliver.
+    const f = feed({ seen, logger, applicationName: 'feed-kill', pollIntervalMs: 60_000 });
+    await f.start();
+    const [pidBefore] = await backendPids('feed-kill');
+    expect(pidBefore).toBeDefined();
+
+    let final = 0;
+    for (let i = 0; i < 30; i++) {
+      if (i === 10) {
+        const { rows } = await admin.query<{ ok: boolean }>('select pg_terminate_backend($1) as ok', [pidBefore]);
+        expect(rows[0]?.ok).toBe(true);
+      }
+      final = (await store.putApi(def(`burst-${i % 5}`, i), { actor: 'burst' })).configVersion;
+    }
+
+    await waitFor(() => f.lastVersion === final, 15_000, `final version ${final}`);
+    await waitFor(async () => (await backendPids('feed-kill')).some((pid) => pid !== pidBefore), 15_000, 'a new LISTEN backend');
+    expect(await backendPids('feed-kill')).not.toContain(pidBefore);
+    expect(messages).toContain('LISTEN connection lost');
+    expect(f.listening).toBe(true);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1] ?? Infinity);
+
+    // And the new connection is a working doorbell.
+    const after = await store.putApi(def('after-reconnect'), { actor: 'test' });
+    await waitFor(() => f.lastVersion === after.configVersion, 10_000, 'version after reconnect');
+  });
+
+  it('keeps retrying LISTEN with backoff while polling still delivers versions', async () => {
+    const { logger, messages } = recordingLogger();
+    // The LISTEN connection points at a port nobody listens on; reads use the real store.
+    const f = feed({
+      logger,
+      connectionString: 'postgres://postgres@127.0.0.1:1/none',
+      connectionTimeoutMillis: 500,
+      pollIntervalMs: 200,
+    });
+    await f.start();
+    expect(f.listening).toBe(false);
+    await waitFor(() => messages.filter((m) => m === 'LISTEN connection failed').length >= 3, 10_000, 'three LISTEN attempts');
+    const { configVersion } = await store.putApi(def('poll-fallback'), { actor: 'test' });
+    await waitFor(() => f.lastVersion === configVersion, 10_000, 'polled version');
+  });
+
+  it('stop() during start() leaves nothing running, and a stopped feed cannot restart', async () => {
+    const { logger, messages } = recordingLogger();
+    const tracker = trackHandles();
+    const f = feed({ logger, applicationName: 'feed-early-stop', pollIntervalMs: 20 });
+    try {
+      tracker.hook.enable();
+      const starting = f.start();
+      const stopping = f.stop();
+      await Promise.all([starting, stopping]);
+      await tracker.settled();
+    } finally {
+      tracker.hook.disable();
+    }
+    expect(f.listening).toBe(false);
+    expect([...tracker.live.values()]).toEqual([]);
+    await waitFor(async () => (await backendPids('feed-early-stop')).length === 0, 5000, 'no LISTEN backend');
+    expect(messages).not.toContain('LISTEN connection lost');
+    await expect(f.start()).rejects.toThrow(/cannot restart/);
+  });
+
+  it('stop() closes the connection and timers, leaving no open handles', async () => {
+    // A pool of one connection without idle timers, so handle counts are stable.
+    const quiet = createDatabase({ connectionString: temp.url, poolMax: 1, idleTimeoutMillis: 0 });
+    const quietStore = createApiStore(quiet.db);
+    const { hook, live, settled } = trackHandles();
+    try {
+      await quietStore.readConfigState();
+      const handles = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').sort();
+      const before = handles();
+
+      hook.enable();
+      const f = createChangeFeed({
+        connectionString: temp.url,
+        applicationName: 'feed-stop',
+        readVersion: () => quietStore.readConfigState().then((s) => s.version),
+        onVersion: () => {},
+        pollIntervalMs: 50,
+      });
+      await f.start();
+      expect(f.listening).toBe(true);
+      expect([...live.values()]).toEqual(expect.arrayContaining(['Timeout', 'TCPWRAP']));
+      const { configVersion } = await createApiStore(quiet.db).putApi(def('stopping'), { actor: 'test' });
+      await waitFor(() => f.lastVersion === configVersion, 10_000, 'version before stop');
+      await f.stop();
+      expect(f.listening).toBe(false);
+      await settled();
+      hook.disable();
+      expect([...live.values()]).toEqual([]);
+
+      await waitFor(() => JSON.stringify(handles()) === JSON.stringify(before), 5000, `handles back to ${before.join(',')}`);
+      await waitFor(async () => (await backendPids('feed-stop')).length === 0, 5000, 'the LISTEN backend gone');
+      // Stopped for good: wake-ups and later writes do nothing.
+      const last = f.lastVersion;
+      f.wake();
+      await quietStore.putApi(def('stopping'), { actor: 'test' });
+      expect(f.lastVersion).toBe(last);
+    } finally {
+      hook.disable();
+      await quiet.close();
+    }
+  });
+});

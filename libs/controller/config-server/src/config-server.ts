@@ -1,0 +1,117 @@
+import * as grpc from '@grpc/grpc-js';
+import { contentToProto, loadConfigProto, MAX_MESSAGE_BYTES, type ConfigDiscoveryHandlers, type ConfigRequest__Output, type ConfigResponse } from '@gw/config-proto';
+import { silentLogger, type Logger } from '@gw/logging';
+import type { Snapshot } from '@gw/config-contract';
+import type { SnapshotCache } from '@gw/snapshot-cache';
+import { ConfigStream } from './config-stream.js';
+import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
+
+export interface ConfigServerOptions {
+  cache: SnapshotCache;
+  controllerId: string;
+  zone: string;
+  logger?: Logger;
+  callbacks?: ConfigServerCallbacks;
+}
+
+/** How many runtimes' NACK memories a replica keeps (oldest forgotten first). */
+const NACK_MEMORY_RUNTIMES = 10_000;
+
+/** The gRPC server that streams snapshots to runtimes. */
+export class ConfigServer {
+  readonly #server: grpc.Server;
+  readonly #streams = new Set<ConfigStream>();
+  readonly #nacked = new Map<string, Set<string>>();
+  readonly #encoded = new WeakMap<Snapshot, ConfigResponse['snapshot']>();
+  readonly #logger: Logger;
+  #nextStreamId = 0;
+
+  constructor(private readonly options: ConfigServerOptions) {
+    this.#logger = options.logger ?? silentLogger;
+    this.#server = new grpc.Server({
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      // Runtimes ping every few seconds to notice a frozen controller; allow it.
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 1_000,
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+    });
+    const proto = loadConfigProto();
+    const handlers: ConfigDiscoveryHandlers = { StreamConfig: (call) => this.#open(call) };
+    this.#server.addService(proto.gateway.config.v1.ConfigDiscovery.service, handlers);
+  }
+
+  /** Binds `host:port` (port 0 picks a free one) and returns the bound port. */
+  listen(address: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    });
+  }
+
+  /** Open streams' sessions (runtimes that have identified themselves). */
+  sessions(): RuntimeSession[] {
+    return [...this.#streams].flatMap((s) => (s.session ? [s.session] : []));
+  }
+
+  /**
+   * Ends every stream with status OK so runtimes fail over at once, then shuts the
+   * server down, forcing it after `graceMs`.
+   */
+  async close(graceMs = 2_000): Promise<void> {
+    for (const stream of this.#streams) stream.end();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#server.forceShutdown();
+        resolve();
+      }, graceMs);
+      timer.unref();
+      this.#server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #open(call: grpc.ServerDuplexStream<ConfigRequest__Output, ConfigResponse>): void {
+    const id = ++this.#nextStreamId;
+    const callbacks = this.options.callbacks ?? {};
+    const stream = new ConfigStream(id, call, {
+      cache: this.options.cache,
+      controllerId: this.options.controllerId,
+      zone: this.options.zone,
+      logger: this.#logger,
+      callbacks: {
+        ...callbacks,
+        onStreamClosed: (session) => {
+          this.#streams.delete(stream);
+          callbacks.onStreamClosed?.(session);
+        },
+      },
+      nacked: (runtimeId) => this.#nackMemory(runtimeId),
+      encode: (snapshot) => this.#encode(snapshot),
+    });
+    this.#streams.add(stream);
+    call.on('close', () => this.#streams.delete(stream));
+  }
+
+  #nackMemory(runtimeId: string): Set<string> {
+    let set = this.#nacked.get(runtimeId);
+    if (!set) {
+      if (this.#nacked.size >= NACK_MEMORY_RUNTIMES) this.#nacked.delete(this.#nacked.keys().next().value!);
+      set = new Set();
+      this.#nacked.set(runtimeId, set);
+    }
+    return set;
+  }
+
+  /** Encodes each snapshot once, however many runtimes receive it. */
+  #encode(snapshot: Snapshot): ConfigResponse['snapshot'] {
+    let message = this.#encoded.get(snapshot);
+    if (!message) {
+      message = contentToProto(snapshot.content);
+      this.#encoded.set(snapshot, message);
+    }
+    return message;
+  }
+}

@@ -1,0 +1,151 @@
+import * as grpc from '@grpc/grpc-js';
+import { CONTROLLER_ID_METADATA, CONTROLLER_ZONE_METADATA, type ConfigRequest__Output, type ConfigResponse } from '@gw/config-proto';
+import type { Logger } from '@gw/logging';
+import type { Snapshot } from '@gw/config-contract';
+import type { SnapshotCache } from '@gw/snapshot-cache';
+import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
+
+type Call = grpc.ServerDuplexStream<ConfigRequest__Output, ConfigResponse>;
+
+export interface ConfigStreamContext {
+  cache: SnapshotCache;
+  controllerId: string;
+  zone: string;
+  logger: Logger;
+  callbacks: ConfigServerCallbacks;
+  /** Versions each runtime rejected, kept across its reconnects to this replica. */
+  nacked: (runtimeId: string) => Set<string>;
+  encode: (snapshot: Snapshot) => ConfigResponse['snapshot'];
+}
+
+const versionKey = (epoch: number, version: number) => `${epoch}:${version}`;
+
+/**
+ * One runtime's state-of-the-world stream (Envoy ADS semantics):
+ * - at most one response is outstanding; the next is sent only after the runtime
+ *   answers (ACK or NACK) the last nonce, so a slow runtime only ever receives the
+ *   newest snapshot, never a queue of intermediate ones;
+ * - a request whose nonce is not the latest one is stale and ignored;
+ * - a NACKed version is never sent to that runtime again; the next newer one is.
+ */
+export class ConfigStream {
+  session: RuntimeSession | undefined;
+  #outstanding: { nonce: string; version: number; epoch: number; hash: string } | undefined;
+  #nonceCounter = 0;
+  #unwatch: (() => void) | undefined;
+  #closed = false;
+
+  constructor(
+    readonly id: number,
+    private readonly call: Call,
+    private readonly ctx: ConfigStreamContext,
+  ) {
+    call.on('data', (req: ConfigRequest__Output) => this.#onRequest(req));
+    call.on('end', () => this.end());
+    call.on('error', (err) => {
+      ctx.logger.debug({ err, streamId: id }, 'config stream error');
+      this.#cleanup();
+    });
+    call.on('cancelled', () => this.#cleanup());
+    call.on('close', () => this.#cleanup());
+    // Announce ourselves at once: a runtime already in sync gets no snapshot, yet must know
+    // whom it is connected to (its status, zone preference and failover depend on it).
+    const md = new grpc.Metadata();
+    md.set(CONTROLLER_ID_METADATA, ctx.controllerId);
+    md.set(CONTROLLER_ZONE_METADATA, ctx.zone);
+    call.sendMetadata(md);
+  }
+
+  /** Ends the stream with status OK (on shutdown), so the runtime moves to another replica at once. */
+  end(): void {
+    if (this.#closed) return;
+    try {
+      this.call.end();
+    } catch {
+      // Already ended by the peer.
+    }
+    this.#cleanup();
+  }
+
+  #onRequest(req: ConfigRequest__Output): void {
+    if (this.#closed) return;
+    const now = new Date();
+    if (!this.session) {
+      const node = req.node;
+      if (!node || !node.id) {
+        this.ctx.logger.warn({ streamId: this.id, peer: this.call.getPeer() }, 'config stream without node id refused');
+        this.call.destroy(Object.assign(new Error('node.id is required'), { code: 3 /* INVALID_ARGUMENT */ }));
+        return;
+      }
+      this.session = {
+        streamId: this.id,
+        runtimeId: node.id,
+        zone: node.zone,
+        buildVersion: node.buildVersion,
+        peer: this.call.getPeer(),
+        connectedAt: now,
+        applied: { version: req.versionInfo, epoch: req.epoch, hash: req.hash },
+        lastNack: undefined,
+        lastSeenAt: now,
+      };
+      this.ctx.callbacks.onStreamOpen?.(this.session);
+      this.#unwatch = this.ctx.cache.watch(() => this.#maybeSend());
+    }
+    const session = this.session;
+    session.lastSeenAt = now;
+
+    if (req.responseNonce) {
+      const out = this.#outstanding;
+      if (!out || req.responseNonce !== out.nonce) return; // stale: answers an older response
+      this.#outstanding = undefined;
+      if (req.errorDetail) {
+        this.ctx.nacked(session.runtimeId).add(versionKey(out.epoch, out.version));
+        session.lastNack = { version: out.version, epoch: out.epoch, code: req.errorDetail.code, message: req.errorDetail.message, at: now };
+        session.applied = { version: req.versionInfo, epoch: req.epoch, hash: req.hash };
+        this.ctx.logger.warn({ runtimeId: session.runtimeId, version: out.version, code: req.errorDetail.code, reason: req.errorDetail.message }, 'runtime rejected snapshot');
+        this.ctx.callbacks.onNack?.(session);
+      } else {
+        session.applied = { version: req.versionInfo, epoch: req.epoch, hash: req.hash };
+        this.ctx.callbacks.onAck?.(session);
+      }
+    }
+    this.#maybeSend();
+  }
+
+  #maybeSend(): void {
+    const session = this.session;
+    if (this.#closed || !session || this.#outstanding) return;
+    const snap = this.ctx.cache.current;
+    if (!snap) return;
+    const applied = session.applied;
+    // The runtime already runs a newer epoch (a restore this replica has not compiled yet): wait.
+    if (applied.epoch > snap.epoch) return;
+    if (applied.epoch === snap.epoch && applied.version >= snap.version && (applied.version > snap.version || applied.hash === snap.hash)) {
+      return; // in sync, or this replica is behind the runtime: never send it backwards
+    }
+    if (this.ctx.nacked(session.runtimeId).has(versionKey(snap.epoch, snap.version))) return;
+    const nonce = `${this.id}-${++this.#nonceCounter}`;
+    this.#outstanding = { nonce, version: snap.version, epoch: snap.epoch, hash: snap.hash };
+    this.call.write({
+      version: snap.version,
+      epoch: snap.epoch,
+      hash: snap.hash,
+      nonce,
+      controllerId: this.ctx.controllerId,
+      controllerZone: this.ctx.zone,
+      snapshot: this.ctx.encode(snap),
+    });
+    this.ctx.callbacks.onResponseSent?.(session, this.#outstanding);
+  }
+
+  #cleanup(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unwatch?.();
+    if (this.session) this.ctx.callbacks.onStreamClosed?.(this.session);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}

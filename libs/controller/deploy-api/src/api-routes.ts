@@ -1,0 +1,198 @@
+import {
+  API_LIMITS,
+  hasMaskedSecrets,
+  isValidApiName,
+  maskDefinitionSecrets,
+  restoreMaskedSecrets,
+  validateApiDefinition,
+  type ApiDefinition,
+  type StoredApi,
+} from '@gw/api-schema';
+import { ErrorCodes } from '@gw/errors';
+import { silentLogger, type Logger } from '@gw/logging';
+import type { ApiStore } from '@gw/store';
+import express, { type Request, type Response, type Router } from 'express';
+import { getActor } from './bearer-auth.js';
+import { jsonBody } from './json-body.js';
+import { methodNotAllowed, sendProblem } from './problem-details.js';
+import { getRequestId } from './request-id.js';
+
+/** An API as the deploy API returns it. */
+export interface ApiResource {
+  api: ApiDefinition;
+  revision: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ApiRoutesOptions {
+  store: ApiStore;
+  logger?: Logger;
+}
+
+export const CONFIG_VERSION_HEADER = 'X-Config-Version';
+
+/**
+ * What every response shows of a stored API: the definition with its secrets masked
+ * (the HMAC secret of an inline `oct` JWK reads `"[REDACTED]"`; see docs/api-definition.md,
+ * "Secrets"). GET, the list and the PUT response all go through here.
+ */
+export function toApiResource(stored: StoredApi): ApiResource {
+  return { api: maskDefinitionSecrets(stored.definition), revision: stored.revision, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
+}
+
+export function revisionEtag(revision: number): string {
+  return `"${revision}"`;
+}
+
+/** What an `If-Match` header asks for. */
+export type IfMatch = { kind: 'absent' } | { kind: 'any' } | { kind: 'revision'; revision: number } | { kind: 'unmatchable' };
+
+/**
+ * Accepts `"3"`, `3` and `W/"3"` (clients that only keep weak tags still mean the same
+ * revision) and `*`. Anything else never matches one of our tags, so it fails the
+ * precondition (412) rather than being ignored; a list of several tags is not supported
+ * and fails the same way.
+ */
+export function parseIfMatch(header: string | undefined): IfMatch {
+  if (header === undefined) return { kind: 'absent' };
+  const value = header.trim();
+  if (value === '*') return { kind: 'any' };
+  const m = /^(?:W\/)?(?:"(\d{1,15})"|(\d{1,15}))$/.exec(value);
+  const digits = m?.[1] ?? m?.[2];
+  if (digits === undefined) return { kind: 'unmatchable' };
+  const revision = Number(digits);
+  return revision >= 1 ? { kind: 'revision', revision } : { kind: 'unmatchable' };
+}
+
+function paramName(req: Request): string {
+  const name: unknown = req.params['name'];
+  return typeof name === 'string' ? name : '';
+}
+
+function sendApiNotFound(req: Request, res: Response, name: string): void {
+  sendProblem(req, res, { status: 404, code: ErrorCodes.GW_API_NOT_FOUND, detail: `No API named ${JSON.stringify(name)}.` });
+}
+
+function sendPreconditionFailed(req: Request, res: Response, detail: string): void {
+  sendProblem(req, res, { status: 412, code: ErrorCodes.GW_PRECONDITION_FAILED, detail });
+}
+
+/**
+ * Turns If-Match into the revision the store must see, or answers 412 itself. `*` means
+ * "only if it exists": we pin the revision we read, so a concurrent change still fails.
+ */
+async function expectedRevision(req: Request, res: Response, store: ApiStore, name: string): Promise<{ revision: number | undefined } | undefined> {
+  const ifMatch = parseIfMatch(req.headers['if-match']);
+  switch (ifMatch.kind) {
+    case 'absent':
+      return { revision: undefined };
+    case 'revision':
+      return { revision: ifMatch.revision };
+    case 'unmatchable':
+      sendPreconditionFailed(req, res, 'If-Match does not match the current revision (expected an entity tag like "3").');
+      return undefined;
+    case 'any': {
+      const current = isValidApiName(name) ? await store.getApi(name) : undefined;
+      if (current === undefined) {
+        sendPreconditionFailed(req, res, 'If-Match: * requires the API to exist.');
+        return undefined;
+      }
+      return { revision: current.revision };
+    }
+  }
+}
+
+/**
+ * Lists APIs with the config version they correspond to. Every write bumps the version
+ * in its own transaction, so if the version is the same before and after the list, no
+ * write committed in between and the list is exactly the state at that version. Under a
+ * stream of writes we give up after a few tries and report the later version.
+ */
+async function listWithVersion(store: ApiStore): Promise<{ items: StoredApi[]; configVersion: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const before = await store.readConfigState();
+    const items = await store.listApis();
+    const after = await store.readConfigState();
+    if (before.version === after.version || attempt >= 3) return { items, configVersion: after.version };
+  }
+}
+
+/** The `/v1/apis` routes. Handlers only translate HTTP to store calls: validation lives in @gw/api-model. */
+export function createApiRouter(options: ApiRoutesOptions): Router {
+  const { store } = options;
+  const logger = options.logger ?? silentLogger;
+  const router = express.Router({ caseSensitive: true, strict: true });
+
+  router
+    .route('/v1/apis')
+    .get(async (_req, res) => {
+      const { items, configVersion } = await listWithVersion(store);
+      res.setHeader(CONFIG_VERSION_HEADER, String(configVersion));
+      res.json({ items: items.map(toApiResource), configVersion });
+    })
+    .all(methodNotAllowed(['GET', 'HEAD']));
+
+  router
+    .route('/v1/apis/:name')
+    .get(async (req, res) => {
+      const name = paramName(req);
+      const stored = isValidApiName(name) ? await store.getApi(name) : undefined;
+      if (stored === undefined) {
+        sendApiNotFound(req, res, name);
+        return;
+      }
+      // With ETag set, express answers a matching If-None-Match with 304 by itself.
+      res.setHeader('ETag', revisionEtag(stored.revision));
+      res.json(toApiResource(stored));
+    })
+    .put(jsonBody({ limit: API_LIMITS.bodyMaxBytes }), async (req, res) => {
+      const name = paramName(req);
+      let body: unknown = req.body;
+      // A definition from GET sends "[REDACTED]" back for a JWK secret: keep the stored one
+      // (same kid), so export → apply round-trips without anyone handling the secret.
+      if (hasMaskedSecrets(body) && isValidApiName(name)) body = restoreMaskedSecrets(body, (await store.getApi(name))?.definition);
+      const result = validateApiDefinition(body, { expectedName: name });
+      if (!result.ok) {
+        // A body naming another API than the path is one more field problem (at `name`), so
+        // the caller sees it alongside the others; docs/errors.md keeps GW_NAME_MISMATCH reserved.
+        sendProblem(req, res, {
+          status: 400,
+          code: ErrorCodes.GW_VALIDATION,
+          detail: `The API definition has ${result.problems.length} problem(s); nothing was changed.`,
+          errors: result.problems,
+        });
+        return;
+      }
+      const expected = await expectedRevision(req, res, store, name);
+      if (expected === undefined) return;
+      const actor = getActor(res);
+      const written = await store.putApi(result.value, { actor, ...(expected.revision === undefined ? {} : { ifMatchRevision: expected.revision }) });
+      logger.info(
+        { requestId: getRequestId(res), api: name, revision: written.api.revision, configVersion: written.configVersion, created: written.created, actor },
+        'API written',
+      );
+      res.status(written.created ? 201 : 200);
+      if (written.created) res.setHeader('Location', `/v1/apis/${name}`);
+      res.setHeader('ETag', revisionEtag(written.api.revision));
+      res.setHeader(CONFIG_VERSION_HEADER, String(written.configVersion));
+      res.json({ ...toApiResource(written.api), configVersion: written.configVersion });
+    })
+    .delete(async (req, res) => {
+      const name = paramName(req);
+      if (!isValidApiName(name)) {
+        sendApiNotFound(req, res, name);
+        return;
+      }
+      const expected = await expectedRevision(req, res, store, name);
+      if (expected === undefined) return;
+      const actor = getActor(res);
+      const deleted = await store.deleteApi(name, { actor, ...(expected.revision === undefined ? {} : { ifMatchRevision: expected.revision }) });
+      logger.info({ requestId: getRequestId(res), api: name, revision: deleted.revision, configVersion: deleted.configVersion, actor }, 'API deleted');
+      res.setHeader(CONFIG_VERSION_HEADER, String(deleted.configVersion));
+      res.json({ name, revision: deleted.revision, configVersion: deleted.configVersion });
+    })
+    .all(methodNotAllowed(['GET', 'HEAD', 'PUT', 'DELETE']));
+
+  return router;
+}

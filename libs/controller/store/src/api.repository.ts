@@ -1,0 +1,184 @@
+import type { ApiDefinition, StoredApi } from '@gw/api-schema';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { ApiTable } from './api.table.js';
+import { CONFIG_CHANNEL, type ConfigState } from './api-store.js';
+import type { AuditAction } from './audit-log.table.js';
+import type { DatabaseSchema } from './schema.js';
+
+// Plain functions over a kysely instance or a transaction (a Transaction is a Kysely), so
+// the store composes them into one transaction and tests can call them directly.
+
+export type Executor = Kysely<DatabaseSchema>;
+export type ApiRow = Selectable<ApiTable>;
+
+/** Sort by byte order whatever the database's locale, so every replica sees the same order. */
+const byName = sql<string>`name collate "C"`;
+
+export function toStoredApi(row: ApiRow): StoredApi {
+  return {
+    definition: row.definition,
+    revision: row.revision,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export async function findApi(db: Executor, name: string): Promise<ApiRow | undefined> {
+  return db.selectFrom('apis').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
+/** Locks the API's row until the transaction ends; undefined when the API does not exist. */
+export async function lockApi(trx: Executor, name: string): Promise<{ revision: number } | undefined> {
+  return trx.selectFrom('apis').select('revision').where('name', '=', name).forUpdate().executeTakeFirst();
+}
+
+export async function listApis(db: Executor): Promise<ApiRow[]> {
+  return db.selectFrom('apis').selectAll().orderBy(byName).execute();
+}
+
+export async function listDefinitions(db: Executor): Promise<ApiDefinition[]> {
+  const rows = await db.selectFrom('apis').select('definition').orderBy(byName).execute();
+  return rows.map((r) => r.definition);
+}
+
+export async function readConfigState(db: Executor): Promise<ConfigState> {
+  const row = await db.selectFrom('config_state').select(['version', 'epoch']).where('id', '=', 1).executeTakeFirstOrThrow();
+  return { version: row.version, epoch: row.epoch };
+}
+
+/**
+ * Bumps the global config version. The row lock this takes orders every writer: a second
+ * writer waits here until the first commits, so versions commit in increasing order.
+ */
+export async function bumpConfigVersion(trx: Executor): Promise<number> {
+  const row = await trx
+    .updateTable('config_state')
+    .set({ version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+    .where('id', '=', 1)
+    .returning('version')
+    .executeTakeFirstOrThrow();
+  return row.version;
+}
+
+/** One past the highest revision this name ever had, so a re-created API never reuses one. */
+export async function nextRevision(trx: Executor, name: string): Promise<number> {
+  const row = await trx
+    .selectFrom('api_revisions')
+    .select(sql<number>`coalesce(max(revision), 0) + 1`.as('next'))
+    .where('name', '=', name)
+    .executeTakeFirstOrThrow();
+  return row.next;
+}
+
+export async function upsertApi(trx: Executor, definition: ApiDefinition, revision: number): Promise<ApiRow> {
+  const json = JSON.stringify(definition);
+  return trx
+    .insertInto('apis')
+    .values({ name: definition.name, revision, definition: json })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ revision, definition: json, updated_at: sql<Date>`now()` }))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Removes the API's current row; returns the revision it had, or undefined if it was absent. */
+export async function deleteApiRow(trx: Executor, name: string): Promise<number | undefined> {
+  const row = await trx.deleteFrom('apis').where('name', '=', name).returning('revision').executeTakeFirst();
+  return row?.revision;
+}
+
+export interface RevisionEntry {
+  name: string;
+  revision: number;
+  /** null for a delete. */
+  definition: ApiDefinition | null;
+  configVersion: number;
+  actor: string;
+}
+
+export async function insertRevision(trx: Executor, entry: RevisionEntry): Promise<void> {
+  await trx
+    .insertInto('api_revisions')
+    .values({
+      name: entry.name,
+      revision: entry.revision,
+      definition: entry.definition === null ? null : JSON.stringify(entry.definition),
+      config_version: entry.configVersion,
+      actor: entry.actor,
+    })
+    .execute();
+}
+
+export interface AuditEntry {
+  actor: string;
+  /** Epoch entries are written by `insertEpochAudit` (runtime-session.repository.ts). */
+  action: Exclude<AuditAction, 'epoch'>;
+  apiName: string;
+  revision: number;
+  configVersion: number;
+}
+
+export async function insertAudit(trx: Executor, entry: AuditEntry): Promise<void> {
+  await trx
+    .insertInto('audit_log')
+    .values({
+      actor: entry.actor,
+      action: entry.action,
+      api_name: entry.apiName,
+      revision: entry.revision,
+      config_version: entry.configVersion,
+    })
+    .execute();
+}
+
+/** Queues the doorbell; PostgreSQL delivers it at commit, and never if the transaction rolls back. */
+export async function notifyConfigVersion(trx: Executor, version: number, channel: string = CONFIG_CHANNEL): Promise<void> {
+  await sql`select pg_notify(${channel}, ${String(version)})`.execute(trx);
+}
+
+export interface RevisionRecord extends RevisionEntry {
+  createdAt: string;
+}
+
+/** The API's history, oldest first (deletes included, with a null definition). */
+export async function listRevisions(db: Executor, name: string): Promise<RevisionRecord[]> {
+  const rows = await db.selectFrom('api_revisions').selectAll().where('name', '=', name).orderBy('revision').execute();
+  return rows.map((r) => ({
+    name: r.name,
+    revision: r.revision,
+    definition: r.definition,
+    configVersion: r.config_version,
+    actor: r.actor,
+    createdAt: r.created_at.toISOString(),
+  }));
+}
+
+export interface AuditRecord {
+  id: number;
+  at: string;
+  actor: string;
+  action: AuditAction;
+  /** null for an `epoch` entry. */
+  apiName: string | null;
+  /** null for an `epoch` entry. */
+  revision: number | null;
+  configVersion: number;
+  /** The epoch an `epoch` entry set; null otherwise. */
+  epoch: number | null;
+}
+
+/** Audit entries oldest first, optionally for one API. */
+export async function listAudit(db: Executor, apiName?: string): Promise<AuditRecord[]> {
+  let query = db.selectFrom('audit_log').selectAll().orderBy('id');
+  if (apiName !== undefined) query = query.where('api_name', '=', apiName);
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    id: r.id,
+    at: r.at.toISOString(),
+    actor: r.actor,
+    action: r.action,
+    apiName: r.api_name,
+    revision: r.revision,
+    configVersion: r.config_version,
+    epoch: r.epoch,
+  }));
+}

@@ -1,0 +1,29 @@
+import { describeRouteConflict, findRouteConflicts, routeConflictProblems, type ApiDefinition } from '@gw/api-schema';
+import { ErrorCodes, GatewayError } from '@gw/errors';
+import { sql } from 'kysely';
+import type { Executor } from './api.repository.js';
+
+/**
+ * Refuses a write whose hosts + base path another API already serves (GW_ROUTE_CONFLICT).
+ * Runs inside the write transaction after the config_state row lock is taken: writers
+ * are serialized by that lock, so no other write can claim the same route between this
+ * check and the commit. Only APIs with the same base path can conflict, so the database
+ * hands over just those; `findRouteConflicts` decides.
+ */
+export async function assertNoRouteConflict(trx: Executor, definition: ApiDefinition): Promise<void> {
+  const rows = await trx
+    .selectFrom('apis')
+    .select('definition')
+    .where('name', '<>', definition.name)
+    .where(sql<string>`definition->>'basePath'`, '=', definition.basePath)
+    .execute();
+  const conflicts = findRouteConflicts(
+    definition,
+    rows.map((r) => r.definition),
+  );
+  if (conflicts.length === 0) return;
+  throw new GatewayError(ErrorCodes.GW_ROUTE_CONFLICT, describeRouteConflict(definition, conflicts), {
+    // `errors` becomes the problem document's field list: one entry per colliding host.
+    details: { name: definition.name, conflicts, errors: routeConflictProblems(definition, conflicts) },
+  });
+}

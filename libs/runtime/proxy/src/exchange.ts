@@ -1,0 +1,96 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PendingRequest, Upstream } from '@gw/upstreams';
+import type { Route, RouteTarget } from '@gw/routing';
+import type { ProxyError } from './error-response.js';
+
+/** Waiting for the upstream's response headers (or for a breaker slot, or between tries). */
+export const WAITING = 0;
+/** Upstream response headers sent on to the client; the body is streaming. */
+export const STREAMING = 1;
+/** Answered, timed out, or the client left: later events are ignored. */
+export const DONE = 2;
+
+export type ExchangePhase = typeof WAITING | typeof STREAMING | typeof DONE;
+
+/** The request has no body (no Content-Length above 0, no Transfer-Encoding): any try may resend it. */
+export const NO_BODY = 0;
+/** It has a body nobody has read yet: a try that fails before connecting may be retried. */
+export const BODY_UNREAD = 1;
+/** Its body was handed to an upstream connection: it can never be sent again. */
+export const BODY_SENT = 2;
+
+export type BodyState = typeof NO_BODY | typeof BODY_UNREAD | typeof BODY_SENT;
+
+/**
+ * Where an exchange is stored on the client response, so one shared listener per event
+ * reads it back instead of a set of closures per request, and the policy phase can see
+ * how the forwarding went.
+ */
+export const EXCHANGE: unique symbol = Symbol('gw.exchange');
+
+/** The exchange's view of one try in flight (the forwarder's undici dispatch handler). */
+export interface ExchangeTry {
+  /** Ends this try's upstream request (and its connection, when it has one); its later events are ignored. */
+  abandon(): void;
+  /** Reads from the upstream again after backpressure paused it. */
+  resume(): void;
+}
+
+export interface WithExchange {
+  [EXCHANGE]?: Exchange;
+}
+
+/** The state of one proxied request, from routing to the end of the response, across its tries. */
+export class Exchange {
+  phase: ExchangePhase = WAITING;
+  /**
+   * The one timer of the exchange: the breaker wait, the per-try timeout, or the backoff
+   * before the next try; each is cut to what is left of `totalMs` (no second timer).
+   */
+  timer: NodeJS.Timeout | undefined = undefined;
+  /** The running timer ends at the total deadline (it was cut to what was left of `totalMs`). */
+  timerIsDeadline = false;
+  /** `performance.now()` at which `totalMs` runs out; 0 when the request neither waits nor retries. */
+  deadline = 0;
+  /** The current try, from its dispatch until it is over (answered, failed or abandoned). */
+  current: ExchangeTry | undefined = undefined;
+  /** Tries started so far (1 = the first). */
+  tries = 0;
+  /** The current (or last) try's target index in `route.targets`, and the target. */
+  targetIndex = -1;
+  target: RouteTarget | undefined = undefined;
+  /** Target indexes of earlier tries, so a retry goes elsewhere. */
+  tried: number[] | undefined = undefined;
+  /** The target whose in-flight count this exchange holds (-1: none). */
+  activeTarget = -1;
+  /** Holds one of the breaker's slots. */
+  holdsSlot = false;
+  /** Holds one retry of the retry budget. */
+  holdsRetry = false;
+  /** Waiting in the breaker's queue. */
+  pending: PendingRequest | undefined = undefined;
+  body: BodyState = NO_BODY;
+  /** The method and headers allow more than one try. */
+  retryable = false;
+  /** The consistent-hashing key, when the upstream hashes. */
+  hashKey: string | undefined = undefined;
+  /** What the client gets if the total timeout strikes between tries. */
+  lastFailure: ProxyError | undefined = undefined;
+  lastError: unknown = undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly requestId: string,
+    readonly route: Route,
+    readonly upstream: Upstream,
+    /** The path the route forwards (before each target's own prefix). */
+    readonly forwardPath: string,
+    /** The client's query with its `?`, or `''`. */
+    readonly query: string,
+  ) {}
+}
+
+export function exchangeOf(carrier: object): Exchange | undefined {
+  return (carrier as WithExchange)[EXCHANGE];
+}

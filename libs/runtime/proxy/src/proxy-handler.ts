@@ -1,0 +1,152 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { UpstreamRegistry } from '@gw/upstreams';
+import { ErrorCodes } from '@gw/errors';
+import { silentLogger, type Logger } from '@gw/logging';
+import type { RouteTable } from '@gw/routing';
+import { sendProxyError, type ProxyError } from './error-response.js';
+import { EdgeGuard } from './edge-guard.js';
+import { createForwarder, type ForwardingEvents } from './forwarder.js';
+import type { PolicyEvents } from './policy-events.js';
+import { createPolicyPhase } from './policy-phase.js';
+import type { PolicyLookup } from './policy-registry.js';
+import type { RequestObserver } from './request-observer.js';
+import { resolveRequestId } from './request-id.js';
+import { UpstreamPools } from './upstream-pools.js';
+import { prepareUpstreamRequestHeaders } from './upstream-request-headers.js';
+import { createUpgradeHandler, type UpgradeHandler } from './upgrade-handler.js';
+
+export interface ProxyHandlerOptions {
+  /** The routing table of the applied snapshot; `undefined` until there is one (answers 503). */
+  getTable: () => RouteTable | undefined;
+  logger?: Logger;
+  /** The edge checks and limits (runtime-wide settings); the defaults when absent. */
+  edge?: EdgeGuard;
+  /**
+   * Every API's upstream state (balancer, health, breaker, retry budget), shared with the
+   * health checker; a fresh registry (no zone) when absent.
+   */
+  upstreams?: UpstreamRegistry;
+  /** Metrics hooks for retries and breaker rejections. */
+  events?: ForwardingEvents;
+  /**
+   * The policies (CORS, authentication, rate limits, idempotency keys) of each route of
+   * the applied table (`PolicyRegistry`); without it requests go straight to the forwarder.
+   */
+  policies?: PolicyLookup;
+  /** Metrics hooks for the policy phase. */
+  policyEvents?: PolicyEvents;
+  /** Told of every answered request (per-API request counts and durations). */
+  requests?: RequestObserver;
+}
+
+export interface ProxyHandler {
+  /** Routes and forwards one client request; never throws, always answers or closes. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** The server's `upgrade` listener: WebSocket connections, routed like requests. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** The open WebSocket connections, to close them on shutdown. */
+  readonly upgrades: UpgradeHandler;
+  /** The edge checks this handler applies first (limits, trusted proxy hops). */
+  readonly edge: EdgeGuard;
+  /** The upstream state this handler balances and protects with. */
+  readonly upstreams: UpstreamRegistry;
+  /**
+   * Destroys the upstream connection pools. Call after the listener has drained:
+   * requests still in flight lose their upstream connection (502 or a cut response),
+   * and requests handled afterwards get 503.
+   */
+  close(): void;
+}
+
+const NOT_READY: ProxyError = Object.freeze({ status: 503, code: ErrorCodes.GW_NOT_READY, message: 'the gateway has no configuration yet' });
+/** The API's routes serve this path, but not with this method (RFC 9110: 405 carries `Allow`). */
+function methodNotAllowed(method: string | undefined, allow: string): ProxyError {
+  return { status: 405, code: ErrorCodes.GW_METHOD_NOT_ALLOWED, message: `${method ?? ''} is not allowed on this path; allowed: ${allow}`, headers: { allow } };
+}
+const NO_ROUTE: ProxyError = Object.freeze({ status: 404, code: ErrorCodes.GW_NO_ROUTE, message: 'no API matches this host and path' });
+
+/** When the handler first saw the request (`performance.now()`), kept on its response. */
+const STARTED: unique symbol = Symbol('gw.started');
+/** The matched API's name, kept on the response once routed. */
+const API: unique symbol = Symbol('gw.api');
+
+interface Tracked {
+  [STARTED]?: number;
+  [API]?: string;
+}
+
+/**
+ * The runtime's request path: request id, edge checks, route match, then the forwarder
+ * (forwarder.ts: balancing, breaker, timeouts, retries over undici and per-origin
+ * keep-alive pools). Nothing is logged for a successful request.
+ */
+export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
+  const getTable = options.getTable;
+  const logger = options.logger ?? silentLogger;
+  const pools = new UpstreamPools();
+  const edge = options.edge ?? new EdgeGuard();
+  const upstreams = options.upstreams ?? new UpstreamRegistry();
+  let closed = false;
+  const forwarder = createForwarder({ pools, upstreams, logger, events: options.events });
+  const upgrades = createUpgradeHandler({
+    getTable: () => (closed ? undefined : getTable()),
+    pickTarget: (route, req) => forwarder.pickTarget(route, req),
+    edge,
+    logger,
+  });
+  // After routing, before the target pick (policy-phase.ts): CORS → auth → rate limits → idempotency.
+  const policyPhase = options.policies
+    ? createPolicyPhase({ policies: options.policies, forwarder, edge, getTable: () => (closed ? undefined : getTable()), logger, events: options.policyEvents })
+    : undefined;
+
+  const requests = options.requests;
+
+  /** The one 'close' listener of every response: the forwarder gives back what the request held, then it is counted. */
+  function onResponseClose(this: ServerResponse): void {
+    forwarder.responseClosed(this);
+    if (requests !== undefined) {
+      const t = this as Tracked;
+      requests.requestEnded(t[API] ?? '', this.statusCode, (performance.now() - t[STARTED]!) / 1000);
+    }
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (requests !== undefined) (res as Tracked)[STARTED] = performance.now();
+    // 'close' comes once per response: a plain listener, without `once`'s wrapper.
+    res.on('close', onResponseClose);
+    const requestId = resolveRequestId(req.headers['x-request-id']);
+    // First the edge (README: "The hardened edge"): refuses what must never be routed and
+    // leaves `req.url` origin-form with its path normalized, used to match and to forward.
+    if (!edge.admit(req, res, requestId)) return;
+    const url = req.url!;
+    const table = closed ? undefined : getTable();
+    if (table === undefined) return sendProxyError(res, NOT_READY, requestId);
+    const queryAt = url.indexOf('?');
+    const match = table.match(req.method ?? 'GET', req.headers.host, queryAt === -1 ? url : url.slice(0, queryAt));
+    if (match === undefined) return sendProxyError(res, NO_ROUTE, requestId);
+    if (requests !== undefined) (res as Tracked)[API] = match.route.name;
+    if (match.kind === 'method-not-allowed') {
+      // A CORS preflight on a path whose routes do not serve OPTIONS is the API's CORS policy's to answer.
+      if (policyPhase?.preflight(match.route, req, res, requestId)) return;
+      return sendProxyError(res, methodNotAllowed(req.method, match.allow), requestId);
+    }
+
+    prepareUpstreamRequestHeaders(req, requestId, edge.trustedProxyHops);
+    if (policyPhase !== undefined) return policyPhase.run(req, res, requestId, match, queryAt === -1 ? '' : url.slice(queryAt));
+    forwarder.forward(req, res, requestId, match.route, match.forwardPath, queryAt === -1 ? '' : url.slice(queryAt));
+  }
+
+  return {
+    handle,
+    handleUpgrade: policyPhase ? (req, socket, head) => policyPhase.upgrade(req, socket, head, upgrades.handle) : upgrades.handle,
+    upgrades,
+    edge,
+    upstreams,
+    close(): void {
+      closed = true;
+      upgrades.destroyAll();
+      pools.close();
+    },
+  };
+}
