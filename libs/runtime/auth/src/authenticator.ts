@@ -3,7 +3,8 @@ import { silentLogger, type Logger } from '@gw/logging';
 import { ApiKeySet, type ApiKeyLocation, type ApiKeyPolicy } from './api-keys.js';
 import { apiKeyChallenge, bearerChallenge } from './challenges.js';
 import { queryParamValues, removeQueryParam } from './consumer-identity.js';
-import { JwtVerifier, type JwksCacheRegistry, type JwtPolicy } from './jwt-verifier.js';
+import type { JwksCacheRegistry } from './jwks-cache.js';
+import { JwtVerifier, type JwtPolicy } from './jwt-verifier.js';
 
 /** An API's authentication policy, as the API definition states it. */
 export interface AuthPolicy {

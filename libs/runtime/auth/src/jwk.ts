@@ -1,58 +1,80 @@
-import { createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { Logger } from '@gw/logging';
+import { importJWK, type CryptoKey } from 'jose';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 export const JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'RS256', 'ES256'];
 
-/** A key ready to verify signatures: its type fixes the one algorithm it may verify. */
+/** A key imported once for the one algorithm its type allows. */
 export interface VerificationKey {
   kid: string | undefined;
   alg: JwtAlgorithm;
-  key: KeyObject;
+  key: CryptoKey;
 }
+
+/** The members each key type needs: private parts are never imported, so only the public key is used. */
+const PUBLIC_MEMBERS = { oct: ['kty', 'k'], RSA: ['kty', 'n', 'e'], EC: ['kty', 'crv', 'x', 'y'] } as const;
 
 /**
- * Imports one JWK (RFC 7517) for verification. Each key serves exactly one algorithm,
- * fixed by its type: `oct` → HS256 (≥ 256-bit secret), `RSA` → RS256 (≥ 2048-bit),
- * `EC` on P-256 → ES256. This is what rules out algorithm confusion: a token that says
- * HS256 is only ever checked against an `oct` secret, never against an RSA public key
- * used as an HMAC secret. Private parts of an asymmetric JWK are ignored (only the
- * public key is derived). Throws with a reason for a key that cannot be used.
+ * The one algorithm a JWK (RFC 7517) may verify, fixed by its type: `oct` → HS256
+ * (≥ 256-bit secret), `RSA` → RS256 (≥ 2048-bit), `EC` on P-256 → ES256. This is what
+ * rules out algorithm confusion: an HS256 token is only ever checked against an `oct`
+ * secret, never against an RSA public key used as an HMAC secret. A JWK's own `alg`/`use`
+ * must agree. Synchronous, so a policy with such a key is refused when it is built; throws
+ * with a reason that never quotes a key member.
  */
-export function importJwk(jwk: JsonWebKey & { kid?: unknown; alg?: unknown; use?: unknown }): VerificationKey {
-  const kid = typeof jwk.kid === 'string' ? jwk.kid : undefined;
-  if (jwk.use !== undefined && jwk.use !== 'sig') throw new Error(`key ${kid ?? '(no kid)'} is not a signing key (use=${String(jwk.use)})`);
+export function keyAlgorithm(jwk: unknown): JwtAlgorithm {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new Error('a key must be a JSON object');
+  const m = jwk as Record<string, unknown>;
+  const kid = typeof m['kid'] === 'string' ? m['kid'] : '(no kid)';
+  if (m['use'] !== undefined && m['use'] !== 'sig') throw new Error(`key ${kid} is not a signing key (use=${String(m['use'])})`);
   let alg: JwtAlgorithm;
-  let key: KeyObject;
-  switch (jwk.kty) {
-    case 'oct': {
-      if (typeof jwk.k !== 'string') throw new Error('oct key without "k"');
-      const secret = Buffer.from(jwk.k, 'base64url');
-      if (secret.length < 32) throw new Error('HS256 secrets must be at least 256 bits');
+  switch (m['kty']) {
+    case 'oct':
+      if (typeof m['k'] !== 'string') throw new Error('oct key without "k"');
+      if (Buffer.from(m['k'], 'base64url').length < 32) throw new Error('HS256 secrets must be at least 256 bits');
       alg = 'HS256';
-      key = createSecretKey(secret);
       break;
-    }
-    case 'RSA': {
+    case 'RSA':
+      if (typeof m['n'] !== 'string' || m['n'] === '') throw new Error('RSA key without "n"');
+      if (modulusBits(m['n']) < 2048) throw new Error('RSA keys must be at least 2048 bits');
       alg = 'RS256';
-      key = createPublicKey({ key: publicPart(jwk, ['kty', 'n', 'e']), format: 'jwk' });
-      if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new Error('RSA keys must be at least 2048 bits');
       break;
-    }
-    case 'EC': {
-      if (jwk.crv !== 'P-256') throw new Error(`EC curve ${String(jwk.crv)} is not supported (ES256 needs P-256)`);
+    case 'EC':
+      if (m['crv'] !== 'P-256') throw new Error(`EC curve ${String(m['crv'])} is not supported (ES256 needs P-256)`);
       alg = 'ES256';
-      key = createPublicKey({ key: publicPart(jwk, ['kty', 'crv', 'x', 'y']), format: 'jwk' });
       break;
-    }
     default:
-      throw new Error(`key type ${String(jwk.kty)} is not supported`);
+      throw new Error(`key type ${String(m['kty'])} is not supported`);
   }
-  if (jwk.alg !== undefined && jwk.alg !== alg) throw new Error(`key ${kid ?? '(no kid)'} says alg ${String(jwk.alg)} but its type only allows ${alg}`);
-  return { kid, alg, key };
+  if (m['alg'] !== undefined && m['alg'] !== alg) throw new Error(`key ${kid} says alg ${String(m['alg'])} but its type only allows ${alg}`);
+  return alg;
 }
 
-function publicPart(jwk: JsonWebKey, fields: string[]): JsonWebKey {
-  const out: Record<string, unknown> = {};
-  for (const f of fields) out[f] = (jwk as Record<string, unknown>)[f];
-  return out as JsonWebKey;
+/** Imports a JWK with jose for its one algorithm (see `keyAlgorithm`); rejects with a reason for a key that cannot be used. */
+export async function importJwk(jwk: unknown): Promise<VerificationKey> {
+  const alg = keyAlgorithm(jwk);
+  const m = jwk as Record<string, unknown>;
+  const kty = m['kty'] as keyof typeof PUBLIC_MEMBERS;
+  const imported = await importJWK(Object.fromEntries(PUBLIC_MEMBERS[kty].map((f) => [f, m[f]])), alg);
+  // jose hands an oct key back as bytes, which it would import into WebCrypto on every
+  // verification: import it once here.
+  const key = imported instanceof Uint8Array ? await crypto.subtle.importKey('raw', imported, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']) : imported;
+  return { kid: typeof m['kid'] === 'string' ? m['kid'] : undefined, alg, key };
+}
+
+/** Imports every usable key of a list; an unusable one is skipped and logged (why, never its members). */
+export async function importKeys(jwks: readonly unknown[], logger: Logger): Promise<VerificationKey[]> {
+  const settled = await Promise.allSettled(jwks.map(importJwk));
+  const keys: VerificationKey[] = [];
+  settled.forEach((r, index) => {
+    if (r.status === 'fulfilled') keys.push(r.value);
+    else logger.warn({ index, reason: (r.reason as Error).message }, 'key skipped');
+  });
+  return keys;
+}
+
+/** Bit length of a base64url big-endian modulus (leading zero octets do not count). */
+function modulusBits(n: string): number {
+  const hex = Buffer.from(n, 'base64url').toString('hex');
+  return hex === '' ? 0 : BigInt(`0x${hex}`).toString(2).length;
 }

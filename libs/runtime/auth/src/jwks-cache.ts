@@ -1,5 +1,14 @@
+/*
+ * Who does what: jose imports the keys (`importJwk`, once per fetched document) and
+ * verifies tokens (`jwtVerify` in jwt-verifier.ts); fetching and refreshing stay ours.
+ * jose's `createRemoteJWKSet` has its own cooldown and cache, but not our documented
+ * limits: a cap on the document's size, one fetch per `minRefreshIntervalMs` whatever
+ * triggers it, shared by concurrent callers, stale keys served while a refresh runs,
+ * the last good keys kept on failure, unusable keys skipped one by one and logged, and
+ * logs without the URL's user-info or query. Those are product behaviour with tests.
+ */
 import { silentLogger, type Logger } from '@gw/logging';
-import { importJwk, type VerificationKey } from './jwk.js';
+import { importKeys, type VerificationKey } from './jwk.js';
 
 export interface JwksCacheOptions {
   url: string;
@@ -91,14 +100,7 @@ export class JwksCache {
       const doc = JSON.parse(await readCapped(res, this.maxBytes)) as unknown;
       const list = typeof doc === 'object' && doc !== null && Array.isArray((doc as { keys?: unknown }).keys) ? ((doc as { keys: unknown[] }).keys) : undefined;
       if (!list) throw new Error('not a JWKS document (no "keys" array)');
-      const keys: VerificationKey[] = [];
-      for (const jwk of list) {
-        try {
-          keys.push(importJwk(jwk as Parameters<typeof importJwk>[0]));
-        } catch (err) {
-          this.logger.warn({ reason: (err as Error).message }, 'JWKS key skipped');
-        }
-      }
+      const keys = await importKeys(list, this.logger);
       this.keys = keys;
       this.fetchedAt = this.now();
       this.logger.debug({ keys: keys.length }, 'JWKS fetched');
@@ -107,6 +109,25 @@ export class JwksCache {
       const reason = (err as Error).message.split(this.options.url).join(this.safeUrl);
       this.logger.warn({ reason, cachedKeys: this.keys?.length ?? 0 }, 'JWKS fetch failed');
     }
+  }
+}
+
+/**
+ * One JWKS cache per URL for the runtime's lifetime, so a redeploy that rebuilds the
+ * authenticators does not refetch every key set.
+ */
+export class JwksCacheRegistry {
+  private readonly caches = new Map<string, JwksCache>();
+
+  constructor(private readonly defaults: Omit<JwksCacheOptions, 'url'> = {}) {}
+
+  get(url: string): JwksCache {
+    let cache = this.caches.get(url);
+    if (!cache) {
+      cache = new JwksCache({ ...this.defaults, url });
+      this.caches.set(url, cache);
+    }
+    return cache;
   }
 }
 

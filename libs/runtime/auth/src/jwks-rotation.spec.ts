@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { JwksCache } from './jwks-cache.js';
-import { JwksCacheRegistry, JwtVerifier } from './jwt-verifier.js';
+import { createJsonLogger } from '@gw/logging';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { JwksCache, JwksCacheRegistry } from './jwks-cache.js';
+import { JwtVerifier } from './jwt-verifier.js';
 import { testSigningKey, type TestSigningKey } from './testing/index.js';
 
 /** A JWKS endpoint on a real socket whose key set and health the test controls. */
@@ -94,5 +95,30 @@ describe('JWT keys from a JWKS URL', () => {
     jwks.state.body = '{"not":"jwks"}';
     await cache.refresh();
     expect((await cache.candidates('good'))?.length).toBe(1);
+  });
+
+  it('logs each key it skips without its members, and imports a fetched set once, not per request', async () => {
+    const good = testSigningKey('ES256', 'good');
+    const hmac = testSigningKey('HS256', 'hmac');
+    const jwks = await jwksServer([good]);
+    servers.push(jwks);
+    jwks.state.body = JSON.stringify({ keys: [{ kty: 'oct', k: 'c2hvcnQ', kid: 'weak' }, { kty: 'OKP', crv: 'Ed25519', x: 'AAAA' }, good.jwk, hmac.jwk] });
+    const lines: string[] = [];
+    const logger = createJsonLogger({ level: 'debug', write: (l) => lines.push(l) });
+    const v = new JwtVerifier({ jwksUrl: `${jwks.url}?token=s3cret` }, { jwks: new JwksCacheRegistry({ logger }) });
+    await v.prefetch();
+    const skipped = lines.filter((l) => l.includes('key skipped'));
+    expect(skipped).toHaveLength(2);
+    expect(skipped.join('')).toMatch(/at least 256 bits/);
+    expect(lines.join('')).not.toMatch(/c2hvcnQ|s3cret/);
+
+    const importKey = vi.spyOn(crypto.subtle, 'importKey');
+    try {
+      for (const key of [good, hmac, good, hmac]) expect((await v.verify(key.sign({ sub: 'a', exp: exp() }))).ok).toBe(true);
+      expect(importKey).not.toHaveBeenCalled();
+    } finally {
+      importKey.mockRestore();
+    }
+    expect(jwks.state.hits).toBe(1);
   });
 });

@@ -1,5 +1,7 @@
-import { createHmac, generateKeyPairSync } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createJsonLogger } from '@gw/logging';
+import { jwtVerify, SignJWT } from 'jose';
+import { describe, expect, it, vi } from 'vitest';
 import { JwtVerifier } from './jwt-verifier.js';
 import { signCompact, signWith, testSigningKey } from './testing/index.js';
 
@@ -80,5 +82,84 @@ describe('JwtVerifier', () => {
     expect(() => new JwtVerifier({ jwksUrl: 'ftp://x' })).toThrow(/http/);
     expect(() => new JwtVerifier({ jwksUrl: 'https://u:p@idp.example/jwks' })).toThrow(/without user-info/);
     expect(() => new JwtVerifier({ jwksUrl: 'https://idp.example/jwks?x=@' })).not.toThrow();
+  });
+});
+
+describe('JwtVerifier on jose', () => {
+  const at = { currentDate: new Date(NOW * 1000) };
+
+  it('verifies each key type for its one algorithm, though jose would take others for the same key', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rsaJwk = { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rsa' };
+    const secret = randomBytes(32);
+    const octJwk = { kty: 'oct', k: secret.toString('base64url'), kid: 'oct' };
+    const v = new JwtVerifier({ keys: [rsaJwk, octJwk] }, { nowSec: () => NOW });
+    const cases = [
+      ...['RS384', 'RS512', 'PS256'].map((alg) => ({ alg, signer: rsa.privateKey, jwk: rsaJwk })),
+      ...['HS384', 'HS512'].map((alg) => ({ alg, signer: secret, jwk: octJwk })),
+    ];
+    for (const { alg, signer, jwk } of cases) {
+      const token = await new SignJWT(claims()).setProtectedHeader({ alg, kid: jwk.kid }).sign(signer);
+      // jose alone accepts the token with this key, so the refusal is our rule.
+      await expect(jwtVerify(token, jwk, at)).resolves.toMatchObject({ payload: { sub: 'alice' } });
+      expect(await v.verify(token)).toMatchObject({ ok: false, reason: 'algorithm not allowed' });
+    }
+    expect((await v.verify(await new SignJWT(claims()).setProtectedHeader({ alg: 'RS256', kid: 'rsa' }).sign(rsa.privateKey))).ok).toBe(true);
+    expect((await v.verify(await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: 'oct' }).sign(secret))).ok).toBe(true);
+    expect(() => new JwtVerifier({ keys: [rsaJwk], algorithms: ['PS256' as 'RS256'] })).toThrow(/PS256 is not supported/);
+  });
+
+  it('refuses every critical header, also "b64", which jose accepts by default', async () => {
+    const token = rs.sign(claims(), { crit: ['b64'], b64: true });
+    await expect(jwtVerify(token, rs.jwk, at)).resolves.toBeDefined();
+    expect(await verifier().verify(token)).toMatchObject({ ok: false, reason: 'unsupported critical header' });
+  });
+
+  it.each([
+    ['RSA', 'RS256', generateKeyPairSync('rsa', { modulusLength: 2048 })],
+    ['EC', 'ES256', generateKeyPairSync('ec', { namedCurve: 'P-256' })],
+  ] as const)('uses only the public part of a %s JWK that carries private members', async (_, alg, pair) => {
+    const jwk = { ...pair.privateKey.export({ format: 'jwk' }), kid: 'with-private' };
+    expect(jwk).toHaveProperty('d');
+    const v = new JwtVerifier({ keys: [jwk] }, { nowSec: () => NOW });
+    expect((await v.verify(signWith(alg, pair.privateKey, { alg, kid: 'with-private' }, claims()))).ok).toBe(true);
+  });
+
+  it('refuses an RSA key under 2048 bits at configuration', () => {
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    expect(() => new JwtVerifier({ keys: [weak.publicKey.export({ format: 'jwk' })] })).toThrow(/at least 2048 bits/);
+  });
+
+  it('imports keys once per policy, not per request', async () => {
+    const v = verifier();
+    await v.prefetch();
+    const importKey = vi.spyOn(crypto.subtle, 'importKey');
+    try {
+      for (const key of [rs, es, hs]) expect((await v.verify(key.sign(claims()))).ok).toBe(true);
+      expect(importKey).not.toHaveBeenCalled();
+      // The spy does see jose importing, e.g. an HMAC secret handed to it as bytes.
+      await jwtVerify(hs.sign(claims()), Buffer.from(hs.jwk.k!, 'base64url'), at);
+      expect(importKey).toHaveBeenCalled();
+    } finally {
+      importKey.mockRestore();
+    }
+  });
+
+  it('skips and logs an inline key that passes the checks but cannot be imported; the others still work', async () => {
+    const lines: string[] = [];
+    const logger = createJsonLogger({ level: 'debug', write: (l) => lines.push(l) });
+    const offCurve = { ...es.jwk, y: es.jwk.x };
+    const v = new JwtVerifier({ keys: [offCurve, rs.jwk] }, { logger, nowSec: () => NOW });
+    expect((await v.verify(rs.sign(claims()))).ok).toBe(true);
+    expect(await v.verify(es.sign(claims()))).toMatchObject({ ok: false, reason: 'no key for this token' });
+    expect(lines.join('')).toContain('key skipped');
+    expect(lines.join('')).not.toContain(es.jwk.x);
+  });
+
+  it('treats exp as the first instant the token is refused (RFC 7519 §4.1.4) and nbf as the first it is accepted', async () => {
+    const strict = verifier({ clockSkewSec: 0 });
+    expect(await strict.verify(rs.sign(claims({ exp: NOW })))).toMatchObject({ ok: false, reason: 'token expired' });
+    expect((await strict.verify(rs.sign(claims({ exp: NOW + 1, nbf: NOW })))).ok).toBe(true);
+    expect(await strict.verify(rs.sign(claims({ exp: 'later' })))).toMatchObject({ ok: false, reason: 'malformed exp' });
   });
 });

@@ -1,10 +1,10 @@
 import type { JsonWebKey } from 'node:crypto';
 import { ErrorCodes, GatewayError } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
-import { importJwk, JWT_ALGORITHMS, type JwtAlgorithm, type VerificationKey } from './jwk.js';
-import { JwksCache, type JwksCacheOptions } from './jwks-cache.js';
-import { checkClaims, type ClaimRules } from './jwt-claims.js';
-import { isSupportedAlgorithm, parseJwt, verifySignature } from './jws.js';
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { importKeys, keyAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm, type VerificationKey } from './jwk.js';
+import { JwksCacheRegistry, type JwksCache } from './jwks-cache.js';
+import { claimOptions, claimProblem, consumerOf, type ClaimRules } from './jwt-claims.js';
 
 /** The JWT part of an API's authentication policy. */
 export interface JwtPolicy {
@@ -39,12 +39,20 @@ export interface JwtVerifierDeps {
   jwks?: JwksCacheRegistry;
 }
 
+/** Tokens longer than this are refused before any parsing or crypto. */
+export const MAX_TOKEN_LENGTH = 8192;
+
 /** Most keys tried for one token (a JWKS with many kid-less keys must not multiply the crypto per request). */
 const MAX_KEYS_TRIED = 5;
 
-/** Verifies compact JWS tokens against an API's JWT policy. */
+/**
+ * Verifies compact JWS tokens against an API's JWT policy. jose parses the token, checks
+ * the signature and the registered claims; the choice of keys, the refusals before any key
+ * is read, and the consumer claim are ours.
+ */
 export class JwtVerifier {
-  private readonly inline: VerificationKey[];
+  /** Imported once per policy build; an inline key that passed `keyAlgorithm` but cannot be imported is skipped and logged. */
+  private readonly inline: Promise<VerificationKey[]>;
   private readonly jwks: JwksCache | undefined;
   private readonly algorithms: ReadonlySet<string>;
   private readonly rules: ClaimRules;
@@ -55,18 +63,17 @@ export class JwtVerifier {
       throw new GatewayError(ErrorCodes.GW_VALIDATION, `jwt: ${why}`);
     };
     if (!policy.keys?.length && !policy.jwksUrl) fail('needs inline keys or a jwksUrl');
-    this.inline = (policy.keys ?? []).map((jwk, i) => {
+    const keys = policy.keys ?? [];
+    keys.forEach((jwk, i) => {
       try {
-        return importJwk(jwk);
+        keyAlgorithm(jwk);
       } catch (err) {
-        return fail(`keys[${i}]: ${(err as Error).message}`);
+        fail(`keys[${i}]: ${(err as Error).message}`);
       }
     });
     if (policy.jwksUrl !== undefined && !/^https?:\/\/[^/@?#]+(?:[/?#]|$)/.test(policy.jwksUrl)) fail('jwksUrl must be an http(s) URL without user-info');
-    const logger = deps.logger ?? silentLogger;
-    this.jwks = policy.jwksUrl ? (deps.jwks ?? new JwksCacheRegistry({ logger })).get(policy.jwksUrl) : undefined;
     const algorithms = policy.algorithms ?? [...JWT_ALGORITHMS];
-    for (const a of algorithms) if (!isSupportedAlgorithm(a)) fail(`algorithm ${String(a)} is not supported`);
+    for (const a of algorithms) if (!(JWT_ALGORITHMS as readonly string[]).includes(a)) fail(`algorithm ${String(a)} is not supported`);
     this.algorithms = new Set(algorithms);
     this.rules = {
       issuers: policy.issuers ?? [],
@@ -77,57 +84,69 @@ export class JwtVerifier {
     };
     if (!(this.rules.clockSkewSec >= 0 && this.rules.clockSkewSec <= 300)) fail('clockSkewSec must be 0-300');
     this.nowSec = deps.nowSec ?? (() => Date.now() / 1000);
+    const logger = deps.logger ?? silentLogger;
+    this.jwks = policy.jwksUrl ? (deps.jwks ?? new JwksCacheRegistry({ logger })).get(policy.jwksUrl) : undefined;
+    this.inline = importKeys(keys, logger);
   }
 
-  /** Starts fetching the JWKS (so the first request does not wait for it). */
-  prefetch(): Promise<void> {
-    return this.jwks?.refresh() ?? Promise.resolve();
+  /** Imports the inline keys and starts fetching the JWKS (so the first request does not wait for them). */
+  async prefetch(): Promise<void> {
+    await Promise.all([this.inline, this.jwks?.refresh()]);
   }
 
   async verify(token: string): Promise<JwtResult> {
     const invalid = (reason: string): JwtResult => ({ ok: false, reason, unavailable: false });
-    const jwt = parseJwt(token);
-    if ('error' in jwt) return invalid(jwt.error);
-    const alg = jwt.header.alg;
+    if (token.length > MAX_TOKEN_LENGTH) return invalid('token too long');
+    let header: ProtectedHeaderParameters;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      return invalid('malformed token');
+    }
+    // Critical extensions must make the token invalid unless implemented (RFC 7515 §4.1.11);
+    // we implement none, where jose would accept "b64".
+    if (header.crit !== undefined) return invalid('unsupported critical header');
+    const { alg, kid } = header;
+    if (typeof alg !== 'string' || (kid !== undefined && typeof kid !== 'string')) return invalid('malformed token header');
     // "none", and anything not explicitly allowed, is refused before any key is looked at.
-    if (!isSupportedAlgorithm(alg) || !this.algorithms.has(alg)) return invalid('algorithm not allowed');
-    const kid = jwt.header.kid;
-    let keys = pick(this.inline, kid);
+    if (!this.algorithms.has(alg)) return invalid('algorithm not allowed');
+    let keys = pick(await this.inline, kid);
     if (this.jwks) {
       const remote = await this.jwks.candidates(kid);
       if (remote === undefined && keys.length === 0) return { ok: false, reason: 'signing keys unavailable', unavailable: true };
       keys = keys.concat(remote ?? []);
     }
+    // Only keys whose type allows the token's algorithm (an HS256 token never meets an RSA key).
     keys = keys.filter((k) => k.alg === alg).slice(0, MAX_KEYS_TRIED);
     if (keys.length === 0) return invalid('no key for this token');
-    if (!keys.some((k) => verifySignature(alg, k, jwt.signingInput, jwt.signature))) return invalid('bad signature');
-    const claims = checkClaims(jwt.payload, this.rules, this.nowSec());
-    if ('error' in claims) return invalid(claims.error);
-    return { ok: true, consumer: claims.consumer, claims: jwt.payload };
+    const options = claimOptions(this.rules, this.nowSec());
+    for (const k of keys) {
+      let payload: JWTPayload;
+      try {
+        // Each key verifies exactly its own algorithm, whatever else jose allows for its type.
+        ({ payload } = await jwtVerify(token, k.key, { ...options, algorithms: [k.alg] }));
+      } catch (err) {
+        if (err instanceof errors.JWSSignatureVerificationFailed) continue;
+        return invalid(refusal(err));
+      }
+      const consumer = consumerOf(payload, this.rules.consumerClaim);
+      return 'error' in consumer ? invalid(consumer.error) : { ok: true, consumer: consumer.consumer, claims: payload };
+    }
+    return invalid('bad signature');
   }
+}
+
+/** A fixed reason for a token jose refused (its messages may quote the token's claims). */
+function refusal(err: unknown): string {
+  const claim = claimProblem(err);
+  if (claim !== undefined) return claim;
+  if (err instanceof errors.JWTInvalid) return 'malformed token payload';
+  if (err instanceof errors.JWSInvalid) return 'malformed token';
+  return 'invalid token';
 }
 
 /** Keys with the token's kid; keys without a kid match any token. */
 function pick(keys: VerificationKey[], kid: string | undefined): VerificationKey[] {
   if (kid === undefined) return keys;
   return keys.filter((k) => k.kid === kid || k.kid === undefined);
-}
-
-/**
- * One JWKS cache per URL for the runtime's lifetime, so a redeploy that rebuilds the
- * authenticators does not refetch every key set.
- */
-export class JwksCacheRegistry {
-  private readonly caches = new Map<string, JwksCache>();
-
-  constructor(private readonly defaults: Omit<JwksCacheOptions, 'url'> = {}) {}
-
-  get(url: string): JwksCache {
-    let cache = this.caches.get(url);
-    if (!cache) {
-      cache = new JwksCache({ ...this.defaults, url });
-      this.caches.set(url, cache);
-    }
-    return cache;
-  }
 }
