@@ -2,19 +2,19 @@
 // match() on a mix of paths (hits under different base paths, with and without routes,
 // misses), after a warm-up. Pure CPU: run it pinned to one core.
 // Usage: node route-match.mjs [--json]
-import { buildRouteTable } from '../libs/runtime/routing/dist/index.js';
-import { plainApi } from '../libs/shared/config-contract/dist/testing/index.js';
+import { buildApiRoutes, buildRouteTable } from '../libs/runtime/routing/dist/index.js';
+import { plainApi } from '../libs/shared/api-schema/dist/testing/index.js';
 
 function table(count) {
   const apis = [];
   for (let i = 0; i < count; i++) {
     const name = `api-${String(i).padStart(5, '0')}`;
     // A third of the APIs have method/path routes (find-my-way), a third are host-bound.
-    const routes = i % 3 === 0 ? [{ name: 'get-item', methods: ['GET'], path: '/items/:id' }, { name: 'create', methods: ['POST'], path: '/items' }] : [];
+    const routes = i % 3 === 0 ? [{ name: 'get-item', methods: ['GET'], path: '/items/:id', rateLimits: [] }, { name: 'create', methods: ['POST'], path: '/items', rateLimits: [] }] : [];
     const hosts = i % 3 === 1 ? [`h${i}.example.com`] : [];
     apis.push(plainApi(name, `/svc${i}/v1`, ['http://127.0.0.1:9'], { routes, hosts }));
   }
-  return buildRouteTable({ apis });
+  return buildRouteTable(apis.map((definition) => ({ definition, router: buildApiRoutes(definition.routes) })));
 }
 
 function requests(count) {

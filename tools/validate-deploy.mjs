@@ -5,8 +5,9 @@
 // (the fields these files use; unknown compose keys are errors), and the wiring across
 // files: depends_on targets and their healthchecks, probe ports, selectors, Secret and
 // ConfigMap keys, drain budgets. The key check: every variable set for a controller or
-// runtime is one that app reads (apps/<app>/src/**/*.ts: env['NAME'] and helper(env, 'NAME')),
-// and every variable the app requires ("NAME is required") is set.
+// runtime is one that app reads (apps/<app>/src/**/*.ts: its declarations
+// `NAME: envVar.int({ default: 5_000, … })`, see @gw/app-kit, and any direct env['NAME']),
+// and every variable the app requires (`NAME: envVar.required(…)`) is set.
 // Usage: node tools/validate-deploy.mjs [repoRoot]   (exit 1 on any problem)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -52,13 +53,14 @@ function envCatalogue(app) {
   for (const file of tsFiles(path.join(root, 'apps', app, 'src'))) {
     const text = fs.readFileSync(file, 'utf8');
     for (const m of text.matchAll(/\benv\[\s*['"]([A-Z][A-Z0-9_]*)['"]\s*\]/g)) if (!known.has(m[1])) known.set(m[1], undefined);
-    for (const m of text.matchAll(/\(\s*env\s*,\s*['"]([A-Z][A-Z0-9_]*)['"]\s*(?:,\s*(-?[0-9][0-9_]*)\s*[,)])?/g)) {
-      known.set(m[1], m[2] !== undefined ? Number(m[2].replaceAll('_', '')) : known.get(m[1]));
+    // A declaration: the name, the kind, and a numeric default if the line gives one.
+    for (const m of text.matchAll(/^\s*([A-Z][A-Z0-9_]*)\s*:\s*envVar\.(\w+)\(([^\n]*)/gm)) {
+      const def = /\bdefault:\s*(-?[0-9][0-9_]*)\s*[,}]/.exec(m[3]);
+      known.set(m[1], def ? Number(def[1].replaceAll('_', '')) : known.get(m[1]));
+      if (m[2] === 'required') required.add(m[1]);
     }
-    for (const m of text.matchAll(/['"`]([A-Z][A-Z0-9_]*) is required/g)) required.add(m[1]);
   }
   if (known.size === 0) fail(`apps/${app}/src`, 'found no environment variables (did the env parsing break?)');
-  for (const r of required) if (!known.has(r)) fail(`apps/${app}/src`, `${r} is said to be required but never read`);
   return { known, required };
 }
 

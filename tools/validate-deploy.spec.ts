@@ -77,8 +77,20 @@ describe('validate-deploy', () => {
   it('keeps the files in step with the apps: a variable the app stops reading is reported', () => {
     const root = copy();
     // The runtime renames LOG_LEVEL; compose and the ConfigMap still set the old name.
-    edit(root, 'apps/runtime/src/env.ts', "env['LOG_LEVEL']", "env['RUNTIME_LOG_LEVEL']");
+    edit(root, 'apps/runtime/src/env.ts', '  LOG_LEVEL: envVar.', '  RUNTIME_LOG_LEVEL: envVar.');
     expectProblems(root, 'services.runtime-2c: sets LOG_LEVEL, which the runtime does not read', 'Deployment/gateway-runtime-zone-c container runtime: sets LOG_LEVEL');
+  });
+
+  it("reads the apps' declarations: their numeric defaults and what they require", () => {
+    const root = copy();
+    // Nothing sets WEBSOCKET_DRAIN_MS: the drain budget uses the runtime's default.
+    edit(root, 'apps/runtime/src/env.ts', 'WEBSOCKET_DRAIN_MS: envVar.int({ default: 5_000,', 'WEBSOCKET_DRAIN_MS: envVar.int({ default: 60_000,');
+    edit(root, 'apps/runtime/src/env.ts', 'RUNTIME_MAX_APIS: envVar.int(', 'RUNTIME_MAX_APIS: envVar.required(');
+    expectProblems(
+      root,
+      'services.runtime-1a: stop_grace_period 25 s is shorter than the drain it allows (73 s: DRAIN_GRACE_MS + WEBSOCKET_DRAIN_MS + SHUTDOWN_GRACE_MS)',
+      'services.runtime-1a: does not set RUNTIME_MAX_APIS, which the runtime requires',
+    );
   });
 
   it('fails on compose structure: unknown keys, bad healthcheck waits, missing volumes, YAML errors', () => {

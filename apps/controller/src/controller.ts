@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { backoffDelay } from '@gw/backoff';
 import { createChangeFeed } from '@gw/change-feed';
 import { ConfigServer } from '@gw/config-server';
 import { createControllerHttpApp } from '@gw/deploy-api';
@@ -17,6 +18,9 @@ export interface RunningController {
   /** Drains and stops everything; resolves when all sockets and timers are closed. */
   stop(): Promise<void>;
 }
+
+/** Waiting for the database at start: a ceiling of 500 ms doubling to 5 s. */
+const MIGRATION_RETRY = { baseMs: 500, capMs: 5_000, floorMs: 250 };
 
 /**
  * Wires one controller replica: store → change feed → compiler → snapshot cache →
@@ -38,7 +42,8 @@ export async function startController(config: ControllerConfig, logger: Logger):
       await migrateToLatest(database.db, logger);
       break;
     } catch (err) {
-      const delay = Math.min(5_000, 250 * 2 ** Math.min(attempt, 5));
+      // Jittered, so replicas started together spread out; never sooner than 250 ms.
+      const delay = backoffDelay(attempt - 1, MIGRATION_RETRY);
       logger.warn({ err, attempt, retryInMs: delay }, 'database migration failed; retrying');
       await new Promise((r) => setTimeout(r, delay));
     }

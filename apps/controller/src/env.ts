@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { ErrorCodes, GatewayError } from '@gw/errors';
-import { parseLogLevel, type LogLevel } from '@gw/logging';
+import { envVar, readEnv, type EnvRule } from '@gw/app-kit';
+import type { LogLevel } from '@gw/logging';
 
 /** The controller's configuration, read once from the environment (see README: Configuration). */
 export interface ControllerConfig {
@@ -29,52 +29,60 @@ export interface ControllerConfig {
   fleetRetentionMs: number;
 }
 
-export function readControllerConfig(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
-  const databaseUrl = env['DATABASE_URL'];
-  if (!databaseUrl) throw new GatewayError(ErrorCodes.GW_CONFIG_ENV, 'DATABASE_URL is required (e.g. postgres://user@127.0.0.1:5432/gateway)');
-  const mode = env['CHANGE_FEED_MODE'] || 'auto';
-  if (mode !== 'listen' && mode !== 'poll' && mode !== 'auto') {
-    throw new GatewayError(ErrorCodes.GW_CONFIG_ENV, `CHANGE_FEED_MODE must be "auto", "listen" or "poll", got "${mode}"`);
-  }
-  const token = env['ADMIN_TOKEN'];
-  const fleetHeartbeatMs = int(env, 'FLEET_HEARTBEAT_MS', 5_000, 100, 300_000);
-  const fleetStaleAfterMs = int(env, 'FLEET_STALE_AFTER_MS', 3 * fleetHeartbeatMs, 1, 3_600_000);
-  if (fleetStaleAfterMs <= fleetHeartbeatMs) {
+/** Every variable the controller reads (README: Configuration, Controller). */
+const CONTROLLER_ENV = {
+  DATABASE_URL: envVar.required('is required (e.g. postgres://user@127.0.0.1:5432/gateway)'),
+  CONTROLLER_ID: envVar.string(),
+  ZONE: envVar.string({ default: 'default' }),
+  CONTROLLER_HOST: envVar.string({ default: '0.0.0.0' }),
+  CONTROLLER_HTTP_PORT: envVar.port({ default: 8080 }),
+  CONTROLLER_GRPC_PORT: envVar.port({ default: 9090 }),
+  ADMIN_TOKEN: envVar.string(),
+  CHANGE_FEED_MODE: envVar.oneOf(['auto', 'listen', 'poll'], { default: 'auto' }),
+  CHANGE_FEED_POLL_MS: envVar.int({ default: 1_000, min: 50, max: 600_000 }),
+  DB_POOL_MAX: envVar.int({ default: 10, min: 1, max: 1_000 }),
+  DB_CONNECT_TIMEOUT_MS: envVar.int({ default: 2_000, min: 100, max: 60_000 }),
+  DB_HEALTH_INTERVAL_MS: envVar.int({ default: 1_000, min: 100, max: 600_000 }),
+  DB_HEALTH_TIMEOUT_MS: envVar.int({ default: 1_000, min: 100, max: 60_000 }),
+  SHUTDOWN_GRACE_MS: envVar.int({ default: 5_000, min: 0, max: 600_000 }),
+  LOG_LEVEL: envVar.logLevel({ default: 'info' }),
+  FLEET_HEARTBEAT_MS: envVar.int({ default: 5_000, min: 100, max: 300_000 }),
+  // Default 3 × FLEET_HEARTBEAT_MS, worked out below.
+  FLEET_STALE_AFTER_MS: envVar.int({ min: 1, max: 3_600_000 }),
+  FLEET_RETENTION_MS: envVar.int({ default: 86_400_000, min: 60_000, max: 31_536_000_000 }),
+};
+
+const staleAfterMs = (e: { FLEET_STALE_AFTER_MS: number | undefined; FLEET_HEARTBEAT_MS: number }) => e.FLEET_STALE_AFTER_MS ?? 3 * e.FLEET_HEARTBEAT_MS;
+
+const CONTROLLER_RULES: EnvRule<typeof CONTROLLER_ENV>[] = [
+  {
+    uses: ['FLEET_STALE_AFTER_MS', 'FLEET_HEARTBEAT_MS'],
     // Every live runtime would flap to stale between two heartbeats.
-    throw new GatewayError(ErrorCodes.GW_CONFIG_ENV, `FLEET_STALE_AFTER_MS (${fleetStaleAfterMs}) must be greater than FLEET_HEARTBEAT_MS (${fleetHeartbeatMs})`);
-  }
+    check: (e) =>
+      staleAfterMs(e) <= e.FLEET_HEARTBEAT_MS ? `FLEET_STALE_AFTER_MS (${staleAfterMs(e)}) must be greater than FLEET_HEARTBEAT_MS (${e.FLEET_HEARTBEAT_MS})` : undefined,
+  },
+];
+
+export function readControllerConfig(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
+  const e = readEnv(CONTROLLER_ENV, env, CONTROLLER_RULES);
   return {
-    databaseUrl,
-    controllerId: env['CONTROLLER_ID'] || `${hostname()}-${process.pid}`,
-    zone: env['ZONE'] || 'default',
-    host: env['CONTROLLER_HOST'] || '0.0.0.0',
-    httpPort: port(env, 'CONTROLLER_HTTP_PORT', 8080),
-    grpcPort: port(env, 'CONTROLLER_GRPC_PORT', 9090),
-    adminToken: token ? token : undefined,
-    changeFeedMode: mode,
-    pollIntervalMs: int(env, 'CHANGE_FEED_POLL_MS', 1_000, 50, 600_000),
-    dbPoolMax: int(env, 'DB_POOL_MAX', 10, 1, 1_000),
-    dbConnectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
-    dbHealthIntervalMs: int(env, 'DB_HEALTH_INTERVAL_MS', 1_000, 100, 600_000),
-    dbHealthTimeoutMs: int(env, 'DB_HEALTH_TIMEOUT_MS', 1_000, 100, 60_000),
-    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 5_000, 0, 600_000),
-    logLevel: parseLogLevel(env['LOG_LEVEL']),
-    fleetHeartbeatMs,
-    fleetStaleAfterMs,
-    fleetRetentionMs: int(env, 'FLEET_RETENTION_MS', 86_400_000, 60_000, 31_536_000_000),
+    databaseUrl: e.DATABASE_URL,
+    controllerId: e.CONTROLLER_ID ?? `${hostname()}-${process.pid}`,
+    zone: e.ZONE,
+    host: e.CONTROLLER_HOST,
+    httpPort: e.CONTROLLER_HTTP_PORT,
+    grpcPort: e.CONTROLLER_GRPC_PORT,
+    adminToken: e.ADMIN_TOKEN,
+    changeFeedMode: e.CHANGE_FEED_MODE,
+    pollIntervalMs: e.CHANGE_FEED_POLL_MS,
+    dbPoolMax: e.DB_POOL_MAX,
+    dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    dbHealthIntervalMs: e.DB_HEALTH_INTERVAL_MS,
+    dbHealthTimeoutMs: e.DB_HEALTH_TIMEOUT_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    logLevel: e.LOG_LEVEL,
+    fleetHeartbeatMs: e.FLEET_HEARTBEAT_MS,
+    fleetStaleAfterMs: staleAfterMs(e),
+    fleetRetentionMs: e.FLEET_RETENTION_MS,
   };
-}
-
-export function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  return int(env, name, fallback, 0, 65_535);
-}
-
-export function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new GatewayError(ErrorCodes.GW_CONFIG_ENV, `${name} must be an integer between ${min} and ${max}, got "${raw}"`);
-  }
-  return n;
 }

@@ -1,13 +1,13 @@
 import { compileSnapshot } from '@gw/compiler';
 import type { Logger } from '@gw/logging';
 import type { SnapshotCache } from '@gw/snapshot-cache';
-import type { Snapshot } from '@gw/config-contract';
+import type { ConfigSnapshot } from '@gw/config-contract';
 import type { ApiStore } from '@gw/store';
 
 /** Observers of the refresher, e.g. metrics; every one optional. */
 export interface SnapshotRefresherHooks {
   /** A snapshot was compiled (whether or not it replaced the cached one) in `durationMs`. */
-  compiled?(snapshot: Snapshot, durationMs: number): void;
+  compiled?(snapshot: ConfigSnapshot, durationMs: number): void;
   /** A refresh failed (typically the database is unreachable). */
   failed?(err: unknown): void;
 }
@@ -57,7 +57,7 @@ export class SnapshotRefresher {
         this.hooks.compiled?.(snapshot, performance.now() - started);
         for (const p of problems) this.logger.warn({ api: p.api, version: state.version, problem: p.message }, 'API left out of snapshot');
         if (this.cache.set(snapshot)) {
-          this.logger.info({ version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash, apis: snapshot.content.apis.length }, 'snapshot compiled');
+          this.logger.info({ version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash, apis: snapshot.resources.length }, 'snapshot compiled');
         }
         this.#lastError = undefined;
       } catch (err) {

@@ -1,3 +1,4 @@
+import { onShutdownSignals } from '@gw/app-kit';
 import type { Say, Topology } from './topology.js';
 
 /**
@@ -18,18 +19,15 @@ export async function runUntilSignal(topology: Topology, say: Say, body: () => P
     })();
     return stopping;
   };
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (++signals > 1) {
+  onShutdownSignals({
+    signals: ['SIGINT', 'SIGTERM', 'SIGHUP'],
+    onFirst: (signal) => void stop(signal),
+    onRepeat: (signal) => {
       say(`${signal} again: killing everything now`);
       topology.supervisor.killAllNow();
       process.exit(130);
-    }
-    void stop(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+    },
+  });
   process.on('unhandledRejection', (err) => {
     say(`unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     exitCode = 1;

@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { ConfigCacheReport } from '@gw/last-known-good';
 import type { ConfigClientStatus } from '@gw/config-client';
-import type { AppliedConfig } from './runtime-state.js';
+import type { AppliedConfig } from '@gw/runtime-config';
 import type { SharedStateReport } from './shared-state-wiring.js';
 
 export interface AdminSources {

@@ -2,16 +2,24 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigCache, CACHE_FILE_NAME, saveSnapshot } from '@gw/last-known-good';
-import { hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/config-contract';
+import { plainApi } from '@gw/api-schema/testing';
+import type { ConfigSnapshot } from '@gw/config-contract';
+import { snapshotOf } from '@gw/config-contract/testing';
 import { silentLogger } from '@gw/logging';
-import { plainApi } from '@gw/config-contract/testing';
+import { RuntimeState } from '@gw/runtime-config';
+import { testServices } from '@gw/runtime-config/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
-import { RuntimeState } from './runtime-state.js';
 
-function snap(version: number, names = ['orders']): Snapshot {
-  const c: SnapshotContent = { apis: names.map((name) => plainApi(name, `/${name}`, ['http://127.0.0.1:8080'])) };
-  return { version, epoch: 1, hash: hashSnapshotContent(c), content: c };
+function snap(version: number, names = ['orders']): ConfigSnapshot {
+  return snapshotOf(
+    names.map((name) => plainApi(name, `/${name}`, ['http://127.0.0.1:8080'])),
+    version,
+  );
+}
+
+function newState(maxApis = 100): RuntimeState {
+  return new RuntimeState({ maxApis, services: testServices() });
 }
 
 const dirs: string[] = [];
@@ -29,40 +37,40 @@ describe('runtime config cache wiring', () => {
     const dir = tempDir();
     const savedAt = new Date('2025-03-04T05:06:07.000Z');
     await saveSnapshot(dir, snap(7), { controllerId: 'ctl-1', savedAt });
-    const state = new RuntimeState();
+    const state = newState();
     const cache = new ConfigCache({ dir });
     await bootFromCache(cache, state, silentLogger);
     expect(state.applied).toMatchObject({ version: 7, source: 'cache', savedAt, controllerId: 'ctl-1' });
-    expect(state.getTable()!.match('GET', undefined, '/orders/1')?.route.name).toBe('orders');
+    expect(state.getConfig()!.table.match('GET', undefined, '/orders/1')).toMatchObject({ kind: 'route', api: { name: 'orders' } });
     expect(cache.report()).toMatchObject({ status: 'ok', version: 7, boot: { status: 'loaded' } });
   });
 
   it('stays without a config for a missing, corrupt or refused file', async () => {
-    const missing = new RuntimeState();
+    const missing = newState();
     await bootFromCache(new ConfigCache({ dir: tempDir() }), missing, silentLogger);
-    expect(missing.getTable()).toBeUndefined();
+    expect(missing.getConfig()).toBeUndefined();
 
     const dir = tempDir();
     const { path: file } = await saveSnapshot(dir, snap(7), { controllerId: 'ctl-1' });
     fs.truncateSync(file, 50);
-    const corrupt = new RuntimeState();
+    const corrupt = newState();
     const corruptCache = new ConfigCache({ dir });
     await bootFromCache(corruptCache, corrupt, silentLogger);
-    expect(corrupt.getTable()).toBeUndefined();
+    expect(corrupt.getConfig()).toBeUndefined();
     expect(corruptCache.report()).toMatchObject({ status: 'corrupt', boot: { status: 'corrupt', reason: expect.any(String) } });
 
     const big = tempDir();
     await saveSnapshot(big, snap(2, ['a', 'b', 'c']), { controllerId: 'ctl-1' });
-    const small = new RuntimeState({ maxApis: 2 });
+    const small = newState(2);
     const refusedCache = new ConfigCache({ dir: big });
     await bootFromCache(refusedCache, small, silentLogger);
-    expect(small.getTable()).toBeUndefined();
+    expect(small.getConfig()).toBeUndefined();
     expect(refusedCache.report().boot).toMatchObject({ status: 'refused', reason: expect.stringContaining('GW_SNAPSHOT_OVER_CAPACITY') });
   });
 
   it('reports an empty hash while serving from the cache so a controller re-sends (confirms) it', async () => {
     expect(reportedState(undefined)).toBeUndefined();
-    const state = new RuntimeState();
+    const state = newState();
     state.apply(snap(3), 'cache', { savedAt: new Date() });
     expect(reportedState(state.applied)).toEqual({ version: 3, epoch: 1, hash: '' });
     state.apply(snap(3), 'controller', { controllerId: 'ctl-1' });
@@ -72,7 +80,7 @@ describe('runtime config cache wiring', () => {
   it('saves what a controller delivered only when the state runs it and the file does not hold it yet', async () => {
     const dir = tempDir();
     await saveSnapshot(dir, snap(3), { controllerId: 'ctl-1' });
-    const state = new RuntimeState();
+    const state = newState();
     const cache = new ConfigCache({ dir });
     await bootFromCache(cache, state, silentLogger);
     const file = path.join(dir, CACHE_FILE_NAME);
@@ -93,7 +101,7 @@ describe('runtime config cache wiring', () => {
     state.apply(snap(4, ['orders', 'users']), 'controller', { controllerId: 'ctl-2' });
     await saveAppliedSnapshot(cache, state, snap(4, ['orders', 'users']), 'ctl-2');
     expect(cache.report()).toMatchObject({ writes: 1, version: 4, controllerId: 'ctl-2' });
-    const reloaded = new RuntimeState();
+    const reloaded = newState();
     await bootFromCache(new ConfigCache({ dir }), reloaded, silentLogger);
     expect(reloaded.applied).toMatchObject({ version: 4, source: 'cache', apis: 2 });
   });

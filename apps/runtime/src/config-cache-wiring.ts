@@ -1,8 +1,8 @@
 import type { AppliedState } from '@gw/config-client';
 import type { ConfigCache } from '@gw/last-known-good';
 import type { Logger } from '@gw/logging';
-import type { Snapshot } from '@gw/config-contract';
-import type { AppliedConfig, RuntimeState } from './runtime-state.js';
+import type { ConfigSnapshot } from '@gw/config-contract';
+import type { AppliedConfig, RuntimeState } from '@gw/runtime-config';
 
 /**
  * Boot (promise 4, static stability): serve the last-known-good snapshot from disk before
@@ -30,7 +30,7 @@ export async function bootFromCache(cache: ConfigCache, state: RuntimeState, log
  * write when the file already holds it. A failed write is reported by the cache and
  * never turns the ACK into a NACK: the config itself is fine.
  */
-export async function saveAppliedSnapshot(cache: ConfigCache, state: RuntimeState, snapshot: Snapshot, controllerId: string): Promise<void> {
+export async function saveAppliedSnapshot(cache: ConfigCache, state: RuntimeState, snapshot: ConfigSnapshot, controllerId: string): Promise<void> {
   const applied = state.applied;
   if (!applied || applied.version !== snapshot.version || applied.epoch !== snapshot.epoch || applied.hash !== snapshot.hash) return;
   await cache.save(snapshot, { controllerId });

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
+import { envVar, readEnv, type EnvRule } from '@gw/app-kit';
 import { parseControllerAddresses, type ControllerAddress } from '@gw/config-client';
-import { ErrorCodes, GatewayError } from '@gw/errors';
-import { parseLogLevel, type LogLevel } from '@gw/logging';
+import type { LogLevel } from '@gw/logging';
 
 /** The runtime's configuration, read once from the environment (see README: Configuration). */
 export interface RuntimeConfig {
@@ -38,76 +38,87 @@ export interface RuntimeConfig {
   logLevel: LogLevel;
 }
 
+/** Every variable the runtime reads (README: Configuration, Runtime). */
+const RUNTIME_ENV = {
+  RUNTIME_ID: envVar.string(),
+  ZONE: envVar.string({ default: 'default' }),
+  CONTROLLER_ADDRESSES: envVar.required('is required: comma-separated host:port (or zone=host:port) of controller gRPC endpoints').transform((raw, ctx) => {
+    try {
+      return parseControllerAddresses(raw);
+    } catch (err) {
+      ctx.issues.push({ code: 'custom', message: `: ${err instanceof Error ? err.message : String(err)}`, input: raw });
+      return [];
+    }
+  }),
+  // Controllers refuse pings more often than once a second (gRPC "too many pings").
+  CONTROLLER_KEEPALIVE_MS: envVar.int({ default: 3_000, min: 1_000, max: 3_600_000 }),
+  CONTROLLER_KEEPALIVE_TIMEOUT_MS: envVar.int({ default: 2_000, min: 100, max: 600_000 }),
+  // 0 (off) or an interval of at least a second.
+  CONTROLLER_PREFERRED_RETRY_MS: envVar.int({ default: 30_000, min: 0, max: 86_400_000 }).refine((n) => n === 0 || n >= 1_000, { error: 'must be 0 (off) or at least 1000' }),
+  RUNTIME_HOST: envVar.string({ default: '0.0.0.0' }),
+  RUNTIME_HTTP_PORT: envVar.port({ default: 8000 }),
+  RUNTIME_ADMIN_HOST: envVar.string({ default: '0.0.0.0' }),
+  RUNTIME_ADMIN_PORT: envVar.port({ default: 9901 }),
+  CONFIG_CACHE_DIR: envVar.string(),
+  RUNTIME_MAX_APIS: envVar.int({ default: 100_000, min: 1, max: 10_000_000 }),
+  REDIS_URL: envVar.string(),
+  SHUTDOWN_GRACE_MS: envVar.int({ default: 5_000, min: 0, max: 600_000 }),
+  // Drain and the hardened edge: limits and timeouts of the proxy listener.
+  DRAIN_GRACE_MS: envVar.int({ default: 5_000, min: 0, max: 600_000 }),
+  WEBSOCKET_DRAIN_MS: envVar.int({ default: 5_000, min: 0, max: 600_000 }),
+  TRUSTED_PROXY_HOPS: envVar.int({ default: 0, min: 0, max: 16 }),
+  MAX_HEADER_BYTES: envVar.int({ default: 16_384, min: 1_024, max: 1_048_576 }),
+  MAX_URL_BYTES: envVar.int({ default: 8_192, min: 64, max: 1_048_576 }),
+  MAX_BODY_BYTES: envVar.int({ default: 10_485_760, min: 0, max: Number.MAX_SAFE_INTEGER }),
+  HEADERS_TIMEOUT_MS: envVar.int({ default: 10_000, min: 100, max: 600_000 }),
+  REQUEST_TIMEOUT_MS: envVar.int({ default: 300_000, min: 0, max: 86_400_000 }),
+  KEEPALIVE_TIMEOUT_MS: envVar.int({ default: 65_000, min: 100, max: 3_600_000 }),
+  LOG_LEVEL: envVar.logLevel({ default: 'info' }),
+};
+
+const RUNTIME_RULES: EnvRule<typeof RUNTIME_ENV>[] = [
+  {
+    uses: ['MAX_URL_BYTES', 'MAX_HEADER_BYTES'],
+    check: (e) =>
+      e.MAX_URL_BYTES >= e.MAX_HEADER_BYTES
+        ? `MAX_URL_BYTES (${e.MAX_URL_BYTES}) must be below MAX_HEADER_BYTES (${e.MAX_HEADER_BYTES}): the request line counts towards the header limit`
+        : undefined,
+  },
+  {
+    uses: ['REQUEST_TIMEOUT_MS', 'HEADERS_TIMEOUT_MS'],
+    check: (e) =>
+      e.REQUEST_TIMEOUT_MS !== 0 && e.REQUEST_TIMEOUT_MS < e.HEADERS_TIMEOUT_MS
+        ? `REQUEST_TIMEOUT_MS (${e.REQUEST_TIMEOUT_MS}) must be 0 (off) or at least HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS})`
+        : undefined,
+  },
+];
+
 export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
-  const raw = env['CONTROLLER_ADDRESSES'] ?? '';
-  if (raw.trim() === '') {
-    throw new GatewayError(ErrorCodes.GW_CONFIG_ENV, 'CONTROLLER_ADDRESSES is required: comma-separated host:port (or zone=host:port) of controller gRPC endpoints');
-  }
-  let controllerAddresses: ControllerAddress[];
-  try {
-    controllerAddresses = parseControllerAddresses(raw);
-  } catch (err) {
-    throw new GatewayError(ErrorCodes.GW_CONFIG_ENV, `CONTROLLER_ADDRESSES: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const e = readEnv(RUNTIME_ENV, env, RUNTIME_RULES);
   return {
-    runtimeId: env['RUNTIME_ID'] || hostname(),
-    zone: env['ZONE'] || 'default',
-    controllerAddresses,
-    // Controllers refuse pings more often than once a second (gRPC "too many pings").
-    controllerKeepaliveMs: int(env, 'CONTROLLER_KEEPALIVE_MS', 3_000, 1_000, 3_600_000),
-    controllerKeepaliveTimeoutMs: int(env, 'CONTROLLER_KEEPALIVE_TIMEOUT_MS', 2_000, 100, 600_000),
-    controllerPreferredRetryMs: nonNegativeInterval(env, 'CONTROLLER_PREFERRED_RETRY_MS', 30_000),
-    host: env['RUNTIME_HOST'] || '0.0.0.0',
-    httpPort: int(env, 'RUNTIME_HTTP_PORT', 8000, 0, 65_535),
-    adminHost: env['RUNTIME_ADMIN_HOST'] || '0.0.0.0',
-    adminPort: int(env, 'RUNTIME_ADMIN_PORT', 9901, 0, 65_535),
-    configCacheDir: env['CONFIG_CACHE_DIR'] || undefined,
-    maxApis: int(env, 'RUNTIME_MAX_APIS', 100_000, 1, 10_000_000),
-    redisUrl: env['REDIS_URL'] || undefined,
-    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 5_000, 0, 600_000),
-    ...edgeSettings(env),
-    logLevel: parseLogLevel(env['LOG_LEVEL']),
+    runtimeId: e.RUNTIME_ID ?? hostname(),
+    zone: e.ZONE,
+    controllerAddresses: e.CONTROLLER_ADDRESSES,
+    controllerKeepaliveMs: e.CONTROLLER_KEEPALIVE_MS,
+    controllerKeepaliveTimeoutMs: e.CONTROLLER_KEEPALIVE_TIMEOUT_MS,
+    controllerPreferredRetryMs: e.CONTROLLER_PREFERRED_RETRY_MS,
+    host: e.RUNTIME_HOST,
+    httpPort: e.RUNTIME_HTTP_PORT,
+    adminHost: e.RUNTIME_ADMIN_HOST,
+    adminPort: e.RUNTIME_ADMIN_PORT,
+    configCacheDir: e.CONFIG_CACHE_DIR,
+    maxApis: e.RUNTIME_MAX_APIS,
+    redisUrl: e.REDIS_URL,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    drainGraceMs: e.DRAIN_GRACE_MS,
+    webSocketDrainMs: e.WEBSOCKET_DRAIN_MS,
+    trustedProxyHops: e.TRUSTED_PROXY_HOPS,
+    maxHeaderBytes: e.MAX_HEADER_BYTES,
+    maxUrlBytes: e.MAX_URL_BYTES,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEPALIVE_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
   };
-}
-
-/** Drain and hardened-edge settings: limits and timeouts of the proxy listener. */
-function edgeSettings(env: NodeJS.ProcessEnv) {
-  const maxHeaderBytes = int(env, 'MAX_HEADER_BYTES', 16_384, 1_024, 1_048_576);
-  const maxUrlBytes = int(env, 'MAX_URL_BYTES', 8_192, 64, 1_048_576);
-  if (maxUrlBytes >= maxHeaderBytes) {
-    throw new GatewayError(ErrorCodes.GW_CONFIG_ENV, `MAX_URL_BYTES (${maxUrlBytes}) must be below MAX_HEADER_BYTES (${maxHeaderBytes}): the request line counts towards the header limit`);
-  }
-  const headersTimeoutMs = int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
-  const requestTimeoutMs = int(env, 'REQUEST_TIMEOUT_MS', 300_000, 0, 86_400_000);
-  if (requestTimeoutMs !== 0 && requestTimeoutMs < headersTimeoutMs) {
-    throw new GatewayError(ErrorCodes.GW_CONFIG_ENV, `REQUEST_TIMEOUT_MS (${requestTimeoutMs}) must be 0 (off) or at least HEADERS_TIMEOUT_MS (${headersTimeoutMs})`);
-  }
-  return {
-    drainGraceMs: int(env, 'DRAIN_GRACE_MS', 5_000, 0, 600_000),
-    webSocketDrainMs: int(env, 'WEBSOCKET_DRAIN_MS', 5_000, 0, 600_000),
-    trustedProxyHops: int(env, 'TRUSTED_PROXY_HOPS', 0, 0, 16),
-    maxHeaderBytes,
-    maxUrlBytes,
-    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 10_485_760, 0, Number.MAX_SAFE_INTEGER),
-    headersTimeoutMs,
-    requestTimeoutMs,
-    keepAliveTimeoutMs: int(env, 'KEEPALIVE_TIMEOUT_MS', 65_000, 100, 3_600_000),
-  };
-}
-
-/** 0 (off) or an interval of at least a second. */
-function nonNegativeInterval(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const n = int(env, name, fallback, 0, 86_400_000);
-  if (n !== 0 && n < 1_000) throw new GatewayError(ErrorCodes.GW_CONFIG_ENV, `${name} must be 0 (off) or at least 1000, got "${n}"`);
-  return n;
-}
-
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new GatewayError(ErrorCodes.GW_CONFIG_ENV, `${name} must be an integer between ${min} and ${max}, got "${raw}"`);
-  }
-  return n;
 }

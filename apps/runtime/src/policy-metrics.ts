@@ -1,4 +1,4 @@
-import type { PolicyEvents } from '@gw/proxy';
+import type { PolicyEvents } from '@gw/runtime-config';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { SharedStateReport } from './shared-state-wiring.js';
 

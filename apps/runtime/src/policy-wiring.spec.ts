@@ -1,42 +1,36 @@
 // The runtime's policy wiring without processes: policies are built with each applied
-// table (a snapshot whose policies cannot be built is refused and the old table stays),
+// config (a config whose policies cannot be built is refused and the old one stays),
 // metrics come from the policy events, and a runtime without REDIS_URL reports local state.
 import { randomBytes } from 'node:crypto';
+import { plainApi, policiesOf } from '@gw/api-schema/testing';
+import { canonicalJson, contentHash, stateHash } from '@gw/config-contract';
+import { snapshotOf } from '@gw/config-contract/testing';
 import type { Logger } from '@gw/logging';
-import { PolicyRegistry } from '@gw/proxy';
-import { hashSnapshotContent, noPolicies, type Snapshot, type SnapshotContent } from '@gw/config-contract';
-import { plainApi } from '@gw/config-contract/testing';
+import { RuntimeState } from '@gw/runtime-config';
+import { testServices } from '@gw/runtime-config/testing';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { PolicyMetrics } from './policy-metrics.js';
-import { RuntimeState } from './runtime-state.js';
 import { connectSharedState } from './shared-state-wiring.js';
 
-function snapshot(version: number, k: string | undefined): Snapshot {
-  const policies = noPolicies();
-  if (k !== undefined) {
-    policies.auth.enabled = true;
-    policies.auth.jwt = { ...policies.auth.jwt, enabled: true, keys: [{ kty: 'oct', kid: 'hs', alg: '', use: '', crv: '', x: '', y: '', n: '', e: '', k }], algorithms: ['HS256'], consumerClaim: 'sub' };
-  }
-  const content: SnapshotContent = { apis: [plainApi('orders', '/orders', ['http://127.0.0.1:9'], { policies })] };
-  return { version, epoch: 1, hash: hashSnapshotContent(content), content };
-}
+describe('policies built with each applied config', () => {
+  it('builds the policies before the swap, and refuses a config with a weak HMAC secret without quoting it', () => {
+    const state = new RuntimeState({ maxApis: 10, services: testServices() });
+    const policies = policiesOf({ auth: { jwt: { keys: [{ kty: 'oct', kid: 'hs', k: randomBytes(32).toString('base64url') }], algorithms: ['HS256'] } } });
+    expect(state.apply(snapshotOf([plainApi('orders', '/orders', ['http://127.0.0.1:9'], { policies })], 1), 'controller')).toEqual({ ok: true });
+    const good = state.getConfig()!;
+    expect(good.apis.get('orders')!.policies.auth).toBeDefined();
 
-describe('policies built with each applied table', () => {
-  it('builds the policies before the swap, and refuses a snapshot whose policies cannot be built without quoting its secret', () => {
-    const registry = new PolicyRegistry();
-    const state = new RuntimeState({ maxApis: 10, prepare: (table, content) => registry.prepare(table, content) });
-    expect(state.apply(snapshot(1, randomBytes(32).toString('base64url')), 'controller')).toEqual({ ok: true });
-    const good = state.getTable()!;
-    expect(registry.forRoute(good.routes[0]!)?.auth).toBeDefined();
-
-    // Structurally valid (the snapshot's own validation passes), but a 64-bit HMAC secret.
+    // A resource the controller would never compile (a 64-bit HMAC secret): the runtime's own check refuses it.
     const weak = randomBytes(8).toString('base64url');
-    const verdict = state.apply(snapshot(2, weak), 'controller');
+    const api = plainApi('orders', '/orders', ['http://127.0.0.1:9'], { policies: { ...policies, auth: { ...policies.auth!, jwt: { ...policies.auth!.jwt!, keys: [{ kty: 'oct', kid: 'hs', k: weak }] } } } });
+    const content = canonicalJson(api);
+    const resource = { type: 'api', name: 'orders', version: 2, hash: contentHash(content), content };
+    const verdict = state.apply({ version: 2, epoch: 1, hash: stateHash([resource]), resources: [resource] }, 'controller');
     expect(verdict).toMatchObject({ ok: false, code: 'GW_SNAPSHOT_INVALID' });
-    expect(!verdict.ok && verdict.message).toContain('apis[orders].policies.auth');
+    expect(!verdict.ok && verdict.message).toContain('policies.auth.jwt.keys[0].k');
     expect(!verdict.ok && verdict.message).not.toContain(weak);
-    expect(state.getTable()).toBe(good);
+    expect(state.getConfig()).toBe(good);
     expect(state.applied?.version).toBe(1);
   });
 });

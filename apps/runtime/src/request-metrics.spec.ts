@@ -51,6 +51,6 @@ describe('RequestMetrics', () => {
     // The JSON form (getMetricsAsJSON) carries the same numbers.
     const json = await registry.getMetricsAsJSON();
     const histogram = json.find((x) => x.name === 'gateway_http_request_duration_seconds')!;
-    expect(histogram.values.find((v) => v.metricName === 'gateway_http_request_duration_seconds_count')?.value).toBe(2);
+    expect(histogram.values.find((v) => (v as { metricName?: string }).metricName === 'gateway_http_request_duration_seconds_count')?.value).toBe(2);
   });
 });

@@ -1,15 +1,17 @@
 import type { Server } from 'node:http';
+import { JwksCacheRegistry } from '@gw/auth';
 import { ConfigClient } from '@gw/config-client';
+import { MemoryIdempotencyStore, RedisIdempotencyStore } from '@gw/idempotency';
 import { ConfigCache } from '@gw/last-known-good';
 import type { Logger } from '@gw/logging';
-import { EdgeGuard, PolicyRegistry, createProxyHandler, createProxyListener, type PolicyEvents } from '@gw/proxy';
+import { EdgeGuard, createProxyHandler, createProxyListener } from '@gw/proxy';
+import { RuntimeState, type PolicyEvents } from '@gw/runtime-config';
 import { createAdminServer } from './admin-server.js';
 import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 import type { RuntimeConfig } from './env.js';
 import { PolicyMetrics } from './policy-metrics.js';
 import { RequestMetrics } from './request-metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
-import { RuntimeState } from './runtime-state.js';
 import { connectSharedState } from './shared-state-wiring.js';
 import { UpstreamLifecycle } from './upstream-lifecycle.js';
 
@@ -19,24 +21,40 @@ export interface RunningRuntime {
   stop(): Promise<void>;
 }
 
-/** Wires one runtime: config client → runtime state (routing table) → proxy listener, plus the admin listener. */
+/** Wires one runtime: config client → runtime state (the one config object) → proxy listener, plus the admin listener. */
 export async function startRuntime(config: RuntimeConfig, logger: Logger, buildVersion = ''): Promise<RunningRuntime> {
-  // Shared state (REDIS_URL) and the policies of each API, built with every applied table.
+  // Shared state (REDIS_URL) for global rate limits and idempotency keys.
   const sharedState = connectSharedState(config.redisUrl, config.runtimeId, logger);
   const policyEvents: PolicyEvents = {};
-  const policies = new PolicyRegistry({ redis: sharedState.redis, logger, events: policyEvents });
-  const state = new RuntimeState({ maxApis: config.maxApis, prepare: (table, content) => policies.prepare(table, content) });
+  // Reads the state and the client (declared below) only at scrape time.
+  const metrics: RuntimeMetrics = new RuntimeMetrics({ applied: () => state.applied, controller: () => client.status });
+  Object.assign(policyEvents, new PolicyMetrics(metrics.registry, () => sharedState.report()).events);
+  // Balancing, health checks, outlier detection, breakers and retry budgets per API, in this ZONE.
+  const upstreams: UpstreamLifecycle = new UpstreamLifecycle({ zone: config.zone, logger, register: metrics.registry, config: () => state.getConfig() });
+  const policyLogger = logger.child({ component: 'policies' });
+  const state: RuntimeState = new RuntimeState({
+    maxApis: config.maxApis,
+    services: {
+      upstreams: upstreams.context,
+      // Kept for the runtime's lifetime: a redeploy does not refetch every key set or forget claims.
+      jwks: new JwksCacheRegistry({ logger: policyLogger }),
+      idempotencyStore: sharedState.redis ? new RedisIdempotencyStore(sharedState.redis) : new MemoryIdempotencyStore(),
+      redis: sharedState.redis,
+      decisionTimeoutMs: 100,
+      events: policyEvents,
+      logger: policyLogger,
+    },
+  });
+  state.onSwap((next, _previous, built) => {
+    upstreams.follow(next);
+    // JWKS documents are fetched now, so the first request does not wait for them.
+    for (const api of built) void api.policies.auth?.prefetch();
+  });
   let draining = false;
   // Static stability: the last-known-good snapshot on disk is served before any controller answers.
   const cache = config.configCacheDir ? new ConfigCache({ dir: config.configCacheDir, logger }) : undefined;
   if (cache) await bootFromCache(cache, state, logger);
 
-  // Reads the client (declared below) only at scrape time.
-  const metrics = new RuntimeMetrics({ applied: () => state.applied, controller: () => client.status });
-  Object.assign(policyEvents, new PolicyMetrics(metrics.registry, () => sharedState.report()).events);
-  // Balancing, health checks, outlier detection, breakers and retry budgets per API, in this ZONE.
-  const upstreams = new UpstreamLifecycle({ zone: config.zone, logger, register: metrics.registry });
-  upstreams.sync(state.getTable());
 
   const client = new ConfigClient({
     addresses: config.controllerAddresses,
@@ -49,7 +67,6 @@ export async function startRuntime(config: RuntimeConfig, logger: Logger, buildV
       if (verdict.ok) metrics.applied(performance.now() - started);
       else metrics.rejected(verdict.code);
       if (verdict.ok) {
-        upstreams.sync(state.getTable());
         if (before !== snapshot.version) logger.info({ version: snapshot.version, hash: snapshot.hash, controllerId: source.controllerId }, 'config applied');
         // Written before the ACK: what a controller sees as applied survives a restart.
         if (cache) await saveAppliedSnapshot(cache, state, snapshot, source.controllerId);
@@ -66,7 +83,7 @@ export async function startRuntime(config: RuntimeConfig, logger: Logger, buildV
   const edge = new EdgeGuard({ trustedProxyHops: config.trustedProxyHops, maxUrlBytes: config.maxUrlBytes, maxBodyBytes: config.maxBodyBytes });
   // Per-API request counts and durations (gateway_http_*), counted on the hot path in plain numbers.
   const requests = new RequestMetrics(metrics.registry);
-  const proxy = createProxyHandler({ getTable: state.getTable, logger, edge, upstreams: upstreams.registry, events: upstreams.metrics.events, policies, policyEvents, requests });
+  const proxy = createProxyHandler({ getConfig: state.getConfig, logger, edge, events: upstreams.metrics.events, policyEvents, requests });
   const proxyListener = createProxyListener(
     proxy,
     {

@@ -4,8 +4,11 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@gw/logging';
-import { buildRouteTable } from '@gw/routing';
-import { plainApi, plainUpstream } from '@gw/config-contract/testing';
+import type { ApiDefinition } from '@gw/api-schema';
+import { plainApi, plainUpstream } from '@gw/api-schema/testing';
+import { snapshotOf } from '@gw/config-contract/testing';
+import { RuntimeState } from '@gw/runtime-config';
+import { testServices } from '@gw/runtime-config/testing';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UpstreamLifecycle } from './upstream-lifecycle.js';
@@ -59,7 +62,20 @@ async function healthTarget(): Promise<{ url: string; healthy: { value: boolean 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, healthy, checks };
 }
 
-const CHECK = { enabled: true, path: '/health', intervalMs: 30, timeoutMs: 30, healthyThreshold: 1, unhealthyThreshold: 1 };
+const CHECK = { path: '/health', intervalMs: 30, timeoutMs: 30, healthyThreshold: 1, unhealthyThreshold: 1 };
+
+/** The lifecycle wired as the runtime wires it: upstream handles built with its context, health checks following each swap. */
+function wired(records: LogRecord[], register: Registry) {
+  let state: RuntimeState | undefined;
+  const lifecycle = new UpstreamLifecycle({ zone: 'a', logger: recordingLogger(records), register, config: () => state?.getConfig() });
+  cleanups.push(() => lifecycle.stop());
+  state = new RuntimeState({ maxApis: 100, services: testServices({ upstreams: lifecycle.context }) });
+  state.onSwap((next) => lifecycle.follow(next));
+  let version = 0;
+  const apply = (apis: ApiDefinition[]) => expect(state!.apply(snapshotOf(apis, ++version), 'controller')).toEqual({ ok: true });
+  const upstream = (name: string) => state!.getConfig()?.apis.get(name)?.upstream;
+  return { lifecycle, apply, upstream, names: () => [...(state!.getConfig()?.apis.keys() ?? [])] };
+}
 
 describe('UpstreamLifecycle', () => {
   it('follows table swaps, logs transitions (warn when a target goes out) and exports them', async () => {
@@ -67,13 +83,12 @@ describe('UpstreamLifecycle', () => {
     const other = await healthTarget();
     const records: LogRecord[] = [];
     const register = new Registry();
-    const lifecycle = new UpstreamLifecycle({ zone: 'a', logger: recordingLogger(records), register });
-    cleanups.push(() => lifecycle.stop());
+    const { lifecycle, apply, upstream, names } = wired(records, register);
 
-    const table1 = buildRouteTable({ apis: [plainApi('orders', '/orders', [], { upstream: plainUpstream([target.url, other.url], { healthCheck: CHECK }) })] });
-    lifecycle.sync(table1);
-    const first = lifecycle.registry.get('orders')!;
-    expect(lifecycle.registry.localZone).toBe('a');
+    const config1 = [plainApi('orders', '/orders', [], { upstream: plainUpstream([target.url, other.url], { healthCheck: CHECK }) })];
+    apply(config1);
+    const first = upstream('orders')!;
+    expect(lifecycle.context.localZone).toBe('a');
     await waitFor('checks', () => target.checks.n >= 2);
 
     target.healthy.value = false;
@@ -83,20 +98,17 @@ describe('UpstreamLifecycle', () => {
       fields: { api: 'orders', target: target.url, event: 'unhealthy', reason: 'active-check' },
     });
 
-    // The same table again is a no-op; a new table with the same API keeps the target's verdict.
-    lifecycle.sync(table1);
-    expect(lifecycle.registry.get('orders')).toBe(first);
-    const table2 = buildRouteTable({
-      apis: [
-        plainApi('orders', '/orders', [], { upstream: plainUpstream([target.url], { healthCheck: CHECK, retries: { ...plainUpstream([]).retries, attempts: 1 } }) }),
-        plainApi('users', '/users', [other.url]),
-      ],
-    });
-    lifecycle.sync(table2);
-    const second = lifecycle.registry.get('orders')!;
+    // The same config again keeps the handle; a new config with the API changed keeps the target's verdict.
+    apply(config1);
+    expect(upstream('orders')).toBe(first);
+    apply([
+      plainApi('orders', '/orders', [], { upstream: plainUpstream([target.url], { healthCheck: CHECK, retries: { ...plainUpstream([]).retries, attempts: 1 } }) }),
+      plainApi('users', '/users', [other.url]),
+    ]);
+    const second = upstream('orders')!;
     expect(second).not.toBe(first);
     expect(second.health.targets[0]!.activeHealthy).toBe(false);
-    expect(lifecycle.registry.list().map((u) => u.name)).toEqual(['orders', 'users']);
+    expect(names()).toEqual(['orders', 'users']);
 
     // The other target's checks stopped with the swap (users has none).
     const otherChecks = other.checks.n;
@@ -124,11 +136,10 @@ describe('UpstreamLifecycle', () => {
   it('counts breaker transitions and exposes the breaker state', async () => {
     const register = new Registry();
     const records: LogRecord[] = [];
-    const lifecycle = new UpstreamLifecycle({ zone: 'a', logger: recordingLogger(records), register });
-    cleanups.push(() => lifecycle.stop());
-    const breaker = { enabled: true, maxConcurrent: 10, maxPending: 0, failureRatePercent: 50, windowMs: 10_000, minRequests: 2, openMs: 60_000, halfOpenRequests: 1 };
-    lifecycle.sync(buildRouteTable({ apis: [plainApi('pay', '/pay', [], { upstream: plainUpstream(['http://127.0.0.1:9'], { circuitBreaker: breaker }) })] }));
-    const up = lifecycle.registry.get('pay')!;
+    const { apply, upstream } = wired(records, register);
+    const breaker = { maxConcurrent: 10, maxPending: 0, failureRatePercent: 50, windowMs: 10_000, minRequests: 2, openMs: 60_000, halfOpenRequests: 1 };
+    apply([plainApi('pay', '/pay', [], { upstream: plainUpstream(['http://127.0.0.1:9'], { circuitBreaker: breaker }) })]);
+    const up = upstream('pay')!;
     up.report(0, false);
     up.report(0, false);
     const text = await register.metrics();

@@ -1,28 +1,30 @@
-import { UpstreamRegistry, upstreamOptionsFromSnapshot, type HealthTransition } from '@gw/upstreams';
 import { HealthChecker } from '@gw/health-check';
 import type { Logger } from '@gw/logging';
-import type { RouteTable } from '@gw/routing';
+import type { RuntimeConfig } from '@gw/runtime-config';
+import { systemClock, type HealthTransition, type Upstream, type UpstreamContext } from '@gw/upstreams';
 import type { Registry } from 'prom-client';
 import { UpstreamMetrics } from './upstream-metrics.js';
 
 /**
- * The runtime's upstream state and active health checks, following the routing table:
- * after every table swap `sync` resolves each API's upstream (keeping the health of
- * targets that stay) and starts/stops health checks to match. Transitions are logged
- * (ejections and unhealthy targets as warnings) and counted.
+ * The runtime's upstream observability and active health checks. `context` is what the
+ * config builder gives every upstream handle (this ZONE, and where health and breaker
+ * transitions go: logged, ejections and unhealthy targets as warnings, and counted);
+ * `follow` runs after each config swap so health checks probe exactly the targets of the
+ * config in use. Gauges read the config in use at scrape time.
  */
 export class UpstreamLifecycle {
-  readonly registry: UpstreamRegistry;
+  readonly context: UpstreamContext;
   readonly metrics: UpstreamMetrics;
   readonly #checker: HealthChecker;
   readonly #logger: Logger;
-  #table: RouteTable | undefined;
 
-  constructor(options: { zone: string; logger: Logger; register: Registry }) {
+  constructor(options: { zone: string; logger: Logger; register: Registry; config: () => RuntimeConfig | undefined }) {
     this.#logger = options.logger;
-    this.metrics = new UpstreamMetrics(options.register, () => this.registry);
-    this.registry = new UpstreamRegistry({
+    this.metrics = new UpstreamMetrics(options.register, () => upstreamsOf(options.config()));
+    this.context = {
       localZone: options.zone,
+      clock: systemClock,
+      random: Math.random,
       onTransition: (t) => this.#onTransition(t),
       onBreakerTransition: (api, t) => {
         this.metrics.breaker(api, t);
@@ -30,20 +32,13 @@ export class UpstreamLifecycle {
         if (t.to === 'open') this.#logger.warn(fields, 'circuit breaker opened');
         else this.#logger.info(fields, `circuit breaker ${t.to}`);
       },
-    });
-    this.#checker = new HealthChecker({
-      report: (api, target, passed) => this.registry.reportCheck(api, target, passed),
-      onCheck: (c) => this.metrics.check(c),
-      logger: options.logger,
-    });
+    };
+    this.#checker = new HealthChecker({ onCheck: (c) => this.metrics.check(c), logger: options.logger });
   }
 
-  /** Call after every table swap; a table already synced is a no-op. */
-  sync(table: RouteTable | undefined): void {
-    if (table === undefined || table === this.#table) return;
-    this.#table = table;
-    const upstreams = this.registry.sync(table.routes.map((r) => ({ name: r.name, options: upstreamOptionsFromSnapshot(r.upstream) })));
-    this.#checker.update(upstreams);
+  /** After a config swap: health checks follow its upstreams. */
+  follow(config: RuntimeConfig): void {
+    this.#checker.update(upstreamsOf(config));
   }
 
   stop(): void {
@@ -56,4 +51,8 @@ export class UpstreamLifecycle {
     if (t.event === 'ejected' || t.event === 'unhealthy') this.#logger.warn(fields, `upstream target ${t.event}`);
     else this.#logger.info(fields, `upstream target ${t.event}`);
   }
+}
+
+function upstreamsOf(config: RuntimeConfig | undefined): Upstream[] {
+  return config === undefined ? [] : [...config.apis.values()].map((api) => api.upstream);
 }

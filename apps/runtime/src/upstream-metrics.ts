@@ -1,4 +1,4 @@
-import type { BreakerTransition, HealthTransition, UpstreamRegistry } from '@gw/upstreams';
+import type { BreakerTransition, HealthTransition, Upstream } from '@gw/upstreams';
 import type { CheckRecord } from '@gw/health-check';
 import type { ForwardingEvents } from '@gw/proxy';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -8,7 +8,7 @@ const BREAKER_STATE = { closed: 0, 'half-open': 1, open: 2 } as const;
 /**
  * Prometheus metrics of upstream health and protection, on the runtime's registry. Nothing
  * here runs for a successful request: counters move on transitions, retries, refusals and
- * active checks; gauges are read from the upstream registry at scrape time.
+ * active checks; gauges are read from the config in use at scrape time.
  */
 export class UpstreamMetrics {
   readonly #transitions: Counter<'api' | 'target' | 'event' | 'reason'>;
@@ -18,7 +18,7 @@ export class UpstreamMetrics {
   readonly #budgetExhausted: Counter<'api'>;
   readonly #rejections: Counter<'api' | 'reason'>;
 
-  constructor(register: Registry, upstreams: () => UpstreamRegistry) {
+  constructor(register: Registry, upstreams: () => readonly Upstream[]) {
     const registers = [register];
     this.#transitions = new Counter({
       name: 'gateway_upstream_health_transitions_total',
@@ -63,7 +63,7 @@ export class UpstreamMetrics {
       registers,
       collect() {
         this.reset();
-        for (const up of upstreams().list()) {
+        for (const up of upstreams()) {
           up.health.refresh();
           const counts = { healthy: 0, unhealthy: 0, ejected: 0 };
           for (const t of up.health.targets) counts[t.state]++;
@@ -78,7 +78,7 @@ export class UpstreamMetrics {
       registers,
       collect() {
         this.reset();
-        for (const up of upstreams().list()) if (up.breaker) this.set({ api: up.name }, BREAKER_STATE[up.breaker.state]);
+        for (const up of upstreams()) if (up.breaker) this.set({ api: up.name }, BREAKER_STATE[up.breaker.state]);
       },
     });
     new Gauge({
@@ -88,7 +88,7 @@ export class UpstreamMetrics {
       registers,
       collect() {
         this.reset();
-        for (const up of upstreams().list()) if (up.breaker) this.set({ api: up.name }, up.breaker.active);
+        for (const up of upstreams()) if (up.breaker) this.set({ api: up.name }, up.breaker.active);
       },
     });
   }

@@ -3,20 +3,15 @@
 // failover between replicas without re-applying the same content.
 import { ConfigClient, type ApplyVerdict, type AppliedState } from '@gw/config-client';
 import { ConfigServer } from '@gw/config-server';
-import { hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/config-contract';
-import { plainApi } from '@gw/config-contract/testing';
+import { plainApi } from '@gw/api-schema/testing';
+import type { ConfigSnapshot as Snapshot } from '@gw/config-contract';
+import { snapshotOf } from '@gw/config-contract/testing';
 import { SnapshotCache } from '@gw/snapshot-cache';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from './support/wait-for.js';
 
-function content(n: number): SnapshotContent {
-  return {
-    apis: [plainApi('orders', '/orders', [`http://10.0.0.${n}:8080`])],
-  };
-}
 function snapshot(version: number, n = version, epoch = 1): Snapshot {
-  const c = content(n);
-  return { version, epoch, hash: hashSnapshotContent(c), content: c };
+  return snapshotOf([plainApi('orders', '/orders', [`http://10.0.0.${n}:8080`])], version, epoch);
 }
 
 /** A runtime stand-in: records what it was sent and what it applied; the verdict is pluggable. */

@@ -6,6 +6,7 @@ import { testSigningKey } from '@gw/auth/testing';
 import { IDEMPOTENCY_SCRIPTS } from '@gw/idempotency';
 import { RATE_LIMIT_SCRIPTS, RateLimiter } from '@gw/rate-limit';
 import { createRedis, type SharedRedis } from '@gw/shared-state';
+import { policiesOf } from '@gw/api-schema/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { http, type HttpResult } from './support/http.js';
 import { redisGuard, startPolicyGateway, type PolicyApi, type PolicyGateway } from './support/policy-gateway.js';
@@ -92,7 +93,7 @@ describe('idempotency keys across two runtimes', () => {
 
 describe('one global rate limit across two runtimes', () => {
   it('accepts at most the limit (+ the refill during the run) across both, with 429, Retry-After and RateLimit headers', async () => {
-    const policy = { name: 'orders', limit: 10, windowMs: 60_000, key: { by: 'header' as const, name: 'x-tenant' } };
+    const policy = policiesOf({ rateLimits: [{ name: 'orders', limit: 10, windowMs: 60_000, key: { by: 'header', name: 'x-tenant' } }] }).rateLimits[0]!;
     const api = async (): Promise<PolicyApi[]> => [{ name: 'orders', basePath: '/orders', upstream: upstream.url, rateLimit: new RateLimiter(policy, { redis: await runtimeRedis() }) }];
     const [a, b] = [await gateway(await api()), await gateway(await api())];
     const t0 = Date.now();
@@ -120,7 +121,8 @@ describe('one global rate limit across two runtimes', () => {
 describe('Redis failure is a policy', () => {
   async function failureGateway(): Promise<PolicyGateway> {
     const conn = await runtimeRedis();
-    const limiter = (name: string, failureMode: 'open' | 'closed') => new RateLimiter({ name, limit: 3, windowMs: 60_000, failureMode }, { redis: conn, decisionTimeoutMs: DECISION_TIMEOUT_MS });
+    const limiter = (name: string, failureMode: 'open' | 'closed') =>
+      new RateLimiter(policiesOf({ rateLimits: [{ name, limit: 3, windowMs: 60_000, failureMode }] }).rateLimits[0]!, { redis: conn, decisionTimeoutMs: DECISION_TIMEOUT_MS });
     return gateway([
       { name: 'open', basePath: '/open', upstream: upstream.url, rateLimit: limiter('open', 'open') },
       { name: 'closed', basePath: '/closed', upstream: upstream.url, rateLimit: limiter('closed', 'closed') },
@@ -182,12 +184,16 @@ describe('Redis failure is a policy', () => {
 describe('authentication and CORS in front of the upstream', () => {
   it('API keys and JWTs name the consumer to the upstream; a client cannot spoof it; 401/403 carry the right answers', async () => {
     const jwtKey = testSigningKey('RS256', 'rs-1');
-    const auth = new Authenticator('orders', {
-      apiKey: { keys: [{ sha256: hashApiKey('key-alice'), consumer: 'alice' }, { sha256: hashApiKey('key-bob'), consumer: 'bob' }] },
-      jwt: { keys: [jwtKey.jwk], audiences: ['orders'] },
-      allowConsumers: ['alice', 'carol'],
+    const policies = policiesOf({
+      auth: {
+        apiKey: { keys: [{ sha256: hashApiKey('key-alice'), consumer: 'alice' }, { sha256: hashApiKey('key-bob'), consumer: 'bob' }] },
+        jwt: { keys: [{ ...jwtKey.jwk }], audiences: ['orders'] },
+        allowConsumers: ['alice', 'carol'],
+      },
+      cors: { allowOrigins: ['https://app.example.com'], allowHeaders: ['authorization', 'x-api-key'] },
     });
-    const cors = resolveCorsPolicy({ allowOrigins: ['https://app.example.com'], allowHeaders: ['authorization', 'x-api-key'] });
+    const auth = new Authenticator('orders', policies.auth!);
+    const cors = resolveCorsPolicy(policies.cors!);
     const g = await gateway([{ name: 'orders', basePath: '/orders', upstream: upstream.url, auth, cors }]);
 
     const viaKey = await http('GET', `${g.url}/orders/1`, { headers: { 'x-api-key': 'key-alice', 'x-consumer-id': 'admin' } });

@@ -1,4 +1,5 @@
 import type { ApiDefinition } from '@gw/api-schema';
+import { plainApi } from '@gw/api-schema/testing';
 import type { Logger } from '@gw/logging';
 import { type ApiStore, createApiStore, createDatabase, type Database } from '@gw/store';
 import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
@@ -17,13 +18,7 @@ async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 
 }
 
 function def(name: string, n = 1): ApiDefinition {
-  return {
-    name,
-    basePath: `/${name}`,
-    hosts: [],
-    stripBasePath: true,
-    upstream: { targets: [{ url: `http://10.0.0.${n % 250}:8080`, weight: 1 }], timeouts: { connectMs: 5000, requestMs: 30000 } },
-  };
+  return plainApi(name, `/${name}`, [`http://10.0.0.${n % 250}:8080`]);
 }
 
 function recordingLogger() {

@@ -1,7 +1,7 @@
+import { Backoff } from '@gw/backoff';
 import { type Logger, silentLogger } from '@gw/logging';
 import { CONFIG_CHANNEL } from '@gw/store';
 import pg from 'pg';
-import { backoffDelay } from './backoff.js';
 import { probeCrossConnectionNotify } from './notify-probe.js';
 import { VersionFollower } from './version-follower.js';
 
@@ -29,7 +29,10 @@ export interface ChangeFeedOptions {
   /** How long the `auto` probe waits for its notification (default 1000 ms). */
   probeTimeoutMs?: number;
   logger?: Logger;
-  /** Backoff between LISTEN reconnect attempts (defaults 200 ms doubling to 10 s, jittered). */
+  /**
+   * Backoff between LISTEN reconnect attempts: full jitter under a ceiling of `initialMs`
+   * doubling to `maxMs` (defaults 200 ms and 10 s), never below `initialMs / 2`.
+   */
   reconnect?: { initialMs?: number; maxMs?: number };
   /** Shown in pg_stat_activity (default `gw-change-feed`). */
   applicationName?: string;
@@ -64,7 +67,10 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   const requestedMode = options.mode ?? 'listen';
   let mode: ResolvedChangeFeedMode | undefined = requestedMode === 'auto' ? undefined : requestedMode;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
-  const backoff = { initialMs: options.reconnect?.initialMs ?? 200, maxMs: options.reconnect?.maxMs ?? 10_000 };
+  const initialMs = options.reconnect?.initialMs ?? 200;
+  // The floor keeps a lucky draw of 0 ms from turning a refused connection into a tight
+  // reconnect loop against a database that is struggling already.
+  const reconnect = new Backoff({ baseMs: initialMs, capMs: options.reconnect?.maxMs ?? 10_000, floorMs: initialMs / 2 });
   const connectionTimeoutMillis = options.connectionTimeoutMillis ?? 2000;
   const follower = new VersionFollower({ readVersion: options.readVersion, onVersion: options.onVersion, logger });
 
@@ -74,13 +80,12 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   let connecting: Promise<void> | undefined;
   let reconnectTimer: NodeJS.Timeout | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
-  let attempt = 0;
   let probing: Promise<ResolvedChangeFeedMode> | undefined;
 
   function scheduleReconnect(): void {
     if (stopped || reconnectTimer !== undefined || connecting !== undefined) return;
-    const delay = backoffDelay(attempt++, backoff);
-    logger.debug({ delayMs: delay, attempt }, 'LISTEN reconnect scheduled');
+    const delay = reconnect.next();
+    logger.debug({ delayMs: delay, attempt: reconnect.attempts }, 'LISTEN reconnect scheduled');
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined;
       void connect();
@@ -118,7 +123,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       if (client === c) client = undefined;
       c.end().catch(() => undefined);
       if (stopped) return;
-      logger.warn({ err, attempt }, established ? 'LISTEN connection lost' : 'LISTEN connection failed');
+      logger.warn({ err, attempt: reconnect.attempts }, established ? 'LISTEN connection lost' : 'LISTEN connection failed');
       scheduleReconnect();
     };
     // Without an 'error' listener a dropped connection would crash the process.
@@ -142,7 +147,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     }
     client = c;
     established = true;
-    attempt = 0;
+    reconnect.reset();
     logger.info({ channel }, 'LISTEN connection established');
     // Catch up on whatever was committed while we were not listening.
     follower.wake();

@@ -1,4 +1,3 @@
 export { VersionFollower, type VersionFollowerOptions } from './version-follower.js';
-export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { createChangeFeed, type ChangeFeed, type ChangeFeedMode, type ChangeFeedOptions, type ResolvedChangeFeedMode } from './change-feed.js';
 export { probeCrossConnectionNotify, type NotifyProbeOptions, type NotifyProbeResult } from './notify-probe.js';

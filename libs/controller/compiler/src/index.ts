@@ -1,1 +1,1 @@
-export { compileSnapshot, compileApi, type CompilerInput, type CompileResult, type CompileProblem } from './compile-snapshot.js';
+export { compileSnapshot, type CompilerInput, type CompileProblem, type CompileResult, type DesiredApi } from './compile-snapshot.js';

@@ -1,7 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { contentToProto, loadConfigProto, MAX_MESSAGE_BYTES, type ConfigDiscoveryHandlers, type ConfigRequest__Output, type ConfigResponse } from '@gw/config-proto';
+import { loadConfigProto, MAX_MESSAGE_BYTES, type ConfigDiscoveryHandlers, type ConfigRequest__Output, type ConfigResponse } from '@gw/config-proto';
 import { silentLogger, type Logger } from '@gw/logging';
-import type { Snapshot } from '@gw/config-contract';
 import type { SnapshotCache } from '@gw/snapshot-cache';
 import { ConfigStream } from './config-stream.js';
 import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
@@ -22,7 +21,6 @@ export class ConfigServer {
   readonly #server: grpc.Server;
   readonly #streams = new Set<ConfigStream>();
   readonly #nacked = new Map<string, Set<string>>();
-  readonly #encoded = new WeakMap<Snapshot, ConfigResponse['snapshot']>();
   readonly #logger: Logger;
   #nextStreamId = 0;
 
@@ -89,7 +87,6 @@ export class ConfigServer {
         },
       },
       nacked: (runtimeId) => this.#nackMemory(runtimeId),
-      encode: (snapshot) => this.#encode(snapshot),
     });
     this.#streams.add(stream);
     call.on('close', () => this.#streams.delete(stream));
@@ -103,15 +100,5 @@ export class ConfigServer {
       this.#nacked.set(runtimeId, set);
     }
     return set;
-  }
-
-  /** Encodes each snapshot once, however many runtimes receive it. */
-  #encode(snapshot: Snapshot): ConfigResponse['snapshot'] {
-    let message = this.#encoded.get(snapshot);
-    if (!message) {
-      message = contentToProto(snapshot.content);
-      this.#encoded.set(snapshot, message);
-    }
-    return message;
   }
 }

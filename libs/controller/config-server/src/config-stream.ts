@@ -1,7 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { CONTROLLER_ID_METADATA, CONTROLLER_ZONE_METADATA, type ConfigRequest__Output, type ConfigResponse } from '@gw/config-proto';
+import { CONTROLLER_ID_METADATA, CONTROLLER_ZONE_METADATA, resourcesToProto, type ConfigRequest__Output, type ConfigResponse } from '@gw/config-proto';
 import type { Logger } from '@gw/logging';
-import type { Snapshot } from '@gw/config-contract';
 import type { SnapshotCache } from '@gw/snapshot-cache';
 import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
 
@@ -15,7 +14,6 @@ export interface ConfigStreamContext {
   callbacks: ConfigServerCallbacks;
   /** Versions each runtime rejected, kept across its reconnects to this replica. */
   nacked: (runtimeId: string) => Set<string>;
-  encode: (snapshot: Snapshot) => ConfigResponse['snapshot'];
 }
 
 const versionKey = (epoch: number, version: number) => `${epoch}:${version}`;
@@ -133,7 +131,7 @@ export class ConfigStream {
       nonce,
       controllerId: this.ctx.controllerId,
       controllerZone: this.ctx.zone,
-      snapshot: this.ctx.encode(snap),
+      resources: resourcesToProto(snap),
     });
     this.ctx.callbacks.onResponseSent?.(session, this.#outstanding);
   }

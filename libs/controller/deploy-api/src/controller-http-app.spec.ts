@@ -151,7 +151,7 @@ describe('deploy API on PostgreSQL', () => {
       routes: [],
       upstream: {
         targets: [{ url: 'http://10.0.0.7:8080', weight: 1, zone: null }],
-        timeouts: { connectMs: API_DEFAULTS.connectTimeoutMs, requestMs: API_DEFAULTS.requestTimeoutMs, totalMs: API_DEFAULTS.totalTimeoutMs },
+        timeouts: API_DEFAULTS.timeouts,
         loadBalancing: API_DEFAULTS.loadBalancing,
         retries: API_DEFAULTS.retries,
         healthCheck: null,

@@ -7,6 +7,7 @@ import { createHealthRouter, type ReadinessCheck } from './health-routes.js';
 import { boundedDrain } from './json-body.js';
 import { notFoundHandler, problemErrorHandler } from './problem-details.js';
 import { requestIdMiddleware } from './request-id.js';
+import { createSchemaRouter } from './schema-routes.js';
 
 export interface ControllerHttpAppOptions {
   store: ApiStore;
@@ -48,6 +49,8 @@ export function createControllerHttpApp(options: ControllerHttpAppOptions): expr
       ...(options.readinessTimeoutMs === undefined ? {} : { readinessTimeoutMs: options.readinessTimeoutMs }),
     }),
   );
+  // The API definition's JSON Schema is public (editors fetch it without credentials).
+  app.use(createSchemaRouter());
   app.use(bearerAuth({ adminToken: options.adminToken, protects: isProtectedPath, logger }));
   app.use(createApiRouter({ store: options.store, logger }));
   options.extraRoutes?.(app);

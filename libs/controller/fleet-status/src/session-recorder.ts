@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { backoffDelay } from '@gw/backoff';
 import type { ConfigServerCallbacks, RuntimeSession } from '@gw/config-server';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { FleetStore, RuntimeSessionRecord } from '@gw/store';
@@ -218,7 +219,9 @@ export class RuntimeSessionRecorder {
     else this.#logger.debug({ err, failures: this.#failStreak, pending: this.#pending.size }, 'fleet status write failed again');
     if (this.#stopped) return;
     clearTimeout(this.#retry);
-    const delay = Math.min(this.#heartbeatMs, 250 * 2 ** Math.min(this.#failStreak - 1, 6));
+    // Jittered, so the replicas that lost the database together do not retry together; the
+    // floor keeps a draw of 0 ms from retrying a write that just failed at once.
+    const delay = backoffDelay(this.#failStreak - 1, { baseMs: 250, capMs: this.#heartbeatMs, floorMs: 125 });
     this.#retry = setTimeout(() => void this.flush(), delay);
     this.#retry.unref();
   }

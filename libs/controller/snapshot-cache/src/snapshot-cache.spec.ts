@@ -1,8 +1,8 @@
-import type { Snapshot } from '@gw/config-contract';
+import type { ConfigSnapshot } from '@gw/config-contract';
 import { describe, expect, it } from 'vitest';
 import { SnapshotCache } from './snapshot-cache.js';
 
-const snap = (version: number, epoch = 1): Snapshot => ({ version, epoch, hash: `h${version}`, content: { apis: [] } });
+const snap = (version: number, epoch = 1): ConfigSnapshot => ({ version, epoch, hash: `h${version}`, resources: [] });
 
 describe('SnapshotCache', () => {
   it('keeps the newest version and ignores older or equal ones', () => {

@@ -1,6 +1,6 @@
-import type { Snapshot } from '@gw/config-contract';
+import type { ConfigSnapshot } from '@gw/config-contract';
 
-export type SnapshotListener = (snapshot: Snapshot) => void;
+export type SnapshotListener = (snapshot: ConfigSnapshot) => void;
 
 /**
  * Holds the newest compiled snapshot. Newest wins: a set with an older version (a slow
@@ -12,15 +12,15 @@ export type SnapshotListener = (snapshot: Snapshot) => void;
  * restore of the fleet to older content.
  */
 export class SnapshotCache {
-  #current: Snapshot | undefined;
+  #current: ConfigSnapshot | undefined;
   readonly #listeners = new Set<SnapshotListener>();
 
-  get current(): Snapshot | undefined {
+  get current(): ConfigSnapshot | undefined {
     return this.#current;
   }
 
   /** Returns true when the snapshot replaced the current one. */
-  set(snapshot: Snapshot): boolean {
+  set(snapshot: ConfigSnapshot): boolean {
     const cur = this.#current;
     if (cur && !isNewer(snapshot, cur)) return false;
     this.#current = Object.freeze(snapshot);
@@ -39,7 +39,7 @@ export class SnapshotCache {
   }
 }
 
-export function isNewer(candidate: Snapshot, current: Snapshot): boolean {
+export function isNewer(candidate: ConfigSnapshot, current: ConfigSnapshot): boolean {
   if (candidate.epoch !== current.epoch) return candidate.epoch > current.epoch;
   return candidate.version > current.version;
 }

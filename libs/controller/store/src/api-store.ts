@@ -27,9 +27,15 @@ export interface ConfigState {
   epoch: number;
 }
 
+/** One stored API as the compiler takes it: the definition and its revision. */
+export interface DesiredApi {
+  definition: ApiDefinition;
+  revision: number;
+}
+
 /** Everything the compiler needs, read in one consistent snapshot of the database. */
 export interface DesiredState extends ConfigState {
-  apis: ApiDefinition[];
+  apis: DesiredApi[];
 }
 
 /**

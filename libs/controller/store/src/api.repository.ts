@@ -1,7 +1,7 @@
 import type { ApiDefinition, StoredApi } from '@gw/api-schema';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { ApiTable } from './api.table.js';
-import { CONFIG_CHANNEL, type ConfigState } from './api-store.js';
+import { CONFIG_CHANNEL, type ConfigState, type DesiredApi } from './api-store.js';
 import type { AuditAction } from './audit-log.table.js';
 import type { DatabaseSchema } from './schema.js';
 
@@ -36,9 +36,8 @@ export async function listApis(db: Executor): Promise<ApiRow[]> {
   return db.selectFrom('apis').selectAll().orderBy(byName).execute();
 }
 
-export async function listDefinitions(db: Executor): Promise<ApiDefinition[]> {
-  const rows = await db.selectFrom('apis').select('definition').orderBy(byName).execute();
-  return rows.map((r) => r.definition);
+export async function listDesiredApis(db: Executor): Promise<DesiredApi[]> {
+  return db.selectFrom('apis').select(['definition', 'revision']).orderBy(byName).execute();
 }
 
 export async function readConfigState(db: Executor): Promise<ConfigState> {

@@ -1,3 +1,4 @@
+import { plainApi } from '@gw/api-schema/testing';
 import net from 'node:net';
 import type { Logger } from '@gw/logging';
 import { sql } from 'kysely';
@@ -112,7 +113,7 @@ describe('createDatabase', () => {
       await blocker.query('select * from config_state for update');
       await expect(
         store.putApi(
-          { name: 'slow', basePath: '/slow', hosts: [], stripBasePath: true, upstream: { targets: [{ url: 'http://10.0.0.1:80', weight: 1 }], timeouts: { connectMs: 1, requestMs: 1 } } },
+          plainApi('slow', '/slow', ['http://10.0.0.1:80']),
           { actor: 't' },
         ),
       ).rejects.toMatchObject({ code: 'GW_DATABASE_UNAVAILABLE', cause: expect.objectContaining({ code: '57014' }) });

@@ -5,6 +5,7 @@ export {
   type WriteOptions,
   type ConfigState,
   type DesiredState,
+  type DesiredApi,
   CONFIG_CHANNEL,
 } from './api-store.js';
 export { createDatabase, storeTypes, type Database, type DatabaseOptions } from './database.js';

@@ -1,4 +1,5 @@
 import type { ApiDefinition } from '@gw/api-schema';
+import { plainApi } from '@gw/api-schema/testing';
 import { ErrorCodes, GatewayError } from '@gw/errors';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -11,13 +12,7 @@ import { createApiStore } from './pg-api-store.js';
 import { createTempDatabase, type TempDatabase } from './testing/index.js';
 
 function def(name: string, target = 'http://10.0.0.7:8080'): ApiDefinition {
-  return {
-    name,
-    basePath: `/${name}`,
-    hosts: [],
-    stripBasePath: true,
-    upstream: { targets: [{ url: target, weight: 1 }], timeouts: { connectMs: 5000, requestMs: 30000 } },
-  };
+  return plainApi(name, `/${name}`, [target]);
 }
 
 async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
@@ -218,7 +213,7 @@ describe('createApiStore (PostgreSQL)', () => {
   it('reads the desired state in one snapshot: the version always matches the APIs', async () => {
     const prefix = 'snap';
     const base = await store.readConfigState();
-    const baseNames = (await store.readDesiredState()).apis.map((a) => a.name);
+    const baseNames = (await store.readDesiredState()).apis.map((a) => a.definition.name);
     const written: { name: string; version: number }[] = [];
     let writing = true;
     const writer = (async () => {
@@ -240,11 +235,11 @@ describe('createApiStore (PostgreSQL)', () => {
     for (const state of reads) {
       expect(state.version).toBeGreaterThanOrEqual(base.version);
       const expected = [...baseNames, ...written.filter((w) => w.version <= state.version).map((w) => w.name)].sort();
-      expect(state.apis.map((a) => a.name)).toEqual(expected);
+      expect(state.apis.map((a) => a.definition.name)).toEqual(expected);
       expect(state.epoch).toBe(1);
     }
     const last = reads.at(-1);
     expect(last?.version).toBe(written.at(-1)?.version);
-    expect(last?.apis.find((a) => a.name === `${prefix}-00`)).toEqual(def(`${prefix}-00`));
+    expect(last?.apis.find((a) => a.definition.name === `${prefix}-00`)).toEqual({ definition: def(`${prefix}-00`), revision: 1 });
   });
 });

@@ -108,7 +108,7 @@ export function createApiStore(db: repo.Executor): ApiStore {
           .execute(async (trx) => {
             // Both reads see one snapshot: the version always matches the APIs returned.
             const state = await repo.readConfigState(trx);
-            const apis = await repo.listDefinitions(trx);
+            const apis = await repo.listDesiredApis(trx);
             return { ...state, apis };
           }),
       );

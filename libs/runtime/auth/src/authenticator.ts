@@ -1,26 +1,11 @@
+import type { ApiKeyLocation, AuthPolicy } from '@gw/api-schema';
 import { ErrorCodes, GatewayError, type ErrorCode } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
-import { ApiKeySet, type ApiKeyLocation, type ApiKeyPolicy } from './api-keys.js';
+import { ApiKeySet } from './api-keys.js';
 import { apiKeyChallenge, bearerChallenge } from './challenges.js';
 import { queryParamValues, removeQueryParam } from './consumer-identity.js';
 import type { JwksCacheRegistry } from './jwks-cache.js';
-import { JwtVerifier, type JwtPolicy } from './jwt-verifier.js';
-
-/** An API's authentication policy, as the API definition states it. */
-export interface AuthPolicy {
-  apiKey?: ApiKeyPolicy & {
-    /** Forward the key to the upstream. Default false: it is removed. */
-    forward?: boolean;
-  };
-  jwt?: JwtPolicy & {
-    /** Forward the `Authorization` header to the upstream. Default true (upstreams may read claims). */
-    forward?: boolean;
-  };
-  /** Consumers allowed to call this API; absent = every authenticated consumer. */
-  allowConsumers?: string[];
-  /** The `realm` of the challenges. Default: the API name. */
-  realm?: string;
-}
+import { JwtVerifier } from './jwt-verifier.js';
 
 export interface AuthRequest {
   /** The request target (path and query). */
@@ -47,17 +32,19 @@ export interface AuthenticatorDeps {
   logger?: Logger;
   jwks?: JwksCacheRegistry;
   nowSec?: () => number;
+  /** The `realm` of the `WWW-Authenticate` challenges. Default: the API name. */
+  realm?: string;
 }
 
 /**
- * The authentication of one API, built from one snapshot. Accepts an API key (when the
- * policy has keys and the request carries one) or else a Bearer JWT, then applies the
- * consumer allow-list. Never logs a credential.
+ * The authentication of one API, built from one snapshot: the `policies.auth` block of
+ * the API definition as the schema normalizes it (`null` for a method that is off).
+ * Accepts an API key (when the policy has keys and the request carries one) or else a
+ * Bearer JWT, then applies the consumer allow-list. Never logs a credential.
  */
 export class Authenticator {
-  private readonly keys: ApiKeySet | undefined;
-  private readonly keyLocation: ApiKeyLocation;
-  private readonly forwardKey: boolean;
+  /** `undefined`: API keys are off. */
+  private readonly apiKey: { readonly keys: ApiKeySet; readonly in: ApiKeyLocation; readonly forward: boolean } | undefined;
   private readonly jwt: JwtVerifier | undefined;
   private readonly forwardJwt: boolean;
   private readonly allow: ReadonlySet<string> | undefined;
@@ -69,16 +56,15 @@ export class Authenticator {
     policy: AuthPolicy,
     deps: AuthenticatorDeps = {},
   ) {
-    if (!policy.apiKey && !policy.jwt) throw new GatewayError(ErrorCodes.GW_VALIDATION, 'auth: needs apiKey or jwt');
-    this.keys = policy.apiKey ? new ApiKeySet(policy.apiKey.keys) : undefined;
-    const loc = policy.apiKey?.in ?? { header: 'x-api-key' };
-    this.keyLocation = 'header' in loc ? { header: loc.header.toLowerCase() } : { query: loc.query };
-    this.forwardKey = policy.apiKey?.forward ?? false;
+    // The schema refuses this; the type cannot say it.
+    if (policy.apiKey === null && policy.jwt === null) throw new GatewayError(ErrorCodes.GW_VALIDATION, 'auth: needs apiKey or jwt');
+    const { apiKey, jwt } = policy;
+    this.apiKey = apiKey === null ? undefined : { keys: new ApiKeySet(apiKey.keys), in: apiKey.in, forward: apiKey.forward };
     this.logger = (deps.logger ?? silentLogger).child({ component: 'auth', api });
-    this.jwt = policy.jwt ? new JwtVerifier(policy.jwt, { logger: this.logger, ...(deps.jwks ? { jwks: deps.jwks } : {}), ...(deps.nowSec ? { nowSec: deps.nowSec } : {}) }) : undefined;
-    this.forwardJwt = policy.jwt?.forward ?? true;
-    this.allow = policy.allowConsumers ? new Set(policy.allowConsumers) : undefined;
-    this.realm = policy.realm ?? api;
+    this.jwt = jwt === null ? undefined : new JwtVerifier(jwt, { logger: this.logger, ...(deps.jwks ? { jwks: deps.jwks } : {}), ...(deps.nowSec ? { nowSec: deps.nowSec } : {}) });
+    this.forwardJwt = jwt !== null && jwt.forward;
+    this.allow = policy.allowConsumers === null ? undefined : new Set(policy.allowConsumers);
+    this.realm = deps.realm ?? api;
   }
 
   /** Starts fetching JWKS keys ahead of the first request. */
@@ -87,13 +73,14 @@ export class Authenticator {
   }
 
   async authenticate(req: AuthRequest): Promise<AuthResult> {
-    const key = this.keys ? this.presentedKey(req) : undefined;
-    if (key !== undefined) {
-      if (key === null) return this.invalid('api-key', 'API key sent more than once');
-      const found = this.keys!.lookup(key);
-      if (!found) return this.invalid('api-key', 'unknown API key');
-      const removeHeaders = !this.forwardKey && 'header' in this.keyLocation ? [this.keyLocation.header] : [];
-      const url = !this.forwardKey && 'query' in this.keyLocation ? removeQueryParam(req.url, this.keyLocation.query) : req.url;
+    const apiKey = this.apiKey;
+    const key = apiKey ? presentedKey(req, apiKey.in) : undefined;
+    if (apiKey && key !== undefined) {
+      if (key === null) return this.invalid('API key sent more than once', apiKey.in);
+      const found = apiKey.keys.lookup(key);
+      if (!found) return this.invalid('unknown API key', apiKey.in);
+      const removeHeaders = !apiKey.forward && 'header' in apiKey.in ? [apiKey.in.header] : [];
+      const url = !apiKey.forward && 'query' in apiKey.in ? removeQueryParam(req.url, apiKey.in.query) : req.url;
       return this.allowed({ ok: true, consumer: found.consumer, via: 'api-key', removeHeaders, url });
     }
     const token = this.jwt ? bearerToken(req.headers['authorization']) : undefined;
@@ -103,23 +90,11 @@ export class Authenticator {
         if (result.unavailable) {
           return { ok: false, status: 503, code: ErrorCodes.GW_AUTH_UNAVAILABLE, message: 'the keys to check this token cannot be loaded right now', headers: { 'retry-after': '5' } };
         }
-        return this.invalid('jwt', result.reason);
+        return this.invalid(result.reason);
       }
       return this.allowed({ ok: true, consumer: result.consumer, via: 'jwt', claims: result.claims, removeHeaders: this.forwardJwt ? [] : ['authorization'], url: req.url });
     }
     return { ok: false, status: 401, code: ErrorCodes.GW_AUTH_REQUIRED, message: 'this API requires authentication', headers: { 'www-authenticate': this.challenges() } };
-  }
-
-  /** undefined: no key; null: ambiguous (sent twice). */
-  private presentedKey(req: AuthRequest): string | undefined | null {
-    if ('header' in this.keyLocation) {
-      const v = req.headers[this.keyLocation.header];
-      if (Array.isArray(v)) return v.length === 1 ? v[0] : null;
-      return v === undefined || v === '' ? undefined : v;
-    }
-    const values = queryParamValues(req.url, this.keyLocation.query);
-    if (values.length > 1) return null;
-    return values[0] === '' ? undefined : values[0];
   }
 
   private allowed(result: Extract<AuthResult, { ok: true }>): AuthResult {
@@ -130,19 +105,32 @@ export class Authenticator {
     return result;
   }
 
-  private invalid(via: 'api-key' | 'jwt', reason: string): AuthResult {
+  /** A refused credential: an API key that came in at `keyLocation`, else a JWT. */
+  private invalid(reason: string, keyLocation?: ApiKeyLocation): AuthResult {
     // The reason is one of our fixed strings, never the credential.
-    this.logger.debug({ via, reason }, 'credential refused');
-    const challenge = via === 'jwt' ? bearerChallenge(this.realm, { description: reason }) : apiKeyChallenge(this.realm, this.keyLocation);
-    return { ok: false, status: 401, code: ErrorCodes.GW_AUTH_INVALID, message: via === 'jwt' ? `invalid token: ${reason}` : 'invalid API key', headers: { 'www-authenticate': challenge } };
+    this.logger.debug({ via: keyLocation ? 'api-key' : 'jwt', reason }, 'credential refused');
+    const challenge = keyLocation ? apiKeyChallenge(this.realm, keyLocation) : bearerChallenge(this.realm, { description: reason });
+    return { ok: false, status: 401, code: ErrorCodes.GW_AUTH_INVALID, message: keyLocation ? 'invalid API key' : `invalid token: ${reason}`, headers: { 'www-authenticate': challenge } };
   }
 
   private challenges(): string | string[] {
     const list: string[] = [];
     if (this.jwt) list.push(bearerChallenge(this.realm));
-    if (this.keys) list.push(apiKeyChallenge(this.realm, this.keyLocation));
+    if (this.apiKey) list.push(apiKeyChallenge(this.realm, this.apiKey.in));
     return list.length === 1 ? list[0]! : list;
   }
+}
+
+/** The API key a request presents: undefined for none, null when ambiguous (sent twice). Header names are lower-case, as Node's. */
+function presentedKey(req: AuthRequest, location: ApiKeyLocation): string | undefined | null {
+  if ('header' in location) {
+    const v = req.headers[location.header];
+    if (Array.isArray(v)) return v.length === 1 ? v[0] : null;
+    return v === undefined || v === '' ? undefined : v;
+  }
+  const values = queryParamValues(req.url, location.query);
+  if (values.length > 1) return null;
+  return values[0] === '' ? undefined : values[0];
 }
 
 /** The token of `Authorization: Bearer <token>` (scheme case-insensitive); undefined for anything else. */

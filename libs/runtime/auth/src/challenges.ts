@@ -1,4 +1,4 @@
-import type { ApiKeyLocation } from './api-keys.js';
+import type { ApiKeyLocation } from '@gw/api-schema';
 
 /** RFC 9110 quoted-string content: no quotes, backslashes or control characters. */
 function quoted(s: string): string {

@@ -1,13 +1,20 @@
+import type { ApiDefinitionInput } from '@gw/api-schema';
+import { policiesOf } from '@gw/api-schema/testing';
 import { describe, expect, it } from 'vitest';
 import { corsDecision, resolveCorsPolicy } from './cors.js';
 
-const policy = resolveCorsPolicy({
-  allowOrigins: ['https://app.example.com', 'https://*.shop.example'],
-  allowHeaders: ['Authorization', 'X-Request-Id'],
-  exposeHeaders: ['RateLimit', 'Retry-After'],
-  allowCredentials: true,
-  maxAgeSec: 300,
-});
+/** A `cors` block as operators write it, normalized by the real schema. */
+const corsOf = (input: NonNullable<NonNullable<ApiDefinitionInput['policies']>['cors']>) => policiesOf({ cors: input }).cors!;
+
+const policy = resolveCorsPolicy(
+  corsOf({
+    allowOrigins: ['https://app.example.com', 'https://*.shop.example'],
+    allowHeaders: ['Authorization', 'X-Request-Id'],
+    exposeHeaders: ['RateLimit', 'Retry-After'],
+    allowCredentials: true,
+    maxAgeSec: 300,
+  }),
+);
 
 describe('corsDecision', () => {
   it('does nothing for a request without Origin', () => {
@@ -52,14 +59,22 @@ describe('corsDecision', () => {
   });
 
   it('answers "*" for any origin without credentials, never for Origin: null', () => {
-    const open = resolveCorsPolicy({ allowOrigins: ['*'] });
+    const open = resolveCorsPolicy(corsOf({ allowOrigins: ['*'] }));
     expect(corsDecision(open, 'GET', { origin: 'https://x.example' })).toEqual({ kind: 'actual', headers: { 'access-control-allow-origin': '*' } });
     expect(corsDecision(open, 'GET', { origin: 'null' })).toEqual({ kind: 'actual', headers: {} });
   });
 
-  it('refuses policies that cannot be safe or are malformed', () => {
-    expect(() => resolveCorsPolicy({ allowOrigins: ['*'], allowCredentials: true })).toThrow(/explicit origins/);
-    expect(() => resolveCorsPolicy({ allowOrigins: ['https://x.example/path'] })).toThrow(/not an origin/);
-    expect(() => resolveCorsPolicy({ allowOrigins: [] })).toThrow(/at least one/);
+  it('matches subdomains of a wildcard origin, with its scheme and port', () => {
+    const ported = resolveCorsPolicy(corsOf({ allowOrigins: ['https://*.example.com:8443'] }));
+    expect(ported.originSuffixes).toEqual([{ scheme: 'https', suffix: '.example.com:8443' }]);
+    expect(corsDecision(ported, 'GET', { origin: 'https://a.b.example.com:8443' })).toMatchObject({ kind: 'actual', headers: { 'access-control-allow-origin': 'https://a.b.example.com:8443' } });
+    expect(corsDecision(ported, 'GET', { origin: 'https://a.example.com' })).toEqual({ kind: 'actual', headers: { vary: 'Origin' } });
+    expect(corsDecision(ported, 'GET', { origin: 'http://a.example.com:8443' })).toEqual({ kind: 'actual', headers: { vary: 'Origin' } });
+  });
+
+  it('never runs a policy that cannot be safe or is malformed: the schema refuses it', () => {
+    expect(() => corsOf({ allowOrigins: ['*'], allowCredentials: true })).toThrow(/cors\.allowCredentials.*explicit origins/);
+    expect(() => corsOf({ allowOrigins: ['https://x.example/path'] })).toThrow(/cors\.allowOrigins\[0\].*must be an origin/);
+    expect(() => corsOf({ allowOrigins: [] })).toThrow(/cors\.allowOrigins.*at least 1 item/);
   });
 });

@@ -1,8 +1,6 @@
+import type { JwtAlgorithm } from '@gw/api-schema';
 import type { Logger } from '@gw/logging';
 import { importJWK, type CryptoKey } from 'jose';
-
-export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
-export const JWT_ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'RS256', 'ES256'];
 
 /** A key imported once for the one algorithm its type allows. */
 export interface VerificationKey {
@@ -19,8 +17,9 @@ const PUBLIC_MEMBERS = { oct: ['kty', 'k'], RSA: ['kty', 'n', 'e'], EC: ['kty', 
  * (≥ 256-bit secret), `RSA` → RS256 (≥ 2048-bit), `EC` on P-256 → ES256. This is what
  * rules out algorithm confusion: an HS256 token is only ever checked against an `oct`
  * secret, never against an RSA public key used as an HMAC secret. A JWK's own `alg`/`use`
- * must agree. Synchronous, so a policy with such a key is refused when it is built; throws
- * with a reason that never quotes a key member.
+ * must agree. Checked for every key imported: the keys of a fetched JWKS document, which
+ * no schema has seen, and inline keys (which the API schema has already checked the same
+ * way). Throws with a reason that never quotes a key member.
  */
 export function keyAlgorithm(jwk: unknown): JwtAlgorithm {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new Error('a key must be a JSON object');

@@ -1,9 +1,14 @@
 import { createServer, type Server } from 'node:http';
-import { createJsonLogger } from '@gw/logging';
+import type { ApiDefinitionInput } from '@gw/api-schema';
+import { policiesOf } from '@gw/api-schema/testing';
+import { recordingLogger } from '@gw/logging/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JwksCache, JwksCacheRegistry } from './jwks-cache.js';
 import { JwtVerifier } from './jwt-verifier.js';
 import { testSigningKey, type TestSigningKey } from './testing/index.js';
+
+/** A `jwt` block as operators write it, normalized by the real schema. */
+const jwtOf = (input: NonNullable<NonNullable<NonNullable<ApiDefinitionInput['policies']>['auth']>['jwt']>) => policiesOf({ auth: { jwt: input } }).auth!.jwt!;
 
 /** A JWKS endpoint on a real socket whose key set and health the test controls. */
 async function jwksServer(initial: TestSigningKey[]) {
@@ -33,7 +38,7 @@ describe('JWT keys from a JWKS URL', () => {
     const newKey = testSigningKey('ES256', 'key-2026');
     const jwks = await jwksServer([oldKey]);
     servers.push(jwks);
-    const v = new JwtVerifier({ jwksUrl: jwks.url, audiences: ['orders'] }, { jwks: new JwksCacheRegistry({ minRefreshIntervalMs: 0 }) });
+    const v = new JwtVerifier(jwtOf({ jwksUrl: jwks.url, audiences: ['orders'] }), { jwks: new JwksCacheRegistry({ minRefreshIntervalMs: 0 }) });
 
     expect(await v.verify(oldKey.sign({ sub: 'alice', aud: 'orders', exp: exp() }))).toMatchObject({ ok: true, consumer: 'alice' });
     expect(jwks.state.hits).toBe(1);
@@ -51,7 +56,7 @@ describe('JWT keys from a JWKS URL', () => {
     const key = testSigningKey('RS256', 'k1');
     const jwks = await jwksServer([key]);
     servers.push(jwks);
-    const v = new JwtVerifier({ jwksUrl: jwks.url }, { jwks: new JwksCacheRegistry({ minRefreshIntervalMs: 60_000 }) });
+    const v = new JwtVerifier(jwtOf({ jwksUrl: jwks.url }), { jwks: new JwksCacheRegistry({ minRefreshIntervalMs: 60_000 }) });
     await v.prefetch();
     expect(jwks.state.hits).toBe(1);
     const forged = Array.from({ length: 20 }, (_, i) => testSigningKey('HS256', `made-up-${i}`).sign({ sub: 'x', exp: exp() }, { alg: 'RS256' }));
@@ -67,7 +72,7 @@ describe('JWT keys from a JWKS URL', () => {
     servers.push(jwks);
     jwks.state.status = 503;
     const registry = new JwksCacheRegistry({ minRefreshIntervalMs: 0 });
-    const v = new JwtVerifier({ jwksUrl: jwks.url }, { jwks: registry });
+    const v = new JwtVerifier(jwtOf({ jwksUrl: jwks.url }), { jwks: registry });
     expect(await v.verify(key.sign({ sub: 'a', exp: exp() }))).toEqual({ ok: false, reason: 'signing keys unavailable', unavailable: true });
 
     jwks.state.status = 200;
@@ -103,14 +108,13 @@ describe('JWT keys from a JWKS URL', () => {
     const jwks = await jwksServer([good]);
     servers.push(jwks);
     jwks.state.body = JSON.stringify({ keys: [{ kty: 'oct', k: 'c2hvcnQ', kid: 'weak' }, { kty: 'OKP', crv: 'Ed25519', x: 'AAAA' }, good.jwk, hmac.jwk] });
-    const lines: string[] = [];
-    const logger = createJsonLogger({ level: 'debug', write: (l) => lines.push(l) });
-    const v = new JwtVerifier({ jwksUrl: `${jwks.url}?token=s3cret` }, { jwks: new JwksCacheRegistry({ logger }) });
+    const logger = recordingLogger();
+    const v = new JwtVerifier(jwtOf({ jwksUrl: `${jwks.url}?token=s3cret` }), { jwks: new JwksCacheRegistry({ logger }) });
     await v.prefetch();
-    const skipped = lines.filter((l) => l.includes('key skipped'));
+    const skipped = logger.lines().filter((l) => l.includes('key skipped'));
     expect(skipped).toHaveLength(2);
     expect(skipped.join('')).toMatch(/at least 256 bits/);
-    expect(lines.join('')).not.toMatch(/c2hvcnQ|s3cret/);
+    expect(logger.lines().join('')).not.toMatch(/c2hvcnQ|s3cret/);
 
     const importKey = vi.spyOn(crypto.subtle, 'importKey');
     try {

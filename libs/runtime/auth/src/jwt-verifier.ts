@@ -1,30 +1,9 @@
-import type { JsonWebKey } from 'node:crypto';
-import { ErrorCodes, GatewayError } from '@gw/errors';
+import type { JwtAuth } from '@gw/api-schema';
 import { silentLogger, type Logger } from '@gw/logging';
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
-import { importKeys, keyAlgorithm, JWT_ALGORITHMS, type JwtAlgorithm, type VerificationKey } from './jwk.js';
+import { importKeys, type VerificationKey } from './jwk.js';
 import { JwksCacheRegistry, type JwksCache } from './jwks-cache.js';
 import { claimOptions, claimProblem, consumerOf, type ClaimRules } from './jwt-claims.js';
-
-/** The JWT part of an API's authentication policy. */
-export interface JwtPolicy {
-  /** Inline JWKs (public keys, or `oct` secrets for HS256). */
-  keys?: (JsonWebKey & { kid?: string; alg?: string })[];
-  /** A JWKS document the runtime fetches and caches (keys rotate there). */
-  jwksUrl?: string;
-  /** Accepted issuers (`iss`); empty or absent = not checked. */
-  issuers?: string[];
-  /** Accepted audiences (`aud`); empty or absent = not checked. */
-  audiences?: string[];
-  /** Allowed algorithms; default all of HS256, RS256, ES256 (each key still allows only its own). */
-  algorithms?: JwtAlgorithm[];
-  /** Default 30 s. */
-  clockSkewSec?: number;
-  /** Refuse tokens without `exp`. Default true. */
-  requireExp?: boolean;
-  /** The claim naming the consumer. Default `sub`. */
-  consumerClaim?: string;
-}
 
 export type JwtResult =
   | { ok: true; consumer: string; claims: Record<string, unknown> }
@@ -46,47 +25,32 @@ export const MAX_TOKEN_LENGTH = 8192;
 const MAX_KEYS_TRIED = 5;
 
 /**
- * Verifies compact JWS tokens against an API's JWT policy. jose parses the token, checks
- * the signature and the registered claims; the choice of keys, the refusals before any key
- * is read, and the consumer claim are ours.
+ * Verifies compact JWS tokens against an API's `policies.auth.jwt` block, as the schema
+ * normalizes it (inline keys already checked, `jwksUrl` null when there is none). jose
+ * parses the token, checks the signature and the registered claims; the choice of keys,
+ * the refusals before any key is read, and the consumer claim are ours.
  */
 export class JwtVerifier {
-  /** Imported once per policy build; an inline key that passed `keyAlgorithm` but cannot be imported is skipped and logged. */
+  /** Imported once per policy build; an inline key that cannot be imported is skipped and logged. */
   private readonly inline: Promise<VerificationKey[]>;
   private readonly jwks: JwksCache | undefined;
   private readonly algorithms: ReadonlySet<string>;
   private readonly rules: ClaimRules;
   private readonly nowSec: () => number;
 
-  constructor(policy: JwtPolicy, deps: JwtVerifierDeps = {}) {
-    const fail = (why: string): never => {
-      throw new GatewayError(ErrorCodes.GW_VALIDATION, `jwt: ${why}`);
-    };
-    if (!policy.keys?.length && !policy.jwksUrl) fail('needs inline keys or a jwksUrl');
-    const keys = policy.keys ?? [];
-    keys.forEach((jwk, i) => {
-      try {
-        keyAlgorithm(jwk);
-      } catch (err) {
-        fail(`keys[${i}]: ${(err as Error).message}`);
-      }
-    });
-    if (policy.jwksUrl !== undefined && !/^https?:\/\/[^/@?#]+(?:[/?#]|$)/.test(policy.jwksUrl)) fail('jwksUrl must be an http(s) URL without user-info');
-    const algorithms = policy.algorithms ?? [...JWT_ALGORITHMS];
-    for (const a of algorithms) if (!(JWT_ALGORITHMS as readonly string[]).includes(a)) fail(`algorithm ${String(a)} is not supported`);
-    this.algorithms = new Set(algorithms);
+  constructor(policy: JwtAuth, deps: JwtVerifierDeps = {}) {
+    this.algorithms = new Set(policy.algorithms);
     this.rules = {
-      issuers: policy.issuers ?? [],
-      audiences: policy.audiences ?? [],
-      clockSkewSec: policy.clockSkewSec ?? 30,
-      requireExp: policy.requireExp ?? true,
-      consumerClaim: policy.consumerClaim ?? 'sub',
+      issuers: policy.issuers,
+      audiences: policy.audiences,
+      clockSkewSec: policy.clockSkewSec,
+      requireExp: policy.requireExp,
+      consumerClaim: policy.consumerClaim,
     };
-    if (!(this.rules.clockSkewSec >= 0 && this.rules.clockSkewSec <= 300)) fail('clockSkewSec must be 0-300');
     this.nowSec = deps.nowSec ?? (() => Date.now() / 1000);
     const logger = deps.logger ?? silentLogger;
-    this.jwks = policy.jwksUrl ? (deps.jwks ?? new JwksCacheRegistry({ logger })).get(policy.jwksUrl) : undefined;
-    this.inline = importKeys(keys, logger);
+    this.jwks = policy.jwksUrl === null ? undefined : (deps.jwks ?? new JwksCacheRegistry({ logger })).get(policy.jwksUrl);
+    this.inline = importKeys(policy.keys, logger);
   }
 
   /** Imports the inline keys and starts fetching the JWKS (so the first request does not wait for them). */

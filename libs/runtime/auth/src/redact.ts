@@ -1,6 +1,8 @@
+import { REDACTED } from '@gw/api-schema';
 import { removeQueryParam } from './consumer-identity.js';
 
-export const REDACTED = '[REDACTED]';
+/** What a masked value reads as: the API schema's marker, so masked output reads the same everywhere. */
+export { REDACTED };
 
 /** Headers that carry credentials whatever the API says. */
 const ALWAYS_SECRET = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key'];
@@ -36,8 +38,9 @@ export function redactUrl(target: string, extra: readonly string[] = []): string
 const SECRET_JWK_MEMBERS = ['k', 'd', 'p', 'q', 'dp', 'dq', 'qi', 'oth'];
 
 /**
- * An auth policy as the deploy API may show it: HMAC secrets and private key parts
- * masked, API key hashes shortened to a recognizable prefix. The input is not changed.
+ * An auth policy (the schema's `AuthPolicy`, or any value holding JWKs and key hashes,
+ * such as a JWKS document) as it may be shown or logged: HMAC secrets and private key
+ * parts masked, API key hashes shortened to a recognizable prefix. The input is not changed.
  */
 export function maskAuthPolicy<T>(policy: T): T {
   return maskValue(policy, '') as T;

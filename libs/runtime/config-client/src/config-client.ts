@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { Backoff } from '@gw/backoff';
 import {
   CONTROLLER_ID_METADATA,
   CONTROLLER_ZONE_METADATA,
@@ -10,8 +11,7 @@ import {
   type ConfigResponse__Output,
 } from '@gw/config-proto';
 import { silentLogger, type Logger } from '@gw/logging';
-import type { Snapshot } from '@gw/config-contract';
-import { Backoff } from './backoff.js';
+import type { ConfigSnapshot } from '@gw/config-contract';
 import { orderControllerAddresses, type ControllerAddress } from './controller-addresses.js';
 
 /** What the runtime runs now, reported on every request. */
@@ -40,8 +40,12 @@ export interface ConfigClientOptions {
   /** The state to report; undefined when the runtime runs no config yet. */
   applied: () => AppliedState | undefined;
   /** Validates and applies a snapshot; the verdict becomes the ACK or NACK. */
-  apply: (snapshot: Snapshot, source: SnapshotSource) => ApplyVerdict | Promise<ApplyVerdict>;
+  apply: (snapshot: ConfigSnapshot, source: SnapshotSource) => ApplyVerdict | Promise<ApplyVerdict>;
   logger?: Logger;
+  /**
+   * Between two connection attempts: full jitter under a ceiling of `initialMs` doubling to
+   * `maxMs` (defaults 200 ms and 5 s), never below `initialMs / 2`.
+   */
   backoff?: { initialMs?: number; maxMs?: number };
   /**
    * gRPC keepalive: how often to ping the controller and how long to wait for the answer
@@ -105,7 +109,10 @@ export class ConfigClient {
   constructor(private readonly options: ConfigClientOptions) {
     if (options.addresses.length === 0) throw new TypeError('ConfigClient needs at least one controller address');
     this.#logger = options.logger ?? silentLogger;
-    this.#backoff = new Backoff(options.backoff?.initialMs ?? 200, options.backoff?.maxMs ?? 5_000);
+    const initialMs = options.backoff?.initialMs ?? 200;
+    // The floor: a stream that ends at once (a controller refusing it) must not turn into a
+    // tight loop round the address list; full jitter alone may draw 0 ms.
+    this.#backoff = new Backoff({ baseMs: initialMs, capMs: options.backoff?.maxMs ?? 5_000, floorMs: initialMs / 2 });
     const given = options.addresses.map((a) => (typeof a === 'string' ? { address: a, zone: undefined } : a));
     this.#order = orderControllerAddresses(given, options.node.zone, options.node.id);
     this.#channelOptions = {

@@ -3,7 +3,9 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UpstreamRegistry, type HealthTransition, type UpstreamOptions } from '@gw/upstreams';
+import type { UpstreamDefinition } from '@gw/api-schema';
+import { plainUpstream } from '@gw/api-schema/testing';
+import { Upstream, systemClock, type HealthTransition, type UpstreamContext } from '@gw/upstreams';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HealthChecker, type CheckRecord } from './health-checker.js';
 import { probe, probeTargetOf } from './probe.js';
@@ -54,16 +56,26 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 5_000
   }
 }
 
-function upstreamOptions(urls: string[], healthCheck: UpstreamOptions['healthCheck']): UpstreamOptions {
-  return {
-    targets: urls.map((url) => ({ url, weight: 1, zone: null })),
-    loadBalancing: { algorithm: 'round-robin', hashOn: null, zoneAware: false, minZoneHealthyPercent: 70 },
-    timeouts: { connectMs: 1_000, requestMs: 1_000, totalMs: 3_000 },
-    retries: { attempts: 0, on: [], backoffBaseMs: 1, backoffMaxMs: 2, budgetPercent: 20, budgetMinPerSecond: 3 },
-    healthCheck,
-    outlierDetection: null,
-    circuitBreaker: null,
-  };
+function upstreamOptions(urls: string[], healthCheck: UpstreamDefinition['healthCheck']): UpstreamDefinition {
+  return plainUpstream(urls, { healthCheck });
+}
+
+/** Each API's upstream handle across configs, as the runtime's config builds them (`Upstream.follow`). */
+class Handles {
+  readonly #byName = new Map<string, Upstream>();
+  constructor(private readonly context: UpstreamContext) {}
+
+  /** The handles of a new config of these APIs. */
+  sync(apis: { name: string; options: UpstreamDefinition }[]): Upstream[] {
+    const next = apis.map(({ name, options }) => Upstream.follow(name, options, this.#byName.get(name), this.context));
+    this.#byName.clear();
+    for (const up of next) this.#byName.set(up.name, up);
+    return next;
+  }
+
+  get(name: string): Upstream | undefined {
+    return this.#byName.get(name);
+  }
 }
 
 const FAST = { path: '/health', intervalMs: 50, timeoutMs: 200, healthyThreshold: 2, unhealthyThreshold: 2 };
@@ -71,8 +83,8 @@ const FAST = { path: '/health', intervalMs: 50, timeoutMs: 200, healthyThreshold
 function setup() {
   const transitions: HealthTransition[] = [];
   const checks: CheckRecord[] = [];
-  const registry = new UpstreamRegistry({ onTransition: (t) => transitions.push(t) });
-  const checker = new HealthChecker({ report: (u, t, p) => registry.reportCheck(u, t, p), onCheck: (c) => checks.push(c), firstCheckSpreadMs: 10 });
+  const registry = new Handles({ localZone: undefined, clock: systemClock, random: Math.random, onTransition: (t) => transitions.push(t) });
+  const checker = new HealthChecker({ onCheck: (c) => checks.push(c), firstCheckSpreadMs: 10 });
   cleanups.push(() => checker.stop());
   return { registry, checker, transitions, checks };
 }

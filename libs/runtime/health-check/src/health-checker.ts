@@ -1,4 +1,5 @@
-import type { HealthCheckOptions, Upstream } from '@gw/upstreams';
+import type { HealthCheck } from '@gw/api-schema';
+import type { Upstream } from '@gw/upstreams';
 import { silentLogger, type Logger } from '@gw/logging';
 import { probe, probeTargetOf, type ProbeResult, type ProbeTarget } from './probe.js';
 
@@ -10,8 +11,6 @@ export interface CheckRecord {
 }
 
 export interface HealthCheckerOptions {
-  /** Where results go: normally `UpstreamRegistry.reportCheck`, which applies the thresholds. */
-  readonly report: (upstream: string, target: string, passed: boolean) => void;
   readonly logger?: Logger;
   /** Called after every check (a metrics hook: count checks, observe durations). */
   readonly onCheck?: (record: CheckRecord) => void;
@@ -21,10 +20,11 @@ export interface HealthCheckerOptions {
 }
 
 interface Prober {
-  readonly upstream: string;
+  /** The handle results go to: the API's upstream in the config in use (it follows each update). */
+  upstream: Upstream;
   readonly url: string;
   readonly target: ProbeTarget;
-  readonly options: HealthCheckOptions;
+  readonly options: HealthCheck;
   timer: NodeJS.Timeout | undefined;
   stopped: boolean;
   lastPassed: boolean | undefined;
@@ -32,10 +32,12 @@ interface Prober {
 
 /**
  * Active health checks for every target of every upstream that configures them. Call
- * `update` with the upstreams of each newly applied routing table: a target whose API,
- * URL and check settings are unchanged keeps its running prober (and its streak, which
- * lives in the target's health record); new ones start, vanished ones stop. Checks of one
- * target never overlap: the next starts `intervalMs` after the previous one finished.
+ * `update` with the upstreams of each newly applied config: a target whose API, URL and
+ * check settings are unchanged keeps its running prober (and its streak, which lives in
+ * the target's health record), reporting from then on to the API's new handle; new ones
+ * start, vanished ones stop. Results go straight to the upstream's health rules (the
+ * thresholds). Checks of one target never overlap: the next starts `intervalMs` after the
+ * previous one finished.
  */
 export class HealthChecker {
   readonly #o: HealthCheckerOptions;
@@ -56,11 +58,11 @@ export class HealthChecker {
   /** Starts and stops probers so that exactly the checks these upstreams configure run. */
   update(upstreams: Iterable<Upstream>): void {
     if (this.#stopped) return;
-    const wanted = new Map<string, { upstream: string; url: string; options: HealthCheckOptions }>();
+    const wanted = new Map<string, { upstream: Upstream; url: string; options: HealthCheck }>();
     for (const up of upstreams) {
-      const hc = up.options.healthCheck;
+      const hc = up.definition.healthCheck;
       if (hc === null) continue;
-      for (const t of up.options.targets) wanted.set(`${up.name}\n${t.url}\n${JSON.stringify(hc)}`, { upstream: up.name, url: t.url, options: hc });
+      for (const t of up.definition.targets) wanted.set(`${up.name}\n${t.url}\n${JSON.stringify(hc)}`, { upstream: up, url: t.url, options: hc });
     }
     for (const [key, prober] of this.#probers) {
       if (!wanted.has(key)) {
@@ -69,12 +71,16 @@ export class HealthChecker {
       }
     }
     for (const [key, w] of wanted) {
-      if (this.#probers.has(key)) continue;
+      const running = this.#probers.get(key);
+      if (running !== undefined) {
+        running.upstream = w.upstream;
+        continue;
+      }
       let target: ProbeTarget;
       try {
         target = probeTargetOf(w.url, w.options.path);
       } catch (err) {
-        this.#logger.warn({ upstream: w.upstream, target: w.url, err }, 'health check target is not checkable');
+        this.#logger.warn({ upstream: w.upstream.name, target: w.url, err }, 'health check target is not checkable');
         continue;
       }
       const prober: Prober = { upstream: w.upstream, url: w.url, target, options: w.options, timer: undefined, stopped: false, lastPassed: undefined };
@@ -110,14 +116,16 @@ export class HealthChecker {
     if (prober.stopped) return;
     if (prober.lastPassed !== result.passed) {
       // Individual results, not transitions: those come from the thresholds (see UpstreamHealth).
-      this.#logger.debug({ upstream: prober.upstream, target: prober.url, passed: result.passed, status: result.status, error: result.error }, 'health check result changed');
+      this.#logger.debug({ upstream: prober.upstream.name, target: prober.url, passed: result.passed, status: result.status, error: result.error }, 'health check result changed');
       prober.lastPassed = result.passed;
     }
+    const upstream = prober.upstream;
     try {
-      this.#o.report(prober.upstream, prober.url, result.passed);
-      this.#o.onCheck?.({ upstream: prober.upstream, target: prober.url, result });
+      const i = upstream.indexOf(prober.url);
+      if (i !== -1) upstream.health.reportCheck(i, result.passed);
+      this.#o.onCheck?.({ upstream: upstream.name, target: prober.url, result });
     } catch (err) {
-      this.#logger.error({ upstream: prober.upstream, target: prober.url, err }, 'health check result handler failed');
+      this.#logger.error({ upstream: upstream.name, target: prober.url, err }, 'health check result handler failed');
     }
     this.#schedule(prober, prober.options.intervalMs);
   }

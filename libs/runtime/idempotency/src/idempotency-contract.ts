@@ -1,9 +1,23 @@
 // Shared expectations for every IdempotencyStore (run by the memory and the Redis specs).
+import type { ApiDefinitionInput, IdempotencyPolicy } from '@gw/api-schema';
+import { definitionOf } from '@gw/api-schema/testing';
 import { beforeEach, expect, it } from 'vitest';
 import { bodyDigest } from './fingerprint.js';
 import { IdempotencyGuard, REPLAY_HEADER, type IdempotencyRequest } from './idempotency-guard.js';
-import type { IdempotencyPolicy } from './idempotency-policy.js';
 import type { IdempotencyStore } from './idempotency-store.js';
+
+/** An `idempotency` block as operators write it. */
+export type IdempotencyInput = NonNullable<NonNullable<ApiDefinitionInput['policies']>['idempotency']>;
+
+/**
+ * The `orders` API's idempotency policy, normalized by the real schema, with an upstream
+ * that gives up after `upstreamTotalMs` (default the schema's): a claim must outlive every
+ * try, so a short `lockTtlMs` needs a short upstream timeout.
+ */
+export function idempotencyOf(input: IdempotencyInput = {}, upstreamTotalMs?: number): IdempotencyPolicy {
+  const timeouts = upstreamTotalMs === undefined ? {} : { timeouts: { connectMs: upstreamTotalMs, requestMs: upstreamTotalMs, totalMs: upstreamTotalMs } };
+  return definitionOf({ name: 'orders', basePath: '/', upstream: { targets: [{ url: 'http://orders.internal' }], ...timeouts }, policies: { idempotency: input } }).policies.idempotency!;
+}
 
 /** A POST to the `orders` API; `key: null` sends no Idempotency-Key. */
 export function post(body: string, extra: Partial<IdempotencyRequest> = {}, key: string | null = 'key-1'): IdempotencyRequest {
@@ -19,13 +33,13 @@ export function post(body: string, extra: Partial<IdempotencyRequest> = {}, key:
   };
 }
 
-/** `makeStore` returns an empty store (called once per test). */
-export function storeContract(makeStore: () => Promise<IdempotencyStore>, policy: IdempotencyPolicy = {}): void {
+/** `makeStore` returns an empty store (called once per test); `policy` is the `idempotency` block the tests vary. */
+export function storeContract(makeStore: () => Promise<IdempotencyStore>, policy: IdempotencyInput = {}): void {
   let store: IdempotencyStore;
   beforeEach(async () => {
     store = await makeStore();
   });
-  const guard = (p: IdempotencyPolicy = policy) => new IdempotencyGuard(p, { store });
+  const guard = (p: IdempotencyInput = policy, upstreamTotalMs?: number) => new IdempotencyGuard(idempotencyOf(p, upstreamTotalMs), { store });
 
   it('lets the first request proceed and replays its response (marked) to a repeat, without forwarding it', async () => {
     const g = guard();
@@ -109,7 +123,8 @@ export function storeContract(makeStore: () => Promise<IdempotencyStore>, policy
   });
 
   it('lets a claim expire after lockTtlMs when its request never completes', async () => {
-    const g = guard({ ...policy, lockTtlMs: 150 });
+    // 150 ms is a valid claim only above an upstream that gives up within 100 ms.
+    const g = guard({ ...policy, lockTtlMs: 150 }, 100);
     expect((await g.begin(post('x'))).kind).toBe('proceed');
     expect((await g.begin(post('x'))).kind).toBe('reject');
     const deadline = Date.now() + 5000;

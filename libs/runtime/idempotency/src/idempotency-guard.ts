@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { IdempotencyPolicy } from '@gw/api-schema';
 import { ErrorCodes, type ErrorCode } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import { keyScope, requestFingerprint, storageKey } from './fingerprint.js';
 import { parseIdempotencyKey } from './idempotency-key.js';
-import { resolveIdempotencyPolicy, type IdempotencyPolicy, type ResolvedIdempotencyPolicy } from './idempotency-policy.js';
+import { resolveIdempotencyPolicy, type ResolvedIdempotencyPolicy } from './idempotency-policy.js';
 import type { Completion, IdempotencyStore } from './idempotency-store.js';
 import { replayableHeaders, ResponseRecorder, type StoredResponse } from './stored-response.js';
 
@@ -56,7 +57,9 @@ export interface IdempotencyGuardDeps {
 }
 
 /**
- * The idempotency-key policy of one API, as a small state machine per request:
+ * The idempotency-key policy of one API (its `policies.idempotency` block as the schema
+ * normalizes it; an API whose block is `null` has no guard), as a small state machine
+ * per request:
  *
  *   begin(request) ──► pass | replay(response) | reject(error) | proceed(ticket)
  *   ticket.complete(response)  store it for repeats (once)
@@ -72,7 +75,7 @@ export class IdempotencyGuard {
   private readonly logger: Logger;
   private readonly metrics: IdempotencyMetrics;
 
-  constructor(policy: IdempotencyPolicy | undefined, deps: IdempotencyGuardDeps) {
+  constructor(policy: IdempotencyPolicy, deps: IdempotencyGuardDeps) {
     this.policy = resolveIdempotencyPolicy(policy);
     this.store = deps.store;
     this.logger = (deps.logger ?? silentLogger).child({ component: 'idempotency' });

@@ -10,7 +10,7 @@ export {
   type IdempotencyOutcome,
   type TicketState,
 } from './idempotency-guard.js';
-export { resolveIdempotencyPolicy, type IdempotencyPolicy, type ResolvedIdempotencyPolicy } from './idempotency-policy.js';
+export { resolveIdempotencyPolicy, type ResolvedIdempotencyPolicy } from './idempotency-policy.js';
 export { RedisIdempotencyStore, parseClaim, type IdempotencyStore, type ClaimResult, type Completion } from './idempotency-store.js';
 export { MemoryIdempotencyStore } from './memory-idempotency-store.js';
 export { IDEMPOTENCY_SCRIPTS } from './idempotency-scripts.js';

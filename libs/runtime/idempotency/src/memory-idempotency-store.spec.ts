@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { storeContract, post } from './idempotency-contract.js';
+import { idempotencyOf, storeContract, post } from './idempotency-contract.js';
 import { IdempotencyGuard } from './idempotency-guard.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import { MemoryIdempotencyStore } from './memory-idempotency-store.js';
@@ -27,7 +27,7 @@ describe('IdempotencyGuard when the store fails', () => {
 
   it('refuses a covered request with 503 GW_IDEMPOTENCY_UNAVAILABLE (never forwards it), and passes uncovered ones', async () => {
     const outcomes: string[] = [];
-    const g = new IdempotencyGuard({}, { store: broken, metrics: { outcome: (_api, o) => outcomes.push(o) } });
+    const g = new IdempotencyGuard(idempotencyOf(), { store: broken, metrics: { outcome: (_api, o) => outcomes.push(o) } });
     expect(await g.begin(post('x'))).toMatchObject({ kind: 'reject', error: { status: 503, code: 'GW_IDEMPOTENCY_UNAVAILABLE', headers: { 'retry-after': '1' } } });
     expect(await g.begin(post('x', { method: 'GET' }))).toEqual({ kind: 'pass' });
     expect(outcomes).toEqual(['unavailable', 'pass']);
@@ -37,7 +37,7 @@ describe('IdempotencyGuard when the store fails', () => {
     let claims = 0;
     const failures: string[] = [];
     const store: IdempotencyStore = { ...broken, claim: async () => (claims++, { kind: 'claimed' }) };
-    const g = new IdempotencyGuard({}, { store, metrics: { storeFailure: (_api, op) => failures.push(op) } });
+    const g = new IdempotencyGuard(idempotencyOf(), { store, metrics: { storeFailure: (_api, op) => failures.push(op) } });
     const r = await g.begin(post('x'));
     if (r.kind !== 'proceed') throw new Error('expected proceed');
     expect(await r.ticket.complete({ status: 200, headers: {}, body: Buffer.from('') })).toBe(false);

@@ -1,7 +1,7 @@
 import { createRedis, type SharedRedis } from '@gw/shared-state';
 import { startPrivateRedis, type PrivateRedis } from '@gw/shared-state/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, storeContract } from './idempotency-contract.js';
+import { idempotencyOf, post, storeContract } from './idempotency-contract.js';
 import { IdempotencyGuard } from './idempotency-guard.js';
 import { IDEMPOTENCY_SCRIPTS } from './idempotency-scripts.js';
 import { RedisIdempotencyStore } from './idempotency-store.js';
@@ -30,7 +30,7 @@ describe('IdempotencyGuard on RedisIdempotencyStore', () => {
     const other = createRedis({ url: redis.url, scripts: { ...IDEMPOTENCY_SCRIPTS } });
     try {
       expect(await other.waitUntilAvailable(10_000)).toBe(true);
-      const guards = [new IdempotencyGuard({}, { store: new RedisIdempotencyStore(conn) }), new IdempotencyGuard({}, { store: new RedisIdempotencyStore(other) })];
+      const guards = [new IdempotencyGuard(idempotencyOf(), { store: new RedisIdempotencyStore(conn) }), new IdempotencyGuard(idempotencyOf(), { store: new RedisIdempotencyStore(other) })];
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => guards[i % 2]!.begin(post('same', {}, 'race'))));
       expect(results.filter((r) => r.kind === 'proceed')).toHaveLength(1);
       expect(results.filter((r) => r.kind === 'reject' && r.error.status === 409)).toHaveLength(19);
@@ -41,7 +41,8 @@ describe('IdempotencyGuard on RedisIdempotencyStore', () => {
 
   it('stores the response with the TTL and keeps an in-flight claim only for lockTtlMs', async () => {
     await redis.command('FLUSHALL');
-    const g = new IdempotencyGuard({ ttlMs: 60_000, lockTtlMs: 5_000 }, { store: new RedisIdempotencyStore(conn) });
+    // A 5 s claim is valid above an upstream that gives up within 4 s.
+    const g = new IdempotencyGuard(idempotencyOf({ ttlMs: 60_000, lockTtlMs: 5_000 }, 4_000), { store: new RedisIdempotencyStore(conn) });
     const r = await g.begin(post('ttl', {}, 'ttl-key'));
     if (r.kind !== 'proceed') throw new Error('expected proceed');
     const keys = (await redis.command('KEYS', 'gw:idem:orders:*')) as string[];
@@ -56,7 +57,7 @@ describe('IdempotencyGuard on RedisIdempotencyStore', () => {
   });
 
   it('with Redis gone, refuses covered requests with 503 at once and never lets one through; works again after a restart', async () => {
-    const g = new IdempotencyGuard({}, { store: new RedisIdempotencyStore(conn) });
+    const g = new IdempotencyGuard(idempotencyOf(), { store: new RedisIdempotencyStore(conn) });
     await redis.kill();
     try {
       for (let i = 0; i < 5; i++) {

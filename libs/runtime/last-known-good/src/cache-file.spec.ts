@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/config-contract';
-import { plainApi } from '@gw/config-contract/testing';
+import { canonicalJson, type ConfigSnapshot } from '@gw/config-contract';
+import { plainApi } from '@gw/api-schema/testing';
+import { snapshotOf } from '@gw/config-contract/testing';
 import { describe, expect, it } from 'vitest';
 import { CACHE_FORMAT, decodeCacheFile, encodeCacheFile } from './cache-file.js';
 
-function content(port: number): SnapshotContent {
-  return { apis: [plainApi('orders', '/orders', [`http://10.0.0.7:${port}`], { hosts: ['api.example.com'] })] };
-}
-function snapshot(version = 42, port = 8080): Snapshot {
-  const c = content(port);
-  return { version, epoch: 3, hash: hashSnapshotContent(c), content: c };
+function snapshot(version = 42, port = 8080): ConfigSnapshot {
+  return snapshotOf([plainApi('orders', '/orders', [`http://10.0.0.7:${port}`], { hosts: ['api.example.com'] })], version, 3);
 }
 const meta = { controllerId: 'ctl-1', savedAt: new Date('2025-01-02T03:04:05.678Z') };
 
@@ -85,7 +82,7 @@ describe('cache file format', () => {
   it('refuses wrong format markers, missing fields, reformatting and bad UTF-8', () => {
     const good = JSON.parse(encodeCacheFile(snapshot(), meta).bytes.toString());
     const cases: [unknown, RegExp][] = [
-      [{ ...good, format: 'gw.runtime-config-cache.v2' }, /unknown format marker "gw\.runtime-config-cache\.v2"/],
+      [{ ...good, format: 'gw.runtime-config-cache.v1' }, /unknown format marker "gw\.runtime-config-cache\.v1"/],
       [{ ...good, format: undefined }, /unknown format marker null/],
       [{ ...good, checksum: 'md5:abc' }, /checksum field/],
       [{ ...good, savedAt: 'yesterday' }, /savedAt/],
@@ -107,14 +104,14 @@ describe('cache file format', () => {
     const s = snapshot();
     expect(decodeCacheFile(withPayload(s)).ok).toBe(true);
     expect(decodeCacheFile(withPayload({ ...s, hash: snapshot(42, 9090).hash }))).toMatchObject({ ok: false, reason: expect.stringContaining('GW_SNAPSHOT_HASH_MISMATCH') });
-    const invalid = snapshot();
-    invalid.content.apis[0]!.upstream.targets = [];
-    invalid.hash = hashSnapshotContent(invalid.content);
-    expect(decodeCacheFile(withPayload(invalid))).toMatchObject({ ok: false, reason: expect.stringContaining('GW_SNAPSHOT_INVALID') });
+    const misordered = snapshotOf([plainApi('a', '/a', ['http://10.0.0.7:1']), plainApi('b', '/b', ['http://10.0.0.7:1'])]);
+    const swapped = { ...misordered, resources: [...misordered.resources].reverse() };
+    expect(decodeCacheFile(withPayload(swapped))).toMatchObject({ ok: false, reason: expect.stringContaining('GW_SNAPSHOT_INVALID') });
     expect(decodeCacheFile(withPayload({ ...s, version: -1 }))).toMatchObject({ ok: false, reason: expect.stringContaining('version') });
     expect(decodeCacheFile(withPayload({ ...s, epoch: 1.5 }))).toMatchObject({ ok: false, reason: expect.stringContaining('epoch') });
     expect(decodeCacheFile(withPayload({ ...s, hash: 'ABC' }))).toMatchObject({ ok: false, reason: expect.stringContaining('hash') });
-    expect(decodeCacheFile(withPayload({ ...s, content: null }))).toMatchObject({ ok: false, reason: expect.stringContaining('content') });
+    expect(decodeCacheFile(withPayload({ ...s, resources: null }))).toMatchObject({ ok: false, reason: expect.stringContaining('resources') });
+    expect(decodeCacheFile(withPayload({ ...s, resources: [{ ...s.resources[0]!, version: 'one' }] }))).toMatchObject({ ok: false, reason: expect.stringContaining('resource') });
     expect(decodeCacheFile(withPayload('snapshot'))).toMatchObject({ ok: false, reason: expect.stringContaining('not an object') });
   });
 });

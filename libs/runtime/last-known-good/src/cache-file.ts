@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
 import { ErrorCodes, type ErrorCode } from '@gw/errors';
-import { canonicalJson, verifySnapshot, type Snapshot } from '@gw/config-contract';
+import { canonicalJson, verifySnapshot, type ConfigSnapshot } from '@gw/config-contract';
 
 /** The cache file's name inside `CONFIG_CACHE_DIR`. */
 export const CACHE_FILE_NAME = 'snapshot.json';
 
-/** Names a reader must understand to trust the file; bump it when the layout changes. */
-export const CACHE_FORMAT = 'gw.runtime-config-cache.v1';
+/**
+ * Names a reader must understand to trust the file; bump it when the layout changes. v2:
+ * the config as resources (v1 files, one mirrored snapshot message, read as unknown: the
+ * runtime waits for a controller, as with any file it cannot use).
+ */
+export const CACHE_FORMAT = 'gw.runtime-config-cache.v2';
 
 export interface CacheFileMeta {
   /** The controller replica the snapshot came from. */
@@ -15,7 +19,7 @@ export interface CacheFileMeta {
 }
 
 export type DecodedCacheFile =
-  | { ok: true; snapshot: Snapshot; meta: CacheFileMeta; checksum: string }
+  | { ok: true; snapshot: ConfigSnapshot; meta: CacheFileMeta; checksum: string }
   | { ok: false; code: ErrorCode; reason: string };
 
 // The payload is written last so that its exact bytes sit between this key and the closing brace.
@@ -30,8 +34,8 @@ const HASH_RE = /^[0-9a-f]{64}$/;
  * exactly those bytes as they appear in the file, so a reader verifies what it will use
  * before it parses it.
  */
-export function encodeCacheFile(snapshot: Snapshot, meta: CacheFileMeta): { bytes: Buffer; checksum: string } {
-  const payload = Buffer.from(canonicalJson({ version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash, content: snapshot.content }));
+export function encodeCacheFile(snapshot: ConfigSnapshot, meta: CacheFileMeta): { bytes: Buffer; checksum: string } {
+  const payload = Buffer.from(canonicalJson({ version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash, resources: snapshot.resources }));
   const checksum = `sha256:${sha256(payload)}`;
   const head = JSON.stringify({
     format: CACHE_FORMAT,
@@ -47,7 +51,8 @@ export function encodeCacheFile(snapshot: Snapshot, meta: CacheFileMeta): { byte
 /**
  * Decides whether a file's bytes can be trusted. Never throws: every defect (truncation,
  * bad UTF-8 or JSON, unknown format, checksum mismatch, a payload that is not a valid
- * snapshot or does not hash to its announced hash) comes back as a reason.
+ * snapshot or does not hash to its announced hash) comes back as a reason. The resources
+ * themselves are validated when the runtime applies them, as from a controller.
  */
 export function decodeCacheFile(bytes: Buffer): DecodedCacheFile {
   const corrupt = (reason: string): DecodedCacheFile => ({ ok: false, code: ErrorCodes.GW_CONFIG_CACHE_CORRUPT, reason });
@@ -93,7 +98,7 @@ export function decodeCacheFile(bytes: Buffer): DecodedCacheFile {
   }
   const shape = snapshotShapeProblem(payload);
   if (shape) return corrupt(`the payload is not a snapshot: ${shape}`);
-  const snapshot = payload as Snapshot;
+  const snapshot = payload as ConfigSnapshot;
   const verdict = verifySnapshot(snapshot);
   if (!verdict.ok) return corrupt(`the payload fails verification (${verdict.code}): ${verdict.message}`);
   return { ok: true, snapshot, meta: { controllerId, savedAt }, checksum };
@@ -105,7 +110,14 @@ function snapshotShapeProblem(value: unknown): string | undefined {
   if (!Number.isSafeInteger(s['version']) || (s['version'] as number) < 0) return 'version must be a non-negative integer';
   if (!Number.isSafeInteger(s['epoch']) || (s['epoch'] as number) < 0) return 'epoch must be a non-negative integer';
   if (typeof s['hash'] !== 'string' || !HASH_RE.test(s['hash'])) return 'hash must be 64 lower-case hex digits';
-  if (s['content'] === null || typeof s['content'] !== 'object' || Array.isArray(s['content'])) return 'content must be an object';
+  if (!Array.isArray(s['resources'])) return 'resources must be a list';
+  for (const r of s['resources'] as unknown[]) {
+    if (r === null || typeof r !== 'object') return 'every resource must be an object';
+    const { type, name, version, hash, content } = r as Record<string, unknown>;
+    if (typeof type !== 'string' || typeof name !== 'string' || typeof content !== 'string' || typeof hash !== 'string' || !Number.isSafeInteger(version)) {
+      return 'every resource needs a string type, name, hash and content and an integer version';
+    }
+  }
   return undefined;
 }
 

@@ -2,17 +2,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '@gw/logging';
-import { hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/config-contract';
-import { plainApi } from '@gw/config-contract/testing';
+import type { ConfigSnapshot } from '@gw/config-contract';
+import { plainApi } from '@gw/api-schema/testing';
+import { snapshotOf } from '@gw/config-contract/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CACHE_FILE_NAME } from './cache-file.js';
 import { ConfigCache } from './config-cache.js';
 import { loadSnapshot } from './load-snapshot.js';
 import { saveSnapshot } from './save-snapshot.js';
 
-function snapshot(version: number, port = 8080, epoch = 1): Snapshot {
-  const c: SnapshotContent = { apis: [plainApi('orders', '/orders', [`http://127.0.0.1:${port}`])] };
-  return { version, epoch, hash: hashSnapshotContent(c), content: c };
+function snapshot(version: number, port = 8080, epoch = 1): ConfigSnapshot {
+  return snapshotOf([plainApi('orders', '/orders', [`http://127.0.0.1:${port}`])], version, epoch);
 }
 
 function recordingLogger(): Logger & { lines: { level: string; msg: string; fields: Record<string, unknown> }[] } {

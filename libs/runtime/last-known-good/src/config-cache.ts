@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { silentLogger, type Logger } from '@gw/logging';
-import type { Snapshot } from '@gw/config-contract';
+import type { ConfigSnapshot } from '@gw/config-contract';
 import { CACHE_FILE_NAME } from './cache-file.js';
 import { loadSnapshot, type LoadedSnapshot, type LoadOptions } from './load-snapshot.js';
 import { saveSnapshot } from './save-snapshot.js';
@@ -120,7 +120,7 @@ export class ConfigCache {
    * reported; the next call tries again. Writes land in call order (see saveSnapshot),
    * so the last one to finish is the newest.
    */
-  async save(snapshot: Snapshot, meta: { controllerId: string }): Promise<SaveOutcome> {
+  async save(snapshot: ConfigSnapshot, meta: { controllerId: string }): Promise<SaveOutcome> {
     const held = this.#held;
     if (held && this.#status === 'ok' && held.version === snapshot.version && held.epoch === snapshot.epoch && held.hash === snapshot.hash) return 'unchanged';
     let settled = false;

@@ -1,12 +1,12 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, type ErrorCode } from '@gw/errors';
-import type { Snapshot } from '@gw/config-contract';
+import type { ConfigSnapshot } from '@gw/config-contract';
 import { CACHE_FILE_NAME, decodeCacheFile } from './cache-file.js';
 
 export type LoadedSnapshot =
   | { status: 'missing'; path: string }
-  | { status: 'ok'; path: string; snapshot: Snapshot; savedAt: Date; controllerId: string; bytes: number; checksum: string }
+  | { status: 'ok'; path: string; snapshot: ConfigSnapshot; savedAt: Date; controllerId: string; bytes: number; checksum: string }
   | { status: 'corrupt'; path: string; code: ErrorCode; reason: string };
 
 export interface LoadOptions {

@@ -2,19 +2,19 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { hashSnapshotContent, type Snapshot, type SnapshotContent } from '@gw/config-contract';
-import { plainApi } from '@gw/config-contract/testing';
+import type { ConfigSnapshot } from '@gw/config-contract';
+import { plainApi } from '@gw/api-schema/testing';
+import { snapshotOf } from '@gw/config-contract/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CACHE_FILE_NAME } from './cache-file.js';
 import { loadSnapshot } from './load-snapshot.js';
 import { saveSnapshot } from './save-snapshot.js';
 
-function content(port: number, apis = 1): SnapshotContent {
-  return { apis: Array.from({ length: apis }, (_, i) => plainApi(`api-${String(i).padStart(4, '0')}`, `/api-${i}`, [`http://127.0.0.1:${port}`])) };
-}
-function snapshot(version: number, apis = 1): Snapshot {
-  const c = content(8000 + version, apis);
-  return { version, epoch: 1, hash: hashSnapshotContent(c), content: c };
+function snapshot(version: number, apis = 1): ConfigSnapshot {
+  return snapshotOf(
+    Array.from({ length: apis }, (_, i) => plainApi(`api-${String(i).padStart(4, '0')}`, `/api-${i}`, [`http://127.0.0.1:${8000 + version}`])),
+    version,
+  );
 }
 
 const dirs: string[] = [];
@@ -130,14 +130,14 @@ describe('saveSnapshot / loadSnapshot on real files', () => {
     // Each writer saves 40 snapshots of varying size (up to 200 APIs) as fast as it can.
     const writer = (id: string) => `
       import { saveSnapshot } from '@gw/last-known-good';
-      import { hashSnapshotContent } from '@gw/config-contract';
-      import { plainApi } from '@gw/config-contract/testing';
+      import { plainApi } from '@gw/api-schema/testing';
+      import { snapshotOf } from '@gw/config-contract/testing';
       for (let v = 2; v <= 41; v++) {
         const n = 1 + ((v * 37) % 200);
-        const content = { apis: Array.from({ length: n }, (_, i) => plainApi('api-' + i, '/api-' + i, ['http://127.0.0.1:' + (1000 + v)])) };
-        await saveSnapshot(${JSON.stringify(dir)}, { version: v, epoch: 1, hash: hashSnapshotContent(content), content }, { controllerId: '${id}' });
+        const apis = Array.from({ length: n }, (_, i) => plainApi('api-' + i, '/api-' + i, ['http://127.0.0.1:' + (1000 + v)]));
+        await saveSnapshot(${JSON.stringify(dir)}, snapshotOf(apis, v), { controllerId: '${id}' });
       }`;
-    const repoRoot = path.resolve(import.meta.dirname, '../../..');
+    const repoRoot = path.resolve(import.meta.dirname, '../../../..');
     const children = ['w1', 'w2'].map((id) => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', writer(id)], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';

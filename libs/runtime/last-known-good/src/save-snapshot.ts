@@ -3,7 +3,7 @@ import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, GatewayError } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
-import type { Snapshot } from '@gw/config-contract';
+import type { ConfigSnapshot } from '@gw/config-contract';
 import { CACHE_FILE_NAME, encodeCacheFile } from './cache-file.js';
 
 export interface SaveMeta {
@@ -38,7 +38,7 @@ const queues = new Map<string, Promise<unknown>>();
  * file or the new one, never a mix. Creates the directory (mode 0700) if needed.
  * Throws GatewayError GW_CONFIG_CACHE_WRITE_FAILED; the previous file is then untouched.
  */
-export function saveSnapshot(dir: string, snapshot: Snapshot, meta: SaveMeta, options: SaveOptions = {}): Promise<SavedSnapshot> {
+export function saveSnapshot(dir: string, snapshot: ConfigSnapshot, meta: SaveMeta, options: SaveOptions = {}): Promise<SavedSnapshot> {
   const key = path.resolve(dir);
   const previous = queues.get(key) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(() => writeAtomically(key, snapshot, meta, options));
@@ -50,7 +50,7 @@ export function saveSnapshot(dir: string, snapshot: Snapshot, meta: SaveMeta, op
   return run;
 }
 
-async function writeAtomically(dir: string, snapshot: Snapshot, meta: SaveMeta, options: SaveOptions): Promise<SavedSnapshot> {
+async function writeAtomically(dir: string, snapshot: ConfigSnapshot, meta: SaveMeta, options: SaveOptions): Promise<SavedSnapshot> {
   const savedAt = meta.savedAt ?? new Date();
   const target = path.join(dir, CACHE_FILE_NAME);
   const temp = path.join(dir, `${CACHE_FILE_NAME}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { PendingRequest, Upstream } from '@gw/upstreams';
-import type { Route, RouteTarget } from '@gw/routing';
+import type { PendingRequest, Upstream, UpstreamTarget } from '@gw/upstreams';
+import type { ApiRuntime } from '@gw/runtime-config';
 import type { ProxyError } from './error-response.js';
 
 /** Waiting for the upstream's response headers (or for a breaker slot, or between tries). */
@@ -56,9 +56,9 @@ export class Exchange {
   current: ExchangeTry | undefined = undefined;
   /** Tries started so far (1 = the first). */
   tries = 0;
-  /** The current (or last) try's target index in `route.targets`, and the target. */
+  /** The current (or last) try's target index in `upstream.targets`, and the target. */
   targetIndex = -1;
-  target: RouteTarget | undefined = undefined;
+  target: UpstreamTarget | undefined = undefined;
   /** Target indexes of earlier tries, so a retry goes elsewhere. */
   tried: number[] | undefined = undefined;
   /** The target whose in-flight count this exchange holds (-1: none). */
@@ -82,7 +82,7 @@ export class Exchange {
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly requestId: string,
-    readonly route: Route,
+    readonly api: ApiRuntime,
     readonly upstream: Upstream,
     /** The path the route forwards (before each target's own prefix). */
     readonly forwardPath: string,

@@ -5,15 +5,17 @@
 import { once } from 'node:events';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UpstreamRegistry, type HealthTransition } from '@gw/upstreams';
-import { buildRouteTable, type RouteTable } from '@gw/routing';
-import type { SnapshotUpstream } from '@gw/config-contract';
-import { plainApi, plainUpstream, type TestTarget } from '@gw/config-contract/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { UpstreamDefinition } from '@gw/api-schema';
+import { plainApi, plainUpstream, type TestTarget } from '@gw/api-schema/testing';
+import { stateWith, testServices } from '@gw/runtime-config/testing';
+import { systemClock, type HealthTransition, type Upstream as UpstreamHandle } from '@gw/upstreams';
+import type { Logger } from '@gw/logging';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createProxyHandler } from './proxy-handler.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
@@ -85,19 +87,21 @@ async function closedPortUrl(): Promise<string> {
 
 interface Gateway {
   port: number;
-  upstreams: UpstreamRegistry;
+  /** The API's upstream handle in the config in use. */
+  upstreams: { get(name: string): UpstreamHandle | undefined };
   transitions: HealthTransition[];
   events: string[];
 }
 
-async function startGateway(upstream: SnapshotUpstream, options: { zone?: string } = {}): Promise<Gateway> {
+async function startGateway(upstream: UpstreamDefinition, options: { zone?: string; logger?: Logger } = {}): Promise<Gateway> {
   const transitions: HealthTransition[] = [];
   const events: string[] = [];
-  const upstreams = new UpstreamRegistry({ localZone: options.zone, onTransition: (t) => transitions.push(t) });
-  const table: RouteTable = buildRouteTable({ apis: [plainApi('api', '/api', [], { upstream })] });
+  const services = testServices({ upstreams: { localZone: options.zone, clock: systemClock, random: Math.random, onTransition: (t) => transitions.push(t) } });
+  const state = stateWith([plainApi('api', '/api', [], { upstream })], services);
+  const upstreams = { get: (name: string) => state.getConfig()?.apis.get(name)?.upstream };
   const handler = createProxyHandler({
-    getTable: () => table,
-    upstreams,
+    getConfig: state.getConfig,
+    logger: options.logger,
     events: {
       retry: (api, reason) => events.push(`retry:${reason}`),
       retryBudgetExhausted: () => events.push('budget-exhausted'),
@@ -130,7 +134,7 @@ async function send(port: number, path: string, options: { method?: string; head
   return { status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString(), ms: performance.now() - started };
 }
 
-const RETRIES: SnapshotUpstream['retries'] = {
+const RETRIES: UpstreamDefinition['retries'] = {
   attempts: 2,
   on: ['502', '503', '504', 'connect-failure', 'reset'],
   backoffBaseMs: 1,
@@ -139,7 +143,7 @@ const RETRIES: SnapshotUpstream['retries'] = {
   budgetMinPerSecond: 100,
 };
 
-function upstreamOf(targets: TestTarget[], overrides: Partial<SnapshotUpstream> = {}): SnapshotUpstream {
+function upstreamOf(targets: TestTarget[], overrides: Partial<UpstreamDefinition> = {}): UpstreamDefinition {
   return plainUpstream(targets, { retries: RETRIES, ...overrides });
 }
 
@@ -184,6 +188,31 @@ describe('forwarding: retries', () => {
     expect(Math.min(a.requests.length, b.requests.length)).toBe(1);
   });
 
+  it('waits a full-jitter backoff before each retry: under backoffBaseMs doubling, capped at backoffMaxMs', async () => {
+    // The top of every window: the delays are then exactly the ceilings less 1 ms.
+    vi.spyOn(Math, 'random').mockReturnValue(0.999_999);
+    const retries: Record<string, unknown>[] = [];
+    const logger: Logger = {
+      debug: (fields, msg) => void (msg === 'retrying upstream request' && retries.push(fields)),
+      info() {},
+      warn() {},
+      error() {},
+      child: () => logger,
+    };
+    const sick = await startUpstream('sick', (_req, res) => res.writeHead(503).end('busy'));
+    const gw = await startGateway(upstreamOf([sick.url], { retries: { ...RETRIES, attempts: 3, backoffBaseMs: 40, backoffMaxMs: 60 } }), { logger });
+    const r = await send(gw.port, '/api/x');
+    expect(r.status).toBe(503);
+    expect(sick.requests.length).toBe(4);
+    expect(retries.map((f) => [f['tries'], f['backoffMs']])).toEqual([
+      [1, 39],
+      [2, 59],
+      [3, 59],
+    ]);
+    // The timers really ran: three backoffs of 39 + 59 + 59 ms (less a little timer slack).
+    expect(r.ms).toBeGreaterThanOrEqual(150);
+  });
+
   it('never repeats a POST without an Idempotency-Key: the upstream sees exactly one', async () => {
     const sick = await startUpstream('sick', (_req, res) => res.writeHead(503).end('busy'));
     const other = await startUpstream('other', (_req, res) => res.writeHead(503).end('busy'));
@@ -194,7 +223,7 @@ describe('forwarding: retries', () => {
     // Not even after a refused connection, which provably sent nothing.
     const otherBefore = other.requests.length;
     const dead = await closedPortUrl();
-    const gw2 = await startGateway(upstreamOf([dead, other.url], { loadBalancing: { algorithm: 'round-robin', hashOn: { source: 'none', name: '' }, zoneAware: false, minZoneHealthyPercent: 0 } }));
+    const gw2 = await startGateway(upstreamOf([dead, other.url], { loadBalancing: { algorithm: 'round-robin', hashOn: null, zoneAware: false, minZoneHealthyPercent: 0 } }));
     const r2 = await send(gw2.port, '/api/orders', { method: 'POST', body: '{"n":2}' });
     expect(r2.status).toBe(502);
     expect(json(r2)).toMatchObject({ code: 'GW_UPSTREAM_UNREACHABLE' });
@@ -298,8 +327,7 @@ describe('forwarding: timeouts', () => {
 });
 
 describe('forwarding: circuit breaker', () => {
-  const BREAKER: SnapshotUpstream['circuitBreaker'] = {
-    enabled: true,
+  const BREAKER: UpstreamDefinition['circuitBreaker'] = {
     maxConcurrent: 2,
     maxPending: 0,
     failureRatePercent: 50,
@@ -417,7 +445,7 @@ describe('forwarding: circuit breaker', () => {
     const gw = await startGateway(
       upstreamOf([up.url], {
         circuitBreaker: { ...BREAKER, maxConcurrent: 1 },
-        outlierDetection: { enabled: true, consecutiveFailures: 1, baseEjectionMs: 60_000, maxEjectionMs: 60_000, maxEjectionPercent: 100 },
+        outlierDetection: { consecutiveFailures: 1, baseEjectionMs: 60_000, maxEjectionMs: 60_000, maxEjectionPercent: 100 },
       }),
     );
     const first = send(gw.port, '/api/1');
@@ -456,7 +484,7 @@ describe('forwarding: outlier detection and balancing', () => {
     const b = await startUpstream('b');
     const gw = await startGateway(
       upstreamOf([sick.url, a.url, b.url], {
-        outlierDetection: { enabled: true, consecutiveFailures: 2, baseEjectionMs: 60_000, maxEjectionMs: 60_000, maxEjectionPercent: 50 },
+        outlierDetection: { consecutiveFailures: 2, baseEjectionMs: 60_000, maxEjectionMs: 60_000, maxEjectionPercent: 50 },
       }),
     );
     for (let i = 0; i < 30; i++) expect((await send(gw.port, `/api/${i}`)).status).toBe(200);
@@ -469,7 +497,7 @@ describe('forwarding: outlier detection and balancing', () => {
     const a = await startUpstream('a');
     const gw = await startGateway(
       upstreamOf([dead, a.url], {
-        outlierDetection: { enabled: true, consecutiveFailures: 3, baseEjectionMs: 60_000, maxEjectionMs: 60_000, maxEjectionPercent: 50 },
+        outlierDetection: { consecutiveFailures: 3, baseEjectionMs: 60_000, maxEjectionMs: 60_000, maxEjectionPercent: 50 },
       }),
     );
     for (let i = 0; i < 20; i++) expect((await send(gw.port, `/api/${i}`)).status).toBe(200);
@@ -482,7 +510,7 @@ describe('forwarding: outlier detection and balancing', () => {
     const gw = await startGateway(
       upstreamOf(
         ups.map((u) => u.url),
-        { loadBalancing: { algorithm: 'consistent-hash', hashOn: { source: 'header', name: 'x-user' }, zoneAware: false, minZoneHealthyPercent: 0 } },
+        { loadBalancing: { algorithm: 'consistent-hash', hashOn: { header: 'x-user' }, zoneAware: false, minZoneHealthyPercent: 0 } },
       ),
     );
     const owners = new Map<string, Set<string>>();
@@ -504,7 +532,7 @@ describe('forwarding: outlier detection and balancing', () => {
     const remote = await startUpstream('remote');
     const gw = await startGateway(
       upstreamOf([{ url: remote.url, zone: 'b' }, { url: local.url, zone: 'a' }], {
-        loadBalancing: { algorithm: 'round-robin', hashOn: { source: 'none', name: '' }, zoneAware: true, minZoneHealthyPercent: 50 },
+        loadBalancing: { algorithm: 'round-robin', hashOn: null, zoneAware: true, minZoneHealthyPercent: 50 },
       }),
       { zone: 'a' },
     );
@@ -517,7 +545,7 @@ describe('forwarding: outlier detection and balancing', () => {
     const stuck = await startUpstream('stuck', (_req, res) => held.push(res));
     const free = await startUpstream('free');
     const gw = await startGateway(
-      upstreamOf([stuck.url, free.url], { loadBalancing: { algorithm: 'least-request', hashOn: { source: 'none', name: '' }, zoneAware: false, minZoneHealthyPercent: 0 } }),
+      upstreamOf([stuck.url, free.url], { loadBalancing: { algorithm: 'least-request', hashOn: null, zoneAware: false, minZoneHealthyPercent: 0 } }),
     );
     const pending: Promise<Reply>[] = [];
     // Until one request is stuck on `stuck`, requests spread.

@@ -1,18 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
-import {
-  ADMITTED,
-  OPEN,
-  backoffDelay,
-  hashKeyOf,
-  isRetryableRequest,
-  upstreamOptionsFromSnapshot,
-  type TryFailure,
-  type Upstream,
-  type UpstreamRegistry,
-} from '@gw/upstreams';
+import { backoffDelay } from '@gw/backoff';
 import type { Logger } from '@gw/logging';
-import { upstreamPath, type Route, type RouteTarget } from '@gw/routing';
+import type { ApiRuntime } from '@gw/runtime-config';
+import { ADMITTED, OPEN, hashKeyOf, isRetryableRequest, upstreamPath, type TryFailure, type UpstreamTarget } from '@gw/upstreams';
 import type { Dispatcher } from 'undici';
 import { CIRCUIT_FULL, CIRCUIT_OPEN, CIRCUIT_WAIT_EXPIRED } from './circuit-breaker-errors.js';
 import { clientResponseHeaders } from './client-response-headers.js';
@@ -34,7 +25,6 @@ export interface ForwardingEvents {
 
 export interface ForwarderOptions {
   readonly pools: UpstreamPools;
-  readonly upstreams: UpstreamRegistry;
   readonly logger: Logger;
   readonly events?: ForwardingEvents | undefined;
   readonly random?: () => number;
@@ -46,17 +36,15 @@ export interface Forwarder {
    * client in every case. `query` is the client's query with its `?`, or `''`. The
    * caller must call `responseClosed` when the response closes.
    */
-  forward(req: IncomingMessage, res: ServerResponse, requestId: string, route: Route, forwardPath: string, query: string): void;
+  forward(req: IncomingMessage, res: ServerResponse, requestId: string, api: ApiRuntime, forwardPath: string, query: string): void;
   /**
    * The client response closed (sent, failed, or the client left): ends the upstream try
    * if one is still running and gives back everything the request held. A no-op for a
    * response that was never forwarded.
    */
   responseClosed(res: ServerResponse): void;
-  /** The runtime state of a route's upstream (balancer, health, breaker, budget). */
-  upstreamOf(route: Route): Upstream;
   /** A target for a connection that is not retried (WebSocket upgrades): health- and zone-aware. */
-  pickTarget(route: Route, req: IncomingMessage): RouteTarget;
+  pickTarget(api: ApiRuntime, req: IncomingMessage): UpstreamTarget;
 }
 
 type Phase = 'connect-failure' | 'reset' | 'timeout' | 'status';
@@ -94,11 +82,9 @@ const ABANDONED = Object.assign(new Error('the gateway abandoned this upstream t
  * the dispatch options; every listener is shared, and the exchange rides on the response.
  */
 export function createForwarder(options: ForwarderOptions): Forwarder {
-  const { pools, upstreams, logger } = options;
+  const { pools, logger } = options;
   const events = options.events ?? {};
   const random = options.random ?? Math.random;
-  /** Routes of live tables to their upstream state; a new table's routes resolve once each. */
-  const byRoute = new WeakMap<Route, Upstream>();
 
   /**
    * One try's upstream request: undici's dispatch handler (undici calls its methods on
@@ -165,18 +151,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     }
   }
 
-  function upstreamOf(route: Route): Upstream {
-    let upstream = byRoute.get(route);
-    if (upstream === undefined) {
-      upstream = upstreams.resolve(route.name, upstreamOptionsFromSnapshot(route.upstream));
-      byRoute.set(route, upstream);
-    }
-    return upstream;
-  }
-
-  function forward(req: IncomingMessage, res: ServerResponse, requestId: string, route: Route, forwardPath: string, query: string): void {
-    const upstream = upstreamOf(route);
-    const ex = new Exchange(req, res, requestId, route, upstream, forwardPath, query);
+  function forward(req: IncomingMessage, res: ServerResponse, requestId: string, api: ApiRuntime, forwardPath: string, query: string): void {
+    const upstream = api.upstream;
+    const ex = new Exchange(req, res, requestId, api, upstream, forwardPath, query);
     const headers = req.headers;
     if (headers['transfer-encoding'] !== undefined) {
       // The edge let only a lone `chunked` through; undici frames a body of unknown length
@@ -187,7 +164,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       const length = headers['content-length'];
       if (length !== undefined && length !== '0') ex.body = BODY_UNREAD;
     }
-    const options = upstream.options;
+    const options = upstream.definition;
     ex.retryable = options.retries.attempts > 0 && isRetryableRequest(req.method, headers['idempotency-key']);
     if (upstream.hashOn !== null) ex.hashKey = hashKeyOf(upstream.hashOn, headers, clientAddress(req));
     (res as WithExchange)[EXCHANGE] = ex;
@@ -232,7 +209,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (ex.phase === DONE) return;
     ex.phase = DONE;
     clearTimers(ex);
-    events.circuitRejected?.(ex.route.name, reason);
+    events.circuitRejected?.(ex.api.name, reason);
     sendProxyError(ex.res, error, ex.requestId);
   }
 
@@ -245,15 +222,14 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       return fail(ex, ex.lastError, ex.lastFailure ?? UPSTREAM_TIMEOUT);
     }
     const upstream = ex.upstream;
-    const route = ex.route;
     const i = upstream.pick(ex.hashKey, ex.tried);
-    const target = route.targets[i]!;
+    const target = upstream.targets[i]!;
     ex.tries++;
     ex.targetIndex = i;
     ex.target = target;
     upstream.tryStarted(i);
     ex.activeTarget = i;
-    const timeouts = upstream.options.timeouts;
+    const timeouts = upstream.definition.timeouts;
     // Whole milliseconds: Node keeps one timer list per distinct duration, and a fractional
     // one would make a new list (and a priority-queue insert) for every request.
     const leftMs = ex.deadline === 0 ? timeouts.totalMs : Math.max(1, Math.ceil(ex.deadline - performance.now()));
@@ -264,8 +240,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     const headers = req.headers;
     // The target's Host (`hostname[:port]`), as upstreams behind a gateway expect; the
     // client's travels as X-Forwarded-Host. `hostRewrite` names another one.
-    const hostRewrite = route.upstream.hostRewrite;
-    headers.host = hostRewrite === '' ? endpoint.host : hostRewrite;
+    headers.host = upstream.definition.hostRewrite ?? endpoint.host;
     const t = new UpstreamTry(ex);
     if (ex.body !== NO_BODY) t.gate = new PassThrough();
     ex.current = t;
@@ -319,7 +294,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       ex.upstream.report(ex.targetIndex, false);
       // Headers are out: cutting the connection is the only way to tell the client the body is incomplete.
       ex.res.destroy();
-      logger.warn({ requestId: ex.requestId, api: ex.route.name, target: ex.target?.origin, err }, 'upstream response broke off');
+      logger.warn({ requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, err }, 'upstream response broke off');
       return;
     }
     if (ex.phase !== WAITING) return;
@@ -368,9 +343,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     abandonTry(ex);
     if (ex.res.destroyed) return;
     sendProxyError(ex.res, UPSTREAM_TIMEOUT, ex.requestId);
-    const timeouts = ex.upstream.options.timeouts;
+    const timeouts = ex.upstream.definition.timeouts;
     logger.warn(
-      { requestId: ex.requestId, api: ex.route.name, target: ex.target?.origin, tries: ex.tries, requestMs: timeouts.requestMs, totalMs: timeouts.totalMs },
+      { requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, tries: ex.tries, requestMs: timeouts.requestMs, totalMs: timeouts.totalMs },
       'upstream response timed out',
     );
   }
@@ -382,7 +357,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   function mayRetry(ex: Exchange): boolean {
     if (!ex.retryable || ex.body === BODY_SENT || ex.res.headersSent) return false;
     const upstream = ex.upstream;
-    if (ex.tries > upstream.options.retries.attempts) return false;
+    if (ex.tries > upstream.definition.retries.attempts) return false;
     if (ex.deadline === 0 || ex.deadline - performance.now() <= 0) return false;
     const budget = upstream.retryBudget;
     if (ex.holdsRetry) {
@@ -390,8 +365,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       ex.holdsRetry = false;
     }
     if (!budget.tryAcquire()) {
-      events.retryBudgetExhausted?.(ex.route.name);
-      logger.debug({ requestId: ex.requestId, api: ex.route.name }, 'retry budget exhausted');
+      events.retryBudgetExhausted?.(ex.api.name);
+      logger.debug({ requestId: ex.requestId, api: ex.api.name }, 'retry budget exhausted');
       return false;
     }
     ex.holdsRetry = true;
@@ -400,13 +375,14 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   function retry(ex: Exchange, reason: Phase | string): void {
     (ex.tried ??= []).push(ex.targetIndex);
-    const retries = ex.upstream.options.retries;
-    const backoff = backoffDelay(ex.tries, retries.backoffBaseMs, retries.backoffMaxMs, random);
+    const retries = ex.upstream.definition.retries;
+    // Before retry n (n = tries so far, 1-based): random in [0, min(max, base × 2^(n-1))).
+    const backoff = backoffDelay(ex.tries - 1, { baseMs: retries.backoffBaseMs, capMs: retries.backoffMaxMs }, random);
     const leftMs = Math.max(0, Math.ceil(ex.deadline - performance.now()));
     ex.timerIsDeadline = leftMs <= backoff;
     const delay = ex.timerIsDeadline ? leftMs : backoff;
-    events.retry?.(ex.route.name, reason);
-    logger.debug({ requestId: ex.requestId, api: ex.route.name, target: ex.target?.origin, reason, tries: ex.tries, backoffMs: delay }, 'retrying upstream request');
+    events.retry?.(ex.api.name, reason);
+    logger.debug({ requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, reason, tries: ex.tries, backoffMs: delay }, 'retrying upstream request');
     ex.timer = setTimeout(startTry, delay, ex);
   }
 
@@ -439,7 +415,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       return;
     }
     sendProxyError(res, failure, ex.requestId);
-    logger.warn({ requestId: ex.requestId, api: ex.route.name, target: ex.target?.origin, tries: ex.tries, err }, failure.message);
+    logger.warn({ requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, tries: ex.tries, err }, failure.message);
   }
 
   function responseClosed(res: ServerResponse): void {
@@ -470,13 +446,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     ex.timer = undefined;
   }
 
-  function pickTarget(route: Route, req: IncomingMessage): RouteTarget {
-    const upstream = upstreamOf(route);
+  function pickTarget(api: ApiRuntime, req: IncomingMessage): UpstreamTarget {
+    const upstream = api.upstream;
     const hashKey = upstream.hashOn === null ? undefined : hashKeyOf(upstream.hashOn, req.headers, clientAddress(req));
-    return route.targets[upstream.pick(hashKey, undefined)]!;
+    return upstream.targets[upstream.pick(hashKey, undefined)]!;
   }
 
-  return { forward, responseClosed, upstreamOf, pickTarget };
+  return { forward, responseClosed, pickTarget };
 }
 
 /** The client took what was buffered: the streaming try reads from its upstream again. */

@@ -11,6 +11,3 @@ export { forwardedFor, trustedClientAddress, unmapIpv4 } from './forwarded-for.j
 export { type ForwardingEvents } from './forwarder.js';
 export { type RequestObserver } from './request-observer.js';
 export { tryFailureKind } from './try-failure.js';
-export { PolicyRegistry, type PolicyRegistryOptions, type PolicyLookup } from './policy-registry.js';
-export { ApiPolicies } from './api-policies.js';
-export { type PolicyEvents } from './policy-events.js';

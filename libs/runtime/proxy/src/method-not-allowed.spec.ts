@@ -2,8 +2,8 @@
 import { once } from 'node:events';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildRouteTable } from '@gw/routing';
-import { plainApi } from '@gw/config-contract/testing';
+import { plainApi } from '@gw/api-schema/testing';
+import { stateWith } from '@gw/runtime-config/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyHandler } from './proxy-handler.js';
 
@@ -42,10 +42,8 @@ describe('proxy handler: routes with methods', () => {
       seen.push(`${req.method} ${req.url}`);
       res.end('ok');
     }));
-    const table = buildRouteTable({
-      apis: [plainApi('orders', '/orders', [`http://127.0.0.1:${upstreamPort}`], { routes: [{ name: 'get-order', methods: ['GET'], path: '/:id' }] })],
-    });
-    const handler = createProxyHandler({ getTable: () => table });
+    const state = stateWith([plainApi('orders', '/orders', [`http://127.0.0.1:${upstreamPort}`], { routes: [{ name: 'get-order', methods: ['GET'], path: '/:id', rateLimits: [] }] })]);
+    const handler = createProxyHandler({ getConfig: state.getConfig });
     const port = await listen(createServer((req, res) => handler.handle(req, res)));
     try {
       const refused = await send(port, 'DELETE', '/orders/42');

@@ -1,18 +1,21 @@
-// The policy phase over real sockets: the proxy handler with a PolicyRegistry (local state:
-// no Redis), a recording upstream, clients over http.request and raw TCP.
-import { randomBytes } from 'node:crypto';
+// The policy phase over real sockets: the proxy handler over a runtime config whose policies
+// were built from definitions normalized by the API schema (local state: no Redis), a
+// recording upstream, clients over http.request and raw TCP.
 import { once } from 'node:events';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { hashApiKey } from '@gw/auth';
 import { testSigningKey } from '@gw/auth/testing';
-import { buildRouteTable, type RouteTable } from '@gw/routing';
-import { noPolicies, type SnapshotApi, type SnapshotContent, type SnapshotPolicies } from '@gw/config-contract';
-import { plainApi } from '@gw/config-contract/testing';
+import type { ApiDefinition, ApiDefinitionInput } from '@gw/api-schema';
+import { plainApi, policiesOf } from '@gw/api-schema/testing';
+import { snapshotOf } from '@gw/config-contract/testing';
+import { RuntimeState } from '@gw/runtime-config';
+import { testServices } from '@gw/runtime-config/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeGuard } from './edge-guard.js';
-import { PolicyRegistry } from './policy-registry.js';
 import { createProxyHandler } from './proxy-handler.js';
+
+type PoliciesInput = NonNullable<ApiDefinitionInput['policies']>;
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -59,27 +62,26 @@ async function startUpstream(options: { delayMs?: number; bodyBytes?: number } =
   return { url: `http://127.0.0.1:${port}`, requests };
 }
 
-function api(name: string, target: string, policies: Partial<SnapshotPolicies>, over: Partial<SnapshotApi> = {}): SnapshotApi {
-  return plainApi(name, `/${name}`, [target], { policies: { ...noPolicies(), ...policies }, ...over });
+/** An API whose policies are what the schema makes of `policies` (as an operator writes them). */
+function api(name: string, target: string, policies: PoliciesInput, over: Partial<ApiDefinition> = {}): ApiDefinition {
+  return plainApi(name, `/${name}`, [target], { policies: policiesOf(policies), ...over });
 }
 
-/** A gateway over `apis`; `apply` swaps in another snapshot the way the runtime does. */
-async function gateway(apis: SnapshotApi[]): Promise<{ url: string; port: number; registry: PolicyRegistry; apply(apis: SnapshotApi[]): void }> {
-  const registry = new PolicyRegistry();
-  let table: RouteTable | undefined;
-  const apply = (list: SnapshotApi[]) => {
-    const content: SnapshotContent = { apis: list };
-    const next = buildRouteTable(content);
-    registry.prepare(next, content);
-    table = next;
+/** A gateway over `apis`; `apply` swaps in another config the way the runtime does. */
+async function gateway(apis: ApiDefinition[]): Promise<{ url: string; port: number; apply(apis: ApiDefinition[]): void }> {
+  const state = new RuntimeState({ maxApis: 100, services: testServices() });
+  let version = 0;
+  const apply = (list: ApiDefinition[]) => {
+    const verdict = state.apply(snapshotOf(list, ++version), 'controller');
+    if (!verdict.ok) throw new Error(`${verdict.code}: ${verdict.message}`);
   };
   apply(apis);
-  const proxy = createProxyHandler({ getTable: () => table, policies: registry, edge: new EdgeGuard({ maxBodyBytes: 1024 }) });
+  const proxy = createProxyHandler({ getConfig: state.getConfig, edge: new EdgeGuard({ maxBodyBytes: 1024 }) });
   const server = createServer((req, res) => proxy.handle(req, res));
   server.on('upgrade', (req, socket, head) => proxy.handleUpgrade(req, socket, head));
   cleanups.push(() => proxy.close());
   const port = await listen(server);
-  return { url: `http://127.0.0.1:${port}`, port, registry, apply };
+  return { url: `http://127.0.0.1:${port}`, port, apply };
 }
 
 interface Result {
@@ -106,11 +108,8 @@ const code = (r: Result) => (JSON.parse(r.body) as { code: string }).code;
 describe('policy phase: consumer identity and authentication', () => {
   it('strips a client-sent consumer header on every API, and sets it for an authenticated consumer only', async () => {
     const up = await startUpstream();
-    const keys = { enabled: true, location: 'header' as const, name: 'x-api-key', forward: false, keys: [{ id: '', sha256: hashApiKey('key-alice'), consumer: 'alice' }] };
-    const g = await gateway([
-      api('open', up.url, {}),
-      api('keyed', up.url, { auth: { ...noPolicies().auth, enabled: true, apiKey: keys } }),
-    ]);
+    const keys = [{ sha256: hashApiKey('key-alice'), consumer: 'alice' }];
+    const g = await gateway([api('open', up.url, {}), api('keyed', up.url, { auth: { apiKey: { keys } } })]);
     expect((await call('GET', `${g.url}/open/x`, { 'x-consumer-id': 'admin' })).status).toBe(201);
     expect((await call('GET', `${g.url}/keyed/x`, { 'x-api-key': 'key-alice', 'x-consumer-id': 'admin' })).status).toBe(201);
     expect(up.requests.map((r) => [r.headers['x-consumer-id'], r.headers['x-api-key']])).toEqual([
@@ -124,7 +123,7 @@ describe('policy phase: consumer identity and authentication', () => {
     expect(up.requests).toHaveLength(2);
 
     // A key in the query is removed from what the upstream receives; the rest of the query stays byte for byte.
-    g.apply([api('q', up.url, { auth: { ...noPolicies().auth, enabled: true, apiKey: { ...keys, location: 'query', name: 'api_key' } } })]);
+    g.apply([api('q', up.url, { auth: { apiKey: { in: { query: 'api_key' }, keys } } })]);
     expect((await call('GET', `${g.url}/q/x?a=%2F1&api_key=key-alice&b`)).status).toBe(201);
     expect(up.requests[2]).toMatchObject({ url: '/x?a=%2F1&b', headers: { 'x-consumer-id': 'alice' } });
   });
@@ -132,9 +131,9 @@ describe('policy phase: consumer identity and authentication', () => {
   it('verifies JWTs, and refuses WebSocket handshakes without a credential before they reach the upstream', async () => {
     const up = await startUpstream();
     const key = testSigningKey('ES256', 'ec-1');
-    const jwk = { kty: 'EC', kid: 'ec-1', alg: 'ES256', use: 'sig', crv: 'P-256', x: key.jwk.x!, y: key.jwk.y!, n: '', e: '', k: '' };
-    const jwt = { enabled: true, keys: [jwk], jwksUrl: '', issuers: [], audiences: ['orders'], algorithms: ['ES256'], clockSkewSec: 0, requireExp: true, consumerClaim: 'sub', forward: false };
-    const g = await gateway([api('orders', up.url, { auth: { ...noPolicies().auth, enabled: true, jwt } })]);
+    const jwk = { kty: 'EC' as const, kid: 'ec-1', alg: 'ES256', use: 'sig', crv: 'P-256', x: key.jwk.x!, y: key.jwk.y! };
+    const jwt = { keys: [jwk], audiences: ['orders'], algorithms: ['ES256' as const], clockSkewSec: 0, forward: false };
+    const g = await gateway([api('orders', up.url, { auth: { jwt } })]);
     const token = key.sign({ sub: 'carol', aud: 'orders', exp: Math.floor(Date.now() / 1000) + 60 });
     expect((await call('GET', `${g.url}/orders/1`, { authorization: `Bearer ${token}` })).status).toBe(201);
     expect(up.requests[0]!.headers).toMatchObject({ 'x-consumer-id': 'carol' });
@@ -160,7 +159,7 @@ describe('policy phase: consumer identity and authentication', () => {
 describe('policy phase: CORS and rate limits', () => {
   it('answers preflights itself (also on a path whose routes lack OPTIONS) and puts CORS headers on upstream answers', async () => {
     const up = await startUpstream();
-    const cors = { enabled: true, allowOrigins: ['https://app.example'], allowMethods: ['DELETE', 'GET'], allowHeaders: ['x-api-key'], exposeHeaders: ['x-upstream'], allowCredentials: false, maxAgeSec: 60 };
+    const cors = { allowOrigins: ['https://app.example'], allowMethods: ['DELETE', 'GET'], allowHeaders: ['x-api-key'], exposeHeaders: ['x-upstream'], maxAgeSec: 60 };
     const g = await gateway([api('orders', up.url, { cors }, { routes: [{ name: 'one', methods: ['GET', 'DELETE'], path: '/:id', rateLimits: [] }] }), api('any', up.url, { cors })]);
     const pre = { origin: 'https://app.example', 'access-control-request-method': 'DELETE', 'access-control-request-headers': 'x-api-key' };
     const ok = await call('OPTIONS', `${g.url}/orders/7`, pre);
@@ -179,9 +178,10 @@ describe('policy phase: CORS and rate limits', () => {
 
   it('limits per API and per route, with RateLimit headers on every answer and 429 + Retry-After past the limit', async () => {
     const up = await startUpstream();
-    const limit = (name: string, n: number) => ({ name, limit: n, windowMs: 60_000, burst: n, key: { by: 'header' as const, name: 'x-tenant' }, scope: 'local' as const, failureMode: 'open' as const });
+    const limit = (name: string, n: number) => ({ name, limit: n, windowMs: 60_000, key: { by: 'header' as const, name: 'x-tenant' }, scope: 'local' as const });
+    const createLimits = policiesOf({ rateLimits: [limit('create', 1)] }).rateLimits;
     const g = await gateway([
-      api('orders', up.url, { rateLimits: [limit('api', 3)] }, { routes: [{ name: 'create', methods: ['POST'], path: '/', rateLimits: [limit('create', 1)] }, { name: 'read', methods: ['GET'], path: '/:id', rateLimits: [] }] }),
+      api('orders', up.url, { rateLimits: [limit('api', 3)] }, { routes: [{ name: 'create', methods: ['POST'], path: '/', rateLimits: createLimits }, { name: 'read', methods: ['GET'], path: '/:id', rateLimits: [] }] }),
     ]);
     const t = { 'x-tenant': 'acme' };
     const first = await call('POST', `${g.url}/orders/`, t, '{}');
@@ -201,27 +201,19 @@ describe('policy phase: CORS and rate limits', () => {
 
   it('keeps a limiter (and its count) across a redeploy that leaves it unchanged, and starts afresh when it changes', async () => {
     const up = await startUpstream();
-    const limit = { name: 'api', limit: 1, windowMs: 60_000, burst: 1, key: { by: 'ip' as const, name: '' }, scope: 'local' as const, failureMode: 'open' as const };
+    const limit = { name: 'api', limit: 1, windowMs: 60_000, scope: 'local' as const };
     const g = await gateway([api('orders', up.url, { rateLimits: [limit] })]);
     expect((await call('GET', `${g.url}/orders/1`)).status).toBe(201);
     g.apply([api('orders', up.url, { rateLimits: [limit] }, { stripBasePath: false })]);
     expect((await call('GET', `${g.url}/orders/1`)).status).toBe(429);
-    g.apply([api('orders', up.url, { rateLimits: [{ ...limit, limit: 2, burst: 2 }] })]);
+    g.apply([api('orders', up.url, { rateLimits: [{ ...limit, limit: 2 }] })]);
     expect((await call('GET', `${g.url}/orders/1`)).status).toBe(201);
   });
 });
 
 describe('policy phase: idempotency keys (memory store)', () => {
-  const idempotency = (over: Partial<SnapshotPolicies['idempotency']> = {}) => ({
-    enabled: true,
-    methods: ['PATCH', 'POST'],
-    required: false,
-    headerName: 'idempotency-key',
-    ttlMs: 60_000,
-    lockTtlMs: 30_000,
-    maxResponseBytes: 1024,
-    ...over,
-  });
+  // The lock outlives the upstream's total timeout of the schema's default upstream (60 s).
+  const idempotency = (over: { required?: boolean } = {}) => ({ methods: ['PATCH' as const, 'POST' as const], ttlMs: 120_000, lockTtlMs: 61_000, maxResponseBytes: 1024, ...over });
 
   it('runs concurrent identical POSTs once: the others get 409 or the replay (marked); the body reaches the upstream intact', async () => {
     const up = await startUpstream({ delayMs: 100 });
@@ -276,38 +268,5 @@ describe('policy phase: idempotency keys (memory store)', () => {
     expect(ran.status).toBe(201);
     expect(ran.headers['idempotent-replayed']).toBeUndefined();
     expect(up.requests.map((r) => r.body)).toEqual(['payload']);
-  });
-});
-
-describe('PolicyRegistry', () => {
-  it('refuses a snapshot whose policies cannot be built, naming the block but never the secret, and keeps what it had', async () => {
-    const up = await startUpstream();
-    const registry = new PolicyRegistry();
-    const good: SnapshotContent = { apis: [api('orders', up.url, {})] };
-    const goodTable = buildRouteTable(good);
-    registry.prepare(goodTable, good);
-    const weak = randomBytes(8).toString('base64url');
-    const jwt = { ...noPolicies().auth.jwt, enabled: true, keys: [{ kty: 'oct', kid: 'a', alg: '', use: '', crv: '', x: '', y: '', n: '', e: '', k: weak }], algorithms: ['HS256'], consumerClaim: 'sub' };
-    const bad: SnapshotContent = { apis: [api('orders', up.url, { auth: { ...noPolicies().auth, enabled: true, jwt } })] };
-    const badTable = buildRouteTable(bad);
-    let message = '';
-    try {
-      registry.prepare(badTable, bad);
-    } catch (err) {
-      message = (err as Error).message;
-      expect((err as { code?: string }).code).toBe('GW_SNAPSHOT_INVALID');
-    }
-    expect(message).toContain('apis[orders].policies.auth');
-    expect(message).not.toContain(weak);
-    expect(registry.forRoute(badTable.routes[0]!)).toBeUndefined();
-    expect(registry.forRoute(goodTable.routes[0]!)).toBeDefined();
-
-    // A snapshot of an earlier version (no policies block): nothing to enforce but the header strip.
-    const legacyApi = api('legacy', up.url, {});
-    delete (legacyApi as unknown as Record<string, unknown>)['policies'];
-    const legacy: SnapshotContent = { apis: [legacyApi] };
-    const legacyTable = buildRouteTable(legacy);
-    registry.prepare(legacyTable, legacy);
-    expect(registry.forRoute(legacyTable.routes[0]!)).toMatchObject({ passive: true, consumerHeader: 'x-consumer-id' });
   });
 });

@@ -5,24 +5,21 @@ import { ErrorCodes } from '@gw/errors';
 import { bodyDigest, type IdempotencyTicket } from '@gw/idempotency';
 import type { Logger } from '@gw/logging';
 import { rateLimitKey, rateLimitOutcome } from '@gw/rate-limit';
-import type { Route, RouteMatch, RouteTable } from '@gw/routing';
-import type { ApiPolicies } from './api-policies.js';
+import type { RouteMatch } from '@gw/routing';
+import type { ApiPolicies, ApiRuntime, PolicyEvents, RuntimeConfig } from '@gw/runtime-config';
 import { readBody, replayBodyOnPipe } from './buffered-body.js';
 import type { EdgeGuard } from './edge-guard.js';
 import { trustedClientAddress, unmapIpv4 } from './forwarded-for.js';
 import { BODY_UNREAD, STREAMING, exchangeOf } from './exchange.js';
 import type { Forwarder } from './forwarder.js';
 import { answerPreflight, refuseUpgrade, sendPolicyError, sendReplay } from './policy-answers.js';
-import type { PolicyEvents } from './policy-events.js';
-import type { PolicyLookup } from './policy-registry.js';
 import { resolveRequestId } from './request-id.js';
 import { addResponseHeaders, watchResponse } from './response-decoration.js';
 
 export interface PolicyPhaseOptions {
-  policies: PolicyLookup;
   forwarder: Forwarder;
   edge: EdgeGuard;
-  getTable: () => RouteTable | undefined;
+  getConfig: () => RuntimeConfig | undefined;
   logger: Logger;
   events?: PolicyEvents | undefined;
 }
@@ -33,12 +30,12 @@ export interface PolicyPhase {
    * 401/403/429/503, 400/409/422 or a replay). Never throws. Call after the upstream
    * request headers are prepared (the client address is the leftmost X-Forwarded-For).
    */
-  run(req: IncomingMessage, res: ServerResponse, requestId: string, match: RouteMatch, query: string): void;
+  run(req: IncomingMessage, res: ServerResponse, requestId: string, match: RouteMatch<ApiRuntime>, query: string): void;
   /**
    * A CORS preflight on a path whose routes do not serve OPTIONS (the table says 405):
    * answered by the API's CORS policy. Returns false when there is none (answer the 405).
    */
-  preflight(route: Route, req: IncomingMessage, res: ServerResponse, requestId: string): boolean;
+  preflight(api: ApiRuntime, req: IncomingMessage, res: ServerResponse, requestId: string): boolean;
   /** WebSocket handshakes pass authentication and rate limits too, then go on to `next`. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, next: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void;
 }
@@ -52,33 +49,31 @@ type Headers = Record<string, string | string[]>;
  *   → authentication (the consumer header set) → rate limits (API, then route)
  *   → idempotency key (body buffered and hashed; claim, replay or refuse) → forward
  *
- * Everything it needs was built when the snapshot was applied (`PolicyRegistry`); per
+ * Everything it needs was built when the config was applied (`ApiPolicies`); per
  * request it only decides. An API with no policy but the consumer header goes on
  * synchronously. CORS and RateLimit headers go on whatever answer the request gets.
  * Nothing here logs a credential.
  */
 export function createPolicyPhase(options: PolicyPhaseOptions): PolicyPhase {
-  const { policies, forwarder, edge, getTable, logger } = options;
+  const { forwarder, edge, getConfig, logger } = options;
   const events = options.events ?? {};
   const maxBodyBytes = edge.settings.maxBodyBytes;
 
-  function run(req: IncomingMessage, res: ServerResponse, requestId: string, match: RouteMatch, query: string): void {
-    const p = policies.forRoute(match.route);
-    if (p !== undefined) {
-      // Whatever the client sent as the consumer header never reaches the upstream.
-      setConsumerHeader(req.headers, p.consumerHeader, undefined);
-      if (!p.passive) {
-        enforce(p, req, res, requestId, match, query).catch((err: unknown) => {
-          logger.error({ requestId, api: p.api, err: { message: (err as Error)?.message } }, 'policy phase failed');
-          sendPolicyError(res, 500, ErrorCodes.GW_INTERNAL, 'the gateway failed to apply this API\'s policies', {}, requestId);
-        });
-        return;
-      }
+  function run(req: IncomingMessage, res: ServerResponse, requestId: string, match: RouteMatch<ApiRuntime>, query: string): void {
+    const p = match.api.policies;
+    // Whatever the client sent as the consumer header never reaches the upstream.
+    setConsumerHeader(req.headers, p.consumerHeader, undefined);
+    if (!p.passive) {
+      enforce(p, req, res, requestId, match, query).catch((err: unknown) => {
+        logger.error({ requestId, api: p.api, err: { message: (err as Error)?.message } }, 'policy phase failed');
+        sendPolicyError(res, 500, ErrorCodes.GW_INTERNAL, 'the gateway failed to apply this API\'s policies', {}, requestId);
+      });
+      return;
     }
-    forwarder.forward(req, res, requestId, match.route, match.forwardPath, query);
+    forwarder.forward(req, res, requestId, match.api, match.forwardPath, query);
   }
 
-  async function enforce(p: ApiPolicies, req: IncomingMessage, res: ServerResponse, requestId: string, match: RouteMatch, query: string): Promise<void> {
+  async function enforce(p: ApiPolicies, req: IncomingMessage, res: ServerResponse, requestId: string, match: RouteMatch<ApiRuntime>, query: string): Promise<void> {
     const method = req.method ?? 'GET';
     const responseHeaders: Headers = {};
     addResponseHeaders(res, responseHeaders);
@@ -148,12 +143,12 @@ export function createPolicyPhase(options: PolicyPhaseOptions): PolicyPhase {
       void ticket?.abort();
       return;
     }
-    forwarder.forward(req, res, requestId, match.route, match.forwardPath, query);
+    forwarder.forward(req, res, requestId, match.api, match.forwardPath, query);
   }
 
-  function preflight(route: Route, req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
-    const p = policies.forRoute(route);
-    if (p?.cors === undefined) return false;
+  function preflight(api: ApiRuntime, req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
+    const p = api.policies;
+    if (p.cors === undefined) return false;
     const d = corsDecision(p.cors, req.method ?? 'GET', req.headers);
     if (d.kind === 'preflight-allowed') answerPreflight(res, d.headers, requestId);
     else if (d.kind === 'preflight-rejected') {
@@ -164,15 +159,14 @@ export function createPolicyPhase(options: PolicyPhaseOptions): PolicyPhase {
   }
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, next: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void {
-    const table = getTable();
+    const table = getConfig()?.table;
     // The upgrade handler refuses what the edge refuses or nothing routes; it runs the same checks again.
     if (table === undefined || edge.check(req) !== undefined) return next(req, socket, head);
     const url = req.url!;
     const q = url.indexOf('?');
     const match = table.match('GET', req.headers.host, q === -1 ? url : url.slice(0, q));
     if (match === undefined || match.kind !== 'route') return next(req, socket, head);
-    const p = policies.forRoute(match.route);
-    if (p === undefined) return next(req, socket, head);
+    const p = match.api.policies;
     setConsumerHeader(req.headers, p.consumerHeader, undefined);
     if (p.auth === undefined && p.limitersFor(match.routeName).length === 0) return next(req, socket, head);
     // Node removed its listeners from the upgraded socket: a reset while we wait must not crash.
@@ -192,7 +186,7 @@ export function createPolicyPhase(options: PolicyPhaseOptions): PolicyPhase {
       });
   }
 
-  async function admitUpgrade(p: ApiPolicies, req: IncomingMessage, match: RouteMatch): Promise<{ status: number; code: string; message: string; headers: Headers } | undefined> {
+  async function admitUpgrade(p: ApiPolicies, req: IncomingMessage, match: RouteMatch<ApiRuntime>): Promise<{ status: number; code: string; message: string; headers: Headers } | undefined> {
     let consumer: string | undefined;
     if (p.auth !== undefined) {
       const r = await p.auth.authenticate({ url: req.url ?? '/', headers: req.headers });

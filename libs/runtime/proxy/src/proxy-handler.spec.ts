@@ -13,9 +13,10 @@ import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, 
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@gw/logging';
-import { buildRouteTable, type RouteTable } from '@gw/routing';
-import type { SnapshotApi } from '@gw/config-contract';
-import { plainUpstream } from '@gw/config-contract/testing';
+import type { ApiDefinition } from '@gw/api-schema';
+import type { RuntimeConfig } from '@gw/runtime-config';
+import { stateWith } from '@gw/runtime-config/testing';
+import { plainApi, plainUpstream } from '@gw/api-schema/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyHandler } from './proxy-handler.js';
 import type { RequestObserver } from './request-observer.js';
@@ -125,9 +126,9 @@ interface Gateway {
   close(): void;
 }
 
-async function startGateway(table: RouteTable | undefined, requests?: RequestObserver): Promise<Gateway> {
+async function startGateway(config: RuntimeConfig | undefined, requests?: RequestObserver): Promise<Gateway> {
   const logs: LogRecord[] = [];
-  const handler = createProxyHandler({ getTable: () => table, logger: recordingLogger(logs), requests });
+  const handler = createProxyHandler({ getConfig: () => config, logger: recordingLogger(logs), requests });
   const server = createServer((req, res) => handler.handle(req, res));
   const port = await listen(server);
   cleanups.push(async () => {
@@ -137,7 +138,7 @@ async function startGateway(table: RouteTable | undefined, requests?: RequestObs
   return { port, logs, close: () => handler.close() };
 }
 
-function apiFor(name: string, basePath: string, targets: string[], extra: Partial<SnapshotApi> = {}, weights?: number[]): SnapshotApi {
+function apiFor(name: string, basePath: string, targets: string[], extra: Partial<ApiDefinition> = {}, weights?: number[]): ApiDefinition {
   return {
     name,
     hosts: [],
@@ -145,12 +146,14 @@ function apiFor(name: string, basePath: string, targets: string[], extra: Partia
     stripBasePath: true,
     routes: [],
     upstream: plainUpstream(targets.map((url, i) => ({ url, weight: weights?.[i] ?? 1 }))),
+    policies: plainApi(name, basePath, []).policies,
     ...extra,
   };
 }
 
-function tableOf(...apis: SnapshotApi[]): RouteTable {
-  return buildRouteTable({ apis });
+/** The config of these APIs, built as the runtime builds it. */
+function tableOf(...apis: ApiDefinition[]): RuntimeConfig {
+  return stateWith(apis).getConfig()!;
 }
 
 interface Reply {

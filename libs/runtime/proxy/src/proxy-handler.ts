@@ -1,15 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { UpstreamRegistry } from '@gw/upstreams';
 import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
-import type { RouteTable } from '@gw/routing';
+import type { PolicyEvents, RuntimeConfig } from '@gw/runtime-config';
 import { sendProxyError, type ProxyError } from './error-response.js';
 import { EdgeGuard } from './edge-guard.js';
 import { createForwarder, type ForwardingEvents } from './forwarder.js';
-import type { PolicyEvents } from './policy-events.js';
 import { createPolicyPhase } from './policy-phase.js';
-import type { PolicyLookup } from './policy-registry.js';
 import type { RequestObserver } from './request-observer.js';
 import { resolveRequestId } from './request-id.js';
 import { UpstreamPools } from './upstream-pools.js';
@@ -17,23 +14,16 @@ import { prepareUpstreamRequestHeaders } from './upstream-request-headers.js';
 import { createUpgradeHandler, type UpgradeHandler } from './upgrade-handler.js';
 
 export interface ProxyHandlerOptions {
-  /** The routing table of the applied snapshot; `undefined` until there is one (answers 503). */
-  getTable: () => RouteTable | undefined;
+  /**
+   * The applied config (routing table, every API's upstream handle and built policies);
+   * `undefined` until there is one (answers 503). Read once per request.
+   */
+  getConfig: () => RuntimeConfig | undefined;
   logger?: Logger;
   /** The edge checks and limits (runtime-wide settings); the defaults when absent. */
   edge?: EdgeGuard;
-  /**
-   * Every API's upstream state (balancer, health, breaker, retry budget), shared with the
-   * health checker; a fresh registry (no zone) when absent.
-   */
-  upstreams?: UpstreamRegistry;
   /** Metrics hooks for retries and breaker rejections. */
   events?: ForwardingEvents;
-  /**
-   * The policies (CORS, authentication, rate limits, idempotency keys) of each route of
-   * the applied table (`PolicyRegistry`); without it requests go straight to the forwarder.
-   */
-  policies?: PolicyLookup;
   /** Metrics hooks for the policy phase. */
   policyEvents?: PolicyEvents;
   /** Told of every answered request (per-API request counts and durations). */
@@ -49,8 +39,6 @@ export interface ProxyHandler {
   readonly upgrades: UpgradeHandler;
   /** The edge checks this handler applies first (limits, trusted proxy hops). */
   readonly edge: EdgeGuard;
-  /** The upstream state this handler balances and protects with. */
-  readonly upstreams: UpstreamRegistry;
   /**
    * Destroys the upstream connection pools. Call after the listener has drained:
    * requests still in flight lose their upstream connection (502 or a cut response),
@@ -82,23 +70,20 @@ interface Tracked {
  * keep-alive pools). Nothing is logged for a successful request.
  */
 export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
-  const getTable = options.getTable;
+  const getConfig = options.getConfig;
   const logger = options.logger ?? silentLogger;
   const pools = new UpstreamPools();
   const edge = options.edge ?? new EdgeGuard();
-  const upstreams = options.upstreams ?? new UpstreamRegistry();
   let closed = false;
-  const forwarder = createForwarder({ pools, upstreams, logger, events: options.events });
+  const forwarder = createForwarder({ pools, logger, events: options.events });
   const upgrades = createUpgradeHandler({
-    getTable: () => (closed ? undefined : getTable()),
-    pickTarget: (route, req) => forwarder.pickTarget(route, req),
+    getConfig: () => (closed ? undefined : getConfig()),
+    pickTarget: (api, req) => forwarder.pickTarget(api, req),
     edge,
     logger,
   });
   // After routing, before the target pick (policy-phase.ts): CORS → auth → rate limits → idempotency.
-  const policyPhase = options.policies
-    ? createPolicyPhase({ policies: options.policies, forwarder, edge, getTable: () => (closed ? undefined : getTable()), logger, events: options.policyEvents })
-    : undefined;
+  const policyPhase = createPolicyPhase({ forwarder, edge, getConfig: () => (closed ? undefined : getConfig()), logger, events: options.policyEvents });
 
   const requests = options.requests;
 
@@ -120,29 +105,27 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     // leaves `req.url` origin-form with its path normalized, used to match and to forward.
     if (!edge.admit(req, res, requestId)) return;
     const url = req.url!;
-    const table = closed ? undefined : getTable();
-    if (table === undefined) return sendProxyError(res, NOT_READY, requestId);
+    const config = closed ? undefined : getConfig();
+    if (config === undefined) return sendProxyError(res, NOT_READY, requestId);
     const queryAt = url.indexOf('?');
-    const match = table.match(req.method ?? 'GET', req.headers.host, queryAt === -1 ? url : url.slice(0, queryAt));
+    const match = config.table.match(req.method ?? 'GET', req.headers.host, queryAt === -1 ? url : url.slice(0, queryAt));
     if (match === undefined) return sendProxyError(res, NO_ROUTE, requestId);
-    if (requests !== undefined) (res as Tracked)[API] = match.route.name;
+    if (requests !== undefined) (res as Tracked)[API] = match.api.name;
     if (match.kind === 'method-not-allowed') {
       // A CORS preflight on a path whose routes do not serve OPTIONS is the API's CORS policy's to answer.
-      if (policyPhase?.preflight(match.route, req, res, requestId)) return;
+      if (policyPhase.preflight(match.api, req, res, requestId)) return;
       return sendProxyError(res, methodNotAllowed(req.method, match.allow), requestId);
     }
 
     prepareUpstreamRequestHeaders(req, requestId, edge.trustedProxyHops);
-    if (policyPhase !== undefined) return policyPhase.run(req, res, requestId, match, queryAt === -1 ? '' : url.slice(queryAt));
-    forwarder.forward(req, res, requestId, match.route, match.forwardPath, queryAt === -1 ? '' : url.slice(queryAt));
+    policyPhase.run(req, res, requestId, match, queryAt === -1 ? '' : url.slice(queryAt));
   }
 
   return {
     handle,
-    handleUpgrade: policyPhase ? (req, socket, head) => policyPhase.upgrade(req, socket, head, upgrades.handle) : upgrades.handle,
+    handleUpgrade: (req, socket, head) => policyPhase.upgrade(req, socket, head, upgrades.handle),
     upgrades,
     edge,
-    upstreams,
     close(): void {
       closed = true;
       upgrades.destroyAll();

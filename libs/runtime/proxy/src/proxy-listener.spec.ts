@@ -4,8 +4,9 @@
 import { once } from 'node:events';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { buildRouteTable, type RouteTable } from '@gw/routing';
-import { plainApi } from '@gw/config-contract/testing';
+import type { ApiDefinition } from '@gw/api-schema';
+import { plainApi } from '@gw/api-schema/testing';
+import { stateWith } from '@gw/runtime-config/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeGuard, type EdgeSettings } from './edge-guard.js';
 import { createProxyHandler } from './proxy-handler.js';
@@ -62,8 +63,8 @@ interface Gateway {
   listener: ProxyListener;
 }
 
-async function startGateway(table: RouteTable, edge: Partial<EdgeSettings> = {}, settings: Partial<ListenerSettings> = {}): Promise<Gateway> {
-  const handler = createProxyHandler({ getTable: () => table, edge: new EdgeGuard(edge) });
+async function startGateway(apis: ApiDefinition[], edge: Partial<EdgeSettings> = {}, settings: Partial<ListenerSettings> = {}): Promise<Gateway> {
+  const handler = createProxyHandler({ getConfig: stateWith(apis).getConfig, edge: new EdgeGuard(edge) });
   const listener = createProxyListener(handler, settings);
   listener.server.listen(0, '127.0.0.1');
   await once(listener.server, 'listening');
@@ -102,7 +103,7 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
 describe('proxy listener: limits and parser errors', () => {
   it('answers 431 with the JSON error when the headers exceed maxHeaderBytes', async () => {
     const up = await startUpstream();
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }), {}, { maxHeaderBytes: 2_048 });
+    const gw = await startGateway([plainApi('a', '/', [up.url])], {}, { maxHeaderBytes: 2_048 });
     const reply = await raw(gw.port, `GET /x HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(3_000)}\r\n\r\n`);
     expect(reply).toMatch(/^HTTP\/1\.1 431 /);
     expect(reply).toContain('Connection: close');
@@ -112,7 +113,7 @@ describe('proxy listener: limits and parser errors', () => {
 
   it('answers 408 and closes a connection whose headers trickle in (slowloris)', async () => {
     const up = await startUpstream();
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }), {}, { headersTimeoutMs: 300, requestTimeoutMs: 600 });
+    const gw = await startGateway([plainApi('a', '/', [up.url])], {}, { headersTimeoutMs: 300, requestTimeoutMs: 600 });
     const socket = connect(gw.port, '127.0.0.1');
     let received = '';
     socket.on('data', (c: Buffer) => (received += c.toString()));
@@ -132,7 +133,7 @@ describe('proxy listener: limits and parser errors', () => {
 
   it('answers 413 to a chunked body over maxBodyBytes and never completes the upstream request', async () => {
     const up = await startUpstream();
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }), { maxBodyBytes: 1_000 });
+    const gw = await startGateway([plainApi('a', '/', [up.url])], { maxBodyBytes: 1_000 });
     const chunk = (n: number) => `${n.toString(16)}\r\n${'y'.repeat(n)}\r\n`;
     const reply = await raw(gw.port, `POST /big HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(600)}${chunk(600)}0\r\n\r\n`);
     expect(reply).toMatch(/^HTTP\/1\.1 413 /);
@@ -145,7 +146,7 @@ describe('proxy listener: limits and parser errors', () => {
 
   it('answers 413 to Expect: 100-continue with a Content-Length over the limit, without 100 Continue', async () => {
     const up = await startUpstream();
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }), { maxBodyBytes: 1_000 });
+    const gw = await startGateway([plainApi('a', '/', [up.url])], { maxBodyBytes: 1_000 });
     const reply = await raw(gw.port, 'PUT /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n');
     expect(reply).toMatch(/^HTTP\/1\.1 413 /);
     expect(reply).not.toContain('100 Continue');
@@ -164,7 +165,7 @@ describe('proxy listener: limits and parser errors', () => {
 
   it('refuses CONNECT with 405', async () => {
     const up = await startUpstream();
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }));
+    const gw = await startGateway([plainApi('a', '/', [up.url])]);
     const reply = await raw(gw.port, `CONNECT ${up.url.slice(7)} HTTP/1.1\r\nHost: ${up.url.slice(7)}\r\n\r\n`);
     expect(reply).toMatch(/^HTTP\/1\.1 405 /);
     expect(up.started).toBe(0);
@@ -172,7 +173,7 @@ describe('proxy listener: limits and parser errors', () => {
 
   it('serves Upgrade: h2c as a plain request, with Upgrade and the headers Connection lists stripped', async () => {
     const up = await startUpstream();
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }));
+    const gw = await startGateway([plainApi('a', '/', [up.url])]);
     const reply = await raw(
       gw.port,
       'GET /h2c HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n',
@@ -188,7 +189,7 @@ describe('proxy listener: limits and parser errors', () => {
 describe('proxy listener: bodiless requests (optimizeEmptyRequests)', () => {
   it('forwards GET, HEAD and DELETE without a body, and bodies of other requests in full', async () => {
     const up = await startUpstream();
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }));
+    const gw = await startGateway([plainApi('a', '/', [up.url])]);
     for (const method of ['GET', 'HEAD', 'DELETE', 'OPTIONS']) {
       const reply = await raw(gw.port, `${method} /m HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
       expect(reply, method).toMatch(/^HTTP\/1\.1 200 /);
@@ -204,7 +205,7 @@ describe('proxy listener: bodiless requests (optimizeEmptyRequests)', () => {
       res.on('close', () => (upstreamClosed = true));
       void req;
     });
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }));
+    const gw = await startGateway([plainApi('a', '/', [up.url])]);
     const socket = connect(gw.port, '127.0.0.1');
     socket.on('error', () => undefined);
     socket.write('GET /custom/hang HTTP/1.1\r\nHost: a\r\n\r\n');
@@ -215,7 +216,7 @@ describe('proxy listener: bodiless requests (optimizeEmptyRequests)', () => {
 
   it('serves many keep-alive requests on one connection', async () => {
     const up = await startUpstream();
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }));
+    const gw = await startGateway([plainApi('a', '/', [up.url])]);
     const pipelined = Array.from({ length: 20 }, (_, i) => `GET /k${i} HTTP/1.1\r\nHost: a\r\n\r\n`).join('') + 'GET /last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n';
     const reply = await raw(gw.port, pipelined);
     expect(reply.match(/HTTP\/1\.1 200 /g)).toHaveLength(21);
@@ -232,7 +233,7 @@ describe('proxy listener: streaming', () => {
       const timer = setTimeout(() => res.end('data: two\n\n'), 900);
       res.on('close', () => clearTimeout(timer));
     });
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }), {}, { headersTimeoutMs: 200, requestTimeoutMs: 400 });
+    const gw = await startGateway([plainApi('a', '/', [up.url])], {}, { headersTimeoutMs: 200, requestTimeoutMs: 400 });
     const req = request({ host: '127.0.0.1', port: gw.port, path: '/custom/events', agent: false });
     req.end();
     const [res] = (await once(req, 'response')) as [IncomingMessage];
@@ -252,7 +253,7 @@ describe('proxy listener: WebSockets', () => {
   it('proxies a WebSocket with the same routing, request id and forwarding headers', async () => {
     const echo = await startWebSocketEchoServer();
     cleanups.push(() => echo.close());
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('chat', '/chat', [echo.url])] }));
+    const gw = await startGateway([plainApi('chat', '/chat', [echo.url])]);
     const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/chat/room/1?x=1`);
     cleanups.push(() => ws.close());
     await once(ws as unknown as EventTarget, 'open');
@@ -272,7 +273,7 @@ describe('proxy listener: WebSockets', () => {
     const echo = await startWebSocketEchoServer();
     cleanups.push(() => echo.close());
     const api = plainApi('chat', '/chat', [echo.url]);
-    const gw = await startGateway(buildRouteTable({ apis: [{ ...api, upstream: { ...api.upstream, hostRewrite: 'chat.internal' } }] }));
+    const gw = await startGateway([{ ...api, upstream: { ...api.upstream, hostRewrite: 'chat.internal' } }]);
     const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/chat`);
     cleanups.push(() => ws.close());
     await once(ws as unknown as EventTarget, 'open');
@@ -283,7 +284,7 @@ describe('proxy listener: WebSockets', () => {
   it('answers a WebSocket handshake for no route with 404 JSON and a request id, without an upstream connection', async () => {
     const echo = await startWebSocketEchoServer();
     cleanups.push(() => echo.close());
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('chat', '/chat', [echo.url])] }));
+    const gw = await startGateway([plainApi('chat', '/chat', [echo.url])]);
     const reply = await raw(
       gw.port,
       'GET /nothing HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Request-Id: ws-1\r\n\r\n',
@@ -297,7 +298,7 @@ describe('proxy listener: WebSockets', () => {
   it('applies the edge checks to WebSocket handshakes too', async () => {
     const echo = await startWebSocketEchoServer();
     cleanups.push(() => echo.close());
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('chat', '/chat', [echo.url])] }));
+    const gw = await startGateway([plainApi('chat', '/chat', [echo.url])]);
     const reply = await raw(
       gw.port,
       'GET /chat/../../etc HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
@@ -310,7 +311,7 @@ describe('proxy listener: WebSockets', () => {
 describe('proxy listener: drain', () => {
   it('adds Connection: close to responses once draining, and closes idle keep-alive connections on shutdown', async () => {
     const up = await startUpstream();
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }));
+    const gw = await startGateway([plainApi('a', '/', [up.url])]);
     // A keep-alive connection that stays idle.
     const idle = connect(gw.port, '127.0.0.1');
     idle.on('error', () => undefined);
@@ -333,7 +334,7 @@ describe('proxy listener: drain', () => {
     const up = await startUpstream((_req, res) => {
       release = () => res.end('late');
     });
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('a', '/', [up.url])] }));
+    const gw = await startGateway([plainApi('a', '/', [up.url])]);
     const inFlight = get(gw.port, '/custom/slow');
     await waitFor('the request to reach the upstream', () => release !== undefined);
     const shutdown = gw.listener.shutdown({ inFlightGraceMs: 5_000, webSocketGraceMs: 0 });
@@ -347,7 +348,7 @@ describe('proxy listener: drain', () => {
   it('closes WebSockets with a 1001 close frame to both sides after the WebSocket grace', async () => {
     const echo = await startWebSocketEchoServer();
     cleanups.push(() => echo.close());
-    const gw = await startGateway(buildRouteTable({ apis: [plainApi('chat', '/chat', [echo.url])] }));
+    const gw = await startGateway([plainApi('chat', '/chat', [echo.url])]);
     const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/chat`);
     await once(ws as unknown as EventTarget, 'open');
     const closed = new Promise<number>((resolve) => ws.addEventListener('close', (e) => resolve(e.code), { once: true }));

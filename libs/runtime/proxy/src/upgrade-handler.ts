@@ -3,7 +3,8 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
-import { upstreamPath, type Route, type RouteTable, type RouteTarget } from '@gw/routing';
+import type { ApiRuntime, RuntimeConfig } from '@gw/runtime-config';
+import { upstreamPath, type UpstreamTarget } from '@gw/upstreams';
 import { createProxyServer } from 'http-proxy-3';
 import { NOT_WEBSOCKET } from './edge-errors.js';
 import type { EdgeGuard } from './edge-guard.js';
@@ -16,10 +17,10 @@ import { prepareUpstreamRequestHeaders } from './upstream-request-headers.js';
 import { CLOSE_GOING_AWAY, FrameBoundary, closeFrame } from './websocket-frames.js';
 
 export interface UpgradeHandlerOptions {
-  /** The routing table, or `undefined` when there is none (or the handler is closed): 503. */
-  getTable: () => RouteTable | undefined;
+  /** The config in use, or `undefined` when there is none (or the handler is closed): 503. */
+  getConfig: () => RuntimeConfig | undefined;
   /** The same target choice as for HTTP requests; `undefined` when none can take traffic. */
-  pickTarget: (route: Route, req: IncomingMessage) => RouteTarget | undefined;
+  pickTarget: (api: ApiRuntime, req: IncomingMessage) => UpstreamTarget | undefined;
   edge: EdgeGuard;
   logger?: Logger;
 }
@@ -73,8 +74,8 @@ class Tunnel {
   constructor(
     readonly client: Duplex,
     readonly requestId: string,
-    readonly route: Route,
-    readonly target: RouteTarget,
+    readonly api: ApiRuntime,
+    readonly target: UpstreamTarget,
   ) {}
 }
 
@@ -88,7 +89,7 @@ class Tunnel {
  * `Upgrade` stripped. Without that option (older Node), it is refused with 400.
  */
 export function createUpgradeHandler(options: UpgradeHandlerOptions): UpgradeHandler {
-  const { getTable, pickTarget, edge } = options;
+  const { getConfig, pickTarget, edge } = options;
   const logger = options.logger ?? silentLogger;
   const tunnels = new Set<Tunnel>();
   const proxy = createProxyServer({ changeOrigin: true, toProxy: true });
@@ -103,25 +104,26 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): UpgradeHan
     if (!isWebSocketUpgrade(req)) return refuseOnSocket(socket, NOT_WEBSOCKET, requestId);
     const refused = edge.check(req);
     if (refused !== undefined) return refuseOnSocket(socket, refused, requestId);
-    const table = getTable();
+    const table = getConfig()?.table;
     if (table === undefined) return refuseOnSocket(socket, NOT_READY, requestId);
     const url = req.url!;
     const queryAt = url.indexOf('?');
     const match = table.match('GET', req.headers.host, queryAt === -1 ? url : url.slice(0, queryAt));
     if (match === undefined) return refuseOnSocket(socket, NO_ROUTE, requestId);
     if (match.kind !== 'route') return refuseOnSocket(socket, GET_NOT_ALLOWED, requestId);
-    const target = pickTarget(match.route, req);
+    const api = match.api;
+    const target = pickTarget(api, req);
     if (target === undefined) return refuseOnSocket(socket, NO_TARGET, requestId);
 
     prepareUpstreamRequestHeaders(req, requestId, edge.trustedProxyHops);
     req.headers.connection = 'Upgrade';
     req.headers.upgrade = 'websocket';
     // Host: the target's (`changeOrigin`), or the API's `hostRewrite`.
-    const hostRewrite = match.route.upstream.hostRewrite;
-    if (hostRewrite !== '') req.headers.host = hostRewrite;
+    const hostRewrite = api.definition.upstream.hostRewrite;
+    if (hostRewrite !== null) req.headers.host = hostRewrite;
     req.url = upstreamPath(target, match.forwardPath, queryAt === -1 ? '' : url.slice(queryAt));
 
-    const tunnel = new Tunnel(socket, requestId, match.route, target);
+    const tunnel = new Tunnel(socket, requestId, api, target);
     (req as WithTunnel)[TUNNEL] = tunnel;
     tunnels.add(tunnel);
     socket.once('close', () => {
@@ -129,7 +131,7 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): UpgradeHan
       clearTimeout(tunnel.timer);
     });
     const endpoint = { protocol: target.protocol, host: target.hostname, hostname: target.hostname, port: target.port };
-    proxy.ws(req, socket, head, { target: endpoint, connectTimeout: match.route.connectTimeoutMs, changeOrigin: hostRewrite === '' }, onWsError);
+    proxy.ws(req, socket, head, { target: endpoint, connectTimeout: api.definition.upstream.timeouts.connectMs, changeOrigin: hostRewrite === null }, onWsError);
   }
 
   function onProxyReqWs(proxyReq: ClientRequest, req: IncomingMessage): void {
@@ -139,7 +141,7 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): UpgradeHan
     // Registered before http-proxy-3's own listener, so the 101 headers are cleaned first.
     proxyReq.on('upgrade', onUpstreamUpgrade);
     proxyReq.on('response', onUpstreamRefused);
-    tunnel.timer = setTimeout(onHandshakeTimeout, tunnel.route.requestTimeoutMs, tunnel, proxyReq);
+    tunnel.timer = setTimeout(onHandshakeTimeout, tunnel.api.definition.upstream.timeouts.requestMs, tunnel, proxyReq);
   }
 
   function onUpstreamUpgrade(this: ClientRequest, proxyRes: IncomingMessage, proxySocket: Socket): void {
@@ -179,7 +181,7 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): UpgradeHan
     tunnel.answered = true;
     clearTimeout(tunnel.timer);
     const failure = tunnel.timedOut ? UPSTREAM_TIMEOUT : classifyUpstreamFailure(err);
-    logger.warn({ requestId: tunnel.requestId, api: tunnel.route.name, target: tunnel.target.origin, err }, `websocket: ${failure.message}`);
+    logger.warn({ requestId: tunnel.requestId, api: tunnel.api.name, target: tunnel.target.origin, err }, `websocket: ${failure.message}`);
     refuseOnSocket(socket, failure, tunnel.requestId);
   }
 

@@ -1,5 +1,4 @@
-import { buildRouteTable } from '@gw/routing';
-import { plainApi } from '@gw/config-contract/testing';
+import { parseUpstreamTarget } from '@gw/upstreams';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UpstreamPools } from './upstream-pools.js';
 
@@ -9,8 +8,7 @@ afterEach(() => {
 });
 
 function targetsOf(urls: string[]) {
-  const table = buildRouteTable({ apis: [plainApi('a', '/a', urls)] });
-  return table.match('GET', 'gw', '/a/x')!.route.targets;
+  return urls.map((url) => parseUpstreamTarget(url, 1));
 }
 
 describe('UpstreamPools', () => {

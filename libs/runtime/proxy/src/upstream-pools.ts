@@ -1,4 +1,4 @@
-import type { RouteTarget } from '@gw/routing';
+import type { UpstreamTarget } from '@gw/upstreams';
 import { Pool } from 'undici';
 
 /** The connection pool settings of every upstream origin (README: "Upstream connections"). */
@@ -49,13 +49,13 @@ export class UpstreamPools {
    * The hot path's lookup: a routing table's targets are frozen objects of one API (one
    * `connectMs`), so each resolves to its pool once, without building a key per request.
    */
-  #byTarget = new WeakMap<RouteTarget, UpstreamEndpoint>();
+  #byTarget = new WeakMap<UpstreamTarget, UpstreamEndpoint>();
 
   get size(): number {
     return this.#byKey.size;
   }
 
-  get(target: RouteTarget, connectMs: number): UpstreamEndpoint {
+  get(target: UpstreamTarget, connectMs: number): UpstreamEndpoint {
     const cached = this.#byTarget.get(target);
     if (cached !== undefined && cached.connectMs === connectMs) return cached;
     const key = `${target.origin} ${connectMs}`;

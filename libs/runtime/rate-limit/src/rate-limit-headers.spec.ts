@@ -1,10 +1,13 @@
+import { policiesOf } from '@gw/api-schema/testing';
 import { describe, expect, it } from 'vitest';
 import { resolveRateLimitPolicy } from './policy.js';
 import { rateLimitOutcome } from './rate-limit-headers.js';
 import type { RateLimitDecision } from './rate-limiter.js';
 
-const api = resolveRateLimitPolicy({ name: 'orders', limit: 100, windowMs: 60_000 });
-const route = resolveRateLimitPolicy({ name: 'orders/create', limit: 5, windowMs: 1_500 });
+// Named by the ids the runtime counts them under.
+const [apiLimit, routeLimit] = policiesOf({ rateLimits: [{ name: 'orders', limit: 100, windowMs: 60_000 }, { name: 'create', limit: 5, windowMs: 1_500 }] }).rateLimits;
+const api = resolveRateLimitPolicy(apiLimit!);
+const route = resolveRateLimitPolicy({ ...routeLimit!, name: 'orders/create' });
 const ok = (remaining: number, resetMs: number): RateLimitDecision => ({ allowed: true, limit: 0, remaining, resetMs, retryAfterMs: 0, source: 'redis', unavailable: false });
 
 describe('rateLimitOutcome', () => {

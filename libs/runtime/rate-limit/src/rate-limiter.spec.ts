@@ -1,9 +1,14 @@
+import type { ApiDefinitionInput } from '@gw/api-schema';
+import { policiesOf } from '@gw/api-schema/testing';
 import { createRedis, type SharedRedis } from '@gw/shared-state';
 import { startPrivateRedis, type PrivateRedis } from '@gw/shared-state/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RATE_LIMIT_SCRIPTS } from './gcra-script.js';
-import type { RateLimitPolicy } from './policy.js';
 import { RateLimiter, type RateLimitDecision } from './rate-limiter.js';
+
+type RateLimitInput = NonNullable<NonNullable<ApiDefinitionInput['policies']>['rateLimits']>[number];
+/** One rate limit as operators write it, normalized by the real schema. */
+const limitOf = (input: RateLimitInput) => policiesOf({ rateLimits: [input] }).rateLimits[0]!;
 
 const DECISION_TIMEOUT_MS = 100;
 // What "bounded by the timeout" may cost on a loaded 2-core machine (timer and event-loop lag).
@@ -49,7 +54,7 @@ afterAll(async () => {
 
 describe('RateLimiter against a real Redis', () => {
   it('two runtimes share one global limit: together they accept at most the limit (+ the refill during the run)', async () => {
-    const policy: RateLimitPolicy = { name: 'shared', limit: 30, windowMs: 60_000 };
+    const policy = limitOf({ name: 'shared', limit: 30, windowMs: 60_000 });
     const runtimeA = new RateLimiter(policy, { redis: await runtimeConnection(), decisionTimeoutMs: 2000 });
     const runtimeB = new RateLimiter(policy, { redis: await runtimeConnection(), decisionTimeoutMs: 2000 });
     const t0 = Date.now();
@@ -73,9 +78,9 @@ describe('RateLimiter against a real Redis', () => {
   });
 
   it('runs the same algorithm in Redis and locally: burst, then retry after one emission interval', async () => {
-    const policy: RateLimitPolicy = { name: 'same', limit: 10, windowMs: 10_000, burst: 2 };
-    const global = new RateLimiter(policy, { redis: await runtimeConnection(), decisionTimeoutMs: 2000 });
-    const local = new RateLimiter({ ...policy, scope: 'local' }, { redis: conns[0] });
+    const policy: RateLimitInput = { name: 'same', limit: 10, windowMs: 10_000, burst: 2 };
+    const global = new RateLimiter(limitOf(policy), { redis: await runtimeConnection(), decisionTimeoutMs: 2000 });
+    const local = new RateLimiter(limitOf({ ...policy, scope: 'local' }), { redis: conns[0] });
     for (const limiter of [global, local]) {
       const [a, b, c] = [await limiter.decide('k'), await limiter.decide('k'), await limiter.decide('k')];
       expect([a.allowed, b.allowed, c.allowed]).toEqual([true, true, false]);
@@ -95,8 +100,8 @@ describe('RateLimiter against a real Redis', () => {
     const failures: string[] = [];
     const metrics = { redisFailure: (policy: string, mode: string) => failures.push(`${policy}:${mode}`) };
     const conn = await runtimeConnection();
-    const open = new RateLimiter({ name: 'open', limit: 5, windowMs: 60_000, failureMode: 'open' }, { redis: conn, decisionTimeoutMs: DECISION_TIMEOUT_MS, metrics });
-    const closed = new RateLimiter({ name: 'closed', limit: 5, windowMs: 60_000, failureMode: 'closed' }, { redis: conn, decisionTimeoutMs: DECISION_TIMEOUT_MS, metrics });
+    const open = new RateLimiter(limitOf({ name: 'open', limit: 5, windowMs: 60_000, failureMode: 'open' }), { redis: conn, decisionTimeoutMs: DECISION_TIMEOUT_MS, metrics });
+    const closed = new RateLimiter(limitOf({ name: 'closed', limit: 5, windowMs: 60_000, failureMode: 'closed' }), { redis: conn, decisionTimeoutMs: DECISION_TIMEOUT_MS, metrics });
     expect((await open.decide('k')).source).toBe('redis');
 
     await redis.kill();
@@ -121,8 +126,8 @@ describe('RateLimiter against a real Redis', () => {
 
   it('Redis paused (SIGSTOP): no decision waits past the timeout; both failure modes hold; recovery after SIGCONT', async () => {
     const conn = await runtimeConnection();
-    const open = new RateLimiter({ name: 'open', limit: 3, windowMs: 60_000, failureMode: 'open' }, { redis: conn, decisionTimeoutMs: DECISION_TIMEOUT_MS });
-    const closed = new RateLimiter({ name: 'closed', limit: 3, windowMs: 60_000, failureMode: 'closed' }, { redis: conn, decisionTimeoutMs: DECISION_TIMEOUT_MS });
+    const open = new RateLimiter(limitOf({ name: 'open', limit: 3, windowMs: 60_000, failureMode: 'open' }), { redis: conn, decisionTimeoutMs: DECISION_TIMEOUT_MS });
+    const closed = new RateLimiter(limitOf({ name: 'closed', limit: 3, windowMs: 60_000, failureMode: 'closed' }), { redis: conn, decisionTimeoutMs: DECISION_TIMEOUT_MS });
     expect((await closed.decide('k')).source).toBe('redis');
 
     redis.pause();
@@ -148,7 +153,7 @@ describe('RateLimiter against a real Redis', () => {
   });
 
   it('a runtime without Redis counts every policy locally', async () => {
-    const limiter = new RateLimiter({ name: 'noredis', limit: 1, windowMs: 60_000, failureMode: 'closed' });
+    const limiter = new RateLimiter(limitOf({ name: 'noredis', limit: 1, windowMs: 60_000, failureMode: 'closed' }));
     expect(await limiter.decide('k')).toMatchObject({ allowed: true, source: 'local' });
     expect(await limiter.decide('k')).toMatchObject({ allowed: false, source: 'local', unavailable: false });
   });

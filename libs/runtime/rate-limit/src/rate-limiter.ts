@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import type { RateLimitDefinition } from '@gw/api-schema';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { SharedRedis } from '@gw/shared-state';
 import { GCRA_SCRIPT, parseGcraReply } from './gcra-script.js';
 import { LocalLimiter } from './local-limiter.js';
-import { resolveRateLimitPolicy, type RateLimitPolicy, type ResolvedRateLimitPolicy } from './policy.js';
+import { resolveRateLimitPolicy, type ResolvedRateLimitPolicy } from './policy.js';
 import type { DecisionSource, RateLimitMetrics } from './rate-limit-metrics.js';
 
 export interface RateLimitDecision {
@@ -35,11 +36,14 @@ export interface RateLimiterDeps {
 }
 
 /**
- * The decisions of one rate-limit policy. Global policies run the GCRA script in Redis
- * (one atomic step, shared by every runtime); local policies, and global ones while
- * Redis is unavailable with `failureMode: open`, run the same algorithm in memory. The
- * wait for Redis is bounded by `decisionTimeoutMs`, and once the connection is known to
- * be unavailable no decision waits at all; Redis is used again as soon as it is back.
+ * The decisions of one rate limit: a `rateLimits` entry of the API definition as the
+ * schema normalizes it, with `name` set to the id the runtime counts under
+ * (`{ ...definition, name: '<api>/<route>/<name>' }`, see `ResolvedRateLimitPolicy`).
+ * Global limits run the GCRA script in Redis (one atomic step, shared by every runtime);
+ * local limits, and global ones while Redis is unavailable with `failureMode: open`, run
+ * the same algorithm in memory. The wait for Redis is bounded by `decisionTimeoutMs`, and
+ * once the connection is known to be unavailable no decision waits at all; Redis is used
+ * again as soon as it is back.
  */
 export class RateLimiter {
   readonly policy: ResolvedRateLimitPolicy;
@@ -53,8 +57,8 @@ export class RateLimiter {
   private degraded = false;
   private readonly counters = { redis: 0, local: 0, fallback: 0, unavailable: 0, limited: 0 };
 
-  constructor(policy: RateLimitPolicy, deps: RateLimiterDeps = {}) {
-    this.policy = resolveRateLimitPolicy(policy);
+  constructor(definition: RateLimitDefinition, deps: RateLimiterDeps = {}) {
+    this.policy = resolveRateLimitPolicy(definition);
     this.redis = this.policy.scope === 'global' ? deps.redis : undefined;
     this.local = new LocalLimiter(this.policy, deps.localMaxKeys);
     this.timeoutMs = deps.decisionTimeoutMs ?? 100;

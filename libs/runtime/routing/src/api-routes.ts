@@ -1,4 +1,4 @@
-import type { SnapshotRoute } from '@gw/config-contract';
+import type { ApiRoute } from '@gw/api-schema';
 import Router from 'find-my-way';
 
 /** What an API's routes say about one method + path. */
@@ -53,7 +53,7 @@ export class ApiRoutes {
   /** The methods some route names, HEAD added for GET, sorted: the candidates for `Allow`. */
   readonly #namedMethods: readonly string[];
 
-  constructor(routes: readonly SnapshotRoute[]) {
+  constructor(routes: readonly ApiRoute[]) {
     /** Path shapes (parameter names erased) that already serve HEAD. */
     const headShapes = new Set<string>();
     const named = new Set<string>();
@@ -130,4 +130,9 @@ function rankOf(path: string): string {
     .split('/')
     .map((s) => (s === '*' ? '2' : s.startsWith(':') ? '1' : '0'))
     .join('');
+}
+
+/** The router of an API's routes, or `undefined` when it has none (the whole base path, every method). */
+export function buildApiRoutes(routes: readonly ApiRoute[]): ApiRoutes | undefined {
+  return routes.length === 0 ? undefined : new ApiRoutes(routes);
 }

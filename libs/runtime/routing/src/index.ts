@@ -1,4 +1,4 @@
-export type { Route, RouteMatch, MethodNotAllowed, RouteLookup, RouteTarget } from './route.js';
+export type { Routed, RouteMatch, MethodNotAllowed, RouteLookup } from './route.js';
 export { buildRouteTable, type RouteTable } from './route-table.js';
 export { normalizeHost } from './host-name.js';
-export { parseRouteTarget, upstreamPath } from './route-target.js';
+export { ApiRoutes, buildApiRoutes, type ApiRouteLookup } from './api-routes.js';

@@ -1,15 +1,16 @@
-import type { SnapshotApi, SnapshotContent } from '@gw/config-contract';
-import { plainApi, plainUpstream } from '@gw/config-contract/testing';
+import type { ApiDefinition } from '@gw/api-schema';
+import { plainApi } from '@gw/api-schema/testing';
 import { describe, expect, it } from 'vitest';
+import { buildApiRoutes } from './api-routes.js';
 import { buildRouteTable } from './route-table.js';
 
-function api(name: string, basePath: string, extra: Partial<SnapshotApi> = {}): SnapshotApi {
+function api(name: string, basePath: string, extra: Partial<ApiDefinition> = {}): ApiDefinition {
   return plainApi(name, basePath, [`http://${name}.internal:8080`], extra);
 }
 
-function table(...apis: SnapshotApi[]) {
-  const content: SnapshotContent = { apis };
-  return buildRouteTable(content);
+/** The table over these definitions, each routed as `{ definition, router }`. */
+function table(...apis: ApiDefinition[]) {
+  return buildRouteTable(apis.map((definition) => ({ definition, router: buildApiRoutes(definition.routes) })));
 }
 
 /**
@@ -19,8 +20,8 @@ function table(...apis: SnapshotApi[]) {
 function hit(t: ReturnType<typeof table>, host: string | undefined, path: string, method = 'GET'): string {
   const m = t.match(method, host, path);
   if (m === undefined) return 'none';
-  if (m.kind === 'method-not-allowed') return `405 ${m.route.name} ${m.allow}`;
-  return `${m.route.name}${m.routeName === null ? '' : `:${m.routeName}`} ${m.forwardPath}`;
+  if (m.kind === 'method-not-allowed') return `405 ${m.api.definition.name} ${m.allow}`;
+  return `${m.api.definition.name}${m.routeName === null ? '' : `:${m.routeName}`} ${m.forwardPath}`;
 }
 
 describe('buildRouteTable / match', () => {
@@ -103,60 +104,31 @@ describe('buildRouteTable / match', () => {
     expect(hit(t, 'x', '/b')).toBe('keep /b');
   });
 
-  it('holds the route data forwarding needs, parsed once', () => {
-    const t = table(
-      api('orders', '/orders', {
-        upstream: plainUpstream(
-          [
-            { url: 'http://10.0.0.7:8080/api/', weight: 3 },
-            { url: 'https://Backend.Example.com', weight: 1 },
-            { url: 'http://[::1]/v1?k=v', weight: 1 },
-          ],
-          { timeouts: { connectMs: 250, requestMs: 3000, totalMs: 6000 } },
-        ),
-      }),
-    );
-    const route = t.match('GET', 'x', '/orders')!.route;
-    expect(route).toMatchObject({ name: 'orders', basePath: '/orders', stripBasePath: true, connectTimeoutMs: 250, requestTimeoutMs: 3000 });
-    expect(route.upstream.timeouts).toEqual({ connectMs: 250, requestMs: 3000, totalMs: 6000 });
-    expect(route.upstream.circuitBreaker.enabled).toBe(false);
-    expect(route.targets.map(({ protocol, hostname, port, origin, pathPrefix, query, weight }) => ({ protocol, hostname, port, origin, pathPrefix, query, weight }))).toEqual([
-      { protocol: 'http:', hostname: '10.0.0.7', port: 8080, origin: 'http://10.0.0.7:8080', pathPrefix: '/api', query: '', weight: 3 },
-      { protocol: 'https:', hostname: 'backend.example.com', port: 443, origin: 'https://backend.example.com:443', pathPrefix: '', query: '', weight: 1 },
-      { protocol: 'http:', hostname: '[::1]', port: 80, origin: 'http://[::1]:80', pathPrefix: '/v1', query: 'k=v', weight: 1 },
-    ]);
-  });
-
-  it('is frozen: table, routes and targets cannot be changed', () => {
+  it('is frozen, and a match hands back the very value that was routed', () => {
     const t = table(api('orders', '/orders', { hosts: ['a.example.com'] }));
-    const route = t.routes[0]!;
+    const routed = t.apis[0]!;
     expect(t.size).toBe(1);
     expect(Object.isFrozen(t)).toBe(true);
-    expect(Object.isFrozen(t.routes)).toBe(true);
-    expect(Object.isFrozen(route)).toBe(true);
-    expect(Object.isFrozen(route.hosts)).toBe(true);
-    expect(Object.isFrozen(route.targets)).toBe(true);
-    expect(Object.isFrozen(route.targets[0])).toBe(true);
-    expect(Object.isFrozen(route.upstream.retries.on)).toBe(true);
-    expect(Object.isFrozen(route.apiRoutes)).toBe(true);
+    expect(Object.isFrozen(t.apis)).toBe(true);
+    expect(t.match('GET', 'a.example.com', '/orders/1')).toMatchObject({ kind: 'route', api: routed });
     expect(() => {
       (t as { size: number }).size = 2;
     }).toThrow(TypeError);
     expect(() => {
-      (route.targets as unknown as unknown[]).push({});
+      (t.apis as unknown as unknown[]).push({});
     }).toThrow(TypeError);
   });
 
   it('refuses a host and base path claimed twice', () => {
-    expect(() => table(api('a', '/x'), api('b', '/x'))).toThrow('APIs a and b both claim any host /x');
-    expect(() => table(api('a', '/x', { hosts: ['h'] }), api('b', '/x', { hosts: ['h'] }))).toThrow('both claim h /x');
-    expect(() => table(api('a', '/x', { hosts: ['*.h'] }), api('b', '/x', { hosts: ['*.h'] }))).toThrow('both claim *.h /x');
+    expect(() => table(api('a', '/x'), api('b', '/x'))).toThrow('APIs a and b both claim any host/x');
+    expect(() => table(api('a', '/x', { hosts: ['h'] }), api('b', '/x', { hosts: ['h'] }))).toThrow('both claim h/x');
+    expect(() => table(api('a', '/x', { hosts: ['*.h'] }), api('b', '/x', { hosts: ['*.h'] }))).toThrow('both claim *.h/x');
     expect(() => table(api('a', '/x', { hosts: ['*.h'] }), api('b', '/x', { hosts: ['a.h'] }))).not.toThrow();
     expect(() => table(api('a', '/x', { hosts: ['h'] }), api('b', '/x'))).not.toThrow();
   });
 
   it('builds and matches 10,000 APIs with exact and wildcard hosts and routes correctly', () => {
-    const apis: SnapshotApi[] = [];
+    const apis: ApiDefinition[] = [];
     for (let i = 0; i < 10_000; i++) {
       // A mix of depths, shared prefixes, exact hosts, wildcard hosts and APIs with routes.
       const basePath = i % 3 === 0 ? `/svc${i}` : i % 3 === 1 ? `/team${i % 100}/svc${i}` : `/team${i % 100}/svc${i}/v2`;
@@ -191,8 +163,8 @@ describe('buildRouteTable / match', () => {
   });
 });
 
-const ROUTE_GET_ITEM = { name: 'get-item', methods: ['GET'], path: '/item/:id' };
-const ROUTE_CREATE = { name: 'create', methods: ['POST'], path: '/' };
+const ROUTE_GET_ITEM = { name: 'get-item', methods: ['GET'], path: '/item/:id', rateLimits: [] };
+const ROUTE_CREATE = { name: 'create', methods: ['POST'], path: '/', rateLimits: [] };
 
 describe('hosts: exact, wildcard, any', () => {
   it('matches a wildcard at any depth of subdomain, but not the bare suffix or a look-alike', () => {
@@ -237,13 +209,13 @@ describe('hosts: exact, wildcard, any', () => {
 describe('routes inside an API', () => {
   const orders = api('orders', '/orders', {
     routes: [
-      { name: 'create', methods: ['POST'], path: '/' },
-      { name: 'get-order', methods: ['GET'], path: '/:id' },
-      { name: 'mine', methods: ['GET'], path: '/mine' },
-      { name: 'update', methods: ['PATCH', 'PUT'], path: '/:id' },
-      { name: 'files', methods: [], path: '/:id/files/*' },
-      { name: 'head-only', methods: ['HEAD'], path: '/probe' },
-      { name: 'probe', methods: ['GET'], path: '/probe' },
+      { name: 'create', methods: ['POST'], path: '/', rateLimits: [] },
+      { name: 'get-order', methods: ['GET'], path: '/:id', rateLimits: [] },
+      { name: 'mine', methods: ['GET'], path: '/mine', rateLimits: [] },
+      { name: 'update', methods: ['PATCH', 'PUT'], path: '/:id', rateLimits: [] },
+      { name: 'files', methods: [], path: '/:id/files/*', rateLimits: [] },
+      { name: 'head-only', methods: ['HEAD'], path: '/probe', rateLimits: [] },
+      { name: 'probe', methods: ['GET'], path: '/probe', rateLimits: [] },
     ],
   });
 
@@ -281,7 +253,7 @@ describe('routes inside an API', () => {
   });
 
   it('never matches a :param on an empty segment, and keeps case and trailing slashes significant', () => {
-    const t = table(api('items', '/items', { routes: [{ name: 'one', methods: ['GET'], path: '/:id' }, { name: 'x', methods: ['GET'], path: '/X/list/' }] }));
+    const t = table(api('items', '/items', { routes: [{ name: 'one', methods: ['GET'], path: '/:id', rateLimits: [] }, { name: 'x', methods: ['GET'], path: '/X/list/', rateLimits: [] }] }));
     expect(hit(t, 'x', '/items')).toBe('none');
     expect(hit(t, 'x', '/items/')).toBe('none');
     expect(hit(t, 'x', '/items/X/list/')).toBe('items:x /X/list/');
@@ -290,7 +262,7 @@ describe('routes inside an API', () => {
   });
 
   it('matches long parameters (no 100-character cap) and routes below a root base path', () => {
-    const t = table(api('root', '/', { stripBasePath: false, routes: [{ name: 'one', methods: ['GET'], path: '/things/:id' }] }));
+    const t = table(api('root', '/', { stripBasePath: false, routes: [{ name: 'one', methods: ['GET'], path: '/things/:id', rateLimits: [] }] }));
     const id = 'x'.repeat(5000);
     expect(hit(t, 'x', `/things/${id}`)).toBe(`root:one /things/${id}`);
     expect(hit(t, 'x', '/other')).toBe('none');
@@ -300,9 +272,9 @@ describe('routes inside an API', () => {
     const t = table(
       api('mixed', '/m', {
         routes: [
-          { name: 'by-id', methods: ['GET'], path: '/:id' },
-          { name: 'static-any', methods: [], path: '/status' },
-          { name: 'catch-all', methods: [], path: '/*' },
+          { name: 'by-id', methods: ['GET'], path: '/:id', rateLimits: [] },
+          { name: 'static-any', methods: [], path: '/status', rateLimits: [] },
+          { name: 'catch-all', methods: [], path: '/*', rateLimits: [] },
         ],
       }),
     );

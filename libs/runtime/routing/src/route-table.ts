@@ -1,15 +1,14 @@
-import type { SnapshotApi, SnapshotContent } from '@gw/config-contract';
-import { ApiRoutes } from './api-routes.js';
+import { ANY_HOST, ClaimRegistry, describeClaim, routeClaims } from '@gw/api-schema';
+import type { ApiRoutes } from './api-routes.js';
 import { normalizeHost } from './host-name.js';
-import type { Route, RouteLookup } from './route.js';
-import { parseRouteTarget } from './route-target.js';
+import type { Routed, RouteLookup } from './route.js';
 
-/** The frozen routing table of one applied snapshot. */
-export interface RouteTable {
+/** The frozen routing table of one applied config. */
+export interface RouteTable<T extends Routed> {
   /** How many APIs the table holds. */
   readonly size: number;
-  /** One entry per API, in snapshot order (sorted by API name). */
-  readonly routes: readonly Route[];
+  /** The routed APIs, in the order given. */
+  readonly apis: readonly T[];
   /**
    * Where a request goes: a `RouteMatch`, a `MethodNotAllowed` (answer 405 with `Allow`),
    * or `undefined` (no API serves this host and path: 404).
@@ -17,23 +16,25 @@ export interface RouteTable {
    * @param host the Host header value as received (any case, with or without `:port`)
    * @param path the request path without its query string
    */
-  match(method: string, host: string | undefined, path: string): RouteLookup | undefined;
+  match(method: string, host: string | undefined, path: string): RouteLookup<T> | undefined;
 }
 
-/** One API in the table: its frozen `Route` and, when it has routes, their router. */
-interface ApiEntry {
-  readonly route: Route;
+/** One API in the table: the routed value and, when the API has routes, their router. */
+interface ApiEntry<T extends Routed> {
+  readonly api: T;
+  readonly basePath: string;
+  readonly stripBasePath: boolean;
   readonly routes: ApiRoutes | undefined;
 }
 
 /** The APIs of one host tier (one exact host, one wildcard suffix, or any host), by base path. */
-type ApisByBasePath = Map<string, ApiEntry>;
+type ApisByBasePath<T extends Routed> = Map<string, ApiEntry<T>>;
 
 const SLASH = '/';
 const WILDCARD_PREFIX = '*.';
 
 /**
- * Builds the table for one snapshot, once, off the request path. Everything a request
+ * Builds the table for one config, once, off the request path. Everything a request
  * needs is computed here; `match` is a handful of map lookups and, for an API with
  * routes, one router lookup.
  *
@@ -51,60 +52,53 @@ const WILDCARD_PREFIX = '*.';
  * the host tiers tried are at most the exact host, one per label of the Host for
  * wildcards (only when some API uses one), and any-host.
  */
-export function buildRouteTable(content: SnapshotContent): RouteTable {
-  return new FrozenRouteTable(content.apis.map(buildEntry));
+export function buildRouteTable<T extends Routed>(apis: readonly T[]): RouteTable<T> {
+  return new FrozenRouteTable(apis);
 }
 
-function buildEntry(api: SnapshotApi): ApiEntry {
-  const targets = Object.freeze(api.upstream.targets.map((t) => parseRouteTarget(t.url, t.weight)));
-  const route: Route = Object.freeze({
-    name: api.name,
-    hosts: Object.freeze([...api.hosts]),
-    basePath: api.basePath,
-    stripBasePath: api.stripBasePath,
-    targets,
-    connectTimeoutMs: api.upstream.timeouts.connectMs,
-    requestTimeoutMs: api.upstream.timeouts.requestMs,
-    upstream: deepFreeze(structuredClone(api.upstream)),
-    apiRoutes: deepFreeze(structuredClone(api.routes)),
-  });
-  return { route, routes: api.routes.length === 0 ? undefined : new ApiRoutes(api.routes) };
-}
-
-class FrozenRouteTable implements RouteTable {
+class FrozenRouteTable<T extends Routed> implements RouteTable<T> {
   readonly size: number;
-  readonly routes: readonly Route[];
-  readonly #exact = new Map<string, ApisByBasePath>();
+  readonly apis: readonly T[];
+  readonly #exact = new Map<string, ApisByBasePath<T>>();
   /** Keyed by the suffix with its leading dot: `*.example.com` → `.example.com`. */
-  readonly #wildcard = new Map<string, ApisByBasePath>();
-  readonly #anyHost: ApisByBasePath = new Map();
+  readonly #wildcard = new Map<string, ApisByBasePath<T>>();
+  readonly #anyHost: ApisByBasePath<T> = new Map();
   /** `#hasLength[n] === 1` when some base path is n characters long: skips prefixes no API can match. */
   readonly #hasLength: Uint8Array;
 
-  constructor(entries: ApiEntry[]) {
+  constructor(apis: readonly T[]) {
     let longest = 1;
-    for (const entry of entries) {
-      const route = entry.route;
-      if (!route.basePath.startsWith(SLASH)) throw new Error(`API ${route.name}: base path "${route.basePath}" does not start with "/"`);
-      if (route.hosts.length === 0) claim(this.#anyHost, 'any host', entry);
-      for (const host of route.hosts) {
+    // The route-claim rule of the API schema: the same one the store and the compiler apply.
+    const claims = new ClaimRegistry();
+    for (const api of apis) {
+      const def = api.definition;
+      if (!def.basePath.startsWith(SLASH)) throw new Error(`API ${def.name}: base path "${def.basePath}" does not start with "/"`);
+      const entry: ApiEntry<T> = { api, basePath: def.basePath, stripBasePath: def.stripBasePath, routes: api.router };
+      const owned = routeClaims(def);
+      const taken = claims.take(def.name, owned);
+      if (taken !== undefined) throw new Error(`APIs ${taken.owner} and ${def.name} both claim ${describeClaim(taken.claim)}`);
+      for (const { host } of owned) {
+        if (host === ANY_HOST) {
+          this.#anyHost.set(def.basePath, entry);
+          continue;
+        }
         const wildcard = host.startsWith(WILDCARD_PREFIX);
         const tiers = wildcard ? this.#wildcard : this.#exact;
         const key = wildcard ? host.slice(1) : host;
         let byPath = tiers.get(key);
         if (byPath === undefined) tiers.set(key, (byPath = new Map()));
-        claim(byPath, host, entry);
+        byPath.set(def.basePath, entry);
       }
-      if (route.basePath.length > longest) longest = route.basePath.length;
+      if (def.basePath.length > longest) longest = def.basePath.length;
     }
     this.#hasLength = new Uint8Array(longest + 1);
-    for (const entry of entries) this.#hasLength[entry.route.basePath.length] = 1;
-    this.size = entries.length;
-    this.routes = Object.freeze(entries.map((e) => e.route));
+    for (const api of apis) this.#hasLength[api.definition.basePath.length] = 1;
+    this.size = apis.length;
+    this.apis = Object.freeze([...apis]);
     Object.freeze(this);
   }
 
-  match(method: string, host: string | undefined, path: string): RouteLookup | undefined {
+  match(method: string, host: string | undefined, path: string): RouteLookup<T> | undefined {
     const name = normalizeHost(host);
     if (name !== undefined) {
       if (this.#exact.size > 0) {
@@ -125,7 +119,7 @@ class FrozenRouteTable implements RouteTable {
   }
 
   /** The longest base path of this tier that serves the request, trying shorter ones while an API's routes do not match. */
-  #matchIn(byPath: ApisByBasePath, method: string, path: string): RouteLookup | undefined {
+  #matchIn(byPath: ApisByBasePath<T>, method: string, path: string): RouteLookup<T> | undefined {
     const hasLength = this.#hasLength;
     // Candidates: the whole path, then the prefix before each '/', right to left.
     // A prefix ending just before a '/' (or the whole path) lies on a segment boundary,
@@ -145,17 +139,17 @@ class FrozenRouteTable implements RouteTable {
 }
 
 /** The API's verdict on the request: a match, a 405, or `undefined` when its routes do not cover the path. */
-function resolve(entry: ApiEntry, method: string, path: string): RouteLookup | undefined {
-  const route = entry.route;
-  const below = pathBelowBase(route.basePath, path);
-  const forwardPath = route.stripBasePath ? below : path;
-  if (entry.routes === undefined) return { kind: 'route', route, forwardPath, routeName: null };
+function resolve<T extends Routed>(entry: ApiEntry<T>, method: string, path: string): RouteLookup<T> | undefined {
+  const api = entry.api;
+  const below = pathBelowBase(entry.basePath, path);
+  const forwardPath = entry.stripBasePath ? below : path;
+  if (entry.routes === undefined) return { kind: 'route', api, forwardPath, routeName: null };
   const lookup = entry.routes.lookup(method, below);
   switch (lookup.kind) {
     case 'matched':
-      return { kind: 'route', route, forwardPath, routeName: lookup.routeName };
+      return { kind: 'route', api, forwardPath, routeName: lookup.routeName };
     case 'method-not-allowed':
-      return { kind: 'method-not-allowed', route, allow: lookup.allow };
+      return { kind: 'method-not-allowed', api, allow: lookup.allow };
     case 'no-route':
       return undefined;
   }
@@ -165,21 +159,4 @@ function resolve(entry: ApiEntry, method: string, path: string): RouteLookup | u
 function pathBelowBase(basePath: string, path: string): string {
   if (basePath === SLASH) return path;
   return path.length === basePath.length ? SLASH : path.slice(basePath.length);
-}
-
-/** The validated snapshot never claims a host and base path twice; a table must not either. */
-function claim(byPath: ApisByBasePath, host: string, entry: ApiEntry): void {
-  const route = entry.route;
-  const holder = byPath.get(route.basePath);
-  if (holder !== undefined) throw new Error(`APIs ${holder.route.name} and ${route.name} both claim ${host} ${route.basePath}`);
-  byPath.set(route.basePath, entry);
-}
-
-/** The route's own frozen copy: nothing the table hands out can change the applied config. */
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }

@@ -1,45 +1,21 @@
-import type { SnapshotRoute, SnapshotUpstream } from '@gw/config-contract';
+import type { ApiDefinition } from '@gw/api-schema';
+import type { ApiRoutes } from './api-routes.js';
 
-/** One upstream target, parsed once when the table is built. */
-export interface RouteTarget {
-  /** The target URL as configured. */
-  readonly url: string;
-  readonly weight: number;
-  readonly protocol: 'http:' | 'https:';
-  /** As in a URL: lower-case name or IP literal, IPv6 in brackets (`[::1]`). */
-  readonly hostname: string;
-  /** Explicit or the scheme's default. */
-  readonly port: number;
-  /** `protocol//hostname:port`: the key under which connections to this target are pooled. */
-  readonly origin: string;
-  /** The target URL's path without its trailing slash; `''` when it has none. */
-  readonly pathPrefix: string;
-  /** The target URL's query without the `?`; `''` when it has none. */
-  readonly query: string;
-}
-
-/** One API as the data plane sees it. Frozen; balancing state lives in @gw/balancing. */
-export interface Route {
-  readonly name: string;
-  /** Lower-case host patterns (exact or `*.suffix`); empty = any host. */
-  readonly hosts: readonly string[];
-  readonly basePath: string;
-  readonly stripBasePath: boolean;
-  readonly targets: readonly RouteTarget[];
-  /** `upstream.timeouts.connectMs`, kept flat for the hot path. */
-  readonly connectTimeoutMs: number;
-  /** `upstream.timeouts.requestMs`, kept flat for the hot path. */
-  readonly requestTimeoutMs: number;
-  /** The API's whole upstream configuration (deep-frozen): balancing, timeouts, retries, health, outlier, breaker. */
-  readonly upstream: Readonly<SnapshotUpstream>;
-  /** The API's routes under its base path; empty = the whole base path, every method. */
-  readonly apiRoutes: readonly Readonly<SnapshotRoute>[];
+/**
+ * What the routing table routes: an API's definition (its hosts, base path and routes)
+ * and whatever the caller hangs on it; a match hands that very value back, so the proxy
+ * finds the API's upstream and policies without another lookup.
+ */
+export interface Routed {
+  readonly definition: Pick<ApiDefinition, 'name' | 'hosts' | 'basePath' | 'stripBasePath'>;
+  /** The router of the API's `routes` (`buildApiRoutes`); `undefined` when it has none. */
+  readonly router: ApiRoutes | undefined;
 }
 
 /** The request goes to this API. */
-export interface RouteMatch {
+export interface RouteMatch<T extends Routed> {
   readonly kind: 'route';
-  readonly route: Route;
+  readonly api: T;
   /**
    * The request path as the upstream should see it before the target's path prefix:
    * the base path stripped when the API says so (`/orders/42` → `/42`, `/orders` → `/`).
@@ -53,11 +29,11 @@ export interface RouteMatch {
  * The most specific API's routes serve this path, but not with this method: answer 405
  * with `Allow`. Less specific APIs are not tried: the path belongs to this API.
  */
-export interface MethodNotAllowed {
+export interface MethodNotAllowed<T extends Routed> {
   readonly kind: 'method-not-allowed';
-  readonly route: Route;
+  readonly api: T;
   /** The methods the path accepts, sorted and comma-separated: the `Allow` header's value. */
   readonly allow: string;
 }
 
-export type RouteLookup = RouteMatch | MethodNotAllowed;
+export type RouteLookup<T extends Routed> = RouteMatch<T> | MethodNotAllowed<T>;

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { clientConfig, reconnectDelay, type ConnectionTuning } from './redis-options.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { clientConfig, reconnectStrategy, type ConnectionTuning } from './redis-options.js';
 import { parseRedisUrl } from './redis-url.js';
 
 const tuning: ConnectionTuning = {
@@ -7,11 +7,15 @@ const tuning: ConnectionTuning = {
   scripts: { s: { lua: 'return 1', numberOfKeys: 0 } },
 };
 
-describe('reconnectDelay', () => {
-  it('doubles from the base and stays within the cap plus 20% jitter', () => {
-    expect([1, 2, 3, 4].map((n) => reconnectDelay(n, 50, 2000, () => 0))).toEqual([50, 100, 200, 400]);
-    expect(reconnectDelay(1000, 50, 2000, () => 0)).toBe(2000);
-    expect(reconnectDelay(1000, 50, 2000, () => 0.999)).toBeLessThanOrEqual(2400);
+describe('reconnectStrategy', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('counts ioredis tries from 1: a full-jitter window from the base, doubling to the cap, never below half the base', () => {
+    const strategy = reconnectStrategy({ reconnectBaseMs: 50, reconnectMaxMs: 2000 });
+    vi.spyOn(Math, 'random').mockReturnValue(0.999_999);
+    expect([1, 2, 3, 4, 10, 1000].map(strategy)).toEqual([49, 99, 199, 399, 1999, 1999]);
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    expect([1, 2, 1000].map(strategy)).toEqual([25, 25, 25]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { backoffDelay } from '@gw/backoff';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { RedisTarget } from './redis-url.js';
 
@@ -19,10 +20,15 @@ export interface ConnectionTuning {
   scripts: Record<string, RedisScript>;
 }
 
-/** Exponential backoff with jitter, capped: 1 → base, 2 → 2×base, … ≤ max (+ up to 20% jitter). */
-export function reconnectDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 20));
-  return Math.round(exp + exp * 0.2 * random());
+/**
+ * The delay before ioredis' reconnect try `times` (1-based): full jitter under a ceiling of
+ * `reconnectBaseMs` doubling to `reconnectMaxMs`, so runtimes that lost Redis together do
+ * not come back together; never below half the base, so a refused connection is not
+ * retried in a tight loop.
+ */
+export function reconnectStrategy(t: Pick<ConnectionTuning, 'reconnectBaseMs' | 'reconnectMaxMs'>): (times: number) => number {
+  const options = { baseMs: t.reconnectBaseMs, capMs: t.reconnectMaxMs, floorMs: t.reconnectBaseMs / 2 };
+  return (times) => backoffDelay(times - 1, options);
 }
 
 /**
@@ -30,7 +36,7 @@ export function reconnectDelay(attempt: number, baseMs: number, maxMs: number, r
  * no offline queue (a command while disconnected fails at once), a command timeout, no
  * resend of unanswered commands after a reconnect (a rate-limit decision or an
  * idempotency claim must not be replayed behind the caller's back), and reconnects with
- * capped exponential backoff forever.
+ * capped, jittered exponential backoff forever.
  */
 export function commonRedisOptions(t: ConnectionTuning): RedisOptions {
   return {
@@ -43,7 +49,7 @@ export function commonRedisOptions(t: ConnectionTuning): RedisOptions {
     enableReadyCheck: true,
     lazyConnect: false,
     connectionName: t.connectionName,
-    retryStrategy: (times: number) => reconnectDelay(times, t.reconnectBaseMs, t.reconnectMaxMs),
+    retryStrategy: reconnectStrategy(t),
     // Scripts go in the constructor: they are loaded per connection (EVALSHA, then EVAL
     // on NOSCRIPT after a Redis restart) and, unlike defineCommand, survive duplicate().
     scripts: { ...t.scripts },
@@ -83,7 +89,7 @@ export function clientConfig(target: RedisTarget, t: ConnectionTuning): ClientCo
           sentinelUsername: target.sentinelUsername,
           sentinelPassword: target.sentinelPassword,
           sentinelCommandTimeout: t.commandTimeoutMs,
-          sentinelRetryStrategy: (times: number) => reconnectDelay(times, t.reconnectBaseMs, t.reconnectMaxMs),
+          sentinelRetryStrategy: reconnectStrategy(t),
           // Follow a failover: a master demoted to replica answers READONLY; reconnect
           // so the Sentinels name the new master.
           reconnectOnError: (err: Error) => err.message.startsWith('READONLY'),
@@ -100,9 +106,9 @@ export function clientConfig(target: RedisTarget, t: ConnectionTuning): ClientCo
           enableReadyCheck: true,
           scripts,
           slotsRefreshTimeout: Math.max(t.commandTimeoutMs, 1000),
-          clusterRetryStrategy: (times: number) => reconnectDelay(times, t.reconnectBaseMs, t.reconnectMaxMs),
+          clusterRetryStrategy: reconnectStrategy(t),
           // Let a restarted node be reconnected without waiting for a MOVED.
-          clusterNodeRetryStrategy: (times: number) => reconnectDelay(times, t.reconnectBaseMs, t.reconnectMaxMs),
+          clusterNodeRetryStrategy: reconnectStrategy(t),
           redisOptions: { ...perNode, ...auth, ...(target.tls ? { tls: {} } : {}) },
         },
       };

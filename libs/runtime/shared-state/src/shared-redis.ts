@@ -21,7 +21,7 @@ export interface SharedRedisOptions {
   connectTimeoutMs?: number;
   /** Destroy and reconnect a socket that received nothing for this long while commands wait. Default 3000 ms. */
   socketTimeoutMs?: number;
-  /** Reconnect backoff: first delay, doubling up to the max (plus jitter). Defaults 50 ms and 2000 ms. */
+  /** Reconnect backoff: full jitter under a ceiling of the base doubling up to the max, never below half the base. Defaults 50 ms and 2000 ms. */
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
   /** Consecutive timeouts or connection failures before the connection counts as unavailable. Default 3. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ADMITTED, CircuitBreaker, FULL, OPEN, type BreakerTransition, type PendingRequest } from './circuit-breaker.js';
 import { ManualClock } from './clock.js';
-import type { CircuitBreakerOptions } from './options.js';
+import type { CircuitBreaker as CircuitBreakerOptions } from '@gw/api-schema';
 
 const OPTIONS: CircuitBreakerOptions = {
   maxConcurrent: 2,

@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import { FailureWindow } from './failure-window.js';
-import type { CircuitBreakerOptions } from './options.js';
+import type { CircuitBreaker as CircuitBreakerOptions } from '@gw/api-schema';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 

@@ -1,4 +1,4 @@
-import type { HashOn } from './options.js';
+import type { HashOn } from '@gw/api-schema';
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from './clock.js';
 import { LoadBalancer } from './load-balancer.js';
-import type { LoadBalancingAlgorithm } from './options.js';
+import type { LoadBalancingAlgorithm } from '@gw/api-schema';
 import { TargetHealth } from './target-health.js';
 import { UpstreamHealth } from './upstream-health.js';
 

@@ -1,7 +1,7 @@
 import type { Random } from './clock.js';
 import { hashString } from './hash.js';
 import { pickLeastRequest } from './least-request.js';
-import type { LoadBalancingAlgorithm } from './options.js';
+import type { LoadBalancingAlgorithm } from '@gw/api-schema';
 import { RingHash } from './ring-hash.js';
 import type { UpstreamHealth } from './upstream-health.js';
 import { WeightedRoundRobin } from './weighted-round-robin.js';

@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import type { RetryOptions } from './options.js';
+import type { Retries as RetryOptions } from '@gw/api-schema';
 
 /**
  * Bounds retries so they cannot storm an upstream that is already failing (Envoy's retry

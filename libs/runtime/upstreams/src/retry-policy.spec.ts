@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from './backoff.js';
 import { RetryConditions, isRetryableRequest } from './retry-policy.js';
 
 describe('isRetryableRequest', () => {
@@ -17,15 +16,5 @@ describe('RetryConditions', () => {
     expect([on.failure('connect-failure'), on.failure('reset'), on.failure('timeout')]).toEqual([true, true, false]);
     expect([on.status(502), on.status(503), on.status(504), on.status(500)]).toEqual([true, true, false, false]);
     expect(new RetryConditions(['timeout']).failure('timeout')).toBe(true);
-  });
-});
-
-describe('backoffDelay', () => {
-  it('is full jitter under an exponential ceiling capped at maxMs', () => {
-    expect(backoffDelay(1, 25, 250, () => 0.999)).toBe(24);
-    expect(backoffDelay(2, 25, 250, () => 0.999)).toBe(49);
-    expect(backoffDelay(3, 25, 250, () => 0.5)).toBe(50);
-    expect(backoffDelay(10, 25, 250, () => 0.999)).toBe(249);
-    expect(backoffDelay(4, 25, 250, () => 0)).toBe(0);
   });
 });

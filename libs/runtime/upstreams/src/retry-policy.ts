@@ -1,4 +1,4 @@
-import type { RetryCondition } from './options.js';
+import type { RetryCondition } from '@gw/api-schema';
 
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
 const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from './clock.js';
-import type { OutlierDetectionOptions } from './options.js';
+import type { OutlierDetection as OutlierDetectionOptions } from '@gw/api-schema';
 import { TargetHealth, type HealthTransition } from './target-health.js';
 import { UpstreamHealth } from './upstream-health.js';
 

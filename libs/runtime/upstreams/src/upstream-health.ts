@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import type { HealthCheckOptions, LoadBalancingOptions, OutlierDetectionOptions } from './options.js';
+import type { HealthCheck as HealthCheckOptions, LoadBalancing as LoadBalancingOptions, OutlierDetection as OutlierDetectionOptions } from '@gw/api-schema';
 import { TargetHealth, type HealthListener, type HealthReason, type HealthEvent } from './target-health.js';
 
 export interface UpstreamHealthOptions {

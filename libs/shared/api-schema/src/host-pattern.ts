@@ -1,8 +1,9 @@
-import { API_LIMITS } from './api-definition.js';
+import { API_LIMITS } from './limits.js';
 
 const HOST_LABEL_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const HOST_LABEL_MAX_LENGTH = 63;
 const WILDCARD_PREFIX = '*.';
+const IPV4_PATTERN = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** Whether a (valid) host pattern is a wildcard: `*.example.com`. */
 export function isWildcardHost(host: string): boolean {
@@ -34,4 +35,28 @@ export function dnsNameProblem(name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** What is wrong with a lower-cased `host[:port]` Host header value (a DNS name, IPv4 address or bracketed IPv6 literal), or `undefined`. */
+export function hostHeaderProblem(value: string): string | undefined {
+  if (value.length === 0) return 'must not be empty (use null to keep the target\'s host)';
+  if (value.length > API_LIMITS.hostMaxLength + 6) return `must be at most ${API_LIMITS.hostMaxLength + 6} characters`;
+  const m = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(value);
+  if (m === null) return 'must be a host name, IPv4 address or [IPv6] literal, optionally with ":port"';
+  const host = m[1]!;
+  const port = m[2];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535 || port.startsWith('0'))) return 'must have a port between 1 and 65535';
+  if (host.startsWith('[')) {
+    // Let the URL parser judge the IPv6 literal, the same parser Node's HTTP client relies on.
+    try {
+      const canonical = new URL(`http://${host}/`).hostname;
+      if (canonical !== host) return `must be an IPv6 literal in canonical form (${canonical})`;
+    } catch {
+      return 'must be a valid IPv6 literal in brackets';
+    }
+    return undefined;
+  }
+  if (IPV4_PATTERN.test(host)) return undefined;
+  const dns = dnsNameProblem(host);
+  return dns === undefined ? undefined : dns.replace('must be a DNS host name', 'must be a host name');
 }

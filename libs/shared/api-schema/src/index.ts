@@ -1,63 +1,52 @@
 export {
+  ApiDefinitionSchema,
+  isValidApiName,
   type ApiDefinitionInput,
-  type RouteInput,
-  type UpstreamInput,
-  type TargetInput,
-  type LoadBalancingInput,
   type ApiDefinition,
   type ApiRoute,
   type UpstreamDefinition,
   type TargetDefinition,
   type LoadBalancing,
   type LoadBalancingAlgorithm,
-  type HashOn,
   type Timeouts,
   type Retries,
-  type RetryCondition,
   type HealthCheck,
   type OutlierDetection,
   type CircuitBreaker,
-  type StoredApi,
-  API_DEFAULTS,
-  API_LIMITS,
-  LOAD_BALANCING_ALGORITHMS,
-  RETRY_FAILURE_CONDITIONS,
-  ROUTE_METHODS,
-} from './api-definition.js';
-export {
-  type FieldProblem,
-  type ValidateApiDefinitionOptions,
-  type ApiDefinitionValidationResult,
-  MAX_REPORTED_PROBLEMS,
-  validateApiDefinition,
-  isValidApiName,
-} from './api-definition-validation.js';
-export { isWildcardHost } from './host-pattern.js';
-export { routePathShape } from './route-validation.js';
-export { type RouteConflict, findRouteConflicts, describeRouteConflict, routeConflictProblems } from './route-conflicts.js';
-export {
-  type PoliciesInput,
-  type AuthPolicyInput,
-  type RateLimitInput,
   type Policies,
   type CorsPolicy,
   type AuthPolicy,
   type ApiKeyAuth,
   type ApiKeyEntry,
-  type ApiKeyLocation,
   type JwtAuth,
-  type JwtAlgorithm,
-  type Jwk,
   type RateLimitDefinition,
-  type RateLimitKey,
   type RateLimitScope,
   type RateLimitFailureMode,
   type IdempotencyPolicy,
-  JWT_ALGORITHMS,
-  JWK_MEMBERS,
-  POLICY_DEFAULTS,
-  POLICY_LIMITS,
-  REDACTED,
-} from './policy-definition.js';
-export { defaultPolicies } from './policy-validation.js';
+  type StoredApi,
+} from './api-definition.schema.js';
+export { LOAD_BALANCING_ALGORITHMS, RETRY_FAILURE_CONDITIONS, type HashOn, type RetryCondition } from './upstream.schema.js';
+export { UNSAFE_METHODS, type ApiKeyLocation, type RateLimitKey } from './policies.schema.js';
+export { ROUTE_METHODS, type RouteMethod } from './methods.js';
+export { JWT_ALGORITHMS, JWK_MEMBERS, REDACTED, jwkAlgorithm, type Jwk, type JwtAlgorithm } from './jwk.js';
+export { API_LIMITS, POLICY_LIMITS } from './limits.js';
+export { API_DEFAULTS } from './defaults.js';
+export { validateApiDefinition, type ValidateApiDefinitionOptions, type ApiDefinitionValidationResult } from './validate-api-definition.js';
+export { MAX_REPORTED_PROBLEMS, UNKNOWN_FIELD, type FieldProblem } from './field-problems.js';
+export { isWildcardHost } from './host-pattern.js';
+export { routePathShape } from './route-path.js';
+export {
+  ANY_HOST,
+  ClaimRegistry,
+  claimKey,
+  describeClaim,
+  describeRouteConflict,
+  findRouteConflicts,
+  routeClaims,
+  routeConflictProblems,
+  type RouteClaim,
+  type RouteConflict,
+} from './route-claims.js';
 export { maskDefinitionSecrets, restoreMaskedSecrets, hasMaskedSecrets } from './secret-masking.js';
+export { apiDefinitionJsonSchema, API_DEFINITION_SCHEMA_PATH } from './json-schema.js';
+export { renderFieldReference } from './field-reference.js';

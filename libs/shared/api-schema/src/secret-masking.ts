@@ -1,6 +1,11 @@
-import type { ApiDefinition } from './api-definition.js';
-import { isObject, type JsonObject } from './field-checks.js';
-import { REDACTED } from './policy-definition.js';
+import type { ApiDefinition } from './api-definition.schema.js';
+import { REDACTED } from './jwk.js';
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /**
  * The definition as the deploy API shows it: the only secret a definition holds, the `k`

@@ -1,1 +1,1 @@
-export { type Logger, type LogLevel, type JsonLoggerOptions, silentLogger, createJsonLogger, parseLogLevel } from './logger.js';
+export { type Logger, type LogLevel, LOG_LEVELS, silentLogger } from './logger.js';

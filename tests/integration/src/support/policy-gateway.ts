@@ -3,6 +3,7 @@ import { Authenticator, corsDecision, setConsumerHeader, type ResolvedCorsPolicy
 import { bodyDigest, IdempotencyGuard, RedisIdempotencyStore, type IdempotencyTicket } from '@gw/idempotency';
 import { RateLimiter, rateLimitKey, rateLimitOutcome } from '@gw/rate-limit';
 import type { SharedRedis } from '@gw/shared-state';
+import { policiesOf } from '@gw/api-schema/testing';
 
 /** One API of the test gateway: a base path, an upstream, and the policies under test. */
 export interface PolicyApi {
@@ -41,9 +42,9 @@ export async function startPolicyGateway(apis: PolicyApi[]): Promise<PolicyGatew
   };
 }
 
-/** An idempotency guard on the shared Redis, as every runtime builds it. */
-export function redisGuard(redis: SharedRedis, policy: ConstructorParameters<typeof IdempotencyGuard>[0] = {}): IdempotencyGuard {
-  return new IdempotencyGuard(policy, { store: new RedisIdempotencyStore(redis) });
+/** An idempotency guard on the shared Redis, as every runtime builds it from the policy the schema normalizes. */
+export function redisGuard(redis: SharedRedis, policy: { required?: boolean } = {}): IdempotencyGuard {
+  return new IdempotencyGuard(policiesOf({ idempotency: policy }).idempotency!, { store: new RedisIdempotencyStore(redis) });
 }
 
 async function handle(apis: PolicyApi[], req: IncomingMessage, res: ServerResponse): Promise<void> {

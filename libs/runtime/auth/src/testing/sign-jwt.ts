@@ -1,11 +1,17 @@
-import { createHmac, createPrivateKey, generateKeyPairSync, randomBytes, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import type { Jwk } from '@gw/api-schema';
 
 /** A signing key for tests, with the public JWK a gateway would be given. */
 export interface TestSigningKey {
   alg: 'HS256' | 'RS256' | 'ES256';
   kid: string;
-  /** The JWK to configure (public for RS256/ES256, the secret for HS256). */
-  jwk: JsonWebKey & { kid: string; alg: string; use: string };
+  /**
+   * The JWK to configure, as the API schema takes it (public for RS256/ES256, the secret
+   * for HS256). Mapped from the schema's `Jwk` interface so that, like a JSON value, it is
+   * also assignable where an index signature is expected (the schema's input type for a
+   * key, node's `JsonWebKey`).
+   */
+  jwk: { [M in keyof Jwk]: Jwk[M] } & { kid: string; alg: string; use: string };
   sign(payload: Record<string, unknown>, header?: Record<string, unknown>): string;
 }
 
@@ -23,7 +29,7 @@ export function testSigningKey(alg: 'HS256' | 'RS256' | 'ES256', kid: string): T
     };
   }
   const pair = alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = { ...(pair.publicKey.export({ format: 'jwk' }) as JsonWebKey), kid, alg, use: 'sig' };
+  const jwk = { ...(pair.publicKey.export({ format: 'jwk' }) as Jwk), kid, alg, use: 'sig' };
   return { alg, kid, jwk, sign: (payload, header = {}) => signWith(alg, pair.privateKey, { alg, kid, typ: 'JWT', ...header }, payload) };
 }
 

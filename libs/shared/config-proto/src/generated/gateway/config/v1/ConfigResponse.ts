@@ -1,6 +1,6 @@
 // Original file: proto/gateway/config/v1/config.proto
 
-import type { Snapshot as _gateway_config_v1_Snapshot, Snapshot__Output as _gateway_config_v1_Snapshot__Output } from '../../../gateway/config/v1/Snapshot.js';
+import type { Resource as _gateway_config_v1_Resource, Resource__Output as _gateway_config_v1_Resource__Output } from '../../../gateway/config/v1/Resource.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ConfigResponse {
@@ -10,7 +10,7 @@ export interface ConfigResponse {
   'controllerId'?: (string);
   'controllerZone'?: (string);
   'epoch'?: (number | string | Long);
-  'snapshot'?: (_gateway_config_v1_Snapshot | null);
+  'resources'?: (_gateway_config_v1_Resource)[];
 }
 
 export interface ConfigResponse__Output {
@@ -20,5 +20,5 @@ export interface ConfigResponse__Output {
   'controllerId': (string);
   'controllerZone': (string);
   'epoch': (number);
-  'snapshot': (_gateway_config_v1_Snapshot__Output | null);
+  'resources': (_gateway_config_v1_Resource__Output)[];
 }

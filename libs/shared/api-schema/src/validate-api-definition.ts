@@ -1,0 +1,34 @@
+import { ApiDefinitionSchema, isValidApiName, type ApiDefinition } from './api-definition.schema.js';
+import { gatewayWording, problemsFromIssues, type FieldProblem } from './field-problems.js';
+import { quote } from './field-kinds.js';
+
+export interface ValidateApiDefinitionOptions {
+  /** The name the caller addressed (the `{name}` of `PUT /v1/apis/{name}`): the body must agree with it or omit `name`. */
+  expectedName?: string;
+}
+
+export type ApiDefinitionValidationResult = { ok: true; value: ApiDefinition } | { ok: false; problems: FieldProblem[] };
+
+/**
+ * Checks an API definition as received (parsed JSON of unknown shape) and, when it is
+ * valid, returns it with every default filled in. Problems are collected for every field
+ * rather than stopping at the first, in schema order (an object's unknown fields after
+ * its known ones), at most one per field. The input is never changed.
+ */
+export function validateApiDefinition(input: unknown, options: ValidateApiDefinitionOptions = {}): ApiDefinitionValidationResult {
+  const expected = options.expectedName;
+  const first: FieldProblem[] = [];
+  if (expected !== undefined && isRecord(input)) {
+    const name = Object.hasOwn(input, 'name') ? input['name'] : undefined;
+    // The URL names the API; the body may leave it out.
+    if (name === undefined) input = { ...input, name: expected };
+    else if (typeof name === 'string' && isValidApiName(name) && name !== expected) first.push({ path: 'name', message: `must match the name in the request path (${quote(expected)})` });
+  }
+  const parsed = ApiDefinitionSchema.safeParse(input, { error: gatewayWording, reportInput: true });
+  if (parsed.success && first.length === 0) return { ok: true, value: parsed.data };
+  return { ok: false, problems: problemsFromIssues(parsed.success ? [] : parsed.error.issues, first) };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
