@@ -2,10 +2,10 @@
 // and then kills a controller replica, a runtime and an upstream target in turn, bringing
 // each back, and prints per step the success rate and the config version in each zone.
 import { httpJson, waitUntil } from './http-json.js';
-import { parseDemoOptions, usage, UsageError } from './options.js';
+import { startDemo } from './demo-start.js';
 import { helloApi } from './sample-api.js';
 import { runUntilSignal } from './signals.js';
-import { type Say, Topology } from './topology.js';
+import type { Topology } from './topology.js';
 import { Traffic, type TrafficStats } from './traffic.js';
 
 const DEFAULTS = { runtimesPerZone: 2, portBase: 7500 };
@@ -22,26 +22,9 @@ interface RuntimeView {
 }
 
 async function main(): Promise<void> {
-  let options;
-  try {
-    options = parseDemoOptions(process.argv.slice(2), process.env, DEFAULTS);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`${err.message}\n\n${usage('npm run demo:failover --', DEFAULTS)}\n`);
-    process.exit(2);
-  }
-  if (options.help) {
-    process.stdout.write(`${usage('npm run demo:failover --', DEFAULTS)}\n`);
-    return;
-  }
-  const say: Say = (line) => process.stdout.write(`[demo] ${line}\n`);
-  let topology: Topology;
-  try {
-    topology = await Topology.create(options, say);
-  } catch (err) {
-    process.stderr.write(`[demo] ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(err instanceof UsageError ? 2 : 1);
-  }
+  const started = await startDemo('npm run demo:failover --', DEFAULTS);
+  if (started === undefined) return;
+  const { options, topology, say } = started;
   const stateFile = options.stateFile;
   await runUntilSignal(topology, say, () => walkthrough(topology, stateFile), { stayUp: false });
 }
