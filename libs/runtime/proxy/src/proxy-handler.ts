@@ -3,15 +3,15 @@ import type { Duplex } from 'node:stream';
 import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { PolicyEvents, RuntimeConfig } from '@gw/runtime-config';
+import { EdgeGuard } from './edge/edge-guard.js';
+import { resolveRequestId } from './edge/request-id.js';
 import { sendProxyError, type ProxyError } from './error-response.js';
-import { EdgeGuard } from './edge-guard.js';
-import { createForwarder, type ForwardingEvents } from './forwarder.js';
-import { createPolicyPhase } from './policy-phase.js';
+import { createForwarder, type ForwardingEvents } from './forwarding/forwarder.js';
+import { UpstreamPools } from './forwarding/upstream-pools.js';
+import { prepareUpstreamRequestHeaders } from './forwarding/upstream-request-headers.js';
+import { createPolicyPhase } from './policies/policy-phase.js';
 import type { RequestObserver } from './request-observer.js';
-import { resolveRequestId } from './request-id.js';
-import { UpstreamPools } from './upstream-pools.js';
-import { prepareUpstreamRequestHeaders } from './upstream-request-headers.js';
-import { createUpgradeHandler, type UpgradeHandler } from './upgrade-handler.js';
+import { createUpgradeHandler, type UpgradeHandler } from './upgrades/upgrade-handler.js';
 
 export interface ProxyHandlerOptions {
   /**
@@ -66,7 +66,7 @@ interface Tracked {
 
 /**
  * The runtime's request path: request id, edge checks, route match, then the forwarder
- * (forwarder.ts: balancing, breaker, timeouts, retries over undici and per-origin
+ * (forwarding/forwarder.ts: balancing, breaker, timeouts, retries over undici and per-origin
  * keep-alive pools). Nothing is logged for a successful request.
  */
 export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
@@ -82,7 +82,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     edge,
     logger,
   });
-  // After routing, before the target pick (policy-phase.ts): CORS → auth → rate limits → idempotency.
+  // After routing, before the target pick (policies/policy-phase.ts): CORS → auth → rate limits → idempotency.
   const policyPhase = createPolicyPhase({ forwarder, edge, getConfig: () => (closed ? undefined : getConfig()), logger, events: options.policyEvents });
 
   const requests = options.requests;

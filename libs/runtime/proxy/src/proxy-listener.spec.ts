@@ -8,7 +8,7 @@ import type { ApiDefinition } from '@gw/api-schema';
 import { plainApi } from '@gw/api-schema/testing';
 import { stateWith } from '@gw/runtime-config/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EdgeGuard, type EdgeSettings } from './edge-guard.js';
+import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
 import { createProxyHandler } from './proxy-handler.js';
 import { createProxyListener, type ListenerSettings, type ProxyListener } from './proxy-listener.js';
 import { startWebSocketEchoServer } from './testing/websocket-echo-server.js';

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { silentLogger, type Logger } from '@gw/logging';
-import { answerClientError, refuseConnect } from './client-error.js';
+import { answerClientError, refuseConnect } from './edge/client-error.js';
 import type { ProxyHandler } from './proxy-handler.js';
-import { isWebSocketUpgrade } from './upgrade-handler.js';
+import { isWebSocketUpgrade } from './upgrades/upgrade-handler.js';
 
 /** Connection-level limits of the proxy listener (environment variables of the runtime, see README). */
 export interface ListenerSettings {

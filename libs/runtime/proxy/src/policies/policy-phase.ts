@@ -7,13 +7,13 @@ import type { Logger } from '@gw/logging';
 import { rateLimitKey, rateLimitOutcome } from '@gw/rate-limit';
 import type { RouteMatch } from '@gw/routing';
 import type { ApiPolicies, ApiRuntime, PolicyEvents, RuntimeConfig } from '@gw/runtime-config';
+import type { EdgeGuard } from '../edge/edge-guard.js';
+import { trustedClientAddress, unmapIpv4 } from '../edge/forwarded-for.js';
+import { resolveRequestId } from '../edge/request-id.js';
+import { BODY_UNREAD, STREAMING, exchangeOf } from '../forwarding/exchange.js';
+import type { Forwarder } from '../forwarding/forwarder.js';
 import { readBody, replayBodyOnPipe } from './buffered-body.js';
-import type { EdgeGuard } from './edge-guard.js';
-import { trustedClientAddress, unmapIpv4 } from './forwarded-for.js';
-import { BODY_UNREAD, STREAMING, exchangeOf } from './exchange.js';
-import type { Forwarder } from './forwarder.js';
 import { answerPreflight, refuseUpgrade, sendPolicyError, sendReplay } from './policy-answers.js';
-import { resolveRequestId } from './request-id.js';
 import { addResponseHeaders, watchResponse } from './response-decoration.js';
 
 export interface PolicyPhaseOptions {

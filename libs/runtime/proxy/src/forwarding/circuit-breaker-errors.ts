@@ -1,5 +1,5 @@
 import { ErrorCodes } from '@gw/errors';
-import type { ProxyError } from './error-response.js';
+import type { ProxyError } from '../error-response.js';
 
 /** The breaker is open (or half-open with its trial requests out). */
 export const CIRCUIT_OPEN: ProxyError = Object.freeze({

@@ -10,7 +10,7 @@ import {
   URI_TOO_LONG,
 } from './edge-errors.js';
 import { refuseAtEdge } from './edge-refusal.js';
-import type { ProxyError } from './error-response.js';
+import type { ProxyError } from '../error-response.js';
 import { isValidHostHeader } from './host-header.js';
 import { normalizePath } from './path-normalization.js';
 import { limitChunkedBody } from './request-body-limit.js';

@@ -7,7 +7,7 @@ import { ADMITTED, OPEN, hashKeyOf, isRetryableRequest, upstreamPath, type TryFa
 import type { Dispatcher } from 'undici';
 import { CIRCUIT_FULL, CIRCUIT_OPEN, CIRCUIT_WAIT_EXPIRED } from './circuit-breaker-errors.js';
 import { clientResponseHeaders } from './client-response-headers.js';
-import { sendProxyError, type ProxyError } from './error-response.js';
+import { sendProxyError, type ProxyError } from '../error-response.js';
 import { BODY_SENT, BODY_UNREAD, DONE, EXCHANGE, Exchange, NO_BODY, STREAMING, WAITING, exchangeOf, type ExchangeTry, type WithExchange } from './exchange.js';
 import { tryFailureKind } from './try-failure.js';
 import { INVALID_RESPONSE, UPSTREAM_TIMEOUT, classifyUpstreamFailure } from './upstream-failure.js';

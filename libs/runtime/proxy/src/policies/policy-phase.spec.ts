@@ -12,8 +12,8 @@ import { snapshotOf } from '@gw/config-contract/testing';
 import { RuntimeState } from '@gw/runtime-config';
 import { testServices } from '@gw/runtime-config/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EdgeGuard } from './edge-guard.js';
-import { createProxyHandler } from './proxy-handler.js';
+import { EdgeGuard } from '../edge/edge-guard.js';
+import { createProxyHandler } from '../proxy-handler.js';
 
 type PoliciesInput = NonNullable<ApiDefinitionInput['policies']>;
 

@@ -11,7 +11,7 @@ import { stateWith, testServices } from '@gw/runtime-config/testing';
 import { systemClock, type HealthTransition, type Upstream as UpstreamHandle } from '@gw/upstreams';
 import type { Logger } from '@gw/logging';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createProxyHandler } from './proxy-handler.js';
+import { createProxyHandler } from '../proxy-handler.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { ErrorCodes } from '@gw/errors';
-import type { ProxyError } from './error-response.js';
+import type { ProxyError } from '../error-response.js';
 
 /**
  * The answers the edge gives to requests it refuses before routing. Frozen constants: a

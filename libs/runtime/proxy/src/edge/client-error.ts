@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@gw/logging';
 import { CONNECT_REFUSED, HEADERS_TOO_LARGE, MALFORMED_REQUEST, REQUEST_TIMEOUT } from './edge-errors.js';
 import { refuseOnSocket } from './edge-refusal.js';
-import type { ProxyError } from './error-response.js';
+import type { ProxyError } from '../error-response.js';
 
 interface ParserError extends Error {
   code?: string;

@@ -1,4 +1,4 @@
-import type { ProxyError } from './error-response.js';
+import type { ProxyError } from '../error-response.js';
 import { ABOVE_ROOT, BACKSLASH, BAD_PERCENT_ENCODING, DOT_SEGMENT_PARAMETERS, ENCODED_SEPARATOR, FRAGMENT } from './edge-errors.js';
 
 const SLASH = 47; // '/'

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PendingRequest, Upstream, UpstreamTarget } from '@gw/upstreams';
 import type { ApiRuntime } from '@gw/runtime-config';
-import type { ProxyError } from './error-response.js';
+import type { ProxyError } from '../error-response.js';
 
 /** Waiting for the upstream's response headers (or for a breaker slot, or between tries). */
 export const WAITING = 0;

@@ -6,14 +6,14 @@ import { silentLogger, type Logger } from '@gw/logging';
 import type { ApiRuntime, RuntimeConfig } from '@gw/runtime-config';
 import { upstreamPath, type UpstreamTarget } from '@gw/upstreams';
 import { createProxyServer } from 'http-proxy-3';
-import { NOT_WEBSOCKET } from './edge-errors.js';
-import type { EdgeGuard } from './edge-guard.js';
-import { refuseOnSocket } from './edge-refusal.js';
-import type { ProxyError } from './error-response.js';
-import { HOP_BY_HOP_HEADERS } from './hop-by-hop-headers.js';
-import { resolveRequestId } from './request-id.js';
-import { UPSTREAM_TIMEOUT, classifyUpstreamFailure } from './upstream-failure.js';
-import { prepareUpstreamRequestHeaders } from './upstream-request-headers.js';
+import { NOT_WEBSOCKET } from '../edge/edge-errors.js';
+import type { EdgeGuard } from '../edge/edge-guard.js';
+import { refuseOnSocket } from '../edge/edge-refusal.js';
+import { resolveRequestId } from '../edge/request-id.js';
+import type { ProxyError } from '../error-response.js';
+import { HOP_BY_HOP_HEADERS } from '../forwarding/hop-by-hop-headers.js';
+import { UPSTREAM_TIMEOUT, classifyUpstreamFailure } from '../forwarding/upstream-failure.js';
+import { prepareUpstreamRequestHeaders } from '../forwarding/upstream-request-headers.js';
 import { CLOSE_GOING_AWAY, FrameBoundary, closeFrame } from './websocket-frames.js';
 
 export interface UpgradeHandlerOptions {

@@ -1,5 +1,5 @@
 import { ErrorCodes } from '@gw/errors';
-import type { ProxyError } from './error-response.js';
+import type { ProxyError } from '../error-response.js';
 
 /**
  * The codes of a connection not accepted within the connect timeout: undici's (HTTP

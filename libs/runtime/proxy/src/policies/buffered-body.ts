@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
-import { BODY_TOO_LARGE } from './edge-errors.js';
-import { refuseAtEdge } from './edge-refusal.js';
+import { BODY_TOO_LARGE } from '../edge/edge-errors.js';
+import { refuseAtEdge } from '../edge/edge-refusal.js';
 
 /**
  * Reads a request body into memory, up to `maxBytes` (the edge's `MAX_BODY_BYTES`, which

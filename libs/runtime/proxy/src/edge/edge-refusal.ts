@@ -1,6 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { sendProxyError, type ProxyError } from './error-response.js';
+import { sendProxyError, type ProxyError } from '../error-response.js';
 
 /**
  * Answers an edge refusal and closes the connection afterwards: after a request the edge

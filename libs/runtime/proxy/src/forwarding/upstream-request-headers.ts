@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { forwardedFor, unmapIpv4 } from './forwarded-for.js';
+import { forwardedFor, unmapIpv4 } from '../edge/forwarded-for.js';
+import { isValidHostHeader } from '../edge/host-header.js';
 import { HOP_BY_HOP_HEADERS, connectionListedHeaders } from './hop-by-hop-headers.js';
-import { isValidHostHeader } from './host-header.js';
 import { isValidTraceparent } from './trace-context.js';
 
 const HOP_BY_HOP = [...HOP_BY_HOP_HEADERS];
