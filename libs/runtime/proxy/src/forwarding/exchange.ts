@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PendingRequest, Upstream, UpstreamTarget } from '@gw/upstreams';
 import type { ApiRuntime } from '@gw/runtime-config';
-import type { ProxyError } from '../error-response.js';
+import { sendProxyError, type ProxyError } from '../error-response.js';
+import type { ForwardingContext } from './forwarding-context.js';
 
 /** Waiting for the upstream's response headers (or for a breaker slot, or between tries). */
 export const WAITING = 0;
@@ -28,7 +29,7 @@ export type BodyState = typeof NO_BODY | typeof BODY_UNREAD | typeof BODY_SENT;
  */
 export const EXCHANGE: unique symbol = Symbol('gw.exchange');
 
-/** The exchange's view of one try in flight (the forwarder's undici dispatch handler). */
+/** The exchange's view of one try in flight (`UpstreamTry`, undici's dispatch handler: upstream-try.ts). */
 export interface ExchangeTry {
   /** Ends this try's upstream request (and its connection, when it has one); its later events are ignored. */
   abandon(): void;
@@ -40,7 +41,11 @@ export interface WithExchange {
   [EXCHANGE]?: Exchange;
 }
 
-/** The state of one proxied request, from routing to the end of the response, across its tries. */
+/**
+ * The state of one proxied request, from routing to the end of the response, across its
+ * tries: what the forwarding steps (admission, upstream try, retry decision, response
+ * relay) share. The functions after it end a try or the whole exchange, for every step.
+ */
 export class Exchange {
   phase: ExchangePhase = WAITING;
   /**
@@ -79,6 +84,8 @@ export class Exchange {
   lastError: unknown = undefined;
 
   constructor(
+    /** What the forwarding steps of this runtime share (pools, logger, events). */
+    readonly context: ForwardingContext,
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly requestId: string,
@@ -93,4 +100,43 @@ export class Exchange {
 
 export function exchangeOf(carrier: object): Exchange | undefined {
   return (carrier as WithExchange)[EXCHANGE];
+}
+
+/** Clears the exchange's one timer (breaker wait, per-try timeout or backoff). */
+export function clearTimers(ex: Exchange): void {
+  clearTimeout(ex.timer);
+  ex.timer = undefined;
+}
+
+/** The try is over (its outcome recorded): release what it held. */
+export function endTry(ex: Exchange): void {
+  ex.current = undefined;
+  if (ex.activeTarget !== -1) {
+    ex.upstream.tryEnded(ex.activeTarget);
+    ex.activeTarget = -1;
+  }
+}
+
+/** Ends the current try, if any: releases what it held and tears down its upstream request without further events. */
+export function abandonTry(ex: Exchange): void {
+  clearTimers(ex);
+  const t = ex.current;
+  endTry(ex);
+  t?.abandon();
+}
+
+/** Ends the exchange with `failure` as the client's answer (or a cut connection once the response has started). */
+export function fail(ex: Exchange, err: unknown, failure: ProxyError): void {
+  if (ex.phase === DONE) return;
+  const streaming = ex.phase === STREAMING;
+  ex.phase = DONE;
+  abandonTry(ex);
+  const res = ex.res;
+  if (res.destroyed) return;
+  if (streaming || res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendProxyError(res, failure, ex.requestId);
+  ex.context.logger.warn({ requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, tries: ex.tries, err }, failure.message);
 }

@@ -1,0 +1,24 @@
+import type { Logger } from '@gw/logging';
+import type { UpstreamPools } from './upstream-pools.js';
+
+/** What happened, for metrics; every hook is optional and called synchronously. */
+export interface ForwardingEvents {
+  /** A retry was started on API `api` after `reason` (`connect-failure`, `reset`, `timeout` or a status). */
+  retry?(api: string, reason: string): void;
+  /** A retry was wanted but the retry budget refused it. */
+  retryBudgetExhausted?(api: string): void;
+  /** The breaker refused a request: `open`, `full` (no slot and no room to wait) or `wait-expired`. */
+  circuitRejected?(api: string, reason: 'open' | 'full' | 'wait-expired'): void;
+}
+
+/**
+ * What every forwarding step of one runtime shares, made once by `createForwarder`; each
+ * exchange points to it, so the steps are plain functions of the exchange.
+ */
+export interface ForwardingContext {
+  readonly pools: UpstreamPools;
+  readonly logger: Logger;
+  readonly events: ForwardingEvents;
+  /** The backoff's jitter source. */
+  readonly random: () => number;
+}

@@ -1,0 +1,54 @@
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { clientResponseHeaders } from './client-response-headers.js';
+import { DONE, STREAMING, exchangeOf, fail, type Exchange } from './exchange.js';
+import { INVALID_RESPONSE } from './upstream-failure.js';
+
+/**
+ * Step 5 of forwarding: relaying the response that is the answer (a try's response head
+ * that was not retried, upstream-try.ts) to the client: its head, its body streamed with
+ * backpressure, its end, or its breaking off mid-body.
+ */
+export function relayResponseHead(ex: Exchange, status: number, headers: IncomingHttpHeaders): void {
+  try {
+    // No reason phrase: Node's standard one, as HTTP/2 has none to carry over.
+    ex.res.writeHead(status, clientResponseHeaders(headers, ex.requestId));
+  } catch (err) {
+    // A header Node's writer refuses.
+    fail(ex, err, INVALID_RESPONSE);
+    return;
+  }
+  ex.phase = STREAMING;
+}
+
+/** One body chunk to the client; when it has to buffer, the upstream is paused until it drains. */
+export function relayChunk(res: ServerResponse, controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  if (!res.write(chunk)) {
+    // Backpressure: stop reading the upstream until the client has taken what it has.
+    controller.pause();
+    res.once('drain', onClientDrain);
+  }
+}
+
+/** The client took what was buffered: the streaming try reads from its upstream again. */
+function onClientDrain(this: ServerResponse): void {
+  exchangeOf(this)?.current?.resume();
+}
+
+/** The upstream's body is complete. */
+export function relayEnd(ex: Exchange): void {
+  ex.phase = DONE;
+  ex.current = undefined;
+  ex.res.end();
+}
+
+/** The target broke a response it had started: a gateway failure, and the client's connection is cut. */
+export function relayBrokeOff(ex: Exchange, err: Error): void {
+  ex.phase = DONE;
+  ex.current = undefined;
+  if (ex.res.destroyed) return;
+  ex.upstream.report(ex.targetIndex, false);
+  // Headers are out: cutting the connection is the only way to tell the client the body is incomplete.
+  ex.res.destroy();
+  ex.context.logger.warn({ requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, err }, 'upstream response broke off');
+}

@@ -1,0 +1,49 @@
+import { backoffDelay } from '@gw/backoff';
+import { BODY_SENT, type Exchange } from './exchange.js';
+
+/**
+ * Step 4 of forwarding: whether this exchange may try again, and if so takes the retry
+ * budget for it. The caller has checked that `retries.on` names the failure; here: the
+ * method is idempotent or the request has an `Idempotency-Key` (`retryable`), its body
+ * was not handed to a connection, no response byte went out (retries are decided before
+ * anything is written), tries so far ≤ `attempts`, `totalMs` has time left, and the
+ * retry budget allows it.
+ */
+export function mayRetry(ex: Exchange): boolean {
+  if (!ex.retryable || ex.body === BODY_SENT || ex.res.headersSent) return false;
+  const upstream = ex.upstream;
+  if (ex.tries > upstream.definition.retries.attempts) return false;
+  if (ex.deadline === 0 || ex.deadline - performance.now() <= 0) return false;
+  const budget = upstream.retryBudget;
+  if (ex.holdsRetry) {
+    budget.retryEnded();
+    ex.holdsRetry = false;
+  }
+  if (!budget.tryAcquire()) {
+    ex.context.events.retryBudgetExhausted?.(ex.api.name);
+    ex.context.logger.debug({ requestId: ex.requestId, api: ex.api.name }, 'retry budget exhausted');
+    return false;
+  }
+  ex.holdsRetry = true;
+  return true;
+}
+
+/**
+ * A retry `mayRetry` allowed starts after `reason` (`connect-failure`, `reset`, `timeout`
+ * or a status): the target just tried is kept out of the next pick while another exists,
+ * the retry is counted and logged, and the returned delay is the full-jitter backoff, cut
+ * to what is left of `totalMs` (then `timerIsDeadline`: the next try is not started, and
+ * the last failure is the answer).
+ */
+export function beginRetry(ex: Exchange, reason: string): number {
+  (ex.tried ??= []).push(ex.targetIndex);
+  const retries = ex.upstream.definition.retries;
+  // Before retry n (n = tries so far, 1-based): random in [0, min(max, base × 2^(n-1))).
+  const backoff = backoffDelay(ex.tries - 1, { baseMs: retries.backoffBaseMs, capMs: retries.backoffMaxMs }, ex.context.random);
+  const leftMs = Math.max(0, Math.ceil(ex.deadline - performance.now()));
+  ex.timerIsDeadline = leftMs <= backoff;
+  const delay = ex.timerIsDeadline ? leftMs : backoff;
+  ex.context.events.retry?.(ex.api.name, reason);
+  ex.context.logger.debug({ requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, reason, tries: ex.tries, backoffMs: delay }, 'retrying upstream request');
+  return delay;
+}
