@@ -127,10 +127,12 @@ describe('UpstreamLifecycle', () => {
     lifecycle.metrics.events.retry!('orders', 'connect-failure');
     lifecycle.metrics.events.circuitRejected!('orders', 'open');
     lifecycle.metrics.events.retryBudgetExhausted!('orders');
+    lifecycle.metrics.events.streamIdle!('orders');
     const after = await register.metrics();
     expect(sample(after, 'gateway_upstream_retries_total{api="orders",reason="connect-failure"}')).toBe(1);
     expect(sample(after, 'gateway_upstream_circuit_rejections_total{api="orders",reason="open"}')).toBe(1);
     expect(sample(after, 'gateway_upstream_retry_budget_exhausted_total{api="orders"}')).toBe(1);
+    expect(sample(after, 'gateway_upstream_stream_idle_total{api="orders"}')).toBe(1);
   });
 
   it('counts breaker transitions and exposes the breaker state', async () => {

@@ -17,6 +17,7 @@ export class UpstreamMetrics {
   readonly #retries: Counter<'api' | 'reason'>;
   readonly #budgetExhausted: Counter<'api'>;
   readonly #rejections: Counter<'api' | 'reason'>;
+  readonly #streamIdle: Counter<'api'>;
 
   constructor(register: Registry, upstreams: () => readonly Upstream[]) {
     const registers = [register];
@@ -54,6 +55,12 @@ export class UpstreamMetrics {
       name: 'gateway_upstream_circuit_rejections_total',
       help: 'Requests answered 503 GW_CIRCUIT_OPEN: breaker open, no slot and no room to wait (full), or waited the whole total timeout',
       labelNames: ['api', 'reason'],
+      registers,
+    });
+    this.#streamIdle = new Counter({
+      name: 'gateway_upstream_stream_idle_total',
+      help: 'Responses cut because the upstream sent nothing for streamIdleMs after its headers',
+      labelNames: ['api'],
       registers,
     });
     new Gauge({
@@ -110,5 +117,6 @@ export class UpstreamMetrics {
     retry: (api, reason) => this.#retries.inc({ api, reason }),
     retryBudgetExhausted: (api) => this.#budgetExhausted.inc({ api }),
     circuitRejected: (api, reason) => this.#rejections.inc({ api, reason }),
+    streamIdle: (api) => this.#streamIdle.inc({ api }),
   };
 }

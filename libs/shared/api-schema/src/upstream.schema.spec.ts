@@ -73,9 +73,14 @@ describe('upstream: loadBalancing', () => {
 
 describe('upstream: timeouts', () => {
   it('defaults totalMs to 60 s, or to requestMs when that is longer', () => {
-    expect(upstreamOf({}).timeouts).toEqual({ connectMs: 5000, requestMs: 30000, totalMs: 60000 });
+    expect(upstreamOf({}).timeouts).toEqual({ connectMs: 5000, requestMs: 30000, totalMs: 60000, streamIdleMs: 300_000 });
     expect(upstreamOf({ timeouts: { requestMs: 120_000 } }).timeouts.totalMs).toBe(120_000);
-    expect(upstreamOf({ timeouts: { requestMs: 1000, totalMs: 1000 } }).timeouts).toEqual({ connectMs: 5000, requestMs: 1000, totalMs: 1000 });
+    expect(upstreamOf({ timeouts: { requestMs: 1000, totalMs: 1000 } }).timeouts).toEqual({ connectMs: 5000, requestMs: 1000, totalMs: 1000, streamIdleMs: 300_000 });
+  });
+
+  it('keeps an explicit streamIdleMs and refuses one out of range', () => {
+    expect(upstreamOf({ timeouts: { streamIdleMs: 15_000 } }).timeouts.streamIdleMs).toBe(15_000);
+    expect(problemsOf({ timeouts: { streamIdleMs: 0 } })).toEqual([{ path: 'upstream.timeouts.streamIdleMs', message: 'must be between 1 and 3600000' }]);
   });
 
   it('rejects a total below the per-try timeout', () => {

@@ -96,6 +96,12 @@ const Timeouts = strictBlock({
   connectMs: ms().default(5_000).meta({ description: 'TCP (and TLS) connect, per try → 502 `GW_UPSTREAM_UNREACHABLE`.' }),
   requestMs: ms().default(30_000).meta({ description: 'Per try, until response headers → 504 `GW_UPSTREAM_TIMEOUT`.' }),
   totalMs: ms().optional().meta({ description: 'All tries and backoff together, until response headers; never below `requestMs`.', 'x-default': '60000, or `requestMs` when that is longer' }),
+  streamIdleMs: ms()
+    .default(300_000)
+    .meta({
+      description:
+        'The longest silence from the upstream between two chunks of its response. Before the response headers it acts as the per-try timeout (504, retried on `timeout`); after them the client connection is cut, and the event is logged and counted. A stream that sends within it (server-sent events) is never cut; a client that reads slowly does not count as silence. Not applied to WebSocket tunnels.',
+    }),
 }).transform((t, ctx) => ({ ...t, totalMs: atLeast(t.totalMs, 60_000, t.requestMs, 'totalMs', 'requestMs', ctx) }));
 
 const RETRY_CONDITION_MESSAGE = 'must be "connect-failure", "reset", "timeout" or a status "500"-"599" as a string';

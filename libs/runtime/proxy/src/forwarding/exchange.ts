@@ -50,9 +50,12 @@ export class Exchange {
   phase: ExchangePhase = WAITING;
   /**
    * The one timer of the exchange: the breaker wait, the per-try timeout, or the backoff
-   * before the next try; each is cut to what is left of `totalMs` (no second timer).
+   * before the next try, each cut to what is left of `totalMs`; then, while the body
+   * streams, the watch for a silent upstream (`streamIdleMs`). Never two at once.
    */
   timer: NodeJS.Timeout | undefined = undefined;
+  /** Backpressure has paused the upstream: the silence is the client's, not the upstream's. */
+  upstreamPaused = false;
   /** The running timer ends at the total deadline (it was cut to what was left of `totalMs`). */
   timerIsDeadline = false;
   /** `performance.now()` at which `totalMs` runs out; 0 when the request neither waits nor retries. */
@@ -102,7 +105,7 @@ export function exchangeOf(carrier: object): Exchange | undefined {
   return (carrier as WithExchange)[EXCHANGE];
 }
 
-/** Clears the exchange's one timer (breaker wait, per-try timeout or backoff). */
+/** Clears the exchange's one timer (breaker wait, per-try timeout, backoff or stream-idle watch). */
 export function clearTimers(ex: Exchange): void {
   clearTimeout(ex.timer);
   ex.timer = undefined;

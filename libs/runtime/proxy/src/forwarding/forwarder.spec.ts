@@ -106,6 +106,7 @@ async function startGateway(upstream: UpstreamDefinition, options: { zone?: stri
       retry: (api, reason) => events.push(`retry:${reason}`),
       retryBudgetExhausted: () => events.push('budget-exhausted'),
       circuitRejected: (api, reason) => events.push(`rejected:${reason}`),
+      streamIdle: () => events.push('stream-idle'),
     },
   });
   const server = createServer((req, res) => handler.handle(req, res));
@@ -145,6 +146,11 @@ const RETRIES: UpstreamDefinition['retries'] = {
 
 function upstreamOf(targets: TestTarget[], overrides: Partial<UpstreamDefinition> = {}): UpstreamDefinition {
   return plainUpstream(targets, { retries: RETRIES, ...overrides });
+}
+
+/** The test upstream's timeouts with some changed. */
+function timeoutsOf(over: Partial<UpstreamDefinition['timeouts']>): UpstreamDefinition['timeouts'] {
+  return { ...plainUpstream([]).timeouts, ...over };
 }
 
 const json = (r: Reply) => JSON.parse(r.body) as Record<string, unknown>;
@@ -295,7 +301,7 @@ describe('forwarding: timeouts', () => {
   it('answers 504 after requestMs per try and tries attempts + 1 times when timeouts are retried', async () => {
     const slow = await startUpstream('slow', () => undefined);
     const gw = await startGateway(
-      upstreamOf([slow.url], { timeouts: { connectMs: 1_000, requestMs: 150, totalMs: 5_000 }, retries: { ...RETRIES, on: ['timeout'] } }),
+      upstreamOf([slow.url], { timeouts: timeoutsOf({ connectMs: 1_000, requestMs: 150, totalMs: 5_000 }), retries: { ...RETRIES, on: ['timeout'] } }),
     );
     const r = await send(gw.port, '/api/x');
     expect(r.status).toBe(504);
@@ -308,7 +314,7 @@ describe('forwarding: timeouts', () => {
   it('stops at totalMs, whatever attempts allows', async () => {
     const slow = await startUpstream('slow', () => undefined);
     const gw = await startGateway(
-      upstreamOf([slow.url], { timeouts: { connectMs: 1_000, requestMs: 200, totalMs: 300 }, retries: { ...RETRIES, attempts: 5, on: ['timeout'] } }),
+      upstreamOf([slow.url], { timeouts: timeoutsOf({ connectMs: 1_000, requestMs: 200, totalMs: 300 }), retries: { ...RETRIES, attempts: 5, on: ['timeout'] } }),
     );
     const r = await send(gw.port, '/api/x');
     expect(r.status).toBe(504);
@@ -320,9 +326,122 @@ describe('forwarding: timeouts', () => {
 
   it('does not retry a timeout unless retries.on names it', async () => {
     const slow = await startUpstream('slow', () => undefined);
-    const gw = await startGateway(upstreamOf([slow.url], { timeouts: { connectMs: 1_000, requestMs: 100, totalMs: 5_000 } }));
+    const gw = await startGateway(upstreamOf([slow.url], { timeouts: timeoutsOf({ connectMs: 1_000, requestMs: 100, totalMs: 5_000 }) }));
     expect((await send(gw.port, '/api/x')).status).toBe(504);
     expect(slow.requests.length).toBe(1);
+  });
+});
+
+describe('forwarding: a silent upstream (timeouts.streamIdleMs)', () => {
+  /** Answers 200 and then one `data:` event every `everyMs`, `count` times. */
+  function sse(everyMs: number, count: number): Responder {
+    return (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        res.write(`data: ${++sent}\n\n`);
+        if (sent === count) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, everyMs);
+      res.on('close', () => clearInterval(timer));
+    };
+  }
+
+  it('never cuts a stream that sends within streamIdleMs, however long it lasts', async () => {
+    const up = await startUpstream('sse', sse(60, 12));
+    const gw = await startGateway(upstreamOf([up.url], { timeouts: timeoutsOf({ requestMs: 5_000, streamIdleMs: 300 }) }));
+    const r = await send(gw.port, '/api/events');
+    expect(r.status).toBe(200);
+    expect(r.body.match(/^data: /gm)).toHaveLength(12);
+    // 12 events 60 ms apart: longer than streamIdleMs in total, never silent that long.
+    expect(r.ms).toBeGreaterThan(300);
+    expect(gw.events).not.toContain('stream-idle');
+  });
+
+  it('cuts the client connection when the body goes silent after the headers, logs it and counts it', async () => {
+    const up = await startUpstream('stalls', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      // …and nothing more, without closing.
+    });
+    const logs: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
+    const at = (level: string) => (fields: Record<string, unknown>, msg: string) => void logs.push({ level, msg, fields });
+    const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+    const outlierDetection = { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 };
+    const gw = await startGateway(upstreamOf([up.url], { timeouts: timeoutsOf({ requestMs: 5_000, streamIdleMs: 200 }), outlierDetection }), { logger });
+    const started = performance.now();
+    const req = request({ host: '127.0.0.1', port: gw.port, path: '/api/events', agent: false });
+    req.end();
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    expect(res.statusCode).toBe(200);
+    let received = '';
+    const cut = await new Promise<boolean>((resolve) => {
+      res.on('data', (c: Buffer) => (received += c.toString()));
+      res.on('aborted', () => resolve(true));
+      res.on('error', () => resolve(true));
+      res.on('end', () => resolve(false));
+    });
+    expect(cut).toBe(true);
+    expect(received).toBe('data: 1\n\n');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    expect(gw.events).toContain('stream-idle');
+    expect(logs.find((l) => l.msg === 'upstream response went silent: client connection cut')).toMatchObject({ level: 'warn', fields: { api: 'api', streamIdleMs: 200 } });
+    // The upstream's side is closed too: nothing is left holding its connection.
+    await waitFor('the upstream connection closed', () => up.inFlight === 0);
+    // A stuck response counts against the target, like one cut mid-way.
+    expect(gw.upstreams.get('api')!.health.targets[0]!.failures).toBe(1);
+  });
+
+  it('before the headers, a silence of streamIdleMs is the per-try timeout: 504, retried when retries.on names timeout', async () => {
+    const silent = await startUpstream('silent', () => undefined);
+    const gw = await startGateway(
+      upstreamOf([silent.url], { timeouts: timeoutsOf({ requestMs: 5_000, streamIdleMs: 150, totalMs: 5_000 }), retries: { ...RETRIES, on: ['timeout'] } }),
+    );
+    const r = await send(gw.port, '/api/x');
+    expect(r.status).toBe(504);
+    expect(json(r)).toMatchObject({ code: 'GW_UPSTREAM_TIMEOUT' });
+    await waitFor('three tries', () => silent.requests.length === 3);
+    // Three tries of 150 ms, far below the 5 s requestMs.
+    expect(r.ms).toBeGreaterThanOrEqual(3 * 150 - 20);
+    expect(r.ms).toBeLessThan(2_500);
+    expect(gw.events.filter((e) => e === 'retry:timeout')).toHaveLength(2);
+    expect(gw.events).not.toContain('stream-idle');
+  });
+
+  it('does not count a slow client as a silent upstream: backpressure holds the watch', async () => {
+    const big = Buffer.alloc(512 * 1024, 'x');
+    const up = await startUpstream('big', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(big.length * 8) });
+      let i = 0;
+      const more = (): void => {
+        while (i < 8) {
+          i++;
+          if (!res.write(big)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    });
+    const gw = await startGateway(upstreamOf([up.url], { timeouts: timeoutsOf({ requestMs: 5_000, streamIdleMs: 150 }) }));
+    const req = request({ host: '127.0.0.1', port: gw.port, path: '/api/big', agent: false });
+    req.end();
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    // The client reads nothing for 3 × streamIdleMs: the gateway pauses the upstream, which is not its silence.
+    res.pause();
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    let bytes = 0;
+    const complete = await new Promise<boolean>((resolve) => {
+      res.on('data', (c: Buffer) => (bytes += c.length));
+      res.on('end', () => resolve(true));
+      res.on('aborted', () => resolve(false));
+      res.on('error', () => resolve(false));
+      res.resume();
+    });
+    expect(complete).toBe(true);
+    expect(bytes).toBe(big.length * 8);
+    expect(gw.events).not.toContain('stream-idle');
   });
 });
 
@@ -409,7 +528,7 @@ describe('forwarding: circuit breaker', () => {
       open.push(res);
     });
     const gw = await startGateway(
-      upstreamOf([up.url], { circuitBreaker: { ...BREAKER, maxConcurrent: 1, maxPending: 5 }, timeouts: { connectMs: 1_000, requestMs: 200, totalMs: 200 } }),
+      upstreamOf([up.url], { circuitBreaker: { ...BREAKER, maxConcurrent: 1, maxPending: 5 }, timeouts: timeoutsOf({ connectMs: 1_000, requestMs: 200, totalMs: 200 }) }),
     );
     const first = send(gw.port, '/api/1');
     await waitFor('first streaming', () => open.length === 1);

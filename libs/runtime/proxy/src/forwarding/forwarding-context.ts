@@ -9,6 +9,8 @@ export interface ForwardingEvents {
   retryBudgetExhausted?(api: string): void;
   /** The breaker refused a request: `open`, `full` (no slot and no room to wait) or `wait-expired`. */
   circuitRejected?(api: string, reason: 'open' | 'full' | 'wait-expired'): void;
+  /** A response's body went silent for `streamIdleMs` after its headers: the client connection was cut. */
+  streamIdle?(api: string): void;
 }
 
 /**

@@ -1,13 +1,14 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { clientResponseHeaders } from './client-response-headers.js';
-import { DONE, STREAMING, exchangeOf, fail, type Exchange } from './exchange.js';
+import { DONE, STREAMING, abandonTry, clearTimers, exchangeOf, fail, type Exchange } from './exchange.js';
 import { INVALID_RESPONSE } from './upstream-failure.js';
 
 /**
  * Step 5 of forwarding: relaying the response that is the answer (a try's response head
  * that was not retried, upstream-try.ts) to the client: its head, its body streamed with
- * backpressure, its end, or its breaking off mid-body.
+ * backpressure and watched for silence (`streamIdleMs`), its end, or its breaking off
+ * mid-body.
  */
 export function relayResponseHead(ex: Exchange, status: number, headers: IncomingHttpHeaders): void {
   try {
@@ -19,26 +20,59 @@ export function relayResponseHead(ex: Exchange, status: number, headers: Incomin
     return;
   }
   ex.phase = STREAMING;
+  // The exchange's one timer now watches the body: every chunk restarts it.
+  ex.timer = setTimeout(onStreamIdle, ex.upstream.definition.timeouts.streamIdleMs, ex);
 }
 
 /** One body chunk to the client; when it has to buffer, the upstream is paused until it drains. */
-export function relayChunk(res: ServerResponse, controller: Dispatcher.DispatchController, chunk: Buffer): void {
-  if (!res.write(chunk)) {
+export function relayChunk(ex: Exchange, controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  ex.timer?.refresh();
+  if (!ex.res.write(chunk)) {
     // Backpressure: stop reading the upstream until the client has taken what it has.
     controller.pause();
-    res.once('drain', onClientDrain);
+    ex.upstreamPaused = true;
+    ex.res.once('drain', onClientDrain);
   }
 }
 
 /** The client took what was buffered: the streaming try reads from its upstream again. */
 function onClientDrain(this: ServerResponse): void {
-  exchangeOf(this)?.current?.resume();
+  const ex = exchangeOf(this);
+  if (ex === undefined) return;
+  ex.upstreamPaused = false;
+  ex.timer?.refresh();
+  ex.current?.resume();
+}
+
+/**
+ * `streamIdleMs` went by without a chunk from the upstream. While backpressure holds the
+ * upstream back the silence is the client's, so the watch starts over; otherwise the
+ * response is stuck: a gateway failure for the target, and the client's connection is cut
+ * (headers are out, so that is the only way to say the body is incomplete).
+ */
+function onStreamIdle(ex: Exchange): void {
+  if (ex.phase !== STREAMING) return;
+  if (ex.upstreamPaused) {
+    ex.timer?.refresh();
+    return;
+  }
+  ex.timer = undefined;
+  ex.phase = DONE;
+  ex.upstream.report(ex.targetIndex, false);
+  abandonTry(ex);
+  ex.res.destroy();
+  ex.context.events.streamIdle?.(ex.api.name);
+  ex.context.logger.warn(
+    { requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, streamIdleMs: ex.upstream.definition.timeouts.streamIdleMs },
+    'upstream response went silent: client connection cut',
+  );
 }
 
 /** The upstream's body is complete. */
 export function relayEnd(ex: Exchange): void {
   ex.phase = DONE;
   ex.current = undefined;
+  clearTimers(ex);
   ex.res.end();
 }
 
@@ -46,6 +80,7 @@ export function relayEnd(ex: Exchange): void {
 export function relayBrokeOff(ex: Exchange, err: Error): void {
   ex.phase = DONE;
   ex.current = undefined;
+  clearTimers(ex);
   if (ex.res.destroyed) return;
   ex.upstream.report(ex.targetIndex, false);
   // Headers are out: cutting the connection is the only way to tell the client the body is incomplete.

@@ -55,7 +55,7 @@ class UpstreamTry implements Dispatcher.DispatchHandler, ExchangeTry {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.stale) return;
-    relayChunk(this.ex.res, controller, chunk);
+    relayChunk(this.ex, controller, chunk);
   }
 
   onResponseEnd(): void {
@@ -72,8 +72,9 @@ class UpstreamTry implements Dispatcher.DispatchHandler, ExchangeTry {
 /**
  * Step 2 of forwarding: one try. The balancer picks a healthy target (zone-aware, never
  * one this request already tried while another exists); the exchange's one timer is set
- * to the per-try timeout `requestMs` (cut to what is left of `totalMs`; `connectMs` is the
- * pool's); the request is dispatched to the target's pool with a new `UpstreamTry`.
+ * to the per-try timeout, `requestMs` or the shorter `streamIdleMs` (a silence before the
+ * response headers), cut to what is left of `totalMs` (`connectMs` is the pool's); the
+ * request is dispatched to the target's pool with a new `UpstreamTry`.
  * Its outcome (step 3) counts for or against the target: a response head (below), a
  * failure (`onTryError`) or the timer (`onTryTimeout`); a failure the retry decision
  * (retry-decision.ts) allows starts the next try after a backoff, and a response head
@@ -99,8 +100,9 @@ export function startTry(ex: Exchange): void {
   // Whole milliseconds: Node keeps one timer list per distinct duration, and a fractional
   // one would make a new list (and a priority-queue insert) for every request.
   const leftMs = ex.deadline === 0 ? timeouts.totalMs : Math.max(1, Math.ceil(ex.deadline - performance.now()));
-  ex.timerIsDeadline = leftMs <= timeouts.requestMs;
-  ex.timer = setTimeout(onTryTimeout, ex.timerIsDeadline ? leftMs : timeouts.requestMs, ex);
+  const tryMs = timeouts.streamIdleMs < timeouts.requestMs ? timeouts.streamIdleMs : timeouts.requestMs;
+  ex.timerIsDeadline = leftMs <= tryMs;
+  ex.timer = setTimeout(onTryTimeout, ex.timerIsDeadline ? leftMs : tryMs, ex);
   const endpoint = ex.context.pools.get(target, timeouts.connectMs);
   const req = ex.req;
   const headers = req.headers;
@@ -184,7 +186,7 @@ function timedOut(ex: Exchange): void {
   sendProxyError(ex.res, UPSTREAM_TIMEOUT, ex.requestId);
   const timeouts = ex.upstream.definition.timeouts;
   ex.context.logger.warn(
-    { requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, tries: ex.tries, requestMs: timeouts.requestMs, totalMs: timeouts.totalMs },
+    { requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, tries: ex.tries, requestMs: timeouts.requestMs, streamIdleMs: timeouts.streamIdleMs, totalMs: timeouts.totalMs },
     'upstream response timed out',
   );
 }
