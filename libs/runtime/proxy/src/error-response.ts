@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { ErrorCode } from '@gw/errors';
+import { ErrorCodes, type ErrorCode } from '@gw/errors';
 
 /** A data-plane error answer: status, stable code and a message safe to show clients. */
 export interface ProxyError {
@@ -9,6 +9,10 @@ export interface ProxyError {
   /** Extra response headers, e.g. `Allow` on a 405. */
   readonly headers?: Readonly<Record<string, string>>;
 }
+
+/** No config applied yet (or the handler is closed): the runtime never serves an empty table. */
+export const NOT_READY: ProxyError = Object.freeze({ status: 503, code: ErrorCodes.GW_NOT_READY, message: 'the gateway has no configuration yet' });
+export const NO_ROUTE: ProxyError = Object.freeze({ status: 404, code: ErrorCodes.GW_NO_ROUTE, message: 'no API matches this host and path' });
 
 /**
  * Answers with the runtime's JSON error body `{"code","message","requestId"}` and the

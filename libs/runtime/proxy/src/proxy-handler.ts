@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '@gw/logging';
 import type { PolicyEvents, RuntimeConfig } from '@gw/runtime-config';
 import { EdgeGuard } from './edge/edge-guard.js';
 import { resolveRequestId } from './edge/request-id.js';
-import { sendProxyError, type ProxyError } from './error-response.js';
+import { NOT_READY, NO_ROUTE, sendProxyError, type ProxyError } from './error-response.js';
 import { createForwarder, type ForwardingEvents } from './forwarding/forwarder.js';
 import { UpstreamPools } from './forwarding/upstream-pools.js';
 import { prepareUpstreamRequestHeaders } from './forwarding/upstream-request-headers.js';
@@ -47,12 +47,10 @@ export interface ProxyHandler {
   close(): void;
 }
 
-const NOT_READY: ProxyError = Object.freeze({ status: 503, code: ErrorCodes.GW_NOT_READY, message: 'the gateway has no configuration yet' });
 /** The API's routes serve this path, but not with this method (RFC 9110: 405 carries `Allow`). */
 function methodNotAllowed(method: string | undefined, allow: string): ProxyError {
   return { status: 405, code: ErrorCodes.GW_METHOD_NOT_ALLOWED, message: `${method ?? ''} is not allowed on this path; allowed: ${allow}`, headers: { allow } };
 }
-const NO_ROUTE: ProxyError = Object.freeze({ status: 404, code: ErrorCodes.GW_NO_ROUTE, message: 'no API matches this host and path' });
 
 /** When the handler first saw the request (`performance.now()`), kept on its response. */
 const STARTED: unique symbol = Symbol('gw.started');

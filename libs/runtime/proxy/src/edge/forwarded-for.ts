@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 /**
  * `X-Forwarded-For` with a number of trusted proxy hops, by Envoy's rules for
  * `xff_num_trusted_hops` with `use_remote_address: true`:
@@ -52,4 +53,18 @@ function splitList(value: string | string[]): string[] {
     }
   }
   return out;
+}
+
+/**
+ * The client address after the edge prepared the upstream headers: the leftmost
+ * `X-Forwarded-For` entry the edge wrote (the address it trusts, after its trusted proxy
+ * hops), else the peer. What consistent hashing and rate limits by IP key on.
+ */
+export function preparedClientAddress(req: IncomingMessage): string | undefined {
+  const xff = req.headers['x-forwarded-for'];
+  if (typeof xff === 'string' && xff !== '') {
+    const comma = xff.indexOf(',');
+    return (comma === -1 ? xff : xff.slice(0, comma)).trim();
+  }
+  return req.socket.remoteAddress;
 }

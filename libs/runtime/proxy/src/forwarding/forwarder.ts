@@ -5,6 +5,7 @@ import { hashKeyOf, isRetryableRequest, type TryFailure, type UpstreamTarget } f
 import { admit } from './admission.js';
 import { BODY_UNREAD, DONE, EXCHANGE, Exchange, abandonTry, exchangeOf, type WithExchange } from './exchange.js';
 import type { ForwardingContext, ForwardingEvents } from './forwarding-context.js';
+import { preparedClientAddress } from '../edge/forwarded-for.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 export interface ForwarderOptions {
@@ -94,7 +95,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     }
     const options = upstream.definition;
     ex.retryable = options.retries.attempts > 0 && isRetryableRequest(req.method, headers['idempotency-key']);
-    if (upstream.hashOn !== null) ex.hashKey = hashKeyOf(upstream.hashOn, headers, clientAddress(req));
+    if (upstream.hashOn !== null) ex.hashKey = hashKeyOf(upstream.hashOn, headers, preparedClientAddress(req));
     (res as WithExchange)[EXCHANGE] = ex;
     upstream.retryBudget.requestStarted();
     // One timer per request: a single try's timeout is min(requestMs, totalMs); a request
@@ -131,21 +132,9 @@ function responseClosed(res: ServerResponse): void {
 
 function pickTarget(api: ApiRuntime, req: IncomingMessage): UpstreamTarget {
   const upstream = api.upstream;
-  const hashKey = upstream.hashOn === null ? undefined : hashKeyOf(upstream.hashOn, req.headers, clientAddress(req));
+  const hashKey = upstream.hashOn === null ? undefined : hashKeyOf(upstream.hashOn, req.headers, preparedClientAddress(req));
   return upstream.targets[upstream.pick(hashKey, undefined)]!;
 }
 
-/**
- * The client address consistent hashing uses: the leftmost `X-Forwarded-For` entry the
- * edge wrote (the address it trusts, after its trusted proxy hops), else the peer.
- */
-function clientAddress(req: IncomingMessage): string | undefined {
-  const xff = req.headers['x-forwarded-for'];
-  if (typeof xff === 'string' && xff !== '') {
-    const comma = xff.indexOf(',');
-    return (comma === -1 ? xff : xff.slice(0, comma)).trim();
-  }
-  return req.socket.remoteAddress;
-}
 
 export type { ForwardingEvents, TryFailure };

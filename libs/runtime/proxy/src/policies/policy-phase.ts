@@ -8,7 +8,7 @@ import { rateLimitKey, rateLimitOutcome } from '@gw/rate-limit';
 import type { RouteMatch } from '@gw/routing';
 import type { ApiPolicies, ApiRuntime, PolicyEvents, RuntimeConfig } from '@gw/runtime-config';
 import type { EdgeGuard } from '../edge/edge-guard.js';
-import { trustedClientAddress, unmapIpv4 } from '../edge/forwarded-for.js';
+import { preparedClientAddress, trustedClientAddress, unmapIpv4 } from '../edge/forwarded-for.js';
 import { resolveRequestId } from '../edge/request-id.js';
 import { BODY_UNREAD, STREAMING, exchangeOf } from '../forwarding/exchange.js';
 import type { Forwarder } from '../forwarding/forwarder.js';
@@ -107,7 +107,7 @@ export function createPolicyPhase(options: PolicyPhaseOptions): PolicyPhase {
       setConsumerHeader(req.headers, p.consumerHeader, consumer);
     }
 
-    const clientIp = clientAddress(req);
+    const clientIp = preparedClientAddress(req) ?? '';
     const limiters = p.limitersFor(match.routeName);
     if (limiters.length > 0) {
       const facts = { clientIp, headers: req.headers, consumer };
@@ -239,14 +239,4 @@ function settleWithResponse(ticket: IdempotencyTicket, res: ServerResponse): voi
   };
   res.once('finish', () => settle(true));
   res.once('close', () => settle(false));
-}
-
-/** The leftmost X-Forwarded-For entry (the client the edge decided on), else the peer. */
-function clientAddress(req: IncomingMessage): string {
-  const xff = req.headers['x-forwarded-for'];
-  if (typeof xff === 'string' && xff !== '') {
-    const comma = xff.indexOf(',');
-    return (comma === -1 ? xff : xff.slice(0, comma)).trim();
-  }
-  return req.socket.remoteAddress ?? '';
 }

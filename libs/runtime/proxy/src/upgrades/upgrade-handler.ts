@@ -10,7 +10,7 @@ import { NOT_WEBSOCKET } from '../edge/edge-errors.js';
 import type { EdgeGuard } from '../edge/edge-guard.js';
 import { refuseOnSocket } from '../edge/edge-refusal.js';
 import { resolveRequestId } from '../edge/request-id.js';
-import type { ProxyError } from '../error-response.js';
+import { NOT_READY, NO_ROUTE, type ProxyError } from '../error-response.js';
 import { HOP_BY_HOP_HEADERS } from '../forwarding/hop-by-hop-headers.js';
 import { UPSTREAM_TIMEOUT, classifyUpstreamFailure } from '../forwarding/upstream-failure.js';
 import { prepareUpstreamRequestHeaders } from '../forwarding/upstream-request-headers.js';
@@ -46,8 +46,6 @@ export function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return req.method === 'GET' && upgrade !== undefined && (upgrade === 'websocket' || upgrade.toLowerCase() === 'websocket');
 }
 
-const NOT_READY: ProxyError = Object.freeze({ status: 503, code: ErrorCodes.GW_NOT_READY, message: 'the gateway has no configuration yet' });
-const NO_ROUTE: ProxyError = Object.freeze({ status: 404, code: ErrorCodes.GW_NO_ROUTE, message: 'no API matches this host and path' });
 const GET_NOT_ALLOWED: ProxyError = Object.freeze({ status: 405, code: ErrorCodes.GW_METHOD_NOT_ALLOWED, message: 'this route does not accept GET, so no WebSocket either' });
 const NO_TARGET: ProxyError = Object.freeze({ status: 503, code: ErrorCodes.GW_UPSTREAM_UNREACHABLE, message: 'no upstream target can take this request' });
 
