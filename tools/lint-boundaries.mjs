@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..'));
-const { depConstraints, folderScopes = {} } = JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'boundaries.json'), 'utf8'));
+const { depConstraints, folderScopes = {}, testOnlyTags = [] } = JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'boundaries.json'), 'utf8'));
 
 const rootPkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const projectDirs = (rootPkg.workspaces ?? []).flatMap((pattern) => {
@@ -31,6 +31,11 @@ function* sourceFiles(dir) {
     } else if (/\.(ts|mts|js|mjs)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) yield p;
   }
 }
+
+const isTestOnly = (p) => p.tags.some((t) => testOnlyTags.includes(t));
+// Test helpers may be imported from anywhere in tests, never from the code a project ships.
+const isTestCode = (project, file) =>
+  isTestOnly(project) || project.tags.includes('scope:e2e') || /\.(spec|test)\.[cm]?[jt]s$/.test(file) || path.relative(path.join(project.dir, 'src'), file).split(path.sep)[0] === 'testing';
 
 const violations = [];
 let checked = 0;
@@ -61,6 +66,9 @@ for (const project of projects.values()) {
       const target = projects.get(pkgName);
       if (target) {
         if (target === project) continue;
+        if (isTestOnly(target) && !isTestCode(project, file)) {
+          violations.push(`${where}: ${target.name} holds test helpers; import it from specs, src/testing/ or e2e tests only`);
+        }
         for (const rule of rules) {
           const allowed = rule.onlyDependOnLibsWithTags ?? ['*'];
           if (!allowed.includes('*') && !target.tags.some((t) => allowed.includes(t))) {

@@ -1,11 +1,7 @@
 import type { RuntimeSession } from '@gw/config-server';
 import { describe, expect, it } from 'vitest';
+import { metricSample } from '@gw/test-kit';
 import { ControllerMetrics, nackCodeLabel } from './controller-metrics.js';
-
-function sample(text: string, line: string): number | undefined {
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found === undefined ? undefined : Number(found.slice(line.length + 1));
-}
 
 function session(zone: string, code?: string): RuntimeSession {
   return {
@@ -38,31 +34,31 @@ describe('ControllerMetrics', () => {
     m.fleetWrite(true);
     m.fleetWrite(false);
     let text = (await m.render()).body;
-    expect(sample(text, 'gateway_controller_config_version')).toBe(-1);
+    expect(metricSample(text, 'gateway_controller_config_version')).toBe(-1);
     snapshot = { version: 9, epoch: 3 };
     text = (await m.render()).body;
-    expect(sample(text, 'gateway_controller_config_version')).toBe(9);
-    expect(sample(text, 'gateway_controller_config_epoch')).toBe(3);
-    expect(sample(text, 'gateway_controller_runtime_streams{zone="a"}')).toBe(2);
-    expect(sample(text, 'gateway_controller_runtime_streams{zone="b"}')).toBe(1);
-    expect(sample(text, 'gateway_controller_runtime_stream_opens_total')).toBe(1);
-    expect(sample(text, 'gateway_controller_config_responses_total')).toBe(1);
-    expect(sample(text, 'gateway_controller_config_acks_total')).toBe(1);
-    expect(sample(text, 'gateway_controller_config_nacks_total{code="GW_SNAPSHOT_OVER_CAPACITY"}')).toBe(1);
-    expect(sample(text, 'gateway_controller_config_nacks_total{code="other"}')).toBe(1);
-    expect(sample(text, 'gateway_controller_change_feed_version')).toBe(9);
-    expect(sample(text, 'gateway_controller_change_feed_versions_total')).toBe(1);
-    expect(sample(text, 'gateway_controller_snapshot_compiles_total')).toBe(1);
-    expect(sample(text, 'gateway_controller_snapshot_compile_duration_seconds_count')).toBe(1);
-    expect(sample(text, 'gateway_controller_snapshot_refresh_errors_total')).toBe(1);
-    expect(sample(text, 'gateway_controller_fleet_status_pending')).toBe(4);
-    expect(sample(text, 'gateway_controller_fleet_status_writes_total{result="ok"}')).toBe(1);
-    expect(sample(text, 'gateway_controller_fleet_status_writes_total{result="error"}')).toBe(1);
+    expect(metricSample(text, 'gateway_controller_config_version')).toBe(9);
+    expect(metricSample(text, 'gateway_controller_config_epoch')).toBe(3);
+    expect(metricSample(text, 'gateway_controller_runtime_streams', { zone: 'a' })).toBe(2);
+    expect(metricSample(text, 'gateway_controller_runtime_streams', { zone: 'b' })).toBe(1);
+    expect(metricSample(text, 'gateway_controller_runtime_stream_opens_total')).toBe(1);
+    expect(metricSample(text, 'gateway_controller_config_responses_total')).toBe(1);
+    expect(metricSample(text, 'gateway_controller_config_acks_total')).toBe(1);
+    expect(metricSample(text, 'gateway_controller_config_nacks_total', { code: 'GW_SNAPSHOT_OVER_CAPACITY' })).toBe(1);
+    expect(metricSample(text, 'gateway_controller_config_nacks_total', { code: 'other' })).toBe(1);
+    expect(metricSample(text, 'gateway_controller_change_feed_version')).toBe(9);
+    expect(metricSample(text, 'gateway_controller_change_feed_versions_total')).toBe(1);
+    expect(metricSample(text, 'gateway_controller_snapshot_compiles_total')).toBe(1);
+    expect(metricSample(text, 'gateway_controller_snapshot_compile_duration_seconds_count')).toBe(1);
+    expect(metricSample(text, 'gateway_controller_snapshot_refresh_errors_total')).toBe(1);
+    expect(metricSample(text, 'gateway_controller_fleet_status_pending')).toBe(4);
+    expect(metricSample(text, 'gateway_controller_fleet_status_writes_total', { result: 'ok' })).toBe(1);
+    expect(metricSample(text, 'gateway_controller_fleet_status_writes_total', { result: 'error' })).toBe(1);
     expect(text).not.toContain('rt-secret-id');
 
     sessions.splice(0, 2);
     text = (await m.render()).body;
-    expect(sample(text, 'gateway_controller_runtime_streams{zone="a"}')).toBeUndefined();
+    expect(metricSample(text, 'gateway_controller_runtime_streams', { zone: 'a' })).toBeUndefined();
   });
 
   it('maps codes outside the catalogue to "other"', () => {

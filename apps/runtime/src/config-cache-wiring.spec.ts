@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ConfigCache, CACHE_FILE_NAME, saveSnapshot } from '@gw/last-known-good';
 import { plainApi } from '@gw/api-schema/testing';
@@ -9,6 +8,7 @@ import { silentLogger } from '@gw/logging';
 import { RuntimeState } from '@gw/runtime-config';
 import { testServices } from '@gw/runtime-config/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tempDirs } from '@gw/test-kit';
 import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 
 function snap(version: number, names = ['orders']): ConfigSnapshot {
@@ -22,19 +22,12 @@ function newState(maxApis = 100): RuntimeState {
   return new RuntimeState({ maxApis, services: testServices() });
 }
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-runtime-cache-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const dirs = tempDirs('gw-runtime-cache-');
+afterEach(() => dirs.removeAll());
 
 describe('runtime config cache wiring', () => {
   it('boots from a sound cache file: ready at once, source cache, savedAt from the file', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     const savedAt = new Date('2025-03-04T05:06:07.000Z');
     await saveSnapshot(dir, snap(7), { controllerId: 'ctl-1', savedAt });
     const state = newState();
@@ -47,10 +40,10 @@ describe('runtime config cache wiring', () => {
 
   it('stays without a config for a missing, corrupt or refused file', async () => {
     const missing = newState();
-    await bootFromCache(new ConfigCache({ dir: tempDir() }), missing, silentLogger);
+    await bootFromCache(new ConfigCache({ dir: dirs.make() }), missing, silentLogger);
     expect(missing.getConfig()).toBeUndefined();
 
-    const dir = tempDir();
+    const dir = dirs.make();
     const { path: file } = await saveSnapshot(dir, snap(7), { controllerId: 'ctl-1' });
     fs.truncateSync(file, 50);
     const corrupt = newState();
@@ -59,7 +52,7 @@ describe('runtime config cache wiring', () => {
     expect(corrupt.getConfig()).toBeUndefined();
     expect(corruptCache.report()).toMatchObject({ status: 'corrupt', boot: { status: 'corrupt', reason: expect.any(String) } });
 
-    const big = tempDir();
+    const big = dirs.make();
     await saveSnapshot(big, snap(2, ['a', 'b', 'c']), { controllerId: 'ctl-1' });
     const small = newState(2);
     const refusedCache = new ConfigCache({ dir: big });
@@ -78,7 +71,7 @@ describe('runtime config cache wiring', () => {
   });
 
   it('saves what a controller delivered only when the state runs it and the file does not hold it yet', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     await saveSnapshot(dir, snap(3), { controllerId: 'ctl-1' });
     const state = newState();
     const cache = new ConfigCache({ dir });

@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { plainApi, policiesOf } from '@gw/api-schema/testing';
 import { canonicalJson, contentHash, stateHash } from '@gw/config-contract';
 import { snapshotOf } from '@gw/config-contract/testing';
-import type { Logger } from '@gw/logging';
 import { RuntimeState } from '@gw/runtime-config';
 import { testServices } from '@gw/runtime-config/testing';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { recordingLogger } from '@gw/logging/testing';
 import { PolicyMetrics } from './policy-metrics.js';
 import { connectSharedState } from './shared-state-wiring.js';
 
@@ -37,11 +37,10 @@ describe('policies built with each applied config', () => {
 
 describe('policy metrics and shared state', () => {
   it('counts decisions, fallbacks, idempotency outcomes and auth failures; -1 for shared state without Redis', async () => {
-    const warnings: string[] = [];
-    const logger = { debug() {}, info() {}, warn: (_f: unknown, msg: string) => void warnings.push(msg), error() {}, child: () => logger } as unknown as Logger;
+    const logger = recordingLogger();
     const shared = connectSharedState(undefined, 'rt-1', logger);
     expect(shared.report()).toEqual({ mode: 'local', target: null, available: null, outages: 0 });
-    expect(warnings.join()).toContain('no REDIS_URL');
+    expect(logger.records.filter((r) => r.level === 'warn').map((r) => r.msg).join()).toContain('no REDIS_URL');
 
     const register = new Registry();
     const { events } = new PolicyMetrics(register, () => shared.report());

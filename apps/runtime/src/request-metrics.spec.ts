@@ -1,11 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { metricSample } from '@gw/test-kit';
 import { RequestMetrics } from './request-metrics.js';
-
-function sample(text: string, line: string): number | undefined {
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found === undefined ? undefined : Number(found.slice(line.length + 1));
-}
 
 describe('RequestMetrics', () => {
   it('counts requests by API and status code, and renders the duration histogram cumulatively', async () => {
@@ -21,22 +17,22 @@ describe('RequestMetrics', () => {
     const text = await registry.metrics();
     expect(text).toContain('# TYPE gateway_http_requests_total counter');
     expect(text).toContain('# TYPE gateway_http_request_duration_seconds histogram');
-    expect(sample(text, 'gateway_http_requests_total{api="orders",code="200"}')).toBe(3);
-    expect(sample(text, 'gateway_http_requests_total{api="orders",code="503"}')).toBe(1);
-    expect(sample(text, 'gateway_http_requests_total{api="",code="404"}')).toBe(1);
+    expect(metricSample(text, 'gateway_http_requests_total', { api: 'orders', code: '200' })).toBe(3);
+    expect(metricSample(text, 'gateway_http_requests_total', { api: 'orders', code: '503' })).toBe(1);
+    expect(metricSample(text, 'gateway_http_requests_total', { api: '', code: '404' })).toBe(1);
     // A status outside 100–599 cannot add unbounded series.
-    expect(sample(text, 'gateway_http_requests_total{api="users",code="other"}')).toBe(1);
+    expect(metricSample(text, 'gateway_http_requests_total', { api: 'users', code: 'other' })).toBe(1);
 
-    expect(sample(text, 'gateway_http_request_duration_seconds_bucket{api="orders",le="0.0005"}')).toBe(1);
-    expect(sample(text, 'gateway_http_request_duration_seconds_bucket{api="orders",le="0.0025"}')).toBe(2);
-    expect(sample(text, 'gateway_http_request_duration_seconds_bucket{api="orders",le="0.25"}')).toBe(3);
-    expect(sample(text, 'gateway_http_request_duration_seconds_bucket{api="orders",le="10"}')).toBe(3);
-    expect(sample(text, 'gateway_http_request_duration_seconds_bucket{api="orders",le="+Inf"}')).toBe(4);
-    expect(sample(text, 'gateway_http_request_duration_seconds_count{api="orders"}')).toBe(4);
-    expect(sample(text, 'gateway_http_request_duration_seconds_sum{api="orders"}')).toBeCloseTo(30.2023, 6);
+    expect(metricSample(text, 'gateway_http_request_duration_seconds_bucket', { api: 'orders', le: '0.0005' })).toBe(1);
+    expect(metricSample(text, 'gateway_http_request_duration_seconds_bucket', { api: 'orders', le: '0.0025' })).toBe(2);
+    expect(metricSample(text, 'gateway_http_request_duration_seconds_bucket', { api: 'orders', le: '0.25' })).toBe(3);
+    expect(metricSample(text, 'gateway_http_request_duration_seconds_bucket', { api: 'orders', le: '10' })).toBe(3);
+    expect(metricSample(text, 'gateway_http_request_duration_seconds_bucket', { api: 'orders', le: '+Inf' })).toBe(4);
+    expect(metricSample(text, 'gateway_http_request_duration_seconds_count', { api: 'orders' })).toBe(4);
+    expect(metricSample(text, 'gateway_http_request_duration_seconds_sum', { api: 'orders' })).toBeCloseTo(30.2023, 6);
     // A boundary value falls in its own bucket (le is "less than or equal").
-    expect(sample(text, 'gateway_http_request_duration_seconds_bucket{api="users",le="0.001"}')).toBe(1);
-    expect(sample(text, 'gateway_http_request_duration_seconds_bucket{api="users",le="0.0005"}')).toBe(0);
+    expect(metricSample(text, 'gateway_http_request_duration_seconds_bucket', { api: 'users', le: '0.001' })).toBe(1);
+    expect(metricSample(text, 'gateway_http_request_duration_seconds_bucket', { api: 'users', le: '0.0005' })).toBe(0);
   });
 
   it('keeps counting across scrapes without double counting', async () => {
@@ -46,8 +42,8 @@ describe('RequestMetrics', () => {
     await registry.metrics();
     m.requestEnded('a', 200, 0.01);
     const text = await registry.metrics();
-    expect(sample(text, 'gateway_http_requests_total{api="a",code="200"}')).toBe(2);
-    expect(sample(text, 'gateway_http_request_duration_seconds_count{api="a"}')).toBe(2);
+    expect(metricSample(text, 'gateway_http_requests_total', { api: 'a', code: '200' })).toBe(2);
+    expect(metricSample(text, 'gateway_http_request_duration_seconds_count', { api: 'a' })).toBe(2);
     // The JSON form (getMetricsAsJSON) carries the same numbers.
     const json = await registry.getMetricsAsJSON();
     const histogram = json.find((x) => x.name === 'gateway_http_request_duration_seconds')!;

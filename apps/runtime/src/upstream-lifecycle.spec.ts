@@ -3,7 +3,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@gw/logging';
 import type { ApiDefinition } from '@gw/api-schema';
 import { plainApi, plainUpstream } from '@gw/api-schema/testing';
 import { snapshotOf } from '@gw/config-contract/testing';
@@ -11,37 +10,14 @@ import { RuntimeState } from '@gw/runtime-config';
 import { testServices } from '@gw/runtime-config/testing';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closeServer, metricSample, waitFor } from '@gw/test-kit';
+import { type LogRecord, recordingLogger } from '@gw/logging/testing';
 import { UpstreamLifecycle } from './upstream-lifecycle.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function sample(text: string, line: string): number | undefined {
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found === undefined ? undefined : Number(found.slice(line.length + 1));
-}
-
-interface LogRecord {
-  level: string;
-  fields: { [k: string]: unknown };
-  msg: string;
-}
-
-function recordingLogger(records: LogRecord[]): Logger {
-  const at = (level: string) => (fields: { [k: string]: unknown }, msg: string) => void records.push({ level, fields, msg });
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return logger;
-}
 
 async function healthTarget(): Promise<{ url: string; healthy: { value: boolean }; checks: { n: number } }> {
   const healthy = { value: true };
@@ -52,13 +28,7 @@ async function healthTarget(): Promise<{ url: string; healthy: { value: boolean 
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  cleanups.push(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
+  cleanups.push(() => closeServer(server));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, healthy, checks };
 }
 
@@ -118,21 +88,21 @@ describe('UpstreamLifecycle', () => {
     expect(other.checks.n - otherChecks).toBeLessThanOrEqual(1);
 
     const text = await register.metrics();
-    expect(sample(text, `gateway_upstream_health_transitions_total{api="orders",target="${target.url}",event="unhealthy",reason="active-check"}`)).toBe(1);
-    expect(sample(text, `gateway_upstream_health_transitions_total{api="orders",target="${target.url}",event="healthy",reason="active-check"}`)).toBe(1);
-    expect(sample(text, 'gateway_upstream_targets{api="orders",state="healthy"}')).toBe(1);
-    expect(sample(text, 'gateway_upstream_targets{api="users",state="healthy"}')).toBe(1);
-    expect(sample(text, `gateway_upstream_health_checks_total{api="orders",target="${target.url}",result="fail"}`)).toBeGreaterThanOrEqual(1);
+    expect(metricSample(text, 'gateway_upstream_health_transitions_total', { api: 'orders', target: target.url, event: 'unhealthy', reason: 'active-check' })).toBe(1);
+    expect(metricSample(text, 'gateway_upstream_health_transitions_total', { api: 'orders', target: target.url, event: 'healthy', reason: 'active-check' })).toBe(1);
+    expect(metricSample(text, 'gateway_upstream_targets', { api: 'orders', state: 'healthy' })).toBe(1);
+    expect(metricSample(text, 'gateway_upstream_targets', { api: 'users', state: 'healthy' })).toBe(1);
+    expect(metricSample(text, 'gateway_upstream_health_checks_total', { api: 'orders', target: target.url, result: 'fail' })).toBeGreaterThanOrEqual(1);
 
     lifecycle.metrics.events.retry!('orders', 'connect-failure');
     lifecycle.metrics.events.circuitRejected!('orders', 'open');
     lifecycle.metrics.events.retryBudgetExhausted!('orders');
     lifecycle.metrics.events.streamIdle!('orders');
     const after = await register.metrics();
-    expect(sample(after, 'gateway_upstream_retries_total{api="orders",reason="connect-failure"}')).toBe(1);
-    expect(sample(after, 'gateway_upstream_circuit_rejections_total{api="orders",reason="open"}')).toBe(1);
-    expect(sample(after, 'gateway_upstream_retry_budget_exhausted_total{api="orders"}')).toBe(1);
-    expect(sample(after, 'gateway_upstream_stream_idle_total{api="orders"}')).toBe(1);
+    expect(metricSample(after, 'gateway_upstream_retries_total', { api: 'orders', reason: 'connect-failure' })).toBe(1);
+    expect(metricSample(after, 'gateway_upstream_circuit_rejections_total', { api: 'orders', reason: 'open' })).toBe(1);
+    expect(metricSample(after, 'gateway_upstream_retry_budget_exhausted_total', { api: 'orders' })).toBe(1);
+    expect(metricSample(after, 'gateway_upstream_stream_idle_total', { api: 'orders' })).toBe(1);
   });
 
   it('counts breaker transitions and exposes the breaker state', async () => {
@@ -145,8 +115,8 @@ describe('UpstreamLifecycle', () => {
     up.report(0, false);
     up.report(0, false);
     const text = await register.metrics();
-    expect(sample(text, 'gateway_upstream_circuit_state{api="pay"}')).toBe(2);
-    expect(sample(text, 'gateway_upstream_circuit_transitions_total{api="pay",to="open"}')).toBe(1);
+    expect(metricSample(text, 'gateway_upstream_circuit_state', { api: 'pay' })).toBe(2);
+    expect(metricSample(text, 'gateway_upstream_circuit_transitions_total', { api: 'pay', to: 'open' })).toBe(1);
     expect(records.find((r) => r.msg === 'circuit breaker opened')).toMatchObject({ level: 'warn', fields: { api: 'pay', to: 'open' } });
   });
 });

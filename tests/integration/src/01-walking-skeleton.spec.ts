@@ -4,11 +4,10 @@
 import { createServer, type Server } from 'node:http';
 import { createTempDatabase } from '@gw/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/free-port.js';
+import { closeServer, freePort, waitFor } from '@gw/test-kit';
 import { http } from './support/http.js';
 import { startApp, stopAll, type AppProcess } from './support/processes.js';
 import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
-import { waitFor } from './support/wait-for.js';
 
 const TOKEN = 'test-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -83,8 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopAll();
-  hang?.closeAllConnections();
-  await new Promise((r) => hang?.close(r));
+  if (hang) await closeServer(hang);
   await upA?.close();
   await upB?.close();
   await db?.drop();

@@ -8,7 +8,7 @@ import type { ConfigSnapshot as Snapshot } from '@gw/config-contract';
 import { snapshotOf } from '@gw/config-contract/testing';
 import { SnapshotCache } from '@gw/snapshot-cache';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from './support/wait-for.js';
+import { freePort, waitFor } from '@gw/test-kit';
 
 function snapshot(version: number, n = version, epoch = 1): Snapshot {
   return snapshotOf([plainApi('orders', '/orders', [`http://10.0.0.${n}:8080`])], version, epoch);
@@ -140,7 +140,6 @@ describe('config stream', () => {
   });
 
   it('retries an address that is down and connects once a controller listens', async () => {
-    const { freePort } = await import('./support/free-port.js');
     const port = await freePort();
     const rt = runtime([`127.0.0.1:${port}`]);
     await waitFor('a failed attempt', () => rt.client.status.connects >= 2 && rt.client.status.lastError);

@@ -8,12 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { CACHE_FILE_NAME, loadSnapshot } from '@gw/last-known-good';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/free-port.js';
+import { freePort, waitFor } from '@gw/test-kit';
 import { http } from './support/http.js';
 import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.js';
 import { startApp, stopAll, type AppProcess } from './support/processes.js';
 import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
-import { waitFor } from './support/wait-for.js';
 
 const TOKEN = 'test-admin-token-static-stability';
 const json = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };

@@ -19,11 +19,11 @@ import {
   type ControllerProcess,
   type RuntimeProcess,
 } from './support/gateway-processes.js';
+import { metricSample, waitFor } from '@gw/test-kit';
 import { http, type HttpResult } from './support/http.js';
 import { stopAll } from './support/processes.js';
-import { sampleValue, scrape } from './support/prometheus.js';
+import { scrape } from './support/prometheus.js';
 import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
-import { waitFor } from './support/wait-for.js';
 
 // Heartbeats every second; a runtime is stale after 5 s without one (room for a loaded machine).
 const FLEET_ENV = { FLEET_HEARTBEAT_MS: '1000', FLEET_STALE_AFTER_MS: '5000', CHANGE_FEED_POLL_MS: '500' };
@@ -73,7 +73,7 @@ async function onEveryReplica(what: string, probe: (runtimes: Record<string, any
 }
 
 async function nackCount(r: RuntimeProcess): Promise<number> {
-  return sampleValue(await scrape(r.admin), NACKS, OVER) ?? 0;
+  return metricSample(await scrape(r.admin), NACKS, OVER) ?? 0;
 }
 
 async function deploy(c: ControllerProcess, name: string, body: unknown): Promise<number> {
@@ -134,20 +134,20 @@ describe('fleet status', () => {
 
   it('exposes Prometheus metrics on both apps without the admin token', async () => {
     const c = await scrape(ctl1.http);
-    expect(sampleValue(c, 'gateway_controller_config_version')).toBeGreaterThanOrEqual(2);
-    expect(sampleValue(c, 'gateway_controller_config_epoch')).toBe(1);
-    expect(sampleValue(c, 'gateway_controller_runtime_streams', { zone: 'a' })).toBe(1);
-    expect(sampleValue(c, 'gateway_controller_config_acks_total')).toBeGreaterThanOrEqual(1);
-    expect(sampleValue(c, 'gateway_controller_snapshot_compiles_total')).toBeGreaterThanOrEqual(1);
-    expect(sampleValue(c, 'gateway_controller_change_feed_versions_total')).toBeGreaterThanOrEqual(1);
+    expect(metricSample(c, 'gateway_controller_config_version')).toBeGreaterThanOrEqual(2);
+    expect(metricSample(c, 'gateway_controller_config_epoch')).toBe(1);
+    expect(metricSample(c, 'gateway_controller_runtime_streams', { zone: 'a' })).toBe(1);
+    expect(metricSample(c, 'gateway_controller_config_acks_total')).toBeGreaterThanOrEqual(1);
+    expect(metricSample(c, 'gateway_controller_snapshot_compiles_total')).toBeGreaterThanOrEqual(1);
+    expect(metricSample(c, 'gateway_controller_change_feed_versions_total')).toBeGreaterThanOrEqual(1);
     expect(c).not.toMatch(/rt-a/); // no runtime ids in labels
     const r = await scrape(rtA.admin);
-    expect(sampleValue(r, 'gateway_runtime_config_version')).toBeGreaterThanOrEqual(2);
-    expect(sampleValue(r, 'gateway_runtime_config_epoch')).toBe(1);
-    expect(sampleValue(r, 'gateway_runtime_config_applies_total')).toBeGreaterThanOrEqual(1);
-    expect(sampleValue(r, 'gateway_runtime_controller_connected')).toBe(1);
-    expect(sampleValue(r, 'gateway_runtime_controller_connects_total')).toBeGreaterThanOrEqual(1);
-    expect(sampleValue(r, 'gateway_runtime_config_apply_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(metricSample(r, 'gateway_runtime_config_version')).toBeGreaterThanOrEqual(2);
+    expect(metricSample(r, 'gateway_runtime_config_epoch')).toBe(1);
+    expect(metricSample(r, 'gateway_runtime_config_applies_total')).toBeGreaterThanOrEqual(1);
+    expect(metricSample(r, 'gateway_runtime_controller_connected')).toBe(1);
+    expect(metricSample(r, 'gateway_runtime_controller_connects_total')).toBeGreaterThanOrEqual(1);
+    expect(metricSample(r, 'gateway_runtime_config_apply_duration_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(await nackCount(rtB)).toBe(0);
   });
 
@@ -181,7 +181,7 @@ describe('fleet status', () => {
     expect(status.nacks).toEqual([expect.objectContaining({ runtimeId: 'rt-b', zone: 'b', version: v3, code: 'GW_SNAPSHOT_OVER_CAPACITY' })]);
 
     expect(await nackCount(rtB)).toBe(1);
-    expect(sampleValue(await scrape(ctl2.http), 'gateway_controller_config_nacks_total', OVER)).toBe(1);
+    expect(metricSample(await scrape(ctl2.http), 'gateway_controller_config_nacks_total', OVER)).toBe(1);
 
     // A version everyone runs is reached at once; the rejected one times out naming the laggard.
     expect((await get(ctl1.http, `/v1/status?waitForVersion=${v3 - 1}&timeoutMs=5000`)).status).toBe(200);
@@ -217,7 +217,7 @@ describe('fleet status', () => {
 
     // Several stream round trips later the rejected versions were still sent only once each.
     expect(await nackCount(rtB)).toBe(2);
-    expect(sampleValue(await scrape(ctl2.http), 'gateway_controller_config_nacks_total', OVER)).toBe(2);
+    expect(metricSample(await scrape(ctl2.http), 'gateway_controller_config_nacks_total', OVER)).toBe(2);
     expect(await through(rtB, '/api-1/x')).toBe(200);
   });
 
@@ -260,7 +260,7 @@ describe('fleet status', () => {
     for (const r of [rtA, rtB]) {
       expect(await through(r, '/api-1/x')).toBe(200);
       expect(await through(r, '/api-2/x')).toBe(404);
-      expect(sampleValue(await scrape(r.admin), 'gateway_runtime_config_epoch')).toBe(epoch);
+      expect(metricSample(await scrape(r.admin), 'gateway_runtime_config_epoch')).toBe(epoch);
     }
     await onEveryReplica('both runtimes in sync in the new epoch', (rts) => rts['rt-a']?.inSync && rts['rt-b']?.inSync);
     const status = await statusOn(ctl2);

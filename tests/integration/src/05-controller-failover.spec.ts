@@ -17,11 +17,11 @@ import {
   type ControllerProcess,
   type RuntimeProcess,
 } from './support/gateway-processes.js';
+import { waitFor } from '@gw/test-kit';
 import { http } from './support/http.js';
 import { startLoadLoop, type LoadLoop } from './support/load-loop.js';
 import { stopAll } from './support/processes.js';
 import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
-import { waitFor } from './support/wait-for.js';
 
 // The runtime under test pings its controller every second and gives up after half a
 // second without an answer: a frozen controller is noticed within ~1.5 s (the default,

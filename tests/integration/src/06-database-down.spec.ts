@@ -17,12 +17,12 @@ import {
   type ControllerProcess,
   type RuntimeProcess,
 } from './support/gateway-processes.js';
+import { waitFor } from '@gw/test-kit';
 import { http } from './support/http.js';
 import { startLoadLoop, type LoadLoop } from './support/load-loop.js';
 import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.js';
 import { stopAll } from './support/processes.js';
 import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
-import { waitFor } from './support/wait-for.js';
 
 /** The promise is "within 2 s"; the assertion leaves a margin for a loaded machine. */
 const DEPLOY_503_BOUND_MS = 2_500;

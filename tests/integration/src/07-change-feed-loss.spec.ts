@@ -18,10 +18,10 @@ import {
   type ControllerProcess,
   type RuntimeProcess,
 } from './support/gateway-processes.js';
+import { waitFor } from '@gw/test-kit';
 import { http } from './support/http.js';
 import { stopAll } from './support/processes.js';
 import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
-import { waitFor } from './support/wait-for.js';
 
 const POLL_MS = 1_000;
 /** Convergence bound after the last deploy: one poll interval, plus compile, stream and apply on a loaded 2-core machine. */

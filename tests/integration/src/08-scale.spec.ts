@@ -25,11 +25,11 @@ import {
   type ControllerProcess,
   type RuntimeProcess,
 } from './support/gateway-processes.js';
+import { waitFor } from '@gw/test-kit';
 import { http } from './support/http.js';
 import { stopAll } from './support/processes.js';
 import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
 import { seedThroughStore } from './support/seed-apis.js';
-import { waitFor } from './support/wait-for.js';
 
 const COUNT = 10_000;
 const name = (i: number) => `api-${String(i + 1).padStart(5, '0')}`;

@@ -8,9 +8,9 @@ import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@gw/test-kit';
 import { http } from './support/http.js';
 import { repoRoot } from './support/processes.js';
-import { waitFor } from './support/wait-for.js';
 
 interface Node {
   name: string;

@@ -5,15 +5,14 @@
 // machine). Every wait is on a condition, every load loop bounded in count and time.
 import { createTempDatabase } from '@gw/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, waitFor } from '@gw/test-kit';
 import { startBlackhole, type Blackhole } from './support/blackhole.js';
 import { putApi, startControllerProcess, startRuntimeProcess, waitControllerReady, waitRuntimeVersion, withOutput, logRecords, type ControllerProcess, type RuntimeProcess } from './support/gateway-processes.js';
-import { freePort } from './support/free-port.js';
 import { http, type HttpResult } from './support/http.js';
 import { startLoadLoop } from './support/load-loop.js';
 import { stopAll } from './support/processes.js';
 import { answerOk, startScriptedUpstream, type ScriptedUpstream } from './support/scripted-upstream.js';
 import { startTargetProcess, stopAllTargets, type TargetProcess } from './support/target-process.js';
-import { waitFor } from './support/wait-for.js';
 
 let db: { url: string; drop(): Promise<void> };
 let ctl: ControllerProcess;

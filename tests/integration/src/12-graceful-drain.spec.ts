@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { startWebSocketEchoServer, type WebSocketEchoServer } from '@gw/proxy/testing';
 import { createTempDatabase } from '@gw/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@gw/test-kit';
 import { startCountingUpstream, type CountingUpstream } from './support/counting-upstream.js';
 import {
   putApi,
@@ -22,7 +23,6 @@ import {
 import { http } from './support/http.js';
 import { openKeepAliveSocket } from './support/keep-alive-socket.js';
 import { stopAll } from './support/processes.js';
-import { waitFor } from './support/wait-for.js';
 
 let db: { url: string; drop(): Promise<void> };
 let ctl: ControllerProcess;

@@ -5,14 +5,13 @@
 // the same ports, and only then is the next one restarted.
 import { createTempDatabase } from '@gw/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, waitFor } from '@gw/test-kit';
 import { startCountingUpstream, type CountingUpstream } from './support/counting-upstream.js';
 import { putApi, startControllerProcess, waitControllerReady, withOutput, type ControllerProcess } from './support/gateway-processes.js';
-import { freePort } from './support/free-port.js';
 import { haproxyBinary, startHaproxy, type Haproxy } from './support/haproxy.js';
 import { http } from './support/http.js';
 import { startLoadLoop } from './support/load-loop.js';
 import { startApp, stopAll, type AppProcess } from './support/processes.js';
-import { waitFor } from './support/wait-for.js';
 
 const haproxy = haproxyBinary();
 if (haproxy === undefined) {

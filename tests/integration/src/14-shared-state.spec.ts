@@ -8,11 +8,11 @@ import { RATE_LIMIT_SCRIPTS, RateLimiter } from '@gw/rate-limit';
 import { createRedis, type SharedRedis } from '@gw/shared-state';
 import { policiesOf } from '@gw/api-schema/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@gw/test-kit';
 import { http, type HttpResult } from './support/http.js';
 import { redisGuard, startPolicyGateway, type PolicyApi, type PolicyGateway } from './support/policy-gateway.js';
 import { startPrivateRedis, type PrivateRedis } from './support/private-redis.js';
 import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
-import { waitFor } from './support/wait-for.js';
 
 const DECISION_TIMEOUT_MS = 100;
 // "No request waits longer than the timeout", with room for a loaded 2-core machine.

@@ -8,13 +8,12 @@ import { hashApiKey } from '@gw/auth';
 import { signCompact, testSigningKey } from '@gw/auth/testing';
 import { createTempDatabase } from '@gw/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/free-port.js';
+import { closeServer, freePort, waitFor } from '@gw/test-kit';
 import { http, type HttpResult } from './support/http.js';
 import { startJwksServer, type JwksServer } from './support/jwks-server.js';
 import { startPrivateRedis, type PrivateRedis } from './support/private-redis.js';
 import { startApp, stopAll, type AppProcess } from './support/processes.js';
 import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
-import { waitFor } from './support/wait-for.js';
 
 const TOKEN = 'test-admin-token-policies-0123';
 const admin = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -139,8 +138,7 @@ afterAll(async () => {
   redis?.resume();
   await stopAll();
   await upstream?.close();
-  slow?.server.closeAllConnections();
-  await new Promise((r) => slow?.server.close(r));
+  if (slow) await closeServer(slow.server);
   await jwks?.close();
   await redis?.destroy();
   await db?.drop();

@@ -10,11 +10,11 @@ import { apiResource, buildSnapshot, canonicalJson, contentHash, type ConfigReso
 import { ConfigServer, type RuntimeSession } from '@gw/config-server';
 import { SnapshotCache } from '@gw/snapshot-cache';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@gw/test-kit';
 import { logRecords, runtimeConfig, startRuntimeProcess, waitRuntimeVersion, withOutput, type RuntimeProcess } from './support/gateway-processes.js';
 import { http } from './support/http.js';
 import { stopAll } from './support/processes.js';
 import { startRecordingUpstream, type RecordingUpstream } from './support/recording-upstream.js';
-import { waitFor } from './support/wait-for.js';
 
 let upstream: RecordingUpstream;
 let server: ConfigServer;

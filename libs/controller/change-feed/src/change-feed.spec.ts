@@ -1,36 +1,16 @@
 import type { ApiDefinition } from '@gw/api-schema';
 import { plainApi } from '@gw/api-schema/testing';
-import type { Logger } from '@gw/logging';
 import { type ApiStore, createApiStore, createDatabase, type Database } from '@gw/store';
 import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
 import { createHook } from 'node:async_hooks';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@gw/test-kit';
+import { recordingLogger } from '@gw/logging/testing';
 import { type ChangeFeed, type ChangeFeedOptions, createChangeFeed } from './change-feed.js';
-
-/** Polls a condition until it holds; fails after `timeoutMs` instead of hanging. */
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function def(name: string, n = 1): ApiDefinition {
   return plainApi(name, `/${name}`, [`http://10.0.0.${n % 250}:8080`]);
-}
-
-function recordingLogger() {
-  const messages: string[] = [];
-  const logger: Logger = {
-    debug: () => {},
-    info: (_f, m) => void messages.push(m),
-    warn: (_f, m) => void messages.push(m),
-    error: (_f, m) => void messages.push(m),
-    child: () => logger,
-  };
-  return { logger, messages };
 }
 
 /**
@@ -114,7 +94,7 @@ describe('createChangeFeed (PostgreSQL)', () => {
 
     for (let i = 0; i < 3; i++) {
       const { configVersion } = await store.putApi(def('quick', i), { actor: 'test' });
-      await waitFor(() => f.lastVersion === configVersion, 10_000, `version ${configVersion}`);
+      await waitFor(`version ${configVersion}`, () => f.lastVersion === configVersion, { timeoutMs: 10_000 });
     }
     // Strictly increasing, no duplicates.
     expect(seen).toEqual([...new Set(seen)].sort((a, b) => a - b));
@@ -134,7 +114,7 @@ describe('createChangeFeed (PostgreSQL)', () => {
     await f.start();
     const readsAfterStart = reads;
     const { configVersion } = await store.putApi(def('notified'), { actor: 'test' });
-    await waitFor(() => f.lastVersion === configVersion, 10_000, 'notified version');
+    await waitFor('notified version', () => f.lastVersion === configVersion, { timeoutMs: 10_000 });
     // The doorbell rang: a read happened without any poll tick.
     expect(reads).toBeGreaterThan(readsAfterStart);
   });
@@ -144,13 +124,13 @@ describe('createChangeFeed (PostgreSQL)', () => {
     await f.start();
     expect(f.listening).toBe(false);
     const { configVersion } = await store.putApi(def('polled'), { actor: 'test' });
-    await waitFor(() => f.lastVersion === configVersion, 10_000, 'polled version');
+    await waitFor('polled version', () => f.lastVersion === configVersion, { timeoutMs: 10_000 });
     expect(await backendPids('feed-poll')).toEqual([]);
   });
 
   it('reconnects after its LISTEN backend is terminated during a burst of 30 writes and ends on the final version', async () => {
     const seen: number[] = [];
-    const { logger, messages } = recordingLogger();
+    const logger = recordingLogger();
     // A long poll interval: only notifications and the reconnect catch-up can deliver.
     const f = feed({ seen, logger, applicationName: 'feed-kill', pollIntervalMs: 60_000 });
     await f.start();
@@ -166,20 +146,20 @@ describe('createChangeFeed (PostgreSQL)', () => {
       final = (await store.putApi(def(`burst-${i % 5}`, i), { actor: 'burst' })).configVersion;
     }
 
-    await waitFor(() => f.lastVersion === final, 15_000, `final version ${final}`);
-    await waitFor(async () => (await backendPids('feed-kill')).some((pid) => pid !== pidBefore), 15_000, 'a new LISTEN backend');
+    await waitFor(`final version ${final}`, () => f.lastVersion === final, { timeoutMs: 15_000 });
+    await waitFor('a new LISTEN backend', async () => (await backendPids('feed-kill')).some((pid) => pid !== pidBefore), { timeoutMs: 15_000 });
     expect(await backendPids('feed-kill')).not.toContain(pidBefore);
-    expect(messages).toContain('LISTEN connection lost');
+    expect(logger.records.map((r) => r.msg)).toContain('LISTEN connection lost');
     expect(f.listening).toBe(true);
     for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1] ?? Infinity);
 
     // And the new connection is a working doorbell.
     const after = await store.putApi(def('after-reconnect'), { actor: 'test' });
-    await waitFor(() => f.lastVersion === after.configVersion, 10_000, 'version after reconnect');
+    await waitFor('version after reconnect', () => f.lastVersion === after.configVersion, { timeoutMs: 10_000 });
   });
 
   it('keeps retrying LISTEN with backoff while polling still delivers versions', async () => {
-    const { logger, messages } = recordingLogger();
+    const logger = recordingLogger();
     // The LISTEN connection points at a port nobody listens on; reads use the real store.
     const f = feed({
       logger,
@@ -189,13 +169,13 @@ describe('createChangeFeed (PostgreSQL)', () => {
     });
     await f.start();
     expect(f.listening).toBe(false);
-    await waitFor(() => messages.filter((m) => m === 'LISTEN connection failed').length >= 3, 10_000, 'three LISTEN attempts');
+    await waitFor('three LISTEN attempts', () => logger.records.filter((r) => r.msg === 'LISTEN connection failed').length >= 3, { timeoutMs: 10_000 });
     const { configVersion } = await store.putApi(def('poll-fallback'), { actor: 'test' });
-    await waitFor(() => f.lastVersion === configVersion, 10_000, 'polled version');
+    await waitFor('polled version', () => f.lastVersion === configVersion, { timeoutMs: 10_000 });
   });
 
   it('stop() during start() leaves nothing running, and a stopped feed cannot restart', async () => {
-    const { logger, messages } = recordingLogger();
+    const logger = recordingLogger();
     const tracker = trackHandles();
     const f = feed({ logger, applicationName: 'feed-early-stop', pollIntervalMs: 20 });
     try {
@@ -209,8 +189,8 @@ describe('createChangeFeed (PostgreSQL)', () => {
     }
     expect(f.listening).toBe(false);
     expect([...tracker.live.values()]).toEqual([]);
-    await waitFor(async () => (await backendPids('feed-early-stop')).length === 0, 5000, 'no LISTEN backend');
-    expect(messages).not.toContain('LISTEN connection lost');
+    await waitFor('no LISTEN backend', async () => (await backendPids('feed-early-stop')).length === 0, { timeoutMs: 5000 });
+    expect(logger.records.map((r) => r.msg)).not.toContain('LISTEN connection lost');
     await expect(f.start()).rejects.toThrow(/cannot restart/);
   });
 
@@ -236,15 +216,15 @@ describe('createChangeFeed (PostgreSQL)', () => {
       expect(f.listening).toBe(true);
       expect([...live.values()]).toEqual(expect.arrayContaining(['Timeout', 'TCPWRAP']));
       const { configVersion } = await createApiStore(quiet.db).putApi(def('stopping'), { actor: 'test' });
-      await waitFor(() => f.lastVersion === configVersion, 10_000, 'version before stop');
+      await waitFor('version before stop', () => f.lastVersion === configVersion, { timeoutMs: 10_000 });
       await f.stop();
       expect(f.listening).toBe(false);
       await settled();
       hook.disable();
       expect([...live.values()]).toEqual([]);
 
-      await waitFor(() => JSON.stringify(handles()) === JSON.stringify(before), 5000, `handles back to ${before.join(',')}`);
-      await waitFor(async () => (await backendPids('feed-stop')).length === 0, 5000, 'the LISTEN backend gone');
+      await waitFor(`handles back to ${before.join(',')}`, () => JSON.stringify(handles()) === JSON.stringify(before), { timeoutMs: 5000 });
+      await waitFor('the LISTEN backend gone', async () => (await backendPids('feed-stop')).length === 0, { timeoutMs: 5000 });
       // Stopped for good: wake-ups and later writes do nothing.
       const last = f.lastVersion;
       f.wake();

@@ -1,36 +1,17 @@
 import type { ApiDefinition } from '@gw/api-schema';
 import { plainApi } from '@gw/api-schema/testing';
-import type { Logger } from '@gw/logging';
 import { type ApiStore, createApiStore, createDatabase, type Database } from '@gw/store';
 import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@gw/test-kit';
+import { recordingLogger } from '@gw/logging/testing';
 import { type ChangeFeed, createChangeFeed } from './change-feed.js';
 import { probeCrossConnectionNotify } from './notify-probe.js';
 
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 function def(name: string): ApiDefinition {
   return plainApi(name, `/${name}`, ['http://10.0.0.1:8080']);
-}
-
-function recordingLogger() {
-  const records: { level: string; fields: Record<string, unknown>; msg: string }[] = [];
-  const logger: Logger = {
-    debug: (fields, msg) => void records.push({ level: 'debug', fields, msg }),
-    info: (fields, msg) => void records.push({ level: 'info', fields, msg }),
-    warn: (fields, msg) => void records.push({ level: 'warn', fields, msg }),
-    error: (fields, msg) => void records.push({ level: 'error', fields, msg }),
-    child: () => logger,
-  };
-  return { logger, records };
 }
 
 /**
@@ -120,7 +101,7 @@ describe('probeCrossConnectionNotify', () => {
     const result = await probeCrossConnectionNotify({ connectionString: temp.url, applicationName: 'probe-pg' });
     expect(result.delivered).toBe(true);
     expect(result.latencyMs).toBeGreaterThanOrEqual(0);
-    await waitFor(async () => (await backendPids('probe-pg')).length === 0, 5000, 'probe connections closed');
+    await waitFor('probe connections closed', async () => (await backendPids('probe-pg')).length === 0, { timeoutMs: 5000 });
   });
 
   it('reports no delivery when notifications do not reach the other connection, within its timeout', async () => {
@@ -143,21 +124,21 @@ describe('createChangeFeed in auto mode', () => {
   });
 
   it('chooses listen on PostgreSQL, logs the choice and is woken by notifications alone', async () => {
-    const { logger, records } = recordingLogger();
+    const logger = recordingLogger();
     const f = createChangeFeed({ connectionString: temp.url, mode: 'auto', readVersion, onVersion: () => {}, pollIntervalMs: 60_000, applicationName: 'feed-auto-pg', logger });
     feeds.push(f);
     expect(f.mode).toBeUndefined();
     await f.start();
     expect(f.mode).toBe('listen');
     expect(f.listening).toBe(true);
-    expect(records.find((r) => r.msg.startsWith('change feed mode chosen'))).toMatchObject({ level: 'info', fields: { mode: 'listen', requested: 'auto' } });
+    expect(logger.records.find((r) => r.msg.startsWith('change feed mode chosen'))).toMatchObject({ level: 'info', fields: { mode: 'listen', requested: 'auto' } });
     // A 60 s poll interval: only the doorbell can deliver this in time.
     const { configVersion } = await store.putApi(def('auto-listen'), { actor: 'test' });
-    await waitFor(() => f.lastVersion === configVersion, 10_000, 'notified version');
+    await waitFor('notified version', () => f.lastVersion === configVersion, { timeoutMs: 10_000 });
   });
 
   it('chooses poll where NOTIFY does not cross connections, opens no LISTEN connection and still delivers by polling', async () => {
-    const { logger, records } = recordingLogger();
+    const logger = recordingLogger();
     const f = createChangeFeed({
       connectionString: proxiedUrl,
       mode: 'auto',
@@ -172,14 +153,14 @@ describe('createChangeFeed in auto mode', () => {
     await f.start();
     expect(f.mode).toBe('poll');
     expect(f.listening).toBe(false);
-    expect(records.find((r) => r.msg.startsWith('change feed mode chosen'))).toMatchObject({ level: 'info', fields: { mode: 'poll', requested: 'auto' } });
+    expect(logger.records.find((r) => r.msg.startsWith('change feed mode chosen'))).toMatchObject({ level: 'info', fields: { mode: 'poll', requested: 'auto' } });
     expect(await backendPids('feed-auto-poll')).toEqual([]);
     const { configVersion } = await store.putApi(def('auto-poll'), { actor: 'test' });
-    await waitFor(() => f.lastVersion === configVersion, 10_000, 'polled version');
+    await waitFor('polled version', () => f.lastVersion === configVersion, { timeoutMs: 10_000 });
   });
 
   it('falls back to listen with a warning when the probe cannot reach the database', async () => {
-    const { logger, records } = recordingLogger();
+    const logger = recordingLogger();
     const f = createChangeFeed({
       connectionString: 'postgres://postgres@127.0.0.1:1/none',
       connectionTimeoutMillis: 300,
@@ -193,17 +174,17 @@ describe('createChangeFeed in auto mode', () => {
     feeds.push(f);
     await f.start();
     expect(f.mode).toBe('listen');
-    expect(records.find((r) => r.msg.startsWith('change feed mode chosen'))).toMatchObject({ level: 'warn', fields: { mode: 'listen' } });
+    expect(logger.records.find((r) => r.msg.startsWith('change feed mode chosen'))).toMatchObject({ level: 'warn', fields: { mode: 'listen' } });
     const { configVersion } = await store.putApi(def('auto-fallback'), { actor: 'test' });
-    await waitFor(() => f.lastVersion === configVersion, 10_000, 'polled version');
+    await waitFor('polled version', () => f.lastVersion === configVersion, { timeoutMs: 10_000 });
   });
 
   it('explicit modes skip the probe', async () => {
-    const { logger, records } = recordingLogger();
+    const logger = recordingLogger();
     const f = createChangeFeed({ connectionString: proxiedUrl, mode: 'listen', readVersion, onVersion: () => {}, logger });
     feeds.push(f);
     expect(f.mode).toBe('listen');
     await f.start();
-    expect(records.some((r) => r.msg.startsWith('change feed mode chosen'))).toBe(false);
+    expect(logger.records.some((r) => r.msg.startsWith('change feed mode chosen'))).toBe(false);
   });
 });

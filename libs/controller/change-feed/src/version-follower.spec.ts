@@ -1,5 +1,5 @@
-import type { Logger } from '@gw/logging';
 import { describe, expect, it } from 'vitest';
+import { recordingLogger } from '@gw/logging/testing';
 import { VersionFollower } from './version-follower.js';
 
 /** A read the test resolves by hand, to control exactly when each one finishes. */
@@ -20,18 +20,6 @@ function manualReader() {
 /** Lets pending promise callbacks run (no timers involved). */
 async function flush(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
-}
-
-function recordingLogger() {
-  const entries: { level: string; msg: string }[] = [];
-  const logger: Logger = {
-    debug: (_f, msg) => entries.push({ level: 'debug', msg }),
-    info: (_f, msg) => entries.push({ level: 'info', msg }),
-    warn: (_f, msg) => entries.push({ level: 'warn', msg }),
-    error: (_f, msg) => entries.push({ level: 'error', msg }),
-    child: () => logger,
-  };
-  return { logger, entries };
 }
 
 describe('VersionFollower', () => {
@@ -112,7 +100,7 @@ describe('VersionFollower', () => {
   });
 
   it('logs a failed read without throwing and retries on the next wake', async () => {
-    const { logger, entries } = recordingLogger();
+    const logger = recordingLogger();
     let fail = true;
     let calls = 0;
     const emitted: number[] = [];
@@ -133,17 +121,17 @@ describe('VersionFollower', () => {
     expect(emitted).toEqual([]);
     expect(follower.lastVersion).toBe(-1);
     // Loud once, then quiet while the failure lasts.
-    expect(entries.filter((e) => e.level === 'warn').map((e) => e.msg)).toEqual(['config version read failed']);
+    expect(logger.records.filter((e) => e.level === 'warn').map((e) => e.msg)).toEqual(['config version read failed']);
 
     fail = false;
     follower.wake();
     await follower.idle();
     expect(emitted).toEqual([12]);
-    expect(entries.some((e) => e.level === 'info' && e.msg === 'config version read recovered')).toBe(true);
+    expect(logger.records.some((e) => e.level === 'info' && e.msg === 'config version read recovered')).toBe(true);
   });
 
   it('treats a value that is not a version as a failed read', async () => {
-    const { logger, entries } = recordingLogger();
+    const logger = recordingLogger();
     const values = [Number.NaN, 1.5, -2, 8];
     const emitted: number[] = [];
     const follower = new VersionFollower({ readVersion: async () => values.shift() ?? 0, onVersion: (v) => void emitted.push(v), logger });
@@ -152,11 +140,11 @@ describe('VersionFollower', () => {
       await follower.idle();
     }
     expect(emitted).toEqual([8]);
-    expect(entries.filter((e) => e.msg.startsWith('config version read failed'))).toHaveLength(3);
+    expect(logger.records.filter((e) => e.msg.startsWith('config version read failed'))).toHaveLength(3);
   });
 
   it('does not count a version whose handler failed, so the next wake retries it', async () => {
-    const { logger, entries } = recordingLogger();
+    const logger = recordingLogger();
     const attempts: number[] = [];
     let failNext = true;
     const follower = new VersionFollower({
@@ -173,7 +161,7 @@ describe('VersionFollower', () => {
     follower.wake();
     await follower.idle();
     expect(follower.lastVersion).toBe(-1);
-    expect(entries.some((e) => e.level === 'error' && e.msg === 'config version handler failed')).toBe(true);
+    expect(logger.records.some((e) => e.level === 'error' && e.msg === 'config version handler failed')).toBe(true);
     follower.wake();
     await follower.idle();
     expect(attempts).toEqual([5, 5]);

@@ -1,16 +1,9 @@
 import type { RuntimeSession } from '@gw/config-server';
-import type { Logger } from '@gw/logging';
 import type { RuntimeSessionRecord } from '@gw/store';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@gw/test-kit';
+import { recordingLogger } from '@gw/logging/testing';
 import { RuntimeSessionRecorder, type SessionRecorderOptions } from './session-recorder.js';
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** A FleetStore stand-in: records every call; can fail or hang on demand. */
 class FakeStore {
@@ -51,12 +44,6 @@ function session(streamId: number, overrides: Partial<RuntimeSession> = {}): Run
     lastSeenAt: new Date(),
     ...overrides,
   };
-}
-
-function capturingLogger(): Logger & { warns: string[] } {
-  const warns: string[] = [];
-  const logger = { warns, debug() {}, info() {}, error() {}, warn: (_f: Record<string, unknown>, m: string) => void warns.push(m), child: () => logger };
-  return logger;
 }
 
 const recorders: RuntimeSessionRecorder[] = [];
@@ -133,14 +120,14 @@ describe('RuntimeSessionRecorder', () => {
   it('keeps changes while the database is down, logs once, retries and never throws into the stream', async () => {
     const store = new FakeStore();
     store.mode = 'fail';
-    const logger = capturingLogger();
+    const logger = recordingLogger();
     let flushed = 0;
     const rec = recorder(store, { logger, onFlushed: () => void flushed++ });
     const s = session(1);
     expect(() => rec.callbacks.onStreamOpen!(s)).not.toThrow();
     await waitFor('two failed rounds', () => rec.stats.failures >= 2);
     expect(rec.stats).toMatchObject({ pending: 1, writes: 0, lastError: 'database unavailable' });
-    expect(logger.warns).toEqual(['fleet status write failed; retrying']);
+    expect(logger.records.filter((r) => r.level === 'warn').map((r) => r.msg)).toEqual(['fleet status write failed; retrying']);
     s.applied = { version: 5, epoch: 1, hash: 'h5' };
     rec.callbacks.onAck!(s);
     store.mode = 'ok';

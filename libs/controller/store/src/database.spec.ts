@@ -1,45 +1,14 @@
 import { plainApi } from '@gw/api-schema/testing';
 import net from 'node:net';
-import type { Logger } from '@gw/logging';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, waitFor } from '@gw/test-kit';
+import { recordingLogger } from '@gw/logging/testing';
 import { createDatabase, type Database } from './database.js';
 import { migrateToLatest } from './migrate.js';
 import { createApiStore } from './pg-api-store.js';
 import { createTempDatabase, type TempDatabase } from './testing/index.js';
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** A port nothing listens on: bind an ephemeral one, then release it. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function recordingLogger(): Logger & { warnings: string[] } {
-  const warnings: string[] = [];
-  const logger = {
-    warnings,
-    debug() {},
-    info() {},
-    warn(_fields: Record<string, unknown>, msg: string) {
-      warnings.push(msg);
-    },
-    error() {},
-    child: () => logger,
-  };
-  return logger;
-}
 
 let temp: TempDatabase;
 beforeAll(async () => {
@@ -73,7 +42,7 @@ describe('createDatabase', () => {
   });
 
   it('fails fast with GW_DATABASE_UNAVAILABLE when nothing listens on the port', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const d = open({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
     const started = Date.now();
     await expect(createApiStore(d.db).readConfigState()).rejects.toMatchObject({
@@ -138,7 +107,7 @@ describe('createDatabase', () => {
       await admin.end();
     }
     // Without the pool's error listener this event would have crashed the test process.
-    await waitFor(() => logger.warnings.includes('idle database connection failed'));
+    await waitFor('the idle connection failure logged', () => logger.records.some((r) => r.level === 'warn' && r.msg === 'idle database connection failed'));
     const { rows } = await sql<{ one: number }>`select 1 as one`.execute(d.db);
     expect(rows).toEqual([{ one: 1 }]);
   });

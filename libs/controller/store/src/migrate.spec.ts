@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { Migrator, NO_MIGRATIONS } from 'kysely/migration';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@gw/test-kit';
 import { createDatabase, type Database } from './database.js';
 import { MIGRATION_ADVISORY_LOCK_KEY, migrateToLatest } from './migrate.js';
 import { migrationProvider, migrations } from './migrations/index.js';
@@ -72,15 +73,16 @@ describe('migrateToLatest', () => {
       });
       try {
         // Wait until the migrating session is blocked on our advisory lock.
-        const deadline = Date.now() + 10_000;
-        for (;;) {
-          const { rows } = await sql<{ n: number }>`
-            select count(*) as n from pg_stat_activity
-            where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`.execute(conn);
-          if (rows[0]?.n === 1) break;
-          if (Date.now() > deadline) throw new Error('the migration never waited for the lock');
-          await new Promise((r) => setTimeout(r, 20));
-        }
+        await waitFor(
+          'the migration to wait for the lock',
+          async () => {
+            const { rows } = await sql<{ n: number }>`
+              select count(*) as n from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`.execute(conn);
+            return rows[0]?.n === 1;
+          },
+          { timeoutMs: 10_000 },
+        );
         expect(settled).toBe(false);
         expect(await tableNames(holder)).toEqual([]);
       } finally {

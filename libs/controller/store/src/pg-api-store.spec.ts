@@ -4,6 +4,7 @@ import { ErrorCodes, GatewayError } from '@gw/errors';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@gw/test-kit';
 import { listAudit, listRevisions, notifyConfigVersion, bumpConfigVersion } from './api.repository.js';
 import { CONFIG_CHANNEL, type ApiStore } from './api-store.js';
 import { createDatabase, type Database } from './database.js';
@@ -13,14 +14,6 @@ import { createTempDatabase, type TempDatabase } from './testing/index.js';
 
 function def(name: string, target = 'http://10.0.0.7:8080'): ApiDefinition {
   return plainApi(name, `/${name}`, [target]);
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 async function rejection(p: Promise<unknown>): Promise<GatewayError> {
@@ -158,7 +151,7 @@ describe('createApiStore (PostgreSQL)', () => {
       expect((await store.getApi('shared'))?.revision).toBe(20);
       expect((await listRevisions(database.db, 'shared')).map((r) => r.revision)).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
       // Notifications are delivered in commit order: version order equals commit order.
-      await waitFor(() => heard.length >= 60);
+      await waitFor('60 notification(s) heard', () => heard.length >= 60);
       expect(heard).toEqual(expected);
     } finally {
       await listener.end();
@@ -182,7 +175,7 @@ describe('createApiStore (PostgreSQL)', () => {
       await listener.query(`listen ${CONFIG_CHANNEL}`);
 
       const first = await store.putApi(def('bell'), { actor: 'alice' });
-      await waitFor(() => heard.length >= 1);
+      await waitFor('1 notification(s) heard', () => heard.length >= 1);
       expect(heard).toEqual([String(first.configVersion)]);
 
       // A write that queues its notification and then rolls back.
@@ -203,7 +196,7 @@ describe('createApiStore (PostgreSQL)', () => {
       // rolled-back one has provably not been delivered.
       const second = await store.putApi(def('bell'), { actor: 'alice' });
       expect(second.configVersion).toBe(first.configVersion + 1);
-      await waitFor(() => heard.length >= 2);
+      await waitFor('2 notification(s) heard', () => heard.length >= 2);
       expect(heard).toEqual([String(first.configVersion), String(second.configVersion)]);
     } finally {
       await listener.end();

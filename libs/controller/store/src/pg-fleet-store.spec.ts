@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@gw/test-kit';
 import { listAudit } from './api.repository.js';
 import { CONFIG_CHANNEL } from './api-store.js';
 import { createDatabase, type Database } from './database.js';
@@ -177,8 +178,7 @@ describe('createFleetStore (PostgreSQL)', () => {
         { actor: 'admin', action: 'epoch', apiName: null, revision: null, epoch: bumped.epoch, configVersion: bumped.configVersion },
         { actor: 'admin', action: 'epoch', apiName: null, revision: null, epoch: again.epoch, configVersion: again.configVersion },
       ]);
-      const deadline = Date.now() + 5_000;
-      while (notified.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await waitFor('two epoch notifications', () => notified.length >= 2, { timeoutMs: 5_000 });
       expect(notified).toEqual([String(bumped.configVersion), String(again.configVersion)]);
     } finally {
       await listener.end();

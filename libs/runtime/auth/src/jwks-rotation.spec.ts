@@ -3,6 +3,7 @@ import type { ApiDefinitionInput } from '@gw/api-schema';
 import { policiesOf } from '@gw/api-schema/testing';
 import { recordingLogger } from '@gw/logging/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { closeServer } from '@gw/test-kit';
 import { JwksCache, JwksCacheRegistry } from './jwks-cache.js';
 import { JwtVerifier } from './jwt-verifier.js';
 import { testSigningKey, type TestSigningKey } from './testing/index.js';
@@ -21,7 +22,7 @@ async function jwksServer(initial: TestSigningKey[]) {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/.well-known/jwks.json`;
-  const close = () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+  const close = () => closeServer(server);
   return { state, url, close };
 }
 

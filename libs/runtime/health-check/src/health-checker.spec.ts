@@ -7,6 +7,7 @@ import type { UpstreamDefinition } from '@gw/api-schema';
 import { plainUpstream } from '@gw/api-schema/testing';
 import { Upstream, systemClock, type HealthTransition, type UpstreamContext } from '@gw/upstreams';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closeServer, waitFor } from '@gw/test-kit';
 import { HealthChecker, type CheckRecord } from './health-checker.js';
 import { probe, probeTargetOf } from './probe.js';
 
@@ -41,19 +42,6 @@ async function startTarget(mode: Target['mode'] = 200): Promise<Target> {
   t.url = `http://127.0.0.1:${t.port}`;
   cleanups.push(() => closeServer(t.server));
   return t;
-}
-
-async function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  if (server.listening) await new Promise<void>((r) => server.close(() => r()));
-}
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 function upstreamOptions(urls: string[], healthCheck: UpstreamDefinition['healthCheck']): UpstreamDefinition {

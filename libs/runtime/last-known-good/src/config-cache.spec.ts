@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Logger } from '@gw/logging';
 import type { ConfigSnapshot } from '@gw/config-contract';
 import { plainApi } from '@gw/api-schema/testing';
 import { snapshotOf } from '@gw/config-contract/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tempDirs, waitFor } from '@gw/test-kit';
+import { recordingLogger } from '@gw/logging/testing';
 import { CACHE_FILE_NAME } from './cache-file.js';
 import { ConfigCache } from './config-cache.js';
 import { loadSnapshot } from './load-snapshot.js';
@@ -15,26 +15,12 @@ function snapshot(version: number, port = 8080, epoch = 1): ConfigSnapshot {
   return snapshotOf([plainApi('orders', '/orders', [`http://127.0.0.1:${port}`])], version, epoch);
 }
 
-function recordingLogger(): Logger & { lines: { level: string; msg: string; fields: Record<string, unknown> }[] } {
-  const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
-  const at = (level: string) => (fields: Record<string, unknown>, msg: string) => void lines.push({ level, msg, fields });
-  const logger = { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return logger;
-}
-
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-config-cache-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const dirs = tempDirs('gw-config-cache-');
+afterEach(() => dirs.removeAll());
 
 describe('ConfigCache', () => {
   it('reports a missing file, then writes the first snapshot', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     const cache = new ConfigCache({ dir });
     expect(cache.report()).toMatchObject({ dir, file: path.join(dir, CACHE_FILE_NAME), status: 'unknown', boot: { status: 'not-loaded' } });
     expect(await cache.load()).toMatchObject({ status: 'missing' });
@@ -45,7 +31,7 @@ describe('ConfigCache', () => {
   });
 
   it('skips the write when the file already holds the version, epoch and hash; writes on any change', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     const first = new ConfigCache({ dir });
     await first.save(snapshot(4), { controllerId: 'ctl-1' });
     const cache = new ConfigCache({ dir });
@@ -63,20 +49,20 @@ describe('ConfigCache', () => {
   });
 
   it('logs and reports a corrupt file, keeps the boot report after a rewrite', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     fs.writeFileSync(path.join(dir, CACHE_FILE_NAME), '{"format":"gw.runtime-config-cache.v1","checksum":"sha2');
     const logger = recordingLogger();
     const cache = new ConfigCache({ dir, logger });
     expect(await cache.load()).toMatchObject({ status: 'corrupt', code: 'GW_CONFIG_CACHE_CORRUPT' });
     expect(cache.report()).toMatchObject({ status: 'corrupt', code: 'GW_CONFIG_CACHE_CORRUPT', reason: expect.stringContaining('truncated'), version: null, boot: { status: 'corrupt', reason: expect.stringContaining('truncated') } });
-    expect(logger.lines.find((l) => l.level === 'error')?.fields).toMatchObject({ reason: expect.stringContaining('truncated') });
+    expect(logger.records.find((l) => l.level === 'error')?.fields).toMatchObject({ reason: expect.stringContaining('truncated') });
     expect(await cache.save(snapshot(2), { controllerId: 'ctl-1' })).toBe('saved');
     expect(cache.report()).toMatchObject({ status: 'ok', reason: null, version: 2, boot: { status: 'corrupt' } });
     expect(await loadSnapshot(dir)).toMatchObject({ status: 'ok', snapshot: snapshot(2) });
   });
 
   it('records a refused snapshot at boot', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     await new ConfigCache({ dir }).save(snapshot(1), { controllerId: 'c' });
     const cache = new ConfigCache({ dir, logger: recordingLogger() });
     await cache.load();
@@ -85,21 +71,21 @@ describe('ConfigCache', () => {
   });
 
   it('reports a failed write without throwing, and retries the same snapshot on the next call', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     fs.mkdirSync(path.join(dir, CACHE_FILE_NAME)); // rename over a directory fails
     const logger = recordingLogger();
     const cache = new ConfigCache({ dir, logger });
     expect(await cache.load()).toMatchObject({ status: 'corrupt', code: 'GW_CONFIG_CACHE_UNREADABLE' });
     expect(await cache.save(snapshot(3), { controllerId: 'ctl-1' })).toBe('failed');
     expect(cache.report()).toMatchObject({ status: 'write-failed', code: 'GW_CONFIG_CACHE_WRITE_FAILED', reason: expect.stringContaining('rename'), version: null, writeFailures: 1 });
-    expect(logger.lines.some((l) => l.level === 'error' && l.msg.includes('write failed'))).toBe(true);
+    expect(logger.records.some((l) => l.level === 'error' && l.msg.includes('write failed'))).toBe(true);
     fs.rmdirSync(path.join(dir, CACHE_FILE_NAME));
     expect(await cache.save(snapshot(3), { controllerId: 'ctl-1' })).toBe('saved');
     expect(cache.report()).toMatchObject({ status: 'ok', reason: null, code: null, version: 3, writes: 1, writeFailures: 1 });
   });
 
   it('does not hold the caller longer than writeWaitMs on a stuck disk; the write finishes in the background', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     const gates: (() => void)[] = [];
     // A disk that stalls each write until the test opens its gate, then really writes.
     const write: typeof saveSnapshot = (d, s, m, o) => new Promise<void>((resolve) => gates.push(resolve)).then(() => saveSnapshot(d, s, m, o));
@@ -107,23 +93,15 @@ describe('ConfigCache', () => {
     expect(await cache.save(snapshot(1), { controllerId: 'ctl-1' })).toBe('pending');
     expect(cache.report()).toMatchObject({ status: 'write-pending', code: 'GW_CONFIG_CACHE_WRITE_FAILED', reason: expect.stringContaining('still running'), version: null });
     gates.shift()!();
-    await waitUntil(() => cache.report().status === 'ok');
+    await waitFor('the cache reported ok', () => cache.report().status === 'ok');
     expect(cache.report()).toMatchObject({ status: 'ok', reason: null, version: 1, writes: 1 });
     expect(await loadSnapshot(dir)).toMatchObject({ status: 'ok', snapshot: snapshot(1) });
 
     // A write that finishes within the wait is an ordinary 'saved'.
     const patient = new ConfigCache({ dir, writeWaitMs: 60_000, write });
     const quick = patient.save(snapshot(2), { controllerId: 'ctl-1' });
-    await waitUntil(() => gates.length === 1);
+    await waitFor('the write to start', () => gates.length === 1);
     gates.shift()!();
     expect(await quick).toBe('saved');
   });
 });
-
-async function waitUntil(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

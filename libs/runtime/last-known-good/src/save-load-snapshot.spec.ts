@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { ConfigSnapshot } from '@gw/config-contract';
 import { plainApi } from '@gw/api-schema/testing';
 import { snapshotOf } from '@gw/config-contract/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tempDirs } from '@gw/test-kit';
 import { CACHE_FILE_NAME } from './cache-file.js';
 import { loadSnapshot } from './load-snapshot.js';
 import { saveSnapshot } from './save-snapshot.js';
@@ -17,19 +17,12 @@ function snapshot(version: number, apis = 1): ConfigSnapshot {
   );
 }
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-config-cache-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const dirs = tempDirs('gw-config-cache-');
+afterEach(() => dirs.removeAll());
 
 describe('saveSnapshot / loadSnapshot on real files', () => {
   it('saves and loads a snapshot with its metadata, creating the directory, leaving no temp file', async () => {
-    const dir = path.join(tempDir(), 'nested', 'cache');
+    const dir = path.join(dirs.make(), 'nested', 'cache');
     const savedAt = new Date('2025-05-06T07:08:09.000Z');
     const saved = await saveSnapshot(dir, snapshot(3), { controllerId: 'ctl-2', savedAt });
     expect(saved).toMatchObject({ path: path.join(dir, CACHE_FILE_NAME), savedAt, checksum: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
@@ -42,24 +35,24 @@ describe('saveSnapshot / loadSnapshot on real files', () => {
   });
 
   it('reports a missing directory or file as missing', async () => {
-    expect(await loadSnapshot(path.join(tempDir(), 'does-not-exist'))).toMatchObject({ status: 'missing' });
-    expect(await loadSnapshot(tempDir())).toMatchObject({ status: 'missing' });
+    expect(await loadSnapshot(path.join(dirs.make(), 'does-not-exist'))).toMatchObject({ status: 'missing' });
+    expect(await loadSnapshot(dirs.make())).toMatchObject({ status: 'missing' });
   });
 
   it('reports an unreadable cache (a directory where the file should be, a file as the directory, over the size limit) without throwing', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     fs.mkdirSync(path.join(dir, CACHE_FILE_NAME));
     expect(await loadSnapshot(dir)).toMatchObject({ status: 'corrupt', code: 'GW_CONFIG_CACHE_UNREADABLE', reason: expect.stringContaining('EISDIR') });
-    const notADir = path.join(tempDir(), 'plain-file');
+    const notADir = path.join(dirs.make(), 'plain-file');
     fs.writeFileSync(notADir, 'x');
     expect(await loadSnapshot(notADir)).toMatchObject({ status: 'corrupt', code: 'GW_CONFIG_CACHE_UNREADABLE', reason: expect.stringContaining('ENOTDIR') });
-    const big = tempDir();
+    const big = dirs.make();
     await saveSnapshot(big, snapshot(1), { controllerId: 'c' });
     expect(await loadSnapshot(big, { maxBytes: 100 })).toMatchObject({ status: 'corrupt', code: 'GW_CONFIG_CACHE_UNREADABLE', reason: expect.stringContaining('limit') });
   });
 
   it('refuses the file truncated at several byte offsets', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     const { path: file, bytes } = await saveSnapshot(dir, snapshot(5, 20), { controllerId: 'ctl-1' });
     const whole = fs.readFileSync(file);
     for (const len of [0, 1, 17, 64, 100, Math.floor(bytes / 2), bytes - 200, bytes - 3, bytes - 2]) {
@@ -72,7 +65,7 @@ describe('saveSnapshot / loadSnapshot on real files', () => {
   });
 
   it('refuses bit flips in the payload', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     const { path: file } = await saveSnapshot(dir, snapshot(5, 20), { controllerId: 'ctl-1' });
     const whole = fs.readFileSync(file);
     const start = whole.indexOf('"payload":') + 10;
@@ -87,7 +80,7 @@ describe('saveSnapshot / loadSnapshot on real files', () => {
   });
 
   it('ignores leftover temp files and removes stale ones on the next save', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     await saveSnapshot(dir, snapshot(1), { controllerId: 'c' });
     const stale = path.join(dir, `${CACHE_FILE_NAME}.999999-deadbeef.tmp`);
     const young = path.join(dir, `${CACHE_FILE_NAME}.999998-cafebabe.tmp`);
@@ -103,7 +96,7 @@ describe('saveSnapshot / loadSnapshot on real files', () => {
   });
 
   it('fails a save with GW_CONFIG_CACHE_WRITE_FAILED, cleans its temp file and keeps the previous file', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     const blocked = path.join(dir, 'blocked');
     fs.mkdirSync(path.join(blocked, CACHE_FILE_NAME), { recursive: true }); // rename cannot replace a directory
     await expect(saveSnapshot(blocked, snapshot(1), { controllerId: 'c' })).rejects.toMatchObject({ name: 'GatewayError', code: 'GW_CONFIG_CACHE_WRITE_FAILED', message: expect.stringContaining('rename') });
@@ -117,7 +110,7 @@ describe('saveSnapshot / loadSnapshot on real files', () => {
   });
 
   it('concurrent saves in one process land in call order and leave a valid file', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     const saves = Array.from({ length: 25 }, (_, i) => saveSnapshot(dir, snapshot(i + 1, 1 + (i % 7)), { controllerId: `ctl-${i}` }));
     await Promise.all(saves);
     expect(await loadSnapshot(dir)).toMatchObject({ status: 'ok', snapshot: snapshot(25, 1 + (24 % 7)), controllerId: 'ctl-24' });
@@ -125,7 +118,7 @@ describe('saveSnapshot / loadSnapshot on real files', () => {
   });
 
   it('a reader never sees a partial file while two other processes save concurrently', async () => {
-    const dir = tempDir();
+    const dir = dirs.make();
     await saveSnapshot(dir, snapshot(1), { controllerId: 'seed' });
     // Each writer saves 40 snapshots of varying size (up to 200 APIs) as fast as it can.
     const writer = (id: string) => `

@@ -3,6 +3,7 @@ import { policiesOf } from '@gw/api-schema/testing';
 import { createRedis, type SharedRedis } from '@gw/shared-state';
 import { startPrivateRedis, type PrivateRedis } from '@gw/shared-state/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@gw/test-kit';
 import { RATE_LIMIT_SCRIPTS } from './gcra-script.js';
 import { RateLimiter, type RateLimitDecision } from './rate-limiter.js';
 
@@ -29,14 +30,6 @@ async function timedDecide(limiter: RateLimiter, key: string): Promise<RateLimit
   const t0 = performance.now();
   const d = await limiter.decide(key);
   return { ...d, ms: performance.now() - t0 };
-}
-
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 beforeAll(async () => {

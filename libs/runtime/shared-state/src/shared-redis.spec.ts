@@ -1,16 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@gw/test-kit';
 import { createRedis, type SharedRedis } from './shared-redis.js';
 import { startPrivateRedis, startPrivateRedisCluster, type PrivateRedis } from './testing/index.js';
 
 const INCR = { lua: "return redis.call('INCRBY', KEYS[1], ARGV[1])", numberOfKeys: 1 };
-
-async function waitFor(what: string, probe: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Runs `fn`, returning its error code and how long it took to settle. */
 async function timed(fn: () => Promise<unknown>): Promise<{ ms: number; code: string | undefined; value?: unknown }> {

@@ -1,21 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, GatewayError } from '@gw/errors';
-import type { Logger } from '@gw/logging';
 import { describe, expect, it, vi } from 'vitest';
+import { type LogRecord, recordingLogger } from '@gw/logging/testing';
 import type { ProcessHooks } from './process-hooks.js';
 import { runMain, type RunningApp } from './run-main.js';
-
-interface Logged {
-  level: string;
-  fields: Record<string, unknown>;
-  msg: string;
-}
-
-function recordingLogger(into: Logged[]): Logger {
-  const at = (level: string) => (fields: Record<string, unknown>, msg: string) => void into.push({ level, fields, msg });
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return logger;
-}
 
 /** A process to boot in: signals are emitted by hand, exit codes recorded. */
 function fakeProcess() {
@@ -27,13 +15,13 @@ function fakeProcess() {
 
 function boot(start: () => Promise<RunningApp>) {
   const p = fakeProcess();
-  const boot: Logged[] = [];
+  const boot: LogRecord[] = [];
   const done = runMain({ app: 'runtime', start, bootLogger: recordingLogger(boot), process: p.proc });
   return { ...p, boot, done };
 }
 
 function startedApp(stop: () => Promise<void> = async () => undefined) {
-  const log: Logged[] = [];
+  const log: LogRecord[] = [];
   const app = { logger: recordingLogger(log), stop: vi.fn(stop) };
   return { app, log };
 }

@@ -1,7 +1,6 @@
-import { freePort } from './free-port.js';
+import { freePort, waitFor } from '@gw/test-kit';
 import { http, type HttpResult } from './http.js';
 import { startApp, type AppProcess } from './processes.js';
-import { waitFor } from './wait-for.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const authHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };

@@ -2,9 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort, waitFor } from '@gw/test-kit';
 import { http } from './http.js';
-import { waitFor } from './wait-for.js';
 
 /** The `haproxy` binary on PATH (Debian: /usr/sbin), or undefined when it is not installed. */
 export function haproxyBinary(): string | undefined {

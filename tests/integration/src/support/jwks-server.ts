@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { JsonWebKey } from 'node:crypto';
+import { closeServer } from '@gw/test-kit';
 
 export interface JwksServer {
   /** `http://127.0.0.1:<port>/.well-known/jwks.json` */
@@ -35,10 +36,6 @@ export async function startJwksServer(keys: JsonWebKey[]): Promise<JwksServer> {
     get fetches() {
       return fetches;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }

@@ -4,6 +4,7 @@ import { bodyDigest, IdempotencyGuard, RedisIdempotencyStore, type IdempotencyTi
 import { RateLimiter, rateLimitKey, rateLimitOutcome } from '@gw/rate-limit';
 import type { SharedRedis } from '@gw/shared-state';
 import { policiesOf } from '@gw/api-schema/testing';
+import { closeServer } from '@gw/test-kit';
 
 /** One API of the test gateway: a base path, an upstream, and the policies under test. */
 export interface PolicyApi {
@@ -34,11 +35,7 @@ export async function startPolicyGateway(apis: PolicyApi[]): Promise<PolicyGatew
   const port = (server.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }
 

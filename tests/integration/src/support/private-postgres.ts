@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort } from '@gw/test-kit';
 
 /**
  * A PostgreSQL server of the test's own (initdb in a temp dir, a free port), for tests

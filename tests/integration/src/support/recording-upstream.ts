@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { closeServer } from '@gw/test-kit';
 
 export interface RecordedRequest {
   method: string;
@@ -34,10 +35,6 @@ export async function startRecordingUpstream(name: string): Promise<RecordingUps
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { closeServer } from '@gw/test-kit';
 
 export interface ScriptedRequest {
   method: string;
@@ -53,10 +54,6 @@ export async function startScriptedUpstream(name: string, script: Script = answe
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   up.port = (server.address() as { port: number }).port;
   up.url = `http://127.0.0.1:${up.port}`;
-  up.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  up.close = () => closeServer(server);
   return up;
 }

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { waitFor } from '@gw/test-kit';
 import { startPrivateRedis, type PrivateRedis } from './private-redis.js';
 
 const run = promisify(execFile);
@@ -24,15 +25,15 @@ export async function startPrivateRedisCluster(size = 3): Promise<PrivateRedisCl
     }
     const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
     await run(process.env['REDIS_CLI_BIN'] ?? 'redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 60_000 });
-    const deadline = Date.now() + 30_000;
-    for (const node of nodes) {
-      for (;;) {
+    // Throwing names the node that is not ok yet and its CLUSTER INFO in the timeout error.
+    const everyNodeOk = async () => {
+      for (const node of nodes) {
         const info = String(await node.command('CLUSTER', 'INFO'));
-        if (info.includes('cluster_state:ok')) break;
-        if (Date.now() > deadline) throw new Error(`cluster not ok after 30 s: ${info}`);
-        await new Promise((r) => setTimeout(r, 100));
+        if (!info.includes('cluster_state:ok')) throw new Error(`node ${node.port}: ${info}`);
       }
-    }
+      return true;
+    };
+    await waitFor('cluster_state:ok on every node', everyNodeOk, { timeoutMs: 30_000, intervalMs: 100 });
     return { nodes, url: `redis-cluster://${addresses.join(',')}`, destroy };
   } catch (err) {
     await destroy();
