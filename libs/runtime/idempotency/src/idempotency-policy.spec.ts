@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idempotencyOf, type IdempotencyInput } from './idempotency-contract.js';
+import { idempotencyOf, type IdempotencyInput } from './testing/idempotency-contract.js';
 import { resolveIdempotencyPolicy } from './idempotency-policy.js';
 
 describe('resolveIdempotencyPolicy', () => {

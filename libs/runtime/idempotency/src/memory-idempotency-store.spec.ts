@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idempotencyOf, storeContract, post } from './idempotency-contract.js';
+import { idempotencyOf, storeContract, post } from './testing/idempotency-contract.js';
 import { IdempotencyGuard } from './idempotency-guard.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import { MemoryIdempotencyStore } from './memory-idempotency-store.js';

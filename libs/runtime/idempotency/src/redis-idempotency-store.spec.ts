@@ -1,7 +1,7 @@
 import { createRedis, type SharedRedis } from '@gw/shared-state';
 import { startPrivateRedis, type PrivateRedis } from '@gw/shared-state/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyOf, post, storeContract } from './idempotency-contract.js';
+import { idempotencyOf, post, storeContract } from './testing/idempotency-contract.js';
 import { IdempotencyGuard } from './idempotency-guard.js';
 import { IDEMPOTENCY_SCRIPTS } from './idempotency-scripts.js';
 import { RedisIdempotencyStore } from './idempotency-store.js';
