@@ -1,9 +1,8 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { FleetStatusService } from '@gw/fleet-status';
 import { createApiStore, createDatabase, createFleetStore, migrateToLatest, type Database, type FleetStore, type RuntimeSessionRecord } from '@gw/store';
 import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
+import type express from 'express';
+import inject from 'light-my-request';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createControllerHttpApp } from './controller-http-app.js';
 import { createEpochRouter } from './epoch-routes.js';
@@ -13,15 +12,15 @@ const TOKEN = 'fleet-test-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const TAKE_OVER = { takeOverAfterMs: 15_000 };
 
-interface Running {
-  url: string;
+interface FleetApi {
+  app: express.Express;
   close(): Promise<void>;
 }
 
 let temp: TempDatabase;
 let database: Database;
 let fleetStore: FleetStore;
-let server: Running;
+let api: FleetApi;
 let local: { version: number; epoch: number; hash: string } | undefined;
 
 function record(runtimeId: string, zone: string, version: number, overrides: Partial<RuntimeSessionRecord> = {}): RuntimeSessionRecord {
@@ -41,7 +40,8 @@ function record(runtimeId: string, zone: string, version: number, overrides: Par
   };
 }
 
-async function serve(databaseForService: Database, service?: FleetStatusService): Promise<Running> {
+/** The controller's HTTP app with the fleet and epoch routes over `databaseForService`, and how to stop its fleet service. */
+function fleetApi(databaseForService: Database, service?: FleetStatusService): FleetApi {
   const fleet =
     service ??
     new FleetStatusService({ store: createFleetStore(databaseForService.db), controllerId: 'ctl-1', zone: 'a', localSnapshot: () => local, staleAfterMs: 15_000, pollMs: 50 });
@@ -54,19 +54,12 @@ async function serve(databaseForService: Database, service?: FleetStatusService)
       a.use(createEpochRouter({ fleet }));
     },
   });
-  const http: Server = createServer(app);
-  http.listen(0, '127.0.0.1');
-  await once(http, 'listening');
-  const { port } = http.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async close() {
-      await fleet.stop();
-      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-      http.closeAllConnections();
-      await closed;
-    },
-  };
+  return { app, close: () => fleet.stop() };
+}
+
+/** One request through the app in-process (light-my-request): no socket is the subject here. */
+function request(running: FleetApi, method: 'GET' | 'POST', url: string, headers: Record<string, string> = {}) {
+  return inject(running.app, { method, url, headers });
 }
 
 async function setVersion(version: number): Promise<void> {
@@ -74,10 +67,10 @@ async function setVersion(version: number): Promise<void> {
   local = { version, epoch: (await createApiStore(database.db).readConfigState()).epoch, hash: `h${version}` };
 }
 
-async function problem(res: Response, status: number, code: string) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  const doc = (await res.json()) as Record<string, any>;
+function problem(res: inject.Response, status: number, code: string) {
+  expect(res.statusCode).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const doc = res.json<Record<string, any>>();
   expect(doc).toMatchObject({ status, code });
   return doc;
 }
@@ -87,10 +80,10 @@ beforeAll(async () => {
   database = createDatabase({ connectionString: temp.url, poolMax: 4 });
   await migrateToLatest(database.db);
   fleetStore = createFleetStore(database.db);
-  server = await serve(database);
+  api = fleetApi(database);
 });
 afterAll(async () => {
-  await server?.close();
+  await api?.close();
   await database?.close();
   await temp?.drop();
 });
@@ -101,9 +94,9 @@ beforeEach(async () => {
 
 describe('GET /v1/runtimes', () => {
   it('requires the admin token', async () => {
-    await problem(await fetch(`${server.url}/v1/runtimes`), 401, 'GW_UNAUTHORIZED');
-    await problem(await fetch(`${server.url}/v1/status`), 401, 'GW_UNAUTHORIZED');
-    await problem(await fetch(`${server.url}/v1/config/epoch`, { method: 'POST' }), 401, 'GW_UNAUTHORIZED');
+    problem(await request(api, 'GET', '/v1/runtimes'), 401, 'GW_UNAUTHORIZED');
+    problem(await request(api, 'GET', '/v1/status'), 401, 'GW_UNAUTHORIZED');
+    problem(await request(api, 'POST', '/v1/config/epoch'), 401, 'GW_UNAUTHORIZED');
   });
 
   it('lists every runtime with its zone, controller, applied config, sync state and last NACK', async () => {
@@ -115,11 +108,11 @@ describe('GET /v1/runtimes', () => {
       ],
       TAKE_OVER,
     );
-    const res = await fetch(`${server.url}/v1/runtimes`, { headers: auth });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('x-config-version')).toBe('7');
-    expect(res.headers.get('cache-control')).toBe('no-store');
-    const body = (await res.json()) as Record<string, any>;
+    const res = await request(api, 'GET', '/v1/runtimes', auth);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-config-version']).toBe('7');
+    expect(res.headers['cache-control']).toBe('no-store');
+    const body = res.json() as Record<string, any>;
     expect(body.config).toEqual({ version: 7, epoch: 1, hash: 'h7' });
     expect(body.runtimes).toMatchObject([
       { runtimeId: 'rt-a', zone: 'a', controllerId: 'ctl-1', connected: true, stale: false, inSync: true, applied: { version: 7, hash: 'h7' }, lastNack: null },
@@ -132,12 +125,12 @@ describe('GET /v1/runtimes', () => {
         lastNack: { version: 7, epoch: 1, code: 'GW_SNAPSHOT_OVER_CAPACITY', message: 'too many APIs', at: at.toISOString() },
       },
     ]);
-    const zoneB = (await (await fetch(`${server.url}/v1/runtimes?zone=b`, { headers: auth })).json()) as Record<string, any>;
+    const zoneB = (await request(api, 'GET', '/v1/runtimes?zone=b', auth)).json() as Record<string, any>;
     expect(zoneB.runtimes.map((r: { runtimeId: string }) => r.runtimeId)).toEqual(['rt-b']);
   });
 
   it('refuses unknown and repeated query parameters', async () => {
-    const doc = await problem(await fetch(`${server.url}/v1/runtimes?zones=a&zone=a&zone=b`, { headers: auth }), 400, 'GW_BAD_REQUEST');
+    const doc = problem(await request(api, 'GET', '/v1/runtimes?zones=a&zone=a&zone=b', auth), 400, 'GW_BAD_REQUEST');
     expect(doc.errors).toEqual([
       { path: 'zones', message: 'unknown query parameter; allowed: zone' },
       { path: 'zone', message: 'must be given once' },
@@ -149,9 +142,9 @@ describe('GET /v1/status', () => {
   it('reports the config, in sync / total per zone, stale runtimes and pending NACKs', async () => {
     await fleetStore.recordSessions([record('a1', 'a', 7), record('a2', 'a', 6), record('b1', 'b', 7), record('b2', 'b', 7)], TAKE_OVER);
     await database.db.updateTable('runtime_sessions').set({ last_seen_at: new Date(Date.now() - 3_600_000) }).where('runtime_id', '=', 'b2').execute();
-    const res = await fetch(`${server.url}/v1/status`, { headers: auth });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as Record<string, any>;
+    const res = await request(api, 'GET', '/v1/status', auth);
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as Record<string, any>;
     expect(body).toMatchObject({
       controller: { id: 'ctl-1', zone: 'a', snapshot: { version: 7, epoch: 1, hash: 'h7' } },
       config: { version: 7, epoch: 1, hash: 'h7' },
@@ -173,28 +166,28 @@ describe('GET /v1/status', () => {
     ['waitForVersion=1&waitForVersion=2', 'waitForVersion', 'must be given once'],
     ['waitforversion=1', 'waitforversion', 'unknown query parameter; allowed: waitForVersion, timeoutMs'],
   ])('refuses ?%s with a problem at %s', async (query, path, message) => {
-    const doc = await problem(await fetch(`${server.url}/v1/status?${query}`, { headers: auth }), 400, 'GW_BAD_REQUEST');
+    const doc = problem(await request(api, 'GET', `/v1/status?${query}`, auth), 400, 'GW_BAD_REQUEST');
     expect(doc.errors).toContainEqual({ path, message });
     expect(doc.instance).toBe('/v1/status');
   });
 
   it('answers a wait at once when every connected runtime already runs the version', async () => {
     await fleetStore.recordSessions([record('a1', 'a', 7), record('gone', 'a', 1, { connected: false, disconnectedAt: new Date() })], TAKE_OVER);
-    const res = await fetch(`${server.url}/v1/status?waitForVersion=7&timeoutMs=5000`, { headers: auth });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ wait: { version: 7, reached: true }, runtimes: { inSync: 1 } });
+    const res = await request(api, 'GET', '/v1/status?waitForVersion=7&timeoutMs=5000', auth);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ wait: { version: 7, reached: true }, runtimes: { inSync: 1 } });
   });
 
   it('answers a wait as soon as the last runtime catches up', async () => {
     await fleetStore.recordSessions([record('a1', 'a', 7), record('a2', 'a', 6)], TAKE_OVER);
     const started = Date.now();
-    const pending = fetch(`${server.url}/v1/status?waitForVersion=7&timeoutMs=5000`, { headers: auth });
+    const pending = request(api, 'GET', '/v1/status?waitForVersion=7&timeoutMs=5000', auth);
     setTimeout(() => void fleetStore.recordSessions([record('a2', 'a', 7)], TAKE_OVER), 300);
     const res = await pending;
-    expect(res.status).toBe(200);
+    expect(res.statusCode).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(Date.now() - started).toBeLessThan(4_000);
-    expect(((await res.json()) as Record<string, any>).wait.reached).toBe(true);
+    expect((res.json() as Record<string, any>).wait.reached).toBe(true);
   });
 
   it('times out with 504 GW_WAIT_TIMEOUT naming the laggards', async () => {
@@ -204,9 +197,9 @@ describe('GET /v1/status', () => {
       TAKE_OVER,
     );
     const started = Date.now();
-    const res = await fetch(`${server.url}/v1/status?waitForVersion=7&timeoutMs=300`, { headers: auth });
+    const res = await request(api, 'GET', '/v1/status?waitForVersion=7&timeoutMs=300', auth);
     expect(Date.now() - started).toBeGreaterThanOrEqual(280);
-    const doc = await problem(res, 504, 'GW_WAIT_TIMEOUT');
+    const doc = problem(res, 504, 'GW_WAIT_TIMEOUT');
     expect(doc).toMatchObject({
       waitForVersion: 7,
       timeoutMs: 300,
@@ -221,31 +214,31 @@ describe('GET /v1/status', () => {
 describe('POST /v1/config/epoch', () => {
   it('bumps epoch and version, and honours If-Match on the epoch', async () => {
     const before = await createApiStore(database.db).readConfigState();
-    const res = await fetch(`${server.url}/v1/config/epoch`, { method: 'POST', headers: auth });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { epoch: number; configVersion: number };
+    const res = await request(api, 'POST', '/v1/config/epoch', auth);
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as { epoch: number; configVersion: number };
     expect(body).toEqual({ epoch: before.epoch + 1, configVersion: before.version + 1 });
-    expect(res.headers.get('x-config-version')).toBe(String(body.configVersion));
-    expect(res.headers.get('x-config-epoch')).toBe(String(body.epoch));
+    expect(res.headers['x-config-version']).toBe(String(body.configVersion));
+    expect(res.headers['x-config-epoch']).toBe(String(body.epoch));
 
-    const stale = await fetch(`${server.url}/v1/config/epoch`, { method: 'POST', headers: { ...auth, 'if-match': `"${before.epoch}"` } });
-    await problem(stale, 412, 'GW_PRECONDITION_FAILED');
-    const ok = await fetch(`${server.url}/v1/config/epoch`, { method: 'POST', headers: { ...auth, 'if-match': `"${body.epoch}"` } });
-    expect(ok.status).toBe(200);
-    expect(((await ok.json()) as { epoch: number }).epoch).toBe(body.epoch + 1);
-    await problem(await fetch(`${server.url}/v1/config/epoch`, { headers: auth }), 405, 'GW_METHOD_NOT_ALLOWED');
+    const stale = await request(api, 'POST', '/v1/config/epoch', { ...auth, 'if-match': `"${before.epoch}"` });
+    problem(stale, 412, 'GW_PRECONDITION_FAILED');
+    const ok = await request(api, 'POST', '/v1/config/epoch', { ...auth, 'if-match': `"${body.epoch}"` });
+    expect(ok.statusCode).toBe(200);
+    expect((ok.json() as { epoch: number }).epoch).toBe(body.epoch + 1);
+    problem(await request(api, 'GET', '/v1/config/epoch', auth), 405, 'GW_METHOD_NOT_ALLOWED');
   });
 });
 
 describe('with the database down', () => {
   it('answers 503 GW_DATABASE_UNAVAILABLE for status, runtimes and a wait that never read the fleet', async () => {
     const dead = createDatabase({ connectionString: 'postgres://postgres@127.0.0.1:1/postgres', connectionTimeoutMillis: 300 });
-    const down = await serve(dead);
+    const down = fleetApi(dead);
     try {
-      await problem(await fetch(`${down.url}/v1/status`, { headers: auth }), 503, 'GW_DATABASE_UNAVAILABLE');
-      await problem(await fetch(`${down.url}/v1/runtimes`, { headers: auth }), 503, 'GW_DATABASE_UNAVAILABLE');
-      await problem(await fetch(`${down.url}/v1/status?waitForVersion=1&timeoutMs=500`, { headers: auth }), 503, 'GW_DATABASE_UNAVAILABLE');
-      await problem(await fetch(`${down.url}/v1/config/epoch`, { method: 'POST', headers: auth }), 503, 'GW_DATABASE_UNAVAILABLE');
+      problem(await request(down, 'GET', '/v1/status', auth), 503, 'GW_DATABASE_UNAVAILABLE');
+      problem(await request(down, 'GET', '/v1/runtimes', auth), 503, 'GW_DATABASE_UNAVAILABLE');
+      problem(await request(down, 'GET', '/v1/status?waitForVersion=1&timeoutMs=500', auth), 503, 'GW_DATABASE_UNAVAILABLE');
+      problem(await request(down, 'POST', '/v1/config/epoch', auth), 503, 'GW_DATABASE_UNAVAILABLE');
     } finally {
       await down.close();
       await dead.close();

@@ -16,7 +16,9 @@ export const DRAIN_MAX_MS = 2000;
 export function boundedDrain(): RequestHandler {
   return (req, res, next) => {
     res.once('finish', () => {
-      if (req.complete || req.destroyed) return;
+      // A body already read to its end leaves nothing to drain (Node sets `complete` too;
+      // an in-process request, as light-my-request injects, only ends).
+      if (req.complete || req.readableEnded || req.destroyed) return;
       let discarded = 0;
       const timer = setTimeout(() => req.socket.destroy(), DRAIN_MAX_MS);
       timer.unref();

@@ -1,52 +1,42 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createApiStore, createDatabase, migrateToLatest, type Database } from '@gw/store';
 import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
+import type express from 'express';
+import inject from 'light-my-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createControllerHttpApp } from './controller-http-app.js';
 
 let temp: TempDatabase;
 let database: Database;
-let server: Server;
-let base: string;
+let app: express.Express;
 
 beforeAll(async () => {
   temp = await createTempDatabase({ prefix: 'gw_test_route_conflict' });
   database = createDatabase({ connectionString: temp.url, poolMax: 4 });
   await migrateToLatest(database.db);
-  const app = createControllerHttpApp({ store: createApiStore(database.db), readiness: () => ({ ready: true, checks: {} }) });
-  server = createServer(app);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  app = createControllerHttpApp({ store: createApiStore(database.db), readiness: () => ({ ready: true, checks: {} }) });
 });
 
 afterAll(async () => {
-  if (server) {
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
-  }
   await database?.close();
   await temp?.drop();
 });
 
-function put(name: string, body: Record<string, unknown>): Promise<Response> {
-  return fetch(`${base}/v1/apis/${name}`, {
+function put(name: string, body: Record<string, unknown>) {
+  return inject(app, {
     method: 'PUT',
+    url: `/v1/apis/${name}`,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name, upstream: { targets: [{ url: 'http://10.0.0.7:8080' }] }, ...body }),
+    payload: JSON.stringify({ name, upstream: { targets: [{ url: 'http://10.0.0.7:8080' }] }, ...body }),
   });
 }
 
 describe('deploy API route conflicts', () => {
   it('answers 409 GW_ROUTE_CONFLICT problem+json naming the API that owns the route, and changes nothing', async () => {
-    expect((await put('shop', { basePath: '/shop', hosts: ['shop.example.com'] })).status).toBe(201);
+    expect((await put('shop', { basePath: '/shop', hosts: ['shop.example.com'] })).statusCode).toBe(201);
     const res = await put('copycat', { basePath: '/shop', hosts: ['www.example.com', 'SHOP.example.com'] });
-    expect(res.status).toBe(409);
-    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const doc = (await res.json()) as Record<string, unknown>;
+    expect(res.statusCode).toBe(409);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const doc = res.json<Record<string, unknown>>();
     expect(doc).toMatchObject({
       type: 'urn:gw:problem:gw_route_conflict',
       title: 'Route conflict',
@@ -56,12 +46,12 @@ describe('deploy API route conflicts', () => {
       errors: [{ path: 'hosts[1]', message: 'shop.example.com/shop is already served by API "shop"' }],
     });
     expect(doc['detail']).toContain('API "shop"');
-    expect((await fetch(`${base}/v1/apis/copycat`)).status).toBe(404);
+    expect((await inject(app, { method: 'GET', url: '/v1/apis/copycat' })).statusCode).toBe(404);
   });
 
   it('accepts an exact host that a wildcard API on the same base path covers', async () => {
-    expect((await put('wild', { basePath: '/w', hosts: ['*.example.com'] })).status).toBe(201);
-    expect((await put('exact', { basePath: '/w', hosts: ['a.example.com'] })).status).toBe(201);
+    expect((await put('wild', { basePath: '/w', hosts: ['*.example.com'] })).statusCode).toBe(201);
+    expect((await put('exact', { basePath: '/w', hosts: ['a.example.com'] })).statusCode).toBe(201);
   });
 
   it('answers 400 GW_VALIDATION for two routes of one API serving the same method and path', async () => {
@@ -72,8 +62,8 @@ describe('deploy API route conflicts', () => {
         { name: 'two', methods: ['POST', 'GET'], path: '/:key' },
       ],
     });
-    expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
       code: 'GW_VALIDATION',
       errors: [{ path: 'routes[1]', message: 'conflicts with routes[0] ("one"): both serve GET /:id and /:key' }],
     });

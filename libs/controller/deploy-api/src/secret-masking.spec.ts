@@ -1,14 +1,13 @@
 // The deploy API never returns a secret: the HMAC secret of an inline JWT key is masked in
 // every response (PUT, GET, list), a PUT that sends the mask back keeps the stored secret,
-// and neither problems nor logs carry one. Real PostgreSQL, real HTTP.
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// and neither problems nor logs carry one. Real PostgreSQL; HTTP injected in-process.
 import { randomBytes } from 'node:crypto';
 import { REDACTED } from '@gw/api-schema';
-import type { Logger } from '@gw/logging';
+import { recordingLogger } from '@gw/logging/testing';
 import { createApiStore, createDatabase, migrateToLatest, type ApiStore, type Database } from '@gw/store';
 import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
+import type express from 'express';
+import inject from 'light-my-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createControllerHttpApp } from './controller-http-app.js';
 
@@ -28,20 +27,15 @@ function definition(k: string, kid = 'hs-1') {
 let temp: TempDatabase;
 let database: Database;
 let store: ApiStore;
-let server: Server;
-let base: string;
-const logged: string[] = [];
-
-const logger: Logger = {
-  debug: (fields, msg) => void logged.push(JSON.stringify({ fields, msg })),
-  info: (fields, msg) => void logged.push(JSON.stringify({ fields, msg })),
-  warn: (fields, msg) => void logged.push(JSON.stringify({ fields, msg })),
-  error: (fields, msg) => void logged.push(JSON.stringify({ fields, msg })),
-  child: () => logger,
-} as Logger;
+let app: express.Express;
+const logger = recordingLogger();
 
 function put(body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${base}/v1/apis/orders`, { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return inject(app, { method: 'PUT', url: '/v1/apis/orders', headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(body) });
+}
+
+function get(url: string) {
+  return inject(app, { method: 'GET', url });
 }
 
 async function storedSecret(): Promise<string | undefined> {
@@ -53,15 +47,10 @@ beforeAll(async () => {
   database = createDatabase({ connectionString: temp.url, poolMax: 4 });
   await migrateToLatest(database.db);
   store = createApiStore(database.db);
-  server = createServer(createControllerHttpApp({ store, readiness: () => ({ ready: true, checks: {} }), logger }));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  app = createControllerHttpApp({ store, readiness: () => ({ ready: true, checks: {} }), logger });
 });
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
   await database?.close();
   await temp?.drop();
 });
@@ -69,8 +58,8 @@ afterAll(async () => {
 describe('secrets in the deploy API', () => {
   it('stores the secret but masks it in the PUT response, GET and the list; key hashes are shown as stored', async () => {
     const created = await put(definition(SECRET));
-    expect(created.status).toBe(201);
-    const texts = [await created.text(), await (await fetch(`${base}/v1/apis/orders`)).text(), await (await fetch(`${base}/v1/apis`)).text()];
+    expect(created.statusCode).toBe(201);
+    const texts = [created.payload, (await get('/v1/apis/orders')).payload, (await get('/v1/apis')).payload];
     for (const text of texts) {
       expect(text).not.toContain(SECRET);
       expect(text).toContain(`"k":"${REDACTED}"`);
@@ -80,21 +69,21 @@ describe('secrets in the deploy API', () => {
   });
 
   it('keeps the stored secret when a PUT sends the mask back (GET → PUT round-trips), and replaces it when a new one is sent', async () => {
-    const got = (await (await fetch(`${base}/v1/apis/orders`)).json()) as { api: unknown };
+    const got = (await get('/v1/apis/orders')).json<{ api: unknown }>();
     const again = await put({ ...(got.api as object), stripBasePath: false });
-    expect(again.status).toBe(200);
-    expect(await again.text()).not.toContain(SECRET);
+    expect(again.statusCode).toBe(200);
+    expect(again.payload).not.toContain(SECRET);
     expect(await storedSecret()).toBe(SECRET);
     expect((await store.getApi('orders'))?.definition.stripBasePath).toBe(false);
 
-    expect((await put(definition(OTHER_SECRET))).status).toBe(200);
+    expect((await put(definition(OTHER_SECRET))).statusCode).toBe(200);
     expect(await storedSecret()).toBe(OTHER_SECRET);
   });
 
   it('refuses a mask it cannot resolve (a kid the stored API does not have) at the key, changing nothing', async () => {
     const res = await put(definition(REDACTED, 'unknown-kid'));
-    expect(res.status).toBe(400);
-    const problem = (await res.json()) as { code: string; errors: { path: string; message: string }[] };
+    expect(res.statusCode).toBe(400);
+    const problem = res.json<{ code: string; errors: { path: string; message: string }[] }>();
     expect(problem.code).toBe('GW_VALIDATION');
     expect(problem.errors.map((e) => e.path)).toEqual(['policies.auth.jwt.keys[0].k']);
     expect(await storedSecret()).toBe(OTHER_SECRET);
@@ -107,13 +96,13 @@ describe('secrets in the deploy API', () => {
       ...definition(weak),
       policies: { auth: { apiKey: { keys: [{ key: plaintextKey, consumer: 'bob' }] }, jwt: { keys: [{ kty: 'oct', kid: 'x', k: weak }] } } },
     });
-    expect(res.status).toBe(400);
-    const text = await res.text();
+    expect(res.statusCode).toBe(400);
+    const text = res.payload;
     expect(text).toContain('policies.auth.apiKey.keys[0].key');
     expect(text).toContain('policies.auth.jwt.keys[0].k');
     for (const s of [weak, plaintextKey, SECRET, OTHER_SECRET]) {
       expect(text).not.toContain(s);
-      expect(logged.join('\n')).not.toContain(s);
+      expect(logger.lines().join('\n')).not.toContain(s);
     }
   });
 });
