@@ -155,7 +155,7 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
       const result = validateApiDefinition(body, { expectedName: name });
       if (!result.ok) {
         // A body naming another API than the path is one more field problem (at `name`), so
-        // the caller sees it alongside the others; docs/errors.md keeps GW_NAME_MISMATCH reserved.
+        // the caller sees it alongside the others.
         sendProblem(req, res, {
           status: 400,
           code: ErrorCodes.GW_VALIDATION,

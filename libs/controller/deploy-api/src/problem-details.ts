@@ -31,7 +31,6 @@ export interface ProblemInit {
 /** Short, fixed titles per code: RFC 9457 wants the title to stay the same for every occurrence of a type. */
 const TITLES: Partial<Record<ErrorCode, string>> = {
   GW_VALIDATION: 'Invalid API definition',
-  GW_NAME_MISMATCH: 'Name does not match the request path',
   GW_BAD_JSON: 'Malformed JSON',
   GW_BAD_REQUEST: 'Bad request',
   GW_BODY_TOO_LARGE: 'Request body too large',
@@ -116,7 +115,6 @@ function fieldProblemsOf(details: Readonly<Record<string, unknown>> | undefined)
 /** Statuses for codes that mean the caller's request was refused, not that we failed. */
 const CLIENT_ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   GW_VALIDATION: 400,
-  GW_NAME_MISMATCH: 400,
   GW_BAD_JSON: 400,
   GW_BAD_REQUEST: 400,
   GW_UNAUTHORIZED: 401,
