@@ -5,8 +5,8 @@ import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { API_DEFAULTS } from '@gw/api-schema';
 import { recordingLogger } from '@gw/logging/testing';
-import { createApiStore, createDatabase, migrateToLatest, type ApiStore, type Database } from '@gw/store';
-import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
+import { createApiStore, createDatabase, type ApiStore, type Database } from '@gw/store';
+import { createMigratedTempDatabase } from '@gw/store/testing';
 import { closeServer, freePort } from '@gw/test-kit';
 import type express from 'express';
 import inject from 'light-my-request';
@@ -19,24 +19,9 @@ const TOKEN = 's3cret-admin-token';
 type Injected = inject.Response;
 
 /** A migrated temp database with a store over it; `dispose` closes the pool and drops the database. */
-async function realStore(): Promise<{ store: ApiStore; database: Database; dispose(): Promise<void> }> {
-  const temp: TempDatabase = await createTempDatabase({ prefix: 'gw_test_deploy_api' });
-  const database = createDatabase({ connectionString: temp.url, poolMax: 4 });
-  try {
-    await migrateToLatest(database.db);
-  } catch (err) {
-    await database.close();
-    await temp.drop();
-    throw err;
-  }
-  return {
-    store: createApiStore(database.db),
-    database,
-    async dispose() {
-      await database.close();
-      await temp.drop();
-    },
-  };
+async function realStore(): Promise<{ store: ApiStore; dispose(): Promise<void> }> {
+  const { database, dispose } = await createMigratedTempDatabase({ prefix: 'gw_test_deploy_api', poolMax: 4 });
+  return { store: createApiStore(database.db), dispose };
 }
 
 const ready: ControllerHttpAppOptions['readiness'] = () => ({ ready: true, checks: { database: 'ok' } });

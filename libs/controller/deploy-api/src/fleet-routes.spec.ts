@@ -1,6 +1,6 @@
 import { FleetStatusService } from '@gw/fleet-status';
-import { createApiStore, createDatabase, createFleetStore, migrateToLatest, type Database, type FleetStore, type RuntimeSessionRecord } from '@gw/store';
-import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
+import { createApiStore, createDatabase, createFleetStore, type Database, type FleetStore, type RuntimeSessionRecord } from '@gw/store';
+import { createMigratedTempDatabase, type TempDatabase } from '@gw/store/testing';
 import type express from 'express';
 import inject from 'light-my-request';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -76,9 +76,7 @@ function problem(res: inject.Response, status: number, code: string) {
 }
 
 beforeAll(async () => {
-  temp = await createTempDatabase({ prefix: 'gw_test_fleet_routes' });
-  database = createDatabase({ connectionString: temp.url, poolMax: 4 });
-  await migrateToLatest(database.db);
+  ({ temp, database } = await createMigratedTempDatabase({ prefix: 'gw_test_fleet_routes', poolMax: 4 }));
   fleetStore = createFleetStore(database.db);
   api = fleetApi(database);
 });

@@ -1,5 +1,5 @@
-import { createApiStore, createDatabase, migrateToLatest, type Database } from '@gw/store';
-import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
+import { createApiStore, type Database } from '@gw/store';
+import { createMigratedTempDatabase, type TempDatabase } from '@gw/store/testing';
 import type express from 'express';
 import inject from 'light-my-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,9 +10,7 @@ let database: Database;
 let app: express.Express;
 
 beforeAll(async () => {
-  temp = await createTempDatabase({ prefix: 'gw_test_route_conflict' });
-  database = createDatabase({ connectionString: temp.url, poolMax: 4 });
-  await migrateToLatest(database.db);
+  ({ temp, database } = await createMigratedTempDatabase({ prefix: 'gw_test_route_conflict', poolMax: 4 }));
   app = createControllerHttpApp({ store: createApiStore(database.db), readiness: () => ({ ready: true, checks: {} }) });
 });
 

@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { REDACTED } from '@gw/api-schema';
 import { recordingLogger } from '@gw/logging/testing';
-import { createApiStore, createDatabase, migrateToLatest, type ApiStore, type Database } from '@gw/store';
-import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
+import { createApiStore, type ApiStore, type Database } from '@gw/store';
+import { createMigratedTempDatabase, type TempDatabase } from '@gw/store/testing';
 import type express from 'express';
 import inject from 'light-my-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,9 +43,7 @@ async function storedSecret(): Promise<string | undefined> {
 }
 
 beforeAll(async () => {
-  temp = await createTempDatabase({ prefix: 'gw_test_secrets' });
-  database = createDatabase({ connectionString: temp.url, poolMax: 4 });
-  await migrateToLatest(database.db);
+  ({ temp, database } = await createMigratedTempDatabase({ prefix: 'gw_test_secrets', poolMax: 4 }));
   store = createApiStore(database.db);
   app = createControllerHttpApp({ store, readiness: () => ({ ready: true, checks: {} }), logger });
 });

@@ -7,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@gw/test-kit';
 import { listAudit, listRevisions, notifyConfigVersion, bumpConfigVersion } from './api.repository.js';
 import { CONFIG_CHANNEL, type ApiStore } from './api-store.js';
-import { createDatabase, type Database } from './database.js';
-import { migrateToLatest } from './migrate.js';
+import type { Database } from './database.js';
 import { createApiStore } from './pg-api-store.js';
-import { createTempDatabase, type TempDatabase } from './testing/index.js';
+import { createMigratedTempDatabase, type TempDatabase } from './testing/index.js';
 
 function def(name: string, target = 'http://10.0.0.7:8080'): ApiDefinition {
   return plainApi(name, `/${name}`, [target]);
@@ -30,9 +29,7 @@ let database: Database;
 let store: ApiStore;
 
 beforeAll(async () => {
-  temp = await createTempDatabase();
-  database = createDatabase({ connectionString: temp.url });
-  await migrateToLatest(database.db);
+  ({ temp, database } = await createMigratedTempDatabase());
   store = createApiStore(database.db);
 });
 

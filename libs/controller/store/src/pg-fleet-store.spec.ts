@@ -6,10 +6,9 @@ import { listAudit } from './api.repository.js';
 import { CONFIG_CHANNEL } from './api-store.js';
 import { createDatabase, type Database } from './database.js';
 import type { FleetStore, RuntimeSessionRecord } from './fleet-store.js';
-import { migrateToLatest } from './migrate.js';
 import { createApiStore } from './pg-api-store.js';
 import { createFleetStore } from './pg-fleet-store.js';
-import { createTempDatabase, type TempDatabase } from './testing/index.js';
+import { createMigratedTempDatabase, type TempDatabase } from './testing/index.js';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -37,9 +36,7 @@ let database: Database;
 let fleet: FleetStore;
 
 beforeAll(async () => {
-  temp = await createTempDatabase();
-  database = createDatabase({ connectionString: temp.url });
-  await migrateToLatest(database.db);
+  ({ temp, database } = await createMigratedTempDatabase());
   fleet = createFleetStore(database.db);
 });
 afterAll(async () => {

@@ -2,10 +2,9 @@ import { validateApiDefinition, type ApiDefinition } from '@gw/api-schema';
 import { ErrorCodes, GatewayError } from '@gw/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiStore } from './api-store.js';
-import { createDatabase, type Database } from './database.js';
-import { migrateToLatest } from './migrate.js';
+import type { Database } from './database.js';
 import { createApiStore } from './pg-api-store.js';
-import { createTempDatabase, type TempDatabase } from './testing/index.js';
+import { createMigratedTempDatabase, type TempDatabase } from './testing/index.js';
 
 function def(name: string, basePath: string, hosts: string[] = []): ApiDefinition {
   const result = validateApiDefinition({ name, basePath, hosts, upstream: { targets: [{ url: 'http://10.0.0.7:8080' }] } });
@@ -27,9 +26,7 @@ let database: Database;
 let store: ApiStore;
 
 beforeAll(async () => {
-  temp = await createTempDatabase();
-  database = createDatabase({ connectionString: temp.url });
-  await migrateToLatest(database.db);
+  ({ temp, database } = await createMigratedTempDatabase());
   store = createApiStore(database.db);
 });
 

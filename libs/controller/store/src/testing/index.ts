@@ -1,3 +1,4 @@
+export { createMigratedTempDatabase, type MigratedTempDatabase } from './migrated-temp-database.js';
 export {
   createTempDatabase,
   DEFAULT_TEST_DATABASE_URL,
