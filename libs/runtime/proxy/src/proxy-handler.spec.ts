@@ -17,6 +17,8 @@ import type { ApiDefinition } from '@gw/api-schema';
 import type { RuntimeConfig } from '@gw/runtime-config';
 import { stateWith } from '@gw/runtime-config/testing';
 import { plainApi, plainUpstream } from '@gw/api-schema/testing';
+import { recordingLogger, type LogRecord } from '@gw/logging/testing';
+import { closeServer, freePort, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyHandler } from './proxy-handler.js';
 import type { RequestObserver } from './request-observer.js';
@@ -37,18 +39,7 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-async function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
-}
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** Settles with `promise`, or rejects after `timeoutMs` naming what it waited for. */
 async function within<T>(what: string, promise: Promise<T>, timeoutMs = 5_000): Promise<T> {
@@ -108,17 +99,6 @@ async function startUpstream(name: string, respond?: Responder): Promise<Upstrea
   return up;
 }
 
-interface LogRecord {
-  level: string;
-  fields: Record<string, unknown>;
-  msg: string;
-}
-
-function recordingLogger(records: LogRecord[]): Logger {
-  const at = (level: string) => (fields: Record<string, unknown>, msg: string) => void records.push({ level, fields, msg });
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return logger;
-}
 
 interface Gateway {
   port: number;
@@ -194,12 +174,6 @@ async function sendRaw(port: number, bytes: string, timeoutMs = 5_000): Promise<
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  const port = await listen(server);
-  await closeServer(server);
-  return port;
-}
 
 // ---------------------------------------------------------------------------------------
 // Tests
@@ -380,7 +354,7 @@ describe('proxy handler: errors', () => {
   });
 
   it('answers 502 GW_UPSTREAM_UNREACHABLE when the target refuses the connection', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const gw = await startGateway(tableOf(apiFor('down', '/down', [`http://127.0.0.1:${port}`])));
     expectJsonError(await send(gw.port, '/down/x'), 502, 'GW_UPSTREAM_UNREACHABLE');
     expect(gw.logs.map((l) => (l.fields['err'] as { code?: string } | undefined)?.code)).toEqual(['ECONNREFUSED']);
@@ -606,7 +580,7 @@ describe('proxy handler: upstream responses', () => {
         stableSince = performance.now();
       }
       return written > 0 && performance.now() - stableSince > 300;
-    }, 15_000);
+    }, { timeoutMs: 15_000 });
     // Socket buffers on the way hold several MiB; the gateway itself holds about one chunk.
     expect(written).toBeLessThan(total / 2);
     let received = 0;

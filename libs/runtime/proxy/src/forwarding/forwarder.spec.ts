@@ -10,6 +10,8 @@ import { plainApi, plainUpstream, type TestTarget } from '@gw/api-schema/testing
 import { stateWith, testServices } from '@gw/runtime-config/testing';
 import { systemClock, type HealthTransition, type Upstream as UpstreamHandle } from '@gw/upstreams';
 import type { Logger } from '@gw/logging';
+import { recordingLogger } from '@gw/logging/testing';
+import { closeServer, freePort, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createProxyHandler } from '../proxy-handler.js';
 
@@ -25,18 +27,7 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-async function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
-}
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 interface Recorded {
   method: string;
@@ -77,13 +68,6 @@ async function startUpstream(name: string, respond?: Responder): Promise<Upstrea
   return up;
 }
 
-/** A port nothing listens on: connections are refused. */
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  const port = await listen(server);
-  await closeServer(server);
-  return `http://127.0.0.1:${port}`;
-}
 
 interface Gateway {
   port: number;
@@ -157,7 +141,7 @@ const json = (r: Reply) => JSON.parse(r.body) as Record<string, unknown>;
 
 describe('forwarding: retries', () => {
   it('retries a GET refused by a dead target on another target; the client sees 200', async () => {
-    const dead = await closedPortUrl();
+    const dead = `http://127.0.0.1:${await freePort()}`;
     const live = await startUpstream('live');
     const gw = await startGateway(upstreamOf([dead, live.url]));
     for (let i = 0; i < 6; i++) {
@@ -228,7 +212,7 @@ describe('forwarding: retries', () => {
     expect(sick.requests.length + other.requests.length).toBe(1);
     // Not even after a refused connection, which provably sent nothing.
     const otherBefore = other.requests.length;
-    const dead = await closedPortUrl();
+    const dead = `http://127.0.0.1:${await freePort()}`;
     const gw2 = await startGateway(upstreamOf([dead, other.url], { loadBalancing: { algorithm: 'round-robin', hashOn: null, zoneAware: false, minZoneHealthyPercent: 0 } }));
     const r2 = await send(gw2.port, '/api/orders', { method: 'POST', body: '{"n":2}' });
     expect(r2.status).toBe(502);
@@ -237,7 +221,7 @@ describe('forwarding: retries', () => {
   });
 
   it('retries a POST with an Idempotency-Key and a body after a refused connection, body intact', async () => {
-    const dead = await closedPortUrl();
+    const dead = `http://127.0.0.1:${await freePort()}`;
     const live = await startUpstream('live');
     const gw = await startGateway(upstreamOf([dead, live.url]));
     const body = JSON.stringify({ item: 'x'.repeat(100_000) });
@@ -269,7 +253,7 @@ describe('forwarding: retries', () => {
     const gw = await startGateway(upstreamOf([sick.url, live.url]));
     const statuses = [(await send(gw.port, '/api/1')).status, (await send(gw.port, '/api/2')).status];
     expect(statuses.sort()).toEqual([200, 500]);
-    const dead = await closedPortUrl();
+    const dead = `http://127.0.0.1:${await freePort()}`;
     const gw2 = await startGateway(upstreamOf([dead, live.url], { retries: { ...RETRIES, attempts: 0 } }));
     const statuses2 = [(await send(gw2.port, '/api/1')).status, (await send(gw2.port, '/api/2')).status];
     expect(statuses2.sort()).toEqual([200, 502]);
@@ -366,9 +350,7 @@ describe('forwarding: a silent upstream (timeouts.streamIdleMs)', () => {
       res.write('data: 1\n\n');
       // …and nothing more, without closing.
     });
-    const logs: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
-    const at = (level: string) => (fields: Record<string, unknown>, msg: string) => void logs.push({ level, msg, fields });
-    const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+    const logger = recordingLogger();
     const outlierDetection = { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 };
     const gw = await startGateway(upstreamOf([up.url], { timeouts: timeoutsOf({ requestMs: 5_000, streamIdleMs: 200 }), outlierDetection }), { logger });
     const started = performance.now();
@@ -387,7 +369,7 @@ describe('forwarding: a silent upstream (timeouts.streamIdleMs)', () => {
     expect(received).toBe('data: 1\n\n');
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
     expect(gw.events).toContain('stream-idle');
-    expect(logs.find((l) => l.msg === 'upstream response went silent: client connection cut')).toMatchObject({ level: 'warn', fields: { api: 'api', streamIdleMs: 200 } });
+    expect(logger.records.find((l) => l.msg === 'upstream response went silent: client connection cut')).toMatchObject({ level: 'warn', fields: { api: 'api', streamIdleMs: 200 } });
     // The upstream's side is closed too: nothing is left holding its connection.
     await waitFor('the upstream connection closed', () => up.inFlight === 0);
     // A stuck response counts against the target, like one cut mid-way.
@@ -552,7 +534,7 @@ describe('forwarding: circuit breaker', () => {
     expect(json(refused)).toMatchObject({ code: 'GW_CIRCUIT_OPEN', message: "the upstream's circuit breaker is open" });
     expect(up.requests.length).toBe(4);
     healthy = true;
-    await waitFor('half-open', () => gw.upstreams.get('api')!.breaker!.state === 'half-open', 3_000);
+    await waitFor('half-open', () => gw.upstreams.get('api')!.breaker!.state === 'half-open', { timeoutMs: 3_000 });
     expect((await send(gw.port, '/api/trial')).status).toBe(200);
     expect(gw.upstreams.get('api')!.breaker!.state).toBe('closed');
     expect((await send(gw.port, '/api/after')).status).toBe(200);
@@ -612,7 +594,7 @@ describe('forwarding: outlier detection and balancing', () => {
   });
 
   it('a connect failure counts as a gateway failure and ejects too', async () => {
-    const dead = await closedPortUrl();
+    const dead = `http://127.0.0.1:${await freePort()}`;
     const a = await startUpstream('a');
     const gw = await startGateway(
       upstreamOf([dead, a.url], {
@@ -671,7 +653,7 @@ describe('forwarding: outlier detection and balancing', () => {
     while (held.length === 0) {
       const r = send(gw.port, '/api/x');
       pending.push(r);
-      await Promise.race([r, waitFor('stuck', () => held.length > 0, 1_000).catch(() => undefined)]);
+      await Promise.race([r, waitFor('stuck', () => held.length > 0, { timeoutMs: 1_000 }).catch(() => undefined)]);
       if (pending.length > 50) throw new Error('never reached the stuck target');
     }
     for (let i = 0; i < 10; i++) expect(json(await send(gw.port, '/api/y'))).toEqual({ upstream: 'free' });
