@@ -212,7 +212,13 @@ describe('idempotency keys across two runtimes', () => {
     expect(new Set(created.map((r) => r.body)).size).toBe(1);
 
     for (const r of runtimes) {
-      const again = await http('POST', `${r.proxy}/pay`, { headers, body });
+      // The first runtime stores the response once it has sent it (on 'finish'): a repeat
+      // that arrives in between still finds the key in flight (409, Retry-After: 1).
+      const again = await waitFor(`the replay from ${r.proxy}`, async () => {
+        const res = await http('POST', `${r.proxy}/pay`, { headers, body });
+        if (res.status === 409) return undefined;
+        return res;
+      }, { timeoutMs: 5_000 });
       expect(again.status).toBe(201);
       expect(again.headers['idempotent-replayed']).toBe('true');
       expect(again.headers['location']).toBe('/orders/1');
