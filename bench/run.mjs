@@ -14,9 +14,12 @@
 //   npm run bench                  # 5 rounds (~15 min), then writes bench/results/<time>.json
 //   ROUNDS=1 DURATION=5 npm run bench
 //   PROFILE=1 npm run bench        # also writes a V8 CPU profile of the runtime (bench/results/*.cpuprofile)
+//   BASELINE=../gw-before npm run bench   # also measures the runtime of another checkout (built, with
+//                                  # `npm ci` done) in the same rotation: "gateway runtime (baseline)"
+//   ONLY=undici,runtime,baseline   # a subset (nginx, bare and fast-gateway give the other ratios)
 // Needs: nginx (Debian nginx-light), wrk, taskset, PostgreSQL on 127.0.0.1:5432 (TEST_DATABASE_URL).
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +59,7 @@ async function main() {
   mkdirSync(logDir, { recursive: true });
 
   // --- upstream: nginx, one worker, two ports (two targets for the runtime's balancer)
-  const [upA, upB, nginxProxyPort, barePort, fgPort, rtPort, rtAdminPort, ctlHttp, ctlGrpc, hp3Port, undiciPort] = await freePorts(11);
+  const [upA, upB, nginxProxyPort, barePort, fgPort, rtPort, rtAdminPort, ctlHttp, ctlGrpc, hp3Port, undiciPort, baseRtPort, baseAdminPort, baseCtlHttp, baseCtlGrpc] = await freePorts(15);
   await startNginx(work, 'upstream', 0, upstreamConfig(work, [upA, upB]));
   log(`machine: ${JSON.stringify(machineFacts())}; load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const target = `http://127.0.0.1:${upA}`;
@@ -68,8 +71,13 @@ async function main() {
   const fastGateway = startPinned('fast-gateway', 1, NODE, [path.join(BENCH, 'fast-gateway.mjs'), String(fgPort), target]);
   const httpProxy3 = startPinned('http-proxy-3', 1, NODE, [path.join(BENCH, 'http-proxy-3-proxy.mjs'), String(hp3Port), target]);
   const undici = startPinned('undici', 1, NODE, [path.join(BENCH, 'undici-proxy.mjs'), String(undiciPort), target]);
-  const runtime = await startGatewayRuntime({ work, rtPort, rtAdminPort, ctlHttp, ctlGrpc, upA, upB, resultsDir, stamp });
-  for (const port of [nginxProxyPort, barePort, fgPort, hp3Port, undiciPort, rtPort]) await waitHttp(`http://127.0.0.1:${port}/api/x`);
+  const runtime = await startGatewayRuntime({ root: ROOT, name: 'runtime', work, rtPort, rtAdminPort, ctlHttp, ctlGrpc, upA, upB, resultsDir, stamp });
+  // Another checkout's runtime (BASELINE=<dir>), for "not slower than before" in one run.
+  const baselineRoot = env.BASELINE ? path.resolve(env.BASELINE) : undefined;
+  const baseline = baselineRoot
+    ? await startGatewayRuntime({ root: baselineRoot, name: 'baseline', work: path.join(work, 'baseline'), rtPort: baseRtPort, rtAdminPort: baseAdminPort, ctlHttp: baseCtlHttp, ctlGrpc: baseCtlGrpc, upA, upB, resultsDir, stamp })
+    : undefined;
+  for (const port of [nginxProxyPort, barePort, fgPort, hp3Port, undiciPort, rtPort, ...(baseline ? [baseRtPort] : [])]) await waitHttp(`http://127.0.0.1:${port}/api/x`);
 
   const allSubjects = [
     { name: 'nginx (upstream, direct)', key: 'direct', url: `${target}/api/x` },
@@ -79,6 +87,7 @@ async function main() {
     { name: 'http-proxy-3 alone', key: 'httpProxy3', url: `http://127.0.0.1:${hp3Port}/api/x`, pid: httpProxy3.child.pid },
     { name: 'undici alone', key: 'undici', url: `http://127.0.0.1:${undiciPort}/api/x`, pid: undici.child.pid },
     { name: 'gateway runtime', key: 'runtime', url: `http://127.0.0.1:${rtPort}/api/x`, pid: runtime.pid },
+    ...(baseline ? [{ name: `gateway runtime (baseline ${baseline.commit})`, key: 'baseline', url: `http://127.0.0.1:${baseRtPort}/api/x`, pid: baseline.pid }] : []),
   ];
   // ONLY=bare,runtime measures a subset (the ratios need nginx, bare and fastGateway).
   const only = env.ONLY ? new Set(['direct', ...env.ONLY.split(',')]) : undefined;
@@ -228,13 +237,19 @@ function startPinned(name, cpu, command, args, extraEnv = {}) {
   return entry;
 }
 
-/** Controller on a temp database (CPU 0: idle during the runs), runtime on CPU 1. */
+/** Controller on a temp database (CPU 0: idle during the runs), runtime on CPU 1, both of the checkout at `o.root`. */
 async function startGatewayRuntime(o) {
-  const { createTempDatabase } = await import(path.join(ROOT, 'libs/controller/store/dist/testing/index.js'));
+  // The store's test database helper, where this checkout keeps it (libraries moved into plane folders).
+  const storeTesting = ['libs/controller/store/dist/testing/index.js', 'libs/store/dist/testing/index.js'].map((p) => path.join(o.root, p)).find((p) => existsSync(p));
+  if (storeTesting === undefined) throw new Error(`${o.root}: no built store library (run npm ci and npm run build there)`);
+  const { createTempDatabase } = await import(storeTesting);
   const db = await createTempDatabase();
   cleanups.push(() => db.drop());
+  mkdirSync(o.work, { recursive: true });
   const token = 'bench-token';
-  startPinned('controller', 0, NODE, [path.join(ROOT, 'apps/controller/dist/main.js')], {
+  const nodeOf = path.join(o.root, 'node_modules', '.bin', 'node');
+  const commit = execFileSync('git', ['-C', o.root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  startPinned(o.name === 'runtime' ? 'controller' : `${o.name}-controller`, 0, nodeOf, [path.join(o.root, 'apps/controller/dist/main.js')], {
     DATABASE_URL: db.url,
     CONTROLLER_ID: 'ctl-bench',
     CONTROLLER_HOST: '127.0.0.1',
@@ -268,8 +283,8 @@ async function startGatewayRuntime(o) {
   // Started as deployed (deploy/Dockerfile: --single-threaded-gc); RUNTIME_NODE_FLAGS adds
   // Node flags for experiments (RUNTIME_NODE_FLAGS=--trace-gc: the GC log in <time>-logs/).
   const flags = ['--single-threaded-gc', ...(env.RUNTIME_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
-  const args = [...flags, ...(config.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(ROOT, 'apps/runtime/dist/main.js')];
-  const rt = startPinned('runtime', 1, NODE, args, {
+  const args = [...flags, ...(config.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(o.root, 'apps/runtime/dist/main.js')];
+  const rt = startPinned(o.name, 1, nodeOf, args, {
     RUNTIME_ID: 'rt-bench',
     CONTROLLER_ADDRESSES: `127.0.0.1:${o.ctlGrpc}`,
     RUNTIME_HOST: '127.0.0.1',
@@ -282,6 +297,7 @@ async function startGatewayRuntime(o) {
   await waitHttp(`http://127.0.0.1:${o.rtAdminPort}/health/ready`);
   return {
     pid: rt.child.pid,
+    commit,
     async stop() {
       exiting = true;
       rt.child.kill('SIGTERM');
@@ -389,6 +405,7 @@ function summarize(subjects, raw) {
       if (out.nginx) o.vsNginx = round3(o.rps / out.nginx.rps);
       if (out.bare) o.vsBare = round3(o.rps / out.bare.rps);
       if (out.fastGateway) o.vsFastGateway = round3(o.rps / out.fastGateway.rps);
+      if (out.undici) o.vsUndici = round3(o.rps / out.undici.rps);
       // Efficiency: the bare proxy's CPU per request over this one's (1.0 = as cheap as the bare proxy).
       if (out.bare?.cpuUsPerRequest && o.cpuUsPerRequest) o.cpuVsBare = round3(out.bare.cpuUsPerRequest / o.cpuUsPerRequest);
     }
@@ -403,12 +420,12 @@ function markdown(result) {
   const lines = [
     `Throughput (${c} connections, the proxy alone on CPU 1; medians of ${result.config.rounds} rounds):`,
     '',
-    `| proxy | req/s | p50 ms | p99 ms | × nginx | × bare Node | × fast-gateway | CPU µs/req | bare CPU/req ÷ this |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| proxy | req/s | p50 ms | p99 ms | × nginx | × bare Node | × fast-gateway | × undici alone | CPU µs/req | bare CPU/req ÷ this |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     if (r.rps === undefined) continue;
-    lines.push(`| ${r.name} | ${fmt(r.rps)} | ${r.p50Ms} | ${r.p99Ms} | ${v(r.vsNginx)} | ${v(r.vsBare)} | ${v(r.vsFastGateway)} | ${v(r.cpuUsPerRequest)} | ${v(r.cpuVsBare)} |`);
+    lines.push(`| ${r.name} | ${fmt(r.rps)} | ${r.p50Ms} | ${r.p99Ms} | ${v(r.vsNginx)} | ${v(r.vsBare)} | ${v(r.vsFastGateway)} | ${v(r.vsUndici)} | ${v(r.cpuUsPerRequest)} | ${v(r.cpuVsBare)} |`);
   }
   lines.push(
     '',
@@ -420,6 +437,18 @@ function markdown(result) {
   for (const r of rows) {
     const sp = r.singleSplit;
     lines.push(`| ${r.name} | ${r.single.p50Ms} | ${r.single.p99Ms} | ${r.single.p999Ms} | ${r.added.p50Ms} | **${r.added.p99Ms}** | ${r.added.p999Ms} | ${v(sp?.p50Ms)} | ${v(sp?.p99Ms)} | ${v(sp?.p999Ms)} |`);
+  }
+  const base = result.subjects.baseline;
+  const now = result.subjects.runtime;
+  if (base?.rps !== undefined && now?.rps !== undefined) {
+    // Side by side in each round (same machine state): the median of the per-round ratios.
+    const perRound = result.raw.runtime.throughput.map((r, i) => round3(r.rps / result.raw.baseline.throughput[i].rps));
+    const cpuRound = result.raw.runtime.throughput.map((r, i) => round3(result.raw.baseline.throughput[i].cpuUsPerRequest / r.cpuUsPerRequest));
+    const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    lines.push(
+      '',
+      `This runtime against the baseline (${base.name}), per round: req/s ${perRound.join(' / ')} (median ${med(perRound)}); baseline CPU per request ÷ this ${cpuRound.join(' / ')} (median ${med(cpuRound)}).`,
+    );
   }
   lines.push('', '| APIs in the table | ns per match (median of 7) |', '|---:|---:|');
   for (const r of result.routeMatch) lines.push(`| ${fmt(r.routes)} | ${r.nsPerMatch} |`);
