@@ -51,9 +51,12 @@ export class Exchange {
   /**
    * The one timer of the exchange: the breaker wait, the per-try timeout, or the backoff
    * before the next try, each cut to what is left of `totalMs`; then, while the body
-   * streams, the watch for a silent upstream (`streamIdleMs`). Never two at once.
+   * streams, the watch for a silent upstream (`streamIdleMs`, measured from
+   * `lastHeardAt`). Never two at once.
    */
   timer: NodeJS.Timeout | undefined = undefined;
+  /** `performance.now()` of the response head or its last body chunk (or the client's last drain). */
+  lastHeardAt = 0;
   /** Backpressure has paused the upstream: the silence is the client's, not the upstream's. */
   upstreamPaused = false;
   /** The running timer ends at the total deadline (it was cut to what was left of `totalMs`). */

@@ -376,6 +376,44 @@ describe('forwarding: a silent upstream (timeouts.streamIdleMs)', () => {
     expect(gw.upstreams.get('api')!.health.targets[0]!.failures).toBe(1);
   });
 
+  it('with requestMs shorter (the defaults’ shape), the per-try timeout ends at the headers and the silence is measured from the last chunk', async () => {
+    // The try's timer (requestMs: 100) fires while the body streams; it must only watch for silence.
+    const flowing = await startUpstream('sse', sse(50, 8));
+    let stalledAt = 0;
+    const stalls = await startUpstream('stalls', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      setTimeout(() => {
+        res.write('data: 2\n\n');
+        stalledAt = performance.now();
+      }, 150);
+    });
+    const timeouts = timeoutsOf({ requestMs: 100, streamIdleMs: 250 });
+    const gw = await startGateway(upstreamOf([flowing.url], { timeouts }));
+    const r = await send(gw.port, '/api/events');
+    expect(r.status).toBe(200);
+    expect(r.body.match(/^data: /gm)).toHaveLength(8);
+    expect(r.ms).toBeGreaterThan(250);
+    expect(gw.events).not.toContain('stream-idle');
+
+    const gw2 = await startGateway(upstreamOf([stalls.url], { timeouts }));
+    const req = request({ host: '127.0.0.1', port: gw2.port, path: '/api/events', agent: false });
+    req.end();
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    let received = '';
+    await new Promise<void>((resolve) => {
+      res.on('data', (c: Buffer) => (received += c.toString()));
+      res.on('aborted', () => resolve());
+      res.on('error', () => resolve());
+      res.on('end', () => resolve());
+    });
+    expect(received).toBe('data: 1\n\ndata: 2\n\n');
+    // Cut a full streamIdleMs after the second chunk, not at requestMs nor streamIdleMs after the head.
+    expect(stalledAt).toBeGreaterThan(0);
+    expect(performance.now() - stalledAt).toBeGreaterThanOrEqual(240);
+    expect(gw2.events).toContain('stream-idle');
+  });
+
   it('before the headers, a silence of streamIdleMs is the per-try timeout: 504, retried when retries.on names timeout', async () => {
     const silent = await startUpstream('silent', () => undefined);
     const gw = await startGateway(

@@ -20,13 +20,15 @@ export function relayResponseHead(ex: Exchange, status: number, headers: Incomin
     return;
   }
   ex.phase = STREAMING;
-  // The exchange's one timer now watches the body: every chunk restarts it.
-  ex.timer = setTimeout(onStreamIdle, ex.upstream.definition.timeouts.streamIdleMs, ex);
+  // The try's timer keeps running and, when it fires, measures the body's silence from
+  // here (onStreamIdle): no timer is cleared and set again per response, and a chunk only
+  // takes the time instead of moving a timer.
+  ex.lastHeardAt = performance.now();
 }
 
 /** One body chunk to the client; when it has to buffer, the upstream is paused until it drains. */
 export function relayChunk(ex: Exchange, controller: Dispatcher.DispatchController, chunk: Buffer): void {
-  ex.timer?.refresh();
+  ex.lastHeardAt = performance.now();
   if (!ex.res.write(chunk)) {
     // Backpressure: stop reading the upstream until the client has taken what it has.
     controller.pause();
@@ -40,23 +42,28 @@ function onClientDrain(this: ServerResponse): void {
   const ex = exchangeOf(this);
   if (ex === undefined) return;
   ex.upstreamPaused = false;
-  ex.timer?.refresh();
+  ex.lastHeardAt = performance.now();
   ex.current?.resume();
 }
 
 /**
- * `streamIdleMs` went by without a chunk from the upstream. While backpressure holds the
- * upstream back the silence is the client's, so the watch starts over; otherwise the
- * response is stuck: a gateway failure for the target, and the client's connection is cut
- * (headers are out, so that is the only way to say the body is incomplete).
+ * The exchange's timer fired while the body streams (the try's timer, or one this sets
+ * again). Unless `streamIdleMs` has gone by since the upstream was last heard from, it is
+ * set for the rest of that time; while backpressure holds the upstream back the silence is
+ * the client's, so the watch starts over. Otherwise the response is stuck: a gateway
+ * failure for the target, and the client's connection is cut (headers are out, so that is
+ * the only way to say the body is incomplete).
  */
-function onStreamIdle(ex: Exchange): void {
+export function onStreamIdle(ex: Exchange): void {
+  ex.timer = undefined;
   if (ex.phase !== STREAMING) return;
-  if (ex.upstreamPaused) {
-    ex.timer?.refresh();
+  const idleMs = ex.upstream.definition.timeouts.streamIdleMs;
+  const silentMs = ex.upstreamPaused ? 0 : performance.now() - ex.lastHeardAt;
+  if (silentMs < idleMs) {
+    // Whole milliseconds, as in startTry: one timer list per distinct duration.
+    ex.timer = setTimeout(onStreamIdle, Math.max(1, Math.ceil(idleMs - silentMs)), ex);
     return;
   }
-  ex.timer = undefined;
   ex.phase = DONE;
   ex.upstream.report(ex.targetIndex, false);
   abandonTry(ex);

@@ -3,8 +3,8 @@ import { PassThrough } from 'node:stream';
 import { upstreamPath } from '@gw/upstreams';
 import type { Dispatcher } from 'undici';
 import { sendProxyError } from '../error-response.js';
-import { BODY_SENT, DONE, NO_BODY, STREAMING, WAITING, abandonTry, endTry, fail, type Exchange, type ExchangeTry } from './exchange.js';
-import { relayBrokeOff, relayChunk, relayEnd, relayResponseHead } from './response-relay.js';
+import { BODY_SENT, DONE, NO_BODY, STREAMING, WAITING, abandonTry, clearTimers, endTry, fail, type Exchange, type ExchangeTry } from './exchange.js';
+import { onStreamIdle, relayBrokeOff, relayChunk, relayEnd, relayResponseHead } from './response-relay.js';
 import { beginRetry, mayRetry } from './retry-decision.js';
 import { tryFailureKind } from './try-failure.js';
 import { UPSTREAM_TIMEOUT, classifyUpstreamFailure } from './upstream-failure.js';
@@ -126,8 +126,6 @@ function onResponseHead(t: UpstreamTry, status: number, headers: IncomingHttpHea
     t.abandon();
     return;
   }
-  clearTimeout(ex.timer);
-  ex.timer = undefined;
   ex.timerIsDeadline = false;
   const upstream = ex.upstream;
   const failed = status >= 500;
@@ -135,6 +133,7 @@ function onResponseHead(t: UpstreamTry, status: number, headers: IncomingHttpHea
   if (failed && upstream.retryOn.status(status) && mayRetry(ex)) {
     // Nothing of this response reaches the client; it drains, and its connection goes back to the pool.
     t.stale = true;
+    clearTimers(ex);
     endTry(ex);
     ex.lastFailure = undefined;
     return retry(ex, String(status));
@@ -165,6 +164,8 @@ function onTryError(t: UpstreamTry, err: Error): void {
 }
 
 function onTryTimeout(ex: Exchange): void {
+  // The response head came in time: the timer now watches the body (response-relay.ts).
+  if (ex.phase === STREAMING) return onStreamIdle(ex);
   ex.timer = undefined;
   if (ex.phase !== WAITING || ex.current === undefined) return;
   // For the target, running out of total time is a timeout like any other.
