@@ -17,6 +17,7 @@
 //   BASELINE=../gw-before npm run bench   # also measures the runtime of another checkout (built, with
 //                                  # `npm ci` done) in the same rotation: "gateway runtime (baseline)"
 //   ONLY=undici,runtime,baseline   # a subset (nginx, bare and fast-gateway give the other ratios)
+//   node bench/run.mjs --report bench/results/<time>.json   # the tables of an earlier run again
 // Needs: nginx (Debian nginx-light), wrk, taskset, PostgreSQL on 127.0.0.1:5432 (TEST_DATABASE_URL).
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -440,11 +441,20 @@ function markdown(result) {
   }
   const base = result.subjects.baseline;
   const now = result.subjects.runtime;
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  // Side by side in each round (same machine state): the median of the per-round ratios
+  // shakes less than the ratio of the medians, which come from different rounds.
+  if (result.raw.undici?.throughput) {
+    for (const key of ['runtime', 'baseline']) {
+      const rounds = result.raw[key]?.throughput;
+      if (rounds === undefined) continue;
+      const ratios = rounds.map((r, i) => round3(r.rps / result.raw.undici.throughput[i].rps));
+      lines.push('', `${result.subjects[key].name} ÷ undici alone, per round: ${ratios.join(' / ')} (median ${med(ratios)}).`);
+    }
+  }
   if (base?.rps !== undefined && now?.rps !== undefined) {
-    // Side by side in each round (same machine state): the median of the per-round ratios.
     const perRound = result.raw.runtime.throughput.map((r, i) => round3(r.rps / result.raw.baseline.throughput[i].rps));
     const cpuRound = result.raw.runtime.throughput.map((r, i) => round3(result.raw.baseline.throughput[i].cpuUsPerRequest / r.cpuUsPerRequest));
-    const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     lines.push(
       '',
       `This runtime against the baseline (${base.name}), per round: req/s ${perRound.join(' / ')} (median ${med(perRound)}); baseline CPU per request ÷ this ${cpuRound.join(' / ')} (median ${med(cpuRound)}).`,
@@ -531,6 +541,11 @@ async function shutdown(code) {
   process.exit(code);
 }
 
+if (process.argv[2] === '--report') {
+  // Prints the tables of an earlier run again (bench/results/<time>.json) without measuring.
+  console.log(markdown(JSON.parse(readFileSync(process.argv[3], 'utf8'))));
+  process.exit(0);
+}
 process.on('SIGINT', () => shutdown(130));
 main().then(
   () => shutdown(0),
