@@ -1,8 +1,6 @@
 // The runtime's upstream wiring over a real health-check target on 127.0.0.1: table swaps
 // start and stop checks, keep state, and transitions reach the log and the metrics.
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ApiDefinition } from '@gw/api-schema';
 import { plainApi, plainUpstream } from '@gw/api-schema/testing';
 import { snapshotOf } from '@gw/config-contract/testing';
@@ -10,7 +8,7 @@ import { RuntimeState } from '@gw/runtime-config';
 import { testServices } from '@gw/runtime-config/testing';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeServer, metricSample, waitFor } from '@gw/test-kit';
+import { closeServer, listenLocal, metricSample, waitFor } from '@gw/test-kit';
 import { type LogRecord, recordingLogger } from '@gw/logging/testing';
 import { UpstreamLifecycle } from './upstream-lifecycle.js';
 
@@ -26,10 +24,9 @@ async function healthTarget(): Promise<{ url: string; healthy: { value: boolean 
     checks.n++;
     res.writeHead(healthy.value ? 200 : 500).end();
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  const port = await listenLocal(server);
   cleanups.push(() => closeServer(server));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, healthy, checks };
+  return { url: `http://127.0.0.1:${port}`, healthy, checks };
 }
 
 const CHECK = { path: '/health', intervalMs: 30, timeoutMs: 30, healthyThreshold: 1, unhealthyThreshold: 1 };

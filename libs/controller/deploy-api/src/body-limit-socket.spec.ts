@@ -6,9 +6,8 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { ApiStore } from '@gw/store';
-import { closeServer } from '@gw/test-kit';
+import { closeServer, listenLocal } from '@gw/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createControllerHttpApp } from './controller-http-app.js';
 
@@ -21,9 +20,7 @@ const server = createServer(
 let url: string;
 
 beforeAll(async () => {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `http://127.0.0.1:${await listenLocal(server)}`;
 });
 afterAll(() => closeServer(server));
 

@@ -1,13 +1,11 @@
 // Active checks over real sockets on 127.0.0.1 against small HTTP servers whose answer
 // the test switches. Every wait is on a condition with a bounded timeout.
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { UpstreamDefinition } from '@gw/api-schema';
 import { plainUpstream } from '@gw/api-schema/testing';
 import { Upstream, systemClock, type HealthTransition, type UpstreamContext } from '@gw/upstreams';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeServer, waitFor } from '@gw/test-kit';
+import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
 import { HealthChecker, type CheckRecord } from './health-checker.js';
 import { probe, probeTargetOf } from './probe.js';
 
@@ -36,9 +34,7 @@ async function startTarget(mode: Target['mode'] = 200): Promise<Target> {
     if (t.mode === 'hang') return;
     res.writeHead(t.mode, { 'content-type': 'text/plain' }).end(String(t.mode));
   });
-  t.server.listen(0, '127.0.0.1');
-  await once(t.server, 'listening');
-  t.port = (t.server.address() as AddressInfo).port;
+  t.port = await listenLocal(t.server);
   t.url = `http://127.0.0.1:${t.port}`;
   cleanups.push(() => closeServer(t.server));
   return t;

@@ -1,11 +1,10 @@
 // A route table's "method not allowed" becomes a JSON 405 with Allow, and nothing goes upstream.
-import { once } from 'node:events';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { plainApi } from '@gw/api-schema/testing';
 import { stateWith } from '@gw/runtime-config/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyHandler } from './proxy-handler.js';
+import { listenLocal } from '@gw/test-kit';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -17,9 +16,7 @@ afterEach(async () => {
 
 async function listen(server: Server): Promise<number> {
   servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return (server.address() as AddressInfo).port;
+  return listenLocal(server);
 }
 
 function send(port: number, method: string, path: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {

@@ -10,15 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@gw/logging';
 import type { ApiDefinition } from '@gw/api-schema';
 import type { RuntimeConfig } from '@gw/runtime-config';
 import { stateWith } from '@gw/runtime-config/testing';
-import { plainApi, plainUpstream } from '@gw/api-schema/testing';
+import { plainApi } from '@gw/api-schema/testing';
 import { recordingLogger, type LogRecord } from '@gw/logging/testing';
-import { closeServer, freePort, waitFor } from '@gw/test-kit';
+import { closeServer, freePort, listenLocal, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyHandler } from './proxy-handler.js';
 import type { RequestObserver } from './request-observer.js';
@@ -33,11 +33,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function listen(server: Server): Promise<number> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return (server.address() as AddressInfo).port;
-}
+const listen = listenLocal;
 
 
 
@@ -119,16 +115,7 @@ async function startGateway(config: RuntimeConfig | undefined, requests?: Reques
 }
 
 function apiFor(name: string, basePath: string, targets: string[], extra: Partial<ApiDefinition> = {}, weights?: number[]): ApiDefinition {
-  return {
-    name,
-    hosts: [],
-    basePath,
-    stripBasePath: true,
-    routes: [],
-    upstream: plainUpstream(targets.map((url, i) => ({ url, weight: weights?.[i] ?? 1 }))),
-    policies: plainApi(name, basePath, []).policies,
-    ...extra,
-  };
+  return plainApi(name, basePath, targets.map((url, i) => ({ url, weight: weights?.[i] ?? 1 })), extra);
 }
 
 /** The config of these APIs, built as the runtime builds it. */

@@ -2,12 +2,12 @@
 // drain) over real sockets on 127.0.0.1, with a recording upstream. Every wait is on a
 // condition with a bounded timeout.
 import { once } from 'node:events';
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import type { ApiDefinition } from '@gw/api-schema';
 import { plainApi } from '@gw/api-schema/testing';
 import { stateWith } from '@gw/runtime-config/testing';
-import { closeServer, waitFor } from '@gw/test-kit';
+import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
 import { createProxyHandler } from './proxy-handler.js';
@@ -40,9 +40,7 @@ async function startUpstream(respond?: (req: IncomingMessage, res: ServerRespons
       res.end(JSON.stringify({ url: req.url }));
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  up.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  up.url = `http://127.0.0.1:${await listenLocal(server)}`;
   cleanups.push(() => closeServer(server));
   return up;
 }
@@ -56,13 +54,12 @@ interface Gateway {
 async function startGateway(apis: ApiDefinition[], edge: Partial<EdgeSettings> = {}, settings: Partial<ListenerSettings> = {}): Promise<Gateway> {
   const handler = createProxyHandler({ getConfig: stateWith(apis).getConfig, edge: new EdgeGuard(edge) });
   const listener = createProxyListener(handler, settings);
-  listener.server.listen(0, '127.0.0.1');
-  await once(listener.server, 'listening');
+  const port = await listenLocal(listener.server);
   cleanups.push(async () => {
     handler.close();
     await closeServer(listener.server);
   });
-  return { port: (listener.server.address() as AddressInfo).port, listener };
+  return { port, listener };
 }
 
 /** Writes raw bytes, collects everything until the gateway closes (or `timeoutMs`). */

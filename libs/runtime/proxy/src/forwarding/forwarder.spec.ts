@@ -4,14 +4,13 @@
 // wait is on a condition with a bounded timeout.
 import { once } from 'node:events';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { UpstreamDefinition } from '@gw/api-schema';
 import { plainApi, plainUpstream, type TestTarget } from '@gw/api-schema/testing';
 import { stateWith, testServices } from '@gw/runtime-config/testing';
 import { systemClock, type HealthTransition, type Upstream as UpstreamHandle } from '@gw/upstreams';
 import type { Logger } from '@gw/logging';
 import { recordingLogger } from '@gw/logging/testing';
-import { closeServer, freePort, waitFor } from '@gw/test-kit';
+import { closeServer, freePort, listenLocal, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createProxyHandler } from '../proxy-handler.js';
 
@@ -21,11 +20,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function listen(server: Server): Promise<number> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return (server.address() as AddressInfo).port;
-}
+const listen = listenLocal;
 
 
 

@@ -3,7 +3,7 @@
 // recording upstream, clients over http.request and raw TCP.
 import { once } from 'node:events';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { hashApiKey } from '@gw/auth';
 import { testSigningKey } from '@gw/auth/testing';
 import type { ApiDefinition, ApiDefinitionInput } from '@gw/api-schema';
@@ -14,6 +14,7 @@ import { testServices } from '@gw/runtime-config/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeGuard } from '../edge/edge-guard.js';
 import { createProxyHandler } from '../proxy-handler.js';
+import { closeServer, listenLocal } from '@gw/test-kit';
 
 type PoliciesInput = NonNullable<ApiDefinitionInput['policies']>;
 
@@ -23,16 +24,9 @@ afterEach(async () => {
 });
 
 async function listen(server: Server): Promise<number> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return (server.address() as AddressInfo).port;
+  const port = await listenLocal(server);
+  cleanups.push(() => closeServer(server));
+  return port;
 }
 
 interface Recorded {
