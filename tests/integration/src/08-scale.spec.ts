@@ -125,6 +125,8 @@ describe('10,000 APIs', () => {
       const rec = logRecords(p.proc).find((r) => r.msg === msg && r.version === version);
       return rec ? Date.parse(rec.time as string) : NaN;
     };
+    // The replica the deploy did not go to compiles when it hears of it (NOTIFY), maybe after the runtime applied.
+    await waitFor('both replicas logged the compile', () => ctl.every((c) => !Number.isNaN(at(c, 'snapshot compiled'))), { timeoutMs: 60_000, intervalMs: 100 });
     const compiled = ctl.map((c) => at(c, 'snapshot compiled') - t0);
     timings['  of which: deploy → snapshot compiled on ctl-1 / ctl-2'] = `${compiled.join(' / ')} ms`;
     timings['  of which: compiled → applied (encode, stream, decode, verify, build table)'] = `${at(rt, 'config applied') - t0 - Math.min(...compiled)} ms`;
