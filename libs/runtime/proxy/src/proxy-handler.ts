@@ -73,15 +73,17 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   const pools = new UpstreamPools();
   const edge = options.edge ?? new EdgeGuard();
   let closed = false;
+  /** The applied config; none once closed (requests then get 503). */
+  const currentConfig = (): RuntimeConfig | undefined => (closed ? undefined : getConfig());
   const forwarder = createForwarder({ pools, logger, events: options.events });
   const upgrades = createUpgradeHandler({
-    getConfig: () => (closed ? undefined : getConfig()),
+    getConfig: currentConfig,
     pickTarget: (api, req) => forwarder.pickTarget(api, req),
     edge,
     logger,
   });
   // After routing, before the target pick (policies/policy-phase.ts): CORS → auth → rate limits → idempotency.
-  const policyPhase = createPolicyPhase({ forwarder, edge, getConfig: () => (closed ? undefined : getConfig()), logger, events: options.policyEvents });
+  const policyPhase = createPolicyPhase({ forwarder, edge, getConfig: currentConfig, logger, events: options.policyEvents });
 
   const requests = options.requests;
 
@@ -103,7 +105,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     // leaves `req.url` origin-form with its path normalized, used to match and to forward.
     if (!edge.admit(req, res, requestId)) return;
     const url = req.url!;
-    const config = closed ? undefined : getConfig();
+    const config = currentConfig();
     if (config === undefined) return sendProxyError(res, NOT_READY, requestId);
     const queryAt = url.indexOf('?');
     const match = config.table.match(req.method ?? 'GET', req.headers.host, queryAt === -1 ? url : url.slice(0, queryAt));
