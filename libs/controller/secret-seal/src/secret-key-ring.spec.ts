@@ -27,7 +27,7 @@ describe('SecretKeyRing', () => {
   ] as const)('refuses a value whose %s was changed (GW_SECRET_AUTH_FAILED)', (_, part) => {
     const ring = new SecretKeyRing(key());
     const parts = parseSealed(ring.seal(secret));
-    parts[part][0] ^= 0x01;
+    parts[part][0] = parts[part][0]! ^ 0x01;
     expect(() => ring.unseal(formatSealed(parts))).toThrow(expect.objectContaining({ code: 'GW_SECRET_AUTH_FAILED', details: { kid: ring.currentKid } }));
   });
 
