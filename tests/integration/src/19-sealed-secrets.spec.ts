@@ -14,6 +14,7 @@ import { tempDirs, waitFor } from '@gw/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http } from './support/http.js';
 import {
+  authHeaders,
   controllerVersion,
   putApi,
   runtimeConfig,
@@ -101,7 +102,7 @@ describe('secrets sealed at rest (controller and runtime processes)', () => {
     const none = signCompact({ alg: 'none', kid: 'hs-1', typ: 'JWT' }, { sub: 'x', aud: 'orders', exp: now() + 300 }, () => Buffer.alloc(0));
     expect((await http('GET', `${rt.proxy}/hs/orders/1`, { headers: bearer(none) })).status).toBe(401);
     // The deploy API masks it as before.
-    const get = await http('GET', `${ctl.http}/v1/apis/hs`, { headers: { authorization: 'Bearer test-admin-token-0123456789' } });
+    const get = await http('GET', `${ctl.http}/v1/apis/hs`, { headers: authHeaders });
     expect(get.body).not.toContain(HS_SECRET);
   });
 

@@ -1,24 +1,29 @@
 import { listSecretFields } from '@gw/api-schema';
-import { isSealed, sealedKeyId, type SecretKeyRing } from '@gw/secret-seal';
+import { isSealed, SEALED_PREFIX, sealedKeyId, type SecretKeyRing } from '@gw/secret-seal';
 import { sql } from 'kysely';
 import type { Executor } from './api.repository.js';
 import { definitionSecrets } from './definition-secrets.js';
 
-/** What the start-up check found: secret fields in API rows and revisions, by state. */
+/** What the start-up check found: the sealed secret values in API rows and revisions, by key id. */
 export interface SealedSecretsReport {
-  /** Rows read: current APIs and revisions (deletes have no definition). */
+  /** Rows holding at least one sealed value (current APIs, revisions). */
   apis: number;
   revisions: number;
-  /** Secret values sealed, by key id. */
+  /** Sealed values, by the id of the key that sealed them. */
   sealedByKeyId: Record<string, number>;
-  /** Secret values still in plaintext (written before a key was set). */
-  plaintext: number;
 }
 
-async function storedDefinitions(db: Executor): Promise<{ apis: { name: string; definition: unknown }[]; revisions: { name: string; revision: number; definition: unknown }[] }> {
-  const apis = await db.selectFrom('apis').select(['name', 'definition']).execute();
-  const revisions = await db.selectFrom('api_revisions').select(['name', 'revision', 'definition']).where('definition', 'is not', null).execute();
-  return { apis, revisions };
+async function storedDefinitions(db: Executor, onlySealed = false): Promise<{ apis: { name: string; definition: unknown }[]; revisions: { name: string; revision: number; definition: unknown }[] }> {
+  // The start-up check reads only rows that can hold a sealed value, so a long history of
+  // APIs without secrets costs one scan in the database, not a transfer.
+  const sealedOnly = sql<boolean>`definition::text like ${`%"${SEALED_PREFIX}%`}`;
+  let apis = db.selectFrom('apis').select(['name', 'definition']);
+  let revisions = db.selectFrom('api_revisions').select(['name', 'revision', 'definition']).where('definition', 'is not', null);
+  if (onlySealed) {
+    apis = apis.where(sealedOnly);
+    revisions = revisions.where(sealedOnly);
+  }
+  return { apis: await apis.execute(), revisions: await revisions.execute() };
 }
 
 /**
@@ -30,17 +35,21 @@ async function storedDefinitions(db: Executor): Promise<{ apis: { name: string; 
  */
 export async function checkSealedSecrets(db: Executor, ring: SecretKeyRing | undefined): Promise<SealedSecretsReport> {
   const secrets = definitionSecrets(ring);
-  const { apis, revisions } = await storedDefinitions(db);
-  const report: SealedSecretsReport = { apis: apis.length, revisions: revisions.length, sealedByKeyId: {}, plaintext: 0 };
-  const rows = [...apis.map((r) => ({ where: `API "${r.name}"`, definition: r.definition })), ...revisions.map((r) => ({ where: `API "${r.name}" revision ${r.revision}`, definition: r.definition }))];
-  for (const { where, definition } of rows) {
+  const { apis, revisions } = await storedDefinitions(db, true);
+  const report: SealedSecretsReport = { apis: 0, revisions: 0, sealedByKeyId: {} };
+  const check = (where: string, definition: unknown): boolean => {
     secrets.open(definition, where);
+    let sealed = false;
     for (const { secret } of listSecretFields(definition)) {
       const kid = sealedKeyId(secret);
-      if (kid === undefined) report.plaintext++;
-      else report.sealedByKeyId[kid] = (report.sealedByKeyId[kid] ?? 0) + 1;
+      if (kid === undefined) continue;
+      sealed = true;
+      report.sealedByKeyId[kid] = (report.sealedByKeyId[kid] ?? 0) + 1;
     }
-  }
+    return sealed;
+  };
+  for (const r of apis) if (check(`API "${r.name}"`, r.definition)) report.apis++;
+  for (const r of revisions) if (check(`API "${r.name}" revision ${r.revision}`, r.definition)) report.revisions++;
   return report;
 }
 
