@@ -134,8 +134,11 @@ describe('secrets sealed at rest (controller and runtime processes)', () => {
       expect((await runtimeConfig(rt)).hash).toBe(hashBefore);
       await waitFor('traffic to go on after the restart', () => load.ok >= okBefore + 100, { timeoutMs: 20_000 });
 
-      // A deploy through the new controller seals under the new key; the runtime verifies on.
-      const res = await putApi(ctl, 'hs', { name: 'hs', basePath: '/hs', upstream: { targets: [{ url: upstream.url }] }, policies: { auth: { jwt: { keys: [{ kty: 'oct', kid: 'hs-1', k: HS_SECRET }], audiences: ['orders'] } } }, stripBasePath: true });
+      // Export → apply through the new controller: the masked secret is restored from the
+      // sealed store and sealed again under the new key; the runtime verifies on.
+      const exported = (await http('GET', `${ctl.http}/v1/apis/hs`, { headers: authHeaders })).json().api;
+      expect(exported.policies.auth.jwt.keys[0].k).toBe('[REDACTED]');
+      const res = await putApi(ctl, 'hs', exported);
       expect(res.status, res.body).toBe(200);
       await waitRuntimeVersion(rt, res.json().configVersion);
       // The API row and revisions 1 and 2.
