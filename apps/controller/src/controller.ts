@@ -5,11 +5,12 @@ import { ConfigServer } from '@gw/config-server';
 import { createControllerHttpApp } from '@gw/deploy-api';
 import type { Logger } from '@gw/logging';
 import { SnapshotCache } from '@gw/snapshot-cache';
-import { CONFIG_CHANNEL, createApiStore, createDatabase, createFleetStore, migrateToLatest } from '@gw/store';
+import { checkSealedSecrets, CONFIG_CHANNEL, createApiStore, createDatabase, createFleetStore, migrateToLatest } from '@gw/store';
 import { DatabaseHealth, pingPool } from './database-health.js';
 import type { ControllerConfig } from './env.js';
 import { feedPosition, fromFeedPosition } from './feed-position.js';
 import { createObservability } from './observability.js';
+import { isSecretKeyError, loadSecretKeyRing, withSecretKeyHint } from './secret-keys.js';
 import { SnapshotRefresher } from './snapshot-refresher.js';
 
 export interface RunningController {
@@ -27,6 +28,8 @@ const MIGRATION_RETRY = { baseMs: 500, capMs: 5_000, floorMs: 250 };
  * gRPC config server, plus the deploy API. Every replica is identical and active.
  */
 export async function startController(config: ControllerConfig, logger: Logger): Promise<RunningController> {
+  // Before the database: a missing or malformed key file is a configuration error.
+  const secretKeys = await loadSecretKeyRing(config.secretKeys, logger);
   const database = createDatabase({
     connectionString: config.databaseUrl,
     poolMax: config.dbPoolMax,
@@ -36,12 +39,20 @@ export async function startController(config: ControllerConfig, logger: Logger):
   let stopping = false;
 
   // Two replicas may start together on a fresh database: the store migrates under an
-  // advisory lock. A database that is not up yet is waited for, not fatal.
+  // advisory lock. A database that is not up yet is waited for, not fatal. Then every
+  // sealed secret is opened once: a wrong or missing key stops the start (never retried),
+  // rather than failing the first compile or serving garbage.
   for (let attempt = 1; ; attempt++) {
     try {
       await migrateToLatest(database.db, logger);
+      const secrets = await checkSealedSecrets(database.db, secretKeys);
+      logger.info({ secrets }, 'secrets in the database checked');
       break;
     } catch (err) {
+      if (isSecretKeyError(err)) {
+        await database.close();
+        throw withSecretKeyHint(err);
+      }
       // Jittered, so replicas started together spread out; never sooner than 250 ms.
       const delay = backoffDelay(attempt - 1, MIGRATION_RETRY);
       logger.warn({ err, attempt, retryInMs: delay }, 'database migration failed; retrying');
@@ -49,7 +60,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
     }
   }
 
-  const store = createApiStore(database.db);
+  const store = createApiStore(database.db, { secrets: secretKeys });
   const cache = new SnapshotCache();
   const observability = createObservability({
     config,

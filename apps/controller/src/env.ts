@@ -27,6 +27,14 @@ export interface ControllerConfig {
   fleetStaleAfterMs: number;
   /** Runtimes not seen for this long are dropped from the fleet status. */
   fleetRetentionMs: number;
+  /** The key files that seal secrets at rest (secret-keys.ts). */
+  secretKeys: SecretKeyFiles;
+}
+
+/** SECRETS_KEY_FILE seals and opens; SECRETS_PREVIOUS_KEY_FILES only open (during a key rotation). */
+export interface SecretKeyFiles {
+  current: string | undefined;
+  previous: string[];
 }
 
 /** Every variable the controller reads (README: Configuration, Controller). */
@@ -50,11 +58,30 @@ const CONTROLLER_ENV = {
   // Default 3 × FLEET_HEARTBEAT_MS, worked out below.
   FLEET_STALE_AFTER_MS: envVar.int({ min: 1, max: 3_600_000 }),
   FLEET_RETENTION_MS: envVar.int({ default: 86_400_000, min: 60_000, max: 31_536_000_000 }),
+  SECRETS_KEY_FILE: envVar.string(),
+  // Comma-separated; decrypt-only, for values not yet re-sealed under SECRETS_KEY_FILE.
+  SECRETS_PREVIOUS_KEY_FILES: envVar.string(),
 };
+
+const keyFileList = (raw: string | undefined): string[] => (raw ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '');
+
+const SECRET_RULES: EnvRule<Pick<typeof CONTROLLER_ENV, 'SECRETS_KEY_FILE' | 'SECRETS_PREVIOUS_KEY_FILES'>>[] = [
+  {
+    uses: ['SECRETS_KEY_FILE', 'SECRETS_PREVIOUS_KEY_FILES'],
+    // Previous keys only open values; without a current key nothing would seal new ones.
+    check: (e) => (e.SECRETS_KEY_FILE === undefined && keyFileList(e.SECRETS_PREVIOUS_KEY_FILES).length > 0 ? 'SECRETS_PREVIOUS_KEY_FILES needs SECRETS_KEY_FILE (the key that seals)' : undefined),
+  },
+];
+
+const secretKeyFiles = (e: { SECRETS_KEY_FILE: string | undefined; SECRETS_PREVIOUS_KEY_FILES: string | undefined }): SecretKeyFiles => ({
+  current: e.SECRETS_KEY_FILE,
+  previous: keyFileList(e.SECRETS_PREVIOUS_KEY_FILES),
+});
 
 const staleAfterMs = (e: { FLEET_STALE_AFTER_MS: number | undefined; FLEET_HEARTBEAT_MS: number }) => e.FLEET_STALE_AFTER_MS ?? 3 * e.FLEET_HEARTBEAT_MS;
 
 const CONTROLLER_RULES: EnvRule<typeof CONTROLLER_ENV>[] = [
+  ...SECRET_RULES,
   {
     uses: ['FLEET_STALE_AFTER_MS', 'FLEET_HEARTBEAT_MS'],
     // Every live runtime would flap to stale between two heartbeats.
@@ -84,5 +111,23 @@ export function readControllerConfig(env: NodeJS.ProcessEnv = process.env): Cont
     fleetHeartbeatMs: e.FLEET_HEARTBEAT_MS,
     fleetStaleAfterMs: staleAfterMs(e),
     fleetRetentionMs: e.FLEET_RETENTION_MS,
+    secretKeys: secretKeyFiles(e),
   };
+}
+
+/** What `main.js reseal` needs: the database, the keys, and the log level; nothing that serves. */
+export interface ResealConfig {
+  databaseUrl: string;
+  dbConnectTimeoutMs: number;
+  logLevel: LogLevel;
+  secretKeys: SecretKeyFiles;
+}
+
+export function readResealConfig(env: NodeJS.ProcessEnv = process.env): ResealConfig {
+  const { DATABASE_URL, DB_CONNECT_TIMEOUT_MS, LOG_LEVEL, SECRETS_KEY_FILE, SECRETS_PREVIOUS_KEY_FILES } = CONTROLLER_ENV;
+  const e = readEnv(
+    { DATABASE_URL, DB_CONNECT_TIMEOUT_MS, LOG_LEVEL, SECRETS_KEY_FILE: envVar.required('is required by reseal: the key to seal every secret under'), SECRETS_PREVIOUS_KEY_FILES },
+    env,
+  );
+  return { databaseUrl: e.DATABASE_URL, dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS, logLevel: e.LOG_LEVEL, secretKeys: secretKeyFiles(e) };
 }

@@ -31,5 +31,7 @@ export { migrateToLatest, MIGRATION_ADVISORY_LOCK_KEY, type MigrateOptions } fro
 export { migrations, migrationProvider } from './migrations/index.js';
 export * as apiRepository from './api.repository.js';
 export type { Executor, ApiRow, RevisionEntry, RevisionRecord, AuditEntry, AuditRecord } from './api.repository.js';
-export { createApiStore } from './pg-api-store.js';
+export { createApiStore, type ApiStoreOptions } from './pg-api-store.js';
+export { definitionSecrets, type DefinitionSecrets } from './definition-secrets.js';
+export { checkSealedSecrets, resealSecrets, type SealedSecretsReport, type ResealReport } from './sealed-secrets.js';
 export { toStoreError, isDatabaseUnavailableError } from './store-error.js';

@@ -1,7 +1,9 @@
 import type { ApiDefinition } from '@gw/api-schema';
 import { ErrorCodes, GatewayError } from '@gw/errors';
+import type { SecretKeyRing } from '@gw/secret-seal';
 import * as repo from './api.repository.js';
 import type { ApiStore, DeleteApiResult, DesiredState, PutApiResult, WriteOptions } from './api-store.js';
+import { definitionSecrets } from './definition-secrets.js';
 import { assertNoRouteConflict } from './route-conflict-check.js';
 import { toStoreError } from './store-error.js';
 
@@ -16,6 +18,11 @@ function checkIfMatch(name: string, current: number | undefined, options: WriteO
       : `API "${name}" is at revision ${current}, not ${expected}.`,
     { details: { name, expectedRevision: expected, currentRevision: current ?? null } },
   );
+}
+
+export interface ApiStoreOptions {
+  /** The keys that seal secrets at rest; without them secrets are stored in plaintext. */
+  secrets?: SecretKeyRing;
 }
 
 async function run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -37,8 +44,16 @@ async function run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
  * the version and waits for the row. Since every write bumps the version anyway, writers
  * are serialized either way; a write rejected by If-Match or a missing API rolls back,
  * so its bump never becomes visible. Reads never take these locks.
+ *
+ * With `secrets` (SECRETS_KEY_FILE), every secret field is sealed in the API row and its
+ * revision, and opened on every read: callers and the compiler see plaintext only.
  */
-export function createApiStore(db: repo.Executor): ApiStore {
+export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {}): ApiStore {
+  const secrets = definitionSecrets(options.secrets);
+  const stored = (row: repo.ApiRow) => {
+    const api = repo.toStoredApi(row);
+    return { ...api, definition: secrets.open(api.definition, `API "${row.name}"`) };
+  };
   return {
     putApi(definition: ApiDefinition, options: WriteOptions): Promise<PutApiResult> {
       return run('put API', () =>
@@ -51,11 +66,12 @@ export function createApiStore(db: repo.Executor): ApiStore {
           // Under the writers' lock: no other write can claim the route before we commit.
           await assertNoRouteConflict(trx, definition);
           const revision = await repo.nextRevision(trx, name);
-          const row = await repo.upsertApi(trx, definition, revision);
-          await repo.insertRevision(trx, { name, revision, definition, configVersion, actor: options.actor });
+          const sealed = secrets.seal(definition);
+          const row = await repo.upsertApi(trx, sealed, revision);
+          await repo.insertRevision(trx, { name, revision, definition: sealed, configVersion, actor: options.actor });
           await repo.insertAudit(trx, { actor: options.actor, action: 'put', apiName: name, revision, configVersion });
           await repo.notifyConfigVersion(trx, configVersion);
-          return { api: repo.toStoredApi(row), configVersion, created: locked === undefined };
+          return { api: stored(row), configVersion, created: locked === undefined };
         }),
       );
     },
@@ -87,12 +103,12 @@ export function createApiStore(db: repo.Executor): ApiStore {
     getApi(name: string) {
       return run('get API', async () => {
         const row = await repo.findApi(db, name);
-        return row === undefined ? undefined : repo.toStoredApi(row);
+        return row === undefined ? undefined : stored(row);
       });
     },
 
     listApis() {
-      return run('list APIs', async () => (await repo.listApis(db)).map(repo.toStoredApi));
+      return run('list APIs', async () => (await repo.listApis(db)).map(stored));
     },
 
     readConfigState() {
@@ -108,7 +124,7 @@ export function createApiStore(db: repo.Executor): ApiStore {
           .execute(async (trx) => {
             // Both reads see one snapshot: the version always matches the APIs returned.
             const state = await repo.readConfigState(trx);
-            const apis = await repo.listDesiredApis(trx);
+            const apis = (await repo.listDesiredApis(trx)).map((api) => ({ ...api, definition: secrets.open(api.definition, `API "${api.definition.name}"`) }));
             return { ...state, apis };
           }),
       );

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { ConfigSnapshot } from '@gw/config-contract';
 import { CACHE_FILE_NAME } from './cache-file.js';
+import { tightenCachePermissions } from './cache-permissions.js';
 import { loadSnapshot, type LoadedSnapshot, type LoadOptions } from './load-snapshot.js';
 import { saveSnapshot } from './save-snapshot.js';
 
@@ -83,6 +84,7 @@ export class ConfigCache {
 
   /** Reads the file; the caller decides whether to apply what it holds (and calls `refused` if not). */
   async load(): Promise<LoadedSnapshot> {
+    await tightenCachePermissions(this.dir, this.#logger);
     const loaded = await loadSnapshot(this.dir, this.#loadOptions);
     switch (loaded.status) {
       case 'missing':

@@ -2,3 +2,4 @@ export { CACHE_FILE_NAME, CACHE_FORMAT, encodeCacheFile, decodeCacheFile, type C
 export { saveSnapshot, type SaveMeta, type SaveOptions, type SavedSnapshot } from './save-snapshot.js';
 export { loadSnapshot, type LoadedSnapshot, type LoadOptions } from './load-snapshot.js';
 export { ConfigCache, type ConfigCacheOptions, type ConfigCacheReport, type CacheBootStatus, type CacheFileStatus, type SaveOutcome } from './config-cache.js';
+export { CACHE_DIR_MODE, CACHE_FILE_MODE, tightenCachePermissions } from './cache-permissions.js';

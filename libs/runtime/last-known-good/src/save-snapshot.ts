@@ -5,6 +5,7 @@ import { ErrorCodes, GatewayError } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { ConfigSnapshot } from '@gw/config-contract';
 import { CACHE_FILE_NAME, encodeCacheFile } from './cache-file.js';
+import { CACHE_DIR_MODE, CACHE_FILE_MODE, tightenCachePermissions } from './cache-permissions.js';
 
 export interface SaveMeta {
   controllerId: string;
@@ -35,7 +36,8 @@ const queues = new Map<string, Promise<unknown>>();
  * Writes the snapshot as the directory's last-known-good file, atomically: a temp file in
  * the same directory is written and fsynced, renamed over `snapshot.json`, then the
  * directory is fsynced so the rename itself survives a power cut. Readers see the old
- * file or the new one, never a mix. Creates the directory (mode 0700) if needed.
+ * file or the new one, never a mix. Creates the directory (mode 0700) if needed, tightens
+ * a looser one, and writes the file 0600: the config holds secrets (cache-permissions.ts).
  * Throws GatewayError GW_CONFIG_CACHE_WRITE_FAILED; the previous file is then untouched.
  */
 export function saveSnapshot(dir: string, snapshot: ConfigSnapshot, meta: SaveMeta, options: SaveOptions = {}): Promise<SavedSnapshot> {
@@ -57,9 +59,10 @@ async function writeAtomically(dir: string, snapshot: ConfigSnapshot, meta: Save
   const { bytes, checksum } = encodeCacheFile(snapshot, { controllerId: meta.controllerId, savedAt });
   let step = 'create the directory';
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: CACHE_DIR_MODE });
+    await tightenCachePermissions(dir, options.logger ?? silentLogger);
     step = 'write the temp file';
-    const file = await open(temp, 'wx', 0o600);
+    const file = await open(temp, 'wx', CACHE_FILE_MODE);
     try {
       await file.writeFile(bytes);
       step = 'fsync the temp file';

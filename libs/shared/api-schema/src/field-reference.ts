@@ -1,4 +1,5 @@
 import { apiDefinitionJsonSchema } from './json-schema.js';
+import { SECRET_MARK } from './secret-mark.js';
 
 type Node = Record<string, unknown>;
 
@@ -67,6 +68,7 @@ function defaultOf(field: Node): string {
 
 function ruleOf(shape: Node): string {
   const parts: string[] = [];
+  if (shape[SECRET_MARK] === true) parts.push('secret: masked in responses, sealed at rest');
   if (shape['enum'] !== undefined) parts.push(`one of ${(shape['enum'] as unknown[]).map((v) => `\`${String(v)}\``).join(', ')}`);
   if (shape['const'] !== undefined) parts.push(`\`${JSON.stringify(shape['const'])}\``);
   if (shape['minimum'] !== undefined && shape['maximum'] !== undefined) parts.push(`${shape['minimum']}–${shape['maximum']}`);

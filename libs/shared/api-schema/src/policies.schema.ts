@@ -5,6 +5,7 @@ import { headerNameRule } from './header-name.js';
 import { JWK_MEMBERS, JWK_TYPES, JWT_ALGORITHMS, checkJwk, jwkAlgorithm, type Jwk, type JwtAlgorithm } from './jwk.js';
 import { POLICY_LIMITS as L } from './limits.js';
 import { ROUTE_METHODS } from './methods.js';
+import { secretField } from './secret-mark.js';
 
 /**
  * The `policies` block of an API definition (and `rateLimits` of a route): CORS,
@@ -132,14 +133,14 @@ const JwkBlock = z
     {
       kty: z.enum(JWK_TYPES, { error: (issue) => (issue.input === undefined ? 'is required ("RSA", "EC" or "oct")' : 'must be "RSA", "EC" or "oct"') }),
       ...Object.fromEntries(
-        JWK_MEMBERS.filter((m) => m !== 'kty').map((m) => [
-          m,
-          z
+        JWK_MEMBERS.filter((m) => m !== 'kty').map((m) => {
+          const member = z
             .string()
             .min(1, { error: `must be 1-${L.jwkMemberMaxLength} characters` })
-            .max(L.jwkMemberMaxLength, { error: `must be 1-${L.jwkMemberMaxLength} characters` })
-            .optional(),
-        ]),
+            .max(L.jwkMemberMaxLength, { error: `must be 1-${L.jwkMemberMaxLength} characters` });
+          // `k`, the HMAC secret of an `oct` key, is the definition's one secret today.
+          return [m, (m === 'k' ? secretField(member) : member).optional()];
+        }),
       ),
     },
     { error: (issue) => (issue.code === 'invalid_type' && issue.input !== undefined ? `must be a JSON Web Key object, not ${describeType(issue.input)}` : undefined) },

@@ -1,5 +1,6 @@
 import type { ApiDefinition } from './api-definition.schema.js';
 import { REDACTED } from './jwk.js';
+import { listSecretFields, mapSecretFields } from './secret-fields.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -8,21 +9,13 @@ function isObject(value: unknown): value is JsonObject {
 }
 
 /**
- * The definition as the deploy API shows it: the only secret a definition holds, the `k`
- * (HMAC secret) of an inline `oct` JWK, reads `"[REDACTED]"`. API keys are stored as
- * SHA-256 hashes only and are shown as stored (a hash cannot be presented as a key).
- * The input is not changed.
+ * The definition as the deploy API shows it: every field the schema marks as secret
+ * (`secretField`; today the `k` HMAC secret of an inline `oct` JWK) reads `"[REDACTED]"`.
+ * API keys are stored as SHA-256 hashes only and are shown as stored (a hash cannot be
+ * presented as a key). The input is not changed; without secrets it is returned itself.
  */
 export function maskDefinitionSecrets(def: ApiDefinition): ApiDefinition {
-  const jwt = def.policies?.auth?.jwt;
-  if (!jwt || !jwt.keys.some((k) => k.k !== undefined)) return def;
-  return {
-    ...def,
-    policies: {
-      ...def.policies,
-      auth: { ...def.policies.auth!, jwt: { ...jwt, keys: jwt.keys.map((k) => (k.k === undefined ? k : { ...k, k: REDACTED })) } },
-    },
-  };
+  return mapSecretFields(def, () => REDACTED);
 }
 
 /** The inline JWKs of a definition as received (unknown shape), if it has any. */
@@ -35,9 +28,9 @@ function inputJwks(input: unknown): unknown[] | undefined {
   return Array.isArray(keys) ? keys : undefined;
 }
 
-/** Whether the body sends `"[REDACTED]"` back for a JWK secret (so the stored API is needed). */
+/** Whether the body sends `"[REDACTED]"` back for a secret field (so the stored API is needed). */
 export function hasMaskedSecrets(input: unknown): boolean {
-  return inputJwks(input)?.some((k) => isObject(k) && k['k'] === REDACTED) ?? false;
+  return listSecretFields(input).some((f) => f.secret === REDACTED);
 }
 
 /**
@@ -45,7 +38,8 @@ export function hasMaskedSecrets(input: unknown): boolean {
  * of the stored `oct` key with the same `kid`, so what GET returned can be applied again
  * unchanged (export → apply). A masked key without a `kid`, or whose `kid` the stored API
  * does not have, stays masked, and validation refuses it. Returns the input itself when
- * there is nothing to restore, else a copy.
+ * there is nothing to restore, else a copy. Restoring needs to know which stored item a
+ * masked one stands for (for a JWK, its `kid`), so a new secret field adds its rule here.
  */
 export function restoreMaskedSecrets(input: unknown, stored: ApiDefinition | undefined): unknown {
   const keys = inputJwks(input);

@@ -14,6 +14,8 @@ export interface LoadLoopOptions {
   timeoutMs?: number;
   /** What counts as success (default: status 200). */
   ok?: (status: number, body: string) => boolean;
+  /** Request headers sent with every request (e.g. a bearer token). */
+  headers?: Record<string, string>;
 }
 
 export interface LoadFailure {
@@ -70,7 +72,7 @@ export function startLoadLoop(options: LoadLoopOptions): LoadLoop {
 
   const one = (n: number) =>
     new Promise<void>((resolve) => {
-      const req = request(options.url(n), { agent, timeout: timeoutMs }, (res) => {
+      const req = request(options.url(n), { agent, timeout: timeoutMs, ...(options.headers ? { headers: options.headers } : {}) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
