@@ -5,6 +5,7 @@ import type { SnapshotCache } from '@gw/snapshot-cache';
 import { mutualTlsServerCredentials, type ReloadingTlsFiles } from '@gw/grpc-tls';
 import { ConfigStream } from './config-stream.js';
 import { runtimeIdentityOf } from './peer-identity.js';
+import { refuseCall } from './refuse-call.js';
 import { DEFAULT_STREAM_LIMITS, StreamCounter, type StreamLimits } from './stream-limits.js';
 import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
 
@@ -96,12 +97,12 @@ export class ConfigServer {
       if (!identity) {
         const cert = call.getAuthContext().sslPeerCertificate;
         this.#logger.warn({ peer: call.getPeer(), subjectAltName: cert?.subjectaltname?.slice(0, 512) }, 'config stream from a certificate without a runtime identity: refused');
-        call.destroy(Object.assign(new Error('the client certificate names no runtime (URI SAN spiffe://gateway/runtime/<id>)'), { code: grpc.status.UNAUTHENTICATED }));
+        refuseCall(call, grpc.status.UNAUTHENTICATED, 'the client certificate names no runtime (URI SAN spiffe://gateway/runtime/<id>)');
         return;
       }
       if (!this.#perIdentity.acquire(identity.spiffeId)) {
         this.#logger.warn({ peer: call.getPeer(), identity: identity.spiffeId, limit: this.#limits.maxStreamsPerIdentity }, 'too many config streams for one runtime identity: refused');
-        call.destroy(Object.assign(new Error(`at most ${this.#limits.maxStreamsPerIdentity} open streams per runtime`), { code: grpc.status.RESOURCE_EXHAUSTED }));
+        refuseCall(call, grpc.status.RESOURCE_EXHAUSTED, `at most ${this.#limits.maxStreamsPerIdentity} open streams per runtime`);
         return;
       }
     }

@@ -3,6 +3,7 @@ import { CONTROLLER_ID_METADATA, CONTROLLER_ZONE_METADATA, resourcesToProto, typ
 import type { Logger } from '@gw/logging';
 import type { SnapshotCache } from '@gw/snapshot-cache';
 import type { RuntimeIdentity } from './peer-identity.js';
+import { refuseCall } from './refuse-call.js';
 import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
 import { TokenBucket, truncateUtf8, type StreamLimits } from './stream-limits.js';
 
@@ -136,7 +137,7 @@ export class ConfigStream {
   }
 
   #refuse(code: grpc.status, message: string): void {
-    this.call.destroy(Object.assign(new Error(message), { code }));
+    refuseCall(this.call, code, message);
     this.#cleanup();
   }
 
