@@ -248,7 +248,7 @@ describe('config stream: mutual TLS', () => {
 describe('start-up refusals', () => {
   /** Starts an app with exactly `env` for its TLS choice and returns its exit code and output. */
   async function refused(app: 'controller' | 'runtime', env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-    const base =
+    const base: Record<string, string> =
       app === 'controller'
         ? { DATABASE_URL: db.url, CONTROLLER_HOST: '127.0.0.1', CONTROLLER_HTTP_PORT: '0', CONTROLLER_GRPC_PORT: '0' }
         : { CONTROLLER_ADDRESSES: ctl.grpc, RUNTIME_HOST: '127.0.0.1', RUNTIME_ADMIN_HOST: '127.0.0.1', RUNTIME_HTTP_PORT: '0', RUNTIME_ADMIN_PORT: '0' };
