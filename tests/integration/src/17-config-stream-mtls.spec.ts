@@ -189,6 +189,9 @@ describe('config stream: mutual TLS', () => {
     // rt-good's row is its own stream's, untouched by the impostor.
     expect(after[RT]).toMatchObject({ identity: spiffeId('runtime', RT), connected: true, connectedAt: before.connectedAt, lastNack: null });
     expect(after['rt-direct'].identity).toBe(spiffeId('runtime', 'rt-direct'));
+    // No phantom runtime to wait for: a wait for the current version ends at once.
+    const wait = await http('GET', `${ctl.http}/v1/status?waitForVersion=1&timeoutMs=5000`, { headers: authHeaders, timeoutMs: 10_000 });
+    expect(wait.status).toBe(200);
   });
 
   it('rotation: new certificates are used by new handshakes, open streams keep going, no request fails', async () => {
