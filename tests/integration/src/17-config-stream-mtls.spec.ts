@@ -194,6 +194,21 @@ describe('config stream: mutual TLS', () => {
     expect(wait.status).toBe(200);
   });
 
+  it('a runtime checks the controller certificate against CONTROLLER_TLS_SERVER_NAME when set', async () => {
+    // The controller certificate names localhost and 127.0.0.1; the runtimes dial 127.0.0.1.
+    const named = await startRuntimeProcess({ id: 'rt-sni', controllers: ctl.grpc, env: { CONTROLLER_TLS_SERVER_NAME: 'localhost' } });
+    const wrong = await startRuntimeProcess({ id: 'rt-wrong-name', controllers: ctl.grpc, env: { CONTROLLER_TLS_SERVER_NAME: 'controller.elsewhere.example' } });
+    await waitRuntimeVersion(named, 1);
+    const down = await withOutput(
+      wrong.proc,
+      waitFor('the wrong name refused', async () => logRecords(wrong.proc).find((r) => r.msg === 'config stream down, moving to next controller' && String(r.reason).includes('controller.elsewhere.example'))),
+    );
+    expect(down.reason).toMatch(/altnames/);
+    expect((await runtimeConfig(wrong)).version ?? null).toBeNull();
+    await wrong.proc.stop();
+    await named.proc.stop();
+  });
+
   it('rotation: new certificates are used by new handshakes, open streams keep going, no request fails', async () => {
     const dir = testPkiDir();
     const load = startLoadLoop({ url: () => `${rt.proxy}/svc/load`, maxRequests: 100_000, maxMs: 110_000 });

@@ -47,7 +47,7 @@ export function testCertificate(kind: 'controller' | 'runtime', id: string): { c
   return { ...leaf, ca: files.caCert };
 }
 
-const TLS_VARS = /^(CONFIG_TLS_|CONTROLLER_TLS_)/;
+const TLS_FILE_VARS = /^(CONFIG_TLS_|CONTROLLER_TLS_)\w*_FILE$/;
 
 /**
  * The environment that turns mutual TLS on for one process, unless `env` already chose
@@ -55,7 +55,7 @@ const TLS_VARS = /^(CONFIG_TLS_|CONTROLLER_TLS_)/;
  * RUNTIME_ID, else the process name.
  */
 export function mutualTlsEnv(app: 'controller' | 'runtime', name: string, env: Record<string, string>): Record<string, string> {
-  if (env['CONFIG_INSECURE'] !== undefined || Object.keys(env).some((k) => TLS_VARS.test(k))) return {};
+  if (env['CONFIG_INSECURE'] !== undefined || Object.keys(env).some((k) => TLS_FILE_VARS.test(k))) return {};
   if (app === 'controller') {
     const c = testCertificate('controller', env['CONTROLLER_ID'] ?? name);
     return { CONFIG_TLS_CERT_FILE: c.cert, CONFIG_TLS_KEY_FILE: c.key, CONFIG_TLS_CLIENT_CA_FILE: c.ca };
