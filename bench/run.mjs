@@ -257,6 +257,8 @@ async function startGatewayRuntime(o) {
     CONTROLLER_HTTP_PORT: String(o.ctlHttp),
     CONTROLLER_GRPC_PORT: String(o.ctlGrpc),
     ADMIN_TOKEN: token,
+    // The bench measures the proxy, not the config stream: no certificates to make (older checkouts ignore it).
+    CONFIG_INSECURE: 'true',
     LOG_LEVEL: 'warn',
   });
   await waitHttp(`http://127.0.0.1:${o.ctlHttp}/health/live`);
@@ -287,6 +289,7 @@ async function startGatewayRuntime(o) {
   const args = [...flags, ...(config.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(o.root, 'apps/runtime/dist/main.js')];
   const rt = startPinned(o.name, 1, nodeOf, args, {
     RUNTIME_ID: 'rt-bench',
+    CONFIG_INSECURE: 'true',
     CONTROLLER_ADDRESSES: `127.0.0.1:${o.ctlGrpc}`,
     RUNTIME_HOST: '127.0.0.1',
     RUNTIME_ADMIN_HOST: '127.0.0.1',

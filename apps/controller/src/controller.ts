@@ -3,6 +3,7 @@ import { backoffDelay } from '@gw/backoff';
 import { createChangeFeed } from '@gw/change-feed';
 import { ConfigServer } from '@gw/config-server';
 import { createControllerHttpApp } from '@gw/deploy-api';
+import { registerTlsExpiryGauge, ReloadingTlsFiles } from '@gw/grpc-tls';
 import type { Logger } from '@gw/logging';
 import { SnapshotCache } from '@gw/snapshot-cache';
 import { checkSealedSecrets, CONFIG_CHANNEL, createApiStore, createDatabase, createFleetStore, migrateToLatest } from '@gw/store';
@@ -30,6 +31,14 @@ const MIGRATION_RETRY = { baseMs: 500, capMs: 5_000, floorMs: 250 };
 export async function startController(config: ControllerConfig, logger: Logger): Promise<RunningController> {
   // Before the database: a missing or malformed key file is a configuration error.
   const secretKeys = await loadSecretKeyRing(config.secretKeys, logger);
+  // Read first: unusable certificate files are a start-up error naming the file, before anything else starts.
+  const tls = config.configTls
+    ? new ReloadingTlsFiles(config.configTls, {
+        onLoaded: (info) => logger.info({ certificateNotAfter: info.certificateNotAfter, clientCaNotAfter: info.caNotAfter, fingerprint256: info.fingerprint256 }, 'config stream TLS files loaded'),
+        onError: (err) => logger.error({ err }, 'config stream TLS files changed but cannot be used; the previous ones stay in use'),
+      })
+    : undefined;
+  if (!tls) logger.warn({}, 'CONFIG_INSECURE=true: the config stream is plaintext and runtime ids are taken on trust; for local experiments only');
   const database = createDatabase({
     connectionString: config.databaseUrl,
     poolMax: config.dbPoolMax,
@@ -70,6 +79,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
     logger,
   });
   const { metrics } = observability;
+  if (tls) registerTlsExpiryGauge(metrics.registry, () => ({ server: tls.info.certificateNotAfter, client_ca: tls.info.caNotAfter }));
   const refresher = new SnapshotRefresher(store, cache, logger, {
     compiled: (_snapshot, durationMs) => metrics.compiled(durationMs),
     failed: () => metrics.refreshFailed(),
@@ -113,7 +123,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
   });
   await dbHealth.start();
 
-  const configServer = new ConfigServer({ cache, controllerId: config.controllerId, zone: config.zone, logger, callbacks: observability.callbacks });
+  const configServer = new ConfigServer({ cache, controllerId: config.controllerId, zone: config.zone, logger, callbacks: observability.callbacks, tls });
   observability.start();
   const grpcPort = await configServer.listen(`${config.host}:${config.grpcPort}`);
 
@@ -165,6 +175,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
       await dbHealth.stop();
       await healthDb.close();
       await database.close();
+      tls?.close();
       logger.info({}, 'controller stopped');
     },
   };

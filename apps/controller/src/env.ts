@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { envVar, readEnv, type EnvRule } from '@gw/app-kit';
+import { tlsSettingsProblem, type TlsFiles } from '@gw/grpc-tls';
 import type { LogLevel } from '@gw/logging';
 
 /** The controller's configuration, read once from the environment (see README: Configuration). */
@@ -10,6 +11,11 @@ export interface ControllerConfig {
   host: string;
   httpPort: number;
   grpcPort: number;
+  /**
+   * Mutual TLS on the config stream: the controller's certificate and key, and the CA that
+   * signs runtime certificates (as `caFile`). Undefined only with CONFIG_INSECURE=true.
+   */
+  configTls: TlsFiles | undefined;
   adminToken: string | undefined;
   /** `auto` (default) probes cross-connection NOTIFY at start and uses `poll` where it is not delivered (PGlite). */
   changeFeedMode: 'listen' | 'poll' | 'auto';
@@ -45,6 +51,10 @@ const CONTROLLER_ENV = {
   CONTROLLER_HOST: envVar.string({ default: '0.0.0.0' }),
   CONTROLLER_HTTP_PORT: envVar.port({ default: 8080 }),
   CONTROLLER_GRPC_PORT: envVar.port({ default: 9090 }),
+  CONFIG_TLS_CERT_FILE: envVar.string(),
+  CONFIG_TLS_KEY_FILE: envVar.string(),
+  CONFIG_TLS_CLIENT_CA_FILE: envVar.string(),
+  CONFIG_INSECURE: envVar.oneOf(['false', 'true'], { default: 'false' }),
   ADMIN_TOKEN: envVar.string(),
   CHANGE_FEED_MODE: envVar.oneOf(['auto', 'listen', 'poll'], { default: 'auto' }),
   CHANGE_FEED_POLL_MS: envVar.int({ default: 1_000, min: 50, max: 600_000 }),
@@ -80,8 +90,14 @@ const secretKeyFiles = (e: { SECRETS_KEY_FILE: string | undefined; SECRETS_PREVI
 
 const staleAfterMs = (e: { FLEET_STALE_AFTER_MS: number | undefined; FLEET_HEARTBEAT_MS: number }) => e.FLEET_STALE_AFTER_MS ?? 3 * e.FLEET_HEARTBEAT_MS;
 
+const TLS_VARS = ['CONFIG_TLS_CERT_FILE', 'CONFIG_TLS_KEY_FILE', 'CONFIG_TLS_CLIENT_CA_FILE'] as const;
+
 const CONTROLLER_RULES: EnvRule<typeof CONTROLLER_ENV>[] = [
   ...SECRET_RULES,
+  {
+    uses: [...TLS_VARS, 'CONFIG_INSECURE'],
+    check: (e) => tlsSettingsProblem(TLS_VARS, e, 'the config stream to runtimes carries the compiled config, secrets included'),
+  },
   {
     uses: ['FLEET_STALE_AFTER_MS', 'FLEET_HEARTBEAT_MS'],
     // Every live runtime would flap to stale between two heartbeats.
@@ -99,6 +115,10 @@ export function readControllerConfig(env: NodeJS.ProcessEnv = process.env): Cont
     host: e.CONTROLLER_HOST,
     httpPort: e.CONTROLLER_HTTP_PORT,
     grpcPort: e.CONTROLLER_GRPC_PORT,
+    configTls:
+      e.CONFIG_TLS_CERT_FILE && e.CONFIG_TLS_KEY_FILE && e.CONFIG_TLS_CLIENT_CA_FILE
+        ? { certFile: e.CONFIG_TLS_CERT_FILE, keyFile: e.CONFIG_TLS_KEY_FILE, caFile: e.CONFIG_TLS_CLIENT_CA_FILE }
+        : undefined,
     adminToken: e.ADMIN_TOKEN,
     changeFeedMode: e.CHANGE_FEED_MODE,
     pollIntervalMs: e.CHANGE_FEED_POLL_MS,

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readRuntimeConfig } from './env.js';
 
-const read = (env: Record<string, string>) => readRuntimeConfig({ CONTROLLER_ADDRESSES: '127.0.0.1:9090', ...env });
+const read = (env: Record<string, string>) => readRuntimeConfig({ CONTROLLER_ADDRESSES: '127.0.0.1:9090', CONFIG_INSECURE: 'true', ...env });
 
 describe('runtime env: controllers', () => {
   it('reads zone-tagged and plain addresses', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readRuntimeConfig } from './env.js';
 
-const base = { CONTROLLER_ADDRESSES: '127.0.0.1:9090' };
+const base = { CONTROLLER_ADDRESSES: '127.0.0.1:9090', CONFIG_INSECURE: 'true' };
 
 describe('runtime env: drain and hardened-edge settings', () => {
   it('has safe defaults', () => {

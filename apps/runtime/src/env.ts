@@ -1,11 +1,20 @@
 import { hostname } from 'node:os';
 import { envVar, readEnv, type EnvRule } from '@gw/app-kit';
 import { parseControllerAddresses, type ControllerAddress } from '@gw/config-client';
+import { tlsSettingsProblem, type TlsFiles } from '@gw/grpc-tls';
 import type { LogLevel } from '@gw/logging';
 
 /** The runtime's configuration, read once from the environment (see README: Configuration). */
 export interface RuntimeConfig {
-  runtimeId: string;
+  /** With mutual TLS, the id in the runtime's own certificate unless RUNTIME_ID is given (and must then be the same). */
+  runtimeId: string | undefined;
+  /**
+   * Mutual TLS towards controllers: this runtime's certificate and key, and the CA that
+   * signs controller certificates (as `caFile`). Undefined only with CONFIG_INSECURE=true.
+   */
+  controllerTls: TlsFiles | undefined;
+  /** The name checked against controller certificates instead of each address's host. */
+  controllerTlsServerName: string | undefined;
   zone: string;
   /** Controller gRPC endpoints, zone-tagged or not (`a=10.0.1.5:9090,10.0.2.5:9090`). */
   controllerAddresses: ControllerAddress[];
@@ -50,6 +59,11 @@ const RUNTIME_ENV = {
       return [];
     }
   }),
+  CONTROLLER_TLS_CA_FILE: envVar.string(),
+  CONTROLLER_TLS_CERT_FILE: envVar.string(),
+  CONTROLLER_TLS_KEY_FILE: envVar.string(),
+  CONTROLLER_TLS_SERVER_NAME: envVar.string(),
+  CONFIG_INSECURE: envVar.oneOf(['false', 'true'], { default: 'false' }),
   // Controllers refuse pings more often than once a second (gRPC "too many pings").
   CONTROLLER_KEEPALIVE_MS: envVar.int({ default: 3_000, min: 1_000, max: 3_600_000 }),
   CONTROLLER_KEEPALIVE_TIMEOUT_MS: envVar.int({ default: 2_000, min: 100, max: 600_000 }),
@@ -76,7 +90,13 @@ const RUNTIME_ENV = {
   LOG_LEVEL: envVar.logLevel({ default: 'info' }),
 };
 
+const TLS_VARS = ['CONTROLLER_TLS_CA_FILE', 'CONTROLLER_TLS_CERT_FILE', 'CONTROLLER_TLS_KEY_FILE'] as const;
+
 const RUNTIME_RULES: EnvRule<typeof RUNTIME_ENV>[] = [
+  {
+    uses: [...TLS_VARS, 'CONFIG_INSECURE'],
+    check: (e) => tlsSettingsProblem(TLS_VARS, e, 'only controllers with a certificate from that CA may configure this runtime'),
+  },
   {
     uses: ['MAX_URL_BYTES', 'MAX_HEADER_BYTES'],
     check: (e) =>
@@ -96,7 +116,13 @@ const RUNTIME_RULES: EnvRule<typeof RUNTIME_ENV>[] = [
 export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const e = readEnv(RUNTIME_ENV, env, RUNTIME_RULES);
   return {
-    runtimeId: e.RUNTIME_ID ?? hostname(),
+    // Insecure: the host name as before. Secure: resolved against the certificate at start (runtime-identity.ts).
+    runtimeId: e.RUNTIME_ID ?? (e.CONFIG_INSECURE === 'true' ? hostname() : undefined),
+    controllerTls:
+      e.CONTROLLER_TLS_CA_FILE && e.CONTROLLER_TLS_CERT_FILE && e.CONTROLLER_TLS_KEY_FILE
+        ? { certFile: e.CONTROLLER_TLS_CERT_FILE, keyFile: e.CONTROLLER_TLS_KEY_FILE, caFile: e.CONTROLLER_TLS_CA_FILE }
+        : undefined,
+    controllerTlsServerName: e.CONTROLLER_TLS_SERVER_NAME,
     zone: e.ZONE,
     controllerAddresses: e.CONTROLLER_ADDRESSES,
     controllerKeepaliveMs: e.CONTROLLER_KEEPALIVE_MS,

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { JwksCacheRegistry } from '@gw/auth';
 import { ConfigClient } from '@gw/config-client';
+import { registerTlsExpiryGauge, type ReloadingTlsFiles } from '@gw/grpc-tls';
 import { MemoryIdempotencyStore, RedisIdempotencyStore } from '@gw/idempotency';
 import { ConfigCache } from '@gw/last-known-good';
 import type { Logger } from '@gw/logging';
@@ -8,7 +9,7 @@ import { EdgeGuard, createProxyHandler, createProxyListener } from '@gw/proxy';
 import { RuntimeState, type PolicyEvents } from '@gw/runtime-config';
 import { createAdminServer } from './admin-server.js';
 import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
-import type { RuntimeConfig } from './env.js';
+import type { ResolvedRuntimeConfig } from './controller-tls.js';
 import { PolicyMetrics } from './policy-metrics.js';
 import { RequestMetrics } from './request-metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
@@ -22,12 +23,14 @@ export interface RunningRuntime {
 }
 
 /** Wires one runtime: config client → runtime state (the one config object) → proxy listener, plus the admin listener. */
-export async function startRuntime(config: RuntimeConfig, logger: Logger, buildVersion = ''): Promise<RunningRuntime> {
+export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger, buildVersion = '', tls?: ReloadingTlsFiles): Promise<RunningRuntime> {
+  if (!tls) logger.warn({}, 'CONFIG_INSECURE=true: the config stream is plaintext and any process on CONTROLLER_ADDRESSES can configure this runtime; for local experiments only');
   // Shared state (REDIS_URL) for global rate limits and idempotency keys.
   const sharedState = connectSharedState(config.redisUrl, config.runtimeId, logger);
   const policyEvents: PolicyEvents = {};
   // Reads the state and the client (declared below) only at scrape time.
   const metrics: RuntimeMetrics = new RuntimeMetrics({ applied: () => state.applied, controller: () => client.status });
+  if (tls) registerTlsExpiryGauge(metrics.registry, () => ({ client: tls.info.certificateNotAfter, ca: tls.info.caNotAfter }));
   Object.assign(policyEvents, new PolicyMetrics(metrics.registry, () => sharedState.report()).events);
   // Balancing, health checks, outlier detection, breakers and retry budgets per API, in this ZONE.
   const upstreams: UpstreamLifecycle = new UpstreamLifecycle({ zone: config.zone, logger, register: metrics.registry, config: () => state.getConfig() });
@@ -78,6 +81,7 @@ export async function startRuntime(config: RuntimeConfig, logger: Logger, buildV
     logger,
     keepalive: { timeMs: config.controllerKeepaliveMs, timeoutMs: config.controllerKeepaliveTimeoutMs },
     preferredRetryMs: config.controllerPreferredRetryMs,
+    tls: tls ? { files: tls, serverName: config.controllerTlsServerName } : undefined,
   });
 
   const edge = new EdgeGuard({ trustedProxyHops: config.trustedProxyHops, maxUrlBytes: config.maxUrlBytes, maxBodyBytes: config.maxBodyBytes });
@@ -130,6 +134,7 @@ export async function startRuntime(config: RuntimeConfig, logger: Logger, buildV
       upstreams.stop();
       proxy.close();
       await sharedState.close();
+      tls?.close();
       logger.info({}, 'runtime stopped');
     },
   };

@@ -35,7 +35,8 @@ beforeAll(async () => {
   cache.set(buildSnapshot(1, 1, [apiResource(orders, 1)]));
   server = new ConfigServer({ cache, controllerId: 'ctl-newer', zone: 'a', callbacks: { onNack: (s) => void nacks.push(s.lastNack!) } });
   const port = await server.listen('127.0.0.1:0');
-  runtime = await startRuntimeProcess({ id: 'rt-skew', controllers: `127.0.0.1:${port}` });
+  // The in-process ConfigServer above is plaintext.
+  runtime = await startRuntimeProcess({ id: 'rt-skew', controllers: `127.0.0.1:${port}`, insecure: true });
   await waitRuntimeVersion(runtime, 1);
 }, 60_000);
 

@@ -2,7 +2,11 @@ import * as grpc from '@grpc/grpc-js';
 import { loadConfigProto, MAX_MESSAGE_BYTES, type ConfigDiscoveryHandlers, type ConfigRequest__Output, type ConfigResponse } from '@gw/config-proto';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { SnapshotCache } from '@gw/snapshot-cache';
+import { mutualTlsServerCredentials, type ReloadingTlsFiles } from '@gw/grpc-tls';
 import { ConfigStream } from './config-stream.js';
+import { runtimeIdentityOf } from './peer-identity.js';
+import { refuseCall } from './refuse-call.js';
+import { DEFAULT_STREAM_LIMITS, StreamCounter, type StreamLimits } from './stream-limits.js';
 import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
 
 export interface ConfigServerOptions {
@@ -11,6 +15,13 @@ export interface ConfigServerOptions {
   zone: string;
   logger?: Logger;
   callbacks?: ConfigServerCallbacks;
+  /**
+   * Mutual TLS: the server certificate and the CA that signs runtime certificates. Only
+   * clients with such a certificate connect, and each speaks only for the runtime id in its
+   * certificate. Undefined: plaintext, node ids taken on trust (CONFIG_INSECURE=true).
+   */
+  tls?: ReloadingTlsFiles;
+  limits?: Partial<StreamLimits>;
 }
 
 /** How many runtimes' NACK memories a replica keeps (oldest forgotten first). */
@@ -22,10 +33,14 @@ export class ConfigServer {
   readonly #streams = new Set<ConfigStream>();
   readonly #nacked = new Map<string, Set<string>>();
   readonly #logger: Logger;
+  readonly #limits: StreamLimits;
+  readonly #perIdentity: StreamCounter;
   #nextStreamId = 0;
 
   constructor(private readonly options: ConfigServerOptions) {
     this.#logger = options.logger ?? silentLogger;
+    this.#limits = { ...DEFAULT_STREAM_LIMITS, ...options.limits };
+    this.#perIdentity = new StreamCounter(this.#limits.maxStreamsPerIdentity);
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -43,7 +58,8 @@ export class ConfigServer {
   /** Binds `host:port` (port 0 picks a free one) and returns the bound port. */
   listen(address: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      const credentials = this.options.tls ? mutualTlsServerCredentials(this.options.tls) : grpc.ServerCredentials.createInsecure();
+      this.#server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
     });
   }
 
@@ -74,6 +90,29 @@ export class ConfigServer {
   #open(call: grpc.ServerDuplexStream<ConfigRequest__Output, ConfigResponse>): void {
     const id = ++this.#nextStreamId;
     const callbacks = this.options.callbacks ?? {};
+    let identity;
+    if (this.options.tls) {
+      // The handshake already refused clients without a certificate from the CA; this one's must name a runtime.
+      identity = runtimeIdentityOf(call);
+      if (!identity) {
+        const cert = call.getAuthContext().sslPeerCertificate;
+        this.#logger.warn({ peer: call.getPeer(), subjectAltName: cert?.subjectaltname?.slice(0, 512) }, 'config stream from a certificate without a runtime identity: refused');
+        refuseCall(call, grpc.status.UNAUTHENTICATED, 'the client certificate names no runtime (URI SAN spiffe://gateway/runtime/<id>)');
+        return;
+      }
+      if (!this.#perIdentity.acquire(identity.spiffeId)) {
+        this.#logger.warn({ peer: call.getPeer(), identity: identity.spiffeId, limit: this.#limits.maxStreamsPerIdentity }, 'too many config streams for one runtime identity: refused');
+        refuseCall(call, grpc.status.RESOURCE_EXHAUSTED, `at most ${this.#limits.maxStreamsPerIdentity} open streams per runtime`);
+        return;
+      }
+    }
+    const held = identity?.spiffeId;
+    let released = false;
+    const release = () => {
+      if (released || held === undefined) return;
+      released = true;
+      this.#perIdentity.release(held);
+    };
     const stream = new ConfigStream(id, call, {
       cache: this.options.cache,
       controllerId: this.options.controllerId,
@@ -87,9 +126,15 @@ export class ConfigServer {
         },
       },
       nacked: (runtimeId) => this.#nackMemory(runtimeId),
+      limits: this.#limits,
+      identity,
+      onFinished: release,
     });
     this.#streams.add(stream);
-    call.on('close', () => this.#streams.delete(stream));
+    call.on('close', () => {
+      this.#streams.delete(stream);
+      release();
+    });
   }
 
   #nackMemory(runtimeId: string): Set<string> {

@@ -2,7 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import { CONTROLLER_ID_METADATA, CONTROLLER_ZONE_METADATA, resourcesToProto, type ConfigRequest__Output, type ConfigResponse } from '@gw/config-proto';
 import type { Logger } from '@gw/logging';
 import type { SnapshotCache } from '@gw/snapshot-cache';
+import type { RuntimeIdentity } from './peer-identity.js';
+import { refuseCall } from './refuse-call.js';
 import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
+import { TokenBucket, truncateUtf8, type StreamLimits } from './stream-limits.js';
 
 type Call = grpc.ServerDuplexStream<ConfigRequest__Output, ConfigResponse>;
 
@@ -14,6 +17,11 @@ export interface ConfigStreamContext {
   callbacks: ConfigServerCallbacks;
   /** Versions each runtime rejected, kept across its reconnects to this replica. */
   nacked: (runtimeId: string) => Set<string>;
+  limits: StreamLimits;
+  /** The certificate's identity (mutual TLS); undefined in insecure mode. */
+  identity: RuntimeIdentity | undefined;
+  /** Once, when the stream is over (whether or not it ever had a session). */
+  onFinished: () => void;
 }
 
 const versionKey = (epoch: number, version: number) => `${epoch}:${version}`;
@@ -32,12 +40,14 @@ export class ConfigStream {
   #nonceCounter = 0;
   #unwatch: (() => void) | undefined;
   #closed = false;
+  readonly #requests: TokenBucket;
 
   constructor(
     readonly id: number,
     private readonly call: Call,
     private readonly ctx: ConfigStreamContext,
   ) {
+    this.#requests = new TokenBucket(ctx.limits.requestsPerSecond, ctx.limits.requestBurst);
     call.on('data', (req: ConfigRequest__Output) => this.#onRequest(req));
     call.on('end', () => this.end());
     call.on('error', (err) => {
@@ -68,11 +78,24 @@ export class ConfigStream {
   #onRequest(req: ConfigRequest__Output): void {
     if (this.#closed) return;
     const now = new Date();
+    if (!this.#requests.take()) {
+      const { requestsPerSecond, requestBurst } = this.ctx.limits;
+      this.ctx.logger.warn({ streamId: this.id, peer: this.call.getPeer(), runtimeId: this.session?.runtimeId, requestsPerSecond, requestBurst }, 'config stream over its request rate: ended');
+      this.#refuse(grpc.status.RESOURCE_EXHAUSTED, `more than ${requestsPerSecond} requests per second (burst ${requestBurst})`);
+      return;
+    }
     if (!this.session) {
       const node = req.node;
       if (!node || !node.id) {
         this.ctx.logger.warn({ streamId: this.id, peer: this.call.getPeer() }, 'config stream without node id refused');
-        this.call.destroy(Object.assign(new Error('node.id is required'), { code: 3 /* INVALID_ARGUMENT */ }));
+        this.#refuse(grpc.status.INVALID_ARGUMENT, 'node.id is required');
+        return;
+      }
+      const identity = this.ctx.identity;
+      // Refused before any session, callback or fleet record exists: a runtime speaks only for itself.
+      if (identity && node.id !== identity.runtimeId) {
+        this.ctx.logger.warn({ streamId: this.id, peer: this.call.getPeer(), identity: identity.spiffeId, claimed: node.id.slice(0, 256) }, 'config stream claims another runtime id than its certificate: refused');
+        this.#refuse(grpc.status.PERMISSION_DENIED, `node.id must be the certificate's runtime id (${identity.runtimeId})`);
         return;
       }
       this.session = {
@@ -85,6 +108,8 @@ export class ConfigStream {
         applied: { version: req.versionInfo, epoch: req.epoch, hash: req.hash },
         lastNack: undefined,
         lastSeenAt: now,
+        identity: identity?.spiffeId,
+        certificateNotAfter: identity?.certificateNotAfter,
       };
       this.ctx.callbacks.onStreamOpen?.(this.session);
       this.#unwatch = this.ctx.cache.watch(() => this.#maybeSend());
@@ -98,9 +123,10 @@ export class ConfigStream {
       this.#outstanding = undefined;
       if (req.errorDetail) {
         this.ctx.nacked(session.runtimeId).add(versionKey(out.epoch, out.version));
-        session.lastNack = { version: out.version, epoch: out.epoch, code: req.errorDetail.code, message: req.errorDetail.message, at: now };
+        const detail = { code: truncateUtf8(req.errorDetail.code, 64), message: truncateUtf8(req.errorDetail.message, this.ctx.limits.maxNackMessageBytes) };
+        session.lastNack = { version: out.version, epoch: out.epoch, code: detail.code, message: detail.message, at: now };
         session.applied = { version: req.versionInfo, epoch: req.epoch, hash: req.hash };
-        this.ctx.logger.warn({ runtimeId: session.runtimeId, version: out.version, code: req.errorDetail.code, reason: req.errorDetail.message }, 'runtime rejected snapshot');
+        this.ctx.logger.warn({ runtimeId: session.runtimeId, version: out.version, code: detail.code, reason: detail.message }, 'runtime rejected snapshot');
         this.ctx.callbacks.onNack?.(session);
       } else {
         session.applied = { version: req.versionInfo, epoch: req.epoch, hash: req.hash };
@@ -108,6 +134,11 @@ export class ConfigStream {
       }
     }
     this.#maybeSend();
+  }
+
+  #refuse(code: grpc.status, message: string): void {
+    refuseCall(this.call, code, message);
+    this.#cleanup();
   }
 
   #maybeSend(): void {
@@ -140,6 +171,7 @@ export class ConfigStream {
     if (this.#closed) return;
     this.#closed = true;
     this.#unwatch?.();
+    this.ctx.onFinished();
     if (this.session) this.ctx.callbacks.onStreamClosed?.(this.session);
   }
 

@@ -10,6 +10,10 @@ export interface RuntimeSession {
   applied: { version: number; epoch: number; hash: string };
   lastNack: { version: number; epoch: number; code: string; message: string; at: Date } | undefined;
   lastSeenAt: Date;
+  /** The SPIFFE ID of the runtime's client certificate; undefined in insecure mode (the node id is then taken on trust). */
+  identity?: string;
+  /** When that certificate expires. */
+  certificateNotAfter?: Date;
 }
 
 /** Hooks for metrics and status, modelled on go-control-plane's Callbacks: every one optional. */

@@ -58,6 +58,13 @@ describe('runtimeViews', () => {
     expect(views[0]!.inSync).toBe(true);
   });
 
+  it('shows the certificate identity and expiry, and null for both in insecure mode', () => {
+    const notAfter = new Date('2027-03-01T00:00:00Z');
+    const [secure, insecure] = runtimeViews(fleet([row('a', { identity: 'spiffe://gateway/runtime/a', certificateNotAfter: notAfter }), row('b')]), ctx);
+    expect(secure).toMatchObject({ identity: 'spiffe://gateway/runtime/a', certificateNotAfter: '2027-03-01T00:00:00.000Z' });
+    expect(insecure).toMatchObject({ identity: null, certificateNotAfter: null });
+  });
+
   it('shows the last NACK and whether it is still pending', () => {
     const nack = { version: 8, epoch: 1, code: 'GW_SNAPSHOT_OVER_CAPACITY', message: 'too many', at: ago(2_000) };
     const [pending, resolved] = runtimeViews(

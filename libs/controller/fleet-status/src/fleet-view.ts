@@ -47,6 +47,10 @@ export interface RuntimeView {
   lastSeenAt: string;
   disconnectedAt: string | null;
   buildVersion: string;
+  /** The SPIFFE ID the runtime's client certificate proved (`spiffe://gateway/runtime/<id>`); null in insecure mode. */
+  identity: string | null;
+  /** When that certificate expires: who still runs an old certificate. */
+  certificateNotAfter: string | null;
 }
 
 export interface FleetCounts {
@@ -133,6 +137,8 @@ export function toRuntimeView(row: RuntimeSessionRow, desired: DesiredConfig, no
     lastSeenAt: row.lastSeenAt.toISOString(),
     disconnectedAt: row.disconnectedAt?.toISOString() ?? null,
     buildVersion: row.buildVersion,
+    identity: row.identity ?? null,
+    certificateNotAfter: row.certificateNotAfter?.toISOString() ?? null,
   };
 }
 

@@ -243,6 +243,8 @@ export class RuntimeSessionRecorder {
       lastNack: nack
         ? { version: nack.version, epoch: nack.epoch, code: cut(nack.code, LIMITS.code), message: cut(nack.message, LIMITS.message), at: nack.at }
         : undefined,
+      identity: s.identity,
+      certificateNotAfter: s.certificateNotAfter,
     };
   }
 }

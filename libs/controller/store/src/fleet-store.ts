@@ -30,6 +30,9 @@ export interface RuntimeSessionRecord {
   applied: { version: number; epoch: number; hash: string };
   /** The stream's last NACK; undefined keeps the NACK already recorded for the runtime. */
   lastNack: RuntimeNack | undefined;
+  /** The SPIFFE ID its client certificate proved, and that certificate's expiry (undefined: insecure mode). */
+  identity?: string;
+  certificateNotAfter?: Date;
 }
 
 /** One runtime as the database holds it. */
@@ -46,6 +49,9 @@ export interface RuntimeSessionRow {
   disconnectedAt: Date | null;
   applied: { version: number; epoch: number; hash: string };
   lastNack: RuntimeNack | null;
+  /** Null in insecure mode (and for rows written before migration 0004). */
+  identity?: string | null;
+  certificateNotAfter?: Date | null;
 }
 
 /** The fleet and the config state read together, with the database's clock. */

@@ -52,6 +52,14 @@ async function row(runtimeId = 'rt-1') {
 }
 
 describe('createFleetStore (PostgreSQL)', () => {
+  it('records the certificate identity and expiry, and a newer session with another certificate replaces them', async () => {
+    const identity = 'spiffe://gateway/runtime/rt-1';
+    await fleet.recordSessions([record({ identity, certificateNotAfter: at(1_000) })], TAKE_OVER);
+    expect(await row()).toMatchObject({ identity, certificateNotAfter: at(1_000) });
+    await fleet.recordSessions([record({ sessionId: 'ctl-1/boot/2', connectedAt: at(10), identity, certificateNotAfter: at(2_000) })], TAKE_OVER);
+    expect(await row()).toMatchObject({ identity, certificateNotAfter: at(2_000) });
+  });
+
   it('records a session and reads it back with the config state and the database clock', async () => {
     expect(await fleet.recordSessions([record()], TAKE_OVER)).toBe(1);
     const state = await fleet.readFleet();
@@ -71,6 +79,8 @@ describe('createFleetStore (PostgreSQL)', () => {
         disconnectedAt: null,
         applied: { version: 3, epoch: 1, hash: 'h3' },
         lastNack: null,
+        identity: null,
+        certificateNotAfter: null,
       },
     ]);
     // A live session is "seen" on the database's clock, not the replica's.

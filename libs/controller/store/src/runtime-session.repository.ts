@@ -6,7 +6,7 @@ import type { RuntimeSessionTable } from './runtime-session.table.js';
 
 // Plain functions over a kysely instance or a transaction, like api.repository.ts.
 
-/** Rows per upsert statement: 18 parameters each keeps a batch far below PostgreSQL's 65535. */
+/** Rows per upsert statement: 20 parameters each keeps a batch far below PostgreSQL's 65535. */
 export const SESSION_BATCH_SIZE = 500;
 
 const byRuntime = sql`runtime_id collate "C"`;
@@ -29,6 +29,8 @@ export function toRuntimeSessionRow(r: Selectable<RuntimeSessionTable>): Runtime
     lastNack: nacked
       ? { version: r.last_nack_version!, epoch: r.last_nack_epoch!, code: r.last_nack_code ?? '', message: r.last_nack_message ?? '', at: r.last_nack_at! }
       : null,
+    identity: r.identity,
+    certificateNotAfter: r.certificate_not_after,
   };
 }
 
@@ -67,6 +69,8 @@ export async function upsertRuntimeSessions(db: Executor, records: readonly Runt
         // Live sessions are seen "now" on the database's clock; a closed one when it closed.
         last_seen_at: r.connected || r.disconnectedAt === undefined ? sql<Date>`now()` : r.disconnectedAt,
         disconnected_at: r.connected ? null : (r.disconnectedAt ?? sql<Date>`now()`),
+        identity: r.identity ?? null,
+        certificate_not_after: r.certificateNotAfter ?? null,
       })),
     )
     .onConflict((oc) =>
@@ -85,6 +89,8 @@ export async function upsertRuntimeSessions(db: Executor, records: readonly Runt
           connected_at: eb.ref('excluded.connected_at'),
           last_seen_at: eb.ref('excluded.last_seen_at'),
           disconnected_at: eb.ref('excluded.disconnected_at'),
+          identity: eb.ref('excluded.identity'),
+          certificate_not_after: eb.ref('excluded.certificate_not_after'),
           last_nack_version: sql<number | null>`case when ${newerNack()} then excluded.last_nack_version else runtime_sessions.last_nack_version end`,
           last_nack_epoch: sql<number | null>`case when ${newerNack()} then excluded.last_nack_epoch else runtime_sessions.last_nack_epoch end`,
           last_nack_code: sql<string | null>`case when ${newerNack()} then excluded.last_nack_code else runtime_sessions.last_nack_code end`,

@@ -30,4 +30,7 @@ export interface RuntimeSessionTable {
   /** The database's clock at the last write while connected (heartbeats refresh it). */
   last_seen_at: Timestamp;
   disconnected_at: NullableTimestamp;
+  /** The SPIFFE ID of the runtime's client certificate (null: insecure mode). */
+  identity: ColumnType<string | null, string | null | undefined, string | null>;
+  certificate_not_after: NullableTimestamp;
 }

@@ -10,6 +10,7 @@ import {
   type ConfigRequest,
   type ConfigResponse__Output,
 } from '@gw/config-proto';
+import { mutualTlsChannelCredentials, serverNameOptions, type ReloadingTlsFiles } from '@gw/grpc-tls';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { ConfigSnapshot } from '@gw/config-contract';
 import { orderControllerAddresses, type ControllerAddress } from './controller-addresses.js';
@@ -59,6 +60,11 @@ export interface ConfigClientOptions {
    * 30000; 0 never moves back until the current stream fails).
    */
   preferredRetryMs?: number;
+  /**
+   * Mutual TLS: present `files`' certificate, trust only its CA, and check each controller's
+   * certificate against `serverName` (default: the host of the address). Undefined: plaintext.
+   */
+  tls?: { files: ReloadingTlsFiles; serverName?: string | undefined };
 }
 
 export interface ConfigClientStatus {
@@ -96,6 +102,7 @@ export class ConfigClient {
   readonly #backoff: Backoff;
   readonly #order: readonly ControllerAddress[];
   readonly #channelOptions: grpc.ChannelOptions;
+  readonly #credentials: grpc.ChannelCredentials;
   #index = 0;
   #client: ConfigDiscoveryClient | undefined;
   #call: Call | undefined;
@@ -124,7 +131,10 @@ export class ConfigClient {
       // We run our own failover across addresses; the channel must not retry for long on its own.
       'grpc.max_reconnect_backoff_ms': 1_000,
       'grpc.initial_reconnect_backoff_ms': 100,
+      ...serverNameOptions(options.tls?.serverName),
     };
+    // One credentials object for every channel: each new handshake reads the newest files.
+    this.#credentials = options.tls ? mutualTlsChannelCredentials(options.tls.files) : grpc.credentials.createInsecure();
     this.#status = {
       connected: false,
       address: undefined,
@@ -255,7 +265,7 @@ export class ConfigClient {
 
   #newClient(address: string): ConfigDiscoveryClient {
     const Ctor = loadConfigProto().gateway.config.v1.ConfigDiscovery;
-    return new Ctor(address, grpc.credentials.createInsecure(), this.#channelOptions);
+    return new Ctor(address, this.#credentials, this.#channelOptions);
   }
 
   async #handle(call: Call, response: ConfigResponse__Output, address: string): Promise<void> {

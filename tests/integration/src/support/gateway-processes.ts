@@ -39,6 +39,8 @@ export async function startControllerProcess(o: {
   httpPort?: number;
   grpcPort?: number;
   env?: Record<string, string>;
+  /** Plaintext config stream (CONFIG_INSECURE=true); by default it is mutual TLS with the spec's test PKI. */
+  insecure?: boolean;
 }): Promise<ControllerProcess> {
   const httpPort = o.httpPort ?? (await freePort());
   const grpcPort = o.grpcPort ?? (await freePort());
@@ -51,13 +53,14 @@ export async function startControllerProcess(o: {
     CONTROLLER_HTTP_PORT: String(httpPort),
     CONTROLLER_GRPC_PORT: String(grpcPort),
     ADMIN_TOKEN,
+    ...(o.insecure ? { CONFIG_INSECURE: 'true' } : {}),
     ...o.env,
   });
   return { id: o.id, zone, proc, httpPort, grpcPort, http: `http://127.0.0.1:${httpPort}`, grpc: `127.0.0.1:${grpcPort}` };
 }
 
 /** Starts a runtime process; `controllers` is CONTROLLER_ADDRESSES as an operator writes it. */
-export async function startRuntimeProcess(o: { id: string; controllers: string; zone?: string; env?: Record<string, string> }): Promise<RuntimeProcess> {
+export async function startRuntimeProcess(o: { id: string; controllers: string; zone?: string; env?: Record<string, string>; insecure?: boolean }): Promise<RuntimeProcess> {
   const [proxyPort, adminPort] = [await freePort(), await freePort()];
   const zone = o.zone ?? 'a';
   const proc = startApp('runtime', o.id, {
@@ -68,6 +71,7 @@ export async function startRuntimeProcess(o: { id: string; controllers: string; 
     RUNTIME_ADMIN_HOST: '127.0.0.1',
     RUNTIME_HTTP_PORT: String(proxyPort),
     RUNTIME_ADMIN_PORT: String(adminPort),
+    ...(o.insecure ? { CONFIG_INSECURE: 'true' } : {}),
     ...o.env,
   });
   return { id: o.id, zone, proc, proxyPort, adminPort, proxy: `http://127.0.0.1:${proxyPort}`, admin: `http://127.0.0.1:${adminPort}` };

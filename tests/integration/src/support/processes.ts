@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mutualTlsEnv } from './test-pki.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -20,8 +21,13 @@ const running = new Set<AppProcess>();
 /** How runtimes are launched everywhere (deploy/Dockerfile, the demo): see docs/benchmarks.md, "Latency". */
 const RUNTIME_NODE_ARGS = ['--single-threaded-gc'];
 
-/** Starts `apps/<app>/dist/main.js` with the repo's Node (the one running the tests), runtimes with their Node flags. */
+/**
+ * Starts `apps/<app>/dist/main.js` with the repo's Node (the one running the tests), runtimes
+ * with their Node flags. The config stream runs mutual TLS with the spec file's test PKI
+ * (test-pki.ts) unless `env` sets CONFIG_INSECURE or TLS files of its own.
+ */
 export function startApp(app: 'controller' | 'runtime', name: string, env: Record<string, string>): AppProcess {
+  env = { ...mutualTlsEnv(app, name, env), ...env };
   const child = spawn(process.execPath, [...(app === 'runtime' ? RUNTIME_NODE_ARGS : []), path.join(repoRoot, 'apps', app, 'dist', 'main.js')], {
     // Runtimes drain for DRAIN_GRACE_MS (5 s by default) on SIGTERM; specs that test the
     // drain set it, the others should not wait for a load balancer that is not there.
