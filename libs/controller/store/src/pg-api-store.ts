@@ -1,6 +1,7 @@
 import type { ApiDefinition } from '@gw/api-schema';
 import { ErrorCodes, GatewayError } from '@gw/errors';
 import * as repo from './api.repository.js';
+import { recordAudit } from './audit.repository.js';
 import type { ApiStore, DeleteApiResult, DesiredState, PutApiResult, WriteOptions } from './api-store.js';
 import { assertNoRouteConflict } from './route-conflict-check.js';
 import { toStoreError } from './store-error.js';
@@ -53,7 +54,7 @@ export function createApiStore(db: repo.Executor): ApiStore {
           const revision = await repo.nextRevision(trx, name);
           const row = await repo.upsertApi(trx, definition, revision);
           await repo.insertRevision(trx, { name, revision, definition, configVersion, actor: options.actor });
-          await repo.insertAudit(trx, { actor: options.actor, action: 'put', apiName: name, revision, configVersion });
+          await recordAudit(trx, { actor: options.actor, requestId: options.requestId, action: 'put', apiName: name, revision, configVersion });
           await repo.notifyConfigVersion(trx, configVersion);
           return { api: repo.toStoredApi(row), configVersion, created: locked === undefined };
         }),
@@ -77,7 +78,7 @@ export function createApiStore(db: repo.Executor): ApiStore {
           // The tombstone takes its own revision so history keeps one row per write.
           const tombstone = await repo.nextRevision(trx, name);
           await repo.insertRevision(trx, { name, revision: tombstone, definition: null, configVersion, actor: options.actor });
-          await repo.insertAudit(trx, { actor: options.actor, action: 'delete', apiName: name, revision: tombstone, configVersion });
+          await recordAudit(trx, { actor: options.actor, requestId: options.requestId, action: 'delete', apiName: name, revision: tombstone, configVersion });
           await repo.notifyConfigVersion(trx, configVersion);
           return { revision: deletedRevision, configVersion };
         }),

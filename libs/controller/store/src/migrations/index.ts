@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { initial } from './0001-initial.js';
 import { runtimeSessions } from './0002-runtime-sessions.js';
+import { adminTokens } from './0003-admin-tokens.js';
 
 /** Every migration, in order. Names sort lexically; add new ones at the end, never edit old ones. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initial,
   '0002-runtime-sessions': runtimeSessions,
+  '0003-admin-tokens': adminTokens,
 });
 
 /** Migrations live in code (bundled with the app) rather than being read from disk. */
