@@ -5,7 +5,7 @@ import { ConfigServer } from '@gw/config-server';
 import { createControllerHttpApp } from '@gw/deploy-api';
 import type { Logger } from '@gw/logging';
 import { SnapshotCache } from '@gw/snapshot-cache';
-import { CONFIG_CHANNEL, createApiStore, createDatabase, createFleetStore, migrateToLatest } from '@gw/store';
+import { CONFIG_CHANNEL, createApiStore, createAuditStore, createDatabase, createFleetStore, createTokenStore, migrateToLatest } from '@gw/store';
 import { DatabaseHealth, pingPool } from './database-health.js';
 import type { ControllerConfig } from './env.js';
 import { feedPosition, fromFeedPosition } from './feed-position.js';
@@ -27,6 +27,9 @@ const MIGRATION_RETRY = { baseMs: 500, capMs: 5_000, floorMs: 250 };
  * gRPC config server, plus the deploy API. Every replica is identical and active.
  */
 export async function startController(config: ControllerConfig, logger: Logger): Promise<RunningController> {
+  if (config.authDisabled) {
+    logger.warn({ adminAuthDisabled: true }, 'ADMIN_AUTH_DISABLED=true: the deploy API accepts every request without a token (actor "anonymous"); never do this in production');
+  }
   const database = createDatabase({
     connectionString: config.databaseUrl,
     poolMax: config.dbPoolMax,
@@ -108,7 +111,10 @@ export async function startController(config: ControllerConfig, logger: Logger):
 
   const app = createControllerHttpApp({
     store,
-    adminToken: config.adminToken,
+    tokens: createTokenStore(database.db),
+    audit: createAuditStore(database.db),
+    ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+    authDisabled: config.authDisabled,
     logger,
     readiness: () => {
       const snapshot = cache.current;

@@ -10,7 +10,10 @@ export interface ControllerConfig {
   host: string;
   httpPort: number;
   grpcPort: number;
+  /** The bootstrap admin token (actor `admin`); undefined only with `authDisabled`. */
   adminToken: string | undefined;
+  /** ADMIN_AUTH_DISABLED=true: the explicit opt-out of deploy-API authentication. */
+  authDisabled: boolean;
   /** `auto` (default) probes cross-connection NOTIFY at start and uses `poll` where it is not delivered (PGlite). */
   changeFeedMode: 'listen' | 'poll' | 'auto';
   pollIntervalMs: number;
@@ -38,6 +41,7 @@ const CONTROLLER_ENV = {
   CONTROLLER_HTTP_PORT: envVar.port({ default: 8080 }),
   CONTROLLER_GRPC_PORT: envVar.port({ default: 9090 }),
   ADMIN_TOKEN: envVar.string(),
+  ADMIN_AUTH_DISABLED: envVar.oneOf(['false', 'true'], { default: 'false' }),
   CHANGE_FEED_MODE: envVar.oneOf(['auto', 'listen', 'poll'], { default: 'auto' }),
   CHANGE_FEED_POLL_MS: envVar.int({ default: 1_000, min: 50, max: 600_000 }),
   DB_POOL_MAX: envVar.int({ default: 10, min: 1, max: 1_000 }),
@@ -56,6 +60,19 @@ const staleAfterMs = (e: { FLEET_STALE_AFTER_MS: number | undefined; FLEET_HEART
 
 const CONTROLLER_RULES: EnvRule<typeof CONTROLLER_ENV>[] = [
   {
+    uses: ['ADMIN_TOKEN', 'ADMIN_AUTH_DISABLED'],
+    // Secure by default: no listener accepts changes without authentication unless the operator says so.
+    check: (e) => {
+      const disabled = e.ADMIN_AUTH_DISABLED === 'true';
+      if (e.ADMIN_TOKEN === undefined && !disabled) {
+        return 'ADMIN_TOKEN is required: set it to the bootstrap admin token (e.g. `openssl rand -base64 32`), or set ADMIN_AUTH_DISABLED=true to run the deploy API without authentication (never in production)';
+      }
+      if (e.ADMIN_TOKEN !== undefined && disabled) return 'ADMIN_TOKEN and ADMIN_AUTH_DISABLED=true contradict each other; unset one of them';
+      if (e.ADMIN_TOKEN !== undefined && /\s/.test(e.ADMIN_TOKEN)) return 'ADMIN_TOKEN must not contain whitespace (no Authorization header could carry it)';
+      return undefined;
+    },
+  },
+  {
     uses: ['FLEET_STALE_AFTER_MS', 'FLEET_HEARTBEAT_MS'],
     // Every live runtime would flap to stale between two heartbeats.
     check: (e) =>
@@ -73,6 +90,7 @@ export function readControllerConfig(env: NodeJS.ProcessEnv = process.env): Cont
     httpPort: e.CONTROLLER_HTTP_PORT,
     grpcPort: e.CONTROLLER_GRPC_PORT,
     adminToken: e.ADMIN_TOKEN,
+    authDisabled: e.ADMIN_AUTH_DISABLED === 'true',
     changeFeedMode: e.CHANGE_FEED_MODE,
     pollIntervalMs: e.CHANGE_FEED_POLL_MS,
     dbPoolMax: e.DB_POOL_MAX,
