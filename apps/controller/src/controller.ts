@@ -6,7 +6,7 @@ import { createControllerHttpApp } from '@gw/deploy-api';
 import { registerTlsExpiryGauge, ReloadingTlsFiles } from '@gw/grpc-tls';
 import type { Logger } from '@gw/logging';
 import { SnapshotCache } from '@gw/snapshot-cache';
-import { checkSealedSecrets, CONFIG_CHANNEL, createApiStore, createDatabase, createFleetStore, migrateToLatest } from '@gw/store';
+import { checkSealedSecrets, CONFIG_CHANNEL, createApiStore, createAuditStore, createDatabase, createFleetStore, createTokenStore, migrateToLatest } from '@gw/store';
 import { DatabaseHealth, pingPool } from './database-health.js';
 import type { ControllerConfig } from './env.js';
 import { feedPosition, fromFeedPosition } from './feed-position.js';
@@ -39,6 +39,9 @@ export async function startController(config: ControllerConfig, logger: Logger):
       })
     : undefined;
   if (!tls) logger.warn({}, 'CONFIG_INSECURE=true: the config stream is plaintext and runtime ids are taken on trust; for local experiments only');
+  if (config.authDisabled) {
+    logger.warn({ adminAuthDisabled: true }, 'ADMIN_AUTH_DISABLED=true: the deploy API accepts every request without a token (actor "anonymous"); never do this in production');
+  }
   const database = createDatabase({
     connectionString: config.databaseUrl,
     poolMax: config.dbPoolMax,
@@ -129,7 +132,10 @@ export async function startController(config: ControllerConfig, logger: Logger):
 
   const app = createControllerHttpApp({
     store,
-    adminToken: config.adminToken,
+    tokens: createTokenStore(database.db),
+    audit: createAuditStore(database.db),
+    ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+    authDisabled: config.authDisabled,
     logger,
     readiness: () => {
       const snapshot = cache.current;

@@ -16,7 +16,10 @@ export interface ControllerConfig {
    * signs runtime certificates (as `caFile`). Undefined only with CONFIG_INSECURE=true.
    */
   configTls: TlsFiles | undefined;
+  /** The bootstrap admin token (actor `admin`); undefined only with `authDisabled`. */
   adminToken: string | undefined;
+  /** ADMIN_AUTH_DISABLED=true: the explicit opt-out of deploy-API authentication. */
+  authDisabled: boolean;
   /** `auto` (default) probes cross-connection NOTIFY at start and uses `poll` where it is not delivered (PGlite). */
   changeFeedMode: 'listen' | 'poll' | 'auto';
   pollIntervalMs: number;
@@ -56,6 +59,7 @@ const CONTROLLER_ENV = {
   CONFIG_TLS_CLIENT_CA_FILE: envVar.string(),
   CONFIG_INSECURE: envVar.oneOf(['false', 'true'], { default: 'false' }),
   ADMIN_TOKEN: envVar.string(),
+  ADMIN_AUTH_DISABLED: envVar.oneOf(['false', 'true'], { default: 'false' }),
   CHANGE_FEED_MODE: envVar.oneOf(['auto', 'listen', 'poll'], { default: 'auto' }),
   CHANGE_FEED_POLL_MS: envVar.int({ default: 1_000, min: 50, max: 600_000 }),
   DB_POOL_MAX: envVar.int({ default: 10, min: 1, max: 1_000 }),
@@ -99,6 +103,19 @@ const CONTROLLER_RULES: EnvRule<typeof CONTROLLER_ENV>[] = [
     check: (e) => tlsSettingsProblem(TLS_VARS, e, 'the config stream to runtimes carries the compiled config, secrets included'),
   },
   {
+    uses: ['ADMIN_TOKEN', 'ADMIN_AUTH_DISABLED'],
+    // Secure by default: no listener accepts changes without authentication unless the operator says so.
+    check: (e) => {
+      const disabled = e.ADMIN_AUTH_DISABLED === 'true';
+      if (e.ADMIN_TOKEN === undefined && !disabled) {
+        return 'ADMIN_TOKEN is required: set it to the bootstrap admin token (e.g. `openssl rand -base64 32`), or set ADMIN_AUTH_DISABLED=true to run the deploy API without authentication (never in production)';
+      }
+      if (e.ADMIN_TOKEN !== undefined && disabled) return 'ADMIN_TOKEN and ADMIN_AUTH_DISABLED=true contradict each other; unset one of them';
+      if (e.ADMIN_TOKEN !== undefined && /\s/.test(e.ADMIN_TOKEN)) return 'ADMIN_TOKEN must not contain whitespace (no Authorization header could carry it)';
+      return undefined;
+    },
+  },
+  {
     uses: ['FLEET_STALE_AFTER_MS', 'FLEET_HEARTBEAT_MS'],
     // Every live runtime would flap to stale between two heartbeats.
     check: (e) =>
@@ -120,6 +137,7 @@ export function readControllerConfig(env: NodeJS.ProcessEnv = process.env): Cont
         ? { certFile: e.CONFIG_TLS_CERT_FILE, keyFile: e.CONFIG_TLS_KEY_FILE, caFile: e.CONFIG_TLS_CLIENT_CA_FILE }
         : undefined,
     adminToken: e.ADMIN_TOKEN,
+    authDisabled: e.ADMIN_AUTH_DISABLED === 'true',
     changeFeedMode: e.CHANGE_FEED_MODE,
     pollIntervalMs: e.CHANGE_FEED_POLL_MS,
     dbPoolMax: e.DB_POOL_MAX,

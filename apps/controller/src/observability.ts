@@ -1,5 +1,5 @@
 import { combineCallbacks, type ConfigServerCallbacks, type RuntimeSession } from '@gw/config-server';
-import { createEpochRouter, createFleetRouter } from '@gw/deploy-api';
+import { createEpochRouter, createFleetRouter, declareRoute } from '@gw/deploy-api';
 import { FleetStatusService, RuntimeSessionRecorder } from '@gw/fleet-status';
 import type { Logger } from '@gw/logging';
 import type { SnapshotCache } from '@gw/snapshot-cache';
@@ -23,7 +23,7 @@ export interface Observability {
   recorder: RuntimeSessionRecorder;
   /** For the ConfigServer: fleet status first, then metrics. */
   callbacks: ConfigServerCallbacks;
-  /** `/v1/runtimes`, `/v1/status`, `/v1/config/epoch` (behind the admin token) and `/metrics` (open). */
+  /** `/v1/runtimes`, `/v1/status` (viewer), `/v1/config/epoch` (admin) and `/metrics` (public). */
   routes(app: express.Express): void;
   start(): void;
   /** After the config server closed its streams: writes their closes (bounded) and ends waits. */
@@ -69,11 +69,16 @@ export function createObservability(options: ObservabilityOptions): Observabilit
     routes(app) {
       app.use(createFleetRouter({ fleet, logger }));
       app.use(createEpochRouter({ fleet, logger }));
-      app.get('/metrics', async (_req, res) => {
-        const { contentType, body } = await metrics.render();
-        res.setHeader('Content-Type', contentType);
-        res.setHeader('Cache-Control', 'no-store');
-        res.send(body);
+      declareRoute(app, '/metrics', {
+        get: [
+          'public',
+          async (_req, res) => {
+            const { contentType, body } = await metrics.render();
+            res.setHeader('Content-Type', contentType);
+            res.setHeader('Cache-Control', 'no-store');
+            res.send(body);
+          },
+        ],
       });
     },
     start() {

@@ -12,10 +12,11 @@ import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { ApiStore } from '@gw/store';
 import express, { type Request, type Response, type Router } from 'express';
-import { getActor } from './bearer-auth.js';
+import { auditContext } from './bearer-auth.js';
 import { jsonBody } from './json-body.js';
-import { methodNotAllowed, sendProblem } from './problem-details.js';
+import { sendProblem } from './problem-details.js';
 import { getRequestId } from './request-id.js';
+import { declareRoute } from './route-access.js';
 
 /** An API as the deploy API returns it. */
 export interface ApiResource {
@@ -124,29 +125,36 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
   const logger = options.logger ?? silentLogger;
   const router = express.Router({ caseSensitive: true, strict: true });
 
-  router
-    .route('/v1/apis')
-    .get(async (_req, res) => {
-      const { items, configVersion } = await listWithVersion(store);
-      res.setHeader(CONFIG_VERSION_HEADER, String(configVersion));
-      res.json({ items: items.map(toApiResource), configVersion });
-    })
-    .all(methodNotAllowed(['GET', 'HEAD']));
+  declareRoute(router, '/v1/apis', {
+    get: [
+      'viewer',
+      async (_req, res) => {
+        const { items, configVersion } = await listWithVersion(store);
+        res.setHeader(CONFIG_VERSION_HEADER, String(configVersion));
+        res.json({ items: items.map(toApiResource), configVersion });
+      },
+    ],
+  });
 
-  router
-    .route('/v1/apis/:name')
-    .get(async (req, res) => {
-      const name = paramName(req);
-      const stored = isValidApiName(name) ? await store.getApi(name) : undefined;
-      if (stored === undefined) {
-        sendApiNotFound(req, res, name);
-        return;
-      }
-      // With ETag set, express answers a matching If-None-Match with 304 by itself.
-      res.setHeader('ETag', revisionEtag(stored.revision));
-      res.json(toApiResource(stored));
-    })
-    .put(jsonBody({ limit: API_LIMITS.bodyMaxBytes }), async (req, res) => {
+  declareRoute(router, '/v1/apis/:name', {
+    get: [
+      'viewer',
+      async (req, res) => {
+        const name = paramName(req);
+        const stored = isValidApiName(name) ? await store.getApi(name) : undefined;
+        if (stored === undefined) {
+          sendApiNotFound(req, res, name);
+          return;
+        }
+        // With ETag set, express answers a matching If-None-Match with 304 by itself.
+        res.setHeader('ETag', revisionEtag(stored.revision));
+        res.json(toApiResource(stored));
+      },
+    ],
+    put: [
+      'deployer',
+      jsonBody({ limit: API_LIMITS.bodyMaxBytes }),
+      async (req, res) => {
       const name = paramName(req);
       let body: unknown = req.body;
       // A definition from GET sends "[REDACTED]" back for a JWK secret: keep the stored one
@@ -166,8 +174,9 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
       }
       const expected = await expectedRevision(req, res, store, name);
       if (expected === undefined) return;
-      const actor = getActor(res);
-      const written = await store.putApi(result.value, { actor, ...(expected.revision === undefined ? {} : { ifMatchRevision: expected.revision }) });
+      const context = auditContext(res);
+      const actor = context.actor;
+      const written = await store.putApi(result.value, { ...context, ...(expected.revision === undefined ? {} : { ifMatchRevision: expected.revision }) });
       logger.info(
         { requestId: getRequestId(res), api: name, revision: written.api.revision, configVersion: written.configVersion, created: written.created, actor },
         'API written',
@@ -177,22 +186,27 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
       res.setHeader('ETag', revisionEtag(written.api.revision));
       res.setHeader(CONFIG_VERSION_HEADER, String(written.configVersion));
       res.json({ ...toApiResource(written.api), configVersion: written.configVersion });
-    })
-    .delete(async (req, res) => {
-      const name = paramName(req);
-      if (!isValidApiName(name)) {
-        sendApiNotFound(req, res, name);
-        return;
-      }
-      const expected = await expectedRevision(req, res, store, name);
-      if (expected === undefined) return;
-      const actor = getActor(res);
-      const deleted = await store.deleteApi(name, { actor, ...(expected.revision === undefined ? {} : { ifMatchRevision: expected.revision }) });
-      logger.info({ requestId: getRequestId(res), api: name, revision: deleted.revision, configVersion: deleted.configVersion, actor }, 'API deleted');
-      res.setHeader(CONFIG_VERSION_HEADER, String(deleted.configVersion));
-      res.json({ name, revision: deleted.revision, configVersion: deleted.configVersion });
-    })
-    .all(methodNotAllowed(['GET', 'HEAD', 'PUT', 'DELETE']));
+      },
+    ],
+    delete: [
+      'deployer',
+      async (req, res) => {
+        const name = paramName(req);
+        if (!isValidApiName(name)) {
+          sendApiNotFound(req, res, name);
+          return;
+        }
+        const expected = await expectedRevision(req, res, store, name);
+        if (expected === undefined) return;
+        const context = auditContext(res);
+        const actor = context.actor;
+        const deleted = await store.deleteApi(name, { ...context, ...(expected.revision === undefined ? {} : { ifMatchRevision: expected.revision }) });
+        logger.info({ requestId: getRequestId(res), api: name, revision: deleted.revision, configVersion: deleted.configVersion, actor }, 'API deleted');
+        res.setHeader(CONFIG_VERSION_HEADER, String(deleted.configVersion));
+        res.json({ name, revision: deleted.revision, configVersion: deleted.configVersion });
+      },
+    ],
+  });
 
   return router;
 }

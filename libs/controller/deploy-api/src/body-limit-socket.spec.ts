@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
-import type { ApiStore } from '@gw/store';
+import type { ApiStore, AuditStore, TokenStore } from '@gw/store';
 import { closeServer, listenLocal } from '@gw/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createControllerHttpApp } from './controller-http-app.js';
@@ -14,6 +14,9 @@ import { createControllerHttpApp } from './controller-http-app.js';
 const server = createServer(
   createControllerHttpApp({
     store: new Proxy({} as ApiStore, { get: () => () => Promise.reject(new Error('an oversized body must not reach the store')) }),
+    tokens: new Proxy({} as TokenStore, { get: () => () => Promise.reject(new Error('no token lookups here')) }),
+    audit: new Proxy({} as AuditStore, { get: () => () => Promise.reject(new Error('no audit reads here')) }),
+    authDisabled: true,
     readiness: () => ({ ready: true, checks: {} }),
   }),
 );

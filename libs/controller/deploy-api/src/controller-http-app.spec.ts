@@ -5,13 +5,14 @@ import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { API_DEFAULTS } from '@gw/api-schema';
 import { recordingLogger } from '@gw/logging/testing';
-import { createApiStore, createDatabase, type ApiStore, type Database } from '@gw/store';
+import { createApiStore, createAuditStore, createDatabase, createTokenStore, type ApiStore, type AuditStore, type Database, type TokenStore } from '@gw/store';
 import { createMigratedTempDatabase } from '@gw/store/testing';
 import { closeServer, freePort } from '@gw/test-kit';
 import type express from 'express';
 import inject from 'light-my-request';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createControllerHttpApp, type ControllerHttpAppOptions } from './controller-http-app.js';
+import { declareRoute } from './route-access.js';
 
 const SMALLEST = { name: 'orders', basePath: '/orders', upstream: { targets: [{ url: 'http://10.0.0.7:8080' }] } };
 const TOKEN = 's3cret-admin-token';
@@ -19,10 +20,21 @@ const TOKEN = 's3cret-admin-token';
 type Injected = inject.Response;
 
 /** A migrated temp database with a store over it; `dispose` closes the pool and drops the database. */
-async function realStore(): Promise<{ store: ApiStore; dispose(): Promise<void> }> {
+async function realStore(): Promise<{ store: ApiStore; stores: Stores; dispose(): Promise<void> }> {
   const { database, dispose } = await createMigratedTempDatabase({ prefix: 'gw_test_deploy_api', poolMax: 4 });
-  return { store: createApiStore(database.db), dispose };
+  const stores = storesOver(database);
+  return { store: stores.store, stores, dispose };
 }
+
+type Stores = Pick<ControllerHttpAppOptions, 'store' | 'tokens' | 'audit'>;
+
+function storesOver(database: Database): Stores {
+  return { store: createApiStore(database.db), tokens: createTokenStore(database.db), audit: createAuditStore(database.db) };
+}
+
+/** Token and audit stores that fail if used: for apps whose subject is elsewhere. */
+const unusedTokens = new Proxy({} as TokenStore, { get: () => () => Promise.reject(new Error('the token store must not be used here')) });
+const unusedAudit = new Proxy({} as AuditStore, { get: () => () => Promise.reject(new Error('the audit store must not be used here')) });
 
 const ready: ControllerHttpAppOptions['readiness'] = () => ({ ready: true, checks: { database: 'ok' } });
 
@@ -69,7 +81,7 @@ describe('deploy API on PostgreSQL', () => {
 
   beforeAll(async () => {
     backend = await realStore();
-    app = createControllerHttpApp({ store: backend.store, readiness: ready, logger });
+    app = createControllerHttpApp({ ...backend.stores, authDisabled: true, readiness: ready, logger });
   });
   afterAll(async () => {
     await backend?.dispose();
@@ -222,7 +234,7 @@ describe('invalid requests store nothing', () => {
 
   beforeAll(async () => {
     backend = await realStore();
-    app = createControllerHttpApp({ store: backend.store, readiness: ready });
+    app = createControllerHttpApp({ ...backend.stores, authDisabled: true, readiness: ready });
     initialVersion = (await backend.store.readConfigState()).version;
   });
   afterEach(async () => {
@@ -341,7 +353,7 @@ describe('bearer auth', () => {
 
   beforeAll(async () => {
     backend = await realStore();
-    app = createControllerHttpApp({ store: backend.store, readiness: ready, adminToken: TOKEN, logger });
+    app = createControllerHttpApp({ ...backend.stores, readiness: ready, adminToken: TOKEN, logger });
   });
   afterAll(async () => {
     await backend?.dispose();
@@ -391,8 +403,13 @@ describe('bearer auth', () => {
   });
 
   it('refuses an empty or whitespace admin token at construction', () => {
-    expect(() => createControllerHttpApp({ store: backend.store, readiness: ready, adminToken: '' })).toThrow(/must not be empty/);
-    expect(() => createControllerHttpApp({ store: backend.store, readiness: ready, adminToken: 'a b' })).toThrow(/whitespace/);
+    expect(() => createControllerHttpApp({ ...backend.stores, readiness: ready, adminToken: '' })).toThrow(/must not be empty/);
+    expect(() => createControllerHttpApp({ ...backend.stores, readiness: ready, adminToken: 'a b' })).toThrow(/whitespace/);
+  });
+
+  it('is secure by default: no admin token and no explicit opt-out is refused, and so are both at once', () => {
+    expect(() => createControllerHttpApp({ ...backend.stores, readiness: ready })).toThrow(/adminToken is required/);
+    expect(() => createControllerHttpApp({ ...backend.stores, readiness: ready, adminToken: TOKEN, authDisabled: true })).toThrow(/contradict/);
   });
 });
 
@@ -404,7 +421,7 @@ describe('database unavailable', () => {
   beforeAll(async () => {
     const port = await freePort();
     database = createDatabase({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
-    app = createControllerHttpApp({ store: createApiStore(database.db), readiness: ready, logger });
+    app = createControllerHttpApp({ ...storesOver(database), authDisabled: true, readiness: ready, logger });
   });
   afterAll(async () => {
     await database?.close();
@@ -454,7 +471,7 @@ describe('database that accepts connections but never answers', () => {
     await once(blackHole, 'listening');
     const { port } = blackHole.address() as AddressInfo;
     database = createDatabase({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
-    app = createControllerHttpApp({ store: createApiStore(database.db), readiness: ready });
+    app = createControllerHttpApp({ ...storesOver(database), authDisabled: true, readiness: ready });
   });
   afterAll(async () => {
     await database?.close();
@@ -483,14 +500,22 @@ describe('HTTP behaviour', () => {
   beforeAll(() => {
     app = createControllerHttpApp({
       store: brokenStore(),
+      tokens: unusedTokens,
+      audit: unusedAudit,
+      authDisabled: true,
       readiness: () => readiness(),
       readinessTimeoutMs: 200,
       logger,
       extraRoutes: (a) => {
-        a.get('/v1/extra', (_req, res) => void res.json({ extra: true }));
-        a.get('/metrics', (_req, res) => void res.type('text/plain').send('up 1\n'));
-        a.get('/v1/extra-boom', () => {
-          throw new Error('boom');
+        declareRoute(a, '/v1/extra', { get: ['viewer', (_req, res) => void res.json({ extra: true })] });
+        declareRoute(a, '/metrics', { get: ['public', (_req, res) => void res.type('text/plain').send('up 1\n')] });
+        declareRoute(a, '/v1/extra-boom', {
+          get: [
+            'viewer',
+            () => {
+              throw new Error('boom');
+            },
+          ],
         });
       },
     });
@@ -542,6 +567,21 @@ describe('HTTP behaviour', () => {
 
   it('answers 400 to a path parameter with broken percent-encoding', async () => {
     expectProblem(await request(app, 'GET', '/v1/apis/%E0%A4%A'), 400, 'GW_BAD_REQUEST');
+  });
+
+  it('refuses to build with a route registered without a declared access', () => {
+    expect(() =>
+      createControllerHttpApp({
+        store: brokenStore(),
+        tokens: unusedTokens,
+        audit: unusedAudit,
+        authDisabled: true,
+        readiness: ready,
+        extraRoutes: (a) => {
+          a.get('/v1/unguarded', (_req, res) => void res.json({}));
+        },
+      }),
+    ).toThrow(/without a declared access.*\/v1\/unguarded/);
   });
 
   it('serves extra routes, turning their errors into problems', async () => {

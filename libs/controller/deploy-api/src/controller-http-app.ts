@@ -1,31 +1,41 @@
 import { silentLogger, type Logger } from '@gw/logging';
-import type { ApiStore } from '@gw/store';
+import type { ApiStore, AuditStore, TokenStore } from '@gw/store';
 import express from 'express';
 import { createApiRouter } from './api-routes.js';
-import { bearerAuth } from './bearer-auth.js';
+import { createAuditRouter } from './audit-routes.js';
+import { bearerAuth, requireAccess } from './bearer-auth.js';
 import { createHealthRouter, type ReadinessCheck } from './health-routes.js';
 import { boundedDrain } from './json-body.js';
 import { notFoundHandler, problemErrorHandler } from './problem-details.js';
 import { requestIdMiddleware } from './request-id.js';
+import { assertEveryRouteDeclared } from './route-access.js';
 import { createSchemaRouter } from './schema-routes.js';
+import { createTokenRouter } from './token-routes.js';
 
 export interface ControllerHttpAppOptions {
   store: ApiStore;
-  /** When set, every `/v1` route requires `Authorization: Bearer <adminToken>`. Must not be empty. */
+  /** Named tokens (PostgreSQL): authentication and `/v1/tokens`. */
+  tokens: TokenStore;
+  /** `GET /v1/audit`. */
+  audit: AuditStore;
+  /** The bootstrap admin token (actor `admin`). Required unless `authDisabled`; must not be empty. */
   adminToken?: string;
+  /** The explicit opt-out: requests without a token act as `anonymous` with the admin role. */
+  authDisabled?: boolean;
   logger?: Logger;
   readiness: ReadinessCheck;
   /** Readiness checks slower than this answer 503 (default 3000 ms). */
   readinessTimeoutMs?: number;
   /**
    * More routes (e.g. `/v1/runtimes`, `/v1/status`, `/metrics`), registered after the
-   * deploy API and before the 404 and error handlers: `/v1` ones are behind the same
-   * bearer auth, and anything they throw becomes a problem document.
+   * deploy API and before the 404 and error handlers. Each must be registered with
+   * `declareRoute` (its access next to it), or the app refuses to build; anything they
+   * throw becomes a problem document.
    */
   extraRoutes?: (app: express.Express) => void;
 }
 
-/** Every path under `/v1` is the operator API; health and metrics stay open. */
+/** Every path under `/v1` is the operator API: an unknown one answers 401 before 404 without a token. */
 export function isProtectedPath(path: string): boolean {
   return path === '/v1' || path.startsWith('/v1/');
 }
@@ -42,6 +52,8 @@ export function createControllerHttpApp(options: ControllerHttpAppOptions): expr
 
   app.use(requestIdMiddleware());
   app.use(boundedDrain());
+  // Resolves the caller lazily; each route's declared access decides (route-access.ts).
+  app.use(bearerAuth({ adminToken: options.adminToken, authDisabled: options.authDisabled ?? false, tokens: options.tokens, logger }));
   app.use(
     createHealthRouter({
       readiness: options.readiness,
@@ -49,12 +61,16 @@ export function createControllerHttpApp(options: ControllerHttpAppOptions): expr
       ...(options.readinessTimeoutMs === undefined ? {} : { readinessTimeoutMs: options.readinessTimeoutMs }),
     }),
   );
-  // The API definition's JSON Schema is public (editors fetch it without credentials).
   app.use(createSchemaRouter());
-  app.use(bearerAuth({ adminToken: options.adminToken, protects: isProtectedPath, logger }));
   app.use(createApiRouter({ store: options.store, logger }));
+  app.use(createTokenRouter({ tokens: options.tokens, logger }));
+  app.use(createAuditRouter({ audit: options.audit }));
   options.extraRoutes?.(app);
+  // An unknown /v1 path tells a caller without a valid token nothing (401, not 404).
+  const authenticated = requireAccess('viewer');
+  app.use((req, res, next) => (isProtectedPath(req.path) ? authenticated(req, res, next) : next()));
   app.use(notFoundHandler());
   app.use(problemErrorHandler(logger));
+  assertEveryRouteDeclared(app);
   return app;
 }

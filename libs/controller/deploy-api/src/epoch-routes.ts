@@ -3,9 +3,10 @@ import type { FleetStatusService } from '@gw/fleet-status';
 import { silentLogger, type Logger } from '@gw/logging';
 import express, { type Router } from 'express';
 import { CONFIG_VERSION_HEADER, parseIfMatch } from './api-routes.js';
-import { getActor } from './bearer-auth.js';
-import { methodNotAllowed, sendProblem } from './problem-details.js';
+import { auditContext } from './bearer-auth.js';
+import { sendProblem } from './problem-details.js';
 import { getRequestId } from './request-id.js';
+import { declareRoute } from './route-access.js';
 
 export type EpochBumper = Pick<FleetStatusService, 'bumpEpoch'>;
 
@@ -26,23 +27,25 @@ export const EPOCH_HEADER = 'X-Config-Epoch';
 export function createEpochRouter(options: EpochRoutesOptions): Router {
   const logger = options.logger ?? silentLogger;
   const router = express.Router({ caseSensitive: true, strict: true });
-  router
-    .route('/v1/config/epoch')
-    .post(async (req, res) => {
-      const ifMatch = parseIfMatch(req.headers['if-match']);
-      if (ifMatch.kind === 'unmatchable') {
-        sendProblem(req, res, { status: 412, code: ErrorCodes.GW_PRECONDITION_FAILED, detail: 'If-Match must name the current epoch, e.g. "3".' });
-        return;
-      }
-      const actor = getActor(res);
-      const result = await options.fleet.bumpEpoch(actor, ifMatch.kind === 'revision' ? ifMatch.revision : undefined);
-      logger.warn({ requestId: getRequestId(res), actor, epoch: result.epoch, configVersion: result.configVersion }, 'config epoch bumped: runtimes will accept the database content even if older');
-      res.setHeader(CONFIG_VERSION_HEADER, String(result.configVersion));
-      res.setHeader(EPOCH_HEADER, String(result.epoch));
-      res.setHeader('ETag', `"${result.epoch}"`);
-      res.setHeader('Cache-Control', 'no-store');
-      res.json(result);
-    })
-    .all(methodNotAllowed(['POST']));
+  declareRoute(router, '/v1/config/epoch', {
+    post: [
+      'admin',
+      async (req, res) => {
+        const ifMatch = parseIfMatch(req.headers['if-match']);
+        if (ifMatch.kind === 'unmatchable') {
+          sendProblem(req, res, { status: 412, code: ErrorCodes.GW_PRECONDITION_FAILED, detail: 'If-Match must name the current epoch, e.g. "3".' });
+          return;
+        }
+        const context = auditContext(res);
+        const result = await options.fleet.bumpEpoch(context, ifMatch.kind === 'revision' ? ifMatch.revision : undefined);
+        logger.warn({ requestId: getRequestId(res), actor: context.actor, epoch: result.epoch, configVersion: result.configVersion }, 'config epoch bumped: runtimes will accept the database content even if older');
+        res.setHeader(CONFIG_VERSION_HEADER, String(result.configVersion));
+        res.setHeader(EPOCH_HEADER, String(result.epoch));
+        res.setHeader('ETag', `"${result.epoch}"`);
+        res.setHeader('Cache-Control', 'no-store');
+        res.json(result);
+      },
+    ],
+  });
   return router;
 }

@@ -1,5 +1,5 @@
 import { FleetStatusService } from '@gw/fleet-status';
-import { createApiStore, createDatabase, createFleetStore, type Database, type FleetStore, type RuntimeSessionRecord } from '@gw/store';
+import { createApiStore, createAuditStore, createDatabase, createFleetStore, createTokenStore, type Database, type FleetStore, type RuntimeSessionRecord } from '@gw/store';
 import { createMigratedTempDatabase, type TempDatabase } from '@gw/store/testing';
 import type express from 'express';
 import inject from 'light-my-request';
@@ -47,6 +47,8 @@ function fleetApi(databaseForService: Database, service?: FleetStatusService): F
     new FleetStatusService({ store: createFleetStore(databaseForService.db), controllerId: 'ctl-1', zone: 'a', localSnapshot: () => local, staleAfterMs: 15_000, pollMs: 50 });
   const app = createControllerHttpApp({
     store: createApiStore(databaseForService.db),
+    tokens: createTokenStore(databaseForService.db),
+    audit: createAuditStore(databaseForService.db),
     adminToken: TOKEN,
     readiness: () => ({ ready: true, checks: {} }),
     extraRoutes: (a) => {

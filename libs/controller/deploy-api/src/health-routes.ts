@@ -1,7 +1,8 @@
 import { silentLogger, type Logger } from '@gw/logging';
 import express, { type Response, type Router } from 'express';
-import { methodNotAllowed } from './problem-details.js';
+
 import { getRequestId } from './request-id.js';
+import { declareRoute } from './route-access.js';
 
 export interface ReadinessReport {
   ready: boolean;
@@ -27,33 +28,37 @@ export function createHealthRouter(options: HealthRoutesOptions): Router {
   const timeoutMs = options.readinessTimeoutMs ?? 3000;
   const router = express.Router({ caseSensitive: true, strict: true });
 
-  router
-    .route('/health/live')
-    .get((_req, res) => {
-      noStore(res).json({ status: 'ok' });
-    })
-    .all(methodNotAllowed(['GET', 'HEAD']));
+  declareRoute(router, '/health/live', {
+    get: [
+      'public',
+      (_req, res) => {
+        noStore(res).json({ status: 'ok' });
+      },
+    ],
+  });
 
-  router
-    .route('/health/ready')
-    .get(async (_req, res) => {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`readiness check timed out after ${timeoutMs} ms`)), timeoutMs);
-        });
-        const report = await Promise.race([Promise.resolve().then(options.readiness), timeout]);
-        noStore(res)
-          .status(report.ready ? 200 : 503)
-          .json({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
-      } catch (err) {
-        logger.warn({ requestId: getRequestId(res), err }, 'readiness check failed');
-        noStore(res).status(503).json({ status: 'not_ready', checks: {}, error: 'readiness check failed' });
-      } finally {
-        clearTimeout(timer);
-      }
-    })
-    .all(methodNotAllowed(['GET', 'HEAD']));
+  declareRoute(router, '/health/ready', {
+    get: [
+      'public',
+      async (_req, res) => {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`readiness check timed out after ${timeoutMs} ms`)), timeoutMs);
+          });
+          const report = await Promise.race([Promise.resolve().then(options.readiness), timeout]);
+          noStore(res)
+            .status(report.ready ? 200 : 503)
+            .json({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
+        } catch (err) {
+          logger.warn({ requestId: getRequestId(res), err }, 'readiness check failed');
+          noStore(res).status(503).json({ status: 'not_ready', checks: {}, error: 'readiness check failed' });
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+    ],
+  });
 
   return router;
 }

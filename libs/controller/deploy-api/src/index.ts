@@ -9,7 +9,35 @@ export {
   type ApiRoutesOptions,
   type IfMatch,
 } from './api-routes.js';
-export { bearerAuth, getActor, tokensEqual, WWW_AUTHENTICATE, type Actor, type BearerAuthOptions } from './bearer-auth.js';
+export {
+  bearerAuth,
+  requireAccess,
+  getActor,
+  auditContext,
+  tokensEqual,
+  WWW_AUTHENTICATE,
+  LAST_USED_INTERVAL_MS,
+  type Actor,
+  type Principal,
+  type Authentication,
+  type BearerAuthOptions,
+} from './bearer-auth.js';
+export { allows, type Access } from './access.js';
+export { declareRoute, listDeclaredRoutes, assertEveryRouteDeclared, type DeclaredRoute, type RouteMethod, type RouteMethods } from './route-access.js';
+export {
+  TOKEN_PREFIX,
+  TOKEN_NAME_PATTERN,
+  BOOTSTRAP_ACTOR,
+  ANONYMOUS_ACTOR,
+  RESERVED_TOKEN_NAMES,
+  isTokenName,
+  generateTokenSecret,
+  hashTokenSecret,
+  looksLikeNamedToken,
+} from './admin-token.js';
+export { createTokenRouter, validateTokenRequest, type TokenRoutesOptions, type TokenRequest } from './token-routes.js';
+export { createAuditRouter, encodeAuditCursor, decodeAuditCursor, AUDIT_LIMIT_DEFAULT, AUDIT_LIMIT_MAX, type AuditRoutesOptions } from './audit-routes.js';
+export { parseIsoDateTime } from './iso-date-time.js';
 export { createHealthRouter, type HealthRoutesOptions, type ReadinessCheck, type ReadinessReport } from './health-routes.js';
 export {
   buildProblem,

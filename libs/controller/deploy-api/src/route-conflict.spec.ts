@@ -1,4 +1,4 @@
-import { createApiStore, type Database } from '@gw/store';
+import { createApiStore, createAuditStore, createTokenStore, type Database } from '@gw/store';
 import { createMigratedTempDatabase, type TempDatabase } from '@gw/store/testing';
 import type express from 'express';
 import inject from 'light-my-request';
@@ -11,7 +11,13 @@ let app: express.Express;
 
 beforeAll(async () => {
   ({ temp, database } = await createMigratedTempDatabase({ prefix: 'gw_test_route_conflict', poolMax: 4 }));
-  app = createControllerHttpApp({ store: createApiStore(database.db), readiness: () => ({ ready: true, checks: {} }) });
+  app = createControllerHttpApp({
+    store: createApiStore(database.db),
+    tokens: createTokenStore(database.db),
+    audit: createAuditStore(database.db),
+    authDisabled: true,
+    readiness: () => ({ ready: true, checks: {} }),
+  });
 });
 
 afterAll(async () => {

@@ -5,11 +5,13 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import inject from 'light-my-request';
 import { describe, expect, it } from 'vitest';
 import { createControllerHttpApp } from './controller-http-app.js';
-import type { ApiStore } from '@gw/store';
+import type { ApiStore, AuditStore, TokenStore } from '@gw/store';
 
 const app = createControllerHttpApp({
   // The schema never touches the store: every method fails if it is called.
   store: new Proxy({} as ApiStore, { get: () => () => Promise.reject(new Error('the schema route must not use the store')) }),
+  tokens: new Proxy({} as TokenStore, { get: () => () => Promise.reject(new Error('the schema route must not look tokens up')) }),
+  audit: new Proxy({} as AuditStore, { get: () => () => Promise.reject(new Error('the schema route must not read the audit log')) }),
   adminToken: 'secret',
   readiness: async () => ({ ready: true, checks: {} }),
 });

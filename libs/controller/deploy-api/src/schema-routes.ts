@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { API_DEFINITION_SCHEMA_PATH, apiDefinitionJsonSchema } from '@gw/api-schema';
 import express from 'express';
+import { declareRoute } from './route-access.js';
 
 /**
  * The JSON Schema of the API definition for editors and tools, without a token: it holds
@@ -11,14 +12,19 @@ export function createSchemaRouter(): express.Router {
   const router = express.Router();
   const body = JSON.stringify(apiDefinitionJsonSchema(), null, 2);
   const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"`;
-  router.get(API_DEFINITION_SCHEMA_PATH, (req, res) => {
-    res.setHeader('cache-control', 'public, max-age=300');
-    res.setHeader('etag', etag);
-    if (req.headers['if-none-match'] === etag) {
-      res.status(304).end();
-      return;
-    }
-    res.status(200).type('application/schema+json').send(body);
+  declareRoute(router, API_DEFINITION_SCHEMA_PATH, {
+    get: [
+      'public',
+      (req, res) => {
+        res.setHeader('cache-control', 'public, max-age=300');
+        res.setHeader('etag', etag);
+        if (req.headers['if-none-match'] === etag) {
+          res.status(304).end();
+          return;
+        }
+        res.status(200).type('application/schema+json').send(body);
+      },
+    ],
   });
   return router;
 }

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { REDACTED } from '@gw/api-schema';
 import { recordingLogger } from '@gw/logging/testing';
-import { createApiStore, type ApiStore, type Database } from '@gw/store';
+import { createApiStore, createAuditStore, createTokenStore, type ApiStore, type Database } from '@gw/store';
 import { createMigratedTempDatabase, type TempDatabase } from '@gw/store/testing';
 import type express from 'express';
 import inject from 'light-my-request';
@@ -45,7 +45,7 @@ async function storedSecret(): Promise<string | undefined> {
 beforeAll(async () => {
   ({ temp, database } = await createMigratedTempDatabase({ prefix: 'gw_test_secrets', poolMax: 4 }));
   store = createApiStore(database.db);
-  app = createControllerHttpApp({ store, readiness: () => ({ ready: true, checks: {} }), logger });
+  app = createControllerHttpApp({ store, tokens: createTokenStore(database.db), audit: createAuditStore(database.db), authDisabled: true, readiness: () => ({ ready: true, checks: {} }), logger });
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { silentLogger, type Logger } from '@gw/logging';
-import type { EpochBumpResult, FleetState, FleetStore } from '@gw/store';
+import type { AuditContext, EpochBumpResult, FleetState, FleetStore } from '@gw/store';
 import { FleetWaiter } from './fleet-waiter.js';
 import { fleetStatus, laggards, runtimeViews, type ConfigRef, type FleetStatus, type Laggard, type RuntimeView, type DesiredConfig, desiredConfig } from './fleet-view.js';
 
@@ -71,8 +71,8 @@ export class FleetStatusService {
   }
 
   /** See FleetStore.bumpEpoch; `expectedEpoch` makes it conditional (GW_PRECONDITION_FAILED otherwise). */
-  bumpEpoch(actor: string, expectedEpoch?: number): Promise<EpochBumpResult> {
-    return this.options.store.bumpEpoch(expectedEpoch === undefined ? { actor } : { actor, expectedEpoch });
+  bumpEpoch(context: AuditContext, expectedEpoch?: number): Promise<EpochBumpResult> {
+    return this.options.store.bumpEpoch(expectedEpoch === undefined ? { ...context } : { ...context, expectedEpoch });
   }
 
   /** Something changed in the fleet table (e.g. this replica recorded an ACK): waits re-check now. */

@@ -1,4 +1,5 @@
 import type { ApiDefinition, StoredApi } from '@gw/api-schema';
+import type { AuditContext } from './audit.repository.js';
 
 /** What a write returns: the API's new revision and the global config version it produced. */
 export interface PutApiResult {
@@ -14,11 +15,10 @@ export interface DeleteApiResult {
   configVersion: number;
 }
 
-export interface WriteOptions {
+/** Who made the change (actor, request id), for the audit log; plus optimistic concurrency. */
+export interface WriteOptions extends AuditContext {
   /** Optimistic concurrency: the revision the caller last saw (`If-Match`). */
   ifMatchRevision?: number;
-  /** Who made the change, for the audit log. */
-  actor: string;
 }
 
 /** The fleet-wide config state: one row, bumped in every write transaction. */

@@ -2,7 +2,6 @@ import type { ApiDefinition, StoredApi } from '@gw/api-schema';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { ApiTable } from './api.table.js';
 import { CONFIG_CHANNEL, type ConfigState, type DesiredApi } from './api-store.js';
-import type { AuditAction } from './audit-log.table.js';
 import type { DatabaseSchema } from './schema.js';
 
 // Plain functions over a kysely instance or a transaction (a Transaction is a Kysely), so
@@ -107,28 +106,6 @@ export async function insertRevision(trx: Executor, entry: RevisionEntry): Promi
     .execute();
 }
 
-export interface AuditEntry {
-  actor: string;
-  /** Epoch entries are written by `insertEpochAudit` (runtime-session.repository.ts). */
-  action: Exclude<AuditAction, 'epoch'>;
-  apiName: string;
-  revision: number;
-  configVersion: number;
-}
-
-export async function insertAudit(trx: Executor, entry: AuditEntry): Promise<void> {
-  await trx
-    .insertInto('audit_log')
-    .values({
-      actor: entry.actor,
-      action: entry.action,
-      api_name: entry.apiName,
-      revision: entry.revision,
-      config_version: entry.configVersion,
-    })
-    .execute();
-}
-
 /** Queues the doorbell; PostgreSQL delivers it at commit, and never if the transaction rolls back. */
 export async function notifyConfigVersion(trx: Executor, version: number, channel: string = CONFIG_CHANNEL): Promise<void> {
   await sql`select pg_notify(${channel}, ${String(version)})`.execute(trx);
@@ -148,36 +125,5 @@ export async function listRevisions(db: Executor, name: string): Promise<Revisio
     configVersion: r.config_version,
     actor: r.actor,
     createdAt: r.created_at.toISOString(),
-  }));
-}
-
-export interface AuditRecord {
-  id: number;
-  at: string;
-  actor: string;
-  action: AuditAction;
-  /** null for an `epoch` entry. */
-  apiName: string | null;
-  /** null for an `epoch` entry. */
-  revision: number | null;
-  configVersion: number;
-  /** The epoch an `epoch` entry set; null otherwise. */
-  epoch: number | null;
-}
-
-/** Audit entries oldest first, optionally for one API. */
-export async function listAudit(db: Executor, apiName?: string): Promise<AuditRecord[]> {
-  let query = db.selectFrom('audit_log').selectAll().orderBy('id');
-  if (apiName !== undefined) query = query.where('api_name', '=', apiName);
-  const rows = await query.execute();
-  return rows.map((r) => ({
-    id: r.id,
-    at: r.at.toISOString(),
-    actor: r.actor,
-    action: r.action,
-    apiName: r.api_name,
-    revision: r.revision,
-    configVersion: r.config_version,
-    epoch: r.epoch,
   }));
 }

@@ -1,11 +1,12 @@
 import type { ColumnType, Generated } from 'kysely';
 
-export type AuditAction = 'put' | 'delete' | 'epoch';
+export type AuditAction = 'put' | 'delete' | 'epoch' | 'token_create' | 'token_revoke';
 
 /**
  * Who changed what, append-only. For `put`/`delete`, `api_name` and `revision` name the
  * api_revisions row the write created; an `epoch` entry (a deliberate fleet restore)
- * names no API and records the epoch it set instead.
+ * names no API and records the epoch it set instead; a token entry names the token.
+ * `request_id` is the deploy API's X-Request-Id (null for entries older than 0003).
  */
 export interface AuditLogTable {
   id: Generated<number>;
@@ -16,4 +17,6 @@ export interface AuditLogTable {
   revision: ColumnType<number | null, number | null | undefined, never>;
   config_version: ColumnType<number, number, never>;
   epoch: ColumnType<number | null, number | null | undefined, never>;
+  request_id: ColumnType<string | null, string | null | undefined, never>;
+  token_name: ColumnType<string | null, string | null | undefined, never>;
 }

@@ -1,4 +1,5 @@
 import type { ConfigState } from './api-store.js';
+import type { AuditContext } from './audit.repository.js';
 
 /** A config a runtime refused, as it reported it. */
 export interface RuntimeNack {
@@ -71,9 +72,8 @@ export interface RecordSessionsOptions {
   takeOverAfterMs: number;
 }
 
-export interface BumpEpochOptions {
-  /** Who asked, for the audit log. */
-  actor: string;
+/** Who asked (actor, request id), for the audit log. */
+export interface BumpEpochOptions extends AuditContext {
   /** Optimistic concurrency: bump only if the epoch is still this one (else GW_PRECONDITION_FAILED). */
   expectedEpoch?: number;
 }

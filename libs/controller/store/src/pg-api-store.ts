@@ -2,6 +2,7 @@ import type { ApiDefinition } from '@gw/api-schema';
 import { ErrorCodes, GatewayError } from '@gw/errors';
 import type { SecretKeyRing } from '@gw/secret-seal';
 import * as repo from './api.repository.js';
+import { recordAudit } from './audit.repository.js';
 import type { ApiStore, DeleteApiResult, DesiredState, PutApiResult, WriteOptions } from './api-store.js';
 import { definitionSecrets } from './definition-secrets.js';
 import { assertNoRouteConflict } from './route-conflict-check.js';
@@ -69,7 +70,7 @@ export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {})
           const sealed = secrets.seal(definition);
           const row = await repo.upsertApi(trx, sealed, revision);
           await repo.insertRevision(trx, { name, revision, definition: sealed, configVersion, actor: options.actor });
-          await repo.insertAudit(trx, { actor: options.actor, action: 'put', apiName: name, revision, configVersion });
+          await recordAudit(trx, { actor: options.actor, requestId: options.requestId, action: 'put', apiName: name, revision, configVersion });
           await repo.notifyConfigVersion(trx, configVersion);
           return { api: stored(row), configVersion, created: locked === undefined };
         }),
@@ -93,7 +94,7 @@ export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {})
           // The tombstone takes its own revision so history keeps one row per write.
           const tombstone = await repo.nextRevision(trx, name);
           await repo.insertRevision(trx, { name, revision: tombstone, definition: null, configVersion, actor: options.actor });
-          await repo.insertAudit(trx, { actor: options.actor, action: 'delete', apiName: name, revision: tombstone, configVersion });
+          await recordAudit(trx, { actor: options.actor, requestId: options.requestId, action: 'delete', apiName: name, revision: tombstone, configVersion });
           await repo.notifyConfigVersion(trx, configVersion);
           return { revision: deletedRevision, configVersion };
         }),

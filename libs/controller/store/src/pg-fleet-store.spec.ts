@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@gw/test-kit';
-import { listAudit } from './api.repository.js';
+import { listAudit } from './audit.repository.js';
 import { CONFIG_CHANNEL } from './api-store.js';
 import { createDatabase, type Database } from './database.js';
 import type { FleetStore, RuntimeSessionRecord } from './fleet-store.js';

@@ -1,5 +1,6 @@
 import { ErrorCodes, GatewayError } from '@gw/errors';
 import * as apiRepo from './api.repository.js';
+import { recordAudit } from './audit.repository.js';
 import type { FleetStore, RuntimeSessionRecord } from './fleet-store.js';
 import * as repo from './runtime-session.repository.js';
 import { toStoreError } from './store-error.js';
@@ -56,7 +57,7 @@ export function createFleetStore(db: apiRepo.Executor): FleetStore {
       return run('forget runtimes', () => repo.deleteRuntimesNotSeenFor(db, olderThanMs));
     },
 
-    bumpEpoch({ actor, expectedEpoch }) {
+    bumpEpoch({ actor, requestId, expectedEpoch }) {
       return run('bump config epoch', () =>
         db.transaction().execute(async (trx) => {
           const state = await repo.bumpEpochAndVersion(trx, expectedEpoch);
@@ -66,7 +67,7 @@ export function createFleetStore(db: apiRepo.Executor): FleetStore {
               details: { expectedEpoch: expectedEpoch ?? null, currentEpoch: current.epoch },
             });
           }
-          await repo.insertEpochAudit(trx, { actor, epoch: state.epoch, configVersion: state.version });
+          await recordAudit(trx, { actor, requestId, action: 'epoch', epoch: state.epoch, configVersion: state.version });
           await apiRepo.notifyConfigVersion(trx, state.version);
           return { epoch: state.epoch, configVersion: state.version };
         }),

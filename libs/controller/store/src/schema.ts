@@ -1,3 +1,4 @@
+import type { AdminTokenTable } from './admin-token.table.js';
 import type { ApiRevisionTable } from './api-revision.table.js';
 import type { ApiTable } from './api.table.js';
 import type { AuditLogTable } from './audit-log.table.js';
@@ -11,4 +12,5 @@ export interface DatabaseSchema {
   api_revisions: ApiRevisionTable;
   audit_log: AuditLogTable;
   runtime_sessions: RuntimeSessionTable;
+  admin_tokens: AdminTokenTable;
 }

@@ -1,12 +1,14 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { initial } from './0001-initial.js';
 import { runtimeSessions } from './0002-runtime-sessions.js';
+import { adminTokens } from './0003-admin-tokens.js';
 import { runtimeIdentity } from './0004-runtime-identity.js';
 
 /** Every migration, in order. Names sort lexically; add new ones at the end, never edit old ones. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initial,
   '0002-runtime-sessions': runtimeSessions,
+  '0003-admin-tokens': adminTokens,
   '0004-runtime-identity': runtimeIdentity,
 });
 

@@ -1,0 +1,74 @@
+import type { FieldProblem } from '@gw/api-schema';
+import { isValidApiName } from '@gw/api-schema';
+import type { AuditStore } from '@gw/store';
+import express, { type Router } from 'express';
+import { parseIsoDateTime } from './iso-date-time.js';
+import { badQuery, checkParams, intParam, type Query } from './query-params.js';
+import { declareRoute } from './route-access.js';
+
+export interface AuditRoutesOptions {
+  audit: AuditStore;
+}
+
+export const AUDIT_LIMIT_DEFAULT = 100;
+export const AUDIT_LIMIT_MAX = 1000;
+const ACTOR_MAX = 128;
+
+/** The cursor is opaque to clients: today the id the next page starts below, base64url-wrapped. */
+export function encodeAuditCursor(beforeId: number): string {
+  return Buffer.from(`before:${beforeId}`, 'utf8').toString('base64url');
+}
+
+export function decodeAuditCursor(cursor: string): number | undefined {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(cursor)) return undefined;
+  const m = /^before:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+}
+
+/**
+ * `GET /v1/audit?api=&actor=&since=&limit=&cursor=` (admin): newest first. `next` is the
+ * cursor of the following page (send it with the same filters), null on the last one.
+ */
+export function createAuditRouter(options: AuditRoutesOptions): Router {
+  const router = express.Router({ caseSensitive: true, strict: true });
+  declareRoute(router, '/v1/audit', {
+    get: [
+      'admin',
+      async (req, res) => {
+        const query = req.query as Query;
+        const problems: FieldProblem[] = [];
+        checkParams(query, ['api', 'actor', 'since', 'limit', 'cursor'], problems);
+        const limit = intParam(query, 'limit', 1, AUDIT_LIMIT_MAX, problems) ?? AUDIT_LIMIT_DEFAULT;
+        const api = typeof query['api'] === 'string' ? query['api'] : undefined;
+        if (api !== undefined && !isValidApiName(api)) problems.push({ path: 'api', message: 'must be a valid API name' });
+        const actor = typeof query['actor'] === 'string' ? query['actor'] : undefined;
+        if (actor !== undefined && (actor.length === 0 || actor.length > ACTOR_MAX)) problems.push({ path: 'actor', message: `must be 1 to ${ACTOR_MAX} characters` });
+        let since: Date | undefined;
+        if (typeof query['since'] === 'string') {
+          since = parseIsoDateTime(query['since']);
+          if (since === undefined) problems.push({ path: 'since', message: 'must be an ISO 8601 date-time with an offset, e.g. 2030-01-01T00:00:00Z' });
+        }
+        let beforeId: number | undefined;
+        if (typeof query['cursor'] === 'string') {
+          beforeId = decodeAuditCursor(query['cursor']);
+          if (beforeId === undefined) problems.push({ path: 'cursor', message: 'is not a cursor this API returned' });
+        }
+        if (problems.length > 0) return badQuery(req, res, problems);
+
+        // One more than asked tells whether another page exists.
+        const rows = await options.audit.queryAudit({
+          limit: limit + 1,
+          ...(api === undefined ? {} : { api }),
+          ...(actor === undefined ? {} : { actor }),
+          ...(since === undefined ? {} : { since }),
+          ...(beforeId === undefined ? {} : { beforeId }),
+        });
+        const items = rows.slice(0, limit);
+        const last = items[items.length - 1];
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({ items, next: rows.length > limit && last !== undefined ? encodeAuditCursor(last.id) : null });
+      },
+    ],
+  });
+  return router;
+}

@@ -1,0 +1,129 @@
+// The route × role matrix: every route the app registers (each must be declared with its
+// access, or the app refuses to build) is called with no token, an unknown token, a named
+// token of each role and the bootstrap token, over real PostgreSQL.
+import { FleetStatusService } from '@gw/fleet-status';
+import { createApiStore, createAuditStore, createFleetStore, createTokenStore } from '@gw/store';
+import { createMigratedTempDatabase, type MigratedTempDatabase } from '@gw/store/testing';
+import type express from 'express';
+import inject from 'light-my-request';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createControllerHttpApp } from './controller-http-app.js';
+import { createEpochRouter } from './epoch-routes.js';
+import { createFleetRouter } from './fleet-routes.js';
+import { listDeclaredRoutes } from './route-access.js';
+import { routeAccessMatrix, type MatrixCaller } from './testing/index.js';
+
+const BOOTSTRAP = 'matrix-bootstrap-token';
+const UNKNOWN = `gwt_${'A'.repeat(43)}`;
+
+let temp: MigratedTempDatabase;
+let fleet: FleetStatusService;
+let app: express.Express;
+const tokenOf: Partial<Record<MatrixCaller, string>> = { bootstrap: BOOTSTRAP, unknown: UNKNOWN };
+
+beforeAll(async () => {
+  temp = await createMigratedTempDatabase({ prefix: 'gw_test_route_matrix', poolMax: 4 });
+  const { db } = temp.database;
+  fleet = new FleetStatusService({ store: createFleetStore(db), controllerId: 'ctl-1', zone: 'a', localSnapshot: () => undefined, staleAfterMs: 15_000, pollMs: 50 });
+  app = createControllerHttpApp({
+    store: createApiStore(db),
+    tokens: createTokenStore(db),
+    audit: createAuditStore(db),
+    adminToken: BOOTSTRAP,
+    readiness: () => ({ ready: true, checks: {} }),
+    extraRoutes: (a) => {
+      a.use(createFleetRouter({ fleet, maxWaitMs: 1_000 }));
+      a.use(createEpochRouter({ fleet }));
+    },
+  });
+  for (const role of ['viewer', 'deployer', 'admin'] as const) {
+    const res = await inject(app, {
+      method: 'POST',
+      url: '/v1/tokens',
+      headers: { authorization: `Bearer ${BOOTSTRAP}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ name: `matrix-${role}`, role }),
+    });
+    expect(res.statusCode, res.payload).toBe(201);
+    tokenOf[role] = res.json<{ token: string }>().token;
+  }
+});
+
+afterAll(async () => {
+  await fleet?.stop();
+  await temp?.dispose();
+});
+
+describe('route × role matrix', () => {
+  it('declares every route of the issue, each with the role the policy gives it', () => {
+    const declared = listDeclaredRoutes(app).map((r) => `${r.method} ${r.path} ${r.access}`);
+    expect(declared).toEqual(
+      expect.arrayContaining([
+        'GET /health/live public',
+        'GET /health/ready public',
+        'GET /v1/schemas/api-definition.json public',
+        'GET /v1/apis viewer',
+        'GET /v1/apis/:name viewer',
+        'PUT /v1/apis/:name deployer',
+        'DELETE /v1/apis/:name deployer',
+        'GET /v1/tokens admin',
+        'POST /v1/tokens admin',
+        'DELETE /v1/tokens/:name admin',
+        'GET /v1/audit admin',
+        'GET /v1/runtimes viewer',
+        'GET /v1/status viewer',
+        'POST /v1/config/epoch admin',
+      ]),
+    );
+    // The policy, for routes added later too: tokens, the epoch and the audit log are admin's;
+    // any other GET under /v1 is a viewer's; any other write a deployer's; the rest public.
+    for (const r of listDeclaredRoutes(app)) {
+      const policy = /^\/v1\/(tokens|audit|config\/epoch)(\/|$)/.test(r.path)
+        ? 'admin'
+        : r.path.startsWith('/v1/') && !r.path.startsWith('/v1/schemas/')
+          ? r.method === 'GET'
+            ? 'viewer'
+            : 'deployer'
+          : 'public';
+      expect(`${r.method} ${r.path} ${r.access}`).toBe(`${r.method} ${r.path} ${policy}`);
+    }
+  });
+
+  it('answers every route as declared for every caller', async () => {
+    const cases = routeAccessMatrix(app);
+    expect(cases.length).toBeGreaterThanOrEqual(14 * 6);
+    const failures: string[] = [];
+    for (const c of cases) {
+      const token = tokenOf[c.caller];
+      const withBody = ['PUT', 'POST', 'PATCH'].includes(c.route.method);
+      const res = await inject(app, {
+        method: c.route.method,
+        url: c.url,
+        headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(withBody ? { 'content-type': 'application/json' } : {}) },
+        ...(withBody ? { payload: '{}' } : {}),
+      });
+      const problem = /^application\/problem\+json/.test(String(res.headers['content-type'])) ? res.json<{ code: string }>() : undefined;
+      const outcome =
+        res.statusCode === 401 && problem?.code === 'GW_UNAUTHORIZED' && res.headers['www-authenticate'] === 'Bearer realm="gateway"'
+          ? 'unauthorized'
+          : res.statusCode === 403 && problem?.code === 'GW_FORBIDDEN'
+            ? 'forbidden'
+            : res.statusCode !== 401 && res.statusCode !== 403
+              ? 'allowed'
+              : `malformed ${res.statusCode}`;
+      if (outcome !== c.expected) failures.push(`${c.route.method} ${c.url} as ${c.caller}: expected ${c.expected}, got ${outcome} (${res.statusCode} ${res.payload.slice(0, 120)})`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('answers an unknown /v1 path and a wrong method with 401 before 404/405 for a caller without a valid token', async () => {
+    for (const [method, url] of [
+      ['GET', '/v1/nope'],
+      ['PATCH', '/v1/apis/orders'],
+      ['GET', '/v1/tokens/someone'],
+    ] as const) {
+      expect((await inject(app, { method, url })).statusCode).toBe(401);
+      expect((await inject(app, { method, url, headers: { authorization: `Bearer ${UNKNOWN}` } })).statusCode).toBe(401);
+      expect((await inject(app, { method, url, headers: { authorization: `Bearer ${tokenOf.viewer}` } })).statusCode).toBeGreaterThanOrEqual(404);
+    }
+  });
+});

@@ -1,0 +1,1 @@
+export { routeAccessMatrix, expectedOutcome, MATRIX_CALLERS, type MatrixCaller, type MatrixCase, type MatrixOutcome } from './route-access-matrix.js';

@@ -1,0 +1,113 @@
+import type { FieldProblem } from '@gw/api-schema';
+import { ErrorCodes } from '@gw/errors';
+import { silentLogger, type Logger } from '@gw/logging';
+import { TOKEN_ROLES, type TokenRole, type TokenStore } from '@gw/store';
+import express, { type Request, type Router } from 'express';
+import { parseIsoDateTime } from './iso-date-time.js';
+import { generateTokenSecret, hashTokenSecret, isTokenName, RESERVED_TOKEN_NAMES } from './admin-token.js';
+import { auditContext } from './bearer-auth.js';
+import { jsonBody } from './json-body.js';
+import { sendProblem } from './problem-details.js';
+import { getRequestId } from './request-id.js';
+import { declareRoute } from './route-access.js';
+
+export interface TokenRoutesOptions {
+  tokens: Pick<TokenStore, 'createToken' | 'listTokens' | 'revokeToken'>;
+  logger?: Logger;
+}
+
+/** A token request is tiny; anything bigger is not one. */
+const TOKEN_BODY_MAX_BYTES = 4 * 1024;
+export interface TokenRequest {
+  name: string;
+  role: TokenRole;
+  expiresAt?: Date;
+}
+
+/** Validates `{ name, role, expiresAt? }`, every problem at its field path. */
+export function validateTokenRequest(body: unknown, now: number = Date.now()): { ok: true; value: TokenRequest } | { ok: false; problems: FieldProblem[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, problems: [{ path: '', message: 'must be a JSON object' }] };
+  const input = body as Record<string, unknown>;
+  const problems: FieldProblem[] = [];
+  for (const key of Object.keys(input)) {
+    if (!['name', 'role', 'expiresAt'].includes(key)) problems.push({ path: key, message: 'unknown field; allowed: name, role, expiresAt' });
+  }
+  const { name, role, expiresAt } = input;
+  if (typeof name !== 'string') problems.push({ path: 'name', message: 'is required and must be a string' });
+  else if (!isTokenName(name)) problems.push({ path: 'name', message: 'must be 1 to 63 lower-case letters, digits or inner hyphens' });
+  else if (RESERVED_TOKEN_NAMES.includes(name)) problems.push({ path: 'name', message: `is reserved (${RESERVED_TOKEN_NAMES.join(', ')} are actor names of the bootstrap token and of disabled auth)` });
+  if (typeof role !== 'string' || !(TOKEN_ROLES as readonly string[]).includes(role)) problems.push({ path: 'role', message: `must be one of ${TOKEN_ROLES.join(', ')}` });
+  let expires: Date | undefined;
+  if (expiresAt !== undefined) {
+    expires = typeof expiresAt === 'string' ? parseIsoDateTime(expiresAt) : undefined;
+    if (expires === undefined) problems.push({ path: 'expiresAt', message: 'must be an ISO 8601 date-time with an offset, e.g. 2030-01-01T00:00:00Z' });
+    else if (expires.getTime() <= now) problems.push({ path: 'expiresAt', message: 'must be in the future' });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, value: { name: name as string, role: role as TokenRole, ...(expires === undefined ? {} : { expiresAt: expires }) } };
+}
+
+function paramName(req: Request): string {
+  const name: unknown = req.params['name'];
+  return typeof name === 'string' ? name : '';
+}
+
+/**
+ * `POST /v1/tokens`, `GET /v1/tokens`, `DELETE /v1/tokens/{name}` (admin only). The
+ * secret is in the create response and nowhere else: the database keeps its SHA-256.
+ */
+export function createTokenRouter(options: TokenRoutesOptions): Router {
+  const { tokens } = options;
+  const logger = options.logger ?? silentLogger;
+  const router = express.Router({ caseSensitive: true, strict: true });
+
+  declareRoute(router, '/v1/tokens', {
+    get: [
+      'admin',
+      async (_req, res) => {
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({ items: await tokens.listTokens() });
+      },
+    ],
+    post: [
+      'admin',
+      jsonBody({ limit: TOKEN_BODY_MAX_BYTES }),
+      async (req, res) => {
+        const result = validateTokenRequest(req.body);
+        if (!result.ok) {
+          sendProblem(req, res, { status: 400, code: ErrorCodes.GW_BAD_REQUEST, detail: `The token request has ${result.problems.length} problem(s).`, errors: result.problems });
+          return;
+        }
+        const secret = generateTokenSecret();
+        const context = auditContext(res);
+        const created = await tokens.createToken({ ...result.value, tokenHash: hashTokenSecret(secret) }, context);
+        logger.info({ requestId: getRequestId(res), actor: context.actor, token: created.name, role: created.role, expiresAt: created.expiresAt }, 'admin token created');
+        res.status(201);
+        res.setHeader('Location', `/v1/tokens/${created.name}`);
+        // The only time the secret is shown: no cache may keep it.
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({ name: created.name, role: created.role, token: secret, createdAt: created.createdAt, expiresAt: created.expiresAt });
+      },
+    ],
+  });
+
+  declareRoute(router, '/v1/tokens/:name', {
+    delete: [
+      'admin',
+      async (req, res) => {
+        const name = paramName(req);
+        if (!isTokenName(name) || RESERVED_TOKEN_NAMES.includes(name)) {
+          const bootstrap = RESERVED_TOKEN_NAMES.includes(name) ? ' The bootstrap token is ADMIN_TOKEN: change it in the environment.' : '';
+          sendProblem(req, res, { status: 404, code: ErrorCodes.GW_NOT_FOUND, detail: `No token named ${JSON.stringify(name)}.${bootstrap}` });
+          return;
+        }
+        const context = auditContext(res);
+        await tokens.revokeToken(name, context);
+        logger.info({ requestId: getRequestId(res), actor: context.actor, token: name }, 'admin token revoked');
+        res.status(204).end();
+      },
+    ],
+  });
+
+  return router;
+}
