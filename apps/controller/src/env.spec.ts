@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readControllerConfig } from './env.js';
 
-const BASE = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/gateway' };
+// TLS is settled here (CONFIG_INSECURE=true) so each case sees only the authentication problems it is about.
+const BASE = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/gateway', CONFIG_INSECURE: 'true' };
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
   try {

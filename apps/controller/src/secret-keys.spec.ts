@@ -53,7 +53,8 @@ describe('loadSecretKeyRing', () => {
 });
 
 describe('secret key variables', () => {
-  const base = { DATABASE_URL: 'postgres://x@127.0.0.1/db' };
+  // Authentication and TLS settled, so each case sees only the key problems it is about.
+  const base = { DATABASE_URL: 'postgres://x@127.0.0.1/db', ADMIN_TOKEN: 'bootstrap', CONFIG_INSECURE: 'true' };
   it('reads SECRETS_KEY_FILE and a comma-separated SECRETS_PREVIOUS_KEY_FILES', () => {
     expect(readControllerConfig({ ...base, SECRETS_KEY_FILE: '/k/new', SECRETS_PREVIOUS_KEY_FILES: '/k/a, /k/b,' }).secretKeys).toEqual({ current: '/k/new', previous: ['/k/a', '/k/b'] });
     expect(readControllerConfig(base).secretKeys).toEqual({ current: undefined, previous: [] });

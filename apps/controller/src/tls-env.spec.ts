@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readControllerConfig } from './env.js';
 
-const base = { DATABASE_URL: 'postgres://x@127.0.0.1/db' };
+// The deploy API's bootstrap token is set so each case sees only the TLS problems it is about.
+const base = { DATABASE_URL: 'postgres://x@127.0.0.1/db', ADMIN_TOKEN: 'bootstrap' };
 const files = { CONFIG_TLS_CERT_FILE: '/tls/ctl.crt', CONFIG_TLS_KEY_FILE: '/tls/ctl.key', CONFIG_TLS_CLIENT_CA_FILE: '/tls/ca.crt' };
 
 describe('controller env: mutual TLS on the config stream', () => {
