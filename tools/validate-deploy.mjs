@@ -24,6 +24,22 @@ const rel = (p) => path.relative(root, p) || '.';
 const ROLES = ['controller', 'runtime'];
 /** Variables an image may set that no app reads. */
 const IMAGE_EXTRA_ENV = new Set(['NODE_ENV']);
+/**
+ * The config stream's TLS files, per role (README: Configuration). Every controller and
+ * runtime sets all of them (or CONFIG_INSECURE=true), each to a file under a mounted volume.
+ */
+const TLS_FILES = {
+  controller: ['CONFIG_TLS_CERT_FILE', 'CONFIG_TLS_KEY_FILE', 'CONFIG_TLS_CLIENT_CA_FILE'],
+  runtime: ['CONTROLLER_TLS_CA_FILE', 'CONTROLLER_TLS_CERT_FILE', 'CONTROLLER_TLS_KEY_FILE'],
+};
+/**
+ * TEMPORARY, remove once apps/<role>/src/env.ts declares these (the mutual-TLS change):
+ * variables the deploy files set ahead of the code that reads them.
+ */
+const PENDING_ENV = {
+  controller: [...TLS_FILES.controller, 'CONFIG_INSECURE'],
+  runtime: [...TLS_FILES.runtime, 'CONTROLLER_TLS_SERVER_NAME', 'CONFIG_INSECURE'],
+};
 /** What SIGTERM may take, per role: the drain settings (summed) plus a fixed part (ms). */
 const DRAIN = {
   controller: { vars: ['SHUTDOWN_GRACE_MS'], fixedMs: 2_000 }, // stream hand-off (≤ 2 s), then HTTP drain
@@ -61,6 +77,7 @@ function envCatalogue(app) {
     }
   }
   if (known.size === 0) fail(`apps/${app}/src`, 'found no environment variables (did the env parsing break?)');
+  for (const name of PENDING_ENV[app] ?? []) if (!known.has(name)) known.set(name, undefined);
   return { known, required };
 }
 
@@ -73,6 +90,18 @@ function checkRoleEnv(where, role, provided, { allowExtra = new Set() } = {}) {
     if (!known.has(name) && !allowExtra.has(name)) fail(where, `sets ${name}, which the ${role} does not read (apps/${role}/src)`);
   }
   for (const name of required) if (!provided.has(name)) fail(where, `does not set ${name}, which the ${role} requires`);
+  if (provided.get('CONFIG_INSECURE') !== 'true') {
+    for (const name of TLS_FILES[role]) if (!provided.has(name)) fail(where, `does not set ${name}: the ${role} refuses to start without TLS on the config stream (unless CONFIG_INSECURE=true)`);
+  }
+}
+
+/** Each TLS file variable with a literal path must point into one of the container's mounts. */
+function checkTlsFilesMounted(where, role, env, mountPaths) {
+  for (const name of TLS_FILES[role]) {
+    const file = env.get(name);
+    if (typeof file !== 'string' || !file.startsWith('/')) continue;
+    if (!mountPaths.some((m) => file.startsWith(m.replace(/\/?$/, '/')))) fail(where, `${name}=${file} is not under any mounted volume (${mountPaths.join(', ') || 'none'})`);
+  }
 }
 
 /** A numeric setting: the value given (when a plain number) or the app's default. */
@@ -368,6 +397,8 @@ function validateCompose() {
     const imageEnv = stages.get(s.role)?.env ?? new Map();
     const effective = new Map([...imageEnv, ...s.env]);
     checkRoleEnv(where, s.role, new Map([...s.env, ...[...imageEnv].filter(([k]) => !IMAGE_EXTRA_ENV.has(k))]));
+    const mounts = (Array.isArray(s.svc.volumes) ? s.svc.volumes : []).map((v) => (isObj(v) ? v.target : String(v).split(':')[1])).filter(Boolean);
+    checkTlsFilesMounted(where, s.role, s.env, mounts);
     const healthPort = numericSetting(s.role, effective, PORTS[s.role].health);
     if (!s.healthcheck) fail(where, 'has no healthcheck');
     else if (!s.healthcheck.includes(`:${healthPort}/health/ready`) && !s.healthcheck.includes(`process.env.${PORTS[s.role].health}`)) {
@@ -661,6 +692,7 @@ function validateDeployment(d, { find, hpas }) {
     }
     if (!role || c.name !== role) continue;
     checkRoleEnv(cw, role, env);
+    checkTlsFilesMounted(cw, role, env, (c.volumeMounts ?? []).map((m) => m.mountPath).filter(Boolean));
     for (const r of apps[role].required) if (optional.has(r)) fail(cw, `${r} is required by the ${role} but its secretKeyRef is optional`);
     // Listeners, probes and the drain.
     const healthPort = numericSetting(role, env, PORTS[role].health);
