@@ -409,6 +409,41 @@ function validateCompose() {
     if (grace < budget) fail(where, `stop_grace_period ${grace / 1000} s is shorter than the drain it allows (${budget / 1000} s: ${DRAIN[s.role].vars.join(' + ')})`);
   }
 
+  // No open doors: published ports listen on the loopback interface only, and the admin
+  // token has no default (compose stops with the message unless ADMIN_TOKEN is set).
+  for (const [n, s] of info) {
+    for (const p of Array.isArray(s.svc.ports) ? s.svc.ports : []) {
+      const hostIp = isObj(p) ? p.host_ip : typeof p === 'string' && p.split(':').length === 3 ? p.split(':')[0] : undefined;
+      if (hostIp !== '127.0.0.1') fail(`docker-compose.yml services.${n}`, `publishes port ${JSON.stringify(p)} on every interface: bind it to 127.0.0.1 ("127.0.0.1:HOST:CONTAINER")`);
+    }
+  }
+  for (const n of byRole.controller) {
+    const token = info.get(n).env.get('ADMIN_TOKEN');
+    if (token !== undefined && !/^\$\{ADMIN_TOKEN:\?[^}]+\}$/.test(token)) fail(`docker-compose.yml services.${n}`, 'ADMIN_TOKEN must be required from the environment (${ADMIN_TOKEN:?message}), not have a default');
+  }
+
+  // Certificates: each app's files name its own id (<role>-<id>.crt/.key, gatewayctl's
+  // layout), and the service that issues them (CONTROLLERS / RUNTIMES) lists that id and
+  // runs to completion before the app starts.
+  const issuers = [...info].filter(([, s]) => s.env.has('CONTROLLERS') || s.env.has('RUNTIMES'));
+  for (const role of ROLES) {
+    const [certVar, keyVar] = TLS_FILES[role].filter((v) => !/_CA_FILE$/.test(v));
+    for (const n of byRole[role]) {
+      const s = info.get(n);
+      const where = `docker-compose.yml services.${n}`;
+      const id = s.env.get(role === 'controller' ? 'CONTROLLER_ID' : 'RUNTIME_ID') ?? n;
+      for (const [v, ext] of [[certVar, 'crt'], [keyVar, 'key']]) {
+        const file = s.env.get(v);
+        if (file !== undefined && path.posix.basename(file) !== `${role}-${id}.${ext}`) fail(where, `${v}=${file} is not this ${role}'s file (${role}-${id}.${ext})`);
+      }
+      for (const [issuer, is] of issuers) {
+        const listed = (is.env.get(role === 'controller' ? 'CONTROLLERS' : 'RUNTIMES') ?? '').split(/\s+/).filter(Boolean);
+        if (!listed.includes(id)) fail(`docker-compose.yml services.${issuer}`, `issues no certificate for ${role} ${id} (add it to ${role === 'controller' ? 'CONTROLLERS' : 'RUNTIMES'})`);
+        if (s.deps[issuer]?.condition !== 'service_completed_successfully') fail(where, `does not wait for ${issuer} (depends_on condition service_completed_successfully)`);
+      }
+    }
+  }
+
   // The topology the demo promises.
   const imageOf = (n) => String(info.get(n).svc.image ?? '');
   const postgres = [...info.keys()].filter((n) => imageOf(n).startsWith('postgres'));
@@ -624,6 +659,16 @@ function validateDeployment(d, { find, hpas }) {
   if (!Array.isArray(pod.containers) || pod.containers.length === 0) return fail(where, 'has no containers');
   if (pod.serviceAccountName && !find('ServiceAccount', pod.serviceAccountName)) fail(where, `serviceAccountName ${pod.serviceAccountName} is not defined here`);
   const volumes = new Set((pod.volumes ?? []).map((v) => v.name));
+  for (const v of pod.volumes ?? []) {
+    if (!v.secret) continue;
+    const secret = find('Secret', v.secret.secretName);
+    if (!secret) {
+      fail(where, `volume ${v.name} mounts Secret ${v.secret.secretName}, which is not defined (secret.example.yaml)`);
+      continue;
+    }
+    const keys = Object.keys({ ...secret.o.data, ...secret.o.stringData });
+    for (const item of v.secret.items ?? []) if (!keys.includes(item.key)) fail(where, `volume ${v.name} uses key ${item.key}, which Secret ${v.secret.secretName} does not have`);
+  }
   for (const t of pod.topologySpreadConstraints ?? []) {
     if (!t.topologyKey || !Number.isInteger(t.maxSkew) || !['DoNotSchedule', 'ScheduleAnyway'].includes(t.whenUnsatisfiable)) fail(where, 'a topologySpreadConstraint needs topologyKey, maxSkew and whenUnsatisfiable');
     if (!subset(t.labelSelector?.matchLabels, labels)) fail(where, `topologySpreadConstraint on ${t.topologyKey} does not select this Deployment's pods`);

@@ -111,6 +111,47 @@ describe('validate-deploy', () => {
     expectProblems(broken, 'docker-compose.yml: YAML:');
   });
 
+  it('fails when the config stream is not wired with certificates, in compose and in Kubernetes', () => {
+    const root = copy();
+    edit(root, 'docker-compose.yml', '      CONTROLLER_TLS_KEY_FILE: /etc/gateway/tls/runtime-runtime-1b.key\n', '');
+    edit(root, 'docker-compose.yml', 'CONTROLLER_TLS_CERT_FILE: /etc/gateway/tls/runtime-runtime-2b.crt', 'CONTROLLER_TLS_CERT_FILE: /etc/gateway/tls/runtime-runtime-1b.crt');
+    edit(root, 'docker-compose.yml', 'CONFIG_TLS_CERT_FILE: /etc/gateway/tls/controller-controller-2.crt', 'CONFIG_TLS_CERT_FILE: /run/tls/controller-controller-2.crt');
+    edit(root, 'docker-compose.yml', 'RUNTIMES: runtime-1a runtime-2a', 'RUNTIMES: runtime-2a');
+    edit(root, 'deploy/k8s/runtime-config.yaml', '  CONTROLLER_TLS_CA_FILE: /etc/gateway/ca/ca.crt\n', '');
+    edit(root, 'deploy/k8s/controller.yaml', 'secretName: gateway-controller-tls', 'secretName: gateway-controller-cert');
+    edit(root, 'deploy/k8s/runtime-zone-c.yaml', '              - key: tls.key\n', '              - key: private.key\n');
+    expectProblems(
+      root,
+      'services.runtime-1b: does not set CONTROLLER_TLS_KEY_FILE: the runtime refuses to start without TLS on the config stream (unless CONFIG_INSECURE=true)',
+      'services.runtime-2b: CONTROLLER_TLS_CERT_FILE=/etc/gateway/tls/runtime-runtime-1b.crt is not this runtime\'s file (runtime-runtime-2b.crt)',
+      'services.controller-2: CONFIG_TLS_CERT_FILE=/run/tls/controller-controller-2.crt is not under any mounted volume (/etc/gateway/tls)',
+      'services.certs: issues no certificate for runtime runtime-1a (add it to RUNTIMES)',
+      'Deployment/gateway-runtime-zone-a container runtime: does not set CONTROLLER_TLS_CA_FILE',
+      'Deployment/gateway-controller: volume tls mounts Secret gateway-controller-cert, which is not defined (secret.example.yaml)',
+      'Deployment/gateway-runtime-zone-c: volume tls uses key private.key, which Secret gateway-runtime-tls-zone-c does not have',
+    );
+    // CONFIG_INSECURE=true is the explicit way out.
+    const insecure = copy();
+    edit(insecure, 'docker-compose.yml', '      CONTROLLER_TLS_KEY_FILE: /etc/gateway/tls/runtime-runtime-1b.key\n', '      CONFIG_INSECURE: "true"\n');
+    const r = validate(insecure);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('fails on open doors in compose: ports on every interface, a default admin token', () => {
+    const root = copy();
+    edit(root, 'docker-compose.yml', '"127.0.0.1:8404:8404"', '"8404:8404"');
+    edit(root, 'docker-compose.yml', '"127.0.0.1:8081:8080"', '"0.0.0.0:8081:8080"');
+    const text = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+    fs.writeFileSync(path.join(root, 'docker-compose.yml'), text.replace(/ADMIN_TOKEN: \$\{ADMIN_TOKEN:\?[^\n]*\n/, 'ADMIN_TOKEN: ${ADMIN_TOKEN:-change-me}\n'));
+    expectProblems(
+      root,
+      'services.lb: publishes port "8404:8404" on every interface',
+      'services.controller-2: publishes port "0.0.0.0:8081:8080" on every interface',
+      'services.controller-1: ADMIN_TOKEN must be required from the environment',
+    );
+  });
+
   it('fails when the load balancer does not health-check every runtime on its admin port', () => {
     const root = copy();
     edit(root, 'deploy/haproxy/haproxy.cfg', '    server runtime-2b runtime-2b:8000\n', '');
