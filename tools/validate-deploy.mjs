@@ -643,6 +643,7 @@ function validateK8s() {
     if (!all('PodDisruptionBudget').some((p) => subset(p.o.spec?.selector?.matchLabels, d.labels))) fail(d.where, 'has no PodDisruptionBudget');
   }
   validateNetworkPolicies(all('NetworkPolicy'), byComponent('runtime'));
+  validateCertManager(dir, deployments);
 }
 
 function replicasOf(d, hpas) {
@@ -768,6 +769,70 @@ function validateDeployment(d, { find, hpas }) {
     if (sc.runAsNonRoot !== true) fail(cw, 'does not set runAsNonRoot: true');
     if (c.securityContext?.allowPrivilegeEscalation !== false) fail(cw, 'does not set allowPrivilegeEscalation: false');
   }
+}
+
+/**
+ * deploy/k8s/cert-manager (optional, cert-manager CRDs): its Certificates issue exactly the
+ * TLS Secrets the Deployments mount, with the identity, usages and (controllers) the
+ * host names runtimes dial in CONTROLLER_ADDRESSES.
+ */
+function validateCertManager(dir, deployments) {
+  const cmDir = path.join(dir, 'cert-manager');
+  const kfile = path.join(cmDir, 'kustomization.yaml');
+  if (!fs.existsSync(kfile)) return;
+  const k = readYaml(kfile, rel(kfile));
+  const certs = [];
+  for (const r of k?.resources ?? []) {
+    const file = path.join(cmDir, r);
+    if (!fs.existsSync(file)) {
+      fail(rel(kfile), `resource ${r} does not exist`);
+      continue;
+    }
+    for (const doc of parseAllDocuments(fs.readFileSync(file, 'utf8'))) {
+      const o = doc.toJS();
+      if (isObj(o) && o.kind === 'Certificate' && o.apiVersion === 'cert-manager.io/v1') certs.push({ o, where: `${rel(file)} Certificate/${o.metadata?.name}` });
+    }
+  }
+  // The TLS Secrets each role mounts (volumes named tls), and the hosts runtimes dial.
+  const mounted = new Map();
+  const dialed = new Set();
+  for (const d of deployments) {
+    const role = d.labels['app.kubernetes.io/component'];
+    for (const v of d.o.spec?.template?.spec?.volumes ?? []) if (v.name === 'tls' && v.secret?.secretName) mounted.set(v.secret.secretName, role);
+    for (const c of d.o.spec?.template?.spec?.containers ?? []) {
+      for (const ef of c.envFrom ?? []) {
+        const cm = ef.configMapRef && readK8sConfigMap(dir, ef.configMapRef.name);
+        for (const entry of String(cm?.CONTROLLER_ADDRESSES ?? '').split(',').filter(Boolean)) dialed.add(entry.replace(/^[^=]*=/, '').split(':')[0]);
+      }
+    }
+  }
+  const issued = new Set();
+  for (const { o, where } of certs) {
+    if (o.spec?.isCA) continue;
+    const secret = o.spec?.secretName;
+    issued.add(secret);
+    const role = mounted.get(secret);
+    if (!role) {
+      fail(where, `issues Secret ${secret}, which no Deployment mounts as its tls volume`);
+      continue;
+    }
+    const ids = (o.spec.uris ?? []).filter((u) => u.startsWith('spiffe://gateway/'));
+    if (ids.length !== 1 || !new RegExp(`^spiffe://gateway/${role}/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`).test(ids[0])) fail(where, `needs exactly one identity spiffe://gateway/${role}/<id> in uris (found ${JSON.stringify(o.spec.uris ?? [])})`);
+    const usage = role === 'controller' ? 'server auth' : 'client auth';
+    if (!(o.spec.usages ?? []).includes(usage)) fail(where, `usages must include "${usage}"`);
+    if (role === 'controller') for (const host of dialed) if (!(o.spec.dnsNames ?? []).includes(host)) fail(where, `dnsNames lacks ${host}, which runtimes dial (CONTROLLER_ADDRESSES)`);
+  }
+  for (const [secret, role] of mounted) if (!issued.has(secret)) fail(rel(kfile), `no Certificate issues Secret ${secret}, which the ${role} Deployments mount`);
+}
+
+function readK8sConfigMap(dir, name) {
+  for (const f of fs.readdirSync(dir).filter((x) => /\.ya?ml$/.test(x))) {
+    for (const doc of parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8'))) {
+      const o = doc.toJS();
+      if (isObj(o) && o.kind === 'ConfigMap' && o.metadata?.name === name) return o.data ?? {};
+    }
+  }
+  return undefined;
 }
 
 /** Runtimes must not reach PostgreSQL: some Egress policy selects them and none of them allows port 5432. */

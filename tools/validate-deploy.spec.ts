@@ -138,6 +138,22 @@ describe('validate-deploy', () => {
     expect(r.status).toBe(0);
   });
 
+  it('fails when the cert-manager Certificates do not issue what the Deployments mount', () => {
+    const root = copy();
+    edit(root, 'deploy/k8s/cert-manager/controller-certificate.yaml', '    - gateway-controller-grpc\n', '');
+    edit(root, 'deploy/k8s/cert-manager/runtime-certificates.yaml', '    - client auth\n', '    - server auth\n');
+    edit(root, 'deploy/k8s/cert-manager/runtime-certificates.yaml', 'secretName: gateway-runtime-tls-zone-c', 'secretName: gateway-runtime-tls-c');
+    edit(root, 'deploy/k8s/cert-manager/runtime-certificates.yaml', 'spiffe://gateway/runtime/gateway-runtime-zone-b', 'spiffe://gateway/controller/gateway-runtime-zone-b');
+    expectProblems(
+      root,
+      'Certificate/gateway-controller-tls: dnsNames lacks gateway-controller-grpc, which runtimes dial (CONTROLLER_ADDRESSES)',
+      'Certificate/gateway-runtime-tls-zone-a: usages must include "client auth"',
+      'Certificate/gateway-runtime-tls-zone-c: issues Secret gateway-runtime-tls-c, which no Deployment mounts',
+      'no Certificate issues Secret gateway-runtime-tls-zone-c, which the runtime Deployments mount',
+      'Certificate/gateway-runtime-tls-zone-b: needs exactly one identity spiffe://gateway/runtime/<id>',
+    );
+  });
+
   it('fails on open doors in compose: ports on every interface, a default admin token', () => {
     const root = copy();
     edit(root, 'docker-compose.yml', '"127.0.0.1:8404:8404"', '"8404:8404"');
