@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const script = path.join(repo, 'tools', 'validate-deploy.mjs');
@@ -152,6 +153,41 @@ describe('validate-deploy', () => {
       'no Certificate issues Secret gateway-runtime-tls-zone-c, which the runtime Deployments mount',
       'Certificate/gateway-runtime-tls-zone-b: needs exactly one identity spiffe://gateway/runtime/<id>',
     );
+  });
+
+  it("compose's certs service script issues the CA and every certificate once, re-issues on request and publishes all but the CA key", () => {
+    // The script as compose runs it ($$ is compose's escape for $), with /pki and /tls in a
+    // temp dir and `gatewayctl` the built CLI (npm run build first).
+    const compose = parseYaml(fs.readFileSync(path.join(repo, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: { certs: { entrypoint: string[]; environment: Record<string, string> } };
+    };
+    const certs = compose.services.certs;
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-certs-'));
+    dirs.push(tmp);
+    for (const d of ['bin', 'pki', 'tls']) fs.mkdirSync(path.join(tmp, d), { mode: 0o700 });
+    const cli = path.join(repo, 'apps', 'gatewayctl', 'dist', 'main.js');
+    fs.writeFileSync(path.join(tmp, 'bin', 'gatewayctl'), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`, { mode: 0o755 });
+    const script = certs.entrypoint[2]!.replaceAll('$$', '$').replaceAll('/pki', path.join(tmp, 'pki')).replaceAll('/tls', path.join(tmp, 'tls'));
+    const run = (...args: string[]) => {
+      const r = spawnSync('/bin/sh', ['-euc', script, 'certs', ...args], { encoding: 'utf8', env: { ...process.env, ...certs.environment, PATH: `${path.join(tmp, 'bin')}:${process.env['PATH']}` } });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const ids = [...certs.environment['CONTROLLERS']!.split(' ').map((id) => `controller-${id}`), ...certs.environment['RUNTIMES']!.split(' ').map((id) => `runtime-${id}`)];
+    run();
+    const published = fs.readdirSync(path.join(tmp, 'tls')).sort();
+    expect(published).toEqual(['ca.crt', ...ids.flatMap((id) => [`${id}.crt`, `${id}.key`])].sort());
+    expect(fs.existsSync(path.join(tmp, 'pki', 'ca.key'))).toBe(true);
+    for (const id of ids) expect(fs.statSync(path.join(tmp, 'tls', `${id}.key`)).mode & 0o777, id).toBe(0o600);
+    const read = (f: string) => fs.readFileSync(path.join(tmp, f), 'utf8');
+    const before = Object.fromEntries(published.map((f) => [f, read(`tls/${f}`)]));
+    // A second `up` changes nothing; a re-issue replaces exactly that certificate.
+    run();
+    expect(Object.fromEntries(published.map((f) => [f, read(`tls/${f}`)]))).toEqual(before);
+    run('certs', 'issue', 'runtime', 'runtime-1a', '--dir', path.join(tmp, 'pki'));
+    const changed = published.filter((f) => read(`tls/${f}`) !== before[f]);
+    expect(changed).toEqual(['runtime-runtime-1a.crt', 'runtime-runtime-1a.key']);
+    expect(read('tls/runtime-runtime-1a.crt')).toBe(read('pki/runtime-runtime-1a.crt'));
   });
 
   it('fails on open doors in compose: ports on every interface, a default admin token', () => {
