@@ -772,9 +772,10 @@ function validateDeployment(d, { find, hpas }) {
 }
 
 /**
- * deploy/k8s/cert-manager (optional, cert-manager CRDs): its Certificates issue exactly the
- * TLS Secrets the Deployments mount, with the identity, usages and (controllers) the
- * host names runtimes dial in CONTROLLER_ADDRESSES.
+ * deploy/k8s/cert-manager (cert-manager's CRDs, applied on their own): a Certificate issues
+ * each TLS Secret the Deployments mount, and the csi-driver volumes name one of its
+ * Issuers; both with the identity spiffe://gateway/<role>/<id>, the role's usage and
+ * (controllers) the host names runtimes dial in CONTROLLER_ADDRESSES.
  */
 function validateCertManager(dir, deployments) {
   const cmDir = path.join(dir, 'cert-manager');
@@ -782,6 +783,7 @@ function validateCertManager(dir, deployments) {
   if (!fs.existsSync(kfile)) return;
   const k = readYaml(kfile, rel(kfile));
   const certs = [];
+  const issuers = new Set();
   for (const r of k?.resources ?? []) {
     const file = path.join(cmDir, r);
     if (!fs.existsSync(file)) {
@@ -790,15 +792,36 @@ function validateCertManager(dir, deployments) {
     }
     for (const doc of parseAllDocuments(fs.readFileSync(file, 'utf8'))) {
       const o = doc.toJS();
-      if (isObj(o) && o.kind === 'Certificate' && o.apiVersion === 'cert-manager.io/v1') certs.push({ o, where: `${rel(file)} Certificate/${o.metadata?.name}` });
+      if (!isObj(o) || o.apiVersion !== 'cert-manager.io/v1') continue;
+      if (o.kind === 'Certificate') certs.push({ o, where: `${rel(file)} Certificate/${o.metadata?.name}` });
+      if (o.kind === 'Issuer') issuers.add(o.metadata?.name);
     }
   }
+  const identity = (role, uris, where) => {
+    const ids = (uris ?? []).filter((u) => u.startsWith('spiffe://gateway/'));
+    if (ids.length !== 1 || !new RegExp(`^spiffe://gateway/${role}/([A-Za-z0-9][A-Za-z0-9._-]{0,127}|\\$\\{POD_NAME\\})$`).test(ids[0])) {
+      fail(where, `needs exactly one identity spiffe://gateway/${role}/<id> in its URI SANs (found ${JSON.stringify(uris ?? [])})`);
+    }
+  };
+  const usageOf = (role) => (role === 'controller' ? 'server auth' : 'client auth');
   // The TLS Secrets each role mounts (volumes named tls), and the hosts runtimes dial.
   const mounted = new Map();
   const dialed = new Set();
   for (const d of deployments) {
     const role = d.labels['app.kubernetes.io/component'];
-    for (const v of d.o.spec?.template?.spec?.volumes ?? []) if (v.name === 'tls' && v.secret?.secretName) mounted.set(v.secret.secretName, role);
+    if (!ROLES.includes(role)) continue;
+    for (const v of d.o.spec?.template?.spec?.volumes ?? []) {
+      if (v.name !== 'tls') continue;
+      if (v.secret?.secretName) mounted.set(v.secret.secretName, role);
+      const attrs = v.csi?.driver === 'csi.cert-manager.io' ? (v.csi.volumeAttributes ?? {}) : undefined;
+      if (!attrs) continue;
+      const where = `${d.where} volume tls (csi-driver)`;
+      const issuer = attrs['csi.cert-manager.io/issuer-name'];
+      if ((attrs['csi.cert-manager.io/issuer-kind'] ?? 'Issuer') === 'Issuer' && !issuers.has(issuer)) fail(where, `names Issuer ${issuer}, which deploy/k8s/cert-manager does not define`);
+      identity(role, String(attrs['csi.cert-manager.io/uri-sans'] ?? '').split(',').filter(Boolean), where);
+      if (!String(attrs['csi.cert-manager.io/key-usages'] ?? '').split(',').includes(usageOf(role))) fail(where, `csi.cert-manager.io/key-usages must include "${usageOf(role)}"`);
+      if (attrs['csi.cert-manager.io/fs-group'] !== String(d.o.spec.template.spec.securityContext?.fsGroup)) fail(where, 'csi.cert-manager.io/fs-group must be the pod\'s fsGroup (or the app cannot read its key)');
+    }
     for (const c of d.o.spec?.template?.spec?.containers ?? []) {
       for (const ef of c.envFrom ?? []) {
         const cm = ef.configMapRef && readK8sConfigMap(dir, ef.configMapRef.name);
@@ -816,10 +839,9 @@ function validateCertManager(dir, deployments) {
       fail(where, `issues Secret ${secret}, which no Deployment mounts as its tls volume`);
       continue;
     }
-    const ids = (o.spec.uris ?? []).filter((u) => u.startsWith('spiffe://gateway/'));
-    if (ids.length !== 1 || !new RegExp(`^spiffe://gateway/${role}/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`).test(ids[0])) fail(where, `needs exactly one identity spiffe://gateway/${role}/<id> in uris (found ${JSON.stringify(o.spec.uris ?? [])})`);
-    const usage = role === 'controller' ? 'server auth' : 'client auth';
-    if (!(o.spec.usages ?? []).includes(usage)) fail(where, `usages must include "${usage}"`);
+    identity(role, o.spec.uris, where);
+    if (!issuers.has(o.spec.issuerRef?.name) && (o.spec.issuerRef?.kind ?? 'Issuer') === 'Issuer') fail(where, `issuerRef names Issuer ${o.spec.issuerRef?.name}, which is not defined here`);
+    if (!(o.spec.usages ?? []).includes(usageOf(role))) fail(where, `usages must include "${usageOf(role)}"`);
     if (role === 'controller') for (const host of dialed) if (!(o.spec.dnsNames ?? []).includes(host)) fail(where, `dnsNames lacks ${host}, which runtimes dial (CONTROLLER_ADDRESSES)`);
   }
   for (const [secret, role] of mounted) if (!issued.has(secret)) fail(rel(kfile), `no Certificate issues Secret ${secret}, which the ${role} Deployments mount`);

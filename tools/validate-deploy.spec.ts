@@ -120,7 +120,7 @@ describe('validate-deploy', () => {
     edit(root, 'docker-compose.yml', 'RUNTIMES: runtime-1a runtime-2a', 'RUNTIMES: runtime-2a');
     edit(root, 'deploy/k8s/runtime-config.yaml', '  CONTROLLER_TLS_CA_FILE: /etc/gateway/ca/ca.crt\n', '');
     edit(root, 'deploy/k8s/controller.yaml', 'secretName: gateway-controller-tls', 'secretName: gateway-controller-cert');
-    edit(root, 'deploy/k8s/runtime-zone-c.yaml', '              - key: tls.key\n', '              - key: private.key\n');
+    edit(root, 'deploy/k8s/runtime-zone-c.yaml', '              - key: ca.crt\n', '              - key: bundle.pem\n');
     expectProblems(
       root,
       'services.runtime-1b: does not set CONTROLLER_TLS_KEY_FILE: the runtime refuses to start without TLS on the config stream (unless CONFIG_INSECURE=true)',
@@ -129,7 +129,7 @@ describe('validate-deploy', () => {
       'services.certs: issues no certificate for runtime runtime-1a (add it to RUNTIMES)',
       'Deployment/gateway-runtime-zone-a container runtime: does not set CONTROLLER_TLS_CA_FILE',
       'Deployment/gateway-controller: volume tls mounts Secret gateway-controller-cert, which is not defined (secret.example.yaml)',
-      'Deployment/gateway-runtime-zone-c: volume tls uses key private.key, which Secret gateway-runtime-tls-zone-c does not have',
+      'Deployment/gateway-runtime-zone-c: volume ca-bundle uses key bundle.pem, which Secret gateway-ca-bundle does not have',
     );
     // CONFIG_INSECURE=true is the explicit way out.
     const insecure = copy();
@@ -139,20 +139,26 @@ describe('validate-deploy', () => {
     expect(r.status).toBe(0);
   });
 
-  it('fails when the cert-manager Certificates do not issue what the Deployments mount', () => {
+  it('fails when cert-manager does not issue what the Deployments mount', () => {
     const root = copy();
     edit(root, 'deploy/k8s/cert-manager/controller-certificate.yaml', '    - gateway-controller-grpc\n', '');
-    edit(root, 'deploy/k8s/cert-manager/runtime-certificates.yaml', '    - client auth\n', '    - server auth\n');
-    edit(root, 'deploy/k8s/cert-manager/runtime-certificates.yaml', 'secretName: gateway-runtime-tls-zone-c', 'secretName: gateway-runtime-tls-c');
-    edit(root, 'deploy/k8s/cert-manager/runtime-certificates.yaml', 'spiffe://gateway/runtime/gateway-runtime-zone-b', 'spiffe://gateway/controller/gateway-runtime-zone-b');
+    edit(root, 'deploy/k8s/cert-manager/controller-certificate.yaml', '    - server auth\n', '    - client auth\n');
+    edit(root, 'deploy/k8s/runtime-zone-a.yaml', 'csi.cert-manager.io/key-usages: digital signature,client auth', 'csi.cert-manager.io/key-usages: digital signature');
+    edit(root, 'deploy/k8s/runtime-zone-b.yaml', 'csi.cert-manager.io/uri-sans: spiffe://gateway/runtime/${POD_NAME}', 'csi.cert-manager.io/uri-sans: spiffe://gateway/controller/${POD_NAME}');
+    edit(root, 'deploy/k8s/runtime-zone-c.yaml', 'csi.cert-manager.io/issuer-name: gateway-ca', 'csi.cert-manager.io/issuer-name: fleet-ca');
+    edit(root, 'deploy/k8s/runtime-zone-c.yaml', 'csi.cert-manager.io/fs-group: "1000"', 'csi.cert-manager.io/fs-group: "0"');
     expectProblems(
       root,
       'Certificate/gateway-controller-tls: dnsNames lacks gateway-controller-grpc, which runtimes dial (CONTROLLER_ADDRESSES)',
-      'Certificate/gateway-runtime-tls-zone-a: usages must include "client auth"',
-      'Certificate/gateway-runtime-tls-zone-c: issues Secret gateway-runtime-tls-c, which no Deployment mounts',
-      'no Certificate issues Secret gateway-runtime-tls-zone-c, which the runtime Deployments mount',
-      'Certificate/gateway-runtime-tls-zone-b: needs exactly one identity spiffe://gateway/runtime/<id>',
+      'Certificate/gateway-controller-tls: usages must include "server auth"',
+      'Deployment/gateway-runtime-zone-a volume tls (csi-driver): csi.cert-manager.io/key-usages must include "client auth"',
+      'Deployment/gateway-runtime-zone-b volume tls (csi-driver): needs exactly one identity spiffe://gateway/runtime/<id>',
+      'Deployment/gateway-runtime-zone-c volume tls (csi-driver): names Issuer fleet-ca, which deploy/k8s/cert-manager does not define',
+      'Deployment/gateway-runtime-zone-c volume tls (csi-driver): csi.cert-manager.io/fs-group must be the pod\'s fsGroup',
     );
+    const unissued = copy();
+    edit(unissued, 'deploy/k8s/cert-manager/controller-certificate.yaml', 'secretName: gateway-controller-tls', 'secretName: gateway-controller-cert');
+    expectProblems(unissued, 'issues Secret gateway-controller-cert, which no Deployment mounts', 'no Certificate issues Secret gateway-controller-tls, which the controller Deployments mount');
   });
 
   it("compose's certs service script issues the CA and every certificate once, re-issues on request and publishes all but the CA key", () => {
