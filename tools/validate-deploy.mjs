@@ -8,6 +8,10 @@
 // runtime is one that app reads (apps/<app>/src/**/*.ts: its declarations
 // `NAME: envVar.int({ default: 5_000, … })`, see @gw/app-kit, and any direct env['NAME']),
 // and every variable the app requires (`NAME: envVar.required(…)`) is set.
+// The config stream's certificates: TLS file variables set (or CONFIG_INSECURE=true) and
+// under a mount, compose's issuing service and per-id files, Kubernetes Secret volumes and
+// the optional deploy/k8s/cert-manager Certificates / csi-driver volumes. No open doors in
+// compose: published ports on 127.0.0.1, ADMIN_TOKEN required.
 // Usage: node tools/validate-deploy.mjs [repoRoot]   (exit 1 on any problem)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
