@@ -8,6 +8,10 @@
 // runtime is one that app reads (apps/<app>/src/**/*.ts: its declarations
 // `NAME: envVar.int({ default: 5_000, … })`, see @gw/app-kit, and any direct env['NAME']),
 // and every variable the app requires (`NAME: envVar.required(…)`) is set.
+// The config stream's certificates: TLS file variables set (or CONFIG_INSECURE=true) and
+// under a mount, compose's issuing service and per-id files, Kubernetes Secret volumes and
+// the optional deploy/k8s/cert-manager Certificates / csi-driver volumes. No open doors in
+// compose: published ports on 127.0.0.1, ADMIN_TOKEN required.
 // Usage: node tools/validate-deploy.mjs [repoRoot]   (exit 1 on any problem)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +28,14 @@ const rel = (p) => path.relative(root, p) || '.';
 const ROLES = ['controller', 'runtime'];
 /** Variables an image may set that no app reads. */
 const IMAGE_EXTRA_ENV = new Set(['NODE_ENV']);
+/**
+ * The config stream's TLS files, per role (README: Configuration). Every controller and
+ * runtime sets all of them (or CONFIG_INSECURE=true), each to a file under a mounted volume.
+ */
+const TLS_FILES = {
+  controller: ['CONFIG_TLS_CERT_FILE', 'CONFIG_TLS_KEY_FILE', 'CONFIG_TLS_CLIENT_CA_FILE'],
+  runtime: ['CONTROLLER_TLS_CA_FILE', 'CONTROLLER_TLS_CERT_FILE', 'CONTROLLER_TLS_KEY_FILE'],
+};
 /** What SIGTERM may take, per role: the drain settings (summed) plus a fixed part (ms). */
 const DRAIN = {
   controller: { vars: ['SHUTDOWN_GRACE_MS'], fixedMs: 2_000 }, // stream hand-off (≤ 2 s), then HTTP drain
@@ -73,6 +85,18 @@ function checkRoleEnv(where, role, provided, { allowExtra = new Set() } = {}) {
     if (!known.has(name) && !allowExtra.has(name)) fail(where, `sets ${name}, which the ${role} does not read (apps/${role}/src)`);
   }
   for (const name of required) if (!provided.has(name)) fail(where, `does not set ${name}, which the ${role} requires`);
+  if (provided.get('CONFIG_INSECURE') !== 'true') {
+    for (const name of TLS_FILES[role]) if (!provided.has(name)) fail(where, `does not set ${name}: the ${role} refuses to start without TLS on the config stream (unless CONFIG_INSECURE=true)`);
+  }
+}
+
+/** Each TLS file variable with a literal path must point into one of the container's mounts. */
+function checkTlsFilesMounted(where, role, env, mountPaths) {
+  for (const name of TLS_FILES[role]) {
+    const file = env.get(name);
+    if (typeof file !== 'string' || !file.startsWith('/')) continue;
+    if (!mountPaths.some((m) => file.startsWith(m.replace(/\/?$/, '/')))) fail(where, `${name}=${file} is not under any mounted volume (${mountPaths.join(', ') || 'none'})`);
+  }
 }
 
 /** A numeric setting: the value given (when a plain number) or the app's default. */
@@ -368,6 +392,8 @@ function validateCompose() {
     const imageEnv = stages.get(s.role)?.env ?? new Map();
     const effective = new Map([...imageEnv, ...s.env]);
     checkRoleEnv(where, s.role, new Map([...s.env, ...[...imageEnv].filter(([k]) => !IMAGE_EXTRA_ENV.has(k))]));
+    const mounts = (Array.isArray(s.svc.volumes) ? s.svc.volumes : []).map((v) => (isObj(v) ? v.target : String(v).split(':')[1])).filter(Boolean);
+    checkTlsFilesMounted(where, s.role, s.env, mounts);
     const healthPort = numericSetting(s.role, effective, PORTS[s.role].health);
     if (!s.healthcheck) fail(where, 'has no healthcheck');
     else if (!s.healthcheck.includes(`:${healthPort}/health/ready`) && !s.healthcheck.includes(`process.env.${PORTS[s.role].health}`)) {
@@ -376,6 +402,41 @@ function validateCompose() {
     const grace = s.svc.stop_grace_period === undefined ? 10_000 : durationMs(s.svc.stop_grace_period);
     const budget = drainBudgetMs(s.role, effective);
     if (grace < budget) fail(where, `stop_grace_period ${grace / 1000} s is shorter than the drain it allows (${budget / 1000} s: ${DRAIN[s.role].vars.join(' + ')})`);
+  }
+
+  // No open doors: published ports listen on the loopback interface only, and the admin
+  // token has no default (compose stops with the message unless ADMIN_TOKEN is set).
+  for (const [n, s] of info) {
+    for (const p of Array.isArray(s.svc.ports) ? s.svc.ports : []) {
+      const hostIp = isObj(p) ? p.host_ip : typeof p === 'string' && p.split(':').length === 3 ? p.split(':')[0] : undefined;
+      if (hostIp !== '127.0.0.1') fail(`docker-compose.yml services.${n}`, `publishes port ${JSON.stringify(p)} on every interface: bind it to 127.0.0.1 ("127.0.0.1:HOST:CONTAINER")`);
+    }
+  }
+  for (const n of byRole.controller) {
+    const token = info.get(n).env.get('ADMIN_TOKEN');
+    if (token !== undefined && !/^\$\{ADMIN_TOKEN:\?[^}]+\}$/.test(token)) fail(`docker-compose.yml services.${n}`, 'ADMIN_TOKEN must be required from the environment (${ADMIN_TOKEN:?message}), not have a default');
+  }
+
+  // Certificates: each app's files name its own id (<role>-<id>.crt/.key, gatewayctl's
+  // layout), and the service that issues them (CONTROLLERS / RUNTIMES) lists that id and
+  // runs to completion before the app starts.
+  const issuers = [...info].filter(([, s]) => s.env.has('CONTROLLERS') || s.env.has('RUNTIMES'));
+  for (const role of ROLES) {
+    const [certVar, keyVar] = TLS_FILES[role].filter((v) => !/_CA_FILE$/.test(v));
+    for (const n of byRole[role]) {
+      const s = info.get(n);
+      const where = `docker-compose.yml services.${n}`;
+      const id = s.env.get(role === 'controller' ? 'CONTROLLER_ID' : 'RUNTIME_ID') ?? n;
+      for (const [v, ext] of [[certVar, 'crt'], [keyVar, 'key']]) {
+        const file = s.env.get(v);
+        if (file !== undefined && path.posix.basename(file) !== `${role}-${id}.${ext}`) fail(where, `${v}=${file} is not this ${role}'s file (${role}-${id}.${ext})`);
+      }
+      for (const [issuer, is] of issuers) {
+        const listed = (is.env.get(role === 'controller' ? 'CONTROLLERS' : 'RUNTIMES') ?? '').split(/\s+/).filter(Boolean);
+        if (!listed.includes(id)) fail(`docker-compose.yml services.${issuer}`, `issues no certificate for ${role} ${id} (add it to ${role === 'controller' ? 'CONTROLLERS' : 'RUNTIMES'})`);
+        if (s.deps[issuer]?.condition !== 'service_completed_successfully') fail(where, `does not wait for ${issuer} (depends_on condition service_completed_successfully)`);
+      }
+    }
   }
 
   // The topology the demo promises.
@@ -577,6 +638,7 @@ function validateK8s() {
     if (!all('PodDisruptionBudget').some((p) => subset(p.o.spec?.selector?.matchLabels, d.labels))) fail(d.where, 'has no PodDisruptionBudget');
   }
   validateNetworkPolicies(all('NetworkPolicy'), byComponent('runtime'));
+  validateCertManager(dir, deployments);
 }
 
 function replicasOf(d, hpas) {
@@ -593,6 +655,16 @@ function validateDeployment(d, { find, hpas }) {
   if (!Array.isArray(pod.containers) || pod.containers.length === 0) return fail(where, 'has no containers');
   if (pod.serviceAccountName && !find('ServiceAccount', pod.serviceAccountName)) fail(where, `serviceAccountName ${pod.serviceAccountName} is not defined here`);
   const volumes = new Set((pod.volumes ?? []).map((v) => v.name));
+  for (const v of pod.volumes ?? []) {
+    if (!v.secret) continue;
+    const secret = find('Secret', v.secret.secretName);
+    if (!secret) {
+      fail(where, `volume ${v.name} mounts Secret ${v.secret.secretName}, which is not defined (secret.example.yaml)`);
+      continue;
+    }
+    const keys = Object.keys({ ...secret.o.data, ...secret.o.stringData });
+    for (const item of v.secret.items ?? []) if (!keys.includes(item.key)) fail(where, `volume ${v.name} uses key ${item.key}, which Secret ${v.secret.secretName} does not have`);
+  }
   for (const t of pod.topologySpreadConstraints ?? []) {
     if (!t.topologyKey || !Number.isInteger(t.maxSkew) || !['DoNotSchedule', 'ScheduleAnyway'].includes(t.whenUnsatisfiable)) fail(where, 'a topologySpreadConstraint needs topologyKey, maxSkew and whenUnsatisfiable');
     if (!subset(t.labelSelector?.matchLabels, labels)) fail(where, `topologySpreadConstraint on ${t.topologyKey} does not select this Deployment's pods`);
@@ -661,6 +733,7 @@ function validateDeployment(d, { find, hpas }) {
     }
     if (!role || c.name !== role) continue;
     checkRoleEnv(cw, role, env);
+    checkTlsFilesMounted(cw, role, env, (c.volumeMounts ?? []).map((m) => m.mountPath).filter(Boolean));
     for (const r of apps[role].required) if (optional.has(r)) fail(cw, `${r} is required by the ${role} but its secretKeyRef is optional`);
     // Listeners, probes and the drain.
     const healthPort = numericSetting(role, env, PORTS[role].health);
@@ -691,6 +764,92 @@ function validateDeployment(d, { find, hpas }) {
     if (sc.runAsNonRoot !== true) fail(cw, 'does not set runAsNonRoot: true');
     if (c.securityContext?.allowPrivilegeEscalation !== false) fail(cw, 'does not set allowPrivilegeEscalation: false');
   }
+}
+
+/**
+ * deploy/k8s/cert-manager (cert-manager's CRDs, applied on their own): a Certificate issues
+ * each TLS Secret the Deployments mount, and the csi-driver volumes name one of its
+ * Issuers; both with the identity spiffe://gateway/<role>/<id>, the role's usage and
+ * (controllers) the host names runtimes dial in CONTROLLER_ADDRESSES.
+ */
+function validateCertManager(dir, deployments) {
+  const cmDir = path.join(dir, 'cert-manager');
+  const kfile = path.join(cmDir, 'kustomization.yaml');
+  if (!fs.existsSync(kfile)) return;
+  const k = readYaml(kfile, rel(kfile));
+  const certs = [];
+  const issuers = new Set();
+  for (const r of k?.resources ?? []) {
+    const file = path.join(cmDir, r);
+    if (!fs.existsSync(file)) {
+      fail(rel(kfile), `resource ${r} does not exist`);
+      continue;
+    }
+    for (const doc of parseAllDocuments(fs.readFileSync(file, 'utf8'))) {
+      const o = doc.toJS();
+      if (!isObj(o) || o.apiVersion !== 'cert-manager.io/v1') continue;
+      if (o.kind === 'Certificate') certs.push({ o, where: `${rel(file)} Certificate/${o.metadata?.name}` });
+      if (o.kind === 'Issuer') issuers.add(o.metadata?.name);
+    }
+  }
+  const identity = (role, uris, where) => {
+    const ids = (uris ?? []).filter((u) => u.startsWith('spiffe://gateway/'));
+    if (ids.length !== 1 || !new RegExp(`^spiffe://gateway/${role}/([A-Za-z0-9][A-Za-z0-9._-]{0,127}|\\$\\{POD_NAME\\})$`).test(ids[0])) {
+      fail(where, `needs exactly one identity spiffe://gateway/${role}/<id> in its URI SANs (found ${JSON.stringify(uris ?? [])})`);
+    }
+  };
+  const usageOf = (role) => (role === 'controller' ? 'server auth' : 'client auth');
+  // The TLS Secrets each role mounts (volumes named tls), and the hosts runtimes dial.
+  const mounted = new Map();
+  const dialed = new Set();
+  for (const d of deployments) {
+    const role = d.labels['app.kubernetes.io/component'];
+    if (!ROLES.includes(role)) continue;
+    for (const v of d.o.spec?.template?.spec?.volumes ?? []) {
+      if (v.name !== 'tls') continue;
+      if (v.secret?.secretName) mounted.set(v.secret.secretName, role);
+      const attrs = v.csi?.driver === 'csi.cert-manager.io' ? (v.csi.volumeAttributes ?? {}) : undefined;
+      if (!attrs) continue;
+      const where = `${d.where} volume tls (csi-driver)`;
+      const issuer = attrs['csi.cert-manager.io/issuer-name'];
+      if ((attrs['csi.cert-manager.io/issuer-kind'] ?? 'Issuer') === 'Issuer' && !issuers.has(issuer)) fail(where, `names Issuer ${issuer}, which deploy/k8s/cert-manager does not define`);
+      identity(role, String(attrs['csi.cert-manager.io/uri-sans'] ?? '').split(',').filter(Boolean), where);
+      if (!String(attrs['csi.cert-manager.io/key-usages'] ?? '').split(',').includes(usageOf(role))) fail(where, `csi.cert-manager.io/key-usages must include "${usageOf(role)}"`);
+      if (attrs['csi.cert-manager.io/fs-group'] !== String(d.o.spec.template.spec.securityContext?.fsGroup)) fail(where, 'csi.cert-manager.io/fs-group must be the pod\'s fsGroup (or the app cannot read its key)');
+    }
+    for (const c of d.o.spec?.template?.spec?.containers ?? []) {
+      for (const ef of c.envFrom ?? []) {
+        const cm = ef.configMapRef && readK8sConfigMap(dir, ef.configMapRef.name);
+        for (const entry of String(cm?.CONTROLLER_ADDRESSES ?? '').split(',').filter(Boolean)) dialed.add(entry.replace(/^[^=]*=/, '').split(':')[0]);
+      }
+    }
+  }
+  const issued = new Set();
+  for (const { o, where } of certs) {
+    if (o.spec?.isCA) continue;
+    const secret = o.spec?.secretName;
+    issued.add(secret);
+    const role = mounted.get(secret);
+    if (!role) {
+      fail(where, `issues Secret ${secret}, which no Deployment mounts as its tls volume`);
+      continue;
+    }
+    identity(role, o.spec.uris, where);
+    if (!issuers.has(o.spec.issuerRef?.name) && (o.spec.issuerRef?.kind ?? 'Issuer') === 'Issuer') fail(where, `issuerRef names Issuer ${o.spec.issuerRef?.name}, which is not defined here`);
+    if (!(o.spec.usages ?? []).includes(usageOf(role))) fail(where, `usages must include "${usageOf(role)}"`);
+    if (role === 'controller') for (const host of dialed) if (!(o.spec.dnsNames ?? []).includes(host)) fail(where, `dnsNames lacks ${host}, which runtimes dial (CONTROLLER_ADDRESSES)`);
+  }
+  for (const [secret, role] of mounted) if (!issued.has(secret)) fail(rel(kfile), `no Certificate issues Secret ${secret}, which the ${role} Deployments mount`);
+}
+
+function readK8sConfigMap(dir, name) {
+  for (const f of fs.readdirSync(dir).filter((x) => /\.ya?ml$/.test(x))) {
+    for (const doc of parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8'))) {
+      const o = doc.toJS();
+      if (isObj(o) && o.kind === 'ConfigMap' && o.metadata?.name === name) return o.data ?? {};
+    }
+  }
+  return undefined;
 }
 
 /** Runtimes must not reach PostgreSQL: some Egress policy selects them and none of them allows port 5432. */

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const script = path.join(repo, 'tools', 'validate-deploy.mjs');
@@ -109,6 +110,104 @@ describe('validate-deploy', () => {
     const broken = copy();
     edit(broken, 'docker-compose.yml', 'services:\n', 'services:\n  oops: [\n');
     expectProblems(broken, 'docker-compose.yml: YAML:');
+  });
+
+  it('fails when the config stream is not wired with certificates, in compose and in Kubernetes', () => {
+    const root = copy();
+    edit(root, 'docker-compose.yml', '      CONTROLLER_TLS_KEY_FILE: /etc/gateway/tls/runtime-runtime-1b.key\n', '');
+    edit(root, 'docker-compose.yml', 'CONTROLLER_TLS_CERT_FILE: /etc/gateway/tls/runtime-runtime-2b.crt', 'CONTROLLER_TLS_CERT_FILE: /etc/gateway/tls/runtime-runtime-1b.crt');
+    edit(root, 'docker-compose.yml', 'CONFIG_TLS_CERT_FILE: /etc/gateway/tls/controller-controller-2.crt', 'CONFIG_TLS_CERT_FILE: /run/tls/controller-controller-2.crt');
+    edit(root, 'docker-compose.yml', 'RUNTIMES: runtime-1a runtime-2a', 'RUNTIMES: runtime-2a');
+    edit(root, 'deploy/k8s/runtime-config.yaml', '  CONTROLLER_TLS_CA_FILE: /etc/gateway/ca/ca.crt\n', '');
+    edit(root, 'deploy/k8s/controller.yaml', 'secretName: gateway-controller-tls', 'secretName: gateway-controller-cert');
+    edit(root, 'deploy/k8s/runtime-zone-c.yaml', '              - key: ca.crt\n', '              - key: bundle.pem\n');
+    expectProblems(
+      root,
+      'services.runtime-1b: does not set CONTROLLER_TLS_KEY_FILE: the runtime refuses to start without TLS on the config stream (unless CONFIG_INSECURE=true)',
+      'services.runtime-2b: CONTROLLER_TLS_CERT_FILE=/etc/gateway/tls/runtime-runtime-1b.crt is not this runtime\'s file (runtime-runtime-2b.crt)',
+      'services.controller-2: CONFIG_TLS_CERT_FILE=/run/tls/controller-controller-2.crt is not under any mounted volume (/etc/gateway/tls)',
+      'services.certs: issues no certificate for runtime runtime-1a (add it to RUNTIMES)',
+      'Deployment/gateway-runtime-zone-a container runtime: does not set CONTROLLER_TLS_CA_FILE',
+      'Deployment/gateway-controller: volume tls mounts Secret gateway-controller-cert, which is not defined (secret.example.yaml)',
+      'Deployment/gateway-runtime-zone-c: volume ca-bundle uses key bundle.pem, which Secret gateway-ca-bundle does not have',
+    );
+    // CONFIG_INSECURE=true is the explicit way out.
+    const insecure = copy();
+    edit(insecure, 'docker-compose.yml', '      CONTROLLER_TLS_KEY_FILE: /etc/gateway/tls/runtime-runtime-1b.key\n', '      CONFIG_INSECURE: "true"\n');
+    const r = validate(insecure);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('fails when cert-manager does not issue what the Deployments mount', () => {
+    const root = copy();
+    edit(root, 'deploy/k8s/cert-manager/controller-certificate.yaml', '    - gateway-controller-grpc\n', '');
+    edit(root, 'deploy/k8s/cert-manager/controller-certificate.yaml', '    - server auth\n', '    - client auth\n');
+    edit(root, 'deploy/k8s/runtime-zone-a.yaml', 'csi.cert-manager.io/key-usages: digital signature,client auth', 'csi.cert-manager.io/key-usages: digital signature');
+    edit(root, 'deploy/k8s/runtime-zone-b.yaml', 'csi.cert-manager.io/uri-sans: spiffe://gateway/runtime/${POD_NAME}', 'csi.cert-manager.io/uri-sans: spiffe://gateway/controller/${POD_NAME}');
+    edit(root, 'deploy/k8s/runtime-zone-c.yaml', 'csi.cert-manager.io/issuer-name: gateway-ca', 'csi.cert-manager.io/issuer-name: fleet-ca');
+    edit(root, 'deploy/k8s/runtime-zone-c.yaml', 'csi.cert-manager.io/fs-group: "1000"', 'csi.cert-manager.io/fs-group: "0"');
+    expectProblems(
+      root,
+      'Certificate/gateway-controller-tls: dnsNames lacks gateway-controller-grpc, which runtimes dial (CONTROLLER_ADDRESSES)',
+      'Certificate/gateway-controller-tls: usages must include "server auth"',
+      'Deployment/gateway-runtime-zone-a volume tls (csi-driver): csi.cert-manager.io/key-usages must include "client auth"',
+      'Deployment/gateway-runtime-zone-b volume tls (csi-driver): needs exactly one identity spiffe://gateway/runtime/<id>',
+      'Deployment/gateway-runtime-zone-c volume tls (csi-driver): names Issuer fleet-ca, which deploy/k8s/cert-manager does not define',
+      'Deployment/gateway-runtime-zone-c volume tls (csi-driver): csi.cert-manager.io/fs-group must be the pod\'s fsGroup',
+    );
+    const unissued = copy();
+    edit(unissued, 'deploy/k8s/cert-manager/controller-certificate.yaml', 'secretName: gateway-controller-tls', 'secretName: gateway-controller-cert');
+    expectProblems(unissued, 'issues Secret gateway-controller-cert, which no Deployment mounts', 'no Certificate issues Secret gateway-controller-tls, which the controller Deployments mount');
+  });
+
+  it("compose's certs service script issues the CA and every certificate once, re-issues on request and publishes all but the CA key", () => {
+    // The script as compose runs it ($$ is compose's escape for $), with /pki and /tls in a
+    // temp dir and `gatewayctl` the built CLI (npm run build first).
+    const compose = parseYaml(fs.readFileSync(path.join(repo, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: { certs: { entrypoint: string[]; environment: Record<string, string> } };
+    };
+    const certs = compose.services.certs;
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-certs-'));
+    dirs.push(tmp);
+    for (const d of ['bin', 'pki', 'tls']) fs.mkdirSync(path.join(tmp, d), { mode: 0o700 });
+    const cli = path.join(repo, 'apps', 'gatewayctl', 'dist', 'main.js');
+    fs.writeFileSync(path.join(tmp, 'bin', 'gatewayctl'), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`, { mode: 0o755 });
+    const script = certs.entrypoint[2]!.replaceAll('$$', '$').replaceAll('/pki', path.join(tmp, 'pki')).replaceAll('/tls', path.join(tmp, 'tls'));
+    const run = (...args: string[]) => {
+      const r = spawnSync('/bin/sh', ['-euc', script, 'certs', ...args], { encoding: 'utf8', env: { ...process.env, ...certs.environment, PATH: `${path.join(tmp, 'bin')}:${process.env['PATH']}` } });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const ids = [...certs.environment['CONTROLLERS']!.split(' ').map((id) => `controller-${id}`), ...certs.environment['RUNTIMES']!.split(' ').map((id) => `runtime-${id}`)];
+    run();
+    const published = fs.readdirSync(path.join(tmp, 'tls')).sort();
+    expect(published).toEqual(['ca.crt', ...ids.flatMap((id) => [`${id}.crt`, `${id}.key`])].sort());
+    expect(fs.existsSync(path.join(tmp, 'pki', 'ca.key'))).toBe(true);
+    for (const id of ids) expect(fs.statSync(path.join(tmp, 'tls', `${id}.key`)).mode & 0o777, id).toBe(0o600);
+    const read = (f: string) => fs.readFileSync(path.join(tmp, f), 'utf8');
+    const before = Object.fromEntries(published.map((f) => [f, read(`tls/${f}`)]));
+    // A second `up` changes nothing; a re-issue replaces exactly that certificate.
+    run();
+    expect(Object.fromEntries(published.map((f) => [f, read(`tls/${f}`)]))).toEqual(before);
+    run('certs', 'issue', 'runtime', 'runtime-1a', '--dir', path.join(tmp, 'pki'));
+    const changed = published.filter((f) => read(`tls/${f}`) !== before[f]);
+    expect(changed).toEqual(['runtime-runtime-1a.crt', 'runtime-runtime-1a.key']);
+    expect(read('tls/runtime-runtime-1a.crt')).toBe(read('pki/runtime-runtime-1a.crt'));
+  });
+
+  it('fails on open doors in compose: ports on every interface, a default admin token', () => {
+    const root = copy();
+    edit(root, 'docker-compose.yml', '"127.0.0.1:8404:8404"', '"8404:8404"');
+    edit(root, 'docker-compose.yml', '"127.0.0.1:8081:8080"', '"0.0.0.0:8081:8080"');
+    const text = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+    fs.writeFileSync(path.join(root, 'docker-compose.yml'), text.replace(/ADMIN_TOKEN: \$\{ADMIN_TOKEN:\?[^\n]*\n/, 'ADMIN_TOKEN: ${ADMIN_TOKEN:-change-me}\n'));
+    expectProblems(
+      root,
+      'services.lb: publishes port "8404:8404" on every interface',
+      'services.controller-2: publishes port "0.0.0.0:8081:8080" on every interface',
+      'services.controller-1: ADMIN_TOKEN must be required from the environment',
+    );
   });
 
   it('fails when the load balancer does not health-check every runtime on its admin port', () => {

@@ -1,5 +1,6 @@
+import path from 'node:path';
 import { helloApi } from './sample-api.js';
-import type { Topology } from './topology.js';
+import { repoRoot, type Topology } from './topology.js';
 
 /** The text `npm start` prints once everything is ready: endpoints, token, commands to paste. */
 export function banner(t: Topology, stateFile: string): string {
@@ -22,7 +23,13 @@ export function banner(t: Topology, stateFile: string): string {
     lines.push(`  ${i === 0 ? 'runtimes    ' : '            '} ${pad(`${r.name} (zone ${r.zone})`, 16)} proxy ${pad(r.proxy, 23)} admin ${pad(r.admin, 24)} pid ${r.pid}`),
   );
   s.upstreams.forEach((u, i) => lines.push(`  ${i === 0 ? 'upstreams   ' : '            '} ${pad(`${u.name}`, 16)} ${pad(u.url, 29)} pid ${u.pid}`));
-  lines.push(`  admin token  ${s.adminToken}`, `  logs         ${s.logsDir}`, `  state        ${stateFile}`, '');
+  lines.push(
+    `  admin token  ${s.adminToken}`,
+    `  certificates ${s.certsDir}  (the demo's CA and one certificate per member: mutual TLS on the config stream)`,
+    `  logs         ${s.logsDir}`,
+    `  state        ${stateFile}`,
+    '',
+  );
 
   const ctl = s.controllers[0]!;
   const other = s.controllers[s.controllers.length - 1]!;
@@ -47,6 +54,9 @@ export function banner(t: Topology, stateFile: string): string {
     '  # what a runtime applied (version, hash, source), and the fleet as any controller sees it',
     `  curl -sS ${r0.admin}/config`,
     `  curl -sS -H "Authorization: Bearer $TOKEN" ${other.http}/v1/runtimes`,
+    '',
+    `  # who ${r0.name} is to the controllers: the identity in its certificate (and the CA all of them trust)`,
+    `  node ${path.join(repoRoot, 'apps', 'gatewayctl', 'dist', 'main.js')} certs show ${path.join(s.certsDir, `runtime-${r0.name}.crt`)}`,
     '',
     `  # a failure to watch: runtimes move to another controller, traffic keeps flowing`,
     `  kill -9 ${ctl.pid}    # ${ctl.name}; then \`curl -sS ${r0.admin}/config\` shows the new controller`,

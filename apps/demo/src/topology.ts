@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { certificateFiles, initCertificateDirectory, issueToDirectory } from '@gw/pki';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.js';
 import { httpJson, waitUntil } from './http-json.js';
 import type { DemoOptions } from './options.js';
@@ -37,6 +38,8 @@ export interface DemoState {
   pid: number;
   workDir: string;
   logsDir: string;
+  /** The fleet CA and every member's certificate (mutual TLS on the config stream; `gatewayctl certs show` reads them). */
+  certsDir: string;
   adminToken: string;
   database: { url: string; embedded: boolean; dataDir: string | null };
   redisUrl: string | null;
@@ -122,6 +125,11 @@ export class Topology {
     return path.join(this.workDir, 'logs');
   }
 
+  /** The demo's own CA and certificates, created fresh at every start (gatewayctl's layout, see @gw/pki). */
+  get certsDir(): string {
+    return path.join(this.workDir, 'certs');
+  }
+
   /** Plans ports and the work directory; `bringUp()` then starts everything. */
   static async create(options: DemoOptions, say: Say): Promise<Topology> {
     for (const [what, file] of Object.entries(scripts)) {
@@ -142,6 +150,7 @@ export class Topology {
 
   /** Starts everything in order; on failure the caller calls stop(), which also interrupts it. */
   async bringUp(): Promise<void> {
+    await this.issueCertificates();
     if (this.options.databaseUrl) {
       this.databaseUrl = this.options.databaseUrl;
       this.say(`PostgreSQL: using DATABASE_URL`);
@@ -168,6 +177,31 @@ export class Topology {
     await Promise.all(this.runtimes.map((r) => this.startAndWait(r.name)));
   }
 
+  /**
+   * A new CA and a certificate per controller and runtime, as `gatewayctl certs` would
+   * write them. Controllers are dialed at 127.0.0.1, so their certificates name it (and
+   * localhost); a runtime's identity is its name. Replaces what an earlier run left in a
+   * reused --work-dir.
+   */
+  private async issueCertificates(): Promise<void> {
+    const dir = this.certsDir;
+    await initCertificateDirectory(dir, { overwrite: true, commonName: 'gateway demo CA' });
+    await Promise.all([
+      ...this.controllers.map((c) => issueToDirectory(dir, { kind: 'controller', id: c.name, dnsNames: ['localhost'], ipAddresses: [HOST] })),
+      ...this.runtimes.map((r) => issueToDirectory(dir, { kind: 'runtime', id: r.name })),
+    ]);
+    this.say(`certificates: a new CA and ${this.controllers.length + this.runtimes.length} certificate(s) in ${dir}`);
+  }
+
+  /** The TLS variables of the config stream (mutual TLS: controllers verify runtimes, runtimes verify controllers). */
+  private tlsEnv(kind: 'controller' | 'runtime', id: string): Record<string, string> {
+    const files = certificateFiles(this.certsDir);
+    const leaf = files.leaf(kind, id);
+    return kind === 'controller'
+      ? { CONFIG_TLS_CERT_FILE: leaf.cert, CONFIG_TLS_KEY_FILE: leaf.key, CONFIG_TLS_CLIENT_CA_FILE: files.caCert }
+      : { CONTROLLER_TLS_CA_FILE: files.caCert, CONTROLLER_TLS_CERT_FILE: leaf.cert, CONTROLLER_TLS_KEY_FILE: leaf.key };
+  }
+
   private baseEnv(): Record<string, string> {
     return { PATH: process.env['PATH'] ?? '', LOG_LEVEL: this.options.logLevel, SHUTDOWN_GRACE_MS: String(SHUTDOWN_GRACE_MS) };
   }
@@ -192,6 +226,7 @@ export class Topology {
           CONTROLLER_HTTP_PORT: String(this.plan.controllers[i]!.http),
           CONTROLLER_GRPC_PORT: String(this.plan.controllers[i]!.grpc),
           ADMIN_TOKEN: this.adminToken,
+          ...this.tlsEnv('controller', name),
           // CHANGE_FEED_MODE stays unset: `auto` finds out that PGlite needs polling.
           CHANGE_FEED_POLL_MS: '500',
           DB_POOL_MAX: '4',
@@ -203,7 +238,9 @@ export class Topology {
       const k = this.runtimes.indexOf(r);
       const env: Record<string, string> = {
         ...this.baseEnv(),
+        // The id in its certificate: the runtime checks that they match.
         RUNTIME_ID: name,
+        ...this.tlsEnv('runtime', name),
         ZONE: r.zone,
         CONTROLLER_ADDRESSES: r.controllerAddresses,
         RUNTIME_HOST: HOST,
@@ -274,6 +311,7 @@ export class Topology {
       pid: process.pid,
       workDir: this.workDir,
       logsDir: this.logsDir,
+      certsDir: this.certsDir,
       adminToken: this.adminToken,
       database: { url: this.databaseUrl, embedded: this.embedded !== undefined, dataDir: this.embedded?.dataDir ?? null },
       redisUrl: this.options.redisUrl ?? null,

@@ -3,6 +3,7 @@
 // DATABASE_URL, drives it like an operator (deploy through one controller, traffic through
 // a runtime in each zone) and checks that Ctrl-C leaves no process behind.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
@@ -21,6 +22,7 @@ interface DemoState {
   pid: number;
   workDir: string;
   logsDir: string;
+  certsDir: string;
   adminToken: string;
   database: { url: string; embedded: boolean };
   zones: string[];
@@ -138,6 +140,49 @@ describe('npm start: the local HA demo', () => {
     const pids = childPids(state);
     expect(pids).toHaveLength(2 + 3 + 3);
     for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(true);
+  });
+
+  it('creates a CA and a certificate per member at start and hands each process its TLS files', () => {
+    const file = (name: string) => path.join(state.certsDir, name);
+    const ca = new X509Certificate(fs.readFileSync(file('ca.crt')));
+    expect(ca.ca).toBe(true);
+    expect(fs.statSync(file('ca.key')).mode & 0o777).toBe(0o600);
+    /** The environment a child process was started with (Linux: /proc/<pid>/environ). */
+    const environ = (pid: number | null) =>
+      Object.fromEntries(
+        fs
+          .readFileSync(`/proc/${pid}/environ`, 'utf8')
+          .split('\0')
+          .filter(Boolean)
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      );
+    for (const c of state.controllers) {
+      const cert = new X509Certificate(fs.readFileSync(file(`controller-${c.name}.crt`)));
+      expect(cert.verify(ca.publicKey), c.name).toBe(true);
+      // Runtimes dial 127.0.0.1: the certificate must be valid for it.
+      expect(cert.checkIP(c.grpc.split(':')[0]!), c.name).toBe(c.grpc.split(':')[0]);
+      expect(cert.subjectAltName).toContain(`URI:spiffe://gateway/controller/${c.name}`);
+      expect(environ(c.pid)).toMatchObject({
+        CONFIG_TLS_CERT_FILE: file(`controller-${c.name}.crt`),
+        CONFIG_TLS_KEY_FILE: file(`controller-${c.name}.key`),
+        CONFIG_TLS_CLIENT_CA_FILE: file('ca.crt'),
+      });
+    }
+    for (const r of state.runtimes) {
+      const cert = new X509Certificate(fs.readFileSync(file(`runtime-${r.name}.crt`)));
+      expect(cert.verify(ca.publicKey), r.name).toBe(true);
+      expect(cert.subjectAltName).toBe(`URI:spiffe://gateway/runtime/${r.name}`);
+      expect(fs.statSync(file(`runtime-${r.name}.key`)).mode & 0o777).toBe(0o600);
+      expect(environ(r.pid)).toMatchObject({
+        RUNTIME_ID: r.name,
+        CONTROLLER_TLS_CA_FILE: file('ca.crt'),
+        CONTROLLER_TLS_CERT_FILE: file(`runtime-${r.name}.crt`),
+        CONTROLLER_TLS_KEY_FILE: file(`runtime-${r.name}.key`),
+      });
+    }
+    // The banner says where they are and how to look at one.
+    expect(demoOutput()).toContain(`certificates ${state.certsDir}`);
+    expect(demoOutput()).toContain(`certs show ${file(`runtime-${state.runtimes[0]!.name}.crt`)}`);
   });
 
   it('the controllers detected that PGlite does not deliver NOTIFY across connections and poll', () => {

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCertificateAuthority, issueCertificate, type KeyPair, type LeafOptions, type Validity } from './certificate-authority.js';
 import { spiffeId, type PeerKind } from './spiffe-identity.js';
@@ -19,11 +19,27 @@ export const certificateFiles = (dir: string) => ({
   },
 });
 
+/**
+ * Without `overwrite` a file that exists is refused (EEXIST). With it, each file is written
+ * beside its final name and renamed into place, so a process re-reading it (rotation) sees
+ * the old file or the new one, never half of one.
+ */
+async function writeFileSafely(path: string, data: string, mode: number, overwrite: boolean): Promise<void> {
+  if (!overwrite) return writeFile(path, data, { mode, flag: 'wx' });
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, data, { mode, flag: 'w' });
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
 async function writePair(pair: KeyPair, certPath: string, keyPath: string, overwrite: boolean): Promise<void> {
-  const flag = overwrite ? 'w' : 'wx';
   // Write the key first: a leftover certificate without its key is harmless, the reverse leaks nothing either.
-  await writeFile(keyPath, pair.keyPem, { mode: 0o600, flag });
-  await writeFile(certPath, pair.certPem, { mode: 0o644, flag });
+  await writeFileSafely(keyPath, pair.keyPem, 0o600, overwrite);
+  await writeFileSafely(certPath, pair.certPem, 0o644, overwrite);
 }
 
 /** Creates DIR with a new CA. Refuses to replace an existing CA unless `overwrite`. */
