@@ -1,7 +1,8 @@
 import { ErrorCodes, GatewayError } from '@gw/errors';
 import { ReloadingTlsFiles, type TlsMaterialInfo } from '@gw/grpc-tls';
 import type { Logger } from '@gw/logging';
-import { peerIdentity } from '@gw/pki';
+// The identity entry only: the runtime never issues certificates, so it does not load the X.509 builder.
+import { peerIdentity } from '@gw/pki/identity';
 import type { RuntimeConfig } from './env.js';
 
 /** The runtime's config with its id settled. */

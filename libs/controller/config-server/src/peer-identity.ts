@@ -1,5 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
-import { peerIdentity, spiffeId } from '@gw/pki';
+// The identity entry only: the controller never issues certificates, so it does not load the X.509 builder.
+import { peerIdentity, spiffeId } from '@gw/pki/identity';
 
 /** Who a runtime proved to be in its TLS handshake. */
 export interface RuntimeIdentity {
