@@ -1,7 +1,7 @@
 // The controller's own routes (fleet status, the epoch, /metrics) in the route × role
 // matrix, wired as controller.ts wires them, over real PostgreSQL.
 import { createControllerHttpApp, listDeclaredRoutes } from '@gw/deploy-api';
-import { routeAccessMatrix, type MatrixCaller } from '@gw/deploy-api/testing';
+import { issueRoleTokens, routeAccessMatrix, type MatrixCaller } from '@gw/deploy-api/testing';
 import { silentLogger } from '@gw/logging';
 import { SnapshotCache } from '@gw/snapshot-cache';
 import { createApiStore, createAuditStore, createFleetStore, createTokenStore } from '@gw/store';
@@ -35,16 +35,7 @@ beforeAll(async () => {
     readiness: () => ({ ready: true, checks: {} }),
     extraRoutes: (a) => observability.routes(a),
   });
-  for (const role of ['viewer', 'deployer', 'admin'] as const) {
-    const res = await inject(app, {
-      method: 'POST',
-      url: '/v1/tokens',
-      headers: { authorization: `Bearer ${BOOTSTRAP}`, 'content-type': 'application/json' },
-      payload: JSON.stringify({ name: `ctl-${role}`, role }),
-    });
-    expect(res.statusCode, res.payload).toBe(201);
-    tokenOf[role] = res.json<{ token: string }>().token;
-  }
+  Object.assign(tokenOf, await issueRoleTokens(app, BOOTSTRAP, 'ctl'));
 });
 
 afterAll(async () => {

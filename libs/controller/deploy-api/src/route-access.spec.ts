@@ -11,7 +11,7 @@ import { createControllerHttpApp } from './controller-http-app.js';
 import { createEpochRouter } from './epoch-routes.js';
 import { createFleetRouter } from './fleet-routes.js';
 import { listDeclaredRoutes } from './route-access.js';
-import { routeAccessMatrix, type MatrixCaller } from './testing/index.js';
+import { issueRoleTokens, routeAccessMatrix, type MatrixCaller } from './testing/index.js';
 
 const BOOTSTRAP = 'matrix-bootstrap-token';
 const UNKNOWN = `gwt_${'A'.repeat(43)}`;
@@ -36,16 +36,7 @@ beforeAll(async () => {
       a.use(createEpochRouter({ fleet }));
     },
   });
-  for (const role of ['viewer', 'deployer', 'admin'] as const) {
-    const res = await inject(app, {
-      method: 'POST',
-      url: '/v1/tokens',
-      headers: { authorization: `Bearer ${BOOTSTRAP}`, 'content-type': 'application/json' },
-      payload: JSON.stringify({ name: `matrix-${role}`, role }),
-    });
-    expect(res.statusCode, res.payload).toBe(201);
-    tokenOf[role] = res.json<{ token: string }>().token;
-  }
+  Object.assign(tokenOf, await issueRoleTokens(app, BOOTSTRAP, 'matrix'));
 });
 
 afterAll(async () => {
