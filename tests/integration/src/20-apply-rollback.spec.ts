@@ -169,7 +169,7 @@ describe('declarative apply, dry run, revisions and rollback (two controllers, t
     expect(exported.status).toBe(200);
     expect(exported.json().apis.map((a: any) => a.name)).toEqual(['orders', 'users']);
     const v = await configVersion(ctl1);
-    const applied = await call(ctl1, 'POST', '/v1/apply', token.deployer, { ...exported.json(), prune: true }, { 'if-match': String(exported.headers['etag']) });
+    const applied = await call(ctl1, 'POST', '/v1/apply', token.deployer, { ...exported.json<Record<string, unknown>>(), prune: true }, { 'if-match': String(exported.headers['etag']) });
     expect(applied.status, applied.body).toBe(200);
     expect(applied.json()).toMatchObject({ configVersion: v, changes: { create: [], update: [], delete: [], unchanged: ['orders', 'users'] } });
     expect(await configVersion(ctl2)).toBe(v);
