@@ -40,7 +40,9 @@ afterAll(async () => {
 describe('POST /v1/apply', () => {
   it('applies a set with one config version, answers the changes and a diff per changed API; re-applying is a no-op', async () => {
     const v0 = await version();
-    const res = await send('POST', '/v1/apply', { apis: [api('orders'), withSecret('users', SECRET)] });
+    // A fresh database is at version 0, and "0" is a tag If-Match can name.
+    expect(v0).toBe(0);
+    const res = await send('POST', '/v1/apply', { apis: [api('orders'), withSecret('users', SECRET)] }, { 'if-match': '"0"' });
     expect(res.statusCode, res.payload).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({ dryRun: false, configVersion: v0 + 1, changes: { create: ['orders', 'users'], update: [], delete: [], unchanged: [] }, revisions: { orders: 1, users: 1 } });
