@@ -2,6 +2,11 @@ export {
   type ApiStore,
   type PutApiResult,
   type DeleteApiResult,
+  type RollbackApiResult,
+  type ApplyOptions,
+  type AppliedChange,
+  type ApplyResult,
+  type ApiRevision,
   type WriteOptions,
   type ConfigState,
   type DesiredState,
@@ -30,12 +35,13 @@ export * as runtimeSessionRepository from './runtime-session.repository.js';
 export { migrateToLatest, MIGRATION_ADVISORY_LOCK_KEY, type MigrateOptions } from './migrate.js';
 export { migrations, migrationProvider } from './migrations/index.js';
 export * as apiRepository from './api.repository.js';
-export type { Executor, ApiRow, RevisionEntry, RevisionRecord } from './api.repository.js';
+export type { Executor, ApiRow, RevisionEntry, RevisionRecord, RevisionSummary } from './api.repository.js';
 export * as auditRepository from './audit.repository.js';
 export type { AuditContext, AuditSubject, AuditEntry, AuditRecord, AuditQuery } from './audit.repository.js';
 export { TOKEN_ROLES, type TokenRole, type TokenRecord, type NewToken, type TokenLookup, type TokenStore, type AuditStore } from './token-store.js';
 export type { AdminTokenTable } from './admin-token.table.js';
 export { createTokenStore, createAuditStore } from './pg-token-store.js';
+export { planApply, findApplyConflicts, type ApplyAction, type PlannedChange } from './apply-plan.js';
 export { createApiStore, type ApiStoreOptions } from './pg-api-store.js';
 export { definitionSecrets, type DefinitionSecrets } from './definition-secrets.js';
 export { checkSealedSecrets, resealSecrets, type SealedSecretsReport, type ResealReport } from './sealed-secrets.js';
