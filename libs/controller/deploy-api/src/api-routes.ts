@@ -1,11 +1,17 @@
 import {
   API_LIMITS,
+  definitionsEqual,
+  describeRouteConflict,
+  diffDefinitions,
+  findRouteConflicts,
   hasMaskedSecrets,
   isValidApiName,
   maskDefinitionSecrets,
   restoreMaskedSecrets,
+  routeConflictProblems,
   validateApiDefinition,
   type ApiDefinition,
+  type FieldProblem,
   type StoredApi,
 } from '@gw/api-schema';
 import { ErrorCodes } from '@gw/errors';
@@ -15,6 +21,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { auditContext } from './bearer-auth.js';
 import { jsonBody } from './json-body.js';
 import { sendProblem } from './problem-details.js';
+import { badQuery, booleanParam, type Query } from './query-params.js';
 import { getRequestId } from './request-id.js';
 import { declareRoute } from './route-access.js';
 
@@ -83,7 +90,7 @@ function sendPreconditionFailed(req: Request, res: Response, detail: string): vo
  * Turns If-Match into the revision the store must see, or answers 412 itself. `*` means
  * "only if it exists": we pin the revision we read, so a concurrent change still fails.
  */
-async function expectedRevision(req: Request, res: Response, store: ApiStore, name: string): Promise<{ revision: number | undefined } | undefined> {
+export async function expectedRevision(req: Request, res: Response, store: ApiStore, name: string): Promise<{ revision: number | undefined } | undefined> {
   const ifMatch = parseIfMatch(req.headers['if-match']);
   switch (ifMatch.kind) {
     case 'absent':
@@ -110,13 +117,46 @@ async function expectedRevision(req: Request, res: Response, store: ApiStore, na
  * write committed in between and the list is exactly the state at that version. Under a
  * stream of writes we give up after a few tries and report the later version.
  */
-async function listWithVersion(store: ApiStore): Promise<{ items: StoredApi[]; configVersion: number }> {
+export async function listWithVersion(store: ApiStore): Promise<{ items: StoredApi[]; configVersion: number }> {
   for (let attempt = 1; ; attempt++) {
     const before = await store.readConfigState();
     const items = await store.listApis();
     const after = await store.readConfigState();
     if (before.version === after.version || attempt >= 3) return { items, configVersion: after.version };
   }
+}
+
+/**
+ * `PUT /v1/apis/{name}?dryRun=true`: the write's checks (validation before, If-Match and
+ * route conflicts here) and its difference against the stored definition, without writing.
+ * Read outside the writers' lock, so a write committed in between can still change the
+ * outcome of the real PUT; `configVersion` says which state the answer was computed on.
+ */
+async function answerDryRun(req: Request, res: Response, store: ApiStore, definition: ApiDefinition, ifMatchRevision: number | undefined): Promise<void> {
+  const { items, configVersion } = await listWithVersion(store);
+  const current = items.find((a) => a.definition.name === definition.name);
+  if (ifMatchRevision !== undefined && current?.revision !== ifMatchRevision) {
+    sendPreconditionFailed(req, res, current === undefined ? `API "${definition.name}" does not exist, so it is not at revision ${ifMatchRevision}.` : `API "${definition.name}" is at revision ${current.revision}, not ${ifMatchRevision}.`);
+    return;
+  }
+  const conflicts = findRouteConflicts(
+    definition,
+    items.map((a) => a.definition),
+  );
+  if (conflicts.length > 0) {
+    sendProblem(req, res, { status: 409, code: ErrorCodes.GW_ROUTE_CONFLICT, detail: describeRouteConflict(definition, conflicts), errors: routeConflictProblems(definition, conflicts) });
+    return;
+  }
+  const action = current === undefined ? 'create' : definitionsEqual(current.definition, definition) ? 'unchanged' : 'update';
+  res.setHeader(CONFIG_VERSION_HEADER, String(configVersion));
+  res.json({
+    dryRun: true,
+    action,
+    diff: diffDefinitions(current?.definition, definition),
+    api: maskDefinitionSecrets(definition),
+    revision: current?.revision ?? null,
+    configVersion,
+  });
 }
 
 /** The `/v1/apis` routes. Handlers only translate HTTP to store calls: validation lives in @gw/api-model. */
@@ -156,6 +196,9 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
       jsonBody({ limit: API_LIMITS.bodyMaxBytes }),
       async (req, res) => {
       const name = paramName(req);
+      const problems: FieldProblem[] = [];
+      const dryRun = booleanParam(req.query as Query, 'dryRun', problems);
+      if (problems.length > 0) return badQuery(req, res, problems);
       let body: unknown = req.body;
       // A definition from GET sends "[REDACTED]" back for a JWK secret: keep the stored one
       // (same kid), so export → apply round-trips without anyone handling the secret.
@@ -174,6 +217,7 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
       }
       const expected = await expectedRevision(req, res, store, name);
       if (expected === undefined) return;
+      if (dryRun) return answerDryRun(req, res, store, result.value, expected.revision);
       const context = auditContext(res);
       const actor = context.actor;
       const written = await store.putApi(result.value, { ...context, ...(expected.revision === undefined ? {} : { ifMatchRevision: expected.revision }) });

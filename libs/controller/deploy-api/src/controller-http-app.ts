@@ -2,6 +2,7 @@ import { silentLogger, type Logger } from '@gw/logging';
 import type { ApiStore, AuditStore, TokenStore } from '@gw/store';
 import express from 'express';
 import { createApiRouter } from './api-routes.js';
+import { createApplyRouter } from './apply-routes.js';
 import { createAuditRouter } from './audit-routes.js';
 import { bearerAuth, requireAccess } from './bearer-auth.js';
 import { createHealthRouter, type ReadinessCheck } from './health-routes.js';
@@ -9,6 +10,7 @@ import { boundedDrain } from './json-body.js';
 import { notFoundHandler, problemErrorHandler } from './problem-details.js';
 import { requestIdMiddleware } from './request-id.js';
 import { assertEveryRouteDeclared } from './route-access.js';
+import { createRevisionRouter } from './revision-routes.js';
 import { createSchemaRouter } from './schema-routes.js';
 import { createTokenRouter } from './token-routes.js';
 
@@ -63,6 +65,8 @@ export function createControllerHttpApp(options: ControllerHttpAppOptions): expr
   );
   app.use(createSchemaRouter());
   app.use(createApiRouter({ store: options.store, logger }));
+  app.use(createRevisionRouter({ store: options.store, logger }));
+  app.use(createApplyRouter({ store: options.store, logger }));
   app.use(createTokenRouter({ tokens: options.tokens, logger }));
   app.use(createAuditRouter({ audit: options.audit }));
   options.extraRoutes?.(app);

@@ -5,6 +5,7 @@ export {
   revisionEtag,
   parseIfMatch,
   CONFIG_VERSION_HEADER,
+  listWithVersion,
   type ApiResource,
   type ApiRoutesOptions,
   type IfMatch,
@@ -23,7 +24,9 @@ export {
   type BearerAuthOptions,
 } from './bearer-auth.js';
 export { allows, type Access } from './access.js';
-export { declareRoute, listDeclaredRoutes, assertEveryRouteDeclared, type DeclaredRoute, type RouteMethod, type RouteMethods } from './route-access.js';
+export { createRevisionRouter, REVISIONS_LIMIT_DEFAULT, REVISIONS_LIMIT_MAX, type RevisionRoutesOptions } from './revision-routes.js';
+export { createApplyRouter, configVersionEtag, type ApplyRoutesOptions } from './apply-routes.js';
+export { elevatedWhen, declareRoute, listDeclaredRoutes, assertEveryRouteDeclared, type DeclaredRoute, type RouteMethod, type RouteMethods } from './route-access.js';
 export {
   TOKEN_PREFIX,
   TOKEN_NAME_PATTERN,

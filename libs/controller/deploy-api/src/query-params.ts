@@ -32,3 +32,12 @@ export function badQuery(req: Request, res: Response, problems: FieldProblem[]):
     errors: problems,
   });
 }
+
+/** `true` or `false` (absent: `false`); anything else is a problem at the parameter's name. */
+export function booleanParam(query: Query, name: string, problems: FieldProblem[]): boolean {
+  const raw = query[name];
+  if (raw === undefined) return false;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  problems.push({ path: name, message: typeof raw === 'string' ? 'must be true or false' : 'must be given once' });
+  return false;
+}

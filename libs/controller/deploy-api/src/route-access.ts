@@ -15,6 +15,27 @@ export interface DeclaredRoute {
   method: Uppercase<RouteMethod>;
   path: string;
   access: Access;
+  /** Set on the entry of an `elevatedWhen` handler: the query (`includeSecrets=true`) that needs more access. */
+  query?: string;
+}
+
+const ELEVATION = Symbol('elevation');
+type ElevatedHandler = RequestHandler & { [ELEVATION]: { name: string; value: string; access: Access } };
+
+/**
+ * A handler for `declareRoute` that asks for more access when the request carries one query
+ * parameter value (`GET /v1/export?includeSecrets=true` is admin's while the export is a
+ * viewer's). `declareRoute` records it as a route of its own, so `listDeclaredRoutes` and
+ * the route × role matrix see and test it like any other.
+ */
+export function elevatedWhen(name: string, value: string, access: Access): RequestHandler {
+  const check = requireAccess(access);
+  const handler: RequestHandler = (req, res, next) => (req.query[name] === value ? check(req, res, next) : next());
+  return Object.assign(handler, { [ELEVATION]: { name, value, access } }) satisfies ElevatedHandler;
+}
+
+function elevationOf(handler: RequestHandler): ElevatedHandler[typeof ELEVATION] | undefined {
+  return (handler as Partial<ElevatedHandler>)[ELEVATION];
 }
 
 /** What `declareRoute` attached to each express Route, found again by walking the app. */
@@ -35,6 +56,9 @@ export function declareRoute(router: Pick<express.Router, 'route'>, path: string
     const [access, ...handlers] = spec;
     route[method](requireAccess(access), ...handlers);
     declared.push({ method: method.toUpperCase() as Uppercase<RouteMethod>, path, access });
+    for (const elevation of handlers.map(elevationOf)) {
+      if (elevation !== undefined) declared.push({ method: method.toUpperCase() as Uppercase<RouteMethod>, path, access: elevation.access, query: `${elevation.name}=${elevation.value}` });
+    }
     allow.push(method.toUpperCase(), ...(method === 'get' ? ['HEAD'] : []));
   }
   // A wrong method on a guarded path says nothing to a caller without a token.

@@ -1,4 +1,5 @@
 import type { ApiDefinition, StoredApi } from '@gw/api-schema';
+import type { ApplyAction } from './apply-plan.js';
 import type { AuditContext } from './audit.repository.js';
 
 /** What a write returns: the API's new revision and the global config version it produced. */
@@ -19,6 +20,49 @@ export interface DeleteApiResult {
 export interface WriteOptions extends AuditContext {
   /** Optimistic concurrency: the revision the caller last saw (`If-Match`). */
   ifMatchRevision?: number;
+}
+
+/** A rollback: like a put, except that content equal to the current one changes nothing. */
+export interface RollbackApiResult extends PutApiResult {
+  /** False when the API already had this content: no revision, no config version, no audit entry. */
+  changed: boolean;
+}
+
+/** `POST /v1/apply`: the set is applied in one transaction with one config version. */
+export interface ApplyOptions extends AuditContext {
+  /** Delete stored APIs that are not in the set. */
+  prune: boolean;
+  /** Compute the answer, write nothing. */
+  dryRun: boolean;
+  /** Optimistic concurrency on the whole config (`If-Match: "<configVersion>"`). */
+  ifMatchConfigVersion?: number;
+}
+
+export interface AppliedChange {
+  name: string;
+  action: ApplyAction;
+  before?: ApiDefinition;
+  after?: ApiDefinition;
+  /** The revision the write created (a delete: its tombstone); absent for unchanged and in a dry run. */
+  revision?: number;
+}
+
+export interface ApplyResult {
+  dryRun: boolean;
+  /** The version the apply committed, or the current one when it changed nothing (or was a dry run). */
+  configVersion: number;
+  /** Every API of the set plus pruned ones, sorted by name. */
+  changes: AppliedChange[];
+}
+
+/** One entry of an API's history, secrets opened; `definition` is null for a delete. */
+export interface ApiRevision {
+  name: string;
+  revision: number;
+  definition: ApiDefinition | null;
+  configVersion: number;
+  actor: string;
+  createdAt: string;
 }
 
 /** The fleet-wide config state: one row, bumped in every write transaction. */
@@ -48,6 +92,16 @@ export interface ApiStore {
   listApis(): Promise<StoredApi[]>;
   deleteApi(name: string, options: WriteOptions): Promise<DeleteApiResult>;
   readConfigState(): Promise<ConfigState>;
+  /**
+   * Applies a set of valid definitions with unique names (GW_ROUTE_CONFLICT with field
+   * problems at `/apis/<i>/…`, GW_PRECONDITION_FAILED on a stale `ifMatchConfigVersion`).
+   */
+  applyApis(definitions: readonly ApiDefinition[], options: ApplyOptions): Promise<ApplyResult>;
+  /** Writes a valid definition taken from an earlier revision (audit action `rollback`); a no-op when it equals the current one. */
+  rollbackApi(definition: ApiDefinition, options: WriteOptions): Promise<RollbackApiResult>;
+  /** The API's history, newest first, at most `limit` revisions below `beforeRevision`. */
+  listRevisions(name: string, page: { limit: number; beforeRevision?: number }): Promise<ApiRevision[]>;
+  getRevision(name: string, revision: number): Promise<ApiRevision | undefined>;
   readDesiredState(): Promise<DesiredState>;
 }
 

@@ -127,3 +127,91 @@ export async function listRevisions(db: Executor, name: string): Promise<Revisio
     createdAt: r.created_at.toISOString(),
   }));
 }
+
+// Batched forms for `POST /v1/apply`: thousands of APIs in one transaction, a handful of
+// statements rather than one per API. Rows per statement stay far below PostgreSQL's
+// 65 535 bind parameters.
+const BATCH = 1000;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += BATCH) out.push(items.slice(i, i + BATCH));
+  return out;
+}
+
+/**
+ * Takes the writers' lock (the config_state row, the same lock `bumpConfigVersion` takes)
+ * without bumping: a write that may turn out to change nothing (an apply, a rollback)
+ * locks first and bumps only if it does change something.
+ */
+export async function lockConfigState(trx: Executor): Promise<ConfigState> {
+  const row = await trx.selectFrom('config_state').select(['version', 'epoch']).where('id', '=', 1).forUpdate().executeTakeFirstOrThrow();
+  return { version: row.version, epoch: row.epoch };
+}
+
+/** `nextRevision` for many names at once. */
+export async function nextRevisions(trx: Executor, names: readonly string[]): Promise<Map<string, number>> {
+  const next = new Map<string, number>(names.map((n) => [n, 1]));
+  for (const part of chunks(names)) {
+    const rows = await trx
+      .selectFrom('api_revisions')
+      .select(['name', sql<number>`max(revision) + 1`.as('next')])
+      .where('name', 'in', part)
+      .groupBy('name')
+      .execute();
+    for (const r of rows) next.set(r.name, r.next);
+  }
+  return next;
+}
+
+/** `upsertApi` for many definitions at once (already sealed). */
+export async function upsertApis(trx: Executor, rows: readonly { definition: ApiDefinition; revision: number }[]): Promise<void> {
+  for (const part of chunks(rows)) {
+    await trx
+      .insertInto('apis')
+      .values(part.map((r) => ({ name: r.definition.name, revision: r.revision, definition: JSON.stringify(r.definition) })))
+      .onConflict((oc) =>
+        oc.column('name').doUpdateSet({ revision: (eb) => eb.ref('excluded.revision'), definition: (eb) => eb.ref('excluded.definition'), updated_at: sql<Date>`now()` }),
+      )
+      .execute();
+  }
+}
+
+export async function deleteApiRows(trx: Executor, names: readonly string[]): Promise<void> {
+  for (const part of chunks(names)) await trx.deleteFrom('apis').where('name', 'in', part).execute();
+}
+
+export async function insertRevisions(trx: Executor, entries: readonly RevisionEntry[]): Promise<void> {
+  for (const part of chunks(entries)) {
+    await trx
+      .insertInto('api_revisions')
+      .values(
+        part.map((e) => ({
+          name: e.name,
+          revision: e.revision,
+          definition: e.definition === null ? null : JSON.stringify(e.definition),
+          config_version: e.configVersion,
+          actor: e.actor,
+        })),
+      )
+      .execute();
+  }
+}
+
+type RevisionRow = { name: string; revision: number; definition: ApiDefinition | null; config_version: number; actor: string; created_at: Date };
+
+function toRevisionRecord(r: RevisionRow): RevisionRecord {
+  return { name: r.name, revision: r.revision, definition: r.definition, configVersion: r.config_version, actor: r.actor, createdAt: r.created_at.toISOString() };
+}
+
+/** A page of the API's history, newest first: at most `limit` revisions below `beforeRevision`. */
+export async function pageRevisions(db: Executor, name: string, page: { limit: number; beforeRevision?: number }): Promise<RevisionRecord[]> {
+  let q = db.selectFrom('api_revisions').selectAll().where('name', '=', name).orderBy('revision', 'desc').limit(page.limit);
+  if (page.beforeRevision !== undefined) q = q.where('revision', '<', page.beforeRevision);
+  return (await q.execute()).map(toRevisionRecord);
+}
+
+export async function findRevision(db: Executor, name: string, revision: number): Promise<RevisionRecord | undefined> {
+  const row = await db.selectFrom('api_revisions').selectAll().where('name', '=', name).where('revision', '=', revision).executeTakeFirst();
+  return row === undefined ? undefined : toRevisionRecord(row);
+}

@@ -1,9 +1,9 @@
 import type { ColumnType, Generated } from 'kysely';
 
-export type AuditAction = 'put' | 'delete' | 'epoch' | 'token_create' | 'token_revoke';
+export type AuditAction = 'put' | 'delete' | 'epoch' | 'token_create' | 'token_revoke' | 'apply' | 'rollback';
 
 /**
- * Who changed what, append-only. For `put`/`delete`, `api_name` and `revision` name the
+ * Who changed what, append-only. For `put`/`delete`/`apply`/`rollback` (one `apply` entry per API an apply changed), `api_name` and `revision` name the
  * api_revisions row the write created; an `epoch` entry (a deliberate fleet restore)
  * names no API and records the epoch it set instead; a token entry names the token.
  * `request_id` is the deploy API's X-Request-Id (null for entries older than 0003).

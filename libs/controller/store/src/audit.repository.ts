@@ -11,7 +11,7 @@ export interface AuditContext {
 
 /** What an entry is about: an API revision, the fleet epoch, or a token. */
 export type AuditSubject =
-  | { action: 'put' | 'delete'; apiName: string; revision: number }
+  | { action: 'put' | 'delete' | 'apply' | 'rollback'; apiName: string; revision: number }
   | { action: 'epoch'; epoch: number }
   | { action: 'token_create' | 'token_revoke'; tokenName: string };
 
@@ -23,19 +23,31 @@ export type AuditEntry = AuditContext & AuditSubject & { configVersion: number }
  * entry commits with the change or not at all.
  */
 export async function recordAudit(trx: Executor, entry: AuditEntry): Promise<void> {
-  await trx
-    .insertInto('audit_log')
-    .values({
-      actor: entry.actor,
-      action: entry.action,
-      config_version: entry.configVersion,
-      request_id: entry.requestId ?? null,
-      api_name: 'apiName' in entry ? entry.apiName : null,
-      revision: 'revision' in entry ? entry.revision : null,
-      epoch: 'epoch' in entry ? entry.epoch : null,
-      token_name: 'tokenName' in entry ? entry.tokenName : null,
-    })
-    .execute();
+  await recordAudits(trx, [entry]);
+}
+
+/** Rows per INSERT: far below PostgreSQL's 65 535 bind parameters (8 per row). */
+const AUDIT_BATCH = 1000;
+
+/** Appends several entries (an apply: one per API it changed), batched; same rule as `recordAudit`. */
+export async function recordAudits(trx: Executor, entries: readonly AuditEntry[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += AUDIT_BATCH) {
+    await trx
+      .insertInto('audit_log')
+      .values(
+        entries.slice(i, i + AUDIT_BATCH).map((entry) => ({
+          actor: entry.actor,
+          action: entry.action,
+          config_version: entry.configVersion,
+          request_id: entry.requestId ?? null,
+          api_name: 'apiName' in entry ? entry.apiName : null,
+          revision: 'revision' in entry ? entry.revision : null,
+          epoch: 'epoch' in entry ? entry.epoch : null,
+          token_name: 'tokenName' in entry ? entry.tokenName : null,
+        })),
+      )
+      .execute();
+  }
 }
 
 export interface AuditRecord {

@@ -2,6 +2,11 @@ export {
   type ApiStore,
   type PutApiResult,
   type DeleteApiResult,
+  type RollbackApiResult,
+  type ApplyOptions,
+  type AppliedChange,
+  type ApplyResult,
+  type ApiRevision,
   type WriteOptions,
   type ConfigState,
   type DesiredState,
@@ -36,6 +41,7 @@ export type { AuditContext, AuditSubject, AuditEntry, AuditRecord, AuditQuery } 
 export { TOKEN_ROLES, type TokenRole, type TokenRecord, type NewToken, type TokenLookup, type TokenStore, type AuditStore } from './token-store.js';
 export type { AdminTokenTable } from './admin-token.table.js';
 export { createTokenStore, createAuditStore } from './pg-token-store.js';
+export { planApply, findApplyConflicts, type ApplyAction, type PlannedChange } from './apply-plan.js';
 export { createApiStore, type ApiStoreOptions } from './pg-api-store.js';
 export { definitionSecrets, type DefinitionSecrets } from './definition-secrets.js';
 export { checkSealedSecrets, resealSecrets, type SealedSecretsReport, type ResealReport } from './sealed-secrets.js';

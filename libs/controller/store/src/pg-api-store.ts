@@ -1,9 +1,10 @@
-import type { ApiDefinition } from '@gw/api-schema';
+import { definitionsEqual, type ApiDefinition } from '@gw/api-schema';
 import { ErrorCodes, GatewayError } from '@gw/errors';
 import type { SecretKeyRing } from '@gw/secret-seal';
 import * as repo from './api.repository.js';
-import { recordAudit } from './audit.repository.js';
-import type { ApiStore, DeleteApiResult, DesiredState, PutApiResult, WriteOptions } from './api-store.js';
+import { findApplyConflicts, planApply } from './apply-plan.js';
+import { recordAudit, recordAudits, type AuditEntry } from './audit.repository.js';
+import type { ApiRevision, ApiStore, ApplyOptions, ApplyResult, DeleteApiResult, DesiredState, PutApiResult, RollbackApiResult, WriteOptions } from './api-store.js';
 import { definitionSecrets } from './definition-secrets.js';
 import { assertNoRouteConflict } from './route-conflict-check.js';
 import { toStoreError } from './store-error.js';
@@ -55,26 +56,110 @@ export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {})
     const api = repo.toStoredApi(row);
     return { ...api, definition: secrets.open(api.definition, `API "${row.name}"`) };
   };
+  const revisionOf = (r: repo.RevisionRecord): ApiRevision => ({
+    ...r,
+    definition: r.definition === null ? null : secrets.open(r.definition, `API "${r.name}" revision ${r.revision}`),
+  });
+
+  /** The rest of a single-API write, once the writers' lock is held and the version bumped. */
+  async function writeOne(trx: repo.Executor, definition: ApiDefinition, configVersion: number, created: boolean, action: 'put' | 'rollback', options: WriteOptions): Promise<PutApiResult> {
+    const name = definition.name;
+    // Under the writers' lock: no other write can claim the route before we commit.
+    await assertNoRouteConflict(trx, definition);
+    const revision = await repo.nextRevision(trx, name);
+    const sealed = secrets.seal(definition);
+    const row = await repo.upsertApi(trx, sealed, revision);
+    await repo.insertRevision(trx, { name, revision, definition: sealed, configVersion, actor: options.actor });
+    await recordAudit(trx, { actor: options.actor, requestId: options.requestId, action, apiName: name, revision, configVersion });
+    await repo.notifyConfigVersion(trx, configVersion);
+    return { api: stored(row), configVersion, created };
+  }
+
   return {
     putApi(definition: ApiDefinition, options: WriteOptions): Promise<PutApiResult> {
       return run('put API', () =>
         db.transaction().execute(async (trx) => {
-          const name = definition.name;
           // The bump first: it is the writers' lock (see the lock order above).
           const configVersion = await repo.bumpConfigVersion(trx);
-          const locked = await repo.lockApi(trx, name);
-          checkIfMatch(name, locked?.revision, options);
-          // Under the writers' lock: no other write can claim the route before we commit.
-          await assertNoRouteConflict(trx, definition);
-          const revision = await repo.nextRevision(trx, name);
-          const sealed = secrets.seal(definition);
-          const row = await repo.upsertApi(trx, sealed, revision);
-          await repo.insertRevision(trx, { name, revision, definition: sealed, configVersion, actor: options.actor });
-          await recordAudit(trx, { actor: options.actor, requestId: options.requestId, action: 'put', apiName: name, revision, configVersion });
-          await repo.notifyConfigVersion(trx, configVersion);
-          return { api: stored(row), configVersion, created: locked === undefined };
+          const locked = await repo.lockApi(trx, definition.name);
+          checkIfMatch(definition.name, locked?.revision, options);
+          return writeOne(trx, definition, configVersion, locked === undefined, 'put', options);
         }),
       );
+    },
+
+    rollbackApi(definition: ApiDefinition, options: WriteOptions): Promise<RollbackApiResult> {
+      return run('roll back API', () =>
+        db.transaction().execute(async (trx) => {
+          const name = definition.name;
+          // The writers' lock first, without a bump: a rollback to the current content changes nothing.
+          const state = await repo.lockConfigState(trx);
+          const locked = await repo.lockApi(trx, name);
+          checkIfMatch(name, locked?.revision, options);
+          if (locked !== undefined) {
+            const current = await repo.findApi(trx, name);
+            if (current !== undefined && definitionsEqual(stored(current).definition, definition)) {
+              return { api: stored(current), configVersion: state.version, created: false, changed: false };
+            }
+          }
+          const configVersion = await repo.bumpConfigVersion(trx);
+          return { ...(await writeOne(trx, definition, configVersion, locked === undefined, 'rollback', options)), changed: true };
+        }),
+      );
+    },
+
+    applyApis(definitions: readonly ApiDefinition[], options: ApplyOptions): Promise<ApplyResult> {
+      const { dryRun } = options;
+      return run('apply APIs', () => {
+        // A dry run reads one consistent snapshot and takes no lock; a real apply takes the writers' lock.
+        const tx = dryRun ? db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only') : db.transaction();
+        return tx.execute(async (trx) => {
+          const state = dryRun ? await repo.readConfigState(trx) : await repo.lockConfigState(trx);
+          if (options.ifMatchConfigVersion !== undefined && options.ifMatchConfigVersion !== state.version) {
+            throw new GatewayError(ErrorCodes.GW_PRECONDITION_FAILED, `The config is at version ${state.version}, not ${options.ifMatchConfigVersion}; nothing was changed.`, {
+              details: { expectedConfigVersion: options.ifMatchConfigVersion, currentConfigVersion: state.version },
+            });
+          }
+          const current = (await repo.listApis(trx)).map((row) => stored(row).definition);
+          const plan = planApply(current, definitions, options.prune);
+          const wanted = new Set(definitions.map((d) => d.name));
+          const conflicts = findApplyConflicts(definitions, options.prune ? [] : current.filter((d) => !wanted.has(d.name)));
+          if (conflicts.length > 0) {
+            throw new GatewayError(ErrorCodes.GW_ROUTE_CONFLICT, `The set has ${conflicts.length} route conflict(s); nothing was changed.`, { details: { errors: conflicts } });
+          }
+          const changed = plan.filter((c) => c.action !== 'unchanged');
+          if (dryRun || changed.length === 0) return { dryRun, configVersion: state.version, changes: plan };
+
+          const configVersion = await repo.bumpConfigVersion(trx);
+          const revisions = await repo.nextRevisions(trx, changed.map((c) => c.name));
+          const revisionOfName = (name: string) => revisions.get(name) ?? 1;
+          const writes = changed.flatMap((c) => (c.after === undefined ? [] : [{ definition: secrets.seal(c.after), revision: revisionOfName(c.name) }]));
+          await repo.upsertApis(trx, writes);
+          await repo.deleteApiRows(trx, changed.filter((c) => c.action === 'delete').map((c) => c.name));
+          const sealedByName = new Map(writes.map((w) => [w.definition.name, w.definition]));
+          await repo.insertRevisions(
+            trx,
+            changed.map((c) => ({ name: c.name, revision: revisionOfName(c.name), definition: sealedByName.get(c.name) ?? null, configVersion, actor: options.actor })),
+          );
+          await recordAudits(
+            trx,
+            changed.map((c): AuditEntry => ({ actor: options.actor, requestId: options.requestId, action: 'apply', apiName: c.name, revision: revisionOfName(c.name), configVersion })),
+          );
+          await repo.notifyConfigVersion(trx, configVersion);
+          return { dryRun, configVersion, changes: plan.map((c) => (c.action === 'unchanged' ? c : { ...c, revision: revisionOfName(c.name) })) };
+        });
+      });
+    },
+
+    listRevisions(name: string, page: { limit: number; beforeRevision?: number }) {
+      return run('list revisions', async () => (await repo.pageRevisions(db, name, page)).map(revisionOf));
+    },
+
+    getRevision(name: string, revision: number) {
+      return run('get revision', async () => {
+        const found = await repo.findRevision(db, name, revision);
+        return found === undefined ? undefined : revisionOf(found);
+      });
     },
 
     deleteApi(name: string, options: WriteOptions): Promise<DeleteApiResult> {

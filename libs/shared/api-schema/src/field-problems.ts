@@ -18,6 +18,9 @@ export const UNKNOWN_FIELD = 'unknown field';
 type Issue = z.core.$ZodIssue;
 type RawIssue = z.core.$ZodRawIssue;
 
+/** How a field path is written: dotted (`upstream.targets[0].url`, PUT) or a JSON Pointer (`/apis/3/upstream/targets/0/url`, apply). */
+export type PathFormat = (path: readonly PropertyKey[]) => string;
+
 /** `['upstream', 'targets', 0, 'url']` → `upstream.targets[0].url`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
@@ -26,6 +29,16 @@ export function formatPath(path: readonly PropertyKey[]): string {
     else out += out === '' ? String(segment) : `.${String(segment)}`;
   }
   return out;
+}
+
+/** RFC 6901: `['a/b', 0]` → `/a~1b/0`; `[]` → `''` (the whole document). */
+export function toJsonPointer(path: readonly PropertyKey[]): string {
+  return path.map((s) => `/${String(s).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+/** JSON Pointers under `prefix` (itself a pointer, e.g. `/apis/3`). */
+export function pointerFormat(prefix: string): PathFormat {
+  return (path) => prefix + toJsonPointer(path);
 }
 
 export function describeType(value: unknown): string {
@@ -107,7 +120,7 @@ export interface DuplicateParams {
  * order and an object's unknown fields after them), at most one per path (the first),
  * capped at MAX_REPORTED_PROBLEMS with a closing note.
  */
-export function problemsFromIssues(issues: readonly Issue[], first: readonly FieldProblem[] = []): FieldProblem[] {
+export function problemsFromIssues(issues: readonly Issue[], first: readonly FieldProblem[] = [], format: PathFormat = formatPath): FieldProblem[] {
   const out: FieldProblem[] = [];
   const seen = new Set<string>();
   let truncated = false;
@@ -119,20 +132,20 @@ export function problemsFromIssues(issues: readonly Issue[], first: readonly Fie
   };
   for (const p of first) add(p.path, p.message);
   for (const issue of issues) {
-    const path = formatPath(issue.path);
+    const path = format(issue.path);
     if (issue.code === 'unrecognized_keys' && issue.message === UNKNOWN_FIELD) {
-      for (const key of issue.keys) add(formatPath([...issue.path, key]), UNKNOWN_FIELD);
+      for (const key of issue.keys) add(format([...issue.path, key]), UNKNOWN_FIELD);
       continue;
     }
     const params = issue.code === 'custom' ? (issue.params as DuplicateParams | undefined) : undefined;
     if (params?.kind === 'duplicate') {
-      const list = formatPath(issue.path.slice(0, params.field === undefined ? -1 : -2));
-      const ref = `${list}[${params.of}]${params.field === undefined ? '' : `.${params.field}`}`;
+      const list = issue.path.slice(0, params.field === undefined ? -1 : -2);
+      const ref = format([...list, params.of, ...(params.field === undefined ? [] : [params.field])]);
       add(path, `${params.verb} ${ref}${params.detail === undefined ? '' : ` ${params.detail}`}`);
       continue;
     }
     add(path, issue.message);
   }
-  if (truncated) out.push({ path: '', message: `too many problems; only the first ${MAX_REPORTED_PROBLEMS} are reported` });
+  if (truncated) out.push({ path: format([]), message: `too many problems; only the first ${MAX_REPORTED_PROBLEMS} are reported` });
   return out;
 }

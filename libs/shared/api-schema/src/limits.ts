@@ -26,8 +26,10 @@ export const API_LIMITS = Object.freeze({
   breakerCountMax: 1_000_000,
   halfOpenRequestsMax: 1000,
   budgetMinPerSecondMax: 10_000,
-  /** Largest request body the deploy API reads. */
+  /** Largest request body the deploy API reads for one API. */
   bodyMaxBytes: 1_048_576,
+  /** Largest `POST /v1/apply` body: a whole fleet's definitions (10 000 APIs fit many times over). */
+  applyBodyMaxBytes: 20 * 1_048_576,
 });
 
 export const POLICY_LIMITS = Object.freeze({

@@ -1,10 +1,15 @@
 import { ApiDefinitionSchema, isValidApiName, type ApiDefinition } from './api-definition.schema.js';
-import { gatewayWording, problemsFromIssues, type FieldProblem } from './field-problems.js';
+import { gatewayWording, pointerFormat, problemsFromIssues, type FieldProblem } from './field-problems.js';
 import { quote } from './field-kinds.js';
 
 export interface ValidateApiDefinitionOptions {
   /** The name the caller addressed (the `{name}` of `PUT /v1/apis/{name}`): the body must agree with it or omit `name`. */
   expectedName?: string;
+  /**
+   * Write paths as JSON Pointers under this prefix (`/apis/3` → `/apis/3/upstream/targets/0/url`),
+   * as `POST /v1/apply` does; without it they are dotted (`upstream.targets[0].url`), as PUT answers.
+   */
+  pointerPrefix?: string;
 }
 
 export type ApiDefinitionValidationResult = { ok: true; value: ApiDefinition } | { ok: false; problems: FieldProblem[] };
@@ -22,11 +27,12 @@ export function validateApiDefinition(input: unknown, options: ValidateApiDefini
     const name = Object.hasOwn(input, 'name') ? input['name'] : undefined;
     // The URL names the API; the body may leave it out.
     if (name === undefined) input = { ...input, name: expected };
-    else if (typeof name === 'string' && isValidApiName(name) && name !== expected) first.push({ path: 'name', message: `must match the name in the request path (${quote(expected)})` });
+    else if (typeof name === 'string' && isValidApiName(name) && name !== expected) first.push({ path: options.pointerPrefix === undefined ? 'name' : `${options.pointerPrefix}/name`, message: `must match the name in the request path (${quote(expected)})` });
   }
   const parsed = ApiDefinitionSchema.safeParse(input, { error: gatewayWording, reportInput: true });
   if (parsed.success && first.length === 0) return { ok: true, value: parsed.data };
-  return { ok: false, problems: problemsFromIssues(parsed.success ? [] : parsed.error.issues, first) };
+  const format = options.pointerPrefix === undefined ? undefined : pointerFormat(options.pointerPrefix);
+  return { ok: false, problems: problemsFromIssues(parsed.success ? [] : parsed.error.issues, first, format) };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -11,7 +11,7 @@ export type MatrixOutcome = 'unauthorized' | 'forbidden' | 'allowed';
 
 export interface MatrixCase {
   route: DeclaredRoute;
-  /** The route's path with every parameter filled in (`:name` → `matrix-probe`). */
+  /** The route's path with every parameter filled in (`:name` → `matrix-probe`), plus its query for an elevated entry. */
   url: string;
   caller: MatrixCaller;
   expected: MatrixOutcome;
@@ -31,7 +31,8 @@ export function expectedOutcome(access: DeclaredRoute['access'], caller: MatrixC
 /** Every declared route of the app × every caller, with the outcome its declaration promises. */
 export function routeAccessMatrix(app: express.Express): MatrixCase[] {
   return listDeclaredRoutes(app).flatMap((route) => {
-    const url = route.path.replace(/:[A-Za-z_][A-Za-z0-9_]*/g, (p) => (p === ':name' ? 'matrix-probe' : '1'));
+    const path = route.path.replace(/:[A-Za-z_][A-Za-z0-9_]*/g, (p) => (p === ':name' ? 'matrix-probe' : '1'));
+    const url = route.query === undefined ? path : `${path}?${route.query}`;
     return MATRIX_CALLERS.map((caller) => ({ route, url, caller, expected: expectedOutcome(route.access, caller) }));
   });
 }

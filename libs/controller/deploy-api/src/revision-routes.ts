@@ -1,0 +1,164 @@
+import { isValidApiName, maskDefinitionSecrets, validateApiDefinition, type FieldProblem } from '@gw/api-schema';
+import { ErrorCodes } from '@gw/errors';
+import { silentLogger, type Logger } from '@gw/logging';
+import type { ApiRevision, ApiStore } from '@gw/store';
+import express, { type Request, type Response, type Router } from 'express';
+import { CONFIG_VERSION_HEADER, expectedRevision, revisionEtag, toApiResource } from './api-routes.js';
+import { decodeAuditCursor, encodeAuditCursor } from './audit-routes.js';
+import { auditContext } from './bearer-auth.js';
+import { jsonBody } from './json-body.js';
+import { sendProblem } from './problem-details.js';
+import { badQuery, checkParams, intParam, type Query } from './query-params.js';
+import { getRequestId } from './request-id.js';
+import { declareRoute } from './route-access.js';
+
+export interface RevisionRoutesOptions {
+  store: ApiStore;
+  logger?: Logger;
+}
+
+export const REVISIONS_LIMIT_DEFAULT = 50;
+export const REVISIONS_LIMIT_MAX = 1000;
+/** A rollback body is one small object. */
+const ROLLBACK_BODY_MAX_BYTES = 1024;
+
+/** One entry of the history list: who changed the API, when, and which config version carried it. */
+function summary(r: ApiRevision) {
+  return { revision: r.revision, configVersion: r.configVersion, actor: r.actor, createdAt: r.createdAt, deleted: r.definition === null };
+}
+
+/** One revision with its definition, secrets masked as on GET /v1/apis/{name}; `api` is null for a delete. */
+function revisionResource(r: ApiRevision) {
+  return { name: r.name, ...summary(r), api: r.definition === null ? null : maskDefinitionSecrets(r.definition) };
+}
+
+function paramOf(req: Request, name: string): string {
+  const value: unknown = req.params[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** A revision path segment: 1 to 15 digits, at least 1 (anything else names no revision). */
+function revisionParam(raw: string): number | undefined {
+  return /^\d{1,15}$/.test(raw) && Number(raw) >= 1 ? Number(raw) : undefined;
+}
+
+function sendRevisionNotFound(req: Request, res: Response, name: string, revision: string): void {
+  sendProblem(req, res, { status: 404, code: ErrorCodes.GW_NOT_FOUND, detail: `API ${JSON.stringify(name)} has no revision ${JSON.stringify(revision)}.` });
+}
+
+/** The rollback body: exactly `{"revision": N}`; problems at JSON Pointers (`/revision`). */
+function rollbackRevision(body: unknown, problems: FieldProblem[]): number | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    problems.push({ path: '', message: 'must be an object like {"revision": 3}' });
+    return undefined;
+  }
+  for (const key of Object.keys(body)) if (key !== 'revision') problems.push({ path: `/${key}`, message: 'unknown field' });
+  const revision = (body as Record<string, unknown>)['revision'];
+  if (revision === undefined) problems.push({ path: '/revision', message: 'is required' });
+  else if (typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 1) problems.push({ path: '/revision', message: 'must be an integer of at least 1' });
+  return problems.length === 0 ? (revision as number) : undefined;
+}
+
+/**
+ * `GET /v1/apis/{name}/revisions` (newest first, paged like the audit log),
+ * `GET /v1/apis/{name}/revisions/{revision}` and `POST /v1/apis/{name}/rollback`.
+ */
+export function createRevisionRouter(options: RevisionRoutesOptions): Router {
+  const { store } = options;
+  const logger = options.logger ?? silentLogger;
+  const router = express.Router({ caseSensitive: true, strict: true });
+
+  declareRoute(router, '/v1/apis/:name/revisions', {
+    get: [
+      'viewer',
+      async (req, res) => {
+        const name = paramOf(req, 'name');
+        const query = req.query as Query;
+        const problems: FieldProblem[] = [];
+        checkParams(query, ['limit', 'cursor'], problems);
+        const limit = intParam(query, 'limit', 1, REVISIONS_LIMIT_MAX, problems) ?? REVISIONS_LIMIT_DEFAULT;
+        let beforeRevision: number | undefined;
+        if (typeof query['cursor'] === 'string') {
+          beforeRevision = decodeAuditCursor(query['cursor']);
+          if (beforeRevision === undefined) problems.push({ path: 'cursor', message: 'is not a cursor this API returned' });
+        }
+        if (problems.length > 0) return badQuery(req, res, problems);
+        // One more than asked tells whether another page exists.
+        const rows = isValidApiName(name) ? await store.listRevisions(name, { limit: limit + 1, ...(beforeRevision === undefined ? {} : { beforeRevision }) }) : [];
+        if (rows.length === 0 && beforeRevision === undefined) {
+          sendProblem(req, res, { status: 404, code: ErrorCodes.GW_API_NOT_FOUND, detail: `No API named ${JSON.stringify(name)} was ever written.` });
+          return;
+        }
+        const items = rows.slice(0, limit);
+        const last = items[items.length - 1];
+        res.json({ name, items: items.map(summary), next: rows.length > limit && last !== undefined ? encodeAuditCursor(last.revision) : null });
+      },
+    ],
+  });
+
+  declareRoute(router, '/v1/apis/:name/revisions/:revision', {
+    get: [
+      'viewer',
+      async (req, res) => {
+        const name = paramOf(req, 'name');
+        const raw = paramOf(req, 'revision');
+        const revision = revisionParam(raw);
+        const found = revision !== undefined && isValidApiName(name) ? await store.getRevision(name, revision) : undefined;
+        if (found === undefined) return sendRevisionNotFound(req, res, name, raw);
+        res.json(revisionResource(found));
+      },
+    ],
+  });
+
+  declareRoute(router, '/v1/apis/:name/rollback', {
+    post: [
+      'deployer',
+      jsonBody({ limit: ROLLBACK_BODY_MAX_BYTES }),
+      async (req, res) => {
+        const name = paramOf(req, 'name');
+        const problems: FieldProblem[] = [];
+        const revision = rollbackRevision(req.body, problems);
+        if (revision === undefined) {
+          sendProblem(req, res, { status: 400, code: ErrorCodes.GW_BAD_REQUEST, detail: `The rollback request has ${problems.length} problem(s); nothing was changed.`, errors: problems });
+          return;
+        }
+        const found = isValidApiName(name) ? await store.getRevision(name, revision) : undefined;
+        if (found === undefined) return sendRevisionNotFound(req, res, name, String(revision));
+        if (found.definition === null) {
+          sendProblem(req, res, {
+            status: 409,
+            code: ErrorCodes.GW_CONFLICT,
+            detail: `Revision ${revision} of API ${JSON.stringify(name)} is its deletion; roll back to a revision that has a definition, or DELETE the API.`,
+          });
+          return;
+        }
+        // An old revision meets today's rules like any write (the schema may have tightened since).
+        const result = validateApiDefinition(found.definition, { expectedName: name });
+        if (!result.ok) {
+          sendProblem(req, res, {
+            status: 400,
+            code: ErrorCodes.GW_VALIDATION,
+            detail: `Revision ${revision} is no longer a valid API definition (${result.problems.length} problem(s)); nothing was changed.`,
+            errors: result.problems,
+          });
+          return;
+        }
+        const expected = await expectedRevision(req, res, store, name);
+        if (expected === undefined) return;
+        const context = auditContext(res);
+        const written = await store.rollbackApi(result.value, { ...context, ...(expected.revision === undefined ? {} : { ifMatchRevision: expected.revision }) });
+        logger.info(
+          { requestId: getRequestId(res), api: name, rolledBackTo: revision, revision: written.api.revision, configVersion: written.configVersion, changed: written.changed, actor: context.actor },
+          written.changed ? 'API rolled back' : 'API rollback changed nothing',
+        );
+        res.status(written.created ? 201 : 200);
+        if (written.created) res.setHeader('Location', `/v1/apis/${name}`);
+        res.setHeader('ETag', revisionEtag(written.api.revision));
+        res.setHeader(CONFIG_VERSION_HEADER, String(written.configVersion));
+        res.json({ ...toApiResource(written.api), configVersion: written.configVersion, rolledBackTo: revision, changed: written.changed });
+      },
+    ],
+  });
+
+  return router;
+}
