@@ -63,6 +63,11 @@ function segments(field: string): (string | number)[] {
   return out;
 }
 
+function at0(lines: LineCounter, offset: number): { line: number; column: number } {
+  const { line, col } = lines.linePos(offset);
+  return { line, column: col };
+}
+
 /** Line and column of the node at `at` (or of its nearest ancestor that exists) in the parsed file. */
 function position(doc: Document, lines: LineCounter, at: (string | number)[]): { line?: number; column?: number } {
   for (let n = at.length; n >= 0; n--) {
@@ -75,9 +80,9 @@ function position(doc: Document, lines: LineCounter, at: (string | number)[]): {
       if (isMap(parent)) {
         const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === last);
         const keyRange = (pair?.key as { range?: [number, number, number] } | null)?.range;
-        if (keyRange) return lines.linePos(keyRange[0]);
+        if (keyRange) return at0(lines, keyRange[0]);
       }
-      return lines.linePos(range[0]);
+      return at0(lines, range[0]);
     }
   }
   return {};
@@ -106,8 +111,7 @@ export async function loadDefinitions(target: string): Promise<LoadedApi[]> {
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     if (doc.errors.length > 0) {
       for (const e of doc.errors.slice(0, 5)) {
-        const pos = e.linePos?.[0];
-        problems.push({ file, ...(pos ? { line: pos.line, column: pos.col } : {}), field: '', message: e.message.split('\n')[0]! });
+        problems.push({ file, ...at0(lines, e.pos[0]), field: '', message: `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${e.message.split('\n')[0]!}` });
       }
       continue;
     }
