@@ -115,6 +115,29 @@ describe('POST /v1/apply', () => {
   });
 });
 
+describe('POST /v1/apply at fleet size', () => {
+  it('takes 10 000 APIs in one request (one version), re-applies them as a no-op, and reads bodies past PUT’s 1 MiB', async () => {
+    const apis = Array.from({ length: 10_000 }, (_, i) => api(`fleet-${String(i).padStart(5, '0')}`));
+    const v = await version();
+    const res = await send('POST', '/v1/apply', { apis });
+    expect(res.statusCode, res.payload.slice(0, 500)).toBe(200);
+    expect(res.json().changes.create).toHaveLength(10_000);
+    expect(res.json().configVersion).toBe(v + 1);
+    const again = await send('POST', '/v1/apply?dryRun=true', { apis });
+    expect(again.json().changes.unchanged).toHaveLength(10_000);
+    expect(again.json().configVersion).toBe(v + 1);
+    // Past PUT's 1 MiB and within 20 MiB: read and validated (the padding is refused as a field, not as a size).
+    const padded = JSON.stringify({ apis: [], padding: 'x'.repeat(5 * 1_048_576) });
+    const big = await inject(app, { method: 'POST', url: '/v1/apply?dryRun=true', headers: { 'content-type': 'application/json' }, payload: padded });
+    expect(big.statusCode).toBe(400);
+    expect(big.json().errors).toEqual([{ path: '/padding', message: 'unknown field' }]);
+    // Past 20 MiB: 413, over a real socket in body-limit-socket.spec.ts.
+    // Prune them again so the following tests see a small store.
+    const rest = (await store.listApis()).map((a) => a.definition).filter((d) => !d.name.startsWith('fleet-'));
+    expect((await send('POST', '/v1/apply', { apis: rest, prune: true })).json().changes.delete).toHaveLength(10_000);
+  }, 120_000);
+});
+
 describe('GET /v1/export', () => {
   it('answers every API in apply format sorted by name, secrets masked; applying it back is a no-op that keeps the secrets', async () => {
     const res = await get('/v1/export');

@@ -84,3 +84,33 @@ describe('PUT /v1/apis/:name over a socket', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });
+
+describe('POST /v1/apply over a socket', () => {
+  it('reads a body past PUT’s 1 MiB, and answers 413 once a streamed body passes 20 MiB', async () => {
+    // 5 MiB: read and checked (the padding is an unknown field; the store is never asked).
+    const padded = await fetch(`${url}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apis: [], padding: 'x'.repeat(5 * 1_048_576) }) });
+    expect(padded.status).toBe(400);
+    expect(await padded.json()).toMatchObject({ code: 'GW_VALIDATION', errors: [{ path: '/padding', message: 'unknown field' }] });
+
+    let sent = 0;
+    const chunk = new TextEncoder().encode('x'.repeat(256 * 1024));
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"apis":[],"padding":"'));
+      },
+      pull(controller) {
+        if (sent > 96 * 1024 * 1024) {
+          controller.close();
+          return;
+        }
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await fetch(`${url}/v1/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: 'GW_BODY_TOO_LARGE', detail: `The request body is larger than ${20 * 1_048_576} bytes.` });
+    expect(sent).toBeGreaterThan(20 * 1024 * 1024);
+    expect(sent).toBeLessThan(48 * 1024 * 1024);
+  });
+});

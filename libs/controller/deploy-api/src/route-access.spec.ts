@@ -55,7 +55,7 @@ afterAll(async () => {
 
 describe('route × role matrix', () => {
   it('declares every route of the issue, each with the role the policy gives it', () => {
-    const declared = listDeclaredRoutes(app).map((r) => `${r.method} ${r.path} ${r.access}`);
+    const declared = listDeclaredRoutes(app).map((r) => `${r.method} ${r.path}${r.query === undefined ? '' : `?${r.query}`} ${r.access}`);
     expect(declared).toEqual(
       expect.arrayContaining([
         'GET /health/live public',
@@ -65,6 +65,12 @@ describe('route × role matrix', () => {
         'GET /v1/apis/:name viewer',
         'PUT /v1/apis/:name deployer',
         'DELETE /v1/apis/:name deployer',
+        'GET /v1/apis/:name/revisions viewer',
+        'GET /v1/apis/:name/revisions/:revision viewer',
+        'POST /v1/apis/:name/rollback deployer',
+        'POST /v1/apply deployer',
+        'GET /v1/export viewer',
+        'GET /v1/export?includeSecrets=true admin',
         'GET /v1/tokens admin',
         'POST /v1/tokens admin',
         'DELETE /v1/tokens/:name admin',
@@ -74,23 +80,34 @@ describe('route × role matrix', () => {
         'POST /v1/config/epoch admin',
       ]),
     );
-    // The policy, for routes added later too: tokens, the epoch and the audit log are admin's;
-    // any other GET under /v1 is a viewer's; any other write a deployer's; the rest public.
+    // The policy, for routes added later too: tokens, the epoch, the audit log and secrets in
+    // clear are admin's; any other GET under /v1 is a viewer's; any other write a deployer's;
+    // the rest public.
     for (const r of listDeclaredRoutes(app)) {
-      const policy = /^\/v1\/(tokens|audit|config\/epoch)(\/|$)/.test(r.path)
+      const policy = /^\/v1\/(tokens|audit|config\/epoch)(\/|$)/.test(r.path) || r.query?.startsWith('includeSecrets=') === true
         ? 'admin'
         : r.path.startsWith('/v1/') && !r.path.startsWith('/v1/schemas/')
           ? r.method === 'GET'
             ? 'viewer'
             : 'deployer'
           : 'public';
-      expect(`${r.method} ${r.path} ${r.access}`).toBe(`${r.method} ${r.path} ${policy}`);
+      const route = `${r.method} ${r.path}${r.query === undefined ? '' : `?${r.query}`}`;
+      expect(`${route} ${r.access}`).toBe(`${route} ${policy}`);
     }
   });
 
   it('answers every route as declared for every caller', async () => {
     const cases = routeAccessMatrix(app);
-    expect(cases.length).toBeGreaterThanOrEqual(14 * 6);
+    expect(cases.length).toBeGreaterThanOrEqual(20 * 6);
+    // The elevated export is walked like any route: a viewer or deployer asking for secrets is refused.
+    expect(cases.filter((c) => c.url === '/v1/export?includeSecrets=true').map((c) => `${c.caller} ${c.expected}`)).toEqual([
+      'none unauthorized',
+      'unknown unauthorized',
+      'viewer forbidden',
+      'deployer forbidden',
+      'admin allowed',
+      'bootstrap allowed',
+    ]);
     const failures: string[] = [];
     for (const c of cases) {
       const token = tokenOf[c.caller];
