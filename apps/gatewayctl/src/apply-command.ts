@@ -17,6 +17,9 @@ export const APPLY_USAGE = `Usage: gatewayctl apply -f FILE|DIR [--prune] [--dry
 
 ${CONNECTION_USAGE}`;
 
+/** How long one controller may take to answer an apply (a large set is one transaction). */
+const APPLY_TIMEOUT_MS = 120_000;
+
 export type ApplyAction = 'create' | 'update' | 'delete' | 'unchanged';
 
 /** One field-level change of an API, as the deploy API reports it. */
@@ -39,7 +42,11 @@ export interface ApplyResult {
 /** Reads the files (every problem named by file and field, nothing sent if any) and posts them. */
 export async function postApply(client: DeployClient, file: string, options: { prune: boolean; dryRun: boolean }): Promise<ApplyResult> {
   const apis = await loadDefinitions(file);
-  const { body } = await client.request<ApplyResult>('POST', `/v1/apply${options.dryRun ? '?dryRun=true' : ''}`, { body: { apis: apis.map((a) => a.input), prune: options.prune } });
+  const { body } = await client.request<ApplyResult>('POST', `/v1/apply${options.dryRun ? '?dryRun=true' : ''}`, {
+    body: { apis: apis.map((a) => a.input), prune: options.prune },
+    // A set of thousands of APIs is one transaction: give it longer than a single read.
+    timeoutMs: APPLY_TIMEOUT_MS,
+  });
   return body;
 }
 
