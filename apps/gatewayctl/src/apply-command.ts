@@ -1,6 +1,6 @@
-import type { DeployClient } from './client.js';
+import { ApiError, type DeployClient } from './client.js';
 import { deployClient, duration, expectPositionals, outputFormat, parseCommand, CONNECTION_USAGE, type CommandContext } from './command-context.js';
-import { loadDefinitions } from './definition-files.js';
+import { loadDefinitions, type LoadedApi } from './definition-files.js';
 import { DEFAULT_WAIT_MS, waitForVersion } from './fleet-wait.js';
 import { paint, toJson, toYaml, type Output } from './output.js';
 import { UsageError } from './usage-error.js';
@@ -42,12 +42,44 @@ export interface ApplyResult {
 /** Reads the files (every problem named by file and field, nothing sent if any) and posts them. */
 export async function postApply(client: DeployClient, file: string, options: { prune: boolean; dryRun: boolean }): Promise<ApplyResult> {
   const apis = await loadDefinitions(file);
-  const { body } = await client.request<ApplyResult>('POST', `/v1/apply${options.dryRun ? '?dryRun=true' : ''}`, {
-    body: { apis: apis.map((a) => a.input), prune: options.prune },
-    // A set of thousands of APIs is one transaction: give it longer than a single read.
-    timeoutMs: APPLY_TIMEOUT_MS,
-  });
-  return body;
+  try {
+    const { body } = await client.request<ApplyResult>('POST', `/v1/apply${options.dryRun ? '?dryRun=true' : ''}`, {
+      body: { apis: apis.map((a) => a.input), prune: options.prune },
+      // A set of thousands of APIs is one transaction: give it longer than a single read.
+      timeoutMs: APPLY_TIMEOUT_MS,
+    });
+    return body;
+  } catch (err) {
+    throw err instanceof ApiError ? inFiles(err, apis) : err;
+  }
+}
+
+/**
+ * The controller's problems point into the request body (`/apis/3/basePath`); the APIs were
+ * sent in the order they were read, so each one maps back to its file and field
+ * (`apis/orders.yaml: basePath`), which is what the operator edits.
+ */
+function inFiles(err: ApiError, apis: LoadedApi[]): ApiError {
+  const errors = err.problem.errors;
+  if (!Array.isArray(errors)) return err;
+  // Messages may point at another API of the set too ("claimed by API "x" (/apis/0)").
+  const mapped = errors.map((e) => ({ path: fileField(e.path, apis) ?? e.path, message: e.message.replace(/\/apis\/\d+(?:\/[^\s),]*)?/g, (p) => fileField(p, apis) ?? p) }));
+  return new ApiError(err.status, { ...err.problem, errors: mapped }, err.url);
+}
+
+/** `/apis/3/upstream/targets/0/url` → `apis/orders.yaml: upstream.targets[0].url`; undefined if it is not such a pointer. */
+function fileField(pointer: string, apis: LoadedApi[]): string | undefined {
+  const m = /^\/apis\/(\d+)(\/.*)?$/.exec(pointer);
+  const api = m ? apis[Number(m[1])] : undefined;
+  if (!m || api === undefined) return undefined;
+  const field = (m[2] ?? '')
+    .split('/')
+    .slice(1)
+    .map((seg) => seg.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .map((seg, i) => (/^\d+$/.test(seg) ? `[${seg}]` : i === 0 ? seg : `.${seg}`))
+    .join('');
+  const at = api.at === '' ? field : field === '' ? api.at : `${api.at}${field.startsWith('[') ? '' : '.'}${field}`;
+  return `${api.file}${at === '' ? '' : `: ${at}`}`;
 }
 
 export function hasChanges(result: ApplyResult): boolean {

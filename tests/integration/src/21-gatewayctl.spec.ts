@@ -125,6 +125,16 @@ describe('gatewayctl against a controller and a runtime', () => {
     expect(diff.stderr).toContain('upstream.targets[0].url');
     // Nothing reached the controller: no API, the same config version.
     expect(await storedApis()).toEqual(before);
+
+    // Valid one by one, refused by the controller as a set (two APIs claim /same): its
+    // problems point into the request body, gatewayctl names the files instead.
+    write('conflict/x.yaml', 'name: x\nbasePath: /same\nupstream: {targets: [{url: "http://127.0.0.1:1"}]}\n');
+    write('conflict/y.json', JSON.stringify({ apis: [{ name: 'y', basePath: '/same', upstream: { targets: [{ url: 'http://127.0.0.1:1' }] } }] }));
+    const conflict = await expectRun(['apply', '-f', 'conflict'], 1);
+    expect(conflict.stderr).toMatch(/^gatewayctl: Route conflict: /);
+    expect(conflict.stderr).toContain('conflict/y.json: apis[0].basePath: any host/same is already claimed by API "x" (conflict/x.yaml)');
+    expect((await expectRun(['diff', '-f', 'conflict'], 2)).stderr).toContain('conflict/y.json: apis[0].basePath: ');
+    expect(await storedApis()).toEqual(before);
   });
 
   it('diff exits 1 then 0 around apply --wait (YAML and JSON); the runtime serves the change the moment apply returns', async () => {
