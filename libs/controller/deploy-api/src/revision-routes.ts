@@ -1,7 +1,7 @@
 import { isValidApiName, maskDefinitionSecrets, validateApiDefinition, type FieldProblem } from '@gw/api-schema';
 import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
-import type { ApiRevision, ApiStore } from '@gw/store';
+import type { ApiRevision, ApiStore, RevisionSummary } from '@gw/store';
 import express, { type Request, type Response, type Router } from 'express';
 import { CONFIG_VERSION_HEADER, expectedRevision, revisionEtag, toApiResource } from './api-routes.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-routes.js';
@@ -23,13 +23,13 @@ export const REVISIONS_LIMIT_MAX = 1000;
 const ROLLBACK_BODY_MAX_BYTES = 1024;
 
 /** One entry of the history list: who changed the API, when, and which config version carried it. */
-function summary(r: ApiRevision) {
-  return { revision: r.revision, configVersion: r.configVersion, actor: r.actor, createdAt: r.createdAt, deleted: r.definition === null };
+function summary(r: RevisionSummary) {
+  return { revision: r.revision, configVersion: r.configVersion, actor: r.actor, createdAt: r.createdAt, deleted: r.deleted };
 }
 
 /** One revision with its definition, secrets masked as on GET /v1/apis/{name}; `api` is null for a delete. */
 function revisionResource(r: ApiRevision) {
-  return { name: r.name, ...summary(r), api: r.definition === null ? null : maskDefinitionSecrets(r.definition) };
+  return { name: r.name, ...summary({ ...r, deleted: r.definition === null }), api: r.definition === null ? null : maskDefinitionSecrets(r.definition) };
 }
 
 function paramOf(req: Request, name: string): string {

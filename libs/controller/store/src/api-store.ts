@@ -1,5 +1,6 @@
 import type { ApiDefinition, StoredApi } from '@gw/api-schema';
 import type { ApplyAction } from './apply-plan.js';
+import type { RevisionSummary } from './api.repository.js';
 import type { AuditContext } from './audit.repository.js';
 
 /** What a write returns: the API's new revision and the global config version it produced. */
@@ -100,7 +101,7 @@ export interface ApiStore {
   /** Writes a valid definition taken from an earlier revision (audit action `rollback`); a no-op when it equals the current one. */
   rollbackApi(definition: ApiDefinition, options: WriteOptions): Promise<RollbackApiResult>;
   /** The API's history, newest first, at most `limit` revisions below `beforeRevision`. */
-  listRevisions(name: string, page: { limit: number; beforeRevision?: number }): Promise<ApiRevision[]>;
+  listRevisions(name: string, page: { limit: number; beforeRevision?: number }): Promise<RevisionSummary[]>;
   getRevision(name: string, revision: number): Promise<ApiRevision | undefined>;
   readDesiredState(): Promise<DesiredState>;
 }

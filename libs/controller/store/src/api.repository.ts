@@ -204,11 +204,27 @@ function toRevisionRecord(r: RevisionRow): RevisionRecord {
   return { name: r.name, revision: r.revision, definition: r.definition, configVersion: r.config_version, actor: r.actor, createdAt: r.created_at.toISOString() };
 }
 
-/** A page of the API's history, newest first: at most `limit` revisions below `beforeRevision`. */
-export async function pageRevisions(db: Executor, name: string, page: { limit: number; beforeRevision?: number }): Promise<RevisionRecord[]> {
-  let q = db.selectFrom('api_revisions').selectAll().where('name', '=', name).orderBy('revision', 'desc').limit(page.limit);
+/** One entry of an API's history without its definition: what the history list shows. */
+export interface RevisionSummary {
+  name: string;
+  revision: number;
+  configVersion: number;
+  actor: string;
+  createdAt: string;
+  /** A delete (a tombstone, no definition). */
+  deleted: boolean;
+}
+
+/** A page of the API's history, newest first: at most `limit` revisions below `beforeRevision`. Definitions are not read. */
+export async function pageRevisions(db: Executor, name: string, page: { limit: number; beforeRevision?: number }): Promise<RevisionSummary[]> {
+  let q = db
+    .selectFrom('api_revisions')
+    .select(['name', 'revision', 'config_version', 'actor', 'created_at', sql<boolean>`definition is null`.as('deleted')])
+    .where('name', '=', name)
+    .orderBy('revision', 'desc')
+    .limit(page.limit);
   if (page.beforeRevision !== undefined) q = q.where('revision', '<', page.beforeRevision);
-  return (await q.execute()).map(toRevisionRecord);
+  return (await q.execute()).map((r) => ({ name: r.name, revision: r.revision, configVersion: r.config_version, actor: r.actor, createdAt: r.created_at.toISOString(), deleted: r.deleted }));
 }
 
 export async function findRevision(db: Executor, name: string, revision: number): Promise<RevisionRecord | undefined> {

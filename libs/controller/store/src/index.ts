@@ -35,7 +35,7 @@ export * as runtimeSessionRepository from './runtime-session.repository.js';
 export { migrateToLatest, MIGRATION_ADVISORY_LOCK_KEY, type MigrateOptions } from './migrate.js';
 export { migrations, migrationProvider } from './migrations/index.js';
 export * as apiRepository from './api.repository.js';
-export type { Executor, ApiRow, RevisionEntry, RevisionRecord } from './api.repository.js';
+export type { Executor, ApiRow, RevisionEntry, RevisionRecord, RevisionSummary } from './api.repository.js';
 export * as auditRepository from './audit.repository.js';
 export type { AuditContext, AuditSubject, AuditEntry, AuditRecord, AuditQuery } from './audit.repository.js';
 export { TOKEN_ROLES, type TokenRole, type TokenRecord, type NewToken, type TokenLookup, type TokenStore, type AuditStore } from './token-store.js';

@@ -93,7 +93,7 @@ describe('applyApis', () => {
     expect(await store.getApi('ap-b')).toBeUndefined();
     expect((await store.listApis()).map((a) => a.definition.name)).toEqual(['ap-a']);
     const [tombstone] = await store.listRevisions('ap-b', { limit: 1 });
-    expect(tombstone).toMatchObject({ revision: 2, definition: null, actor: 'ci', configVersion: result.configVersion });
+    expect(tombstone).toEqual({ name: 'ap-b', revision: 2, deleted: true, actor: 'ci', configVersion: result.configVersion, createdAt: expect.any(String) });
   });
 
   it('refuses a stale If-Match config version and a route conflict, changing nothing', async () => {
@@ -125,7 +125,7 @@ describe('applyApis', () => {
 });
 
 describe('rollbackApi and revisions', () => {
-  it('lists revisions newest first with secrets opened, pages by revision, and reads one', async () => {
+  it('lists revisions newest first (without definitions), pages by revision, and reads one with secrets opened', async () => {
     const first = randomBytes(32).toString('base64url');
     const second = randomBytes(32).toString('base64url');
     await store.putApi(withHmacKey('rb-a', first), ctx);

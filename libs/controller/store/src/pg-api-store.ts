@@ -152,7 +152,7 @@ export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {})
     },
 
     listRevisions(name: string, page: { limit: number; beforeRevision?: number }) {
-      return run('list revisions', async () => (await repo.pageRevisions(db, name, page)).map(revisionOf));
+      return run('list revisions', () => repo.pageRevisions(db, name, page));
     },
 
     getRevision(name: string, revision: number) {
