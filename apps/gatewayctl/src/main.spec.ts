@@ -32,6 +32,16 @@ describe('gatewayctl command line', () => {
     }
   });
 
+  it('is the workspace bin: node_modules/.bin/gatewayctl (what npx gatewayctl runs) prints the usage', async () => {
+    const bin = path.resolve(import.meta.dirname, '..', '..', '..', 'node_modules', '.bin', 'gatewayctl');
+    const child = spawn(bin, ['--help'], { env: { PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: gatewayctl <command>/);
+  });
+
   it('usage mistakes exit 2 with the usage text, before any request', async () => {
     const env = { GATEWAY_URL: `http://127.0.0.1:${await freePort()}` };
     const cases: [string[], string][] = [
