@@ -10,7 +10,10 @@ export class UsageError extends Error {
 }
 
 /**
- * A failure the user can act on (a file that exists, a CA that is missing): printed as
- * one line without a stack trace, exit 1.
+ * A failure the user can act on (a file that exists, a CA that is missing, a controller
+ * that refused the change): printed as one line without a stack trace, exit 1 unless the
+ * command says otherwise (`diff` exits 2 on errors, as 1 means "differs").
  */
-export class CommandError extends Error {}
+export class CommandError extends Error {
+  exitCode = 1;
+}
