@@ -3,6 +3,7 @@ import { initial } from './0001-initial.js';
 import { runtimeSessions } from './0002-runtime-sessions.js';
 import { adminTokens } from './0003-admin-tokens.js';
 import { runtimeIdentity } from './0004-runtime-identity.js';
+import { controllerHeartbeats } from './0005-controller-heartbeats.js';
 
 /** Every migration, in order. Names sort lexically; add new ones at the end, never edit old ones. */
 export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
@@ -10,6 +11,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0002-runtime-sessions': runtimeSessions,
   '0003-admin-tokens': adminTokens,
   '0004-runtime-identity': runtimeIdentity,
+  '0005-controller-heartbeats': controllerHeartbeats,
 });
 
 /** Migrations live in code (bundled with the app) rather than being read from disk. */
