@@ -1,9 +1,10 @@
 // The fleet page (/ui/) in a real browser: Debian's Chromium driven by playwright-core (CI
-// installs the `chromium` package; nothing ever downloads a browser). One controller, two
-// runtimes in two zones, as processes. The page, opened with a viewer token in the URL
-// fragment, lists the runtimes by zone, the controller's heartbeat and the APIs; a killed
-// runtime turns disconnected (or stale) without a reload; a refused token asks again; a
-// controller that went away shows the error banner. A screenshot is kept in test-artifacts/.
+// installs the `chromium` package; nothing ever downloads a browser). Two controller
+// replicas and two runtimes in two zones, as processes. The page, opened on ctl-1 with a
+// viewer token in the URL fragment, lists the runtimes by zone, both replicas' heartbeats
+// and the APIs; a killed runtime turns disconnected (or stale) without a reload, and so
+// does a killed replica (stale); a refused token asks again; a controller that went away
+// shows the error banner. Screenshots are kept in test-artifacts/ (git-ignored).
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
@@ -35,6 +36,7 @@ const PAGE_WAIT = { timeoutMs: 30_000, intervalMs: 200 };
 
 let db: TempDatabase;
 let ctl: ControllerProcess;
+let ctl2: ControllerProcess;
 let rtA: RuntimeProcess;
 let rtB: RuntimeProcess;
 let browser: Browser;
@@ -61,7 +63,9 @@ beforeAll(async () => {
   }
   db = await createTempDatabase();
   ctl = await startControllerProcess({ id: 'ctl-1', zone: 'a', databaseUrl: db.url, env: FLEET_ENV });
+  ctl2 = await startControllerProcess({ id: 'ctl-2', zone: 'b', databaseUrl: db.url, env: FLEET_ENV });
   await waitControllerReady(ctl);
+  await waitControllerReady(ctl2);
   rtA = await startRuntimeProcess({ id: 'rt-a', zone: 'a', controllers: ctl.grpc });
   rtB = await startRuntimeProcess({ id: 'rt-b', zone: 'b', controllers: ctl.grpc });
   const put = await putApi(ctl, 'fleet-api', simpleApi('fleet-api', 'http://127.0.0.1:9'));
@@ -100,7 +104,9 @@ describe('the fleet page in Chromium', () => {
     expect(rowA).toContain('ctl-1');
     expect(rowA).toMatch(/v\d+ · epoch 1/);
     expect(rowA).toContain('spiffe://gateway/runtime/rt-a');
-    expect(await page.locator('#controllers tr[data-controller-id="ctl-1"]').textContent()).toMatch(/ctl-1 \(this page\)Live/);
+    await waitFor('both replicas on the page', async () => (await page.locator('#controllers tr[data-controller-id="ctl-2"]').count()) === 1, PAGE_WAIT);
+    expect(await page.locator('#controllers tr[data-controller-id="ctl-1"]').textContent()).toMatch(/ctl-1 \(this page\)Livea/);
+    expect(await page.locator('#controllers tr[data-controller-id="ctl-2"]').textContent()).toMatch(/^ctl-2Liveb/);
     expect(await page.locator('#apis tr[data-api="fleet-api"]').textContent()).toMatch(/fleet-api1admin/);
     expect(await page.locator('#updated').textContent()).toMatch(/^Last updated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
     expect(await page.locator('#error').isHidden()).toBe(true);
@@ -143,6 +149,21 @@ describe('the fleet page in Chromium', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'fleet-page.png'), fullPage: true });
     expect(existsSync(path.join(ARTIFACTS, 'fleet-page.png'))).toBe(true);
     expect(pageProblems).toEqual([]);
+  });
+
+  it('shows a killed controller replica as stale without a reload (its heartbeat stopped), in the page and in GET /v1/controllers', async () => {
+    await ctl2.proc.kill9();
+    const row = page.locator('#controllers tr[data-controller-id="ctl-2"]');
+    await waitFor('ctl-2 stale on the page', async () => /Stale \(no heartbeat\)/.test((await row.textContent()) ?? ''), PAGE_WAIT);
+    expect(await page.locator('#controllers tr[data-controller-id="ctl-1"]').textContent()).toContain('Live');
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    const res = await http('GET', `${ctl.http}/v1/controllers`, { headers: { authorization: `Bearer ${viewerToken}` } });
+    expect(res.status, res.body).toBe(200);
+    const byId = Object.fromEntries((res.json().controllers as { controllerId: string }[]).map((c) => [c.controllerId, c]));
+    expect(byId['ctl-1']).toMatchObject({ zone: 'a', state: 'live', stale: false, self: true, snapshot: { epoch: 1 } });
+    expect(byId['ctl-2']).toMatchObject({ zone: 'b', state: 'stale', stale: true, self: false });
+    // The kept screenshot shows both: the killed runtime disconnected, the killed replica stale.
+    await page.screenshot({ path: path.join(ARTIFACTS, 'fleet-page.png'), fullPage: true });
   });
 
   it('asks for a token once when the kept one is refused, and keeps the new one for the tab', async () => {
