@@ -23,6 +23,9 @@ const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) 
 /** A request the controller refused with 401: the token is wrong, expired or revoked. */
 class Unauthorized extends Error {}
 
+/** The controller answered, with an error (e.g. 503 while its database is down). */
+class HttpError extends Error {}
+
 let timer: number | undefined;
 let lastSuccess: string | undefined;
 
@@ -46,7 +49,7 @@ async function getJson<T>(path: string, token: string): Promise<T> {
     } catch {
       // Not a problem document (a proxy in between, say): the status says enough.
     }
-    throw new Error(`${path} answered ${res.status}${detail ? `: ${detail}` : ''}`);
+    throw new HttpError(`${path} answered ${res.status}${detail ? `: ${detail}` : ''}`);
   }
   return (await res.json()) as T;
 }
@@ -212,7 +215,9 @@ async function poll(token: string): Promise<void> {
       return;
     }
     const why = err instanceof Error ? err.message : String(err);
-    showError(`Cannot reach the controller (${why}). Showing the last answer${lastSuccess ? ` from ${utc(lastSuccess)}` : ''}; retrying every ${POLL_MS / 1000} s.`);
+    const what = err instanceof HttpError ? `The controller could not answer (${why})` : `Cannot reach the controller (${why})`;
+    const kept = lastSuccess ? `Showing the last answer, from ${utc(lastSuccess)}` : 'Nothing to show yet';
+    showError(`${what}. ${kept}; retrying every ${POLL_MS / 1000} s.`);
   }
   // The next round starts after this one ended: rounds never overlap, at most one every POLL_MS.
   timer = window.setTimeout(() => void poll(token), POLL_MS);
