@@ -51,6 +51,11 @@ async function runtimesConnected(): Promise<boolean> {
   return ['rt-a', 'rt-b'].every((id) => rts.some((r) => r.runtimeId === id && r.state === 'connected'));
 }
 
+/** Evaluates an expression in the page (a string: the specs are type-checked without the DOM library). */
+function inPage<T = unknown>(expression: string): Promise<T> {
+  return page.evaluate(expression) as Promise<T>;
+}
+
 /** The text of a runtime's row on the page (empty while it is not there). */
 async function runtimeRow(zone: string, runtimeId: string): Promise<string> {
   const row = page.locator(`section.zone[data-zone="${zone}"] tr[data-runtime-id="${runtimeId}"]`);
@@ -98,7 +103,7 @@ describe('the fleet page in Chromium', () => {
     await waitFor('both zones on the page', async () => (await runtimeRow('a', 'rt-a')).includes('Connected, in sync') && (await runtimeRow('b', 'rt-b')).includes('Connected, in sync'), PAGE_WAIT);
 
     expect(page.url()).toBe(`${ctl.http}/ui/`);
-    expect(await page.evaluate(() => sessionStorage.getItem('gw.fleet.token'))).toBe(viewerToken);
+    expect(await inPage<string | null>("sessionStorage.getItem('gw.fleet.token')")).toBe(viewerToken);
     expect(await page.locator('section.zone h3').allTextContents()).toEqual(['Zone a', 'Zone b']);
     const rowA = await runtimeRow('a', 'rt-a');
     expect(rowA).toContain('ctl-1');
@@ -114,14 +119,14 @@ describe('the fleet page in Chromium', () => {
 
     // Keyboard: the first Tab lands on the skip link, which is visible when focused.
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to the fleet');
+    expect(await inPage<string>('document.activeElement?.textContent')).toBe('Skip to the fleet');
     expect(await page.locator('a.skip').isVisible()).toBe(true);
     expect(pageProblems).toEqual([]);
   });
 
   it('is readable at 360 px: no sideways scrolling, every row a card of labelled values', async () => {
     await page.setViewportSize({ width: 360, height: 800 });
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    expect(await inPage<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
     // The labels come from the column headers (data-label), so a card still says what each value is.
     expect(await page.locator('section.zone[data-zone="a"] tr[data-runtime-id="rt-a"] td').first().getAttribute('data-label')).toBe('Status');
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -131,7 +136,7 @@ describe('the fleet page in Chromium', () => {
 
   it('shows a killed runtime as disconnected or stale without a reload, and keeps a screenshot', async () => {
     // Survives only if the page is never reloaded.
-    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    await inPage('window.notReloaded = true');
     await rtB.proc.kill9();
     const row = await waitFor(
       'rt-b disconnected or stale on the page',
@@ -143,7 +148,7 @@ describe('the fleet page in Chromium', () => {
     );
     expect(row).toMatch(/No \(not connected\)/);
     expect(await runtimeRow('a', 'rt-a')).toContain('Connected, in sync');
-    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await inPage<boolean>('window.notReloaded')).toBe(true);
     expect(await page.locator('section.zone[data-zone="b"] .zone-counts').textContent()).toMatch(/1 runtime\(s\): 0 connected/);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'fleet-page.png'), fullPage: true });
@@ -156,7 +161,7 @@ describe('the fleet page in Chromium', () => {
     const row = page.locator('#controllers tr[data-controller-id="ctl-2"]');
     await waitFor('ctl-2 stale on the page', async () => /Stale \(no heartbeat\)/.test((await row.textContent()) ?? ''), PAGE_WAIT);
     expect(await page.locator('#controllers tr[data-controller-id="ctl-1"]').textContent()).toContain('Live');
-    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await inPage<boolean>('window.notReloaded')).toBe(true);
     const res = await http('GET', `${ctl.http}/v1/controllers`, { headers: { authorization: `Bearer ${viewerToken}` } });
     expect(res.status, res.body).toBe(200);
     const byId = Object.fromEntries((res.json().controllers as { controllerId: string }[]).map((c) => [c.controllerId, c]));
@@ -167,17 +172,17 @@ describe('the fleet page in Chromium', () => {
   });
 
   it('asks for a token once when the kept one is refused, and keeps the new one for the tab', async () => {
-    await page.evaluate(() => sessionStorage.setItem('gw.fleet.token', 'gwt_not-a-real-token'));
+    await inPage("sessionStorage.setItem('gw.fleet.token', 'gwt_not-a-real-token')");
     await page.reload();
     await page.locator('#login').waitFor({ state: 'visible', timeout: PAGE_WAIT.timeoutMs });
     expect(await page.locator('#login-reason').textContent()).toMatch(/refused the token \(401/);
-    expect(await page.evaluate(() => sessionStorage.getItem('gw.fleet.token'))).toBeNull();
+    expect(await inPage<string | null>("sessionStorage.getItem('gw.fleet.token')")).toBeNull();
     // The form: focus is already in the field; Enter submits.
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
+    expect(await inPage<string>('document.activeElement?.id')).toBe('token');
     await page.keyboard.type(ADMIN_TOKEN);
     await page.keyboard.press('Enter');
     await waitFor('the fleet after signing in', async () => (await runtimeRow('a', 'rt-a')).includes('Connected'), PAGE_WAIT);
-    expect(await page.evaluate(() => sessionStorage.getItem('gw.fleet.token'))).toBe(ADMIN_TOKEN);
+    expect(await inPage<string | null>("sessionStorage.getItem('gw.fleet.token')")).toBe(ADMIN_TOKEN);
     // A reload without a fragment uses the kept token: no second question.
     await page.reload();
     await waitFor('the fleet after a reload', async () => (await runtimeRow('a', 'rt-a')).includes('Connected'), PAGE_WAIT);
