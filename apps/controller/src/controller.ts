@@ -6,7 +6,17 @@ import { createControllerHttpApp } from '@gw/deploy-api';
 import { registerTlsExpiryGauge, ReloadingTlsFiles } from '@gw/grpc-tls';
 import type { Logger } from '@gw/logging';
 import { SnapshotCache } from '@gw/snapshot-cache';
-import { checkSealedSecrets, CONFIG_CHANNEL, createApiStore, createAuditStore, createDatabase, createFleetStore, createTokenStore, migrateToLatest } from '@gw/store';
+import {
+  checkSealedSecrets,
+  CONFIG_CHANNEL,
+  createApiStore,
+  createAuditStore,
+  createControllerHeartbeatStore,
+  createDatabase,
+  createFleetStore,
+  createTokenStore,
+  migrateToLatest,
+} from '@gw/store';
 import { DatabaseHealth, pingPool } from './database-health.js';
 import type { ControllerConfig } from './env.js';
 import { feedPosition, fromFeedPosition } from './feed-position.js';
@@ -77,6 +87,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
   const observability = createObservability({
     config,
     fleetStore: createFleetStore(database.db),
+    heartbeatStore: createControllerHeartbeatStore(database.db),
     cache,
     sessions: () => configServer.sessions(),
     logger,

@@ -1,9 +1,10 @@
 import { combineCallbacks, type ConfigServerCallbacks, type RuntimeSession } from '@gw/config-server';
-import { createEpochRouter, createFleetRouter, declareRoute } from '@gw/deploy-api';
-import { FleetStatusService, RuntimeSessionRecorder } from '@gw/fleet-status';
+import { createControllerRouter, createEpochRouter, createFleetRouter, createFleetUiRouter, declareRoute } from '@gw/deploy-api';
+import { ControllerHeartbeat, FleetStatusService, RuntimeSessionRecorder } from '@gw/fleet-status';
+import { fleetUiRoot } from '@gw/fleet-ui';
 import type { Logger } from '@gw/logging';
 import type { SnapshotCache } from '@gw/snapshot-cache';
-import type { FleetStore } from '@gw/store';
+import type { ControllerHeartbeatStore, FleetStore } from '@gw/store';
 import type express from 'express';
 import { ControllerMetrics } from './controller-metrics.js';
 import type { ControllerConfig } from './env.js';
@@ -11,6 +12,10 @@ import type { ControllerConfig } from './env.js';
 export interface ObservabilityOptions {
   config: Pick<ControllerConfig, 'controllerId' | 'zone' | 'fleetHeartbeatMs' | 'fleetStaleAfterMs' | 'fleetRetentionMs'>;
   fleetStore: FleetStore;
+  /** This replica's heartbeat row and everyone's (`GET /v1/controllers`). */
+  heartbeatStore: ControllerHeartbeatStore;
+  /** What this replica reports as its build (like runtimes do). */
+  buildVersion?: string;
   cache: SnapshotCache;
   /** The config server's open sessions (read at scrape time). */
   sessions: () => readonly Readonly<RuntimeSession>[];
@@ -21,9 +26,10 @@ export interface Observability {
   metrics: ControllerMetrics;
   fleet: FleetStatusService;
   recorder: RuntimeSessionRecorder;
+  heartbeat: ControllerHeartbeat;
   /** For the ConfigServer: fleet status first, then metrics. */
   callbacks: ConfigServerCallbacks;
-  /** `/v1/runtimes`, `/v1/status` (viewer), `/v1/config/epoch` (admin) and `/metrics` (public). */
+  /** `/v1/runtimes`, `/v1/status`, `/v1/controllers` (viewer), `/v1/config/epoch` (admin), `/metrics` and the fleet page `/ui/` (public). */
   routes(app: express.Express): void;
   start(): void;
   /** After the config server closed its streams: writes their closes (bounded) and ends waits. */
@@ -61,14 +67,28 @@ export function createObservability(options: ObservabilityOptions): Observabilit
     },
     onWriteFailed: () => metrics.fleetWrite(false),
   });
+  const heartbeat = new ControllerHeartbeat({
+    store: options.heartbeatStore,
+    controllerId: config.controllerId,
+    zone: config.zone,
+    buildVersion: options.buildVersion ?? '',
+    localSnapshot: snapshotRef,
+    heartbeatMs: config.fleetHeartbeatMs,
+    staleAfterMs: config.fleetStaleAfterMs,
+    retentionMs: config.fleetRetentionMs,
+    logger,
+  });
   return {
     metrics,
     fleet,
     recorder,
+    heartbeat,
     callbacks: combineCallbacks([recorder.callbacks, metrics.callbacks], (err, hook) => logger.error({ err, hook }, 'config server callback failed')),
     routes(app) {
       app.use(createFleetRouter({ fleet, logger }));
       app.use(createEpochRouter({ fleet, logger }));
+      app.use(createControllerRouter({ controllers: () => heartbeat.report() }));
+      app.use(createFleetUiRouter({ root: fleetUiRoot, logger }));
       declareRoute(app, '/metrics', {
         get: [
           'public',
@@ -83,8 +103,10 @@ export function createObservability(options: ObservabilityOptions): Observabilit
     },
     start() {
       recorder.start();
+      heartbeat.start();
     },
     async stop() {
+      await heartbeat.stop();
       await fleet.stop();
       await recorder.stop(1_000);
     },

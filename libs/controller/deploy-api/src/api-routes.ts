@@ -31,6 +31,8 @@ export interface ApiResource {
   revision: number;
   createdAt: string;
   updatedAt: string;
+  /** Who made the current revision (the audit actor); only `GET /v1/apis` list items carry it. */
+  updatedBy?: string;
 }
 
 export interface ApiRoutesOptions {
@@ -46,7 +48,13 @@ export const CONFIG_VERSION_HEADER = 'X-Config-Version';
  * "Secrets"). GET, the list and the PUT response all go through here.
  */
 export function toApiResource(stored: StoredApi): ApiResource {
-  return { api: maskDefinitionSecrets(stored.definition), revision: stored.revision, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
+  return {
+    api: maskDefinitionSecrets(stored.definition),
+    revision: stored.revision,
+    createdAt: stored.createdAt,
+    updatedAt: stored.updatedAt,
+    ...(stored.updatedBy === undefined ? {} : { updatedBy: stored.updatedBy }),
+  };
 }
 
 export function revisionEtag(revision: number): string {

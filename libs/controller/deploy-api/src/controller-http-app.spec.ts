@@ -155,9 +155,11 @@ describe('deploy API on PostgreSQL', () => {
     await put(app, 'list-a', { ...SMALLEST, name: 'list-a', basePath: '/list-a' });
     const res = await request(app, 'GET', '/v1/apis');
     expect(res.statusCode).toBe(200);
-    const body = res.json() as { items: { api: { name: string }; revision: number }[]; configVersion: number };
+    const body = res.json() as { items: { api: { name: string }; revision: number; updatedBy?: string }[]; configVersion: number };
     const names = body.items.map((i) => i.api.name);
     expect(names).toContain('list-a');
+    // Each item names who made its current revision (the fleet page shows it; auth is off here: `anonymous`).
+    expect(body.items.find((i) => i.api.name === 'list-a')).toMatchObject({ revision: 1, updatedBy: 'anonymous' });
     expect(names).toContain('orders');
     expect(body.configVersion).toBe((await backend.store.readConfigState()).version);
     expect(res.headers['x-config-version']).toBe(String(body.configVersion));

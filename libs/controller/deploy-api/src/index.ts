@@ -58,3 +58,5 @@ export { requestIdMiddleware, getRequestId, REQUEST_ID_HEADER } from './request-
 export { jsonBody, boundedDrain, isJsonMediaType, DRAIN_MAX_BYTES, DRAIN_MAX_MS, type JsonBodyOptions } from './json-body.js';
 export { createFleetRouter, WAIT_DEFAULT_MS, WAIT_MAX_MS, type FleetRoutesOptions, type FleetStatusSource } from './fleet-routes.js';
 export { createEpochRouter, EPOCH_HEADER, type EpochRoutesOptions, type EpochBumper } from './epoch-routes.js';
+export { createControllerRouter, type ControllerRoutesOptions } from './controller-routes.js';
+export { createFleetUiRouter, FLEET_UI_CSP, type FleetUiRoutesOptions } from './fleet-ui-routes.js';

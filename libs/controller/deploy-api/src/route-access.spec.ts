@@ -9,7 +9,9 @@ import inject from 'light-my-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createControllerHttpApp } from './controller-http-app.js';
 import { createEpochRouter } from './epoch-routes.js';
+import { createControllerRouter } from './controller-routes.js';
 import { createFleetRouter } from './fleet-routes.js';
+import { createFleetUiRouter } from './fleet-ui-routes.js';
 import { listDeclaredRoutes } from './route-access.js';
 import { issueRoleTokens, routeAccessMatrix, type MatrixCaller } from './testing/index.js';
 
@@ -34,6 +36,9 @@ beforeAll(async () => {
     extraRoutes: (a) => {
       a.use(createFleetRouter({ fleet, maxWaitMs: 1_000 }));
       a.use(createEpochRouter({ fleet }));
+      a.use(createControllerRouter({ controllers: async () => ({ controllers: [], checkedAt: new Date().toISOString() }) }));
+      // An empty directory: the page's routes are declared (and public) whether or not it is built.
+      a.use(createFleetUiRouter({ root: '/nonexistent-fleet-ui' }));
     },
   });
   Object.assign(tokenOf, await issueRoleTokens(app, BOOTSTRAP, 'matrix'));
@@ -68,7 +73,11 @@ describe('route × role matrix', () => {
         'GET /v1/audit admin',
         'GET /v1/runtimes viewer',
         'GET /v1/status viewer',
+        'GET /v1/controllers viewer',
         'POST /v1/config/epoch admin',
+        'GET /ui public',
+        'GET /ui/ public',
+        'GET /ui/:file public',
       ]),
     );
     // The policy, for routes added later too: tokens, the epoch, the audit log and secrets in

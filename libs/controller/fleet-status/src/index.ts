@@ -20,3 +20,5 @@ export {
   type RuntimeView,
   type ViewContext,
 } from './fleet-view.js';
+export { ControllerHeartbeat, type ControllerHeartbeatOptions } from './controller-heartbeat.js';
+export { controllersReport, controllerState, type ControllerState, type ControllerView, type ControllersReport } from './controller-view.js';

@@ -13,12 +13,13 @@ export type ApiRow = Selectable<ApiTable>;
 /** Sort by byte order whatever the database's locale, so every replica sees the same order. */
 const byName = sql<string>`name collate "C"`;
 
-export function toStoredApi(row: ApiRow): StoredApi {
+export function toStoredApi(row: ApiRow & { updated_by?: string | null }): StoredApi {
   return {
     definition: row.definition,
     revision: row.revision,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+    ...(typeof row.updated_by === 'string' ? { updatedBy: row.updated_by } : {}),
   };
 }
 
@@ -31,8 +32,15 @@ export async function lockApi(trx: Executor, name: string): Promise<{ revision: 
   return trx.selectFrom('apis').select('revision').where('name', '=', name).forUpdate().executeTakeFirst();
 }
 
-export async function listApis(db: Executor): Promise<ApiRow[]> {
-  return db.selectFrom('apis').selectAll().orderBy(byName).execute();
+/** Every API with the actor of its current revision (`updated_by`, from the revision history). */
+export async function listApis(db: Executor): Promise<(ApiRow & { updated_by: string | null })[]> {
+  return db
+    .selectFrom('apis')
+    .leftJoin('api_revisions', (join) => join.onRef('api_revisions.name', '=', 'apis.name').onRef('api_revisions.revision', '=', 'apis.revision'))
+    .selectAll('apis')
+    .select('api_revisions.actor as updated_by')
+    .orderBy(sql`apis.name collate "C"`)
+    .execute();
 }
 
 export async function listDesiredApis(db: Executor): Promise<DesiredApi[]> {

@@ -31,6 +31,9 @@ export type {
   EpochBumpResult,
 } from './fleet-store.js';
 export { createFleetStore } from './pg-fleet-store.js';
+export type { ControllerHeartbeatStore, ControllerHeartbeatRecord, ControllerHeartbeatRow, ControllerHeartbeats } from './controller-heartbeat-store.js';
+export type { ControllerHeartbeatTable } from './controller-heartbeat.table.js';
+export { createControllerHeartbeatStore } from './pg-controller-heartbeat-store.js';
 export * as runtimeSessionRepository from './runtime-session.repository.js';
 export { migrateToLatest, MIGRATION_ADVISORY_LOCK_KEY, type MigrateOptions } from './migrate.js';
 export { migrations, migrationProvider } from './migrations/index.js';

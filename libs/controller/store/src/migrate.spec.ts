@@ -38,7 +38,7 @@ describe('migrateToLatest', () => {
     const temp = await freshDatabase();
     const database = open(temp.url);
     expect(await migrateToLatest(database.db)).toEqual(ALL_MIGRATIONS);
-    expect(await tableNames(database)).toEqual(['admin_tokens', 'api_revisions', 'apis', 'audit_log', 'config_state', 'runtime_sessions']);
+    expect(await tableNames(database)).toEqual(['admin_tokens', 'api_revisions', 'apis', 'audit_log', 'config_state', 'controller_heartbeats', 'runtime_sessions']);
     expect(await migrateToLatest(database.db)).toEqual([]);
     const rows = await database.db.selectFrom('config_state').selectAll().execute();
     expect(rows).toHaveLength(1);
@@ -101,7 +101,7 @@ describe('migrateToLatest', () => {
     expect(down.error).toBeUndefined();
     expect(await tableNames(database)).toEqual([]);
     expect(await migrateToLatest(database.db)).toEqual(ALL_MIGRATIONS);
-    expect(await tableNames(database)).toHaveLength(6);
+    expect(await tableNames(database)).toHaveLength(7);
   });
 
   it('reports an unreachable database as GW_DATABASE_UNAVAILABLE', async () => {

@@ -52,7 +52,7 @@ async function run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
  */
 export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {}): ApiStore {
   const secrets = definitionSecrets(options.secrets);
-  const stored = (row: repo.ApiRow) => {
+  const stored = (row: repo.ApiRow & { updated_by?: string | null }) => {
     const api = repo.toStoredApi(row);
     return { ...api, definition: secrets.open(api.definition, `API "${row.name}"`) };
   };

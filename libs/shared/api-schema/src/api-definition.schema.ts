@@ -113,4 +113,6 @@ export interface StoredApi {
   revision: number;
   createdAt: string;
   updatedAt: string;
+  /** Who made the current revision (the audit actor); only the list carries it. */
+  updatedBy?: string;
 }

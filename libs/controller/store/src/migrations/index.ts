@@ -3,6 +3,7 @@ import { initial } from './0001-initial.js';
 import { runtimeSessions } from './0002-runtime-sessions.js';
 import { adminTokens } from './0003-admin-tokens.js';
 import { runtimeIdentity } from './0004-runtime-identity.js';
+import { controllerHeartbeats } from './0005-controller-heartbeats.js';
 import { applyRollbackAudit } from './0006-apply-rollback-audit.js';
 
 /** Every migration, in order. Names sort lexically; add new ones at the end, never edit old ones. */
@@ -11,6 +12,7 @@ export const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0002-runtime-sessions': runtimeSessions,
   '0003-admin-tokens': adminTokens,
   '0004-runtime-identity': runtimeIdentity,
+  '0005-controller-heartbeats': controllerHeartbeats,
   '0006-apply-rollback-audit': applyRollbackAudit,
 });
 

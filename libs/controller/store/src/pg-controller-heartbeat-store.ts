@@ -1,0 +1,34 @@
+import type * as apiRepo from './api.repository.js';
+import type { ControllerHeartbeatStore } from './controller-heartbeat-store.js';
+import * as repo from './controller-heartbeat.repository.js';
+import { databaseNow } from './runtime-session.repository.js';
+import { toStoreError } from './store-error.js';
+
+async function run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toStoreError(err, operation);
+  }
+}
+
+/** The PostgreSQL implementation of the controller-heartbeat port. */
+export function createControllerHeartbeatStore(db: apiRepo.Executor): ControllerHeartbeatStore {
+  return {
+    beat(record) {
+      return run('record controller heartbeat', () => repo.upsertControllerHeartbeat(db, record));
+    },
+    list() {
+      return run('list controllers', () =>
+        db
+          .transaction()
+          .setIsolationLevel('repeatable read')
+          .setAccessMode('read only')
+          .execute(async (trx) => ({ now: await databaseNow(trx), controllers: await repo.listControllerHeartbeats(trx) })),
+      );
+    },
+    forget(olderThanMs) {
+      return run('forget controllers', () => repo.deleteControllersNotSeenFor(db, olderThanMs));
+    },
+  };
+}
