@@ -39,8 +39,13 @@ export function banner(t: Topology, stateFile: string): string {
     `  export TOKEN='${s.adminToken}'`,
     '',
     `  # deploy an API through ${ctl.name}; its targets are the sample upstreams of every zone`,
-    `  curl -sS -X PUT ${ctl.http}/v1/apis/hello -H "Authorization: Bearer $TOKEN" \\`,
-    `    -H 'Content-Type: application/json' -d '${JSON.stringify(helloApi(t.upstreams))}'`,
+    `  R=$(curl -sS -X PUT ${ctl.http}/v1/apis/hello -H "Authorization: Bearer $TOKEN" \\`,
+    `    -H 'Content-Type: application/json' -d '${JSON.stringify(helloApi(t.upstreams))}'); echo "$R"`,
+    `  V=$(echo "$R" | sed -n 's/.*"configVersion":\\([0-9]*\\).*/\\1/p')    # the config version it made`,
+    '',
+    '  # wait until every runtime runs that config version (answers at once when they do)',
+    `  curl -sS -o /dev/null -w "config version $V: HTTP %{http_code}\\n" -H "Authorization: Bearer $TOKEN" \\`,
+    `    "${ctl.http}/v1/status?waitForVersion=$V&timeoutMs=10000"`,
     '',
     '  # send traffic through each zone (every answer names the upstream and its zone)',
   );
@@ -50,6 +55,9 @@ export function banner(t: Topology, stateFile: string): string {
   }
   const r0 = s.runtimes[0]!;
   lines.push(
+    '',
+    `  # the fleet page: runtimes by zone, controllers, APIs (refreshes itself; any replica serves it)`,
+    `  ${ctl.http}/ui/#token=${s.adminToken}`,
     '',
     '  # what a runtime applied (version, hash, source), and the fleet as any controller sees it',
     `  curl -sS ${r0.admin}/config`,
