@@ -44,6 +44,9 @@ export interface RuntimeConfig {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** Slow clients: a request body or a response silent this long is cut (0: off). */
+  clientBodyTimeoutMs: number;
+  clientSendTimeoutMs: number;
   logLevel: LogLevel;
 }
 
@@ -87,6 +90,9 @@ const RUNTIME_ENV = {
   HEADERS_TIMEOUT_MS: envVar.int({ default: 10_000, min: 100, max: 600_000 }),
   REQUEST_TIMEOUT_MS: envVar.int({ default: 300_000, min: 0, max: 86_400_000 }),
   KEEPALIVE_TIMEOUT_MS: envVar.int({ default: 65_000, min: 100, max: 3_600_000 }),
+  // Slow clients (nginx's client_body_timeout and send_timeout): 0 turns a watch off.
+  CLIENT_BODY_TIMEOUT_MS: envVar.int({ default: 60_000, min: 0, max: 3_600_000 }),
+  CLIENT_SEND_TIMEOUT_MS: envVar.int({ default: 60_000, min: 0, max: 3_600_000 }),
   LOG_LEVEL: envVar.logLevel({ default: 'info' }),
 };
 
@@ -145,6 +151,8 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEPALIVE_TIMEOUT_MS,
+    clientBodyTimeoutMs: e.CLIENT_BODY_TIMEOUT_MS,
+    clientSendTimeoutMs: e.CLIENT_SEND_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -84,7 +84,13 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     tls: tls ? { files: tls, serverName: config.controllerTlsServerName } : undefined,
   });
 
-  const edge = new EdgeGuard({ trustedProxyHops: config.trustedProxyHops, maxUrlBytes: config.maxUrlBytes, maxBodyBytes: config.maxBodyBytes });
+  const edge = new EdgeGuard({
+    trustedProxyHops: config.trustedProxyHops,
+    maxUrlBytes: config.maxUrlBytes,
+    maxBodyBytes: config.maxBodyBytes,
+    clientBodyTimeoutMs: config.clientBodyTimeoutMs,
+    clientSendTimeoutMs: config.clientSendTimeoutMs,
+  });
   // Per-API request counts and durations (gateway_http_*), counted on the hot path in plain numbers.
   const requests = new RequestMetrics(metrics.registry);
   const proxy = createProxyHandler({ getConfig: state.getConfig, logger, edge, events: upstreams.metrics.events, policyEvents, requests });

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { PolicyEvents, RuntimeConfig } from '@gw/runtime-config';
+import { closeAfterIncompleteBody } from './edge/early-answer.js';
 import { EdgeGuard } from './edge/edge-guard.js';
 import { resolveRequestId } from './edge/request-id.js';
 import { NOT_READY, NO_ROUTE, sendProxyError, type ProxyError } from './error-response.js';
@@ -75,7 +76,13 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   let closed = false;
   /** The applied config; none once closed (requests then get 503). */
   const currentConfig = (): RuntimeConfig | undefined => (closed ? undefined : getConfig());
-  const forwarder = createForwarder({ pools, logger, events: options.events });
+  const forwarder = createForwarder({
+    pools,
+    logger,
+    events: options.events,
+    clientSendTimeoutMs: edge.settings.clientSendTimeoutMs,
+    clientBodyTimeoutMs: edge.settings.clientBodyTimeoutMs,
+  });
   const upgrades = createUpgradeHandler({
     getConfig: currentConfig,
     pickTarget: (api, req) => forwarder.pickTarget(api, req),
@@ -90,6 +97,9 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   /** The one 'close' listener of every response: the forwarder gives back what the request held, then it is counted. */
   function onResponseClose(this: ServerResponse): void {
     forwarder.responseClosed(this);
+    // Answered (by the upstream or the gateway) before the body was through: the rest of
+    // the body is not read as a next request, and nothing more is answered on it.
+    closeAfterIncompleteBody(this.req);
     if (requests !== undefined) {
       const t = this as Tracked;
       requests.requestEnded(t[API] ?? '', this.statusCode, (performance.now() - t[STARTED]!) / 1000);

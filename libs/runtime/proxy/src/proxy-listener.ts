@@ -61,6 +61,11 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
   let draining = false;
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    // A connection closing after an early answer (edge/early-answer.ts) serves nothing more.
+    if (req.socket.writableEnded) {
+      req.socket.destroy();
+      return;
+    }
     if (draining) res.shouldKeepAlive = false;
     handler.handle(req, res);
   }

@@ -31,6 +31,11 @@ export const HEADERS_TOO_LARGE: ProxyError = Object.freeze({
   message: 'the request line and headers are larger than this gateway accepts',
 });
 export const REQUEST_TIMEOUT: ProxyError = Object.freeze({ status: 408, code: ErrorCodes.GW_REQUEST_TIMEOUT, message: 'the request did not arrive in time' });
+export const REQUEST_BODY_TIMEOUT: ProxyError = Object.freeze({
+  status: 408,
+  code: ErrorCodes.GW_REQUEST_TIMEOUT,
+  message: 'the request body made no progress in time',
+});
 export const CONNECT_REFUSED: ProxyError = Object.freeze({
   status: 405,
   code: ErrorCodes.GW_METHOD_NOT_ALLOWED,

@@ -13,6 +13,9 @@ export interface ForwarderOptions {
   readonly logger: Logger;
   readonly events?: ForwardingEvents | undefined;
   readonly random?: () => number;
+  /** Client timeouts (edge settings); both off when absent. */
+  readonly clientSendTimeoutMs?: number;
+  readonly clientBodyTimeoutMs?: number;
 }
 
 export interface Forwarder {
@@ -78,6 +81,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     logger: options.logger,
     events: options.events ?? {},
     random: options.random ?? Math.random,
+    clientSendTimeoutMs: options.clientSendTimeoutMs ?? 0,
+    clientBodyTimeoutMs: options.clientBodyTimeoutMs ?? 0,
   };
 
   function forward(req: IncomingMessage, res: ServerResponse, requestId: string, api: ApiRuntime, forwardPath: string, query: string): void {

@@ -21,6 +21,9 @@ export interface ForwardingContext {
   readonly pools: UpstreamPools;
   readonly logger: Logger;
   readonly events: ForwardingEvents;
+  /** `CLIENT_SEND_TIMEOUT_MS` and `CLIENT_BODY_TIMEOUT_MS` (edge/client-timeouts.ts); 0 = off. */
+  readonly clientSendTimeoutMs: number;
+  readonly clientBodyTimeoutMs: number;
   /** The backoff's jitter source. */
   readonly random: () => number;
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { sendFlowing, watchSend } from '../edge/client-timeouts.js';
 import { clientResponseHeaders } from './client-response-headers.js';
 import { DONE, STREAMING, abandonTry, clearTimers, exchangeOf, fail, type Exchange } from './exchange.js';
 import { INVALID_RESPONSE } from './upstream-failure.js';
@@ -34,6 +35,8 @@ export function relayChunk(ex: Exchange, controller: Dispatcher.DispatchControll
     controller.pause();
     ex.upstreamPaused = true;
     ex.res.once('drain', onClientDrain);
+    // A client that takes nothing more for CLIENT_SEND_TIMEOUT_MS loses its connection.
+    watchSend(ex.res, ex.context.clientSendTimeoutMs);
   }
 }
 
@@ -43,6 +46,7 @@ function onClientDrain(this: ServerResponse): void {
   if (ex === undefined) return;
   ex.upstreamPaused = false;
   ex.lastHeardAt = performance.now();
+  sendFlowing(this, ex.context.clientBodyTimeoutMs);
   ex.current?.resume();
 }
 
@@ -80,7 +84,10 @@ export function relayEnd(ex: Exchange): void {
   ex.phase = DONE;
   ex.current = undefined;
   clearTimers(ex);
-  ex.res.end();
+  const res = ex.res;
+  res.end();
+  // What the client has not taken yet is still buffered here: it must take it in time.
+  if (!res.writableFinished) watchSend(res, ex.context.clientSendTimeoutMs);
 }
 
 /** The target broke a response it had started: a gateway failure, and the client's connection is cut. */

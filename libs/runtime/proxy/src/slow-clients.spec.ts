@@ -1,0 +1,185 @@
+// Slow and early-answered clients over real sockets on 127.0.0.1 (issue: slow clients and
+// overload): one response per request, the body and send timeouts, and what a cut
+// client gives back. Every wait is on a condition with a bounded timeout.
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import type { ApiDefinition } from '@gw/api-schema';
+import { plainApi, plainUpstream } from '@gw/api-schema/testing';
+import { stateWith } from '@gw/runtime-config/testing';
+import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
+import { createProxyHandler } from './proxy-handler.js';
+import { createProxyListener, type ListenerSettings } from './proxy-listener.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function startUpstream(respond: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; open: () => number }> {
+  const server = createServer(respond);
+  server.keepAliveTimeout = 100;
+  const port = await listenLocal(server);
+  let open = 0;
+  server.on('connection', (s: Socket) => {
+    open++;
+    s.on('close', () => open--);
+  });
+  cleanups.push(() => {
+    server.closeAllConnections();
+    return closeServer(server);
+  });
+  return { url: `http://127.0.0.1:${port}`, open: () => open };
+}
+
+async function startGateway(apis: ApiDefinition[], edge: Partial<EdgeSettings> = {}, settings: Partial<ListenerSettings> = {}): Promise<number> {
+  const handler = createProxyHandler({ getConfig: stateWith(apis).getConfig, edge: new EdgeGuard(edge) });
+  const listener = createProxyListener(handler, settings);
+  const port = await listenLocal(listener.server);
+  cleanups.push(async () => {
+    listener.server.closeAllConnections();
+    handler.close();
+    await closeServer(listener.server);
+  });
+  return port;
+}
+
+interface Client {
+  socket: Socket;
+  text(): string;
+  /** Resolves when the gateway ended or reset the connection. */
+  closed: Promise<void>;
+  /** How many response status lines arrived. */
+  responses(): number;
+}
+
+function client(port: number, first: string): Client {
+  const socket = connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => undefined);
+  socket.write(first);
+  const text = () => Buffer.concat(chunks).toString('latin1');
+  const closed = once(socket, 'close').then(() => undefined);
+  cleanups.push(() => void socket.destroy());
+  return { socket, text, closed, responses: () => (text().match(/HTTP\/1\.1 \d{3} /g) ?? []).length };
+}
+
+/** Writes one byte every `gapMs` until the socket closes or `max` bytes went out. */
+function trickle(c: Client, gapMs: number, max: number): Promise<void> {
+  return new Promise((resolve) => {
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (c.socket.destroyed || !c.socket.writable || sent >= max) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      sent++;
+      c.socket.write('x');
+    }, gapMs);
+    c.socket.once('close', () => {
+      clearInterval(timer);
+      resolve();
+    });
+  });
+}
+
+describe('one response per request', () => {
+  it('a trickling POST that gets 504 is answered once, then its connection closes (no 408 later)', async () => {
+    // The upstream reads the body but never answers: the per-try timeout answers 504.
+    const up = await startUpstream((req) => req.resume());
+    const api = plainApi('slow', '/slow', [up.url], { upstream: plainUpstream([up.url], { timeouts: { connectMs: 1_000, requestMs: 300, totalMs: 300, streamIdleMs: 300_000 } }) });
+    // REQUEST_TIMEOUT_MS well inside the trickle: before the fix it wrote a second response (408).
+    const port = await startGateway([api], { clientBodyTimeoutMs: 0 }, { headersTimeoutMs: 200, requestTimeoutMs: 800 });
+    const c = client(port, 'POST /slow/x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nab');
+    const sending = trickle(c, 50, 900);
+    await waitFor('the 504', () => c.responses() >= 1, { timeoutMs: 5_000 });
+    await c.closed;
+    await sending;
+    const text = c.text();
+    expect(text).toMatch(/^HTTP\/1\.1 504 /);
+    expect(text.toLowerCase()).toContain('connection: close');
+    expect(c.responses(), text).toBe(1);
+  });
+
+  it('a refusal while the body arrives closes the connection after a bounded linger', async () => {
+    const up = await startUpstream((_req, res) => res.end('ok'));
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientBodyTimeoutMs: 0 });
+    // No API matches: 404 at once, with most of the body still to come.
+    const c = client(port, 'POST /nowhere HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\nab');
+    const started = performance.now();
+    void trickle(c, 50, 100_000);
+    await c.closed;
+    expect(c.text()).toMatch(/^HTTP\/1\.1 404 /);
+    expect(c.responses()).toBe(1);
+    // LINGER_MS (2 s) bounds it, with slack for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(4_500);
+  });
+
+  it('keep-alive is untouched for requests whose body was complete', async () => {
+    const up = await startUpstream((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const port = await startGateway([plainApi('a', '/a', [up.url])]);
+    const c = client(port, 'POST /a/x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nab');
+    await waitFor('the first answer', () => c.text().endsWith('ok'), { timeoutMs: 5_000 });
+    c.socket.write('GET /a/y HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor('the second answer', () => c.responses() === 2 && c.text().endsWith('ok'), { timeoutMs: 5_000 });
+    expect(c.socket.destroyed).toBe(false);
+  });
+});
+
+describe('CLIENT_BODY_TIMEOUT_MS', () => {
+  it('a body that stops arriving gets 408 and its connection closes; the upstream request is abandoned', async () => {
+    let upstreamClosed = 0;
+    const up = await startUpstream((req, res) => {
+      req.resume();
+      res.on('close', () => upstreamClosed++);
+    });
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientBodyTimeoutMs: 300 });
+    const c = client(port, 'POST /a/x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nab');
+    await c.closed;
+    expect(c.text()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(c.text()).toContain('GW_REQUEST_TIMEOUT');
+    expect(c.responses()).toBe(1);
+    await waitFor('the upstream request to be abandoned', () => upstreamClosed === 1, { timeoutMs: 5_000 });
+  });
+
+  it('a body that keeps making progress is not cut', async () => {
+    const up = await startUpstream((req, res) => {
+      let n = 0;
+      req.on('data', (d: Buffer) => (n += d.length));
+      req.on('end', () => res.end(String(n)));
+    });
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientBodyTimeoutMs: 400 });
+    const c = client(port, 'POST /a/x HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n');
+    // 12 bytes, 100 ms apart: 1.2 s in all, three times the timeout, never silent for it.
+    await trickle(c, 100, 12);
+    await waitFor('the answer', () => c.text().endsWith('\r\n\r\n12'), { timeoutMs: 5_000 });
+    expect(c.text()).toMatch(/^HTTP\/1\.1 200 /);
+  });
+});
+
+describe('CLIENT_SEND_TIMEOUT_MS', () => {
+  it('a client that stops reading a large response loses its connection, and the upstream connection is released', async () => {
+    const big = Buffer.alloc(16 * 1024 * 1024, 'y');
+    const up = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-length': big.length });
+      res.end(big);
+    });
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 300 });
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\n');
+    // Read the head, then nothing more.
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'), { timeoutMs: 5_000 });
+    c.socket.pause();
+    // The gateway cuts the client and aborts its upstream request with its connection.
+    await waitFor('the upstream connection to close', () => up.open() === 0, { timeoutMs: 10_000 });
+    c.socket.resume();
+    await c.closed;
+    expect(c.text().length).toBeLessThan(big.length);
+  });
+});
