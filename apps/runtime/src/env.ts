@@ -47,6 +47,10 @@ export interface RuntimeConfig {
   /** Slow clients: a request body or a response silent this long is cut (0: off). */
   clientBodyTimeoutMs: number;
   clientSendTimeoutMs: number;
+  /** Buffering for slow clients (docs/slow-clients.md). */
+  bufferMemoryBytes: number;
+  requestBufferBytes: number;
+  responseBufferBytes: number;
   logLevel: LogLevel;
 }
 
@@ -93,6 +97,10 @@ const RUNTIME_ENV = {
   // Slow clients (nginx's client_body_timeout and send_timeout): 0 turns a watch off.
   CLIENT_BODY_TIMEOUT_MS: envVar.int({ default: 60_000, min: 0, max: 3_600_000 }),
   CLIENT_SEND_TIMEOUT_MS: envVar.int({ default: 60_000, min: 0, max: 3_600_000 }),
+  // One memory budget for every buffered body, and what one request or response may buffer (0: off).
+  BUFFER_MEMORY_BYTES: envVar.int({ default: 268_435_456, min: 0, max: Number.MAX_SAFE_INTEGER }),
+  REQUEST_BUFFER_BYTES: envVar.int({ default: 1_048_576, min: 0, max: Number.MAX_SAFE_INTEGER }),
+  RESPONSE_BUFFER_BYTES: envVar.int({ default: 1_048_576, min: 0, max: Number.MAX_SAFE_INTEGER }),
   LOG_LEVEL: envVar.logLevel({ default: 'info' }),
 };
 
@@ -153,6 +161,9 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     keepAliveTimeoutMs: e.KEEPALIVE_TIMEOUT_MS,
     clientBodyTimeoutMs: e.CLIENT_BODY_TIMEOUT_MS,
     clientSendTimeoutMs: e.CLIENT_SEND_TIMEOUT_MS,
+    bufferMemoryBytes: e.BUFFER_MEMORY_BYTES,
+    requestBufferBytes: e.REQUEST_BUFFER_BYTES,
+    responseBufferBytes: e.RESPONSE_BUFFER_BYTES,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -10,6 +10,7 @@ import { RuntimeState, type PolicyEvents } from '@gw/runtime-config';
 import { createAdminServer } from './admin-server.js';
 import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 import type { ResolvedRuntimeConfig } from './controller-tls.js';
+import { registerBufferMetrics } from './overload-metrics.js';
 import { PolicyMetrics } from './policy-metrics.js';
 import { RequestMetrics } from './request-metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
@@ -93,7 +94,16 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
   });
   // Per-API request counts and durations (gateway_http_*), counted on the hot path in plain numbers.
   const requests = new RequestMetrics(metrics.registry);
-  const proxy = createProxyHandler({ getConfig: state.getConfig, logger, edge, events: upstreams.metrics.events, policyEvents, requests });
+  const proxy = createProxyHandler({
+    getConfig: state.getConfig,
+    logger,
+    edge,
+    events: upstreams.metrics.events,
+    policyEvents,
+    requests,
+    buffers: { memoryBytes: config.bufferMemoryBytes, requestBytes: config.requestBufferBytes, responseBytes: config.responseBufferBytes },
+  });
+  registerBufferMetrics(metrics.registry, proxy.budget);
   const proxyListener = createProxyListener(
     proxy,
     {

@@ -516,7 +516,8 @@ describe('proxy handler: connections and headers', () => {
   it('closes the upstream connection when the client aborts mid-upload', async () => {
     const up = await startUpstream('A');
     const gw = await startGateway(tableOf(apiFor('files', '/files', [up.url])));
-    const req = request({ host: '127.0.0.1', port: gw.port, path: '/files/big', method: 'POST', agent: false, headers: { 'content-length': String(1024 * 1024) } });
+    // Above REQUEST_BUFFER_BYTES (1 MiB by default): streamed, not buffered first.
+    const req = request({ host: '127.0.0.1', port: gw.port, path: '/files/big', method: 'POST', agent: false, headers: { 'content-length': String(4 * 1024 * 1024) } });
     req.on('error', () => undefined);
     req.write(Buffer.alloc(64 * 1024));
     await waitFor('the upload to reach the upstream', () => up.open === 1);

@@ -3,6 +3,8 @@ import type { Duplex } from 'node:stream';
 import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { PolicyEvents, RuntimeConfig } from '@gw/runtime-config';
+import { BufferBudget } from './buffering/buffer-budget.js';
+import { DEFAULT_BUFFER_SETTINGS, type BufferSettings } from './buffering/buffer-settings.js';
 import { closeAfterIncompleteBody } from './edge/early-answer.js';
 import { EdgeGuard } from './edge/edge-guard.js';
 import { resolveRequestId } from './edge/request-id.js';
@@ -29,6 +31,8 @@ export interface ProxyHandlerOptions {
   policyEvents?: PolicyEvents;
   /** Told of every answered request (per-API request counts and durations). */
   requests?: RequestObserver;
+  /** Buffering for slow clients and its memory budget; the defaults when absent. */
+  buffers?: Partial<BufferSettings>;
 }
 
 export interface ProxyHandler {
@@ -40,6 +44,8 @@ export interface ProxyHandler {
   readonly upgrades: UpgradeHandler;
   /** The edge checks this handler applies first (limits, trusted proxy hops). */
   readonly edge: EdgeGuard;
+  /** BUFFER_MEMORY_BYTES: what is buffered now, and what was refused (metrics). */
+  readonly budget: BufferBudget;
   /**
    * Destroys the upstream connection pools. Call after the listener has drained:
    * requests still in flight lose their upstream connection (502 or a cut response),
@@ -76,7 +82,12 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   let closed = false;
   /** The applied config; none once closed (requests then get 503). */
   const currentConfig = (): RuntimeConfig | undefined => (closed ? undefined : getConfig());
+  const buffers = { ...DEFAULT_BUFFER_SETTINGS, ...options.buffers };
+  const budget = new BufferBudget(buffers.memoryBytes);
   const forwarder = createForwarder({
+    budget,
+    buffers,
+    maxBodyBytes: edge.settings.maxBodyBytes,
     pools,
     logger,
     events: options.events,
@@ -90,7 +101,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     logger,
   });
   // After routing, before the target pick (policies/policy-phase.ts): CORS → auth → rate limits → idempotency.
-  const policyPhase = createPolicyPhase({ forwarder, edge, getConfig: currentConfig, logger, events: options.policyEvents });
+  const policyPhase = createPolicyPhase({ forwarder, edge, getConfig: currentConfig, logger, events: options.policyEvents, budget });
 
   const requests = options.requests;
 
@@ -136,6 +147,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     handleUpgrade: (req, socket, head) => policyPhase.upgrade(req, socket, head, upgrades.handle),
     upgrades,
     edge,
+    budget,
     close(): void {
       closed = true;
       upgrades.destroyAll();

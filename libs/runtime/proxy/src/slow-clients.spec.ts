@@ -9,11 +9,14 @@ import { plainApi, plainUpstream } from '@gw/api-schema/testing';
 import { stateWith } from '@gw/runtime-config/testing';
 import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { BufferBudget } from './buffering/buffer-budget.js';
+import type { BufferSettings } from './buffering/buffer-settings.js';
 import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
 import { createProxyHandler } from './proxy-handler.js';
 import { createProxyListener, type ListenerSettings } from './proxy-listener.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
+const budgets: BufferBudget[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
@@ -34,8 +37,9 @@ async function startUpstream(respond: (req: IncomingMessage, res: ServerResponse
   return { url: `http://127.0.0.1:${port}`, open: () => open };
 }
 
-async function startGateway(apis: ApiDefinition[], edge: Partial<EdgeSettings> = {}, settings: Partial<ListenerSettings> = {}): Promise<number> {
-  const handler = createProxyHandler({ getConfig: stateWith(apis).getConfig, edge: new EdgeGuard(edge) });
+async function startGateway(apis: ApiDefinition[], edge: Partial<EdgeSettings> = {}, settings: Partial<ListenerSettings> = {}, buffers: Partial<BufferSettings> = {}): Promise<number> {
+  const handler = createProxyHandler({ getConfig: stateWith(apis).getConfig, edge: new EdgeGuard(edge), buffers });
+  budgets.push(handler.budget);
   const listener = createProxyListener(handler, settings);
   const port = await listenLocal(listener.server);
   cleanups.push(async () => {
@@ -93,7 +97,8 @@ describe('one response per request', () => {
     const up = await startUpstream((req) => req.resume());
     const api = plainApi('slow', '/slow', [up.url], { upstream: plainUpstream([up.url], { timeouts: { connectMs: 1_000, requestMs: 300, totalMs: 300, streamIdleMs: 300_000 } }) });
     // REQUEST_TIMEOUT_MS well inside the trickle: before the fix it wrote a second response (408).
-    const port = await startGateway([api], { clientBodyTimeoutMs: 0 }, { headersTimeoutMs: 200, requestTimeoutMs: 800 });
+    // Request buffering off: the body streams to the upstream, which never answers.
+    const port = await startGateway([api], { clientBodyTimeoutMs: 0 }, { headersTimeoutMs: 200, requestTimeoutMs: 800 }, { requestBytes: 0 });
     const c = client(port, 'POST /slow/x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nab');
     const sending = trickle(c, 50, 900);
     await waitFor('the 504', () => c.responses() >= 1, { timeoutMs: 5_000 });
@@ -140,7 +145,8 @@ describe('CLIENT_BODY_TIMEOUT_MS', () => {
       req.resume();
       res.on('close', () => upstreamClosed++);
     });
-    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientBodyTimeoutMs: 300 });
+    // Request buffering off: the body streams to the upstream.
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientBodyTimeoutMs: 300 }, {}, { requestBytes: 0 });
     const c = client(port, 'POST /a/x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nab');
     await c.closed;
     expect(c.text()).toMatch(/^HTTP\/1\.1 408 /);
@@ -181,5 +187,71 @@ describe('CLIENT_SEND_TIMEOUT_MS', () => {
     c.socket.resume();
     await c.closed;
     expect(c.text().length).toBeLessThan(big.length);
+  });
+});
+
+describe('buffering for slow clients', () => {
+  it('a trickling small upload holds no upstream connection and no breaker slot until its body is in', async () => {
+    let seen = 0;
+    const up = await startUpstream((req, res) => {
+      seen++;
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    // A breaker with one slot: while the slow upload trickles, another request still gets through.
+    const api = plainApi('a', '/a', [up.url], {
+      upstream: plainUpstream([up.url], { circuitBreaker: { maxConcurrent: 1, maxPending: 0, failureRatePercent: 50, windowMs: 10_000, minRequests: 1000, openMs: 5_000, halfOpenRequests: 3 } }),
+    });
+    const port = await startGateway([api], { clientBodyTimeoutMs: 5_000 });
+    const slow = client(port, 'POST /a/slow HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nab');
+    await waitFor('the slow upload to be read', () => budgets.at(-1)!.used === 6);
+    expect(seen).toBe(0);
+    expect(up.open()).toBe(0);
+    const fast = client(port, 'GET /a/fast HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor('the other request to be answered', () => fast.text().endsWith('ok'));
+    expect(fast.text()).toMatch(/^HTTP\/1\.1 200 /);
+    slow.socket.write('cdef');
+    await waitFor('the upload to be forwarded once complete', () => slow.text().endsWith('ok'));
+    await waitFor('the reservation to be given back', () => budgets.at(-1)!.used === 0);
+  });
+
+  it('BUFFER_MEMORY_BYTES: a body that would pass the budget gets 503 with Retry-After, counted; the budget is given back', async () => {
+    const up = await startUpstream((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const port = await startGateway([plainApi('a', '/a', [up.url])], {}, {}, { memoryBytes: 1_000, requestBytes: 800 });
+    // 600 bytes reserved by a slow upload; another 600 do not fit.
+    const first = client(port, 'POST /a/1 HTTP/1.1\r\nHost: a\r\nContent-Length: 600\r\n\r\nab');
+    await waitFor('the first reservation', () => budgets.at(-1)!.used === 600);
+    const second = client(port, 'POST /a/2 HTTP/1.1\r\nHost: a\r\nContent-Length: 600\r\n\r\nab');
+    await second.closed;
+    expect(second.text()).toMatch(/^HTTP\/1\.1 503 /);
+    expect(second.text().toLowerCase()).toContain('retry-after: 1');
+    expect(second.text()).toContain('GW_BUFFER_MEMORY_FULL');
+    expect(second.responses()).toBe(1);
+    expect(budgets.at(-1)!.refused.request).toBe(1);
+    first.socket.destroy();
+    await waitFor('the budget to be given back', () => budgets.at(-1)!.used === 0);
+  });
+
+  it('a response up to RESPONSE_BUFFER_BYTES is taken from the upstream at once: the upstream is done while the client has not read', async () => {
+    // Far more than loopback socket buffers hold, so the gateway has to keep most of it.
+    const body = Buffer.alloc(32 * 1024 * 1024, 'z');
+    let finished = 0;
+    const up = await startUpstream((_req, res) => {
+      res.on('finish', () => finished++);
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    });
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 0 }, {}, { responseBytes: 64 * 1024 * 1024 });
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    await waitFor('the upstream to have sent everything', () => finished === 1);
+    expect(budgets.at(-1)!.used).toBe(body.length);
+    c.socket.resume();
+    await waitFor('the client to get it all', () => c.text().length > body.length);
+    await waitFor('the reservation to be given back', () => budgets.at(-1)!.used === 0);
   });
 });

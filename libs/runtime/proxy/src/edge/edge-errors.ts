@@ -36,6 +36,13 @@ export const REQUEST_BODY_TIMEOUT: ProxyError = Object.freeze({
   code: ErrorCodes.GW_REQUEST_TIMEOUT,
   message: 'the request body made no progress in time',
 });
+/** BUFFER_MEMORY_BYTES is spent: the client may come back in a moment. */
+export const BUFFER_MEMORY_FULL: ProxyError = Object.freeze({
+  status: 503,
+  code: ErrorCodes.GW_BUFFER_MEMORY_FULL,
+  message: 'the gateway is short of buffer memory; retry shortly',
+  headers: Object.freeze({ 'retry-after': '1' }),
+});
 export const CONNECT_REFUSED: ProxyError = Object.freeze({
   status: 405,
   code: ErrorCodes.GW_METHOD_NOT_ALLOWED,

@@ -81,6 +81,15 @@ export class Exchange {
   /** Waiting in the breaker's queue. */
   pending: PendingRequest | undefined = undefined;
   body: BodyState = NO_BODY;
+  /** The body was read into memory (request buffering or an idempotency key): every try can send it. */
+  bodyBuffered = false;
+  /** Waiting for the client's 'drain' (a send timeout is armed meanwhile). */
+  awaitingDrain = false;
+  /** Holds a response-buffer reservation: keeps reading the upstream while the client lags, up to the bound. */
+  responseBuffered = false;
+  /** The response is server-sent events (never buffered), and its Content-Length (-1: none). */
+  responseStreams = false;
+  responseLength = -1;
   /** The method and headers allow more than one try. */
   retryable = false;
   /** The consistent-hashing key, when the upstream hashes. */

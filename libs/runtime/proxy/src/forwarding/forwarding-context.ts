@@ -1,4 +1,5 @@
 import type { Logger } from '@gw/logging';
+import type { BufferBudget } from '../buffering/buffer-budget.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 /** What happened, for metrics; every hook is optional and called synchronously. */
@@ -24,6 +25,12 @@ export interface ForwardingContext {
   /** `CLIENT_SEND_TIMEOUT_MS` and `CLIENT_BODY_TIMEOUT_MS` (edge/client-timeouts.ts); 0 = off. */
   readonly clientSendTimeoutMs: number;
   readonly clientBodyTimeoutMs: number;
+  /** BUFFER_MEMORY_BYTES, and what request and response buffering may take of it per request. */
+  readonly budget: BufferBudget;
+  readonly requestBufferBytes: number;
+  readonly responseBufferBytes: number;
+  /** MAX_BODY_BYTES, for bodies read whole. */
+  readonly maxBodyBytes: number;
   /** The backoff's jitter source. */
   readonly random: () => number;
 }
