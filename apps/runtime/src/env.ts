@@ -3,6 +3,7 @@ import { envVar, readEnv, type EnvRule } from '@gw/app-kit';
 import { parseControllerAddresses, type ControllerAddress } from '@gw/config-client';
 import { tlsSettingsProblem, type TlsFiles } from '@gw/grpc-tls';
 import type { LogLevel } from '@gw/logging';
+import { defaultMaxConnections } from './connection-limit.js';
 
 /** The runtime's configuration, read once from the environment (see README: Configuration). */
 export interface RuntimeConfig {
@@ -51,6 +52,8 @@ export interface RuntimeConfig {
   bufferMemoryBytes: number;
   requestBufferBytes: number;
   responseBufferBytes: number;
+  /** Client connections beyond this are refused at once; by default derived from the descriptor limit. */
+  maxConnections: number;
   logLevel: LogLevel;
 }
 
@@ -101,6 +104,8 @@ const RUNTIME_ENV = {
   BUFFER_MEMORY_BYTES: envVar.int({ default: 268_435_456, min: 0, max: Number.MAX_SAFE_INTEGER }),
   REQUEST_BUFFER_BYTES: envVar.int({ default: 1_048_576, min: 0, max: Number.MAX_SAFE_INTEGER }),
   RESPONSE_BUFFER_BYTES: envVar.int({ default: 1_048_576, min: 0, max: Number.MAX_SAFE_INTEGER }),
+  // Unset: half of the open-file limit after a reserve (connection-limit.ts); 0: no cap.
+  MAX_CONNECTIONS: envVar.int({ min: 0, max: 10_000_000 }),
   LOG_LEVEL: envVar.logLevel({ default: 'info' }),
 };
 
@@ -164,6 +169,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     bufferMemoryBytes: e.BUFFER_MEMORY_BYTES,
     requestBufferBytes: e.REQUEST_BUFFER_BYTES,
     responseBufferBytes: e.RESPONSE_BUFFER_BYTES,
+    maxConnections: e.MAX_CONNECTIONS ?? defaultMaxConnections(),
     logLevel: e.LOG_LEVEL,
   };
 }

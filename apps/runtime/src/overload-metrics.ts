@@ -1,4 +1,4 @@
-import type { BufferBudget, BufferKind } from '@gw/proxy';
+import type { BufferBudget, BufferKind, OverloadStats } from '@gw/proxy';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Counts kept elsewhere, read at scrape time: the buffer budget's (docs/slow-clients.md). */
@@ -32,6 +32,45 @@ export function registerBufferMetrics(register: Registry, budget: BufferBudget):
         this.inc({ kind }, now - seen[kind]);
         seen[kind] = now;
       }
+    },
+  });
+}
+
+/** The proxy listener's connections and overload actions (MAX_CONNECTIONS). */
+export function registerConnectionMetrics(register: Registry, stats: OverloadStats): void {
+  const registers = [register];
+  new Gauge({
+    name: 'gateway_client_connections',
+    help: 'Client connections open on the proxy listener',
+    registers,
+    collect() {
+      this.set(stats.connections);
+    },
+  });
+  new Gauge({
+    name: 'gateway_client_connections_max',
+    help: 'MAX_CONNECTIONS (0: no cap)',
+    registers,
+    collect() {
+      this.set(stats.maxConnections);
+    },
+  });
+  let seen = 0;
+  new Counter({
+    name: 'gateway_client_connections_refused_total',
+    help: 'Client connections refused at once because MAX_CONNECTIONS were open',
+    registers,
+    collect() {
+      this.inc(stats.refused - seen);
+      seen = stats.refused;
+    },
+  });
+  new Gauge({
+    name: 'gateway_overload_active',
+    help: '1 while the runtime is under pressure (connections near MAX_CONNECTIONS or heap near its limit): keep-alive stopped, idle connections closed',
+    registers,
+    collect() {
+      this.set(stats.underPressure ? 1 : 0);
     },
   });
 }

@@ -10,7 +10,7 @@ import { RuntimeState, type PolicyEvents } from '@gw/runtime-config';
 import { createAdminServer } from './admin-server.js';
 import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 import type { ResolvedRuntimeConfig } from './controller-tls.js';
-import { registerBufferMetrics } from './overload-metrics.js';
+import { registerBufferMetrics, registerConnectionMetrics } from './overload-metrics.js';
 import { PolicyMetrics } from './policy-metrics.js';
 import { RequestMetrics } from './request-metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
@@ -111,9 +111,11 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
       requestTimeoutMs: config.requestTimeoutMs,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       maxHeaderBytes: config.maxHeaderBytes,
+      maxConnections: config.maxConnections,
     },
     logger,
   );
+  registerConnectionMetrics(metrics.registry, proxyListener.overload);
   const proxyServer = proxyListener.server;
   const adminServer = createAdminServer({
     runtimeId: config.runtimeId,

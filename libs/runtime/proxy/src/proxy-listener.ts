@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { silentLogger, type Logger } from '@gw/logging';
 import { answerClientError, refuseConnect } from './edge/client-error.js';
+import { OverloadGuard, type OverloadStats } from './overload-guard.js';
 import type { ProxyHandler } from './proxy-handler.js';
 import { isWebSocketUpgrade } from './upgrades/upgrade-handler.js';
 
@@ -14,6 +15,8 @@ export interface ListenerSettings {
   readonly keepAliveTimeoutMs: number;
   /** `MAX_HEADER_BYTES`: the request line and headers together; larger → 431. */
   readonly maxHeaderBytes: number;
+  /** `MAX_CONNECTIONS`: client connections beyond this are refused at once (0: no cap); see overload-guard.ts. */
+  readonly maxConnections: number;
 }
 
 export const DEFAULT_LISTENER_SETTINGS: ListenerSettings = Object.freeze({
@@ -23,6 +26,7 @@ export const DEFAULT_LISTENER_SETTINGS: ListenerSettings = Object.freeze({
   // the side that closes a connection the balancer is about to reuse.
   keepAliveTimeoutMs: 65_000,
   maxHeaderBytes: 16 * 1024,
+  maxConnections: 0,
 });
 
 export interface ShutdownOptions {
@@ -35,6 +39,8 @@ export interface ShutdownOptions {
 export interface ProxyListener {
   readonly server: Server;
   readonly draining: boolean;
+  /** Connections, refusals at the cap and pressure (metrics). */
+  readonly overload: OverloadStats;
   /**
    * From now on every response carries `Connection: close` and its connection closes
    * after it, so keep-alive clients move to other runtimes while this one still serves.
@@ -66,7 +72,8 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
       req.socket.destroy();
       return;
     }
-    if (draining) res.shouldKeepAlive = false;
+    // Draining, or under pressure (overload-guard.ts): no keep-alive.
+    if (draining || overload.underPressure) res.shouldKeepAlive = false;
     handler.handle(req, res);
   }
 
@@ -89,6 +96,7 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
     },
     onRequest,
   );
+  const overload = new OverloadGuard(server, s.maxConnections, logger);
   server.on('clientError', (err: Error, socket) => answerClientError(err, socket, logger));
   server.on('connect', refuseConnect);
   server.on('upgrade', handler.handleUpgrade);
@@ -99,6 +107,7 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
 
   return {
     server,
+    overload,
     get draining() {
       return draining;
     },
@@ -116,6 +125,7 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
           server.closeAllConnections();
         }, options.inFlightGraceMs);
         server.close(() => {
+          overload.stop();
           clearInterval(sweep);
           clearTimeout(webSockets);
           clearTimeout(cut);

@@ -1,11 +1,11 @@
 // Slow and early-answered clients over real sockets on 127.0.0.1 (issue: slow clients and
 // overload): one response per request, the body and send timeouts, and what a cut
 // client gives back. Every wait is on a condition with a bounded timeout.
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { ApiDefinition } from '@gw/api-schema';
 import { plainApi, plainUpstream } from '@gw/api-schema/testing';
+import { recordingLogger, type LogRecord } from '@gw/logging/testing';
 import { stateWith } from '@gw/runtime-config/testing';
 import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -66,7 +66,8 @@ function client(port: number, first: string): Client {
   socket.on('error', () => undefined);
   socket.write(first);
   const text = () => Buffer.concat(chunks).toString('latin1');
-  const closed = once(socket, 'close').then(() => undefined);
+  // Not events.once: a reset (an 'error') is a close too.
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   cleanups.push(() => void socket.destroy());
   return { socket, text, closed, responses: () => (text().match(/HTTP\/1\.1 \d{3} /g) ?? []).length };
 }
@@ -253,5 +254,31 @@ describe('buffering for slow clients', () => {
     c.socket.resume();
     await waitFor('the client to get it all', () => c.text().length > body.length);
     await waitFor('the reservation to be given back', () => budgets.at(-1)!.used === 0);
+  });
+});
+
+describe('MAX_CONNECTIONS and overload actions', () => {
+  it('refuses connections beyond the cap at once, counts and logs them once per interval, and closes idle connections under pressure', async () => {
+    const up = await startUpstream((_req, res) => res.end('ok'));
+    const logs: LogRecord[] = [];
+    const handler = createProxyHandler({ getConfig: stateWith([plainApi('a', '/a', [up.url])]).getConfig });
+    const listener = createProxyListener(handler, { maxConnections: 4 }, recordingLogger(logs));
+    const port = await listenLocal(listener.server);
+    cleanups.push(async () => {
+      listener.server.closeAllConnections();
+      handler.close();
+      await closeServer(listener.server);
+    });
+    const idle = [0, 1, 2, 3].map(() => client(port, ''));
+    await waitFor('four connections', () => listener.overload.connections === 4);
+    const extra = [client(port, 'GET /a/x HTTP/1.1\r\nHost: a\r\n\r\n'), client(port, 'GET /a/x HTTP/1.1\r\nHost: a\r\n\r\n')];
+    await Promise.all(extra.map((c) => c.closed));
+    for (const c of extra) expect(c.text()).toBe('');
+    expect(listener.overload.refused).toBe(2);
+    // At the cap (≥ 90 %): pressure; the idle connections are closed by the next check.
+    await Promise.all(idle.map((c) => c.closed));
+    const line = await waitFor('one overload line with the count', () => logs.find((r) => r.level === 'warn' && (r.fields as { refused?: number }).refused === 2));
+    expect(line.fields).toMatchObject({ maxConnections: 4, reason: 'connections' });
+    expect(logs.filter((r) => (r.fields as { refused?: number }).refused === 2)).toHaveLength(1);
   });
 });
