@@ -52,6 +52,8 @@ export interface ProxyHandler {
    * and requests handled afterwards get 503.
    */
   close(): void;
+  /** Writes the aggregated upstream-failure lines now instead of at the end of their interval. */
+  flushLogs(): void;
 }
 
 /** The API's routes serve this path, but not with this method (RFC 9110: 405 carries `Allow`). */
@@ -152,6 +154,8 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
       closed = true;
       upgrades.destroyAll();
       pools.close();
+      forwarder.flushLogs();
     },
+    flushLogs: () => forwarder.flushLogs(),
   };
 }

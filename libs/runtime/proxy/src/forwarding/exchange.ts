@@ -153,5 +153,5 @@ export function fail(ex: Exchange, err: unknown, failure: ProxyError): void {
     return;
   }
   sendProxyError(res, failure, ex.requestId);
-  ex.context.logger.warn({ requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, tries: ex.tries, err }, failure.message);
+  ex.context.failures.record(ex.api.name, ex.target?.origin, failure.code, ex.requestId, err);
 }

@@ -9,6 +9,7 @@ import { BufferBudget } from '../buffering/buffer-budget.js';
 import { hasBufferedBody } from '../buffering/buffered-body.js';
 import type { BufferSettings } from '../buffering/buffer-settings.js';
 import { preparedClientAddress } from '../edge/forwarded-for.js';
+import { FailureLog } from './failure-log.js';
 import { bufferRequestBody, shouldBufferRequest } from './request-buffering.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
@@ -41,6 +42,8 @@ export interface Forwarder {
   responseClosed(res: ServerResponse): void;
   /** A target for a connection that is not retried (WebSocket upgrades): health- and zone-aware. */
   pickTarget(api: ApiRuntime, req: IncomingMessage): UpstreamTarget;
+  /** Writes the aggregated failure lines now (on close, so nothing counted is lost). */
+  flushLogs(): void;
 }
 
 /**
@@ -89,6 +92,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const context: ForwardingContext = {
     pools: options.pools,
     logger: options.logger,
+    failures: new FailureLog(options.logger),
     events: options.events ?? {},
     random: options.random ?? Math.random,
     clientSendTimeoutMs: options.clientSendTimeoutMs ?? 0,
@@ -124,7 +128,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     begin(ex);
   }
 
-  return { forward, responseClosed, pickTarget };
+  return { forward, responseClosed, pickTarget, flushLogs: () => context.failures.flush() };
 }
 
 /** The body is ready (streaming, or buffered): `totalMs` starts, then admission. */

@@ -105,10 +105,7 @@ export function onStreamIdle(ex: Exchange): void {
   abandonTry(ex);
   ex.res.destroy();
   ex.context.events.streamIdle?.(ex.api.name);
-  ex.context.logger.warn(
-    { requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, streamIdleMs: ex.upstream.definition.timeouts.streamIdleMs },
-    'upstream response went silent: client connection cut',
-  );
+  ex.context.failures.record(ex.api.name, ex.target?.origin, 'stream-idle', ex.requestId);
 }
 
 /**
@@ -139,5 +136,5 @@ export function relayBrokeOff(ex: Exchange, err: Error): void {
   ex.upstream.report(ex.targetIndex, false);
   // Headers are out: cutting the connection is the only way to tell the client the body is incomplete.
   ex.res.destroy();
-  ex.context.logger.warn({ requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, err }, 'upstream response broke off');
+  ex.context.failures.record(ex.api.name, ex.target?.origin, 'broke-off', ex.requestId, err);
 }
