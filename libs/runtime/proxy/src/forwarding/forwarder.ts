@@ -75,7 +75,7 @@ export interface Forwarder {
  *
  * Request bodies and retries: a body with a `Content-Length` up to `REQUEST_BUFFER_BYTES`
  * is read whole first (request-buffering.ts), and so is an idempotent request's (policy
- * phase): such a body can be sent by every try. Any other body streams: a try that carries a body
+ * phase); either way the retry rule is the same as for a streamed body. A try that carries a body
  * opens the body to the upstream request only once undici writes the request on an
  * established connection (`onRequestStart`); a try that fails before (refused, connect
  * timeout) has read nothing, so the request can still be retried. Once the body has been

@@ -10,8 +10,7 @@ import { BODY_SENT, type Exchange } from './exchange.js';
  * retry budget allows it.
  */
 export function mayRetry(ex: Exchange): boolean {
-  // A body read into memory (bodyBuffered) is written again by each try's pipe.
-  if (!ex.retryable || (ex.body === BODY_SENT && !ex.bodyBuffered) || ex.res.headersSent) return false;
+  if (!ex.retryable || ex.body === BODY_SENT || ex.res.headersSent) return false;
   const upstream = ex.upstream;
   if (ex.tries > upstream.definition.retries.attempts) return false;
   if (ex.deadline === 0 || ex.deadline - performance.now() <= 0) return false;
