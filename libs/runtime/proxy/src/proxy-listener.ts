@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { silentLogger, type Logger } from '@gw/logging';
 import { answerClientError, refuseConnect } from './edge/client-error.js';
 import { OverloadGuard, type OverloadStats } from './overload-guard.js';
@@ -17,6 +18,12 @@ export interface ListenerSettings {
   readonly maxHeaderBytes: number;
   /** `MAX_CONNECTIONS`: client connections beyond this are refused at once (0: no cap); see overload-guard.ts. */
   readonly maxConnections: number;
+}
+
+const SILENT_WATCH: unique symbol = Symbol('gw.silentWatch');
+
+interface SilentWatch extends Socket {
+  [SILENT_WATCH]?: boolean;
 }
 
 export const DEFAULT_LISTENER_SETTINGS: ListenerSettings = Object.freeze({
@@ -67,10 +74,16 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
   let draining = false;
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket as SilentWatch;
     // A connection closing after an early answer (edge/early-answer.ts) serves nothing more.
-    if (req.socket.writableEnded) {
-      req.socket.destroy();
+    if (socket.writableEnded) {
+      socket.destroy();
       return;
+    }
+    if (socket[SILENT_WATCH] === true) {
+      // Its first request came: the watch below is over (Node's own timers take it from here).
+      socket[SILENT_WATCH] = false;
+      socket.setTimeout(0);
     }
     // Draining, or under pressure (overload-guard.ts): no keep-alive.
     if (draining || overload.underPressure) res.shouldKeepAlive = false;
@@ -97,6 +110,14 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
     onRequest,
   );
   const overload = new OverloadGuard(server, s.maxConnections, logger);
+  // Node's headers timeout starts with a request's first byte: a connection that never
+  // sends one would stay open for ever, holding a place under MAX_CONNECTIONS. It gets
+  // HEADERS_TIMEOUT_MS from its accept instead (nginx's client_header_timeout), and is
+  // closed without an answer when it passes.
+  server.on('connection', (socket: SilentWatch) => {
+    socket[SILENT_WATCH] = true;
+    socket.setTimeout(s.headersTimeoutMs);
+  });
   server.on('clientError', (err: Error, socket) => answerClientError(err, socket, logger));
   server.on('connect', refuseConnect);
   server.on('upgrade', handler.handleUpgrade);

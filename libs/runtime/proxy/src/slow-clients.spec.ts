@@ -257,6 +257,22 @@ describe('buffering for slow clients', () => {
   });
 });
 
+describe('connections that never send a byte', () => {
+  it('are closed after HEADERS_TIMEOUT_MS from their accept; a connection that sends a request is not', async () => {
+    const up = await startUpstream((_req, res) => res.end('ok'));
+    const port = await startGateway([plainApi('a', '/a', [up.url])], {}, { headersTimeoutMs: 300, keepAliveTimeoutMs: 5_000 });
+    const silent = client(port, '');
+    const started = performance.now();
+    const talking = client(port, 'GET /a/x HTTP/1.1\r\nHost: a\r\n\r\n');
+    await silent.closed;
+    expect(silent.text()).toBe('');
+    expect(performance.now() - started).toBeLessThan(3_000);
+    // Opened with the silent one, past its cut: the keep-alive connection is still open (KEEPALIVE_TIMEOUT_MS rules it).
+    await waitFor('the answer', () => talking.text().endsWith('ok'));
+    expect(talking.socket.destroyed).toBe(false);
+  });
+});
+
 describe('MAX_CONNECTIONS and overload actions', () => {
   it('refuses connections beyond the cap at once, counts and logs them once per interval, and closes idle connections under pressure', async () => {
     const up = await startUpstream((_req, res) => res.end('ok'));
