@@ -68,21 +68,26 @@ async function main() {
     });
     if (!put.ok) throw new Error(`deploy ${definition.name} failed: ${put.status} ${await put.text()}`);
   }
-  // The runtime with its default settings, at a descriptor limit the connection attack can reach.
-  const rt = start('runtime', 'prlimit', [`--nofile=${RUNTIME_NOFILE}:${RUNTIME_NOFILE}`, process.execPath, path.join(ROOT, 'apps/runtime/dist/main.js')], {
-    RUNTIME_ID: 'rt-abuse',
-    CONFIG_INSECURE: 'true',
-    CONTROLLER_ADDRESSES: `127.0.0.1:${ctlGrpc}`,
-    RUNTIME_HOST: '127.0.0.1',
-    RUNTIME_ADMIN_HOST: '127.0.0.1',
-    RUNTIME_HTTP_PORT: String(rtPort),
-    RUNTIME_ADMIN_PORT: String(adminPort),
-    DRAIN_GRACE_MS: '0',
-  });
-  await waitHttp(`http://127.0.0.1:${adminPort}/health/ready`);
+  // A fresh runtime per attack (its peak RSS is the attack's), with its default settings, at
+  // a descriptor limit the connection attack can reach.
+  const startRuntime = async () => {
+    const rt = start('runtime', 'prlimit', [`--nofile=${RUNTIME_NOFILE}:${RUNTIME_NOFILE}`, process.execPath, path.join(ROOT, 'apps/runtime/dist/main.js')], {
+      RUNTIME_ID: 'rt-abuse',
+      CONFIG_INSECURE: 'true',
+      CONTROLLER_ADDRESSES: `127.0.0.1:${ctlGrpc}`,
+      RUNTIME_HOST: '127.0.0.1',
+      RUNTIME_ADMIN_HOST: '127.0.0.1',
+      RUNTIME_HTTP_PORT: String(rtPort),
+      RUNTIME_ADMIN_PORT: String(adminPort),
+      DRAIN_GRACE_MS: '0',
+      SHUTDOWN_GRACE_MS: '1000',
+    });
+    await waitHttp(`http://127.0.0.1:${adminPort}/health/ready`);
+    await waitHttp(`http://127.0.0.1:${rtPort}/api/small`);
+    return rt;
+  };
   const base = `http://127.0.0.1:${rtPort}`;
   const admin = `http://127.0.0.1:${adminPort}`;
-  await waitHttp(`${base}/api/small`);
 
   const attacks = {
     'slow-headers': () => slowhttptest(['-H', '-c', '2000', '-r', '500', '-i', '5', '-u', `${base}/api/small`], work, 'slow-headers'),
@@ -93,9 +98,10 @@ async function main() {
     'idempotent-uploads': () => tricklingUploads(rtPort, 200, 9 * 1024 * 1024),
   };
   const results = [];
-  const baselineRss = rssOf(rt.child.pid);
   for (const [name, attack] of Object.entries(attacks)) {
     if (ONLY && !ONLY.includes(name)) continue;
+    const rt = await startRuntime();
+    const baselineRss = rssOf(rt.child.pid);
     log(`attack ${name}: ${ATTACK_S} s`);
     const probe = wellBehavedClient(`${base}/api/small`);
     const adminWatch = watchAdmin(admin);
@@ -103,12 +109,11 @@ async function main() {
     const outcome = await attack();
     const seen = await probe.stop();
     const adminSeen = adminWatch.stop();
-    results.push({ attack: name, wellBehaved: seen, peakRssMb: Math.round(rss.stop() / 1024), admin: adminSeen, attackers: outcome });
+    results.push({ attack: name, wellBehaved: seen, baselineRssMb: Math.round(baselineRss / 1024), peakRssMb: Math.round(rss.stop() / 1024), admin: adminSeen, attackers: outcome });
     log(JSON.stringify(results.at(-1)));
-    // Let the runtime settle before the next attack.
-    await new Promise((r) => setTimeout(r, 3_000));
+    await stop(rt);
   }
-  const report = { when: new Date().toISOString(), attackSeconds: ATTACK_S, runtimeNofile: RUNTIME_NOFILE, baselineRssMb: Math.round(baselineRss / 1024), goals: GOALS, results };
+  const report = { when: new Date().toISOString(), attackSeconds: ATTACK_S, runtimeNofile: RUNTIME_NOFILE, goals: GOALS, results };
   const dir = path.join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `abuse-${report.when.replace(/[:.]/g, '-')}.json`);
@@ -246,7 +251,8 @@ async function slowhttptest(args, work, name) {
   const peak = Math.max(0, ...connected);
   const peakAt = connected.indexOf(peak);
   const cutAt = connected.findIndex((c, i) => i > peakAt && c <= peak * 0.1);
-  return { peakConnected: peak, connectedAtEnd: connected.at(-1) ?? 0, secondsUntilCut: cutAt === -1 ? null : cutAt - peakAt };
+  // slowhttptest opens replacements as the server closes its connections: `closed` is what the runtime cut.
+  return { peakConnected: peak, connectedAtEnd: connected.at(-1) ?? 0, closedByRuntime: rows.at(-1)?.[1] ?? 0, secondsUntilBelow10Percent: cutAt === -1 ? null : cutAt - peakAt };
 }
 
 /** `count` connections opened as fast as possible and held: how many the runtime refused or closed. */
@@ -299,12 +305,18 @@ async function tricklingUploads(port, count, bytes) {
 
 function printTable(report) {
   const rows = report.results.map((r) =>
-    [r.attack, `${(r.wellBehaved.successRate * 100).toFixed(2)} %`, `${r.wellBehaved.p99Ms} ms`, `${r.peakRssMb} MB`, `${r.admin.failures}/${r.admin.asked}`, JSON.stringify(r.attackers)].join(' | '),
+    [r.attack, `${(r.wellBehaved.successRate * 100).toFixed(2)} %`, `${r.wellBehaved.p99Ms} ms`, `${r.baselineRssMb} → ${r.peakRssMb} MB`, `${r.admin.failures}/${r.admin.asked}`, JSON.stringify(r.attackers)].join(' | '),
   );
-  console.log(`\nbaseline RSS ${report.baselineRssMb} MB; goals: success ≥ 99 %, p99 < 500 ms, admin always answers\n`);
-  console.log('attack | well-behaved success | p99 | peak RSS | admin failures | attackers');
+  console.log('\ngoals: success ≥ 99 %, p99 < 500 ms, admin always answers\n');
+  console.log('attack | well-behaved success | p99 | RSS at start → peak | admin failures | attackers');
   console.log('--- | --- | --- | --- | --- | ---');
   for (const row of rows) console.log(row);
+}
+
+async function stop(entry) {
+  if (entry.child.exitCode !== null) return;
+  entry.child.kill('SIGTERM');
+  await new Promise((r) => entry.child.once('exit', r));
 }
 
 function start(name, command, args, childEnv) {
