@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { silentLogger, type Logger } from '@gw/logging';
 import { answerClientError, refuseConnect } from './edge/client-error.js';
 import { OverloadGuard, type OverloadStats } from './overload-guard.js';
@@ -24,6 +25,13 @@ const SILENT_WATCH: unique symbol = Symbol('gw.silentWatch');
 
 interface SilentWatch extends Socket {
   [SILENT_WATCH]?: boolean;
+}
+
+/** The connection's first request (or WebSocket handshake) came: Node's own timers take it from here. */
+function endSilentWatch(socket: SilentWatch): void {
+  if (socket[SILENT_WATCH] !== true) return;
+  socket[SILENT_WATCH] = false;
+  socket.setTimeout(0);
 }
 
 export const DEFAULT_LISTENER_SETTINGS: ListenerSettings = Object.freeze({
@@ -80,11 +88,7 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
       socket.destroy();
       return;
     }
-    if (socket[SILENT_WATCH] === true) {
-      // Its first request came: the watch below is over (Node's own timers take it from here).
-      socket[SILENT_WATCH] = false;
-      socket.setTimeout(0);
-    }
+    endSilentWatch(socket);
     // Draining, or under pressure (overload-guard.ts): no keep-alive.
     if (draining || overload.underPressure) res.shouldKeepAlive = false;
     handler.handle(req, res);
@@ -120,7 +124,10 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
   });
   server.on('clientError', (err: Error, socket) => answerClientError(err, socket, logger));
   server.on('connect', refuseConnect);
-  server.on('upgrade', handler.handleUpgrade);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    endSilentWatch(socket as SilentWatch);
+    handler.handleUpgrade(req, socket, head);
+  });
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (handler.edge.check(req) === undefined) res.writeContinue();
     onRequest(req, res);

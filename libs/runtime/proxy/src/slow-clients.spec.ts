@@ -14,6 +14,7 @@ import type { BufferSettings } from './buffering/buffer-settings.js';
 import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
 import { createProxyHandler } from './proxy-handler.js';
 import { createProxyListener, type ListenerSettings } from './proxy-listener.js';
+import { startWebSocketEchoServer } from './testing/websocket-echo-server.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 const budgets: BufferBudget[] = [];
@@ -270,6 +271,21 @@ describe('connections that never send a byte', () => {
     // Opened with the silent one, past its cut: the keep-alive connection is still open (KEEPALIVE_TIMEOUT_MS rules it).
     await waitFor('the answer', () => talking.text().endsWith('ok'));
     expect(talking.socket.destroyed).toBe(false);
+  });
+
+  it('does not cut a quiet WebSocket: its handshake ends the watch', async () => {
+    const echo = await startWebSocketEchoServer();
+    cleanups.push(() => echo.close());
+    const port = await startGateway([plainApi('chat', '/chat', [echo.url])], {}, { headersTimeoutMs: 300 });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/chat/room`);
+    cleanups.push(() => ws.close());
+    await new Promise((resolve) => ws.addEventListener('open', resolve, { once: true }));
+    // A silent connection opened after the handshake is cut: the watch's time has passed for the WebSocket too.
+    const silent = client(port, '');
+    await silent.closed;
+    const reply = new Promise<string>((resolve) => ws.addEventListener('message', (e) => resolve(String(e.data)), { once: true }));
+    ws.send('still here');
+    expect(await reply).toBe('still here');
   });
 });
 
