@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { defaultMaxConnections } from './connection-limit.js';
 import { readRuntimeConfig } from './env.js';
 
 const base = { CONTROLLER_ADDRESSES: '127.0.0.1:9090', CONFIG_INSECURE: 'true' };
@@ -51,5 +52,33 @@ describe('runtime env: drain and hardened-edge settings', () => {
     expect(() => readRuntimeConfig({ ...base, TRUSTED_PROXY_HOPS: '-1' })).toThrow(/TRUSTED_PROXY_HOPS/);
     expect(() => readRuntimeConfig({ ...base, MAX_HEADER_BYTES: '100' })).toThrow(/MAX_HEADER_BYTES/);
     expect(() => readRuntimeConfig({ ...base, DRAIN_GRACE_MS: 'soon' })).toThrow(/DRAIN_GRACE_MS/);
+  });
+});
+
+describe('runtime env: slow clients and overload', () => {
+  it('has the documented defaults, MAX_CONNECTIONS derived from the descriptor limit', () => {
+    expect(readRuntimeConfig(base)).toMatchObject({
+      clientBodyTimeoutMs: 60_000,
+      clientSendTimeoutMs: 60_000,
+      bufferMemoryBytes: 256 * 1024 * 1024,
+      requestBufferBytes: 1024 * 1024,
+      responseBufferBytes: 1024 * 1024,
+      maxConnections: defaultMaxConnections(),
+    });
+  });
+
+  it('reads every variable; 0 turns each off', () => {
+    expect(
+      readRuntimeConfig({
+        ...base,
+        CLIENT_BODY_TIMEOUT_MS: '0',
+        CLIENT_SEND_TIMEOUT_MS: '500',
+        BUFFER_MEMORY_BYTES: '1000',
+        REQUEST_BUFFER_BYTES: '0',
+        RESPONSE_BUFFER_BYTES: '10',
+        MAX_CONNECTIONS: '0',
+      }),
+    ).toMatchObject({ clientBodyTimeoutMs: 0, clientSendTimeoutMs: 500, bufferMemoryBytes: 1000, requestBufferBytes: 0, responseBufferBytes: 10, maxConnections: 0 });
+    expect(() => readRuntimeConfig({ ...base, MAX_CONNECTIONS: '-1' })).toThrow(/MAX_CONNECTIONS/);
   });
 });

@@ -3,6 +3,7 @@ import { envVar, readEnv, type EnvRule } from '@gw/app-kit';
 import { parseControllerAddresses, type ControllerAddress } from '@gw/config-client';
 import { tlsSettingsProblem, type TlsFiles } from '@gw/grpc-tls';
 import type { LogLevel } from '@gw/logging';
+import { defaultMaxConnections } from './connection-limit.js';
 
 /** The runtime's configuration, read once from the environment (see README: Configuration). */
 export interface RuntimeConfig {
@@ -44,6 +45,15 @@ export interface RuntimeConfig {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** Slow clients: a request body or a response silent this long is cut (0: off). */
+  clientBodyTimeoutMs: number;
+  clientSendTimeoutMs: number;
+  /** Buffering for slow clients (docs/slow-clients.md). */
+  bufferMemoryBytes: number;
+  requestBufferBytes: number;
+  responseBufferBytes: number;
+  /** Client connections beyond this are refused at once; by default derived from the descriptor limit. */
+  maxConnections: number;
   logLevel: LogLevel;
 }
 
@@ -87,6 +97,15 @@ const RUNTIME_ENV = {
   HEADERS_TIMEOUT_MS: envVar.int({ default: 10_000, min: 100, max: 600_000 }),
   REQUEST_TIMEOUT_MS: envVar.int({ default: 300_000, min: 0, max: 86_400_000 }),
   KEEPALIVE_TIMEOUT_MS: envVar.int({ default: 65_000, min: 100, max: 3_600_000 }),
+  // Slow clients (nginx's client_body_timeout and send_timeout): 0 turns a watch off.
+  CLIENT_BODY_TIMEOUT_MS: envVar.int({ default: 60_000, min: 0, max: 3_600_000 }),
+  CLIENT_SEND_TIMEOUT_MS: envVar.int({ default: 60_000, min: 0, max: 3_600_000 }),
+  // One memory budget for every buffered body, and what one request or response may buffer (0: off).
+  BUFFER_MEMORY_BYTES: envVar.int({ default: 268_435_456, min: 0, max: Number.MAX_SAFE_INTEGER }),
+  REQUEST_BUFFER_BYTES: envVar.int({ default: 1_048_576, min: 0, max: Number.MAX_SAFE_INTEGER }),
+  RESPONSE_BUFFER_BYTES: envVar.int({ default: 1_048_576, min: 0, max: Number.MAX_SAFE_INTEGER }),
+  // Unset: half of the open-file limit after a reserve (connection-limit.ts); 0: no cap.
+  MAX_CONNECTIONS: envVar.int({ min: 0, max: 10_000_000 }),
   LOG_LEVEL: envVar.logLevel({ default: 'info' }),
 };
 
@@ -145,6 +164,12 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEPALIVE_TIMEOUT_MS,
+    clientBodyTimeoutMs: e.CLIENT_BODY_TIMEOUT_MS,
+    clientSendTimeoutMs: e.CLIENT_SEND_TIMEOUT_MS,
+    bufferMemoryBytes: e.BUFFER_MEMORY_BYTES,
+    requestBufferBytes: e.REQUEST_BUFFER_BYTES,
+    responseBufferBytes: e.RESPONSE_BUFFER_BYTES,
+    maxConnections: e.MAX_CONNECTIONS ?? defaultMaxConnections(),
     logLevel: e.LOG_LEVEL,
   };
 }

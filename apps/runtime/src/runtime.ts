@@ -10,6 +10,7 @@ import { RuntimeState, type PolicyEvents } from '@gw/runtime-config';
 import { createAdminServer } from './admin-server.js';
 import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 import type { ResolvedRuntimeConfig } from './controller-tls.js';
+import { registerBufferMetrics, registerConnectionMetrics } from './overload-metrics.js';
 import { PolicyMetrics } from './policy-metrics.js';
 import { RequestMetrics } from './request-metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
@@ -84,10 +85,25 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     tls: tls ? { files: tls, serverName: config.controllerTlsServerName } : undefined,
   });
 
-  const edge = new EdgeGuard({ trustedProxyHops: config.trustedProxyHops, maxUrlBytes: config.maxUrlBytes, maxBodyBytes: config.maxBodyBytes });
+  const edge = new EdgeGuard({
+    trustedProxyHops: config.trustedProxyHops,
+    maxUrlBytes: config.maxUrlBytes,
+    maxBodyBytes: config.maxBodyBytes,
+    clientBodyTimeoutMs: config.clientBodyTimeoutMs,
+    clientSendTimeoutMs: config.clientSendTimeoutMs,
+  });
   // Per-API request counts and durations (gateway_http_*), counted on the hot path in plain numbers.
   const requests = new RequestMetrics(metrics.registry);
-  const proxy = createProxyHandler({ getConfig: state.getConfig, logger, edge, events: upstreams.metrics.events, policyEvents, requests });
+  const proxy = createProxyHandler({
+    getConfig: state.getConfig,
+    logger,
+    edge,
+    events: upstreams.metrics.events,
+    policyEvents,
+    requests,
+    buffers: { memoryBytes: config.bufferMemoryBytes, requestBytes: config.requestBufferBytes, responseBytes: config.responseBufferBytes },
+  });
+  registerBufferMetrics(metrics.registry, proxy.budget);
   const proxyListener = createProxyListener(
     proxy,
     {
@@ -95,9 +111,11 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
       requestTimeoutMs: config.requestTimeoutMs,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       maxHeaderBytes: config.maxHeaderBytes,
+      maxConnections: config.maxConnections,
     },
     logger,
   );
+  registerConnectionMetrics(metrics.registry, proxyListener.overload);
   const proxyServer = proxyListener.server;
   const adminServer = createAdminServer({
     runtimeId: config.runtimeId,

@@ -34,7 +34,8 @@ const CHECK = { path: '/health', intervalMs: 30, timeoutMs: 30, healthyThreshold
 /** The lifecycle wired as the runtime wires it: upstream handles built with its context, health checks following each swap. */
 function wired(records: LogRecord[], register: Registry) {
   let state: RuntimeState | undefined;
-  const lifecycle = new UpstreamLifecycle({ zone: 'a', logger: recordingLogger(records), register, config: () => state?.getConfig() });
+  // The runtime's logger carries its ZONE on every line (main.ts binds it).
+  const lifecycle = new UpstreamLifecycle({ zone: 'a', logger: recordingLogger(records, { zone: 'a' }), register, config: () => state?.getConfig() });
   cleanups.push(() => lifecycle.stop());
   state = new RuntimeState({ maxApis: 100, services: testServices({ upstreams: lifecycle.context }) });
   state.onSwap((next) => lifecycle.follow(next));
@@ -62,7 +63,8 @@ describe('UpstreamLifecycle', () => {
     await waitFor('unhealthy logged', () => records.some((r) => r.msg === 'upstream target unhealthy'));
     expect(records.find((r) => r.msg === 'upstream target unhealthy')).toMatchObject({
       level: 'warn',
-      fields: { api: 'orders', target: target.url, event: 'unhealthy', reason: 'active-check' },
+      // The target's zone does not overwrite the runtime's (it used to show "zone": null).
+      fields: { api: 'orders', target: target.url, event: 'unhealthy', reason: 'active-check', zone: 'a', targetZone: null },
     });
 
     // The same config again keeps the handle; a new config with the API changed keeps the target's verdict.

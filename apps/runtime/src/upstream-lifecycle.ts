@@ -47,7 +47,8 @@ export class UpstreamLifecycle {
 
   #onTransition(t: HealthTransition): void {
     this.metrics.transition(t);
-    const fields = { api: t.upstream, target: t.target, zone: t.zone, event: t.event, reason: t.reason, ejectionMs: t.ejectionMs, timesEjected: t.timesEjected };
+    // `targetZone`, not `zone`: the runtime's own ZONE is bound to every log line as `zone`.
+    const fields = { api: t.upstream, target: t.target, targetZone: t.zone, event: t.event, reason: t.reason, ejectionMs: t.ejectionMs, timesEjected: t.timesEjected };
     if (t.event === 'ejected' || t.event === 'unhealthy') this.#logger.warn(fields, `upstream target ${t.event}`);
     else this.#logger.info(fields, `upstream target ${t.event}`);
   }

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { ErrorCodes, type ErrorCode } from '@gw/errors';
+import { closeIfBodyPending } from './edge/early-answer.js';
 
 /** A data-plane error answer: status, stable code and a message safe to show clients. */
 export interface ProxyError {
@@ -27,6 +28,8 @@ export function sendProxyError(res: ServerResponse, error: ProxyError, requestId
   }
   // Drop whatever was staged for a response that will not be sent.
   for (const name of res.getHeaderNames()) res.removeHeader(name);
+  // Answered before the body was through: this connection carries no further request.
+  closeIfBodyPending(res);
   const body = JSON.stringify({ code: error.code, message: error.message, requestId });
   res.writeHead(error.status, {
     'content-type': 'application/json',

@@ -11,3 +11,6 @@ export { forwardedFor, trustedClientAddress, unmapIpv4 } from './edge/forwarded-
 export { type ForwardingEvents } from './forwarding/forwarder.js';
 export { type RequestObserver } from './request-observer.js';
 export { tryFailureKind } from './forwarding/try-failure.js';
+export { BufferBudget, type BufferKind } from './buffering/buffer-budget.js';
+export { DEFAULT_BUFFER_SETTINGS, type BufferSettings } from './buffering/buffer-settings.js';
+export { type OverloadStats } from './overload-guard.js';

@@ -3,6 +3,9 @@ import type { Duplex } from 'node:stream';
 import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { PolicyEvents, RuntimeConfig } from '@gw/runtime-config';
+import { BufferBudget } from './buffering/buffer-budget.js';
+import { DEFAULT_BUFFER_SETTINGS, type BufferSettings } from './buffering/buffer-settings.js';
+import { closeAfterIncompleteBody } from './edge/early-answer.js';
 import { EdgeGuard } from './edge/edge-guard.js';
 import { resolveRequestId } from './edge/request-id.js';
 import { NOT_READY, NO_ROUTE, sendProxyError, type ProxyError } from './error-response.js';
@@ -28,6 +31,8 @@ export interface ProxyHandlerOptions {
   policyEvents?: PolicyEvents;
   /** Told of every answered request (per-API request counts and durations). */
   requests?: RequestObserver;
+  /** Buffering for slow clients and its memory budget; the defaults when absent. */
+  buffers?: Partial<BufferSettings>;
 }
 
 export interface ProxyHandler {
@@ -39,12 +44,16 @@ export interface ProxyHandler {
   readonly upgrades: UpgradeHandler;
   /** The edge checks this handler applies first (limits, trusted proxy hops). */
   readonly edge: EdgeGuard;
+  /** BUFFER_MEMORY_BYTES: what is buffered now, and what was refused (metrics). */
+  readonly budget: BufferBudget;
   /**
    * Destroys the upstream connection pools. Call after the listener has drained:
    * requests still in flight lose their upstream connection (502 or a cut response),
    * and requests handled afterwards get 503.
    */
   close(): void;
+  /** Writes the aggregated upstream-failure lines now instead of at the end of their interval. */
+  flushLogs(): void;
 }
 
 /** The API's routes serve this path, but not with this method (RFC 9110: 405 carries `Allow`). */
@@ -75,7 +84,18 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   let closed = false;
   /** The applied config; none once closed (requests then get 503). */
   const currentConfig = (): RuntimeConfig | undefined => (closed ? undefined : getConfig());
-  const forwarder = createForwarder({ pools, logger, events: options.events });
+  const buffers = { ...DEFAULT_BUFFER_SETTINGS, ...options.buffers };
+  const budget = new BufferBudget(buffers.memoryBytes);
+  const forwarder = createForwarder({
+    budget,
+    buffers,
+    maxBodyBytes: edge.settings.maxBodyBytes,
+    pools,
+    logger,
+    events: options.events,
+    clientSendTimeoutMs: edge.settings.clientSendTimeoutMs,
+    clientBodyTimeoutMs: edge.settings.clientBodyTimeoutMs,
+  });
   const upgrades = createUpgradeHandler({
     getConfig: currentConfig,
     pickTarget: (api, req) => forwarder.pickTarget(api, req),
@@ -83,13 +103,16 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     logger,
   });
   // After routing, before the target pick (policies/policy-phase.ts): CORS → auth → rate limits → idempotency.
-  const policyPhase = createPolicyPhase({ forwarder, edge, getConfig: currentConfig, logger, events: options.policyEvents });
+  const policyPhase = createPolicyPhase({ forwarder, edge, getConfig: currentConfig, logger, events: options.policyEvents, budget });
 
   const requests = options.requests;
 
   /** The one 'close' listener of every response: the forwarder gives back what the request held, then it is counted. */
   function onResponseClose(this: ServerResponse): void {
     forwarder.responseClosed(this);
+    // Answered (by the upstream or the gateway) before the body was through: the rest of
+    // the body is not read as a next request, and nothing more is answered on it.
+    closeAfterIncompleteBody(this.req);
     if (requests !== undefined) {
       const t = this as Tracked;
       requests.requestEnded(t[API] ?? '', this.statusCode, (performance.now() - t[STARTED]!) / 1000);
@@ -126,10 +149,13 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     handleUpgrade: (req, socket, head) => policyPhase.upgrade(req, socket, head, upgrades.handle),
     upgrades,
     edge,
+    budget,
     close(): void {
       closed = true;
       upgrades.destroyAll();
       pools.close();
+      forwarder.flushLogs();
     },
+    flushLogs: () => forwarder.flushLogs(),
   };
 }

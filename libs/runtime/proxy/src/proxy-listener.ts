@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { silentLogger, type Logger } from '@gw/logging';
 import { answerClientError, refuseConnect } from './edge/client-error.js';
+import { OverloadGuard, type OverloadStats } from './overload-guard.js';
 import type { ProxyHandler } from './proxy-handler.js';
 import { isWebSocketUpgrade } from './upgrades/upgrade-handler.js';
 
@@ -14,6 +17,21 @@ export interface ListenerSettings {
   readonly keepAliveTimeoutMs: number;
   /** `MAX_HEADER_BYTES`: the request line and headers together; larger → 431. */
   readonly maxHeaderBytes: number;
+  /** `MAX_CONNECTIONS`: client connections beyond this are refused at once (0: no cap); see overload-guard.ts. */
+  readonly maxConnections: number;
+}
+
+const SILENT_WATCH: unique symbol = Symbol('gw.silentWatch');
+
+interface SilentWatch extends Socket {
+  [SILENT_WATCH]?: boolean;
+}
+
+/** The connection's first request (or WebSocket handshake) came: Node's own timers take it from here. */
+function endSilentWatch(socket: SilentWatch): void {
+  if (socket[SILENT_WATCH] !== true) return;
+  socket[SILENT_WATCH] = false;
+  socket.setTimeout(0);
 }
 
 export const DEFAULT_LISTENER_SETTINGS: ListenerSettings = Object.freeze({
@@ -23,6 +41,7 @@ export const DEFAULT_LISTENER_SETTINGS: ListenerSettings = Object.freeze({
   // the side that closes a connection the balancer is about to reuse.
   keepAliveTimeoutMs: 65_000,
   maxHeaderBytes: 16 * 1024,
+  maxConnections: 0,
 });
 
 export interface ShutdownOptions {
@@ -35,6 +54,8 @@ export interface ShutdownOptions {
 export interface ProxyListener {
   readonly server: Server;
   readonly draining: boolean;
+  /** Connections, refusals at the cap and pressure (metrics). */
+  readonly overload: OverloadStats;
   /**
    * From now on every response carries `Connection: close` and its connection closes
    * after it, so keep-alive clients move to other runtimes while this one still serves.
@@ -61,7 +82,15 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
   let draining = false;
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (draining) res.shouldKeepAlive = false;
+    const socket = req.socket as SilentWatch;
+    // A connection closing after an early answer (edge/early-answer.ts) serves nothing more.
+    if (socket.writableEnded) {
+      socket.destroy();
+      return;
+    }
+    endSilentWatch(socket);
+    // Draining, or under pressure (overload-guard.ts): no keep-alive.
+    if (draining || overload.underPressure) res.shouldKeepAlive = false;
     handler.handle(req, res);
   }
 
@@ -84,9 +113,21 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
     },
     onRequest,
   );
+  const overload = new OverloadGuard(server, s.maxConnections, logger);
+  // Node's headers timeout starts with a request's first byte: a connection that never
+  // sends one would stay open for ever, holding a place under MAX_CONNECTIONS. It gets
+  // HEADERS_TIMEOUT_MS from its accept instead (nginx's client_header_timeout), and is
+  // closed without an answer when it passes.
+  server.on('connection', (socket: SilentWatch) => {
+    socket[SILENT_WATCH] = true;
+    socket.setTimeout(s.headersTimeoutMs);
+  });
   server.on('clientError', (err: Error, socket) => answerClientError(err, socket, logger));
   server.on('connect', refuseConnect);
-  server.on('upgrade', handler.handleUpgrade);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    endSilentWatch(socket as SilentWatch);
+    handler.handleUpgrade(req, socket, head);
+  });
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (handler.edge.check(req) === undefined) res.writeContinue();
     onRequest(req, res);
@@ -94,6 +135,7 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
 
   return {
     server,
+    overload,
     get draining() {
       return draining;
     },
@@ -111,6 +153,7 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
           server.closeAllConnections();
         }, options.inFlightGraceMs);
         server.close(() => {
+          overload.stop();
           clearInterval(sweep);
           clearTimeout(webSockets);
           clearTimeout(cut);

@@ -38,6 +38,8 @@ export const ErrorCodes = {
   GW_URI_TOO_LONG: 'GW_URI_TOO_LONG',
   GW_HEADERS_TOO_LARGE: 'GW_HEADERS_TOO_LARGE',
   GW_REQUEST_TIMEOUT: 'GW_REQUEST_TIMEOUT',
+  // Overload: the runtime's shared buffer memory (BUFFER_MEMORY_BYTES) is spent.
+  GW_BUFFER_MEMORY_FULL: 'GW_BUFFER_MEMORY_FULL',
   // Runtime policies: shared state (Redis), rate limits, idempotency keys, authentication, CORS
   GW_SHARED_STATE_UNAVAILABLE: 'GW_SHARED_STATE_UNAVAILABLE',
   GW_RATE_LIMITED: 'GW_RATE_LIMITED',

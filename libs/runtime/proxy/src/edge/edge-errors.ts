@@ -31,6 +31,18 @@ export const HEADERS_TOO_LARGE: ProxyError = Object.freeze({
   message: 'the request line and headers are larger than this gateway accepts',
 });
 export const REQUEST_TIMEOUT: ProxyError = Object.freeze({ status: 408, code: ErrorCodes.GW_REQUEST_TIMEOUT, message: 'the request did not arrive in time' });
+export const REQUEST_BODY_TIMEOUT: ProxyError = Object.freeze({
+  status: 408,
+  code: ErrorCodes.GW_REQUEST_TIMEOUT,
+  message: 'the request body made no progress in time',
+});
+/** BUFFER_MEMORY_BYTES is spent: the client may come back in a moment. */
+export const BUFFER_MEMORY_FULL: ProxyError = Object.freeze({
+  status: 503,
+  code: ErrorCodes.GW_BUFFER_MEMORY_FULL,
+  message: 'the gateway is short of buffer memory; retry shortly',
+  headers: Object.freeze({ 'retry-after': '1' }),
+});
 export const CONNECT_REFUSED: ProxyError = Object.freeze({
   status: 405,
   code: ErrorCodes.GW_METHOD_NOT_ALLOWED,

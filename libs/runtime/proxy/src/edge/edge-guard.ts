@@ -14,6 +14,8 @@ import type { ProxyError } from '../error-response.js';
 import { isValidHostHeader } from './host-header.js';
 import { normalizePath } from './path-normalization.js';
 import { limitChunkedBody } from './request-body-limit.js';
+import { watchRequestBody } from './client-timeouts.js';
+import { bodyPending } from './early-answer.js';
 
 /** Runtime-wide limits of the edge (environment variables of the runtime, see README). */
 export interface EdgeSettings {
@@ -23,12 +25,19 @@ export interface EdgeSettings {
   readonly maxUrlBytes: number;
   /** `MAX_BODY_BYTES`: the largest request body accepted; larger → 413. */
   readonly maxBodyBytes: number;
+  /** `CLIENT_BODY_TIMEOUT_MS`: a request body silent this long is cut (408, or a closed connection). 0 = off. */
+  readonly clientBodyTimeoutMs: number;
+  /** `CLIENT_SEND_TIMEOUT_MS`: a response the client takes nothing of this long is abandoned (connection closed). 0 = off. */
+  readonly clientSendTimeoutMs: number;
 }
 
 export const DEFAULT_EDGE_SETTINGS: EdgeSettings = Object.freeze({
   trustedProxyHops: 0,
   maxUrlBytes: 8 * 1024,
   maxBodyBytes: 10 * 1024 * 1024,
+  // nginx's client_body_timeout and send_timeout.
+  clientBodyTimeoutMs: 60_000,
+  clientSendTimeoutMs: 60_000,
 });
 
 const SLASH = 47; // '/'
@@ -100,7 +109,8 @@ export class EdgeGuard {
 
   /**
    * `check`, answering a refusal itself (JSON error, `Connection: close`); for an
-   * accepted chunked request, also starts counting its body against `maxBodyBytes`.
+   * accepted chunked request, also starts counting its body against `maxBodyBytes`, and
+   * for any body still arriving, watches it for `clientBodyTimeoutMs`.
    * Returns whether the request may go on to routing.
    */
   admit(req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
@@ -110,6 +120,7 @@ export class EdgeGuard {
       return false;
     }
     if (req.headers['transfer-encoding'] !== undefined) limitChunkedBody(req, res, requestId, this.settings.maxBodyBytes);
+    if (bodyPending(req)) watchRequestBody(req, res, requestId, this.settings.clientBodyTimeoutMs);
     return true;
   }
 }

@@ -81,6 +81,15 @@ export class Exchange {
   /** Waiting in the breaker's queue. */
   pending: PendingRequest | undefined = undefined;
   body: BodyState = NO_BODY;
+  /** The body was read into memory (request buffering or an idempotency key) before admission. */
+  bodyBuffered = false;
+  /** Waiting for the client's 'drain' (a send timeout is armed meanwhile). */
+  awaitingDrain = false;
+  /** Holds a response-buffer reservation: keeps reading the upstream while the client lags, up to the bound. */
+  responseBuffered = false;
+  /** The response is server-sent events (never buffered), and its Content-Length (-1: none). */
+  responseStreams = false;
+  responseLength = -1;
   /** The method and headers allow more than one try. */
   retryable = false;
   /** The consistent-hashing key, when the upstream hashes. */
@@ -144,5 +153,5 @@ export function fail(ex: Exchange, err: unknown, failure: ProxyError): void {
     return;
   }
   sendProxyError(res, failure, ex.requestId);
-  ex.context.logger.warn({ requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, tries: ex.tries, err }, failure.message);
+  ex.context.failures.record(ex.api.name, ex.target?.origin, failure.code, ex.requestId, err);
 }

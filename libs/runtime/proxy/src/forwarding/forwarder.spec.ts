@@ -70,6 +70,8 @@ interface Gateway {
   upstreams: { get(name: string): UpstreamHandle | undefined };
   transitions: HealthTransition[];
   events: string[];
+  /** Writes the aggregated failure lines now. */
+  flush(): void;
 }
 
 async function startGateway(upstream: UpstreamDefinition, options: { zone?: string; logger?: Logger } = {}): Promise<Gateway> {
@@ -94,7 +96,7 @@ async function startGateway(upstream: UpstreamDefinition, options: { zone?: stri
     await closeServer(server);
     handler.close();
   });
-  return { port, upstreams, transitions, events };
+  return { port, upstreams, transitions, events, flush: () => handler.flushLogs() };
 }
 
 interface Reply {
@@ -228,7 +230,7 @@ describe('forwarding: retries', () => {
     expect(gw.events).toContain('retry:connect-failure');
   });
 
-  it('does not retry a request whose body reached an upstream, even with an Idempotency-Key', async () => {
+  it('does not retry a request whose body reached an upstream, even with an Idempotency-Key, streamed or buffered', async () => {
     const sick = await startUpstream('sick', (_req, res) => res.writeHead(503).end('busy'));
     const live = await startUpstream('live');
     const gw = await startGateway(upstreamOf([sick.url, live.url]));
@@ -364,7 +366,8 @@ describe('forwarding: a silent upstream (timeouts.streamIdleMs)', () => {
     expect(received).toBe('data: 1\n\n');
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
     expect(gw.events).toContain('stream-idle');
-    expect(logger.records.find((l) => l.msg === 'upstream response went silent: client connection cut')).toMatchObject({ level: 'warn', fields: { api: 'api', streamIdleMs: 200 } });
+    gw.flush();
+    expect(logger.records.find((l) => l.msg === 'upstream failures: stream-idle')).toMatchObject({ level: 'warn', fields: { api: 'api', reason: 'stream-idle', count: 1 } });
     // The upstream's side is closed too: nothing is left holding its connection.
     await waitFor('the upstream connection closed', () => up.inFlight === 0);
     // A stuck response counts against the target, like one cut mid-way.

@@ -5,7 +5,12 @@ import { hashKeyOf, isRetryableRequest, type TryFailure, type UpstreamTarget } f
 import { admit } from './admission.js';
 import { BODY_UNREAD, DONE, EXCHANGE, Exchange, abandonTry, exchangeOf, type WithExchange } from './exchange.js';
 import type { ForwardingContext, ForwardingEvents } from './forwarding-context.js';
+import { BufferBudget } from '../buffering/buffer-budget.js';
+import { hasBufferedBody } from '../buffering/buffered-body.js';
+import type { BufferSettings } from '../buffering/buffer-settings.js';
 import { preparedClientAddress } from '../edge/forwarded-for.js';
+import { FailureLog } from './failure-log.js';
+import { bufferRequestBody, shouldBufferRequest } from './request-buffering.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 export interface ForwarderOptions {
@@ -13,6 +18,13 @@ export interface ForwarderOptions {
   readonly logger: Logger;
   readonly events?: ForwardingEvents | undefined;
   readonly random?: () => number;
+  /** Client timeouts (edge settings); both off when absent. */
+  readonly clientSendTimeoutMs?: number;
+  readonly clientBodyTimeoutMs?: number;
+  /** The buffer budget and per-request bounds; no buffering without it. */
+  readonly budget?: BufferBudget;
+  readonly buffers?: BufferSettings;
+  readonly maxBodyBytes?: number;
 }
 
 export interface Forwarder {
@@ -30,6 +42,8 @@ export interface Forwarder {
   responseClosed(res: ServerResponse): void;
   /** A target for a connection that is not retried (WebSocket upgrades): health- and zone-aware. */
   pickTarget(api: ApiRuntime, req: IncomingMessage): UpstreamTarget;
+  /** Writes the aggregated failure lines now (on close, so nothing counted is lost). */
+  flushLogs(): void;
 }
 
 /**
@@ -59,7 +73,9 @@ export interface Forwarder {
  *
  * `totalMs` bounds admission wait, every try and backoff, until response headers.
  *
- * Request bodies and retries: the body is never buffered. A try that carries a body
+ * Request bodies and retries: a body with a `Content-Length` up to `REQUEST_BUFFER_BYTES`
+ * is read whole first (request-buffering.ts), and so is an idempotent request's (policy
+ * phase); either way the retry rule is the same as for a streamed body. A try that carries a body
  * opens the body to the upstream request only once undici writes the request on an
  * established connection (`onRequestStart`); a try that fails before (refused, connect
  * timeout) has read nothing, so the request can still be retried. Once the body has been
@@ -76,8 +92,15 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   const context: ForwardingContext = {
     pools: options.pools,
     logger: options.logger,
+    failures: new FailureLog(options.logger),
     events: options.events ?? {},
     random: options.random ?? Math.random,
+    clientSendTimeoutMs: options.clientSendTimeoutMs ?? 0,
+    clientBodyTimeoutMs: options.clientBodyTimeoutMs ?? 0,
+    budget: options.budget ?? new BufferBudget(0),
+    requestBufferBytes: options.budget === undefined ? 0 : (options.buffers?.requestBytes ?? 0),
+    responseBufferBytes: options.budget === undefined ? 0 : (options.buffers?.responseBytes ?? 0),
+    maxBodyBytes: options.maxBodyBytes ?? Number.MAX_SAFE_INTEGER,
   };
 
   function forward(req: IncomingMessage, res: ServerResponse, requestId: string, api: ApiRuntime, forwardPath: string, query: string): void {
@@ -98,13 +121,22 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (upstream.hashOn !== null) ex.hashKey = hashKeyOf(upstream.hashOn, headers, preparedClientAddress(req));
     (res as WithExchange)[EXCHANGE] = ex;
     upstream.retryBudget.requestStarted();
-    // One timer per request: a single try's timeout is min(requestMs, totalMs); a request
-    // that may wait or retry keeps a deadline every later timer is cut to.
-    if (ex.retryable || upstream.breaker !== undefined) ex.deadline = performance.now() + options.timeouts.totalMs;
-    admit(ex);
+    if (ex.body === BODY_UNREAD) {
+      if (hasBufferedBody(req)) ex.bodyBuffered = true;
+      else if (shouldBufferRequest(headers['content-length'], context.requestBufferBytes)) return bufferRequestBody(ex, context.maxBodyBytes, begin);
+    }
+    begin(ex);
   }
 
-  return { forward, responseClosed, pickTarget };
+  return { forward, responseClosed, pickTarget, flushLogs: () => context.failures.flush() };
+}
+
+/** The body is ready (streaming, or buffered): `totalMs` starts, then admission. */
+function begin(ex: Exchange): void {
+  // One timer per request: a single try's timeout is min(requestMs, totalMs); a request
+  // that may wait or retry keeps a deadline every later timer is cut to.
+  if (ex.retryable || ex.upstream.breaker !== undefined) ex.deadline = performance.now() + ex.upstream.definition.timeouts.totalMs;
+  admit(ex);
 }
 
 function responseClosed(res: ServerResponse): void {

@@ -1,4 +1,6 @@
 import type { Logger } from '@gw/logging';
+import type { BufferBudget } from '../buffering/buffer-budget.js';
+import type { FailureLog } from './failure-log.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 /** What happened, for metrics; every hook is optional and called synchronously. */
@@ -20,7 +22,18 @@ export interface ForwardingEvents {
 export interface ForwardingContext {
   readonly pools: UpstreamPools;
   readonly logger: Logger;
+  /** Failures towards upstreams, logged aggregated (one line per API, target and reason per interval). */
+  readonly failures: FailureLog;
   readonly events: ForwardingEvents;
+  /** `CLIENT_SEND_TIMEOUT_MS` and `CLIENT_BODY_TIMEOUT_MS` (edge/client-timeouts.ts); 0 = off. */
+  readonly clientSendTimeoutMs: number;
+  readonly clientBodyTimeoutMs: number;
+  /** BUFFER_MEMORY_BYTES, and what request and response buffering may take of it per request. */
+  readonly budget: BufferBudget;
+  readonly requestBufferBytes: number;
+  readonly responseBufferBytes: number;
+  /** MAX_BODY_BYTES, for bodies read whole. */
+  readonly maxBodyBytes: number;
   /** The backoff's jitter source. */
   readonly random: () => number;
 }

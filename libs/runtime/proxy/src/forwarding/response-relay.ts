@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { sendFlowing, watchSend } from '../edge/client-timeouts.js';
 import { clientResponseHeaders } from './client-response-headers.js';
-import { DONE, STREAMING, abandonTry, clearTimers, exchangeOf, fail, type Exchange } from './exchange.js';
+import { DONE, STREAMING, abandonTry, clearTimers, endTry, exchangeOf, fail, type Exchange } from './exchange.js';
 import { INVALID_RESPONSE } from './upstream-failure.js';
 
 /**
@@ -20,30 +21,65 @@ export function relayResponseHead(ex: Exchange, status: number, headers: Incomin
     return;
   }
   ex.phase = STREAMING;
+  // What response buffering needs to know, should the client lag (keepReading).
+  const type = headers['content-type'];
+  ex.responseStreams = type !== undefined && type.startsWith('text/event-stream');
+  const length = headers['content-length'];
+  ex.responseLength = length === undefined ? -1 : Number(length);
   // The try's timer keeps running and, when it fires, measures the body's silence from
   // here (onStreamIdle): no timer is cleared and set again per response, and a chunk only
   // takes the time instead of moving a timer.
   ex.lastHeardAt = performance.now();
 }
 
-/** One body chunk to the client; when it has to buffer, the upstream is paused until it drains. */
+/**
+ * One body chunk to the client. When the client lags (its connection buffers), the send
+ * timeout is armed until it drains, and the upstream goes on being read into the response
+ * buffer while it holds less than `RESPONSE_BUFFER_BYTES` (reserved in the buffer budget),
+ * so the upstream and the breaker slot are free once the upstream is done; beyond that, or
+ * when the budget is spent, or for server-sent events, the upstream is paused until the
+ * client drains (plain backpressure).
+ */
 export function relayChunk(ex: Exchange, controller: Dispatcher.DispatchController, chunk: Buffer): void {
   ex.lastHeardAt = performance.now();
-  if (!ex.res.write(chunk)) {
-    // Backpressure: stop reading the upstream until the client has taken what it has.
-    controller.pause();
-    ex.upstreamPaused = true;
-    ex.res.once('drain', onClientDrain);
+  const res = ex.res;
+  if (res.write(chunk)) return;
+  if (!ex.awaitingDrain) {
+    ex.awaitingDrain = true;
+    res.once('drain', onClientDrain);
+    // A client that takes nothing more for CLIENT_SEND_TIMEOUT_MS loses its connection.
+    watchSend(res, ex.context.clientSendTimeoutMs);
   }
+  if (keepReading(ex)) return;
+  controller.pause();
+  ex.upstreamPaused = true;
 }
 
-/** The client took what was buffered: the streaming try reads from its upstream again. */
+/** Whether the lagging client's response may buffer more of the upstream's body. */
+function keepReading(ex: Exchange): boolean {
+  const bound = ex.context.responseBufferBytes;
+  const res = ex.res;
+  if (bound === 0 || res.writableLength >= bound) return false;
+  if (ex.responseBuffered) return true;
+  if (ex.responseStreams) return false;
+  const length = ex.responseLength;
+  const bytes = length > 0 && length < bound ? length : bound;
+  if (!ex.context.budget.reserve(res, bytes, 'response')) return false;
+  ex.responseBuffered = true;
+  return true;
+}
+
+/** The client took what was buffered: the try reads from its upstream again if it was paused. */
 function onClientDrain(this: ServerResponse): void {
   const ex = exchangeOf(this);
   if (ex === undefined) return;
-  ex.upstreamPaused = false;
+  ex.awaitingDrain = false;
   ex.lastHeardAt = performance.now();
-  ex.current?.resume();
+  sendFlowing(this, ex.context.clientBodyTimeoutMs);
+  if (ex.upstreamPaused) {
+    ex.upstreamPaused = false;
+    ex.current?.resume();
+  }
 }
 
 /**
@@ -69,18 +105,26 @@ export function onStreamIdle(ex: Exchange): void {
   abandonTry(ex);
   ex.res.destroy();
   ex.context.events.streamIdle?.(ex.api.name);
-  ex.context.logger.warn(
-    { requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, streamIdleMs: ex.upstream.definition.timeouts.streamIdleMs },
-    'upstream response went silent: client connection cut',
-  );
+  ex.context.failures.record(ex.api.name, ex.target?.origin, 'stream-idle', ex.requestId);
 }
 
-/** The upstream's body is complete. */
+/**
+ * The upstream's body is complete: its connection goes back to the pool (undici), and the
+ * target's in-flight count and the breaker slot are given back now, not when a slow client
+ * has taken the rest.
+ */
 export function relayEnd(ex: Exchange): void {
   ex.phase = DONE;
-  ex.current = undefined;
+  endTry(ex);
   clearTimers(ex);
-  ex.res.end();
+  if (ex.holdsSlot) {
+    ex.holdsSlot = false;
+    ex.upstream.breaker?.release();
+  }
+  const res = ex.res;
+  res.end();
+  // What the client has not taken yet is still buffered here: it must take it in time.
+  if (!res.writableFinished) watchSend(res, ex.context.clientSendTimeoutMs);
 }
 
 /** The target broke a response it had started: a gateway failure, and the client's connection is cut. */
@@ -92,5 +136,5 @@ export function relayBrokeOff(ex: Exchange, err: Error): void {
   ex.upstream.report(ex.targetIndex, false);
   // Headers are out: cutting the connection is the only way to tell the client the body is incomplete.
   ex.res.destroy();
-  ex.context.logger.warn({ requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, err }, 'upstream response broke off');
+  ex.context.failures.record(ex.api.name, ex.target?.origin, 'broke-off', ex.requestId, err);
 }

@@ -185,11 +185,7 @@ function timedOut(ex: Exchange): void {
   abandonTry(ex);
   if (ex.res.destroyed) return;
   sendProxyError(ex.res, UPSTREAM_TIMEOUT, ex.requestId);
-  const timeouts = ex.upstream.definition.timeouts;
-  ex.context.logger.warn(
-    { requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, tries: ex.tries, requestMs: timeouts.requestMs, streamIdleMs: timeouts.streamIdleMs, totalMs: timeouts.totalMs },
-    'upstream response timed out',
-  );
+  ex.context.failures.record(ex.api.name, ex.target?.origin, 'timeout', ex.requestId);
 }
 
 /** The next try, after the backoff the retry decision gives (cut to the total deadline). */

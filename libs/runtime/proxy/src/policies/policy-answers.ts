@@ -1,6 +1,7 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { StoredResponse } from '@gw/idempotency';
+import { closeIfBodyPending } from '../edge/early-answer.js';
 
 type Headers = Readonly<Record<string, string | string[]>>;
 
@@ -11,6 +12,7 @@ type Headers = Readonly<Record<string, string | string[]>>;
  */
 export function sendPolicyError(res: ServerResponse, status: number, code: string, message: string, headers: Headers, requestId: string): void {
   if (res.destroyed || res.writableEnded || res.headersSent) return;
+  closeIfBodyPending(res);
   const body = JSON.stringify({ code, message, requestId });
   res.writeHead(status, {
     ...headers,

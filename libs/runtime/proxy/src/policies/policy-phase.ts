@@ -12,7 +12,8 @@ import { preparedClientAddress, trustedClientAddress, unmapIpv4 } from '../edge/
 import { resolveRequestId } from '../edge/request-id.js';
 import { BODY_UNREAD, STREAMING, exchangeOf } from '../forwarding/exchange.js';
 import type { Forwarder } from '../forwarding/forwarder.js';
-import { readBody, replayBodyOnPipe } from './buffered-body.js';
+import type { BufferBudget } from '../buffering/buffer-budget.js';
+import { readBody, replayBodyOnPipe } from '../buffering/buffered-body.js';
 import { answerPreflight, refuseUpgrade, sendPolicyError, sendReplay } from './policy-answers.js';
 import { addResponseHeaders, watchResponse } from './response-decoration.js';
 
@@ -22,6 +23,8 @@ export interface PolicyPhaseOptions {
   getConfig: () => RuntimeConfig | undefined;
   logger: Logger;
   events?: PolicyEvents | undefined;
+  /** BUFFER_MEMORY_BYTES: idempotent requests' bodies are read into it. */
+  budget: BufferBudget;
 }
 
 export interface PolicyPhase {
@@ -120,7 +123,7 @@ export function createPolicyPhase(options: PolicyPhaseOptions): PolicyPhase {
     let ticket: IdempotencyTicket | undefined;
     const guard = p.idempotency;
     if (guard !== undefined && guard.covers(method, req.headers)) {
-      const body = await readBody(req, res, requestId, maxBodyBytes);
+      const body = await readBody(req, res, requestId, maxBodyBytes, options.budget, 'idempotency');
       if (body === undefined) return;
       const begun = await guard.begin({ api: p.api, method, path: target, headers: req.headers, consumer, clientIp, bodySha256: bodyDigest(body) });
       switch (begun.kind) {

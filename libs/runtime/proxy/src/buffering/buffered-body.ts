@@ -1,16 +1,30 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
-import { BODY_TOO_LARGE } from '../edge/edge-errors.js';
+import { BODY_TOO_LARGE, BUFFER_MEMORY_FULL } from '../edge/edge-errors.js';
 import { refuseAtEdge } from '../edge/edge-refusal.js';
+import type { BufferBudget, BufferKind } from './buffer-budget.js';
+
+const BUFFERED: unique symbol = Symbol('gw.bufferedBody');
 
 /**
  * Reads a request body into memory, up to `maxBytes` (the edge's `MAX_BODY_BYTES`, which
  * has already refused a larger `Content-Length` and counts chunked bodies as they come).
  * Resolves `undefined` when the client left or the body was too large (then the 413 is
- * answered). Only for requests whose body must be hashed before forwarding (idempotency
- * keys); everything else streams.
+ * answered). For requests whose body must be hashed before forwarding (idempotency
+ * keys) and small bodies read before a target is picked (forwarding/request-buffering.ts).
+ *
+ * The bytes are reserved in `budget` (`BUFFER_MEMORY_BYTES`) until the response closes: a
+ * declared `Content-Length` at once, a chunked body as it comes. When the budget cannot
+ * hold them, the client gets 503 `GW_BUFFER_MEMORY_FULL` with `Retry-After` and the
+ * connection closes; this resolves `undefined`.
  */
-export function readBody(req: IncomingMessage, res: ServerResponse, requestId: string, maxBytes: number): Promise<Buffer | undefined> {
+export function readBody(req: IncomingMessage, res: ServerResponse, requestId: string, maxBytes: number, budget: BufferBudget, kind: BufferKind): Promise<Buffer | undefined> {
+  const declared = req.headers['content-length'];
+  const known = declared === undefined ? -1 : Number(declared);
+  if (known > 0 && !budget.reserve(res, known, kind)) {
+    refuseAtEdge(res, BUFFER_MEMORY_FULL, requestId);
+    return Promise.resolve(undefined);
+  }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -25,6 +39,11 @@ export function readBody(req: IncomingMessage, res: ServerResponse, requestId: s
       size += chunk.length;
       if (size > maxBytes) {
         if (!res.headersSent) refuseAtEdge(res, BODY_TOO_LARGE, requestId);
+        settle(undefined);
+        return;
+      }
+      if (known < 0 && !budget.reserve(res, chunk.length, kind)) {
+        if (!res.headersSent) refuseAtEdge(res, BUFFER_MEMORY_FULL, requestId);
         settle(undefined);
         return;
       }
@@ -44,6 +63,7 @@ export function readBody(req: IncomingMessage, res: ServerResponse, requestId: s
  * sent them, which matches the bytes.
  */
 export function replayBodyOnPipe(req: IncomingMessage, body: Buffer): void {
+  (req as { [BUFFERED]?: boolean })[BUFFERED] = true;
   Object.defineProperty(req, 'pipe', {
     configurable: true,
     writable: true,
@@ -53,4 +73,9 @@ export function replayBodyOnPipe(req: IncomingMessage, body: Buffer): void {
       return destination;
     },
   });
+}
+
+/** The request's body was read into memory (`replayBodyOnPipe`): every try can send it again. */
+export function hasBufferedBody(req: IncomingMessage): boolean {
+  return (req as { [BUFFERED]?: boolean })[BUFFERED] === true;
 }

@@ -1,0 +1,76 @@
+import type { BufferBudget, BufferKind, OverloadStats } from '@gw/proxy';
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** Counts kept elsewhere, read at scrape time: the buffer budget's (docs/slow-clients.md). */
+export function registerBufferMetrics(register: Registry, budget: BufferBudget): void {
+  const registers = [register];
+  new Gauge({
+    name: 'gateway_buffer_memory_bytes',
+    help: 'Bytes reserved now for buffered bodies (requests, idempotent requests, responses to slow clients), out of BUFFER_MEMORY_BYTES',
+    registers,
+    collect() {
+      this.set(budget.used);
+    },
+  });
+  new Gauge({
+    name: 'gateway_buffer_memory_limit_bytes',
+    help: 'BUFFER_MEMORY_BYTES',
+    registers,
+    collect() {
+      this.set(budget.limitBytes);
+    },
+  });
+  const seen: Record<BufferKind, number> = { request: 0, idempotency: 0, response: 0 };
+  new Counter({
+    name: 'gateway_buffer_refused_total',
+    help: 'Buffer reservations refused because BUFFER_MEMORY_BYTES was spent, by kind: request and idempotency (answered 503), response (streamed unbuffered instead)',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      for (const kind of Object.keys(seen) as BufferKind[]) {
+        const now = budget.refused[kind];
+        this.inc({ kind }, now - seen[kind]);
+        seen[kind] = now;
+      }
+    },
+  });
+}
+
+/** The proxy listener's connections and overload actions (MAX_CONNECTIONS). */
+export function registerConnectionMetrics(register: Registry, stats: OverloadStats): void {
+  const registers = [register];
+  new Gauge({
+    name: 'gateway_client_connections',
+    help: 'Client connections open on the proxy listener',
+    registers,
+    collect() {
+      this.set(stats.connections);
+    },
+  });
+  new Gauge({
+    name: 'gateway_client_connections_max',
+    help: 'MAX_CONNECTIONS (0: no cap)',
+    registers,
+    collect() {
+      this.set(stats.maxConnections);
+    },
+  });
+  let seen = 0;
+  new Counter({
+    name: 'gateway_client_connections_refused_total',
+    help: 'Client connections refused at once because MAX_CONNECTIONS were open',
+    registers,
+    collect() {
+      this.inc(stats.refused - seen);
+      seen = stats.refused;
+    },
+  });
+  new Gauge({
+    name: 'gateway_overload_active',
+    help: '1 while the runtime is under pressure (connections near MAX_CONNECTIONS or heap near its limit): keep-alive stopped, idle connections closed',
+    registers,
+    collect() {
+      this.set(stats.underPressure ? 1 : 0);
+    },
+  });
+}

@@ -1,0 +1,370 @@
+// The on-demand abuse suite (docs/slow-clients.md, "Abuse suite"): one runtime with its
+// default settings behind which slow and hostile clients attack one API, while a
+// well-behaved client uses the same API. For each attack it reports what the well-behaved
+// client saw (success rate, p99), the runtime's peak RSS, whether the admin listener kept
+// answering, and how long the attack's connections stayed open.
+//
+// Usage (from the repo root, after `npm run build`):
+//   npm run test:abuse                 # every attack, 30 s each (~4 min)
+//   ATTACK_S=10 ONLY=slow-body npm run test:abuse
+// Needs: slowhttptest (Debian package `slowhttptest`), prlimit (util-linux), PostgreSQL on
+// 127.0.0.1:5432 (TEST_DATABASE_URL). Writes bench/results/abuse-<time>.json.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, Agent } from 'node:http';
+import { connect, createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const env = process.env;
+const ATTACK_S = Number(env.ATTACK_S ?? 30);
+/** The runtime's descriptor limit: low enough that 20,000 connection attempts reach it. */
+const RUNTIME_NOFILE = Number(env.RUNTIME_NOFILE ?? 8192);
+/** Connection attempts of the flood: 20,000, or what this process's descriptor limit leaves room for. */
+const FLOOD = Math.min(20_000, openFileLimit() - 500);
+const ONLY = env.ONLY ? env.ONLY.split(',') : undefined;
+const GOALS = { successRate: 0.99, p99Ms: 500 };
+const children = [];
+const cleanups = [];
+
+async function main() {
+  preflight();
+  const work = mkdtempSync(path.join(tmpdir(), 'gw-abuse-'));
+  cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+  const [upPort, ctlHttp, ctlGrpc, rtPort, adminPort] = await freePorts(5);
+  const upstream = await startUpstream(upPort);
+  cleanups.push(() => upstream.close());
+
+  const { createTempDatabase } = await import(path.join(ROOT, 'libs/controller/store/dist/testing/index.js'));
+  const db = await createTempDatabase();
+  cleanups.push(() => db.drop());
+  const token = 'abuse-token';
+  start('controller', process.execPath, [path.join(ROOT, 'apps/controller/dist/main.js')], {
+    DATABASE_URL: db.url,
+    CONTROLLER_ID: 'ctl-abuse',
+    CONTROLLER_HOST: '127.0.0.1',
+    CONTROLLER_HTTP_PORT: String(ctlHttp),
+    CONTROLLER_GRPC_PORT: String(ctlGrpc),
+    ADMIN_TOKEN: token,
+    CONFIG_INSECURE: 'true',
+    LOG_LEVEL: 'warn',
+  });
+  await waitHttp(`http://127.0.0.1:${ctlHttp}/health/live`);
+  for (const definition of [
+    { name: 'shop', basePath: '/api', upstream: { targets: [{ url: `http://127.0.0.1:${upPort}` }] } },
+    {
+      name: 'pay',
+      basePath: '/pay',
+      upstream: { targets: [{ url: `http://127.0.0.1:${upPort}` }] },
+      policies: { idempotency: {} },
+    },
+  ]) {
+    const put = await fetch(`http://127.0.0.1:${ctlHttp}/v1/apis/${definition.name}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(definition),
+    });
+    if (!put.ok) throw new Error(`deploy ${definition.name} failed: ${put.status} ${await put.text()}`);
+  }
+  // A fresh runtime per attack (its peak RSS is the attack's), with its default settings, at
+  // a descriptor limit the connection attack can reach.
+  const startRuntime = async () => {
+    const rt = start('runtime', 'prlimit', [`--nofile=${RUNTIME_NOFILE}:${RUNTIME_NOFILE}`, process.execPath, path.join(ROOT, 'apps/runtime/dist/main.js')], {
+      RUNTIME_ID: 'rt-abuse',
+      CONFIG_INSECURE: 'true',
+      CONTROLLER_ADDRESSES: `127.0.0.1:${ctlGrpc}`,
+      RUNTIME_HOST: '127.0.0.1',
+      RUNTIME_ADMIN_HOST: '127.0.0.1',
+      RUNTIME_HTTP_PORT: String(rtPort),
+      RUNTIME_ADMIN_PORT: String(adminPort),
+      DRAIN_GRACE_MS: '0',
+      SHUTDOWN_GRACE_MS: '1000',
+    });
+    await waitHttp(`http://127.0.0.1:${adminPort}/health/ready`);
+    await waitHttp(`http://127.0.0.1:${rtPort}/api/small`);
+    return rt;
+  };
+  const base = `http://127.0.0.1:${rtPort}`;
+  const admin = `http://127.0.0.1:${adminPort}`;
+
+  const attacks = {
+    'slow-headers': () => slowhttptest(['-H', '-c', '2000', '-r', '500', '-i', '5', '-u', `${base}/api/small`], work, 'slow-headers'),
+    'slow-body': () => slowhttptest(['-B', '-c', '2000', '-r', '500', '-i', '5', '-s', '8192', '-u', `${base}/api/small`], work, 'slow-body'),
+    'slow-read': () => slowhttptest(['-X', '-c', '2000', '-r', '500', '-w', '64', '-y', '128', '-n', '5', '-z', '32', '-k', '3', '-u', `${base}/api/big`], work, 'slow-read'),
+    // As many attempts as this process's own descriptor limit allows (20,000 when it can).
+    connections: () => connectionFlood(rtPort, FLOOD),
+    'idempotent-uploads': () => tricklingUploads(rtPort, 200, 9 * 1024 * 1024),
+  };
+  const results = [];
+  for (const [name, attack] of Object.entries(attacks)) {
+    if (ONLY && !ONLY.includes(name)) continue;
+    const rt = await startRuntime();
+    const baselineRss = rssOf(rt.child.pid);
+    log(`attack ${name}: ${ATTACK_S} s`);
+    const probe = wellBehavedClient(`${base}/api/small`);
+    const adminWatch = watchAdmin(admin);
+    const rss = watchRss(rt.child.pid);
+    const outcome = await attack();
+    const seen = await probe.stop();
+    const adminSeen = adminWatch.stop();
+    results.push({ attack: name, wellBehaved: seen, baselineRssMb: Math.round(baselineRss / 1024), peakRssMb: Math.round(rss.stop() / 1024), admin: adminSeen, attackers: outcome });
+    log(JSON.stringify(results.at(-1)));
+    await stop(rt);
+  }
+  const report = { when: new Date().toISOString(), attackSeconds: ATTACK_S, runtimeNofile: RUNTIME_NOFILE, goals: GOALS, results };
+  const dir = path.join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `abuse-${report.when.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2));
+  printTable(report);
+  log(`written ${path.relative(ROOT, file)}`);
+  const failed = results.filter((r) => r.wellBehaved.successRate < GOALS.successRate || r.wellBehaved.p99Ms > GOALS.p99Ms || r.admin.failures > 0);
+  process.exitCode = failed.length === 0 ? 0 : 1;
+}
+
+function openFileLimit() {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const soft = Number(line?.slice('Max open files'.length).trim().split(/\s+/)[0]);
+  return Number.isFinite(soft) ? soft : 20_000;
+}
+
+function preflight() {
+  for (const tool of ['slowhttptest', 'prlimit']) {
+    try {
+      execFileSync('which', [tool], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`${tool} is not installed (Debian: apt-get install ${tool === 'prlimit' ? 'util-linux' : tool})`);
+    }
+  }
+  for (const f of ['apps/runtime/dist/main.js', 'apps/controller/dist/main.js']) {
+    try {
+      readFileSync(path.join(ROOT, f));
+    } catch {
+      throw new Error(`${f} is missing: run npm run build first`);
+    }
+  }
+}
+
+/** /small: a short JSON answer; /big: 1 MiB; anything else: the body's length once read. */
+function startUpstream(port) {
+  const big = Buffer.alloc(1024 * 1024, 'b');
+  const server = createServer((req, res) => {
+    if (req.url.endsWith('/big')) return res.writeHead(200, { 'content-length': big.length }).end(big);
+    let n = 0;
+    req.on('data', (c) => (n += c.length));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, bytes: n })));
+  });
+  server.keepAliveTimeout = 120_000;
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) })));
+}
+
+/** A keep-alive client on the attacked API, 20 requests at a time in a loop: success rate and p99. */
+function wellBehavedClient(url) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 20 });
+  const latencies = [];
+  let ok = 0;
+  let failed = 0;
+  let running = true;
+  const one = () =>
+    new Promise((resolve) => {
+      const started = performance.now();
+      const req = request(url, { agent, timeout: 5_000 }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(performance.now() - started);
+          if (res.statusCode === 200) ok++;
+          else failed++;
+          resolve();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => {
+        latencies.push(performance.now() - started);
+        failed++;
+        resolve();
+      });
+      req.end();
+    });
+  const workers = Array.from({ length: 20 }, async () => {
+    while (running) {
+      await one();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+      agent.destroy();
+      latencies.sort((a, b) => a - b);
+      const total = ok + failed;
+      return { requests: total, successRate: total === 0 ? 0 : Number((ok / total).toFixed(4)), p99Ms: Math.round(latencies[Math.floor(latencies.length * 0.99)] ?? 0) };
+    },
+  };
+}
+
+/** GET /metrics every 500 ms with a 2 s timeout: how often the admin listener did not answer. */
+function watchAdmin(admin) {
+  let asked = 0;
+  let failures = 0;
+  let worst = 0;
+  const timer = setInterval(async () => {
+    asked++;
+    const started = performance.now();
+    try {
+      const res = await fetch(`${admin}/metrics`, { signal: AbortSignal.timeout(2_000) });
+      await res.text();
+      if (!res.ok) failures++;
+    } catch {
+      failures++;
+    }
+    worst = Math.max(worst, performance.now() - started);
+  }, 500);
+  return { stop: () => (clearInterval(timer), { asked, failures, slowestMs: Math.round(worst) }) };
+}
+
+function rssOf(pid) {
+  // prlimit execs node: the runtime is this pid.
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+function watchRss(pid) {
+  let peak = rssOf(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 250);
+  return { stop: () => (clearInterval(timer), peak) };
+}
+
+/**
+ * slowhttptest for ATTACK_S seconds with its per-second statistics; reports the peak of
+ * attack connections held open and how many were still open at the end (the runtime cut
+ * the rest), from its CSV (seconds, closed, pending, connected, service available).
+ */
+async function slowhttptest(args, work, name) {
+  const prefix = path.join(work, name);
+  const child = spawn('slowhttptest', [...args, '-l', String(ATTACK_S), '-g', '-o', prefix, '-p', '3'], { stdio: 'ignore' });
+  await new Promise((resolve) => child.once('exit', resolve));
+  const rows = readFileSync(`${prefix}.csv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+  const connected = rows.map((r) => r[3]);
+  const peak = Math.max(0, ...connected);
+  const peakAt = connected.indexOf(peak);
+  const cutAt = connected.findIndex((c, i) => i > peakAt && c <= peak * 0.1);
+  // slowhttptest opens replacements as the server closes its connections: `closed` is what the runtime cut.
+  return { peakConnected: peak, connectedAtEnd: connected.at(-1) ?? 0, closedByRuntime: rows.at(-1)?.[1] ?? 0, secondsUntilBelow10Percent: cutAt === -1 ? null : cutAt - peakAt };
+}
+
+/** `count` connections opened as fast as possible and held: how many the runtime refused or closed. */
+async function connectionFlood(port, count) {
+  const sockets = [];
+  let refused = 0;
+  let connected = 0;
+  for (let i = 0; i < count; i++) {
+    const s = connect(port, '127.0.0.1');
+    s.on('connect', () => connected++);
+    s.on('error', () => undefined);
+    s.on('close', () => refused++);
+    sockets.push(s);
+    if (i % 500 === 499) await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, ATTACK_S * 1000));
+  const open = sockets.filter((s) => !s.destroyed).length;
+  for (const s of sockets) s.destroy();
+  return { attempts: count, connected, closedByRuntime: refused, stillOpen: open };
+}
+
+/** `count` idempotent uploads of `bytes` each, trickling 1 KiB a second: what the buffer budget answered. */
+async function tricklingUploads(port, count, bytes) {
+  const statuses = {};
+  const sockets = [];
+  for (let i = 0; i < count; i++) {
+    const s = connect(port, '127.0.0.1');
+    s.on('error', () => undefined);
+    let head = '';
+    s.on('data', (c) => {
+      if (head === '') {
+        head = c.toString('latin1', 0, 12);
+        const status = head.slice(9, 12);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+    });
+    s.write(`POST /pay/orders HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nIdempotency-Key: abuse-${i}-${Date.now()}\r\nContent-Length: ${bytes}\r\n\r\n`);
+    sockets.push(s);
+  }
+  const chunk = Buffer.alloc(1024, 'x');
+  const timer = setInterval(() => {
+    for (const s of sockets) if (s.writable) s.write(chunk);
+  }, 1_000);
+  await new Promise((r) => setTimeout(r, ATTACK_S * 1000));
+  clearInterval(timer);
+  const open = sockets.filter((s) => !s.destroyed).length;
+  for (const s of sockets) s.destroy();
+  return { uploads: count, answered: statuses, stillOpen: open };
+}
+
+function printTable(report) {
+  const rows = report.results.map((r) =>
+    [r.attack, `${(r.wellBehaved.successRate * 100).toFixed(2)} %`, `${r.wellBehaved.p99Ms} ms`, `${r.baselineRssMb} → ${r.peakRssMb} MB`, `${r.admin.failures}/${r.admin.asked}`, JSON.stringify(r.attackers)].join(' | '),
+  );
+  console.log('\ngoals: success ≥ 99 %, p99 < 500 ms, admin always answers\n');
+  console.log('attack | well-behaved success | p99 | RSS at start → peak | admin failures | attackers');
+  console.log('--- | --- | --- | --- | --- | ---');
+  for (const row of rows) console.log(row);
+}
+
+async function stop(entry) {
+  if (entry.child.exitCode !== null) return;
+  entry.child.kill('SIGTERM');
+  await new Promise((r) => entry.child.once('exit', r));
+}
+
+function start(name, command, args, childEnv) {
+  const child = spawn(command, args, { env: { ...process.env, ...childEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const entry = { name, child };
+  children.push(entry);
+  return entry;
+}
+
+async function waitHttp(url, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      await res.text();
+      if (res.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function freePorts(n) {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => { const s = createNetServer(); s.listen(0, '127.0.0.1', () => resolve(s)); })));
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+function log(msg) {
+  console.log(`[abuse] ${msg}`);
+}
+
+async function cleanup() {
+  for (const { child } of children.reverse()) {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => { const t = setTimeout(() => (child.kill('SIGKILL'), r()), 5_000); child.once('exit', () => (clearTimeout(t), r())); });
+    }
+  }
+  for (const c of cleanups.reverse()) await c();
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(cleanup);

@@ -1,0 +1,316 @@
+// Slow and early-answered clients over real sockets on 127.0.0.1 (issue: slow clients and
+// overload): one response per request, the body and send timeouts, and what a cut
+// client gives back. Every wait is on a condition with a bounded timeout.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import type { ApiDefinition } from '@gw/api-schema';
+import { plainApi, plainUpstream } from '@gw/api-schema/testing';
+import { recordingLogger, type LogRecord } from '@gw/logging/testing';
+import { stateWith } from '@gw/runtime-config/testing';
+import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BufferBudget } from './buffering/buffer-budget.js';
+import type { BufferSettings } from './buffering/buffer-settings.js';
+import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
+import { createProxyHandler } from './proxy-handler.js';
+import { createProxyListener, type ListenerSettings } from './proxy-listener.js';
+import { startWebSocketEchoServer } from './testing/websocket-echo-server.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+const budgets: BufferBudget[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function startUpstream(respond: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; open: () => number }> {
+  const server = createServer(respond);
+  server.keepAliveTimeout = 100;
+  const port = await listenLocal(server);
+  let open = 0;
+  server.on('connection', (s: Socket) => {
+    open++;
+    s.on('close', () => open--);
+  });
+  cleanups.push(() => {
+    server.closeAllConnections();
+    return closeServer(server);
+  });
+  return { url: `http://127.0.0.1:${port}`, open: () => open };
+}
+
+async function startGateway(apis: ApiDefinition[], edge: Partial<EdgeSettings> = {}, settings: Partial<ListenerSettings> = {}, buffers: Partial<BufferSettings> = {}): Promise<number> {
+  const handler = createProxyHandler({ getConfig: stateWith(apis).getConfig, edge: new EdgeGuard(edge), buffers });
+  budgets.push(handler.budget);
+  const listener = createProxyListener(handler, settings);
+  const port = await listenLocal(listener.server);
+  cleanups.push(async () => {
+    listener.server.closeAllConnections();
+    handler.close();
+    await closeServer(listener.server);
+  });
+  return port;
+}
+
+interface Client {
+  socket: Socket;
+  text(): string;
+  /** Resolves when the gateway ended or reset the connection. */
+  closed: Promise<void>;
+  /** How many response status lines arrived. */
+  responses(): number;
+}
+
+function client(port: number, first: string): Client {
+  const socket = connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => undefined);
+  socket.write(first);
+  const text = () => Buffer.concat(chunks).toString('latin1');
+  // Not events.once: a reset (an 'error') is a close too.
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  cleanups.push(() => void socket.destroy());
+  return { socket, text, closed, responses: () => (text().match(/HTTP\/1\.1 \d{3} /g) ?? []).length };
+}
+
+/** Writes one byte every `gapMs` until the socket closes or `max` bytes went out. */
+function trickle(c: Client, gapMs: number, max: number): Promise<void> {
+  return new Promise((resolve) => {
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (c.socket.destroyed || !c.socket.writable || sent >= max) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      sent++;
+      c.socket.write('x');
+    }, gapMs);
+    c.socket.once('close', () => {
+      clearInterval(timer);
+      resolve();
+    });
+  });
+}
+
+describe('one response per request', () => {
+  it('a trickling POST that gets 504 is answered once, then its connection closes (no 408 later)', async () => {
+    // The upstream reads the body but never answers: the per-try timeout answers 504.
+    const up = await startUpstream((req) => req.resume());
+    const api = plainApi('slow', '/slow', [up.url], { upstream: plainUpstream([up.url], { timeouts: { connectMs: 1_000, requestMs: 300, totalMs: 300, streamIdleMs: 300_000 } }) });
+    // REQUEST_TIMEOUT_MS well inside the trickle: before the fix it wrote a second response (408).
+    // Request buffering off: the body streams to the upstream, which never answers.
+    const port = await startGateway([api], { clientBodyTimeoutMs: 0 }, { headersTimeoutMs: 200, requestTimeoutMs: 800 }, { requestBytes: 0 });
+    const c = client(port, 'POST /slow/x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nab');
+    const sending = trickle(c, 50, 900);
+    await waitFor('the 504', () => c.responses() >= 1, { timeoutMs: 5_000 });
+    await c.closed;
+    await sending;
+    const text = c.text();
+    expect(text).toMatch(/^HTTP\/1\.1 504 /);
+    expect(text.toLowerCase()).toContain('connection: close');
+    expect(c.responses(), text).toBe(1);
+  });
+
+  it('a refusal while the body arrives closes the connection after a bounded linger', async () => {
+    const up = await startUpstream((_req, res) => res.end('ok'));
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientBodyTimeoutMs: 0 });
+    // No API matches: 404 at once, with most of the body still to come.
+    const c = client(port, 'POST /nowhere HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\nab');
+    const started = performance.now();
+    void trickle(c, 50, 100_000);
+    await c.closed;
+    expect(c.text()).toMatch(/^HTTP\/1\.1 404 /);
+    expect(c.responses()).toBe(1);
+    // LINGER_MS (2 s) bounds it, with slack for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(4_500);
+  });
+
+  it('keep-alive is untouched for requests whose body was complete', async () => {
+    const up = await startUpstream((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const port = await startGateway([plainApi('a', '/a', [up.url])]);
+    const c = client(port, 'POST /a/x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nab');
+    await waitFor('the first answer', () => c.text().endsWith('ok'), { timeoutMs: 5_000 });
+    c.socket.write('GET /a/y HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor('the second answer', () => c.responses() === 2 && c.text().endsWith('ok'), { timeoutMs: 5_000 });
+    expect(c.socket.destroyed).toBe(false);
+  });
+});
+
+describe('CLIENT_BODY_TIMEOUT_MS', () => {
+  it('a body that stops arriving gets 408 and its connection closes; the upstream request is abandoned', async () => {
+    let upstreamClosed = 0;
+    const up = await startUpstream((req, res) => {
+      req.resume();
+      res.on('close', () => upstreamClosed++);
+    });
+    // Request buffering off: the body streams to the upstream.
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientBodyTimeoutMs: 300 }, {}, { requestBytes: 0 });
+    const c = client(port, 'POST /a/x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nab');
+    await c.closed;
+    expect(c.text()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(c.text()).toContain('GW_REQUEST_TIMEOUT');
+    expect(c.responses()).toBe(1);
+    await waitFor('the upstream request to be abandoned', () => upstreamClosed === 1, { timeoutMs: 5_000 });
+  });
+
+  it('a body that keeps making progress is not cut', async () => {
+    const up = await startUpstream((req, res) => {
+      let n = 0;
+      req.on('data', (d: Buffer) => (n += d.length));
+      req.on('end', () => res.end(String(n)));
+    });
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientBodyTimeoutMs: 400 });
+    const c = client(port, 'POST /a/x HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n');
+    // 12 bytes, 100 ms apart: 1.2 s in all, three times the timeout, never silent for it.
+    await trickle(c, 100, 12);
+    await waitFor('the answer', () => c.text().endsWith('\r\n\r\n12'), { timeoutMs: 5_000 });
+    expect(c.text()).toMatch(/^HTTP\/1\.1 200 /);
+  });
+});
+
+describe('CLIENT_SEND_TIMEOUT_MS', () => {
+  it('a client that stops reading a large response loses its connection, and the upstream connection is released', async () => {
+    const big = Buffer.alloc(16 * 1024 * 1024, 'y');
+    const up = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-length': big.length });
+      res.end(big);
+    });
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 300 });
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\n');
+    // Read the head, then nothing more.
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'), { timeoutMs: 5_000 });
+    c.socket.pause();
+    // The gateway cuts the client and aborts its upstream request with its connection.
+    await waitFor('the upstream connection to close', () => up.open() === 0, { timeoutMs: 10_000 });
+    c.socket.resume();
+    await c.closed;
+    expect(c.text().length).toBeLessThan(big.length);
+  });
+});
+
+describe('buffering for slow clients', () => {
+  it('a trickling small upload holds no upstream connection and no breaker slot until its body is in', async () => {
+    let seen = 0;
+    const up = await startUpstream((req, res) => {
+      seen++;
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    // A breaker with one slot: while the slow upload trickles, another request still gets through.
+    const api = plainApi('a', '/a', [up.url], {
+      upstream: plainUpstream([up.url], { circuitBreaker: { maxConcurrent: 1, maxPending: 0, failureRatePercent: 50, windowMs: 10_000, minRequests: 1000, openMs: 5_000, halfOpenRequests: 3 } }),
+    });
+    const port = await startGateway([api], { clientBodyTimeoutMs: 5_000 });
+    const slow = client(port, 'POST /a/slow HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nab');
+    await waitFor('the slow upload to be read', () => budgets.at(-1)!.used === 6);
+    expect(seen).toBe(0);
+    expect(up.open()).toBe(0);
+    const fast = client(port, 'GET /a/fast HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor('the other request to be answered', () => fast.text().endsWith('ok'));
+    expect(fast.text()).toMatch(/^HTTP\/1\.1 200 /);
+    slow.socket.write('cdef');
+    await waitFor('the upload to be forwarded once complete', () => slow.text().endsWith('ok'));
+    await waitFor('the reservation to be given back', () => budgets.at(-1)!.used === 0);
+  });
+
+  it('BUFFER_MEMORY_BYTES: a body that would pass the budget gets 503 with Retry-After, counted; the budget is given back', async () => {
+    const up = await startUpstream((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const port = await startGateway([plainApi('a', '/a', [up.url])], {}, {}, { memoryBytes: 1_000, requestBytes: 800 });
+    // 600 bytes reserved by a slow upload; another 600 do not fit.
+    const first = client(port, 'POST /a/1 HTTP/1.1\r\nHost: a\r\nContent-Length: 600\r\n\r\nab');
+    await waitFor('the first reservation', () => budgets.at(-1)!.used === 600);
+    const second = client(port, 'POST /a/2 HTTP/1.1\r\nHost: a\r\nContent-Length: 600\r\n\r\nab');
+    await second.closed;
+    expect(second.text()).toMatch(/^HTTP\/1\.1 503 /);
+    expect(second.text().toLowerCase()).toContain('retry-after: 1');
+    expect(second.text()).toContain('GW_BUFFER_MEMORY_FULL');
+    expect(second.responses()).toBe(1);
+    expect(budgets.at(-1)!.refused.request).toBe(1);
+    first.socket.destroy();
+    await waitFor('the budget to be given back', () => budgets.at(-1)!.used === 0);
+  });
+
+  it('a response up to RESPONSE_BUFFER_BYTES is taken from the upstream at once: the upstream is done while the client has not read', async () => {
+    // Far more than loopback socket buffers hold, so the gateway has to keep most of it.
+    const body = Buffer.alloc(32 * 1024 * 1024, 'z');
+    let finished = 0;
+    const up = await startUpstream((_req, res) => {
+      res.on('finish', () => finished++);
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    });
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 0 }, {}, { responseBytes: 64 * 1024 * 1024 });
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    await waitFor('the upstream to have sent everything', () => finished === 1);
+    expect(budgets.at(-1)!.used).toBe(body.length);
+    c.socket.resume();
+    await waitFor('the client to get it all', () => c.text().length > body.length);
+    await waitFor('the reservation to be given back', () => budgets.at(-1)!.used === 0);
+  });
+});
+
+describe('connections that never send a byte', () => {
+  it('are closed after HEADERS_TIMEOUT_MS from their accept; a connection that sends a request is not', async () => {
+    const up = await startUpstream((_req, res) => res.end('ok'));
+    const port = await startGateway([plainApi('a', '/a', [up.url])], {}, { headersTimeoutMs: 300, keepAliveTimeoutMs: 5_000 });
+    const silent = client(port, '');
+    const started = performance.now();
+    const talking = client(port, 'GET /a/x HTTP/1.1\r\nHost: a\r\n\r\n');
+    await silent.closed;
+    expect(silent.text()).toBe('');
+    expect(performance.now() - started).toBeLessThan(3_000);
+    // Opened with the silent one, past its cut: the keep-alive connection is still open (KEEPALIVE_TIMEOUT_MS rules it).
+    await waitFor('the answer', () => talking.text().endsWith('ok'));
+    expect(talking.socket.destroyed).toBe(false);
+  });
+
+  it('does not cut a quiet WebSocket: its handshake ends the watch', async () => {
+    const echo = await startWebSocketEchoServer();
+    cleanups.push(() => echo.close());
+    const port = await startGateway([plainApi('chat', '/chat', [echo.url])], {}, { headersTimeoutMs: 300 });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/chat/room`);
+    cleanups.push(() => ws.close());
+    await new Promise((resolve) => ws.addEventListener('open', resolve, { once: true }));
+    // A silent connection opened after the handshake is cut: the watch's time has passed for the WebSocket too.
+    const silent = client(port, '');
+    await silent.closed;
+    const reply = new Promise<string>((resolve) => ws.addEventListener('message', (e) => resolve(String(e.data)), { once: true }));
+    ws.send('still here');
+    expect(await reply).toBe('still here');
+  });
+});
+
+describe('MAX_CONNECTIONS and overload actions', () => {
+  it('refuses connections beyond the cap at once, counts and logs them once per interval, and closes idle connections under pressure', async () => {
+    const up = await startUpstream((_req, res) => res.end('ok'));
+    const logs: LogRecord[] = [];
+    const handler = createProxyHandler({ getConfig: stateWith([plainApi('a', '/a', [up.url])]).getConfig });
+    const listener = createProxyListener(handler, { maxConnections: 4 }, recordingLogger(logs));
+    const port = await listenLocal(listener.server);
+    cleanups.push(async () => {
+      listener.server.closeAllConnections();
+      handler.close();
+      await closeServer(listener.server);
+    });
+    const idle = [0, 1, 2, 3].map(() => client(port, ''));
+    await waitFor('four connections', () => listener.overload.connections === 4);
+    const extra = [client(port, 'GET /a/x HTTP/1.1\r\nHost: a\r\n\r\n'), client(port, 'GET /a/x HTTP/1.1\r\nHost: a\r\n\r\n')];
+    await Promise.all(extra.map((c) => c.closed));
+    for (const c of extra) expect(c.text()).toBe('');
+    expect(listener.overload.refused).toBe(2);
+    // At the cap (≥ 90 %): pressure; the idle connections are closed by the next check.
+    await Promise.all(idle.map((c) => c.closed));
+    const line = await waitFor('one overload line with the count', () => logs.find((r) => r.level === 'warn' && (r.fields as { refused?: number }).refused === 2));
+    expect(line.fields).toMatchObject({ maxConnections: 4, reason: 'connections' });
+    expect(logs.filter((r) => (r.fields as { refused?: number }).refused === 2)).toHaveLength(1);
+  });
+});
