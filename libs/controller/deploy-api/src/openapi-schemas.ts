@@ -44,6 +44,9 @@ export const DefinitionChangeSchema = z.object({
   value: z.unknown().optional(),
 });
 
+/** A body that is text (metrics, files): its schema is a string. */
+export const TextBodySchema = z.string();
+
 export const TokenRoleSchema = z.enum(TOKEN_ROLES);
 
 export const ConfigRefSchema = z.object({ version: z.int(), epoch: z.int(), hash: z.string() });

@@ -3,10 +3,13 @@ import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { ApiRevision, ApiStore, RevisionSummary } from '@gw/store';
 import express, { type Request, type Response, type Router } from 'express';
-import { CONFIG_VERSION_HEADER, expectedRevision, revisionEtag, toApiResource } from './api-routes.js';
+import { z } from 'zod';
+import { ApiWrittenSchema, CONFIG_VERSION_HEADER, expectedRevision, revisionEtag, toApiResource } from './api-routes.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-routes.js';
 import { auditContext } from './bearer-auth.js';
 import { jsonBody } from './json-body.js';
+import type { OperationDoc } from './operation-doc.js';
+import { ApiDefinitionSchema } from './openapi-schemas.js';
 import { sendProblem } from './problem-details.js';
 import { badQuery, checkParams, intParam, type Query } from './query-params.js';
 import { getRequestId } from './request-id.js';
@@ -59,6 +62,55 @@ function rollbackRevision(body: unknown, problems: FieldProblem[]): number | und
   return problems.length === 0 ? (revision as number) : undefined;
 }
 
+const NAME_PARAM = { name: 'name', in: 'path', description: 'The API name.', schema: z.string() } as const;
+const RevisionSummarySchema = z.object({ revision: z.int(), configVersion: z.int(), actor: z.string(), createdAt: z.string(), deleted: z.boolean() });
+
+/** The rollback body; rollbackRevision checks it field by field (problems at `/revision`). */
+const RollbackRequestSchema = z.object({ revision: z.int().min(1).describe('The revision whose definition becomes the API’s new revision.') });
+
+const DOCS = {
+  list: {
+    operationId: 'listApiRevisions',
+    summary: 'List the revisions of one API',
+    description: 'Newest first, paged: send `next` back as `cursor` for the following page.',
+    tags: ['revisions'],
+    parameters: [
+      NAME_PARAM,
+      { name: 'limit', in: 'query', description: `At most this many (1 to ${REVISIONS_LIMIT_MAX}, default ${REVISIONS_LIMIT_DEFAULT}).`, schema: z.int().min(1).max(REVISIONS_LIMIT_MAX) },
+      { name: 'cursor', in: 'query', description: 'The `next` of the previous page.', schema: z.string() },
+    ],
+    responses: { 200: { description: 'One page of revisions.', schema: z.object({ name: z.string(), items: z.array(RevisionSummarySchema), next: z.string().nullable() }) } },
+    problems: { 400: 'A bad query (GW_BAD_REQUEST).', 404: 'No API of that name was ever written (GW_API_NOT_FOUND).' },
+  },
+  get: {
+    operationId: 'getApiRevision',
+    summary: 'Read one revision of one API',
+    description: '`api` is null for the revision that deleted the API; secrets read `"[REDACTED]"`.',
+    tags: ['revisions'],
+    parameters: [NAME_PARAM, { name: 'revision', in: 'path', description: 'The revision number (from 1).', schema: z.string() }],
+    responses: { 200: { description: 'The revision.', schema: RevisionSummarySchema.extend({ name: z.string(), api: ApiDefinitionSchema.nullable() }) } },
+    problems: { 404: 'No such revision (GW_NOT_FOUND).' },
+  },
+  rollback: {
+    operationId: 'rollbackApi',
+    summary: 'Roll one API back to an earlier revision',
+    description: 'Writes the definition of that revision as a new revision (re-validated against today’s rules); it also recreates a deleted API.',
+    tags: ['revisions'],
+    parameters: [NAME_PARAM, { name: 'If-Match', in: 'header', description: 'Only if the API is at this revision; `*`: only if it exists.', schema: z.string() }],
+    requestBody: { description: '`{"revision": 3}`', schema: RollbackRequestSchema },
+    responses: {
+      200: { description: 'Rolled back (`changed: false` when it already had that definition).', headers: { [CONFIG_VERSION_HEADER]: 'The config version.', ETag: 'The new revision.' }, schema: ApiWrittenSchema.extend({ rolledBackTo: z.int(), changed: z.boolean() }) },
+      201: { description: 'Recreated a deleted API.', headers: { [CONFIG_VERSION_HEADER]: 'The config version.', ETag: 'The new revision.', Location: '`/v1/apis/{name}`' }, schema: ApiWrittenSchema.extend({ rolledBackTo: z.int(), changed: z.boolean() }) },
+    },
+    problems: {
+      400: 'The body is not `{"revision": N}` (GW_BAD_REQUEST); or that revision no longer validates (GW_VALIDATION).',
+      404: 'No such revision (GW_NOT_FOUND).',
+      409: 'That revision is the deletion (GW_CONFLICT), or its routes now conflict with another API (GW_ROUTE_CONFLICT).',
+      412: 'If-Match does not match the current revision (GW_PRECONDITION_FAILED).',
+    },
+  },
+} satisfies Record<string, OperationDoc>;
+
 /**
  * `GET /v1/apis/{name}/revisions` (newest first, paged like the audit log),
  * `GET /v1/apis/{name}/revisions/{revision}` and `POST /v1/apis/{name}/rollback`.
@@ -71,6 +123,7 @@ export function createRevisionRouter(options: RevisionRoutesOptions): Router {
   declareRoute(router, '/v1/apis/:name/revisions', {
     get: [
       'viewer',
+      DOCS.list,
       async (req, res) => {
         const name = paramOf(req, 'name');
         const query = req.query as Query;
@@ -99,6 +152,7 @@ export function createRevisionRouter(options: RevisionRoutesOptions): Router {
   declareRoute(router, '/v1/apis/:name/revisions/:revision', {
     get: [
       'viewer',
+      DOCS.get,
       async (req, res) => {
         const name = paramOf(req, 'name');
         const raw = paramOf(req, 'revision');
@@ -113,6 +167,7 @@ export function createRevisionRouter(options: RevisionRoutesOptions): Router {
   declareRoute(router, '/v1/apis/:name/rollback', {
     post: [
       'deployer',
+      DOCS.rollback,
       jsonBody({ limit: ROLLBACK_BODY_MAX_BYTES }),
       async (req, res) => {
         const name = paramOf(req, 'name');

@@ -3,10 +3,13 @@ import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import { TOKEN_ROLES, type TokenRole, type TokenStore } from '@gw/store';
 import express, { type Request, type Router } from 'express';
+import { z } from 'zod';
 import { parseIsoDateTime } from './iso-date-time.js';
-import { generateTokenSecret, hashTokenSecret, isTokenName, RESERVED_TOKEN_NAMES } from './admin-token.js';
+import { generateTokenSecret, hashTokenSecret, isTokenName, RESERVED_TOKEN_NAMES, TOKEN_NAME_PATTERN } from './admin-token.js';
 import { auditContext } from './bearer-auth.js';
 import { jsonBody } from './json-body.js';
+import type { OperationDoc } from './operation-doc.js';
+import { TokenRoleSchema } from './openapi-schemas.js';
 import { sendProblem } from './problem-details.js';
 import { getRequestId } from './request-id.js';
 import { declareRoute } from './route-access.js';
@@ -47,6 +50,55 @@ export function validateTokenRequest(body: unknown, now: number = Date.now()): {
   return { ok: true, value: { name: name as string, role: role as TokenRole, ...(expires === undefined ? {} : { expiresAt: expires }) } };
 }
 
+/** The token request as the document shows it; validateTokenRequest checks it field by field. */
+const TokenRequestSchema = z.object({
+  name: z.string().regex(TOKEN_NAME_PATTERN).describe(`The token's name (the audit actor); not ${RESERVED_TOKEN_NAMES.join(' or ')}.`),
+  role: TokenRoleSchema,
+  expiresAt: z.string().optional().describe('ISO 8601 date-time with an offset, in the future; absent: never expires.'),
+});
+const TokenRecordSchema = z.object({
+  name: z.string(),
+  role: TokenRoleSchema,
+  createdAt: z.string(),
+  createdBy: z.string(),
+  expiresAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+});
+
+const DOCS = {
+  list: {
+    operationId: 'listTokens',
+    summary: 'List the named tokens',
+    description: 'Names, roles and dates; never a secret.',
+    tags: ['tokens'],
+    responses: { 200: { description: 'The tokens.', schema: z.object({ items: z.array(TokenRecordSchema) }) } },
+  },
+  create: {
+    operationId: 'createToken',
+    summary: 'Create a named token',
+    description: 'The answer holds the secret (`gwt_…`), the only time it is shown.',
+    tags: ['tokens'],
+    requestBody: { description: '`{"name": "ci", "role": "deployer", "expiresAt": "2030-01-01T00:00:00Z"}`', schema: TokenRequestSchema },
+    responses: {
+      201: {
+        description: 'Created.',
+        headers: { Location: '`/v1/tokens/{name}`' },
+        schema: z.object({ name: z.string(), role: TokenRoleSchema, token: z.string().describe('The secret.'), createdAt: z.string(), expiresAt: z.string().nullable() }),
+      },
+    },
+    problems: { 400: 'Field problems in `errors` (GW_BAD_REQUEST).', 409: 'A token of that name exists (GW_CONFLICT).' },
+  },
+  revoke: {
+    operationId: 'revokeToken',
+    summary: 'Revoke a named token',
+    description: 'Every replica refuses it from the next request on.',
+    tags: ['tokens'],
+    parameters: [{ name: 'name', in: 'path', description: 'The token name.', schema: z.string() }],
+    responses: { 204: { description: 'Revoked.' } },
+    problems: { 404: 'No token of that name (GW_NOT_FOUND).' },
+  },
+} satisfies Record<string, OperationDoc>;
+
 function paramName(req: Request): string {
   const name: unknown = req.params['name'];
   return typeof name === 'string' ? name : '';
@@ -64,6 +116,7 @@ export function createTokenRouter(options: TokenRoutesOptions): Router {
   declareRoute(router, '/v1/tokens', {
     get: [
       'admin',
+      DOCS.list,
       async (_req, res) => {
         res.setHeader('Cache-Control', 'no-store');
         res.json({ items: await tokens.listTokens() });
@@ -71,6 +124,7 @@ export function createTokenRouter(options: TokenRoutesOptions): Router {
     ],
     post: [
       'admin',
+      DOCS.create,
       jsonBody({ limit: TOKEN_BODY_MAX_BYTES }),
       async (req, res) => {
         const result = validateTokenRequest(req.body);
@@ -94,6 +148,7 @@ export function createTokenRouter(options: TokenRoutesOptions): Router {
   declareRoute(router, '/v1/tokens/:name', {
     delete: [
       'admin',
+      DOCS.revoke,
       async (req, res) => {
         const name = paramName(req);
         if (!isTokenName(name) || RESERVED_TOKEN_NAMES.includes(name)) {
