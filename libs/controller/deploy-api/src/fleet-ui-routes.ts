@@ -32,7 +32,7 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 const FILE = z.string().describe('The file’s content.');
 const DOCS = {
-  redirect: { operationId: 'redirectFleetPage', summary: 'Redirect to the fleet page', tags: ['fleet page'], responses: { 301: { description: 'To `/ui/`.', headers: { Location: '`/ui/`' } } } },
+  redirect: { operationId: 'redirectFleetPage', summary: 'Redirect to the fleet page', tags: ['fleet page'], responses: { 301: { description: 'To `/ui/` (with a short note as text or HTML, as express words it).', headers: { Location: '`/ui/`' }, contentType: ['text/plain', 'text/html'], schema: FILE } } },
   page: {
     operationId: 'getFleetPage',
     summary: 'The fleet page (HTML)',
