@@ -40,15 +40,20 @@ export class OpenApiConformance {
     this.ajv.addSchema({ ...doc, $id: DOC_ID });
   }
 
-  /** Problems of one answer to `method expressPath` (`/v1/apis/:name`); empty when it conforms. */
+  /** Problems of one answer to `method expressPath` (`/v1/apis/:name`); empty when it conforms (and then it counts as exercised). */
   check(method: string, expressPath: string, answer: LiveAnswer): string[] {
+    const problems = this.problemsOf(method, expressPath, answer);
+    if (problems.length === 0) this.checked.add(`${method.toUpperCase()} ${openApiPath(expressPath)} ${answer.statusCode}`);
+    return problems;
+  }
+
+  private problemsOf(method: string, expressPath: string, answer: LiveAnswer): string[] {
     const path = openApiPath(expressPath);
     const op = (this.doc['paths'] as Record<string, Record<string, Json>>)[path]?.[method.toLowerCase()];
     const where = `${method.toUpperCase()} ${path} → ${answer.statusCode}`;
     if (op === undefined) return [`${where}: no such operation in the document`];
     const response = (op['responses'] as Record<string, Json>)[String(answer.statusCode)];
     if (response === undefined) return [`${where}: status not documented (${answer.payload.slice(0, 200)})`];
-    this.checked.add(`${method.toUpperCase()} ${path} ${answer.statusCode}`);
     const content = response['content'] as Record<string, unknown> | undefined;
     if (content === undefined) return answer.payload === '' ? [] : [`${where}: documented without a body, but one came`];
     const mediaType = String(answer.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -66,7 +71,7 @@ export class OpenApiConformance {
     return [`${where}: body does not match its schema: ${this.ajv.errorsText(validate.errors)} (${answer.payload.slice(0, 300)})`];
   }
 
-  /** `METHOD path` of every documented operation not yet seen answering (by `check`) with a documented status. */
+  /** `METHOD path` of every documented operation not yet seen answering as documented (by `check`). */
   unexercised(): string[] {
     const paths = this.doc['paths'] as Record<string, Record<string, unknown>>;
     const seen = new Set([...this.checked].map((k) => k.split(' ').slice(0, 2).join(' ')));
