@@ -1,4 +1,4 @@
-import { isValidApiName, maskDefinitionSecrets, validateApiDefinition, type FieldProblem } from '@gw/api-schema';
+import { gatewayWording, isValidApiName, maskDefinitionSecrets, pointerFormat, problemsFromIssues, validateApiDefinition, type FieldProblem } from '@gw/api-schema';
 import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { ApiRevision, ApiStore, RevisionSummary } from '@gw/store';
@@ -49,24 +49,23 @@ function sendRevisionNotFound(req: Request, res: Response, name: string, revisio
   sendProblem(req, res, { status: 404, code: ErrorCodes.GW_NOT_FOUND, detail: `API ${JSON.stringify(name)} has no revision ${JSON.stringify(revision)}.` });
 }
 
+/** The rollback body: the document shows it and rollbackRevision validates with it. */
+const RollbackRequestSchema = z.strictObject({ revision: z.int().min(1).describe('The revision whose definition becomes the API’s new revision.') });
+
 /** The rollback body: exactly `{"revision": N}`; problems at JSON Pointers (`/revision`). */
 function rollbackRevision(body: unknown, problems: FieldProblem[]): number | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     problems.push({ path: '', message: 'must be an object like {"revision": 3}' });
     return undefined;
   }
-  for (const key of Object.keys(body)) if (key !== 'revision') problems.push({ path: `/${key}`, message: 'unknown field' });
-  const revision = (body as Record<string, unknown>)['revision'];
-  if (revision === undefined) problems.push({ path: '/revision', message: 'is required' });
-  else if (typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 1) problems.push({ path: '/revision', message: 'must be an integer of at least 1' });
-  return problems.length === 0 ? (revision as number) : undefined;
+  const parsed = RollbackRequestSchema.safeParse(body, { error: gatewayWording, reportInput: true });
+  if (parsed.success) return parsed.data.revision;
+  problems.push(...problemsFromIssues(parsed.error.issues, [], pointerFormat('')));
+  return undefined;
 }
 
 const NAME_PARAM = { name: 'name', in: 'path', description: 'The API name.', schema: z.string() } as const;
 const RevisionSummarySchema = z.object({ revision: z.int(), configVersion: z.int(), actor: z.string(), createdAt: z.string(), deleted: z.boolean() });
-
-/** The rollback body; rollbackRevision checks it field by field (problems at `/revision`). */
-const RollbackRequestSchema = z.object({ revision: z.int().min(1).describe('The revision whose definition becomes the API’s new revision.') });
 
 const DOCS = {
   list: {

@@ -1,7 +1,7 @@
-import type { FieldProblem } from '@gw/api-schema';
+import { gatewayWording, problemsFromIssues, type FieldProblem } from '@gw/api-schema';
 import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
-import { TOKEN_ROLES, type TokenRole, type TokenStore } from '@gw/store';
+import type { TokenRole, TokenStore } from '@gw/store';
 import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
 import { parseIsoDateTime } from './iso-date-time.js';
@@ -27,35 +27,36 @@ export interface TokenRequest {
   expiresAt?: Date;
 }
 
-/** Validates `{ name, role, expiresAt? }`, every problem at its field path. */
-export function validateTokenRequest(body: unknown, now: number = Date.now()): { ok: true; value: TokenRequest } | { ok: false; problems: FieldProblem[] } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, problems: [{ path: '', message: 'must be a JSON object' }] };
-  const input = body as Record<string, unknown>;
-  const problems: FieldProblem[] = [];
-  for (const key of Object.keys(input)) {
-    if (!['name', 'role', 'expiresAt'].includes(key)) problems.push({ path: key, message: 'unknown field; allowed: name, role, expiresAt' });
-  }
-  const { name, role, expiresAt } = input;
-  if (typeof name !== 'string') problems.push({ path: 'name', message: 'is required and must be a string' });
-  else if (!isTokenName(name)) problems.push({ path: 'name', message: 'must be 1 to 63 lower-case letters, digits or inner hyphens' });
-  else if (RESERVED_TOKEN_NAMES.includes(name)) problems.push({ path: 'name', message: `is reserved (${RESERVED_TOKEN_NAMES.join(', ')} are actor names of the bootstrap token and of disabled auth)` });
-  if (typeof role !== 'string' || !(TOKEN_ROLES as readonly string[]).includes(role)) problems.push({ path: 'role', message: `must be one of ${TOKEN_ROLES.join(', ')}` });
-  let expires: Date | undefined;
-  if (expiresAt !== undefined) {
-    expires = typeof expiresAt === 'string' ? parseIsoDateTime(expiresAt) : undefined;
-    if (expires === undefined) problems.push({ path: 'expiresAt', message: 'must be an ISO 8601 date-time with an offset, e.g. 2030-01-01T00:00:00Z' });
-    else if (expires.getTime() <= now) problems.push({ path: 'expiresAt', message: 'must be in the future' });
-  }
-  if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: { name: name as string, role: role as TokenRole, ...(expires === undefined ? {} : { expiresAt: expires }) } };
-}
-
-/** The token request as the document shows it; validateTokenRequest checks it field by field. */
-const TokenRequestSchema = z.object({
-  name: z.string().regex(TOKEN_NAME_PATTERN).describe(`The token's name (the audit actor); not ${RESERVED_TOKEN_NAMES.join(' or ')}.`),
+/**
+ * The token request: the OpenAPI document shows it and validateTokenRequest validates with
+ * it; `expiresAt` must also parse and lie in the future (checked by hand: it depends on now).
+ */
+const TokenRequestSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(TOKEN_NAME_PATTERN, { error: 'must be 1 to 63 lower-case letters, digits or inner hyphens' })
+    .refine((name) => !RESERVED_TOKEN_NAMES.includes(name), { error: `is reserved (${RESERVED_TOKEN_NAMES.join(', ')} are actor names of the bootstrap token and of disabled auth)` })
+    .describe(`The token's name (the audit actor); not ${RESERVED_TOKEN_NAMES.join(' or ')}.`),
   role: TokenRoleSchema,
   expiresAt: z.string().optional().describe('ISO 8601 date-time with an offset, in the future; absent: never expires.'),
 });
+/** Validates `{ name, role, expiresAt? }`, every problem at its field path. */
+export function validateTokenRequest(body: unknown, now: number = Date.now()): { ok: true; value: TokenRequest } | { ok: false; problems: FieldProblem[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, problems: [{ path: '', message: 'must be a JSON object' }] };
+  const parsed = TokenRequestSchema.safeParse(body, { error: gatewayWording, reportInput: true });
+  const problems: FieldProblem[] = parsed.success ? [] : problemsFromIssues(parsed.error.issues);
+  const expiresAt = (body as Record<string, unknown>)['expiresAt'];
+  let expires: Date | undefined;
+  if (typeof expiresAt === 'string') {
+    expires = parseIsoDateTime(expiresAt);
+    if (expires === undefined) problems.push({ path: 'expiresAt', message: 'must be an ISO 8601 date-time with an offset, e.g. 2030-01-01T00:00:00Z' });
+    else if (expires.getTime() <= now) problems.push({ path: 'expiresAt', message: 'must be in the future' });
+  }
+  if (!parsed.success || problems.length > 0) return { ok: false, problems };
+  const { name, role } = parsed.data;
+  return { ok: true, value: { name, role, ...(expires === undefined ? {} : { expiresAt: expires }) } };
+}
+
 const TokenRecordSchema = z.object({
   name: z.string(),
   role: TokenRoleSchema,
