@@ -52,6 +52,7 @@ describe('controller routes × roles', () => {
     expect(declared).toEqual(
       expect.arrayContaining([
         'GET /metrics public',
+        'GET /v1/openapi.json public',
         'GET /v1/runtimes viewer',
         'GET /v1/status viewer',
         'GET /v1/controllers viewer',

@@ -1,5 +1,5 @@
 import { combineCallbacks, type ConfigServerCallbacks, type RuntimeSession } from '@gw/config-server';
-import { createControllerRouter, createEpochRouter, createFleetRouter, createFleetUiRouter, declareRoute } from '@gw/deploy-api';
+import { createControllerRouter, createEpochRouter, createFleetRouter, createFleetUiRouter, declareRoute, openApiSchemas, type OperationDoc } from '@gw/deploy-api';
 import { ControllerHeartbeat, FleetStatusService, RuntimeSessionRecorder } from '@gw/fleet-status';
 import { fleetUiRoot } from '@gw/fleet-ui';
 import type { Logger } from '@gw/logging';
@@ -8,6 +8,13 @@ import type { ControllerHeartbeatStore, FleetStore } from '@gw/store';
 import type express from 'express';
 import { ControllerMetrics } from './controller-metrics.js';
 import type { ControllerConfig } from './env.js';
+
+const METRICS_DOC: OperationDoc = {
+  operationId: 'getMetrics',
+  summary: 'Prometheus metrics of this controller replica',
+  tags: ['health'],
+  responses: { 200: { description: 'The metrics in the Prometheus text format.', contentType: 'text/plain', schema: openApiSchemas.TextBodySchema } },
+};
 
 export interface ObservabilityOptions {
   config: Pick<ControllerConfig, 'controllerId' | 'zone' | 'fleetHeartbeatMs' | 'fleetStaleAfterMs' | 'fleetRetentionMs'>;
@@ -92,6 +99,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
       declareRoute(app, '/metrics', {
         get: [
           'public',
+          METRICS_DOC,
           async (_req, res) => {
             const { contentType, body } = await metrics.render();
             res.setHeader('Content-Type', contentType);

@@ -103,8 +103,8 @@ describe('named tokens on two replicas', () => {
     expect((await call(ctl2, 'PUT', '/v1/apis/x', viewer, simpleApi('x', 'http://127.0.0.1:9'))).status).toBe(403);
   });
 
-  it('keeps health, metrics and the public schema open', async () => {
-    for (const path of ['/health/live', '/health/ready', '/metrics', '/v1/schemas/api-definition.json']) {
+  it('keeps health, metrics, the public schema and the OpenAPI document open', async () => {
+    for (const path of ['/health/live', '/health/ready', '/metrics', '/v1/schemas/api-definition.json', '/v1/openapi.json']) {
       expect((await call(ctl1, 'GET', path, undefined)).status, path).toBe(200);
     }
   });

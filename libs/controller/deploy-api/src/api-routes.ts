@@ -18,7 +18,10 @@ import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { ApiStore } from '@gw/store';
 import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
 import { auditContext } from './bearer-auth.js';
+import type { OperationDoc } from './operation-doc.js';
+import { ApiDefinitionSchema, ApiResourceSchema, DefinitionChangeSchema } from './openapi-schemas.js';
 import { jsonBody } from './json-body.js';
 import { sendProblem } from './problem-details.js';
 import { badQuery, booleanParam, type Query } from './query-params.js';
@@ -167,6 +170,77 @@ async function answerDryRun(req: Request, res: Response, store: ApiStore, defini
   });
 }
 
+const CONFIG_VERSION_DOC = { [CONFIG_VERSION_HEADER]: 'The config version the answer corresponds to.' };
+const NAME_PARAM = { name: 'name', in: 'path', description: 'The API name.', schema: z.string() } as const;
+const IF_MATCH_PARAM = {
+  name: 'If-Match',
+  in: 'header',
+  description: 'Only if the API is at this revision (`"3"`, `W/"3"` or `3`); `*`: only if it exists. Anything else fails with 412.',
+  schema: z.string(),
+} as const;
+const DRY_RUN_PARAM = { name: 'dryRun', in: 'query', description: '`true`: run every check and return the difference, write nothing.', schema: z.enum(['true', 'false']) } as const;
+
+/** What a write of one API answers (PUT, rollback). */
+export const ApiWrittenSchema = ApiResourceSchema.extend({ configVersion: z.int() });
+
+const DOCS = {
+  list: {
+    operationId: 'listApis',
+    summary: 'List the APIs',
+    description: 'Every API, sorted by name, with the config version the list is exactly the state of.',
+    tags: ['apis'],
+    responses: { 200: { description: 'The APIs.', headers: CONFIG_VERSION_DOC, schema: z.object({ items: z.array(ApiResourceSchema), configVersion: z.int() }) } },
+  },
+  get: {
+    operationId: 'getApi',
+    summary: 'Read one API',
+    description: 'Secrets of the definition read `"[REDACTED]"`.',
+    tags: ['apis'],
+    parameters: [NAME_PARAM, { name: 'If-None-Match', in: 'header', description: 'The ETag of a copy the caller holds: 304 while it is current.', schema: z.string() }],
+    responses: { 200: { description: 'The API.', headers: { ETag: 'The revision, `"3"`.' }, schema: ApiResourceSchema }, 304: { description: 'The caller’s copy (If-None-Match) is current.' } },
+    problems: { 404: 'No API of that name (GW_API_NOT_FOUND).' },
+  },
+  put: {
+    operationId: 'putApi',
+    summary: 'Create or replace one API',
+    description: 'The body is an API definition whose `name` matches the path. With `dryRun=true` nothing is written and the answer is the difference.',
+    tags: ['apis'],
+    parameters: [NAME_PARAM, DRY_RUN_PARAM, IF_MATCH_PARAM],
+    requestBody: { description: 'The API definition (schema: GET /v1/schemas/api-definition.json).', schema: ApiDefinitionSchema },
+    responses: {
+      200: {
+        description: 'Replaced; or, with `dryRun=true`, what the write would do.',
+        headers: { ...CONFIG_VERSION_DOC, ETag: 'The new revision (not on a dry run).' },
+        schema: z.union([
+          ApiWrittenSchema,
+          z.object({
+            dryRun: z.literal(true),
+            action: z.enum(['create', 'update', 'unchanged']),
+            diff: z.array(DefinitionChangeSchema),
+            api: ApiDefinitionSchema,
+            revision: z.int().nullable(),
+            configVersion: z.int(),
+          }),
+        ]),
+      },
+      201: { description: 'Created.', headers: { ...CONFIG_VERSION_DOC, ETag: 'The new revision.', Location: '`/v1/apis/{name}`' }, schema: ApiWrittenSchema },
+    },
+    problems: {
+      400: 'The definition has problems, each at a JSON Pointer in `errors` (GW_VALIDATION); or a bad `dryRun` (GW_BAD_REQUEST).',
+      409: 'A route of this API is already served by another API (GW_ROUTE_CONFLICT); `errors` names them.',
+      412: 'If-Match does not match the current revision (GW_PRECONDITION_FAILED).',
+    },
+  },
+  delete: {
+    operationId: 'deleteApi',
+    summary: 'Delete one API',
+    tags: ['apis'],
+    parameters: [NAME_PARAM, IF_MATCH_PARAM],
+    responses: { 200: { description: 'Deleted: its last revision records the deletion.', headers: CONFIG_VERSION_DOC, schema: z.object({ name: z.string(), revision: z.int(), configVersion: z.int() }) } },
+    problems: { 404: 'No API of that name (GW_API_NOT_FOUND).', 412: 'If-Match does not match the current revision (GW_PRECONDITION_FAILED).' },
+  },
+} satisfies Record<string, OperationDoc>;
+
 /** The `/v1/apis` routes. Handlers only translate HTTP to store calls: validation lives in @gw/api-model. */
 export function createApiRouter(options: ApiRoutesOptions): Router {
   const { store } = options;
@@ -176,6 +250,7 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
   declareRoute(router, '/v1/apis', {
     get: [
       'viewer',
+      DOCS.list,
       async (_req, res) => {
         const { items, configVersion } = await listWithVersion(store);
         res.setHeader(CONFIG_VERSION_HEADER, String(configVersion));
@@ -187,6 +262,7 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
   declareRoute(router, '/v1/apis/:name', {
     get: [
       'viewer',
+      DOCS.get,
       async (req, res) => {
         const name = paramName(req);
         const stored = isValidApiName(name) ? await store.getApi(name) : undefined;
@@ -201,6 +277,7 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
     ],
     put: [
       'deployer',
+      DOCS.put,
       jsonBody({ limit: API_LIMITS.bodyMaxBytes }),
       async (req, res) => {
       const name = paramName(req);
@@ -242,6 +319,7 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
     ],
     delete: [
       'deployer',
+      DOCS.delete,
       async (req, res) => {
         const name = paramName(req);
         if (!isValidApiName(name)) {

@@ -14,9 +14,12 @@ import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { ApiStore, ApplyAction } from '@gw/store';
 import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
 import { CONFIG_VERSION_HEADER, listWithVersion } from './api-routes.js';
 import { auditContext } from './bearer-auth.js';
 import { jsonBody } from './json-body.js';
+import type { OperationDoc } from './operation-doc.js';
+import { ApiDefinitionSchema, DefinitionChangeSchema } from './openapi-schemas.js';
 import { sendProblem } from './problem-details.js';
 import { badQuery, booleanParam, checkParams, type Query } from './query-params.js';
 import { getRequestId } from './request-id.js';
@@ -93,6 +96,56 @@ function ifMatchConfigVersion(req: Request, res: Response): { version: number | 
   return { version: Number(digits) };
 }
 
+const VERSION_HEADERS = { [CONFIG_VERSION_HEADER]: 'The config version after the apply (or now, on a dry run).', ETag: 'The config version, `"7"`: send it back as If-Match.' };
+const NAMES = z.array(z.string());
+
+/** The apply body; checkApplyBody validates it field by field (problems at JSON Pointers). */
+const ApplyRequestSchema = z.object({
+  apis: z.array(ApiDefinitionSchema).describe('The whole desired set: every API, each a definition (names unique).'),
+  prune: z.boolean().default(false).describe('Delete the stored APIs missing from `apis`.'),
+});
+
+const DOCS = {
+  apply: {
+    operationId: 'applyApis',
+    summary: 'Apply a set of APIs declaratively',
+    description: 'Creates, updates (and with `prune`, deletes) APIs in one transaction so the stored set equals `apis`. Every API is validated first; nothing is written unless all are valid.',
+    tags: ['apply'],
+    parameters: [
+      { name: 'dryRun', in: 'query', description: '`true`: plan only, write nothing.', schema: z.enum(['true', 'false']) },
+      { name: 'If-Match', in: 'header', description: 'Only if the config is still at this version (`"7"`, from an export); `*` asks for nothing.', schema: z.string() },
+    ],
+    requestBody: { description: '`{"apis": [...], "prune": false}`, the format GET /v1/export answers.', schema: ApplyRequestSchema },
+    responses: {
+      200: {
+        description: 'Applied, or planned with `dryRun=true`.',
+        headers: VERSION_HEADERS,
+        schema: z.object({
+          dryRun: z.boolean(),
+          changes: z.object({ create: NAMES, update: NAMES, delete: NAMES, unchanged: NAMES }),
+          configVersion: z.int(),
+          diff: z.record(z.string(), z.array(DefinitionChangeSchema)).describe('Per changed API, its difference.'),
+          revisions: z.record(z.string(), z.int()).optional().describe('The revision of every API written (not on a dry run).'),
+        }),
+      },
+    },
+    problems: {
+      400: 'Problems in the set, each at a JSON Pointer into the body (GW_VALIDATION); or a bad query (GW_BAD_REQUEST).',
+      409: 'Routes of the set conflict with each other (GW_ROUTE_CONFLICT).',
+      412: 'If-Match is not the current config version (GW_PRECONDITION_FAILED).',
+    },
+  },
+  export: {
+    operationId: 'exportApis',
+    summary: 'Export every API in the apply format',
+    description: 'Sorted by name; secrets read `"[REDACTED]"` unless `includeSecrets=true` (admin only). Applying it back changes nothing.',
+    tags: ['apply'],
+    parameters: [{ name: 'includeSecrets', in: 'query', description: '`true`: secrets in clear (needs the admin role).', schema: z.enum(['true', 'false']) }],
+    responses: { 200: { description: 'The stored set.', headers: VERSION_HEADERS, schema: z.object({ apis: z.array(ApiDefinitionSchema) }) } },
+    problems: { 400: 'A bad query (GW_BAD_REQUEST).' },
+  },
+} satisfies Record<string, OperationDoc>;
+
 /**
  * `POST /v1/apply[?dryRun=true]` (deployer) and `GET /v1/export[?includeSecrets=true]`
  * (viewer; admin with secrets). See docs/operations.md, "Declarative apply, dry-run,
@@ -106,6 +159,7 @@ export function createApplyRouter(options: ApplyRoutesOptions): Router {
   declareRoute(router, '/v1/apply', {
     post: [
       'deployer',
+      DOCS.apply,
       jsonBody({ limit: API_LIMITS.applyBodyMaxBytes }),
       async (req, res) => {
         const queryProblems: FieldProblem[] = [];
@@ -166,6 +220,7 @@ export function createApplyRouter(options: ApplyRoutesOptions): Router {
   declareRoute(router, '/v1/export', {
     get: [
       'viewer',
+      DOCS.export,
       elevatedWhen('includeSecrets', 'true', 'admin'),
       async (req, res) => {
         const problems: FieldProblem[] = [];

@@ -2,7 +2,9 @@ import type { FieldProblem } from '@gw/api-schema';
 import { isValidApiName } from '@gw/api-schema';
 import type { AuditStore } from '@gw/store';
 import express, { type Router } from 'express';
+import { z } from 'zod';
 import { parseIsoDateTime } from './iso-date-time.js';
+import type { OperationDoc } from './operation-doc.js';
 import { badQuery, checkParams, intParam, type Query } from './query-params.js';
 import { declareRoute } from './route-access.js';
 
@@ -25,6 +27,43 @@ export function decodeAuditCursor(cursor: string): number | undefined {
   return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
+const AUDIT_DOC: OperationDoc = {
+  operationId: 'queryAudit',
+  summary: 'Read the audit log',
+  description: 'Newest first, paged: send `next` back as `cursor` with the same filters.',
+  tags: ['audit'],
+  parameters: [
+    { name: 'api', in: 'query', description: 'Only entries about this API.', schema: z.string() },
+    { name: 'actor', in: 'query', description: `Only entries by this actor (1 to ${ACTOR_MAX} characters).`, schema: z.string().min(1).max(ACTOR_MAX) },
+    { name: 'since', in: 'query', description: 'Only entries at or after this ISO 8601 date-time (with an offset).', schema: z.string() },
+    { name: 'limit', in: 'query', description: `At most this many (1 to ${AUDIT_LIMIT_MAX}, default ${AUDIT_LIMIT_DEFAULT}).`, schema: z.int().min(1).max(AUDIT_LIMIT_MAX) },
+    { name: 'cursor', in: 'query', description: 'The `next` of the previous page.', schema: z.string() },
+  ],
+  responses: {
+    200: {
+      description: 'One page of entries.',
+      schema: z.object({
+        items: z.array(
+          z.object({
+            id: z.int(),
+            at: z.string(),
+            actor: z.string(),
+            action: z.string(),
+            apiName: z.string().nullable(),
+            revision: z.int().nullable(),
+            configVersion: z.int(),
+            epoch: z.int().nullable(),
+            tokenName: z.string().nullable(),
+            requestId: z.string().nullable(),
+          }),
+        ),
+        next: z.string().nullable(),
+      }),
+    },
+  },
+  problems: { 400: 'A bad query (GW_BAD_REQUEST).' },
+};
+
 /**
  * `GET /v1/audit?api=&actor=&since=&limit=&cursor=` (admin): newest first. `next` is the
  * cursor of the following page (send it with the same filters), null on the last one.
@@ -34,6 +73,7 @@ export function createAuditRouter(options: AuditRoutesOptions): Router {
   declareRoute(router, '/v1/audit', {
     get: [
       'admin',
+      AUDIT_DOC,
       async (req, res) => {
         const query = req.query as Query;
         const problems: FieldProblem[] = [];

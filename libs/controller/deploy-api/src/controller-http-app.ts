@@ -7,6 +7,7 @@ import { createAuditRouter } from './audit-routes.js';
 import { bearerAuth, requireAccess } from './bearer-auth.js';
 import { createHealthRouter, type ReadinessCheck } from './health-routes.js';
 import { boundedDrain } from './json-body.js';
+import { declareOpenApiRoute } from './openapi-routes.js';
 import { notFoundHandler, problemErrorHandler } from './problem-details.js';
 import { requestIdMiddleware } from './request-id.js';
 import { assertEveryRouteDeclared } from './route-access.js';
@@ -64,6 +65,7 @@ export function createControllerHttpApp(options: ControllerHttpAppOptions): expr
     }),
   );
   app.use(createSchemaRouter());
+  declareOpenApiRoute(app);
   app.use(createApiRouter({ store: options.store, logger }));
   app.use(createRevisionRouter({ store: options.store, logger }));
   app.use(createApplyRouter({ store: options.store, logger }));

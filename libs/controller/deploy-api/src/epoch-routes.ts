@@ -2,8 +2,10 @@ import { ErrorCodes } from '@gw/errors';
 import type { FleetStatusService } from '@gw/fleet-status';
 import { silentLogger, type Logger } from '@gw/logging';
 import express, { type Router } from 'express';
+import { z } from 'zod';
 import { CONFIG_VERSION_HEADER, parseIfMatch } from './api-routes.js';
 import { auditContext } from './bearer-auth.js';
+import type { OperationDoc } from './operation-doc.js';
 import { sendProblem } from './problem-details.js';
 import { getRequestId } from './request-id.js';
 import { declareRoute } from './route-access.js';
@@ -16,6 +18,22 @@ export interface EpochRoutesOptions {
 }
 
 export const EPOCH_HEADER = 'X-Config-Epoch';
+
+const EPOCH_DOC: OperationDoc = {
+  operationId: 'bumpConfigEpoch',
+  summary: 'Bump the config epoch (deliberate restore or rollback of the fleet)',
+  description: 'Runtimes then accept the database’s content even where it is older than what they run. No body.',
+  tags: ['fleet'],
+  parameters: [{ name: 'If-Match', in: 'header', description: 'Only if the epoch is still this one (`"3"`).', schema: z.string() }],
+  responses: {
+    200: {
+      description: 'Bumped.',
+      headers: { 'X-Config-Version': 'The new config version.', 'X-Config-Epoch': 'The new epoch.', ETag: 'The new epoch, `"4"`.' },
+      schema: z.object({ epoch: z.int(), configVersion: z.int() }),
+    },
+  },
+  problems: { 412: 'If-Match is not the current epoch (GW_PRECONDITION_FAILED).' },
+};
 
 /**
  * `POST /v1/config/epoch`: a deliberate restore or rollback of the fleet. Bumps the epoch
@@ -30,6 +48,7 @@ export function createEpochRouter(options: EpochRoutesOptions): Router {
   declareRoute(router, '/v1/config/epoch', {
     post: [
       'admin',
+      EPOCH_DOC,
       async (req, res) => {
         const ifMatch = parseIfMatch(req.headers['if-match']);
         if (ifMatch.kind === 'unmatchable') {

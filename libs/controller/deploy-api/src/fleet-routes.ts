@@ -3,7 +3,10 @@ import { ErrorCodes } from '@gw/errors';
 import type { FleetStatusService } from '@gw/fleet-status';
 import { silentLogger, type Logger } from '@gw/logging';
 import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
 import { CONFIG_VERSION_HEADER } from './api-routes.js';
+import type { OperationDoc } from './operation-doc.js';
+import { ConfigRefSchema, DesiredConfigSchema } from './openapi-schemas.js';
 import { sendProblem } from './problem-details.js';
 import { badQuery, checkParams, intParam, type Query } from './query-params.js';
 import { declareRoute } from './route-access.js';
@@ -28,6 +31,72 @@ function noStore(res: Response): Response {
   return res.setHeader('Cache-Control', 'no-store');
 }
 
+const NackSchema = z.object({ version: z.int(), epoch: z.int(), code: z.string(), message: z.string(), at: z.string() });
+const CountsSchema = z.object({ total: z.int(), connected: z.int(), inSync: z.int(), outOfSync: z.int(), nacked: z.int(), stale: z.int(), disconnected: z.int() });
+const RuntimeSchema = z.object({
+  runtimeId: z.string(),
+  zone: z.string(),
+  controllerId: z.string(),
+  state: z.enum(['connected', 'stale', 'disconnected']),
+  connected: z.boolean(),
+  stale: z.boolean(),
+  applied: ConfigRefSchema,
+  inSync: z.boolean(),
+  lastNack: NackSchema.nullable(),
+  nackPending: z.boolean(),
+  connectedAt: z.string(),
+  lastSeenAt: z.string(),
+  disconnectedAt: z.string().nullable(),
+  buildVersion: z.string(),
+  identity: z.string().nullable(),
+  certificateNotAfter: z.string().nullable(),
+});
+const Where = { runtimeId: z.string(), zone: z.string(), controllerId: z.string() };
+const FleetStatusSchema = z.object({
+  controller: z.object({ id: z.string(), zone: z.string(), snapshot: ConfigRefSchema.nullable() }),
+  config: DesiredConfigSchema,
+  runtimes: CountsSchema,
+  zones: z.record(z.string(), CountsSchema),
+  stale: z.array(z.object({ ...Where, lastSeenAt: z.string() })),
+  nacks: z.array(z.object({ ...Where, ...NackSchema.shape })),
+  warnings: z.array(z.string()),
+  checkedAt: z.string(),
+});
+const VERSION_DOC = { [CONFIG_VERSION_HEADER]: 'The desired config version.' };
+
+const DOCS = {
+  runtimes: {
+    operationId: 'listRuntimes',
+    summary: 'List the runtimes',
+    description: 'Every runtime the fleet recorded, with what it runs and whether it is in sync.',
+    tags: ['fleet'],
+    parameters: [{ name: 'zone', in: 'query', description: `Only runtimes of this zone (1 to ${ZONE_MAX} characters).`, schema: z.string().min(1).max(ZONE_MAX) }],
+    responses: { 200: { description: 'The runtimes.', headers: VERSION_DOC, schema: z.object({ config: DesiredConfigSchema, runtimes: z.array(RuntimeSchema), checkedAt: z.string() }) } },
+    problems: { 400: 'A bad query (GW_BAD_REQUEST).' },
+  },
+  status: {
+    operationId: 'getFleetStatus',
+    summary: 'The fleet status; optionally wait for a config version',
+    description: 'With `waitForVersion`, answers once every connected runtime runs at least that version, or 504 with the laggards after `timeoutMs`.',
+    tags: ['fleet'],
+    parameters: [
+      { name: 'waitForVersion', in: 'query', description: 'Wait until every connected runtime runs this config version.', schema: z.int().min(0) },
+      { name: 'timeoutMs', in: 'query', description: `How long to wait (with waitForVersion; default ${WAIT_DEFAULT_MS}, at most ${WAIT_MAX_MS}).`, schema: z.int().min(0).max(WAIT_MAX_MS) },
+    ],
+    responses: {
+      200: {
+        description: 'The status (with `wait` when waitForVersion was given and reached).',
+        headers: VERSION_DOC,
+        schema: FleetStatusSchema.extend({ wait: z.object({ version: z.int(), reached: z.literal(true), waitedMs: z.int() }).optional() }),
+      },
+    },
+    problems: {
+      400: 'A bad query (GW_BAD_REQUEST).',
+      504: 'Runtimes did not reach the version in time (GW_WAIT_TIMEOUT); extension members `laggards`, `config`, `runtimes`, `waitForVersion`, `timeoutMs`.',
+    },
+  },
+} satisfies Record<string, OperationDoc>;
+
 /**
  * `GET /v1/runtimes` and `GET /v1/status` (with `waitForVersion`): the fleet as PostgreSQL
  * holds it, so every replica answers the same.
@@ -42,6 +111,7 @@ export function createFleetRouter(options: FleetRoutesOptions): Router {
   declareRoute(router, '/v1/runtimes', {
     get: [
       'viewer',
+      DOCS.runtimes,
       async (req, res) => {
         const query = req.query as Query;
         const problems: FieldProblem[] = [];
@@ -59,6 +129,7 @@ export function createFleetRouter(options: FleetRoutesOptions): Router {
   declareRoute(router, '/v1/status', {
     get: [
       'viewer',
+      DOCS.status,
       async (req, res) => {
         const query = req.query as Query;
         const problems: FieldProblem[] = [];

@@ -2,6 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { OperationDoc } from './operation-doc.js';
 import { sendProblem } from './problem-details.js';
 import { declareRoute } from './route-access.js';
 
@@ -28,6 +30,27 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-cache',
 };
 
+const FILE = z.string().describe('The file’s content.');
+const DOCS = {
+  redirect: { operationId: 'redirectFleetPage', summary: 'Redirect to the fleet page', tags: ['fleet page'], responses: { 301: { description: 'To `/ui/` (with a short note as text or HTML, as express words it).', headers: { Location: '`/ui/`' }, contentType: ['text/plain', 'text/html'], schema: FILE } } },
+  page: {
+    operationId: 'getFleetPage',
+    summary: 'The fleet page (HTML)',
+    description: 'A static page for people; its data comes from /v1 with the viewer’s token (`#token=` fragment).',
+    tags: ['fleet page'],
+    responses: { 200: { description: 'The page.', contentType: 'text/html', schema: FILE } },
+    problems: { 404: 'This build has no fleet page (GW_NOT_FOUND).' },
+  },
+  file: {
+    operationId: 'getFleetPageFile',
+    summary: 'A file of the fleet page (script, stylesheet, image)',
+    tags: ['fleet page'],
+    parameters: [{ name: 'file', in: 'path', description: 'A file name the build produced.', schema: z.string() }],
+    responses: { 200: { description: 'The file.', contentType: ['text/html', 'text/javascript', 'text/css', 'image/svg+xml'], schema: FILE } },
+    problems: { 404: 'No such file (GW_NOT_FOUND).' },
+  },
+} satisfies Record<string, OperationDoc>;
+
 /**
  * The fleet page at `/ui/`: static files only (no data in them), public like the health
  * endpoints. Only the files the build produced are served; `/ui` redirects to `/ui/`
@@ -44,11 +67,12 @@ export function createFleetUiRouter(options: FleetUiRoutesOptions): Router {
   };
   const router = express.Router({ caseSensitive: true, strict: true });
 
-  declareRoute(router, '/ui', { get: ['public', (_req, res) => res.redirect(301, '/ui/')] });
-  declareRoute(router, '/ui/', { get: ['public', (req, res, next) => send('index.html', req, res, next)] });
+  declareRoute(router, '/ui', { get: ['public', DOCS.redirect, (_req, res) => res.redirect(301, '/ui/')] });
+  declareRoute(router, '/ui/', { get: ['public', DOCS.page, (req, res, next) => send('index.html', req, res, next)] });
   declareRoute(router, '/ui/:file', {
     get: [
       'public',
+      DOCS.file,
       (req: Request, res, next) => {
         const file = req.params['file'];
         // next() would reach the route's 405: a file the build did not produce is simply not there.

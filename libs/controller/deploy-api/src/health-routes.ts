@@ -1,5 +1,7 @@
 import { silentLogger, type Logger } from '@gw/logging';
 import express, { type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { OperationDoc } from './operation-doc.js';
 
 import { getRequestId } from './request-id.js';
 import { declareRoute } from './route-access.js';
@@ -22,6 +24,24 @@ function noStore(res: Response): Response {
   return res.setHeader('Cache-Control', 'no-store');
 }
 
+const READY_SCHEMA = z.object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), z.unknown()), error: z.string().optional() });
+const DOCS = {
+  live: {
+    operationId: 'getLiveness',
+    summary: 'Liveness probe',
+    description: 'The process answers; nothing else is checked.',
+    tags: ['health'],
+    responses: { 200: { description: 'Alive.', schema: z.object({ status: z.literal('ok') }) } },
+  },
+  ready: {
+    operationId: 'getReadiness',
+    summary: 'Readiness probe',
+    description: 'Ready to serve: the database answers and a snapshot is compiled; each check is in `checks`.',
+    tags: ['health'],
+    responses: { 200: { description: 'Ready.', schema: READY_SCHEMA }, 503: { description: 'Not ready (or the check timed out).', schema: READY_SCHEMA } },
+  },
+} satisfies Record<string, OperationDoc>;
+
 /** `/health/live` and `/health/ready`: never authenticated, so orchestrators can always probe. */
 export function createHealthRouter(options: HealthRoutesOptions): Router {
   const logger = options.logger ?? silentLogger;
@@ -31,6 +51,7 @@ export function createHealthRouter(options: HealthRoutesOptions): Router {
   declareRoute(router, '/health/live', {
     get: [
       'public',
+      DOCS.live,
       (_req, res) => {
         noStore(res).json({ status: 'ok' });
       },
@@ -40,6 +61,7 @@ export function createHealthRouter(options: HealthRoutesOptions): Router {
   declareRoute(router, '/health/ready', {
     get: [
       'public',
+      DOCS.ready,
       async (_req, res) => {
         let timer: NodeJS.Timeout | undefined;
         try {

@@ -26,7 +26,11 @@ export {
 export { allows, type Access } from './access.js';
 export { createRevisionRouter, REVISIONS_LIMIT_DEFAULT, REVISIONS_LIMIT_MAX, type RevisionRoutesOptions } from './revision-routes.js';
 export { createApplyRouter, configVersionEtag, type ApplyRoutesOptions } from './apply-routes.js';
-export { elevatedWhen, declareRoute, listDeclaredRoutes, assertEveryRouteDeclared, type DeclaredRoute, type RouteMethod, type RouteMethods } from './route-access.js';
+export { elevatedWhen, declareRoute, listDeclaredRoutes, assertEveryRouteDeclared, type DeclaredRoute, type RouteMethod, type RouteMethods, type RouteSpec } from './route-access.js';
+export { type OperationDoc, type ParameterDoc, type ResponseDoc } from './operation-doc.js';
+export { buildOpenApiDocument, openApiPath, OPENAPI_PATH, BEARER_SCHEME } from './openapi-document.js';
+export { declareOpenApiRoute } from './openapi-routes.js';
+export * as openApiSchemas from './openapi-schemas.js';
 export {
   TOKEN_PREFIX,
   TOKEN_NAME_PATTERN,

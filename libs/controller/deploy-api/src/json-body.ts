@@ -69,7 +69,7 @@ export interface JsonBodyOptions {
  */
 export function jsonBody(options: JsonBodyOptions): RequestHandler {
   const { limit } = options;
-  return (req, res, next) => {
+  const handler: RequestHandler = (req, res, next) => {
     const contentType = req.headers['content-type'];
     if (!isJsonMediaType(contentType)) {
       sendProblem(req, res, {
@@ -140,4 +140,13 @@ export function jsonBody(options: JsonBodyOptions): RequestHandler {
     req.on('end', onEnd);
     req.on('error', onError);
   };
+  JSON_BODY_HANDLERS.add(handler);
+  return handler;
+}
+
+/** The handlers `jsonBody` made, so `declareRoute` knows which operations read a body (and can answer 400/413/415). */
+const JSON_BODY_HANDLERS = new WeakSet<RequestHandler>();
+
+export function readsJsonBody(handler: RequestHandler): boolean {
+  return JSON_BODY_HANDLERS.has(handler);
 }

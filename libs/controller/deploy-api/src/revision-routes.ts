@@ -1,12 +1,15 @@
-import { isValidApiName, maskDefinitionSecrets, validateApiDefinition, type FieldProblem } from '@gw/api-schema';
+import { gatewayWording, isValidApiName, maskDefinitionSecrets, pointerFormat, problemsFromIssues, validateApiDefinition, type FieldProblem } from '@gw/api-schema';
 import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { ApiRevision, ApiStore, RevisionSummary } from '@gw/store';
 import express, { type Request, type Response, type Router } from 'express';
-import { CONFIG_VERSION_HEADER, expectedRevision, revisionEtag, toApiResource } from './api-routes.js';
+import { z } from 'zod';
+import { ApiWrittenSchema, CONFIG_VERSION_HEADER, expectedRevision, revisionEtag, toApiResource } from './api-routes.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-routes.js';
 import { auditContext } from './bearer-auth.js';
 import { jsonBody } from './json-body.js';
+import type { OperationDoc } from './operation-doc.js';
+import { ApiDefinitionSchema } from './openapi-schemas.js';
 import { sendProblem } from './problem-details.js';
 import { badQuery, checkParams, intParam, type Query } from './query-params.js';
 import { getRequestId } from './request-id.js';
@@ -46,18 +49,66 @@ function sendRevisionNotFound(req: Request, res: Response, name: string, revisio
   sendProblem(req, res, { status: 404, code: ErrorCodes.GW_NOT_FOUND, detail: `API ${JSON.stringify(name)} has no revision ${JSON.stringify(revision)}.` });
 }
 
+/** The rollback body: the document shows it and rollbackRevision validates with it. */
+const RollbackRequestSchema = z.strictObject({ revision: z.int().min(1).describe('The revision whose definition becomes the API’s new revision.') });
+
 /** The rollback body: exactly `{"revision": N}`; problems at JSON Pointers (`/revision`). */
 function rollbackRevision(body: unknown, problems: FieldProblem[]): number | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     problems.push({ path: '', message: 'must be an object like {"revision": 3}' });
     return undefined;
   }
-  for (const key of Object.keys(body)) if (key !== 'revision') problems.push({ path: `/${key}`, message: 'unknown field' });
-  const revision = (body as Record<string, unknown>)['revision'];
-  if (revision === undefined) problems.push({ path: '/revision', message: 'is required' });
-  else if (typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 1) problems.push({ path: '/revision', message: 'must be an integer of at least 1' });
-  return problems.length === 0 ? (revision as number) : undefined;
+  const parsed = RollbackRequestSchema.safeParse(body, { error: gatewayWording, reportInput: true });
+  if (parsed.success) return parsed.data.revision;
+  problems.push(...problemsFromIssues(parsed.error.issues, [], pointerFormat('')));
+  return undefined;
 }
+
+const NAME_PARAM = { name: 'name', in: 'path', description: 'The API name.', schema: z.string() } as const;
+const RevisionSummarySchema = z.object({ revision: z.int(), configVersion: z.int(), actor: z.string(), createdAt: z.string(), deleted: z.boolean() });
+
+const DOCS = {
+  list: {
+    operationId: 'listApiRevisions',
+    summary: 'List the revisions of one API',
+    description: 'Newest first, paged: send `next` back as `cursor` for the following page.',
+    tags: ['revisions'],
+    parameters: [
+      NAME_PARAM,
+      { name: 'limit', in: 'query', description: `At most this many (1 to ${REVISIONS_LIMIT_MAX}, default ${REVISIONS_LIMIT_DEFAULT}).`, schema: z.int().min(1).max(REVISIONS_LIMIT_MAX) },
+      { name: 'cursor', in: 'query', description: 'The `next` of the previous page.', schema: z.string() },
+    ],
+    responses: { 200: { description: 'One page of revisions.', schema: z.object({ name: z.string(), items: z.array(RevisionSummarySchema), next: z.string().nullable() }) } },
+    problems: { 400: 'A bad query (GW_BAD_REQUEST).', 404: 'No API of that name was ever written (GW_API_NOT_FOUND).' },
+  },
+  get: {
+    operationId: 'getApiRevision',
+    summary: 'Read one revision of one API',
+    description: '`api` is null for the revision that deleted the API; secrets read `"[REDACTED]"`.',
+    tags: ['revisions'],
+    parameters: [NAME_PARAM, { name: 'revision', in: 'path', description: 'The revision number (from 1).', schema: z.string() }],
+    responses: { 200: { description: 'The revision.', schema: RevisionSummarySchema.extend({ name: z.string(), api: ApiDefinitionSchema.nullable() }) } },
+    problems: { 404: 'No such revision (GW_NOT_FOUND).' },
+  },
+  rollback: {
+    operationId: 'rollbackApi',
+    summary: 'Roll one API back to an earlier revision',
+    description: 'Writes the definition of that revision as a new revision (re-validated against today’s rules); it also recreates a deleted API.',
+    tags: ['revisions'],
+    parameters: [NAME_PARAM, { name: 'If-Match', in: 'header', description: 'Only if the API is at this revision; `*`: only if it exists.', schema: z.string() }],
+    requestBody: { description: '`{"revision": 3}`', schema: RollbackRequestSchema },
+    responses: {
+      200: { description: 'Rolled back (`changed: false` when it already had that definition).', headers: { [CONFIG_VERSION_HEADER]: 'The config version.', ETag: 'The new revision.' }, schema: ApiWrittenSchema.extend({ rolledBackTo: z.int(), changed: z.boolean() }) },
+      201: { description: 'Recreated a deleted API.', headers: { [CONFIG_VERSION_HEADER]: 'The config version.', ETag: 'The new revision.', Location: '`/v1/apis/{name}`' }, schema: ApiWrittenSchema.extend({ rolledBackTo: z.int(), changed: z.boolean() }) },
+    },
+    problems: {
+      400: 'The body is not `{"revision": N}` (GW_BAD_REQUEST); or that revision no longer validates (GW_VALIDATION).',
+      404: 'No such revision (GW_NOT_FOUND).',
+      409: 'That revision is the deletion (GW_CONFLICT), or its routes now conflict with another API (GW_ROUTE_CONFLICT).',
+      412: 'If-Match does not match the current revision (GW_PRECONDITION_FAILED).',
+    },
+  },
+} satisfies Record<string, OperationDoc>;
 
 /**
  * `GET /v1/apis/{name}/revisions` (newest first, paged like the audit log),
@@ -71,6 +122,7 @@ export function createRevisionRouter(options: RevisionRoutesOptions): Router {
   declareRoute(router, '/v1/apis/:name/revisions', {
     get: [
       'viewer',
+      DOCS.list,
       async (req, res) => {
         const name = paramOf(req, 'name');
         const query = req.query as Query;
@@ -99,6 +151,7 @@ export function createRevisionRouter(options: RevisionRoutesOptions): Router {
   declareRoute(router, '/v1/apis/:name/revisions/:revision', {
     get: [
       'viewer',
+      DOCS.get,
       async (req, res) => {
         const name = paramOf(req, 'name');
         const raw = paramOf(req, 'revision');
@@ -113,6 +166,7 @@ export function createRevisionRouter(options: RevisionRoutesOptions): Router {
   declareRoute(router, '/v1/apis/:name/rollback', {
     post: [
       'deployer',
+      DOCS.rollback,
       jsonBody({ limit: ROLLBACK_BODY_MAX_BYTES }),
       async (req, res) => {
         const name = paramOf(req, 'name');

@@ -57,6 +57,7 @@ describe('route × role matrix', () => {
         'GET /health/live public',
         'GET /health/ready public',
         'GET /v1/schemas/api-definition.json public',
+        'GET /v1/openapi.json public',
         'GET /v1/apis viewer',
         'GET /v1/apis/:name viewer',
         'PUT /v1/apis/:name deployer',
@@ -82,11 +83,11 @@ describe('route × role matrix', () => {
     );
     // The policy, for routes added later too: tokens, the epoch, the audit log and secrets in
     // clear are admin's; any other GET under /v1 is a viewer's; any other write a deployer's;
-    // the rest public.
+    // the rest (and the documents holding no data: schemas, the OpenAPI document) public.
     for (const r of listDeclaredRoutes(app)) {
       const policy = /^\/v1\/(tokens|audit|config\/epoch)(\/|$)/.test(r.path) || r.query?.startsWith('includeSecrets=') === true
         ? 'admin'
-        : r.path.startsWith('/v1/') && !r.path.startsWith('/v1/schemas/')
+        : r.path.startsWith('/v1/') && !r.path.startsWith('/v1/schemas/') && r.path !== '/v1/openapi.json'
           ? r.method === 'GET'
             ? 'viewer'
             : 'deployer'

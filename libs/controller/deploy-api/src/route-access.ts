@@ -3,12 +3,18 @@ import type express from 'express';
 import type { RequestHandler } from 'express';
 import type { Access } from './access.js';
 import { requireAccess } from './bearer-auth.js';
+import { readsJsonBody } from './json-body.js';
+import { isOperationDoc, type OperationDoc } from './operation-doc.js';
 import { methodNotAllowed } from './problem-details.js';
 
 export type RouteMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-/** Per method: the access it needs, then its handlers (body parsing included, so it runs after the check). */
-export type RouteMethods = Partial<Record<RouteMethod, readonly [Access, ...RequestHandler[]]>>;
+/**
+ * Per method: the access it needs, its OpenAPI description (GET /v1/openapi.json), then its
+ * handlers (body parsing included, so it runs after the check).
+ */
+export type RouteSpec = readonly [Access, OperationDoc, ...RequestHandler[]] | readonly [Access, ...RequestHandler[]];
+export type RouteMethods = Partial<Record<RouteMethod, RouteSpec>>;
 
 /** One method of one path and the access it was declared with. */
 export interface DeclaredRoute {
@@ -17,6 +23,10 @@ export interface DeclaredRoute {
   access: Access;
   /** Set on the entry of an `elevatedWhen` handler: the query (`includeSecrets=true`) that needs more access. */
   query?: string;
+  /** The operation's OpenAPI description, when the declaration gave one. */
+  doc?: OperationDoc;
+  /** A `jsonBody` handler reads the body (so 400/413/415 are possible answers). */
+  readsJsonBody: boolean;
 }
 
 const ELEVATION = Symbol('elevation');
@@ -52,12 +62,15 @@ export function declareRoute(router: Pick<express.Router, 'route'>, path: string
   const route = router.route(path);
   const declared: DeclaredRoute[] = [];
   const allow: string[] = [];
-  for (const [method, spec] of Object.entries(methods) as [RouteMethod, readonly [Access, ...RequestHandler[]]][]) {
-    const [access, ...handlers] = spec;
+  for (const [method, spec] of Object.entries(methods) as [RouteMethod, RouteSpec][]) {
+    const [access, ...rest] = spec;
+    const doc = isOperationDoc(rest[0]) ? rest[0] : undefined;
+    const handlers = (rest as readonly unknown[]).filter((h): h is RequestHandler => typeof h === 'function');
     route[method](requireAccess(access), ...handlers);
-    declared.push({ method: method.toUpperCase() as Uppercase<RouteMethod>, path, access });
+    const common = { method: method.toUpperCase() as Uppercase<RouteMethod>, path, readsJsonBody: handlers.some(readsJsonBody) };
+    declared.push({ ...common, access, ...(doc === undefined ? {} : { doc }) });
     for (const elevation of handlers.map(elevationOf)) {
-      if (elevation !== undefined) declared.push({ method: method.toUpperCase() as Uppercase<RouteMethod>, path, access: elevation.access, query: `${elevation.name}=${elevation.value}` });
+      if (elevation !== undefined) declared.push({ ...common, access: elevation.access, query: `${elevation.name}=${elevation.value}` });
     }
     allow.push(method.toUpperCase(), ...(method === 'get' ? ['HEAD'] : []));
   }
