@@ -173,6 +173,34 @@ describe('proxy listener: limits and parser errors', () => {
   });
 });
 
+describe('proxy listener: Upgrade on HTTP/1.0 (RFC 9110 §7.8)', () => {
+  it('ignores Upgrade: websocket on an HTTP/1.0 request: served as a plain request, never 101 nor tunnelled', async () => {
+    const up = await startUpstream();
+    const echo = await startWebSocketEchoServer();
+    cleanups.push(() => echo.close());
+    const gw = await startGateway([plainApi('a', '/plain', [up.url]), plainApi('chat', '/chat', [echo.url])]);
+    const handshake = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+    const reply = await raw(gw.port, `GET /plain/x HTTP/1.0\r\nHost: a\r\n${handshake}`);
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    expect(reply).not.toMatch(/101 Switching/);
+    expect(up.requests).toHaveLength(1);
+    expect(up.requests[0]!.headers.upgrade).toBeUndefined();
+    expect(up.requests[0]!.headers['sec-websocket-key']).toBe('dGhlIHNhbXBsZSBub25jZQ==');
+    // Towards a WebSocket upstream: no handshake reaches it as an upgrade either.
+    const toEcho = await raw(gw.port, `GET /chat HTTP/1.0\r\nHost: a\r\n${handshake}`);
+    expect(toEcho).not.toMatch(/101 Switching/);
+    expect(echo.handshakes).toHaveLength(0);
+    // The same handshake on HTTP/1.1 is tunnelled (the check is on the version only).
+    const socket = connect(gw.port, '127.0.0.1');
+    cleanups.push(() => void socket.destroy());
+    let upgraded = '';
+    socket.on('data', (c: Buffer) => (upgraded += c.toString('latin1')));
+    socket.write(`GET /chat HTTP/1.1\r\nHost: a\r\n${handshake}`);
+    await waitFor('the HTTP/1.1 handshake answered', () => upgraded.includes('\r\n\r\n'));
+    expect(upgraded).toMatch(/^HTTP\/1\.1 101 /);
+  });
+});
+
 describe('proxy listener: bodiless requests (optimizeEmptyRequests)', () => {
   it('forwards GET, HEAD and DELETE without a body, and bodies of other requests in full', async () => {
     const up = await startUpstream();
