@@ -173,6 +173,51 @@ describe('proxy listener: limits and parser errors', () => {
   });
 });
 
+describe('proxy listener: header names with "_" (nginx underscores_in_headers)', () => {
+  const request = (path: string) =>
+    `POST ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 5\r\nTransfer_Encoding: chunked\r\nContent_Length: 0\r\nX_Custom: u\r\nX-Custom: d\r\n\r\nhello`;
+
+  it('drops them by default: the upstream gets neither Transfer_Encoding nor Content_Length, and the body as framed by the gateway', async () => {
+    const up = await startUpstream();
+    const gw = await startGateway([plainApi('a', '/', [up.url])]);
+    const reply = await raw(gw.port, request('/default'));
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    expect(up.requests).toHaveLength(1);
+    const seen = up.requests[0]!;
+    expect(seen.headers['transfer_encoding']).toBeUndefined();
+    expect(seen.headers['content_length']).toBeUndefined();
+    expect(seen.headers['x_custom']).toBeUndefined();
+    expect(seen.headers['x-custom']).toBe('d');
+    expect(seen.body).toBe('hello');
+  });
+
+  it('keeps them with allowUnderscoresInHeaders (ALLOW_UNDERSCORES_IN_HEADERS=true)', async () => {
+    const up = await startUpstream();
+    const gw = await startGateway([plainApi('a', '/', [up.url])], { allowUnderscoresInHeaders: true });
+    const reply = await raw(gw.port, request('/opt-in'));
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    const seen = up.requests[0]!;
+    expect(seen.headers['transfer_encoding']).toBe('chunked');
+    expect(seen.headers['content_length']).toBe('0');
+    expect(seen.headers['x_custom']).toBe('u');
+    expect(seen.body).toBe('hello');
+  });
+
+  it('drops them from WebSocket handshakes too', async () => {
+    const echo = await startWebSocketEchoServer();
+    cleanups.push(() => echo.close());
+    const gw = await startGateway([plainApi('chat', '/chat', [echo.url])]);
+    const socket = connect(gw.port, '127.0.0.1');
+    cleanups.push(() => void socket.destroy());
+    let reply = '';
+    socket.on('data', (c: Buffer) => (reply += c.toString('latin1')));
+    socket.write('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX_Forwarded_For: 10.9.9.9\r\n\r\n');
+    await waitFor('the handshake answered', () => reply.includes('\r\n\r\n'));
+    expect(reply).toMatch(/^HTTP\/1\.1 101 /);
+    expect(echo.handshakes[0]!.headers['x_forwarded_for']).toBeUndefined();
+  });
+});
+
 describe('proxy listener: Upgrade on HTTP/1.0 (RFC 9110 §7.8)', () => {
   it('ignores Upgrade: websocket on an HTTP/1.0 request: served as a plain request, never 101 nor tunnelled', async () => {
     const up = await startUpstream();
