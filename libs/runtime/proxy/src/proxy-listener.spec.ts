@@ -173,6 +173,61 @@ describe('proxy listener: limits and parser errors', () => {
   });
 });
 
+describe('proxy listener: pipelined requests before bad bytes', () => {
+  /** Status lines in the order the client read them, up to the gateway's close. */
+  const statuses = (reply: string) => [...reply.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+
+  it('answers the valid requests first, in order, then the 400, then closes', async () => {
+    const up = await startUpstream();
+    const gw = await startGateway([plainApi('a', '/', [up.url])]);
+    // One write: Node's parser sees the bad bytes while both upstream requests are in flight.
+    const reply = await raw(gw.port, 'GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\nBAD\x01 /x HTTP/1.1\r\n\r\n');
+    expect(statuses(reply)).toEqual([200, 200, 400]);
+    expect(reply.indexOf('"url":"/first"')).toBeLessThan(reply.indexOf('"url":"/second"'));
+    expect(reply).toContain('"code":"GW_BAD_REQUEST"');
+    expect(up.requests.map((r) => r.url).sort()).toEqual(['/first', '/second']);
+  });
+
+  it('answers the valid request, then 431 for an oversized pipelined one', async () => {
+    const up = await startUpstream();
+    const gw = await startGateway([plainApi('a', '/', [up.url])], {}, { maxHeaderBytes: 2_048 });
+    const reply = await raw(gw.port, `GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /big HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(3_000)}\r\n\r\n`);
+    expect(statuses(reply)).toEqual([200, 431]);
+    expect(up.requests.map((r) => r.url)).toEqual(['/first']);
+  });
+
+  it('a pipelined request whose chunked body breaks gets the 400 as its own response, after the first', async () => {
+    const up = await startUpstream();
+    const gw = await startGateway([plainApi('a', '/', [up.url])], {}, {});
+    const reply = await raw(gw.port, 'GET /first HTTP/1.1\r\nHost: a\r\n\r\nPOST /broken HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n');
+    expect(statuses(reply)).toEqual([200, 400]);
+    expect(up.requests.map((r) => r.url)).toEqual(['/first']);
+  });
+
+  it('a slow first response is still delivered before the 400', async () => {
+    let release: (() => void) | undefined;
+    const up = await startUpstream((_req, res) => {
+      release = () => res.end('slow done');
+    });
+    const gw = await startGateway([plainApi('a', '/', [up.url])]);
+    const socket = connect(gw.port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => undefined);
+    socket.write('GET /custom/slow HTTP/1.1\r\nHost: a\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n');
+    await waitFor('the slow request at the upstream', () => release);
+    // The parse error is known; nothing may be written before the first response.
+    expect(Buffer.concat(chunks).length).toBe(0);
+    release!();
+    const timer = setTimeout(() => socket.destroy(), 5_000);
+    await once(socket, 'close');
+    clearTimeout(timer);
+    const reply = Buffer.concat(chunks).toString('latin1');
+    expect(statuses(reply)).toEqual([200, 400]);
+    expect(reply).toContain('slow done');
+  });
+});
+
 describe('proxy listener: header names with "_" (nginx underscores_in_headers)', () => {
   const request = (path: string) =>
     `POST ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 5\r\nTransfer_Encoding: chunked\r\nContent_Length: 0\r\nX_Custom: u\r\nX-Custom: d\r\n\r\nhello`;
