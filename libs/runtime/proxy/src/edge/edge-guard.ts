@@ -15,7 +15,7 @@ import { isValidHostHeader } from './host-header.js';
 import { normalizePath } from './path-normalization.js';
 import { limitChunkedBody } from './request-body-limit.js';
 import { watchRequestBody } from './client-timeouts.js';
-import { bodyPending } from './early-answer.js';
+import { bodyPending, noteChunkedBody } from './early-answer.js';
 
 /** Runtime-wide limits of the edge (environment variables of the runtime, see README). */
 export interface EdgeSettings {
@@ -133,7 +133,10 @@ export class EdgeGuard {
       refuseAtEdge(res, refused, requestId);
       return false;
     }
-    if (req.headers['transfer-encoding'] !== undefined) limitChunkedBody(req, res, requestId, this.settings.maxBodyBytes);
+    if (req.headers['transfer-encoding'] !== undefined) {
+      noteChunkedBody(req);
+      limitChunkedBody(req, res, requestId, this.settings.maxBodyBytes);
+    }
     if (bodyPending(req)) watchRequestBody(req, res, requestId, this.settings.clientBodyTimeoutMs);
     return true;
   }
