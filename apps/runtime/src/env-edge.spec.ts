@@ -82,3 +82,11 @@ describe('runtime env: slow clients and overload', () => {
     expect(() => readRuntimeConfig({ ...base, MAX_CONNECTIONS: '-1' })).toThrow(/MAX_CONNECTIONS/);
   });
 });
+
+describe('runtime env: header names with "_"', () => {
+  it('drops them by default; ALLOW_UNDERSCORES_IN_HEADERS=true keeps them; anything else is refused', () => {
+    expect(readRuntimeConfig(base).allowUnderscoresInHeaders).toBe(false);
+    expect(readRuntimeConfig({ ...base, ALLOW_UNDERSCORES_IN_HEADERS: 'true' }).allowUnderscoresInHeaders).toBe(true);
+    expect(() => readRuntimeConfig({ ...base, ALLOW_UNDERSCORES_IN_HEADERS: 'yes' })).toThrow(/ALLOW_UNDERSCORES_IN_HEADERS/);
+  });
+});

@@ -48,6 +48,8 @@ export interface RuntimeConfig {
   /** Slow clients: a request body or a response silent this long is cut (0: off). */
   clientBodyTimeoutMs: number;
   clientSendTimeoutMs: number;
+  /** Keep request headers whose name contains `_` (dropped by default, as nginx does). */
+  allowUnderscoresInHeaders: boolean;
   /** Buffering for slow clients (docs/slow-clients.md). */
   bufferMemoryBytes: number;
   requestBufferBytes: number;
@@ -100,6 +102,8 @@ const RUNTIME_ENV = {
   // Slow clients (nginx's client_body_timeout and send_timeout): 0 turns a watch off.
   CLIENT_BODY_TIMEOUT_MS: envVar.int({ default: 60_000, min: 0, max: 3_600_000 }),
   CLIENT_SEND_TIMEOUT_MS: envVar.int({ default: 60_000, min: 0, max: 3_600_000 }),
+  // nginx's underscores_in_headers: off by default (CGI/WSGI/PHP read `Content_Length` as `Content-Length`).
+  ALLOW_UNDERSCORES_IN_HEADERS: envVar.oneOf(['false', 'true'], { default: 'false' }),
   // One memory budget for every buffered body, and what one request or response may buffer (0: off).
   BUFFER_MEMORY_BYTES: envVar.int({ default: 268_435_456, min: 0, max: Number.MAX_SAFE_INTEGER }),
   REQUEST_BUFFER_BYTES: envVar.int({ default: 1_048_576, min: 0, max: Number.MAX_SAFE_INTEGER }),
@@ -166,6 +170,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     keepAliveTimeoutMs: e.KEEPALIVE_TIMEOUT_MS,
     clientBodyTimeoutMs: e.CLIENT_BODY_TIMEOUT_MS,
     clientSendTimeoutMs: e.CLIENT_SEND_TIMEOUT_MS,
+    allowUnderscoresInHeaders: e.ALLOW_UNDERSCORES_IN_HEADERS === 'true',
     bufferMemoryBytes: e.BUFFER_MEMORY_BYTES,
     requestBufferBytes: e.REQUEST_BUFFER_BYTES,
     responseBufferBytes: e.RESPONSE_BUFFER_BYTES,

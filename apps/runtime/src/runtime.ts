@@ -91,6 +91,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     maxBodyBytes: config.maxBodyBytes,
     clientBodyTimeoutMs: config.clientBodyTimeoutMs,
     clientSendTimeoutMs: config.clientSendTimeoutMs,
+    allowUnderscoresInHeaders: config.allowUnderscoresInHeaders,
   });
   // Per-API request counts and durations (gateway_http_*), counted on the hot path in plain numbers.
   const requests = new RequestMetrics(metrics.registry);

@@ -75,16 +75,14 @@ describe('upstream failure is absorbed', () => {
         targets: targets.map((t) => ({ url: t.url })),
         healthCheck: { path: '/health', intervalMs: 200, timeoutMs: 150, healthyThreshold: 2, unhealthyThreshold: 2 },
         outlierDetection: { consecutiveFailures: 3, baseEjectionMs: 1_000, maxEjectionMs: 10_000, maxEjectionPercent: 50 },
-        // The floor must cover the burst of retries between the crash and the ejection:
-        // requests in flight on the dead target's connections, plus consecutiveFailures.
-        retries: { attempts: 2, budgetMinPerSecond: 20 },
+        // Retries and their budget are the defaults (issue 14: the defaults absorb a dying target).
         circuitBreaker: null,
       },
     });
     const served: Record<string, number> = {};
     const load = startLoadLoop({
       url: (n) => `${rt.proxy}/steady/item/${n}`,
-      concurrency: 4,
+      concurrency: 8,
       pauseMs: 5,
       maxRequests: 40_000,
       maxMs: 90_000,
@@ -130,6 +128,48 @@ describe('upstream failure is absorbed', () => {
     expect(metrics).toMatch(/gateway_upstream_retries_total\{api="steady",reason="(connect-failure|reset)"\} [1-9]/);
     const warnings = logRecords(rt.proc).filter((r) => r.target === t2url && (r.msg === 'upstream target ejected' || r.msg === 'upstream target unhealthy'));
     expect(warnings.every((r) => r.level === 'warn')).toBe(true);
+  });
+
+  // Issue 14: the smallest definition (no retries, health checks or outlier settings of
+  // its own) under 8 and under 64 concurrent keep-alive clients; one of three targets is
+  // SIGKILLed. The requests in flight on it, and those sent to it until outlier detection
+  // ejects it, fail at once and are retried on the others within the default budget
+  // (retries in flight ≤ max(3, 20 % of requests in flight)).
+  it.each([8, 64])('the smallest definition, %i keep-alive clients, a target SIGKILLed: zero client-visible errors', async (clients) => {
+    const names = [`d${clients}-1`, `d${clients}-2`, `d${clients}-3`];
+    const targets: TargetProcess[] = [];
+    for (const name of names) targets.push(await startTargetProcess(name));
+    const name = `defaults-${clients}`;
+    await deploy({ name, basePath: `/${name}`, upstream: { targets: targets.map((t) => ({ url: t.url })) } });
+    const served: Record<string, number> = {};
+    const load = startLoadLoop({
+      url: (n) => `${rt.proxy}/${name}/item/${n}`,
+      concurrency: clients,
+      pauseMs: 2,
+      maxRequests: 60_000,
+      maxMs: 90_000,
+      ok: (status, body) => {
+        if (status !== 200) return false;
+        const who = JSON.parse(body).upstream as string;
+        served[who] = (served[who] ?? 0) + 1;
+        return true;
+      },
+    });
+    let killedAt = 0;
+    try {
+      await waitFor('traffic on every target', () => names.every((t) => (served[t] ?? 0) >= 50), { timeoutMs: 30_000 });
+      await targets[1]!.kill9();
+      killedAt = load.ok;
+      await waitFor('steady traffic after the kill', () => load.ok >= killedAt + 3_000 || load.failed > 0, { timeoutMs: 45_000 });
+    } finally {
+      const result = await load.stop();
+      const retryLines = (await http('GET', `${rt.admin}/metrics`)).body.split('\n').filter((l) => l.includes(`api="${name}"`) && l.includes('retr'));
+      expect(result.failures, `${JSON.stringify(result.failures)}\n${retryLines.join('\n')}`).toEqual([]);
+      expect(result.failed).toBe(0);
+      expect(result.ok).toBeGreaterThan(killedAt);
+    }
+    const metrics = (await http('GET', `${rt.admin}/metrics`)).body;
+    expect(metrics).toMatch(new RegExp(`gateway_upstream_retries_total\\{api="${name}",reason="(connect-failure|reset)"\\} [1-9]`));
   });
 
   it('a blackholed target: 502 within connectMs, and retried on another target', async () => {
@@ -327,28 +367,31 @@ describe('upstream failure is absorbed', () => {
     expect((await runtimeZone()).zone).toBe('a');
   });
 
-  it('the retry budget caps retries under a storm', async () => {
-    const storm = await scripted('storm', () => undefined); // held, then failed all at once
+  it('the retry budget caps retries under a storm: retries in flight never pass max(minRetryConcurrency, 20 % of requests in flight)', async () => {
+    const storm = await scripted('storm', () => undefined); // every try held, then answered by the test
     await deploy({
       name: 'storm',
       basePath: '/storm',
       upstream: {
         targets: [{ url: storm.url }],
-        retries: { attempts: 2, backoffBaseMs: 1, backoffMaxMs: 2, budgetPercent: 20, budgetMinPerSecond: 1 },
+        retries: { attempts: 2, backoffBaseMs: 1, backoffMaxMs: 2, budgetPercent: 20, minRetryConcurrency: 1 },
         ...QUIET,
       },
     });
     const n = 30;
-    const replies = Array.from({ length: n }, (_, i) => timed('GET', `/storm/${i}`));
+    let answered = 0;
+    const replies = Array.from({ length: n }, (_, i) => timed('GET', `/storm/${i}`).finally(() => answered++));
     await waitFor(`${n} first tries`, () => storm.requests.length === n);
-    // From now on every try succeeds; the first ones all fail at once.
-    storm.script = answerOk;
+    // The first tries all fail at once; the retries stay held (in flight) until every
+    // request that was refused a retry has its 503, so none frees a place early.
     for (const r of storm.requests.slice(0, n)) r.res.writeHead(503).end('overloaded');
-    const statuses = (await Promise.all(replies)).map((r) => r.status);
+    await waitFor('every request retried or answered', () => answered + (storm.requests.length - n) === n);
     const retries = storm.requests.length - n;
-    // 20 % of 30 in flight, plus the floor of 1 per second; without a budget it would be 30.
+    for (const r of storm.requests.slice(n)) r.res.writeHead(200).end('ok');
+    const statuses = (await Promise.all(replies)).map((r) => r.status);
+    // 20 % of the 30 in flight (the floor of 1 is below it); without a budget it would be 30.
     expect(retries).toBeGreaterThanOrEqual(1);
-    expect(retries).toBeLessThanOrEqual(Math.floor(n * 0.2) + 2);
+    expect(retries).toBeLessThanOrEqual(Math.floor(n * 0.2));
     expect(statuses.filter((s) => s === 200)).toHaveLength(retries);
     expect(statuses.filter((s) => s === 503)).toHaveLength(n - retries);
     const metrics = (await http('GET', `${rt.admin}/metrics`)).body;

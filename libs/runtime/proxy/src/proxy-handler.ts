@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '@gw/logging';
 import type { PolicyEvents, RuntimeConfig } from '@gw/runtime-config';
 import { BufferBudget } from './buffering/buffer-budget.js';
 import { DEFAULT_BUFFER_SETTINGS, type BufferSettings } from './buffering/buffer-settings.js';
+import { forgetResponse, trackResponse } from './edge/client-error.js';
 import { closeAfterIncompleteBody } from './edge/early-answer.js';
 import { EdgeGuard } from './edge/edge-guard.js';
 import { resolveRequestId } from './edge/request-id.js';
@@ -110,6 +111,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   /** The one 'close' listener of every response: the forwarder gives back what the request held, then it is counted. */
   function onResponseClose(this: ServerResponse): void {
     forwarder.responseClosed(this);
+    forgetResponse(this);
     // Answered (by the upstream or the gateway) before the body was through: the rest of
     // the body is not read as a next request, and nothing more is answered on it.
     closeAfterIncompleteBody(this.req);
@@ -123,6 +125,8 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     if (requests !== undefined) (res as Tracked)[STARTED] = performance.now();
     // 'close' comes once per response: a plain listener, without `once`'s wrapper.
     res.on('close', onResponseClose);
+    // A parser error later on this connection is answered after this response (edge/client-error.ts).
+    trackResponse(req, res);
     const requestId = resolveRequestId(req.headers['x-request-id']);
     // First the edge (README: "The hardened edge"): refuses what must never be routed and
     // leaves `req.url` origin-form with its path normalized, used to match and to forward.

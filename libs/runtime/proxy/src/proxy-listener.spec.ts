@@ -173,6 +173,134 @@ describe('proxy listener: limits and parser errors', () => {
   });
 });
 
+describe('proxy listener: pipelined requests before bad bytes', () => {
+  /** Status lines in the order the client read them, up to the gateway's close. */
+  const statuses = (reply: string) => [...reply.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+
+  it('answers the valid requests first, in order, then the 400, then closes', async () => {
+    const up = await startUpstream();
+    const gw = await startGateway([plainApi('a', '/', [up.url])]);
+    // One write: Node's parser sees the bad bytes while both upstream requests are in flight.
+    const reply = await raw(gw.port, 'GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\nBAD\x01 /x HTTP/1.1\r\n\r\n');
+    expect(statuses(reply)).toEqual([200, 200, 400]);
+    expect(reply.indexOf('"url":"/first"')).toBeLessThan(reply.indexOf('"url":"/second"'));
+    expect(reply).toContain('"code":"GW_BAD_REQUEST"');
+    expect(up.requests.map((r) => r.url).sort()).toEqual(['/first', '/second']);
+  });
+
+  it('answers the valid request, then 431 for an oversized pipelined one', async () => {
+    const up = await startUpstream();
+    const gw = await startGateway([plainApi('a', '/', [up.url])], {}, { maxHeaderBytes: 2_048 });
+    const reply = await raw(gw.port, `GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /big HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(3_000)}\r\n\r\n`);
+    expect(statuses(reply)).toEqual([200, 431]);
+    expect(up.requests.map((r) => r.url)).toEqual(['/first']);
+  });
+
+  it('a pipelined request whose chunked body breaks gets the 400 as its own response, after the first', async () => {
+    const up = await startUpstream();
+    const gw = await startGateway([plainApi('a', '/', [up.url])], {}, {});
+    const reply = await raw(gw.port, 'GET /first HTTP/1.1\r\nHost: a\r\n\r\nPOST /broken HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n');
+    expect(statuses(reply)).toEqual([200, 400]);
+    expect(up.requests.map((r) => r.url)).toEqual(['/first']);
+  });
+
+  it('a slow first response is still delivered before the 400', async () => {
+    let release: (() => void) | undefined;
+    const up = await startUpstream((_req, res) => {
+      release = () => res.end('slow done');
+    });
+    const gw = await startGateway([plainApi('a', '/', [up.url])]);
+    const socket = connect(gw.port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => undefined);
+    socket.write('GET /custom/slow HTTP/1.1\r\nHost: a\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n');
+    await waitFor('the slow request at the upstream', () => release);
+    // The parse error is known; nothing may be written before the first response.
+    expect(Buffer.concat(chunks).length).toBe(0);
+    release!();
+    const timer = setTimeout(() => socket.destroy(), 5_000);
+    await once(socket, 'close');
+    clearTimeout(timer);
+    const reply = Buffer.concat(chunks).toString('latin1');
+    expect(statuses(reply)).toEqual([200, 400]);
+    expect(reply).toContain('slow done');
+  });
+});
+
+describe('proxy listener: header names with "_" (nginx underscores_in_headers)', () => {
+  const request = (path: string) =>
+    `POST ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 5\r\nTransfer_Encoding: chunked\r\nContent_Length: 0\r\nX_Custom: u\r\nX-Custom: d\r\n\r\nhello`;
+
+  it('drops them by default: the upstream gets neither Transfer_Encoding nor Content_Length, and the body as framed by the gateway', async () => {
+    const up = await startUpstream();
+    const gw = await startGateway([plainApi('a', '/', [up.url])]);
+    const reply = await raw(gw.port, request('/default'));
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    expect(up.requests).toHaveLength(1);
+    const seen = up.requests[0]!;
+    expect(seen.headers['transfer_encoding']).toBeUndefined();
+    expect(seen.headers['content_length']).toBeUndefined();
+    expect(seen.headers['x_custom']).toBeUndefined();
+    expect(seen.headers['x-custom']).toBe('d');
+    expect(seen.body).toBe('hello');
+  });
+
+  it('keeps them with allowUnderscoresInHeaders (ALLOW_UNDERSCORES_IN_HEADERS=true)', async () => {
+    const up = await startUpstream();
+    const gw = await startGateway([plainApi('a', '/', [up.url])], { allowUnderscoresInHeaders: true });
+    const reply = await raw(gw.port, request('/opt-in'));
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    const seen = up.requests[0]!;
+    expect(seen.headers['transfer_encoding']).toBe('chunked');
+    expect(seen.headers['content_length']).toBe('0');
+    expect(seen.headers['x_custom']).toBe('u');
+    expect(seen.body).toBe('hello');
+  });
+
+  it('drops them from WebSocket handshakes too', async () => {
+    const echo = await startWebSocketEchoServer();
+    cleanups.push(() => echo.close());
+    const gw = await startGateway([plainApi('chat', '/chat', [echo.url])]);
+    const socket = connect(gw.port, '127.0.0.1');
+    cleanups.push(() => void socket.destroy());
+    let reply = '';
+    socket.on('data', (c: Buffer) => (reply += c.toString('latin1')));
+    socket.write('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX_Forwarded_For: 10.9.9.9\r\n\r\n');
+    await waitFor('the handshake answered', () => reply.includes('\r\n\r\n'));
+    expect(reply).toMatch(/^HTTP\/1\.1 101 /);
+    expect(echo.handshakes[0]!.headers['x_forwarded_for']).toBeUndefined();
+  });
+});
+
+describe('proxy listener: Upgrade on HTTP/1.0 (RFC 9110 §7.8)', () => {
+  it('ignores Upgrade: websocket on an HTTP/1.0 request: served as a plain request, never 101 nor tunnelled', async () => {
+    const up = await startUpstream();
+    const echo = await startWebSocketEchoServer();
+    cleanups.push(() => echo.close());
+    const gw = await startGateway([plainApi('a', '/plain', [up.url]), plainApi('chat', '/chat', [echo.url])]);
+    const handshake = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+    const reply = await raw(gw.port, `GET /plain/x HTTP/1.0\r\nHost: a\r\n${handshake}`);
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    expect(reply).not.toMatch(/101 Switching/);
+    expect(up.requests).toHaveLength(1);
+    expect(up.requests[0]!.headers.upgrade).toBeUndefined();
+    expect(up.requests[0]!.headers['sec-websocket-key']).toBe('dGhlIHNhbXBsZSBub25jZQ==');
+    // Towards a WebSocket upstream: no handshake reaches it as an upgrade either.
+    const toEcho = await raw(gw.port, `GET /chat HTTP/1.0\r\nHost: a\r\n${handshake}`);
+    expect(toEcho).not.toMatch(/101 Switching/);
+    expect(echo.handshakes).toHaveLength(0);
+    // The same handshake on HTTP/1.1 is tunnelled (the check is on the version only).
+    const socket = connect(gw.port, '127.0.0.1');
+    cleanups.push(() => void socket.destroy());
+    let upgraded = '';
+    socket.on('data', (c: Buffer) => (upgraded += c.toString('latin1')));
+    socket.write(`GET /chat HTTP/1.1\r\nHost: a\r\n${handshake}`);
+    await waitFor('the HTTP/1.1 handshake answered', () => upgraded.includes('\r\n\r\n'));
+    expect(upgraded).toMatch(/^HTTP\/1\.1 101 /);
+  });
+});
+
 describe('proxy listener: bodiless requests (optimizeEmptyRequests)', () => {
   it('forwards GET, HEAD and DELETE without a body, and bodies of other requests in full', async () => {
     const up = await startUpstream();

@@ -140,6 +140,71 @@ describe('one response per request', () => {
   });
 });
 
+/**
+ * A client that sends `head`, then `total` bytes as fast as the gateway takes them
+ * (backpressure respected), then half-closes and reads to the end: what it read, whether
+ * its socket failed (a reset, EPIPE) and how much of the body it could send.
+ */
+async function sendLargeBody(port: number, head: string, total: number): Promise<{ reply: string; error: string | undefined; written: number }> {
+  // Half-open, as curl and browsers are: the gateway's FIN does not stop the upload.
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  cleanups.push(() => void socket.destroy());
+  const chunks: Buffer[] = [];
+  let error: string | undefined;
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', (err: NodeJS.ErrnoException) => (error ??= err.code ?? err.message));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const giveUp = setTimeout(() => socket.destroy(), 10_000);
+  socket.write(head);
+  const chunk = Buffer.alloc(64 * 1024, 'b');
+  let written = 0;
+  while (written < total && !socket.destroyed && socket.writable) {
+    written += chunk.length;
+    if (!socket.write(chunk)) await new Promise<void>((resolve) => {
+      socket.once('drain', resolve);
+      socket.once('close', resolve);
+    });
+  }
+  if (!socket.destroyed) socket.end();
+  await closed;
+  clearTimeout(giveUp);
+  return { reply: Buffer.concat(chunks).toString('latin1'), error, written };
+}
+
+describe('early answers reach clients still sending (bounded lingering close)', () => {
+  const BODY = 4 * 1024 * 1024;
+
+  it('a Content-Length over MAX_BODY_BYTES: the client sends its whole body, reads the 413, and sees no reset', async () => {
+    const up = await startUpstream((_req, res) => res.end('ok'));
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { maxBodyBytes: 1_000, clientBodyTimeoutMs: 0 });
+    const r = await sendLargeBody(port, `POST /a/up HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: ${BODY}\r\n\r\n`, BODY);
+    expect(r.reply).toMatch(/^HTTP\/1\.1 413 /);
+    expect(r.reply).toContain('"code":"GW_BODY_TOO_LARGE"');
+    expect(r.error).toBeUndefined();
+    expect(r.written).toBeGreaterThanOrEqual(BODY);
+  });
+
+  it('a chunked body that grows past MAX_BODY_BYTES: the same', async () => {
+    const up = await startUpstream((req, res) => req.resume().on('end', () => res.end('ok')));
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { maxBodyBytes: 1_000, clientBodyTimeoutMs: 0 });
+    // One endless chunk: the parser counts it as body bytes as they come.
+    const r = await sendLargeBody(port, `POST /a/up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${(BODY * 2).toString(16)}\r\n`, BODY);
+    expect(r.reply).toMatch(/^HTTP\/1\.1 413 /);
+    expect(r.error).toBeUndefined();
+    expect(r.written).toBeGreaterThanOrEqual(BODY);
+  });
+
+  it('a parser refusal (431) written straight to the socket lingers the same way', async () => {
+    const up = await startUpstream((_req, res) => res.end('ok'));
+    const port = await startGateway([plainApi('a', '/a', [up.url])], {}, { maxHeaderBytes: 2_048 });
+    // Headers that never end: the parser refuses them at 2 KiB while the client goes on.
+    const r = await sendLargeBody(port, `GET /a/x HTTP/1.1\r\nHost: a\r\nX-Big: `, BODY);
+    expect(r.reply).toMatch(/^HTTP\/1\.1 431 /);
+    expect(r.error).toBeUndefined();
+    expect(r.written).toBeGreaterThanOrEqual(BODY);
+  });
+});
+
 describe('CLIENT_BODY_TIMEOUT_MS', () => {
   it('a body that stops arriving gets 408 and its connection closes; the upstream request is abandoned', async () => {
     let upstreamClosed = 0;

@@ -1,27 +1,34 @@
-import type { Clock } from './clock.js';
 import type { Retries as RetryOptions } from '@gw/api-schema';
 
 /**
- * Bounds retries so they cannot storm an upstream that is already failing (Envoy's retry
- * budget, with Finagle's per-second floor). A retry may start when either
- * - the retries in flight stay at or below `budgetPercent` of the requests in flight
- *   (a retry counts as in flight from `tryAcquire` to `retryEnded`), or
- * - fewer than `budgetMinPerSecond` retries started in the last second,
- * so a busy upstream gets at most ~20 % extra load and a quiet one can still retry.
+ * Bounds retries so they cannot storm an upstream that is already failing, with Envoy's
+ * retry-budget semantics: a retry may start while the retries in flight stay below
+ * `max(minRetryConcurrency, budgetPercent % of the requests in flight)`. A retry counts
+ * as in flight from `tryAcquire` (its backoff included) to `retryEnded`.
+ *
+ * The floor is a concurrency, not a rate: when a target dies, the requests in flight on
+ * it all fail within a millisecond or two and each wants one retry at once; a per-second
+ * floor refused part of that burst (client-visible 502s), while retries in flight end
+ * within a few milliseconds on a healthy target and free their place. A storm is still
+ * capped: however many requests fail, no more than the bound are retrying at any moment.
+ *
+ * A retry refused a place may wait for one (`waitForSlot`, bounded in time by the
+ * caller): places are handed out in arrival order as retries end, still under the bound.
+ * That lets the burst of a dying target through a few milliseconds late instead of
+ * failing it, while a real storm, whose retries do not end quickly, leaves the waiters
+ * to their time limit.
  */
 export class RetryBudget {
   readonly #percent: number;
-  readonly #clock: Clock;
-  /** Start times of the latest `budgetMinPerSecond` retries, as a ring. */
-  readonly #recent: Float64Array;
-  #recentNext = 0;
+  readonly #minConcurrency: number;
   #active = 0;
   #retries = 0;
+  /** Retries waiting for a place, in arrival order; each is called holding its place. */
+  readonly #waiters = new Set<() => void>();
 
-  constructor(options: Pick<RetryOptions, 'budgetPercent' | 'budgetMinPerSecond'>, clock: Clock) {
+  constructor(options: Pick<RetryOptions, 'budgetPercent' | 'minRetryConcurrency'>) {
     this.#percent = options.budgetPercent;
-    this.#clock = clock;
-    this.#recent = new Float64Array(Math.max(0, Math.floor(options.budgetMinPerSecond))).fill(Number.NEGATIVE_INFINITY);
+    this.#minConcurrency = options.minRetryConcurrency;
   }
 
   /** Requests in flight (first tries and retries alike count once per request). */
@@ -34,6 +41,11 @@ export class RetryBudget {
     return this.#retries;
   }
 
+  /** The most retries that may be in flight now. */
+  get limit(): number {
+    return Math.max(this.#minConcurrency, Math.floor((this.#percent * this.#active) / 100));
+  }
+
   requestStarted(): void {
     this.#active++;
   }
@@ -44,21 +56,32 @@ export class RetryBudget {
 
   /** Takes budget for one retry (end it with `retryEnded`), or returns false. */
   tryAcquire(): boolean {
-    const now = this.#clock.now();
-    const recent = this.#recent;
-    const withinPercent = (this.#retries + 1) * 100 <= this.#percent * this.#active;
-    // The oldest of the latest N starts is more than a second ago: fewer than N in the last second.
-    const withinFloor = recent.length > 0 && now - recent[this.#recentNext]! >= 1_000;
-    if (!withinPercent && !withinFloor) return false;
-    if (recent.length > 0) {
-      recent[this.#recentNext] = now;
-      this.#recentNext = (this.#recentNext + 1) % recent.length;
-    }
+    if (this.#retries >= this.#minConcurrency && (this.#retries + 1) * 100 > this.#percent * this.#active) return false;
     this.#retries++;
     return true;
   }
 
+  /** Retries waiting for a place now. */
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
+  /**
+   * Calls `granted` (holding one retry place, to end with `retryEnded`) as soon as a
+   * place frees, after the waiters before it. Returns the cancel function: the caller
+   * bounds the wait, and a request that ends meanwhile must cancel.
+   */
+  waitForSlot(granted: () => void): () => void {
+    this.#waiters.add(granted);
+    return () => void this.#waiters.delete(granted);
+  }
+
   retryEnded(): void {
     if (this.#retries > 0) this.#retries--;
+    for (const waiter of this.#waiters) {
+      if (!this.tryAcquire()) return;
+      this.#waiters.delete(waiter);
+      waiter();
+    }
   }
 }

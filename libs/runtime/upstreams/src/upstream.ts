@@ -110,7 +110,7 @@ export class Upstream {
       definition.circuitBreaker === null
         ? undefined
         : new CircuitBreaker(definition.circuitBreaker, context.clock, onBreaker === undefined ? undefined : (t) => onBreaker(name, t));
-    this.retryBudget = new RetryBudget(definition.retries, context.clock);
+    this.retryBudget = new RetryBudget(definition.retries);
     this.retryOn = new RetryConditions(definition.retries.on);
     this.hashOn = definition.loadBalancing.algorithm === 'consistent-hash' ? definition.loadBalancing.hashOn : null;
   }

@@ -25,7 +25,8 @@ export const API_LIMITS = Object.freeze({
   /** Concurrency, queue and request counts of the circuit breaker. */
   breakerCountMax: 1_000_000,
   halfOpenRequestsMax: 1000,
-  budgetMinPerSecondMax: 10_000,
+  /** `retries.minRetryConcurrency` (and its old name `budgetMinPerSecond`). */
+  minRetryConcurrencyMax: 10_000,
   /** Largest request body the deploy API reads for one API. */
   bodyMaxBytes: 1_048_576,
   /** Largest `POST /v1/apply` body: a whole fleet's definitions (10 000 APIs fit many times over). */

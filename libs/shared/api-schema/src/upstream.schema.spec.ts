@@ -97,6 +97,14 @@ describe('upstream: retries', () => {
     expect(upstreamOf({ retries: { backoffBaseMs: 1000 } }).retries).toMatchObject({ backoffBaseMs: 1000, backoffMaxMs: 1000 });
   });
 
+  it('reads the deprecated budgetMinPerSecond as minRetryConcurrency, so older definitions stay valid', () => {
+    const old = upstreamOf({ retries: { budgetMinPerSecond: 20 } }).retries!;
+    expect(old.minRetryConcurrency).toBe(20);
+    expect('budgetMinPerSecond' in old).toBe(false);
+    expect(upstreamOf({ retries: { minRetryConcurrency: 7 } }).retries!.minRetryConcurrency).toBe(7);
+    expect(upstreamOf({}).retries).toMatchObject({ budgetPercent: 20, minRetryConcurrency: 3 });
+  });
+
   it.each([
     [{ attempts: 6 }, 'upstream.retries.attempts', 'must be between 0 and 5'],
     [{ on: ['502', '429'] }, 'upstream.retries.on[1]', 'must be "connect-failure", "reset", "timeout" or a status "500"-"599" as a string'],
@@ -105,7 +113,9 @@ describe('upstream: retries', () => {
     [{ on: 'reset' }, 'upstream.retries.on', 'must be an array, not a string'],
     [{ backoffBaseMs: 300, backoffMaxMs: 200 }, 'upstream.retries.backoffMaxMs', 'must be at least backoffBaseMs (300)'],
     [{ budgetPercent: 101 }, 'upstream.retries.budgetPercent', 'must be between 0 and 100'],
+    [{ minRetryConcurrency: -1 }, 'upstream.retries.minRetryConcurrency', 'must be between 0 and 10000'],
     [{ budgetMinPerSecond: -1 }, 'upstream.retries.budgetMinPerSecond', 'must be between 0 and 10000'],
+    [{ budgetMinPerSecond: 3, minRetryConcurrency: 3 }, 'upstream.retries.budgetMinPerSecond', 'is the old name of minRetryConcurrency: give only minRetryConcurrency'],
     [{ perTryMs: 5 }, 'upstream.retries.perTryMs', 'unknown field'],
   ])('rejects retries %j', (retries, path, message) => {
     expect(problemsOf({ retries })).toEqual([{ path, message }]);

@@ -110,6 +110,9 @@ const RetryConditionField = z
   .regex(RETRY_CONDITION_PATTERN, { error: RETRY_CONDITION_MESSAGE })
   .transform((v) => v as RetryCondition);
 
+/** Envoy's default `min_retry_concurrency`: a quiet upstream can always have this many retries in flight. */
+const DEFAULT_MIN_RETRY_CONCURRENCY = 3;
+
 const Retries = strictBlock({
   attempts: integer(0, L.retryAttemptsMax).default(2).meta({ description: 'Retries after the first try; 0 = off.' }),
   on: uniqueList(RetryConditionField, RETRY_FAILURE_CONDITIONS.length + 100, { key: (v) => v, detail: (v) => `(${quote(v)})` })
@@ -117,9 +120,27 @@ const Retries = strictBlock({
     .meta({ description: 'What a retry may follow: `connect-failure`, `reset`, `timeout` (a per-try timeout) or a status `"500"`-`"599"`.' }),
   backoffBaseMs: ms().default(25).meta({ description: 'First backoff; each retry waits a full-jitter random delay up to base·2^n, capped at `backoffMaxMs`.' }),
   backoffMaxMs: ms().optional().meta({ description: 'Longest backoff; never below `backoffBaseMs`.', 'x-default': '250, or `backoffBaseMs` when that is longer' }),
-  budgetPercent: integer(0, 100).default(20).meta({ description: 'Retries in flight stay at or below this share of active requests…' }),
-  budgetMinPerSecond: integer(0, L.budgetMinPerSecondMax).default(3).meta({ description: '…or this many retries per second, whichever is more.' }),
-}).transform((r, ctx) => ({ ...r, backoffMaxMs: atLeast(r.backoffMaxMs, 250, r.backoffBaseMs, 'backoffMaxMs', 'backoffBaseMs', ctx) }));
+  budgetPercent: integer(0, 100).default(20).meta({ description: 'Retries in flight may reach this share of the requests in flight…' }),
+  minRetryConcurrency: integer(0, L.minRetryConcurrencyMax)
+    .optional()
+    .meta({
+      description: "…or this many retries in flight, whichever is more (Envoy's `min_retry_concurrency`).",
+      'x-default': '3, or `budgetMinPerSecond` when an older definition gives that',
+    }),
+  budgetMinPerSecond: integer(0, L.minRetryConcurrencyMax)
+    .optional()
+    .meta({ description: 'Deprecated, the old name of `minRetryConcurrency` (the floor was a rate per second; it is now retries in flight): read as `minRetryConcurrency`, refused next to it.', deprecated: true }),
+}).transform((r, ctx) => {
+  const { budgetMinPerSecond, ...rest } = r;
+  if (budgetMinPerSecond !== undefined && r.minRetryConcurrency !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['budgetMinPerSecond'], message: 'is the old name of minRetryConcurrency: give only minRetryConcurrency', input: budgetMinPerSecond });
+  }
+  return {
+    ...rest,
+    minRetryConcurrency: r.minRetryConcurrency ?? budgetMinPerSecond ?? DEFAULT_MIN_RETRY_CONCURRENCY,
+    backoffMaxMs: atLeast(r.backoffMaxMs, 250, r.backoffBaseMs, 'backoffMaxMs', 'backoffBaseMs', ctx),
+  };
+});
 
 const HealthCheck = strictBlock(
   {

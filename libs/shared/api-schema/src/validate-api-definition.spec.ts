@@ -43,7 +43,7 @@ describe('validateApiDefinition: valid input and normalization', () => {
           targets: [{ url: 'http://10.0.0.7:8080', weight: 1, zone: null }],
           loadBalancing: { algorithm: 'round-robin', hashOn: null, zoneAware: true, minZoneHealthyPercent: 70 },
           timeouts: { connectMs: 5_000, requestMs: 30_000, totalMs: 60_000, streamIdleMs: 300_000 },
-          retries: { attempts: 2, on: ['connect-failure', 'reset', '502', '503', '504'], backoffBaseMs: 25, backoffMaxMs: 250, budgetPercent: 20, budgetMinPerSecond: 3 },
+          retries: { attempts: 2, on: ['connect-failure', 'reset', '502', '503', '504'], backoffBaseMs: 25, backoffMaxMs: 250, budgetPercent: 20, minRetryConcurrency: 3 },
           healthCheck: null,
           outlierDetection: { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 },
           circuitBreaker: { maxConcurrent: 1024, maxPending: 128, failureRatePercent: 50, windowMs: 10_000, minRequests: 20, openMs: 5_000, halfOpenRequests: 3 },

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /**
  * How long a connection answered before its request body was through keeps reading (and
@@ -12,16 +12,31 @@ export const LINGER_MS = 2_000;
 const LINGERING: unique symbol = Symbol('gw.lingering');
 const REQUEST: unique symbol = Symbol('gw.lingerRequest');
 
-interface LingerSocket extends Socket {
+interface LingerSocket extends Duplex {
+  destroySoon?: () => void;
   [LINGERING]?: boolean;
   [REQUEST]?: IncomingMessage;
+}
+
+const CHUNKED: unique symbol = Symbol('gw.chunkedBody');
+
+interface MaybeChunked {
+  [CHUNKED]?: boolean;
+}
+
+/**
+ * The edge admitted a chunked body: remembered apart from the header, which the
+ * forwarder removes from `req.headers` (undici frames the upstream body itself).
+ */
+export function noteChunkedBody(req: IncomingMessage): void {
+  (req as MaybeChunked)[CHUNKED] = true;
 }
 
 /** The request announced a body (Content-Length above 0, or chunked) that has not fully arrived. */
 export function bodyPending(req: IncomingMessage): boolean {
   if (req.complete) return false;
   const headers = req.headers;
-  if (headers['transfer-encoding'] !== undefined) return true;
+  if ((req as MaybeChunked)[CHUNKED] === true || headers['transfer-encoding'] !== undefined) return true;
   const length = headers['content-length'];
   return length !== undefined && length !== '0';
 }
@@ -54,7 +69,7 @@ function lingerInstead(this: LingerSocket): void {
  * Nothing more is answered on it: the listener refuses requests on an ended socket, and a
  * parser timeout finds it not writable.
  */
-export function lingeringClose(socket: Socket, req: IncomingMessage | undefined): void {
+export function lingeringClose(socket: Duplex, req: IncomingMessage | undefined): void {
   const s = socket as LingerSocket;
   if (s[LINGERING] === true || s.destroyed) return;
   s[LINGERING] = true;
@@ -64,6 +79,9 @@ export function lingeringClose(socket: Socket, req: IncomingMessage | undefined)
     req.unpipe();
     req.resume();
   }
+  // A socket no parser reads any more (a refused upgrade handshake) is read here, to
+  // nowhere. Never one Node's parser still reads: it pauses and resumes that one itself.
+  if (s.listenerCount('data') === 0) s.resume();
   s.end();
   const timer = setTimeout(() => s.destroy(), LINGER_MS);
   s.once('close', () => clearTimeout(timer));

@@ -15,7 +15,7 @@ import { isValidHostHeader } from './host-header.js';
 import { normalizePath } from './path-normalization.js';
 import { limitChunkedBody } from './request-body-limit.js';
 import { watchRequestBody } from './client-timeouts.js';
-import { bodyPending } from './early-answer.js';
+import { bodyPending, noteChunkedBody } from './early-answer.js';
 
 /** Runtime-wide limits of the edge (environment variables of the runtime, see README). */
 export interface EdgeSettings {
@@ -29,6 +29,13 @@ export interface EdgeSettings {
   readonly clientBodyTimeoutMs: number;
   /** `CLIENT_SEND_TIMEOUT_MS`: a response the client takes nothing of this long is abandoned (connection closed). 0 = off. */
   readonly clientSendTimeoutMs: number;
+  /**
+   * `ALLOW_UNDERSCORES_IN_HEADERS`: keep request headers whose name contains `_`. Off by
+   * default (nginx's `underscores_in_headers off`): CGI, WSGI and PHP upstreams map `-` and
+   * `_` to the same variable, so `Transfer_Encoding` or `Content_Length` would read as the
+   * framing headers there while the gateway framed the request differently.
+   */
+  readonly allowUnderscoresInHeaders: boolean;
 }
 
 export const DEFAULT_EDGE_SETTINGS: EdgeSettings = Object.freeze({
@@ -38,10 +45,12 @@ export const DEFAULT_EDGE_SETTINGS: EdgeSettings = Object.freeze({
   // nginx's client_body_timeout and send_timeout.
   clientBodyTimeoutMs: 60_000,
   clientSendTimeoutMs: 60_000,
+  allowUnderscoresInHeaders: false,
 });
 
 const SLASH = 47; // '/'
 const HOST_LENGTH = 4;
+const UNDERSCORE = '_';
 
 /**
  * The checks every request passes before routing, in one place, so the HTTP handler and
@@ -55,6 +64,8 @@ const HOST_LENGTH = 4;
  *   and `gzip, chunked`), any `Transfer-Encoding` on HTTP/1.0, or one next to
  *   `Content-Length`;
  * - a `Content-Length` above `maxBodyBytes`;
+ * - header names with `_` are dropped (not refused) unless `allowUnderscoresInHeaders`:
+ *   neither the policies nor the upstream see them, as behind nginx;
  * - path tricks (see `normalizePath`): the normalized path replaces `req.url`, so routing
  *   and the upstream see the same bytes.
  * Allocates nothing for an ordinary request.
@@ -80,10 +91,13 @@ export class EdgeGuard {
     if (url.length > this.settings.maxUrlBytes) return URI_TOO_LONG;
 
     const raw = req.rawHeaders;
+    const dropUnderscores = !this.settings.allowUnderscoresInHeaders;
     let hosts = 0;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       if (name.length === HOST_LENGTH && (name === 'Host' || name.toLowerCase() === 'host')) hosts++;
+      // `req.headers` is what policies read and what is forwarded (never `rawHeaders`).
+      else if (dropUnderscores && name.includes(UNDERSCORE)) delete req.headers[name.toLowerCase()];
     }
     if (hosts > 1) return DUPLICATE_HOST;
     const host = req.headers.host;
@@ -119,7 +133,10 @@ export class EdgeGuard {
       refuseAtEdge(res, refused, requestId);
       return false;
     }
-    if (req.headers['transfer-encoding'] !== undefined) limitChunkedBody(req, res, requestId, this.settings.maxBodyBytes);
+    if (req.headers['transfer-encoding'] !== undefined) {
+      noteChunkedBody(req);
+      limitChunkedBody(req, res, requestId, this.settings.maxBodyBytes);
+    }
     if (bodyPending(req)) watchRequestBody(req, res, requestId, this.settings.clientBodyTimeoutMs);
     return true;
   }

@@ -1,6 +1,7 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { sendProxyError, type ProxyError } from '../error-response.js';
+import { lingeringClose } from './early-answer.js';
 
 /**
  * Answers an edge refusal and closes the connection afterwards: after a request the edge
@@ -15,7 +16,9 @@ export function refuseAtEdge(res: ServerResponse, error: ProxyError, requestId: 
 /**
  * The same JSON error written straight to a socket that has no `ServerResponse`: a
  * refused WebSocket handshake, a request Node's parser rejected, a CONNECT. Always
- * `Connection: close`; the socket is destroyed once the answer is flushed.
+ * `Connection: close`, then the same bounded lingering close as any early answer
+ * (early-answer.ts): the client may still be sending, and a reset could destroy the
+ * answer before it is read.
  */
 export function refuseOnSocket(socket: Duplex, error: ProxyError, requestId: string): void {
   if (!socket.writable) {
@@ -32,7 +35,5 @@ export function refuseOnSocket(socket: Duplex, error: ProxyError, requestId: str
       'Connection: close\r\n\r\n' +
       body,
   );
-  // end() sends FIN after the answer; destroy then, without waiting for the client.
-  if (socket.writableFinished) socket.destroy();
-  else socket.once('finish', () => socket.destroy());
+  lingeringClose(socket, undefined);
 }

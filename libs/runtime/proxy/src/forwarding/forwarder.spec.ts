@@ -122,7 +122,7 @@ const RETRIES: UpstreamDefinition['retries'] = {
   backoffBaseMs: 1,
   backoffMaxMs: 5,
   budgetPercent: 20,
-  budgetMinPerSecond: 100,
+  minRetryConcurrency: 100,
 };
 
 function upstreamOf(targets: TestTarget[], overrides: Partial<UpstreamDefinition> = {}): UpstreamDefinition {
@@ -595,11 +595,11 @@ describe('forwarding: circuit breaker', () => {
 });
 
 describe('forwarding: retry budget', () => {
-  it('caps retries under a storm: with a 0 % budget and a floor of 2 per second, 2 of 20 failing requests are retried', async () => {
+  it('caps retries under a storm: with a 0 % budget and a floor of 2 retries in flight, 2 of 20 failing requests are retried', async () => {
     const held: ServerResponse[] = [];
     const a = await startUpstream('a', (_req, res) => held.push(res));
     const b = await startUpstream('b', (_req, res) => held.push(res));
-    const gw = await startGateway(upstreamOf([a.url, b.url], { retries: { ...RETRIES, attempts: 3, budgetPercent: 0, budgetMinPerSecond: 2 } }));
+    const gw = await startGateway(upstreamOf([a.url, b.url], { retries: { ...RETRIES, attempts: 3, budgetPercent: 0, minRetryConcurrency: 2 } }));
     const replies = Array.from({ length: 20 }, (_, i) => send(gw.port, `/api/${i}`));
     await waitFor('20 first tries', () => held.length === 20);
     // All fail at once: a storm.
@@ -611,6 +611,48 @@ describe('forwarding: retry budget', () => {
     expect(statuses.filter((s) => s === 503)).toHaveLength(18);
     expect(a.requests.length + b.requests.length).toBe(22);
     expect(gw.events.filter((e) => e === 'budget-exhausted')).toHaveLength(18);
+  });
+});
+
+describe('forwarding: retries after failures wait for a budget place', () => {
+  const QUIET = { outlierDetection: null, circuitBreaker: null, healthCheck: null } as const;
+
+  it('a burst of refused connections (a dying target) is retried one at a time under a floor of 1, and every client gets 200', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const a = await startUpstream('a');
+    const gw = await startGateway(upstreamOf([dead, a.url], { retries: { ...RETRIES, budgetPercent: 0, minRetryConcurrency: 1, backoffMaxMs: 5_000 }, ...QUIET }));
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => send(gw.port, `/api/${i}`)));
+    expect(replies.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    expect(gw.events.filter((e) => e === 'retry:connect-failure').length).toBeGreaterThan(1);
+    expect(gw.events).not.toContain('budget-exhausted');
+    const budget = gw.upstreams.get('api')!.retryBudget;
+    expect([budget.retries, budget.waiting, budget.active]).toEqual([0, 0, 0]);
+  });
+
+  it('a storm: retries whose places never free wait at most backoffMaxMs, then the failure is the answer; never more than the floor retry at once', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const held: ServerResponse[] = [];
+    const a = await startUpstream('a', (_req, res) => held.push(res));
+    const gw = await startGateway(upstreamOf([dead, a.url], { retries: { ...RETRIES, budgetPercent: 0, minRetryConcurrency: 1, backoffMaxMs: 200 }, ...QUIET }));
+    const budget = gw.upstreams.get('api')!.retryBudget;
+    const n = 20;
+    let answered = 0;
+    const replies = Array.from({ length: n }, (_, i) => send(gw.port, `/api/${i}`).finally(() => answered++));
+    // Every request either sits at `a` (a first try, or the one retry with a place) or was answered 502.
+    await waitFor('the refused requests answered', () => {
+      expect(budget.retries).toBeLessThanOrEqual(1);
+      return answered > 0 && held.length + answered === n;
+    });
+    expect(budget.retries).toBe(1);
+    expect(budget.waiting).toBe(0);
+    for (const res of held.splice(0)) res.writeHead(200).end();
+    const statuses = (await Promise.all(replies)).map((r) => r.status);
+    const refused = statuses.filter((s) => s === 502).length;
+    expect(refused).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 200).length + refused).toBe(n);
+    expect(gw.events.filter((e) => e === 'retry:connect-failure')).toHaveLength(1);
+    expect(gw.events.filter((e) => e === 'budget-exhausted')).toHaveLength(refused);
+    expect(a.requests.length).toBe(n - refused);
   });
 });
 

@@ -151,6 +151,10 @@ function responseClosed(res: ServerResponse): void {
     upstream.breaker?.cancel(ex.pending);
     ex.pending = undefined;
   }
+  if (ex.cancelRetryWait !== undefined) {
+    ex.cancelRetryWait();
+    ex.cancelRetryWait = undefined;
+  }
   if (ex.holdsRetry) {
     upstream.retryBudget.retryEnded();
     ex.holdsRetry = false;

@@ -1,5 +1,5 @@
 import { backoffDelay } from '@gw/backoff';
-import { BODY_SENT, type Exchange } from './exchange.js';
+import { BODY_SENT, clearTimers, fail, type Exchange } from './exchange.js';
 
 /**
  * Step 4 of forwarding: whether this exchange may try again, and if so takes the retry
@@ -7,9 +7,11 @@ import { BODY_SENT, type Exchange } from './exchange.js';
  * method is idempotent or the request has an `Idempotency-Key` (`retryable`), its body
  * was not handed to a connection, no response byte went out (retries are decided before
  * anything is written), tries so far ≤ `attempts`, `totalMs` has time left, and the
- * retry budget allows it.
+ * retry budget allows it. With `mayWait` (a connect failure, reset or timeout, where no
+ * upstream response is waiting to be relayed), a retry the budget has no place for now
+ * is still allowed and waits for one (`awaitRetryBudget`).
  */
-export function mayRetry(ex: Exchange): boolean {
+export function mayRetry(ex: Exchange, mayWait = false): boolean {
   if (!ex.retryable || ex.body === BODY_SENT || ex.res.headersSent) return false;
   const upstream = ex.upstream;
   if (ex.tries > upstream.definition.retries.attempts) return false;
@@ -20,6 +22,11 @@ export function mayRetry(ex: Exchange): boolean {
     ex.holdsRetry = false;
   }
   if (!budget.tryAcquire()) {
+    if (mayWait) {
+      // A failure left no response to relay: the retry waits for a place (awaitRetryBudget).
+      ex.awaitsRetryBudget = true;
+      return true;
+    }
     ex.context.events.retryBudgetExhausted?.(ex.api.name);
     ex.context.logger.debug({ requestId: ex.requestId, api: ex.api.name }, 'retry budget exhausted');
     return false;
@@ -46,4 +53,32 @@ export function beginRetry(ex: Exchange, reason: string): number {
   ex.context.events.retry?.(ex.api.name, reason);
   ex.context.logger.debug({ requestId: ex.requestId, api: ex.api.name, target: ex.target?.origin, reason, tries: ex.tries, backoffMs: delay }, 'retrying upstream request');
   return delay;
+}
+
+/**
+ * A retry `mayRetry` allowed without a budget place waits for one, at most the backoff cap
+ * (`backoffMaxMs`, cut to what is left of `totalMs`); the place comes when another retry
+ * of this upstream ends, the backoff then runs as usual. No place in time: the last
+ * failure is the answer, counted as budget exhausted. The wait itself is the bound on a
+ * storm: places are never more than the budget's.
+ */
+export function awaitRetryBudget(ex: Exchange, reason: string, startTry: (ex: Exchange) => void): void {
+  ex.awaitsRetryBudget = false;
+  const leftMs = Math.max(0, Math.ceil(ex.deadline - performance.now()));
+  ex.cancelRetryWait = ex.upstream.retryBudget.waitForSlot(() => {
+    clearTimers(ex);
+    ex.cancelRetryWait = undefined;
+    ex.holdsRetry = true;
+    ex.timer = setTimeout(startTry, beginRetry(ex, reason), ex);
+  });
+  ex.timer = setTimeout(retryBudgetWaitOver, Math.min(ex.upstream.definition.retries.backoffMaxMs, leftMs), ex);
+}
+
+function retryBudgetWaitOver(ex: Exchange): void {
+  ex.timer = undefined;
+  ex.cancelRetryWait?.();
+  ex.cancelRetryWait = undefined;
+  ex.context.events.retryBudgetExhausted?.(ex.api.name);
+  ex.context.logger.debug({ requestId: ex.requestId, api: ex.api.name }, 'retry budget exhausted');
+  fail(ex, ex.lastError, ex.lastFailure!);
 }

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import { sendProxyError } from '../error-response.js';
 import { BODY_SENT, DONE, NO_BODY, STREAMING, WAITING, abandonTry, clearTimers, endTry, fail, type Exchange, type ExchangeTry } from './exchange.js';
 import { onStreamIdle, relayBrokeOff, relayChunk, relayEnd, relayResponseHead } from './response-relay.js';
-import { beginRetry, mayRetry } from './retry-decision.js';
+import { awaitRetryBudget, beginRetry, mayRetry } from './retry-decision.js';
 import { tryFailureKind } from './try-failure.js';
 import { UPSTREAM_TIMEOUT, classifyUpstreamFailure } from './upstream-failure.js';
 
@@ -154,7 +154,7 @@ function onTryError(t: UpstreamTry, err: Error): void {
   }
   const kind = tryFailureKind(err);
   ex.upstream.report(ex.targetIndex, false);
-  if (kind !== 'invalid' && ex.upstream.retryOn.failure(kind) && mayRetry(ex)) {
+  if (kind !== 'invalid' && ex.upstream.retryOn.failure(kind) && mayRetry(ex, true)) {
     ex.lastFailure = failure;
     ex.lastError = err;
     abandonTry(ex);
@@ -171,7 +171,7 @@ function onTryTimeout(ex: Exchange): void {
   // For the target, running out of total time is a timeout like any other.
   ex.upstream.report(ex.targetIndex, false);
   if (ex.timerIsDeadline) return timedOut(ex);
-  if (ex.upstream.retryOn.failure('timeout') && mayRetry(ex)) {
+  if (ex.upstream.retryOn.failure('timeout') && mayRetry(ex, true)) {
     ex.lastFailure = UPSTREAM_TIMEOUT;
     abandonTry(ex);
     return retry(ex, 'timeout');
@@ -190,5 +190,6 @@ function timedOut(ex: Exchange): void {
 
 /** The next try, after the backoff the retry decision gives (cut to the total deadline). */
 function retry(ex: Exchange, reason: string): void {
+  if (ex.awaitsRetryBudget) return awaitRetryBudget(ex, reason, startTry);
   ex.timer = setTimeout(startTry, beginRetry(ex, reason), ex);
 }

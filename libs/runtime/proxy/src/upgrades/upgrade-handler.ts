@@ -40,10 +40,21 @@ export interface UpgradeHandler {
   destroyAll(): void;
 }
 
-/** Whether Node should hand a request with `Upgrade` to the upgrade handler: WebSocket only. */
+/**
+ * Whether Node should hand a request with `Upgrade` to the upgrade handler: a WebSocket
+ * handshake on HTTP/1.1 only. RFC 9110 §7.8: a server must ignore `Upgrade` on an
+ * HTTP/1.0 request, so such a request is served as a plain one with `Upgrade` stripped
+ * (as nginx does: it never switches protocols for HTTP/1.0), never answered 101.
+ */
 export function isWebSocketUpgrade(req: IncomingMessage): boolean {
   const upgrade = req.headers.upgrade;
-  return req.method === 'GET' && upgrade !== undefined && (upgrade === 'websocket' || upgrade.toLowerCase() === 'websocket');
+  return (
+    req.method === 'GET' &&
+    req.httpVersionMajor === 1 &&
+    req.httpVersionMinor === 1 &&
+    upgrade !== undefined &&
+    (upgrade === 'websocket' || upgrade.toLowerCase() === 'websocket')
+  );
 }
 
 const GET_NOT_ALLOWED: ProxyError = Object.freeze({ status: 405, code: ErrorCodes.GW_METHOD_NOT_ALLOWED, message: 'this route does not accept GET, so no WebSocket either' });
