@@ -51,7 +51,7 @@ const NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
 const definition = fc
   .record({
     name: fc.constantFrom(...NAMES),
-    basePath: fc.constantFrom('/x', '/y', '/z'),
+    basePath: fc.constantFrom('/x', '/y', '/z', '/u', '/v', '/w'),
     hosts: fc.uniqueArray(fc.constantFrom('one.example.com', 'two.example.com'), { maxLength: 2 }),
     target: fc.constantFrom('http://10.0.0.7:8080', 'http://10.0.0.8:8080'),
     broken: fc.nat(9),
@@ -96,6 +96,7 @@ function refresh(compiler: IncrementalCompiler, db: ModelDatabase, seed: number)
 describe('IncrementalCompiler', () => {
   it('after any sequence of puts, deletes and epoch bumps, equals a full compile of the same state (snapshot, hash, problems)', () => {
     let deltas = 0;
+    const paths = { local: 0, rechecked: 0 };
     const problemKinds = new Set<string>();
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {
@@ -118,11 +119,15 @@ describe('IncrementalCompiler', () => {
         const reference = compileSnapshot({ version: db.version, epoch: db.epoch, apis: [...db.rows.values()] });
         expect(JSON.stringify(refresh(compiler, db, 3).result)).toBe(JSON.stringify(reference));
         expect(JSON.stringify(refresh(late, db, 5).result)).toBe(JSON.stringify(reference));
+        paths.local += compiler.stats.local;
+        paths.rechecked += compiler.stats.rechecked;
       }),
       { numRuns: 300 },
     );
-    // The property exercised the incremental path, not only the full one.
+    // The property exercised the incremental path, not only the full one, and both ways of keeping route claims.
     expect(deltas).toBeGreaterThan(100);
+    expect(paths.local).toBeGreaterThan(50);
+    expect(paths.rechecked).toBeGreaterThan(50);
     // ...and states with both kinds of problem: invalid rows and route claims taken.
     expect([...problemKinds].sort()).toEqual(['route', 'stored']);
   });
@@ -136,6 +141,7 @@ describe('IncrementalCompiler', () => {
     expect(second.snapshot.resources[2]).toBe(first.snapshot.resources[2]);
     expect(second.snapshot.resources[1]).not.toBe(first.snapshot.resources[1]);
     expect(compiler.known()).toEqual(new Map([['a', 1], ['b', 2], ['c', 1]]));
+    expect(compiler.stats).toEqual({ full: 1, rechecked: 0, local: 1 });
   });
 
   it('moves a route to the next API in name order when its owner is deleted', () => {
@@ -146,6 +152,7 @@ describe('IncrementalCompiler', () => {
     const after = compiler.apply({ version: 3, epoch: 1, changed: [], removed: ['a'] })!;
     expect(after.snapshot.resources.map((r) => r.name)).toEqual(['b']);
     expect(after.problems).toEqual([]);
+    expect(compiler.stats).toEqual({ full: 1, rechecked: 1, local: 0 });
   });
 
   it('asks for the full path when it holds nothing or the epoch changed', () => {
