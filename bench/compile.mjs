@@ -7,7 +7,7 @@
 //
 // Usage (from the repo root, after `npm run build`; PostgreSQL on TEST_DATABASE_URL or 127.0.0.1:5432):
 //   node bench/compile.mjs                      # 10,000 APIs, 30 changes
-//   APIS=1000 CHANGES=20 node bench/compile.mjs
+//   APIS=1000 CHANGES=20 WARMUP=3 node bench/compile.mjs   # WARMUP rounds are left out of the figures
 //   node bench/compile.mjs --json               # the figures as JSON on stdout
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -20,6 +20,8 @@ import { createMigratedTempDatabase } from '../libs/controller/store/dist/testin
 
 const APIS = Number(process.env.APIS ?? 10_000);
 const CHANGES = Number(process.env.CHANGES ?? 30);
+/** Rounds run first and left out of the figures (JIT warm-up, the first reads). */
+const WARMUP = Number(process.env.WARMUP ?? 3);
 const json = process.argv.includes('--json');
 const log = (msg) => {
   if (!json) console.log(msg);
@@ -61,40 +63,45 @@ async function main() {
     log(`start-up (full read + compile into the incremental compiler): ${Math.round(performance.now() - started)} ms`);
 
     const rows = { fullRead: [], fullCompile: [], fullTotal: [], deltaRead: [], deltaCompile: [], deltaTotal: [] };
-    for (let round = 0; round < CHANGES; round++) {
+    for (let round = 0; round < WARMUP + CHANGES; round++) {
       // One single-API deploy: a new upstream target for one API.
       const i = (round * 7919) % APIS;
       await store.putApi(definition(i, `http://10.0.${round % 250}.${1 + (round % 200)}:8080`), { actor: 'bench' });
 
+      const keep = round >= WARMUP;
       let t0 = performance.now();
       const change = await source.readDesiredStateDelta(compiler.known());
       let t1 = performance.now();
       const incremental = compiler.apply(change);
       let t2 = performance.now();
       if (change.changed.length !== 1 || incremental === undefined) throw new Error(`expected one changed API, got ${change.changed.length}`);
-      rows.deltaRead.push(t1 - t0);
-      rows.deltaCompile.push(t2 - t1);
-      rows.deltaTotal.push(t2 - t0);
+      if (keep) {
+        rows.deltaRead.push(t1 - t0);
+        rows.deltaCompile.push(t2 - t1);
+        rows.deltaTotal.push(t2 - t0);
+      }
 
       t0 = performance.now();
       const state = await source.readDesiredState();
       t1 = performance.now();
       const full = compileSnapshot(state);
       t2 = performance.now();
-      rows.fullRead.push(t1 - t0);
-      rows.fullCompile.push(t2 - t1);
-      rows.fullTotal.push(t2 - t0);
+      if (keep) {
+        rows.fullRead.push(t1 - t0);
+        rows.fullCompile.push(t2 - t1);
+        rows.fullTotal.push(t2 - t0);
+      }
 
       if (JSON.stringify(full.snapshot) !== JSON.stringify(incremental.snapshot)) throw new Error(`round ${round}: the incremental snapshot differs from the full compile`);
     }
 
     const figures = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, { p50: round1(percentile(v, 50)), p99: round1(percentile(v, 99)) }]));
-    const result = { apis: APIS, changes: CHANGES, node: process.version, ms: figures };
+    const result = { apis: APIS, changes: CHANGES, warmup: WARMUP, node: process.version, ms: figures };
     if (json) {
       console.log(JSON.stringify(result, null, 2));
       return;
     }
-    log(`\none single-API change on top of ${APIS} APIs, ${CHANGES} changes, ms (p50 / p99); snapshots identical every round\n`);
+    log(`\none single-API change on top of ${APIS} APIs, ${CHANGES} changes after ${WARMUP} warm-up ones, ms (p50 / p99); snapshots identical every round\n`);
     log('| path | database read | compile | total |');
     log('| --- | ---: | ---: | ---: |');
     log(`| full (every row, every API) | ${f(figures.fullRead)} | ${f(figures.fullCompile)} | ${f(figures.fullTotal)} |`);
