@@ -1,6 +1,6 @@
 // Controller compile cost of one single-API change on top of 10,000 APIs (issue 13): the
 // full path (read every row and open its secrets, compile every API) against the
-// incremental path (read the (name, revision) pairs and the changed row, recompile that
+// incremental path (read the (name, stamp) pairs and the changed row, recompile that
 // API, re-check route claims, rebuild the state hash), side by side in one run on one
 // temporary PostgreSQL database, with the controller's own code (built dist/). Every round
 // checks that both paths give the same snapshot (version, hash, resources) and fails if not.
@@ -59,7 +59,9 @@ async function main() {
 
     const compiler = new IncrementalCompiler();
     started = performance.now();
-    compiler.reset(await source.readDesiredState());
+    const whole = await source.readDesiredStateDelta(new Map());
+    compiler.reset({ version: whole.version, epoch: whole.epoch, apis: whole.changed });
+    const stamps = new Map(whole.changed.map((api) => [api.definition.name, api.stamp]));
     log(`start-up (full read + compile into the incremental compiler): ${Math.round(performance.now() - started)} ms`);
 
     const rows = { fullRead: [], fullCompile: [], fullTotal: [], deltaRead: [], deltaCompile: [], deltaTotal: [] };
@@ -70,11 +72,12 @@ async function main() {
 
       const keep = round >= WARMUP;
       let t0 = performance.now();
-      const change = await source.readDesiredStateDelta(compiler.known());
+      const change = await source.readDesiredStateDelta(stamps);
       let t1 = performance.now();
       const incremental = compiler.apply(change);
       let t2 = performance.now();
       if (change.changed.length !== 1 || incremental === undefined) throw new Error(`expected one changed API, got ${change.changed.length}`);
+      for (const api of change.changed) stamps.set(api.definition.name, api.stamp);
       if (keep) {
         rows.deltaRead.push(t1 - t0);
         rows.deltaCompile.push(t2 - t1);
@@ -82,7 +85,7 @@ async function main() {
       }
 
       t0 = performance.now();
-      const state = await source.readDesiredState();
+      const state = await store.readDesiredState();
       t1 = performance.now();
       const full = compileSnapshot(state);
       t2 = performance.now();

@@ -17,13 +17,10 @@ function recording(source: DesiredStateSource): DesiredStateSource & { deltas: D
   const out = {
     deltas: [] as DesiredStateDelta[],
     fullReads: 0,
-    async readDesiredState() {
-      out.fullReads++;
-      return source.readDesiredState();
-    },
-    async readDesiredStateDelta(known: ReadonlyMap<string, number>) {
+    async readDesiredStateDelta(known: ReadonlyMap<string, string>) {
       const delta = await source.readDesiredStateDelta(known);
-      out.deltas.push(delta);
+      if (known.size === 0) out.fullReads++;
+      else out.deltas.push(delta);
       return delta;
     },
   };
@@ -39,7 +36,7 @@ describe('SnapshotRefresher (PostgreSQL)', () => {
     const cache = new SnapshotCache();
     const compiles: boolean[] = [];
     const refresher = new SnapshotRefresher(source, cache, recordingLogger(), { compiled: (_s, _ms, full) => compiles.push(full) });
-    const full = async () => compileSnapshot(await source.readDesiredState()).snapshot;
+    const full = async () => compileSnapshot(await store.readDesiredState()).snapshot;
 
     await store.applyApis(
       Array.from({ length: 200 }, (_, i) => plainApi(`api-${String(i).padStart(3, '0')}`, `/p${i}`, ['http://10.0.0.7:8080'])),
@@ -64,6 +61,7 @@ describe('SnapshotRefresher (PostgreSQL)', () => {
     await refresher.refresh();
     expect(compiles).toEqual([true, false, true]);
     expect(source.fullReads).toBe(fullReads + 1);
+    expect(source.deltas).toHaveLength(2);
     expect(cache.current!.epoch).toBe((await store.readConfigState()).epoch);
     expect(JSON.stringify(cache.current)).toBe(JSON.stringify(await full()));
   });

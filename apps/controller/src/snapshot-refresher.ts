@@ -21,8 +21,8 @@ export interface SnapshotRefresherHooks {
  * compile afterwards, which reads the newest state (bursts cost two compiles, not N).
  *
  * Incremental: the compiler keeps every API compiled by name and revision; a refresh
- * reads the (name, revision) pairs and only the rows that changed, and recompiles only
- * those. The first refresh and an epoch change (a restore) read and compile the whole
+ * reads the (name, stamp) pairs and only the rows that changed (createDesiredStateSource),
+ * and recompiles only those. The first refresh and an epoch change (a restore) read and compile the whole
  * state; both paths give the same snapshot and hash for the same database state.
  */
 export class SnapshotRefresher {
@@ -30,6 +30,8 @@ export class SnapshotRefresher {
   #again = false;
   #lastError: string | undefined;
   readonly #compiler = new IncrementalCompiler();
+  /** The stamp of every row the compiler holds (the store's change detection). */
+  #stamps = new Map<string, string>();
 
   constructor(
     private readonly store: DesiredStateSource,
@@ -81,15 +83,22 @@ export class SnapshotRefresher {
     const current = this.cache.current;
     const isCurrent = (state: { version: number; epoch: number }) => current !== undefined && current.epoch === state.epoch && current.version >= state.version;
     if (this.#compiler.current !== undefined) {
-      const change = await this.store.readDesiredStateDelta(this.#compiler.known());
+      const change = await this.store.readDesiredStateDelta(this.#stamps);
       if (isCurrent(change)) return { result: undefined, durationMs: 0, full: false };
       const started = performance.now();
       const result = this.#compiler.apply(change);
-      if (result !== undefined) return { result, durationMs: performance.now() - started, full: false };
+      if (result !== undefined) {
+        for (const name of change.removed) this.#stamps.delete(name);
+        for (const api of change.changed) this.#stamps.set(api.definition.name, api.stamp);
+        return { result, durationMs: performance.now() - started, full: false };
+      }
     }
-    const state = await this.store.readDesiredState();
+    // Nothing held, or another epoch: read every row and compile the whole state.
+    const state = await this.store.readDesiredStateDelta(new Map());
     if (isCurrent(state)) return { result: undefined, durationMs: 0, full: true };
     const started = performance.now();
-    return { result: this.#compiler.reset(state), durationMs: performance.now() - started, full: true };
+    const result = this.#compiler.reset({ version: state.version, epoch: state.epoch, apis: state.changed });
+    this.#stamps = new Map(state.changed.map((api) => [api.definition.name, api.stamp]));
+    return { result, durationMs: performance.now() - started, full: true };
   }
 }

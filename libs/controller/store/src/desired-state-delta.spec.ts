@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { validateApiDefinition, type ApiDefinition } from '@gw/api-schema';
 import { plainApi } from '@gw/api-schema/testing';
 import { SecretKeyRing } from '@gw/secret-seal';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDesiredStateSource } from './desired-state-delta.js';
+import { createDesiredStateSource, type DesiredStateDelta } from './desired-state-delta.js';
 import { createApiStore } from './pg-api-store.js';
 import { createMigratedTempDatabase, type MigratedTempDatabase } from './testing/index.js';
 
@@ -29,19 +30,29 @@ function withHmacKey(name: string): ApiDefinition {
   return result.value;
 }
 
-/** name → revision, as a reader that compiled this state holds it. */
-function revisions(apis: readonly { definition: ApiDefinition; revision: number }[]): Map<string, number> {
-  return new Map(apis.map((a) => [a.definition.name, a.revision]));
+/** name → stamp, as a reader that compiled these rows holds them. */
+function stamps(delta: DesiredStateDelta, held = new Map<string, string>()): Map<string, string> {
+  const out = new Map(held);
+  for (const name of delta.removed) out.delete(name);
+  for (const api of delta.changed) out.set(api.definition.name, api.stamp);
+  return out;
 }
 
+const names = (delta: DesiredStateDelta) => delta.changed.map((a) => a.definition.name).sort();
+
 describe('createDesiredStateSource (PostgreSQL)', () => {
-  it('answers only the APIs whose revision changed, and the names deleted, at the version of the same snapshot', async () => {
+  it('answers only the APIs whose row changed, and the names deleted, at the version of the same snapshot', async () => {
     const d = await migrated();
     const store = createApiStore(d.database.db);
     const source = createDesiredStateSource(d.database.db);
     for (const name of ['a', 'b', 'c', 'd']) await store.putApi(def(name), { actor: 'test' });
-    const before = await source.readDesiredState();
-    expect(await source.readDesiredStateDelta(revisions(before.apis))).toEqual({ version: before.version, epoch: before.epoch, changed: [], removed: [] });
+    // Holding nothing, the change is the whole state, as readDesiredState gives it.
+    const first = await source.readDesiredStateDelta(new Map());
+    const whole = await store.readDesiredState();
+    expect({ version: first.version, epoch: first.epoch }).toEqual({ version: whole.version, epoch: whole.epoch });
+    expect(first.changed.map(({ definition, revision }) => ({ definition, revision })).sort((x, y) => (x.definition.name < y.definition.name ? -1 : 1))).toEqual(whole.apis);
+    const held = stamps(first);
+    expect(await source.readDesiredStateDelta(held)).toEqual({ version: whole.version, epoch: whole.epoch, changed: [], removed: [] });
 
     await store.putApi(def('b', 'http://10.0.0.8:8080'), { actor: 'test' });
     await store.deleteApi('c', { actor: 'test' });
@@ -50,31 +61,46 @@ describe('createDesiredStateSource (PostgreSQL)', () => {
     await store.deleteApi('d', { actor: 'test' });
     const { configVersion } = await store.putApi(def('d'), { actor: 'test' });
 
-    const delta = await source.readDesiredStateDelta(revisions(before.apis));
-    const after = await source.readDesiredState();
+    const delta = await source.readDesiredStateDelta(held);
+    const after = await store.readDesiredState();
     expect(delta.version).toBe(configVersion);
     expect(delta.removed).toEqual(['c']);
-    const byName = (x: { definition: ApiDefinition }, y: { definition: ApiDefinition }) => (x.definition.name < y.definition.name ? -1 : 1);
-    expect([...delta.changed].sort(byName)).toEqual(after.apis.filter((a) => ['b', 'd', 'e'].includes(a.definition.name)));
+    expect(names(delta)).toEqual(['b', 'd', 'e']);
+    for (const api of delta.changed) expect(after.apis).toContainEqual({ definition: api.definition, revision: api.revision });
     expect(delta.changed.find((a) => a.definition.name === 'd')!.revision).toBe(3);
-    // Holding nothing, the change is the whole state.
-    expect([...(await source.readDesiredStateDelta(new Map())).changed].sort(byName)).toEqual(after.apis);
   });
 
-  it('never reads or opens an unchanged row: a sealed secret it cannot open stays untouched', async () => {
+  it('reads a row again when it was rewritten at the same revision (a restored database written to before the epoch bump)', async () => {
     const d = await migrated();
-    const sealing = createApiStore(d.database.db, { secrets: new SecretKeyRing(randomBytes(32)) });
-    const sealed = await sealing.putApi(withHmacKey('sealed'), { actor: 'test' });
-    // A source without the key: a full read fails on the sealed row...
+    const store = createApiStore(d.database.db);
+    const source = createDesiredStateSource(d.database.db);
+    await store.putApi(def('a'), { actor: 'test' });
+    await store.putApi(def('b'), { actor: 'test' });
+    const held = stamps(await source.readDesiredStateDelta(new Map()));
+    // Other content under the same revision, as after a restore plus one write.
+    const other = JSON.stringify(def('b', 'http://10.0.0.9:8080'));
+    await sql`update apis set definition = ${other}::jsonb where name = 'b'`.execute(d.database.db);
+    const delta = await source.readDesiredStateDelta(held);
+    expect(names(delta)).toEqual(['b']);
+    expect(delta.changed[0]!.revision).toBe(1);
+    expect(delta.changed[0]!.definition.upstream.targets[0]!.url).toBe('http://10.0.0.9:8080');
+  });
+
+  it('never opens an unchanged row: a sealed secret it cannot open stays untouched', async () => {
+    const d = await migrated();
+    const ring = new SecretKeyRing(randomBytes(32));
+    const sealing = createApiStore(d.database.db, { secrets: ring });
+    await sealing.putApi(withHmacKey('sealed'), { actor: 'test' });
+    const held = stamps(await createDesiredStateSource(d.database.db, { secrets: ring }).readDesiredStateDelta(new Map()));
+    // A source without the key: reading the sealed row fails...
     const keyless = createDesiredStateSource(d.database.db);
-    await expect(keyless.readDesiredState()).rejects.toMatchObject({ code: 'GW_SECRET_KEY_REQUIRED' });
-    // ...while a change elsewhere is read, because the sealed row's revision is known and unchanged.
+    await expect(keyless.readDesiredStateDelta(new Map())).rejects.toMatchObject({ code: 'GW_SECRET_KEY_REQUIRED' });
+    // ...while a change elsewhere is read, because the sealed row is held and unchanged.
     await createApiStore(d.database.db).putApi(def('plain'), { actor: 'test' });
-    const delta = await keyless.readDesiredStateDelta(new Map([['sealed', sealed.api.revision]]));
-    expect(delta.changed.map((a) => a.definition.name)).toEqual(['plain']);
-    expect(delta.removed).toEqual([]);
+    const delta = await keyless.readDesiredStateDelta(held);
+    expect(names(delta)).toEqual(['plain']);
     // Once it changes, it is read and opened (here: it cannot be).
     await sealing.putApi(withHmacKey('sealed'), { actor: 'test' });
-    await expect(keyless.readDesiredStateDelta(new Map([['sealed', sealed.api.revision], ['plain', 1]]))).rejects.toMatchObject({ code: 'GW_SECRET_KEY_REQUIRED' });
+    await expect(keyless.readDesiredStateDelta(stamps(delta, held))).rejects.toMatchObject({ code: 'GW_SECRET_KEY_REQUIRED' });
   });
 });
