@@ -105,15 +105,18 @@ describe('IncrementalCompiler', () => {
         // A replica that refreshes only at the end: one big delta over the same history.
         const late = new IncrementalCompiler();
         refresh(late, db, 7);
-        for (const s of steps) {
+        // A replica that refreshes after every step.
+        const eager = new IncrementalCompiler();
+        for (const [i, s] of steps.entries()) {
           if (s.kind === 'write') db.write(s.puts, s.deletes);
           else if (s.kind === 'epoch') db.epoch++;
-          else {
+          const now = compileSnapshot({ version: db.version, epoch: db.epoch, apis: [...db.rows.values()] });
+          expect(JSON.stringify(refresh(eager, db, i).result)).toBe(JSON.stringify(now));
+          if (s.kind === 'refresh') {
             const { result, full } = refresh(compiler, db, s.order);
             if (!full) deltas++;
-            const reference = compileSnapshot({ version: db.version, epoch: db.epoch, apis: [...db.rows.values()] });
-            expect(JSON.stringify(result)).toBe(JSON.stringify(reference));
-            for (const p of reference.problems) problemKinds.add(p.message.split(' ')[0]!);
+            expect(JSON.stringify(result)).toBe(JSON.stringify(now));
+            for (const p of now.problems) problemKinds.add(p.message.split(' ')[0]!);
           }
         }
         const reference = compileSnapshot({ version: db.version, epoch: db.epoch, apis: [...db.rows.values()] });
@@ -130,6 +133,25 @@ describe('IncrementalCompiler', () => {
     expect(paths.rechecked).toBeGreaterThan(50);
     // ...and states with both kinds of problem: invalid rows and route claims taken.
     expect([...problemKinds].sort()).toEqual(['route', 'stored']);
+  });
+
+  it('equals the full compile after a change of many APIs at once (an apply), with and without shared routes', () => {
+    for (const shared of [false, true]) {
+      const path = (i: number) => (shared ? `/p${i % 7}` : `/p${i}`);
+      const v1 = Array.from({ length: 150 }, (_, i) => ({ definition: plainApi(`api-${i}`, path(i), ['http://10.0.0.7:8080']), revision: 1 }));
+      const compiler = new IncrementalCompiler();
+      compiler.reset({ version: 1, epoch: 1, apis: v1 });
+      // 80 changed, 30 removed, 90 new.
+      const changed = [
+        ...v1.slice(0, 80).map((a, i) => ({ definition: plainApi(a.definition.name, path(i), ['http://10.0.0.8:8080']), revision: 2 })),
+        ...Array.from({ length: 90 }, (_, k) => ({ definition: plainApi(`new-${k}`, path(1000 + k), ['http://10.0.0.7:8080']), revision: 1 })),
+      ];
+      const removed = v1.slice(120).map((a) => a.definition.name);
+      const result = compiler.apply({ version: 2, epoch: 1, changed: shuffled(changed, 11), removed: shuffled(removed, 12) })!;
+      const state = [...changed, ...v1.slice(80, 120)];
+      expect(JSON.stringify(result)).toBe(JSON.stringify(compileSnapshot({ version: 2, epoch: 1, apis: state })));
+      expect(compiler.stats).toEqual(shared ? { full: 1, rechecked: 1, local: 0 } : { full: 1, rechecked: 0, local: 1 });
+    }
   });
 
   it('recompiles only the APIs a change names and keeps the others as compiled', () => {
