@@ -37,11 +37,12 @@ interface Touched {
  * cost). The cross-API rule (route claims) is maintained through an index of who claims
  * what: when every API a change touches is valid and alone on each of its routes, before
  * and after, no other API's outcome can change, and only the touched resources are
- * swapped; otherwise (a route shared, a definition invalid) the claims of all APIs are
- * re-checked over the kept compiled APIs (map look-ups only), since a change can then move
- * a route to another API (the owner was deleted) or take one away. The snapshot is then built by the same function as the full
- * compile, so it is byte-identical to `compileSnapshot` of the same state, whatever order
- * the changes arrived in; the property spec holds it to that.
+ * swapped. Otherwise (a route shared, a definition invalid) the claims of all APIs are
+ * re-checked over the kept compiled APIs (map look-ups, no re-validation), since a change
+ * can then move a route to another API (its owner was deleted) or take one away. The
+ * snapshot is built by the same function as the full compile, so it is byte-identical to
+ * `compileSnapshot` of the same state, whatever order the changes arrived in; the
+ * property spec holds it to that.
  *
  * An epoch change (a restore) or a compiler that holds nothing takes the full path
  * (`reset`): `apply` answers `undefined` and the caller reads the whole state.
@@ -64,7 +65,7 @@ export class IncrementalCompiler {
     return this.#last;
   }
 
-  /** The revision held per API name: what the store compares against to find changes. */
+  /** The revision held per API name. */
   known(): ReadonlyMap<string, number> {
     const out = new Map<string, number>();
     for (const [name, api] of this.#apis) out.set(name, api.revision);
