@@ -35,7 +35,8 @@ describe('SnapshotRefresher (PostgreSQL)', () => {
     const source = recording(createDesiredStateSource(d.database.db));
     const cache = new SnapshotCache();
     const compiles: boolean[] = [];
-    const refresher = new SnapshotRefresher(source, cache, recordingLogger(), { compiled: (_s, _ms, full) => compiles.push(full) });
+    const logger = recordingLogger();
+    const refresher = new SnapshotRefresher(source, cache, logger, { compiled: (_s, _ms, full) => compiles.push(full) });
     const full = async () => compileSnapshot(await store.readDesiredState()).snapshot;
 
     await store.applyApis(
@@ -62,6 +63,7 @@ describe('SnapshotRefresher (PostgreSQL)', () => {
     expect(compiles).toEqual([true, false, true]);
     expect(source.fullReads).toBe(fullReads + 1);
     expect(source.deltas).toHaveLength(2);
+    expect(logger.records.filter((r) => r.msg === 'snapshot compiled').map((r) => r.fields['compile'])).toEqual(['full', 'incremental', 'full']);
     expect(cache.current!.epoch).toBe((await store.readConfigState()).epoch);
     expect(JSON.stringify(cache.current)).toBe(JSON.stringify(await full()));
   });

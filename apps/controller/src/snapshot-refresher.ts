@@ -66,7 +66,7 @@ export class SnapshotRefresher {
         this.hooks.compiled?.(snapshot, durationMs, full);
         for (const p of problems) this.logger.warn({ api: p.api, version: snapshot.version, problem: p.message }, 'API left out of snapshot');
         if (this.cache.set(snapshot)) {
-          this.logger.info({ version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash, apis: snapshot.resources.length }, 'snapshot compiled');
+          this.logger.info({ version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash, apis: snapshot.resources.length, compile: full ? 'full' : 'incremental', ms: Math.round(durationMs * 10) / 10 }, 'snapshot compiled');
         }
         this.#lastError = undefined;
       } catch (err) {
