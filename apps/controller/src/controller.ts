@@ -10,6 +10,7 @@ import {
   checkSealedSecrets,
   CONFIG_CHANNEL,
   createApiStore,
+  createDesiredStateSource,
   createAuditStore,
   createControllerHeartbeatStore,
   createDatabase,
@@ -94,7 +95,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
   });
   const { metrics } = observability;
   if (tls) registerTlsExpiryGauge(metrics.registry, () => ({ server: tls.info.certificateNotAfter, client_ca: tls.info.caNotAfter }));
-  const refresher = new SnapshotRefresher(store, cache, logger, {
+  const refresher = new SnapshotRefresher(createDesiredStateSource(database.db, { secrets: secretKeys }), cache, logger, {
     compiled: (_snapshot, durationMs) => metrics.compiled(durationMs),
     failed: () => metrics.refreshFailed(),
   });

@@ -1,7 +1,8 @@
 import { validateApiDefinition, type ApiDefinition } from '@gw/api-schema';
 import { canonicalJson, contentHash, decodeApiResource, stateHash, verifySnapshot } from '@gw/config-contract';
 import { describe, expect, it } from 'vitest';
-import { compileSnapshot, type DesiredApi } from './compile-snapshot.js';
+import type { DesiredApi } from './compile-api.js';
+import { compileSnapshot } from './compile-snapshot.js';
 
 /** A normalized definition, as the store holds it: built from input through the real validator. */
 function api(name: string, over: Record<string, unknown> = {}, upstream: Record<string, unknown> = {}): ApiDefinition {

@@ -1,1 +1,3 @@
-export { compileSnapshot, type CompilerInput, type CompileProblem, type CompileResult, type DesiredApi } from './compile-snapshot.js';
+export { compileSnapshot, type CompilerInput, type CompileResult } from './compile-snapshot.js';
+export { compileApi, resolveClaims, type CompiledApi, type CompileProblem, type DesiredApi } from './compile-api.js';
+export { IncrementalCompiler, type DesiredStateChange, type IncrementalCompilerStats } from './incremental-compiler.js';
