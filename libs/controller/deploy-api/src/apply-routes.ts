@@ -5,6 +5,7 @@ import {
   hasMaskedSecrets,
   maskDefinitionSecrets,
   restoreMaskedSecrets,
+  toJsonPointer,
   validateApiDefinition,
   type ApiDefinition,
   type DefinitionChange,
@@ -106,7 +107,7 @@ export function createApplyRouter(options: ApplyRoutesOptions): Router {
   declareRoute(router, '/v1/apply', {
     post: [
       'deployer',
-      jsonBody({ limit: API_LIMITS.applyBodyMaxBytes }),
+      jsonBody({ limit: API_LIMITS.applyBodyMaxBytes, pathFormat: toJsonPointer }),
       async (req, res) => {
         const queryProblems: FieldProblem[] = [];
         checkParams(req.query as Query, ['dryRun'], queryProblems);
