@@ -1,11 +1,13 @@
 // Every process's `/metrics` passes `promtool check metrics` (Debian's `prometheus` package;
 // CI installs it, .ci/run): the built controller and runtime, after a deploy, traffic (a
-// proxied 200 and an unmatched 404) and an ACK, so the labelled series exist too.
+// proxied 200 and an unmatched 404) and an ACK, so the labelled series exist too. And a
+// deleted API's series leave the runtime's /metrics without a restart.
 import { spawnSync } from 'node:child_process';
 import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
 import { waitFor } from '@gw/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  authHeaders,
   putApi,
   simpleApi,
   startControllerProcess,
@@ -71,6 +73,27 @@ describe('promtool check metrics', () => {
     const text = await scrape(rt.admin);
     expect(text).toMatch(/gateway_http_requests_total\{api="orders",code="200"\} 1/);
     expect(text).toContain('nodejs_active_handles');
+    expect(promtoolCheck(text)).toEqual({ status: 0, findings: '' });
+  });
+
+  it('removes the series of a deleted API from the runtime /metrics, keeping the others', async () => {
+    const put = await putApi(ctl, 'gone', simpleApi('gone', upstream.url));
+    expect(put.status, put.body).toBe(201);
+    await waitRuntimeVersion(rt, put.json().configVersion);
+    expect((await http('GET', `${rt.proxy}/gone/1`, { timeoutMs: 5_000 })).status).toBe(200);
+    expect(await scrape(rt.admin)).toMatch(/gateway_http_requests_total\{api="gone",code="200"\} 1/);
+
+    const del = await http('DELETE', `${ctl.http}/v1/apis/gone`, { headers: authHeaders, timeoutMs: 10_000 });
+    expect(del.status, del.body).toBeLessThan(300);
+    const version = Number(del.json().configVersion);
+    expect(Number.isInteger(version), del.body).toBe(true);
+    await waitRuntimeVersion(rt, version);
+    const text = await waitFor('the deleted API to leave /metrics', async () => {
+      const t = await scrape(rt.admin);
+      return t.includes('api="gone"') ? undefined : t;
+    });
+    expect(text).toMatch(/gateway_http_requests_total\{api="orders",code="200"\} 1/);
+    expect(text).toContain('gateway_http_request_duration_seconds_count{api="orders"} 1');
     expect(promtoolCheck(text)).toEqual({ status: 0, findings: '' });
   });
 });
