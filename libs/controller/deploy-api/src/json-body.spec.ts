@@ -4,7 +4,12 @@ import { formatPath, toJsonPointer, type PathFormat } from '@gw/api-schema';
 import express from 'express';
 import inject from 'light-my-request';
 import { describe, expect, it } from 'vitest';
-import { firstDuplicateKey, jsonBody } from './json-body.js';
+import { jsonBody, jsonStructureProblem, MAX_JSON_DEPTH } from './json-body.js';
+
+const firstDuplicateKey = (text: string) => {
+  const p = jsonStructureProblem(text);
+  return p?.kind === 'duplicate-key' ? p.path : undefined;
+};
 
 function app(pathFormat?: PathFormat): express.Express {
   const a = express();
@@ -18,7 +23,7 @@ function post(a: express.Express, payload: string) {
   return inject(a, { method: 'POST', url: '/', headers: { 'content-type': 'application/json' }, payload });
 }
 
-describe('firstDuplicateKey', () => {
+describe('jsonStructureProblem', () => {
   it('finds a member given twice in one object, at any depth, with its path', () => {
     expect(firstDuplicateKey('{"a":1,"a":2}')).toEqual(['a']);
     expect(firstDuplicateKey('{"upstream":{"targets":[{"url":"x"},{"url":"y","url":"z"}]}}')).toEqual(['upstream', 'targets', 1, 'url']);
@@ -35,6 +40,22 @@ describe('firstDuplicateKey', () => {
     expect(firstDuplicateKey('{}')).toBeUndefined();
     expect(firstDuplicateKey('{"__proto__":1,"constructor":2,"toString":3}')).toBeUndefined();
     expect(firstDuplicateKey('{"__proto__":1,"__proto__":2}')).toEqual(['__proto__']);
+  });
+});
+
+describe('jsonBody and nesting depth', () => {
+  it(`accepts ${MAX_JSON_DEPTH} levels and answers 400 beyond, even a million deep (no stack overflow)`, async () => {
+    const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+    expect(jsonStructureProblem(nested(MAX_JSON_DEPTH))).toBeUndefined();
+    expect(jsonStructureProblem(`{"a":${nested(MAX_JSON_DEPTH)}}`)).toMatchObject({ kind: 'too-deep', path: ['a', ...Array(MAX_JSON_DEPTH - 1).fill(0)] });
+    for (const levels of [MAX_JSON_DEPTH + 1, 1_000_000]) {
+      const res = await post(app(), `{"a":${'{"b":'.repeat(levels)}1${'}'.repeat(levels)}}`);
+      expect(res.statusCode).toBe(400);
+      const doc = res.json<{ code: string; errors: { path: string; message: string }[] }>();
+      expect(doc.code).toBe('GW_BAD_JSON');
+      expect(doc.errors[0]!.message).toBe(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+      expect(doc.errors[0]!.path).toBe(['a', ...Array(MAX_JSON_DEPTH - 1).fill('b')].join('.'));
+    }
   });
 });
 
