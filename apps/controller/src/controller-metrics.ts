@@ -1,5 +1,5 @@
 import type { ConfigServerCallbacks, RuntimeSession } from '@gw/config-server';
-import { collectProcessMetrics } from '@gw/app-kit';
+import { collectProcessMetrics } from '@gw/app-kit/process-metrics';
 import { ErrorCodes } from '@gw/errors';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 

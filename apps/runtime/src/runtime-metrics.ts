@@ -1,4 +1,4 @@
-import { collectProcessMetrics } from '@gw/app-kit';
+import { collectProcessMetrics } from '@gw/app-kit/process-metrics';
 import { ErrorCodes } from '@gw/errors';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
