@@ -155,7 +155,8 @@ export class ConfigStream {
       timer = setTimeout(() => resolve('timeout'), this.ctx.nackRecallTimeoutMs);
       timer.unref();
     });
-    Promise.race([recall(runtimeId), timeout])
+    // A recall that throws instead of rejecting counts as a failed read too.
+    Promise.race([Promise.resolve().then(() => recall(runtimeId)), timeout])
       .then(
         (nack) => {
           if (nack === 'timeout') this.ctx.logger.warn({ runtimeId, timeoutMs: this.ctx.nackRecallTimeoutMs }, 'no answer about the runtime\'s last NACK in time: streaming without it');
