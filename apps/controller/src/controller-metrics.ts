@@ -1,6 +1,7 @@
 import type { ConfigServerCallbacks, RuntimeSession } from '@gw/config-server';
+import { collectProcessMetrics } from '@gw/app-kit/process-metrics';
 import { ErrorCodes } from '@gw/errors';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface ControllerMetricsSources {
   /** Open streams of runtimes that identified themselves. */
@@ -41,7 +42,7 @@ export class ControllerMetrics {
 
   constructor(sources: ControllerMetricsSources) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    collectProcessMetrics(this.registry);
     // Read at scrape time; -1 until the first snapshot is compiled (version 0 is a valid config).
     new Gauge({
       name: 'gateway_controller_config_version',

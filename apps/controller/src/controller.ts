@@ -85,9 +85,10 @@ export async function startController(config: ControllerConfig, logger: Logger):
 
   const store = createApiStore(database.db, { secrets: secretKeys });
   const cache = new SnapshotCache();
+  const fleetStore = createFleetStore(database.db);
   const observability = createObservability({
     config,
-    fleetStore: createFleetStore(database.db),
+    fleetStore,
     heartbeatStore: createControllerHeartbeatStore(database.db),
     cache,
     sessions: () => configServer.sessions(),
@@ -138,7 +139,16 @@ export async function startController(config: ControllerConfig, logger: Logger):
   });
   await dbHealth.start();
 
-  const configServer = new ConfigServer({ cache, controllerId: config.controllerId, zone: config.zone, logger, callbacks: observability.callbacks, tls });
+  const configServer = new ConfigServer({
+    cache,
+    controllerId: config.controllerId,
+    zone: config.zone,
+    logger,
+    callbacks: observability.callbacks,
+    tls,
+    // NACK memory shared through the fleet status: a runtime failing over from another replica is not sent the version it rejected there.
+    recallNack: (runtimeId) => fleetStore.lastNack(runtimeId),
+  });
   observability.start();
   const grpcPort = await configServer.listen(`${config.host}:${config.grpcPort}`);
 

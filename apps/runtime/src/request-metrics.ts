@@ -59,7 +59,7 @@ class PrecountedHistogram extends Histogram<'api'> {
  * Per-API request counts by status code and request durations, the runtime's traffic
  * metrics. Each request costs a map lookup and a few additions (about 20 ns; prom-client's
  * own `inc` and `observe` cost about 0.5 µs together); the Prometheus samples are built at
- * scrape time. Series of an API removed from the config stay until the process restarts.
+ * scrape time. Series of an API removed from the config go with `retainApis`.
  */
 export class RequestMetrics implements RequestObserver {
   readonly #byApi = new Map<string, ApiCounts>();
@@ -80,6 +80,11 @@ export class RequestMetrics implements RequestObserver {
       },
     });
     new PrecountedHistogram(registers, () => byApi);
+  }
+
+  /** Forgets the counts of APIs not in `live` (deleted from the config); unmatched requests (`""`) stay. */
+  retainApis(live: ReadonlySet<string>): void {
+    for (const api of this.#byApi.keys()) if (api !== '' && !live.has(api)) this.#byApi.delete(api);
   }
 
   requestEnded(api: string, status: number, seconds: number): void {

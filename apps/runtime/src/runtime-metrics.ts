@@ -1,5 +1,6 @@
+import { collectProcessMetrics } from '@gw/app-kit/process-metrics';
 import { ErrorCodes } from '@gw/errors';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface RuntimeMetricsSources {
   /** What the runtime runs now (undefined before the first config). */
@@ -23,7 +24,7 @@ export class RuntimeMetrics {
 
   constructor(sources: RuntimeMetricsSources) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    collectProcessMetrics(this.registry);
     new Gauge({
       name: 'gateway_runtime_config_version',
       help: 'Config version this runtime runs (-1 before the first config)',

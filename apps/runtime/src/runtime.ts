@@ -8,6 +8,7 @@ import type { Logger } from '@gw/logging';
 import { EdgeGuard, createProxyHandler, createProxyListener } from '@gw/proxy';
 import { RuntimeState, type PolicyEvents } from '@gw/runtime-config';
 import { createAdminServer } from './admin-server.js';
+import { removeDeletedApiSeries } from './api-series.js';
 import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 import type { ResolvedRuntimeConfig } from './controller-tls.js';
 import { registerBufferMetrics, registerConnectionMetrics } from './overload-metrics.js';
@@ -33,6 +34,8 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
   const metrics: RuntimeMetrics = new RuntimeMetrics({ applied: () => state.applied, controller: () => client.status });
   if (tls) registerTlsExpiryGauge(metrics.registry, () => ({ client: tls.info.certificateNotAfter, ca: tls.info.caNotAfter }));
   Object.assign(policyEvents, new PolicyMetrics(metrics.registry, () => sharedState.report()).events);
+  // Per-API request counts and durations (gateway_http_*), counted on the hot path in plain numbers.
+  const requests = new RequestMetrics(metrics.registry);
   // Balancing, health checks, outlier detection, breakers and retry budgets per API, in this ZONE.
   const upstreams: UpstreamLifecycle = new UpstreamLifecycle({ zone: config.zone, logger, register: metrics.registry, config: () => state.getConfig() });
   const policyLogger = logger.child({ component: 'policies' });
@@ -49,8 +52,14 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
       logger: policyLogger,
     },
   });
-  state.onSwap((next, _previous, built) => {
+  state.onSwap((next, previous, built) => {
     upstreams.follow(next);
+    // An API left the config: its labelled series leave /metrics too.
+    if (previous !== undefined && [...previous.apis.keys()].some((name) => !next.apis.has(name))) {
+      const live = new Set(next.apis.keys());
+      requests.retainApis(live);
+      removeDeletedApiSeries(metrics.registry, live).catch((err: unknown) => logger.warn({ err }, 'could not remove the metrics series of deleted APIs'));
+    }
     // JWKS documents are fetched now, so the first request does not wait for them.
     for (const api of built) void api.policies.auth?.prefetch();
   });
@@ -93,8 +102,6 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     clientSendTimeoutMs: config.clientSendTimeoutMs,
     allowUnderscoresInHeaders: config.allowUnderscoresInHeaders,
   });
-  // Per-API request counts and durations (gateway_http_*), counted on the hot path in plain numbers.
-  const requests = new RequestMetrics(metrics.registry);
   const proxy = createProxyHandler({
     getConfig: state.getConfig,
     logger,

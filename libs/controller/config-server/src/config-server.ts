@@ -22,7 +22,21 @@ export interface ConfigServerOptions {
    */
   tls?: ReloadingTlsFiles;
   limits?: Partial<StreamLimits>;
+  /**
+   * The runtime's last NACKed (epoch, version) as the fleet status recorded it, possibly by
+   * another replica: asked once per new stream, before the first snapshot is sent, so a
+   * failover does not resend a version the runtime already rejected.
+   */
+  recallNack?: NackRecall;
+  /** How long a new stream waits for `recallNack` before sending without it (the database may be down). */
+  nackRecallTimeoutMs?: number;
 }
+
+/** Reads a runtime's recorded last NACK; undefined when it has none. */
+export type NackRecall = (runtimeId: string) => Promise<{ epoch: number; version: number } | undefined>;
+
+/** Long enough for a point read on a healthy database, short next to a runtime's failover. */
+export const DEFAULT_NACK_RECALL_TIMEOUT_MS = 1_000;
 
 /** How many runtimes' NACK memories a replica keeps (oldest forgotten first). */
 const NACK_MEMORY_RUNTIMES = 10_000;
@@ -126,6 +140,8 @@ export class ConfigServer {
         },
       },
       nacked: (runtimeId) => this.#nackMemory(runtimeId),
+      ...(this.options.recallNack ? { recallNack: this.options.recallNack } : {}),
+      nackRecallTimeoutMs: this.options.nackRecallTimeoutMs ?? DEFAULT_NACK_RECALL_TIMEOUT_MS,
       limits: this.#limits,
       identity,
       onFinished: release,

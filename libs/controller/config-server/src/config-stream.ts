@@ -17,6 +17,9 @@ export interface ConfigStreamContext {
   callbacks: ConfigServerCallbacks;
   /** Versions each runtime rejected, kept across its reconnects to this replica. */
   nacked: (runtimeId: string) => Set<string>;
+  /** The runtime's last NACK as recorded by any replica (the fleet status), read once per stream. */
+  recallNack?: (runtimeId: string) => Promise<{ epoch: number; version: number } | undefined>;
+  nackRecallTimeoutMs: number;
   limits: StreamLimits;
   /** The certificate's identity (mutual TLS); undefined in insecure mode. */
   identity: RuntimeIdentity | undefined;
@@ -32,7 +35,8 @@ const versionKey = (epoch: number, version: number) => `${epoch}:${version}`;
  *   answers (ACK or NACK) the last nonce, so a slow runtime only ever receives the
  *   newest snapshot, never a queue of intermediate ones;
  * - a request whose nonce is not the latest one is stale and ignored;
- * - a NACKed version is never sent to that runtime again; the next newer one is.
+ * - a NACKed version is never sent to that runtime again; the next newer one is (the
+ *   runtime's last NACK recorded by any replica counts too: `recallNack`).
  */
 export class ConfigStream {
   session: RuntimeSession | undefined;
@@ -40,6 +44,8 @@ export class ConfigStream {
   #nonceCounter = 0;
   #unwatch: (() => void) | undefined;
   #closed = false;
+  /** True while the fleet status is asked for the runtime's last NACK: nothing is sent meanwhile. */
+  #recalling = false;
   readonly #requests: TokenBucket;
 
   constructor(
@@ -113,6 +119,7 @@ export class ConfigStream {
       };
       this.ctx.callbacks.onStreamOpen?.(this.session);
       this.#unwatch = this.ctx.cache.watch(() => this.#maybeSend());
+      if (this.ctx.recallNack) this.#recall(this.ctx.recallNack, node.id);
     }
     const session = this.session;
     session.lastSeenAt = now;
@@ -136,6 +143,34 @@ export class ConfigStream {
     this.#maybeSend();
   }
 
+  /**
+   * Adds the runtime's recorded last NACK (maybe from another replica before a failover) to
+   * this replica's memory, then sends. Bounded: without an answer in time the stream goes on
+   * without it (at worst one extra NACK, as before the fleet status remembered it).
+   */
+  #recall(recall: (runtimeId: string) => Promise<{ epoch: number; version: number } | undefined>, runtimeId: string): void {
+    this.#recalling = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.ctx.nackRecallTimeoutMs);
+      timer.unref();
+    });
+    // A recall that throws instead of rejecting counts as a failed read too.
+    Promise.race([Promise.resolve().then(() => recall(runtimeId)), timeout])
+      .then(
+        (nack) => {
+          if (nack === 'timeout') this.ctx.logger.warn({ runtimeId, timeoutMs: this.ctx.nackRecallTimeoutMs }, 'no answer about the runtime\'s last NACK in time: streaming without it');
+          else if (nack !== undefined) this.ctx.nacked(runtimeId).add(versionKey(nack.epoch, nack.version));
+        },
+        (err: unknown) => this.ctx.logger.warn({ err, runtimeId }, 'could not read the runtime\'s last NACK: streaming without it'),
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        this.#recalling = false;
+        this.#maybeSend();
+      });
+  }
+
   #refuse(code: grpc.status, message: string): void {
     refuseCall(this.call, code, message);
     this.#cleanup();
@@ -143,7 +178,7 @@ export class ConfigStream {
 
   #maybeSend(): void {
     const session = this.session;
-    if (this.#closed || !session || this.#outstanding) return;
+    if (this.#closed || !session || this.#outstanding || this.#recalling) return;
     const snap = this.ctx.cache.current;
     if (!snap) return;
     const applied = session.applied;

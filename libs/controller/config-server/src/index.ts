@@ -1,4 +1,4 @@
-export { ConfigServer, type ConfigServerOptions } from './config-server.js';
+export { ConfigServer, DEFAULT_NACK_RECALL_TIMEOUT_MS, type ConfigServerOptions, type NackRecall } from './config-server.js';
 export { combineCallbacks, type RuntimeSession, type ConfigServerCallbacks } from './runtime-session.js';
 export { DEFAULT_STREAM_LIMITS, TokenBucket, StreamCounter, truncateUtf8, type StreamLimits } from './stream-limits.js';
 export { runtimeIdentityOf, type RuntimeIdentity } from './peer-identity.js';

@@ -5,6 +5,7 @@ import {
   hasMaskedSecrets,
   maskDefinitionSecrets,
   restoreMaskedSecrets,
+  toJsonPointer,
   validateApiDefinition,
   type ApiDefinition,
   type DefinitionChange,
@@ -160,7 +161,7 @@ export function createApplyRouter(options: ApplyRoutesOptions): Router {
     post: [
       'deployer',
       DOCS.apply,
-      jsonBody({ limit: API_LIMITS.applyBodyMaxBytes }),
+      jsonBody({ limit: API_LIMITS.applyBodyMaxBytes, pathFormat: toJsonPointer }),
       async (req, res) => {
         const queryProblems: FieldProblem[] = [];
         checkParams(req.query as Query, ['dryRun'], queryProblems);

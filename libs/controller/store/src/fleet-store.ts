@@ -96,6 +96,11 @@ export interface FleetStore {
   recordSessions(records: readonly RuntimeSessionRecord[], options: RecordSessionsOptions): Promise<number>;
   /** Every recorded runtime with the config state, in one consistent read. */
   readFleet(): Promise<FleetState>;
+  /**
+   * The (epoch, version) of the last config the runtime NACKed, as recorded by any replica:
+   * a replica it fails over to does not send that version again.
+   */
+  lastNack(runtimeId: string): Promise<{ epoch: number; version: number } | undefined>;
   /** Deletes runtimes not seen for `olderThanMs` (connected or not); returns how many. */
   forgetRuntimes(olderThanMs: number): Promise<number>;
   /**

@@ -142,6 +142,15 @@ describe('createFleetStore (PostgreSQL)', () => {
     expect((await row())!.lastNack).toEqual(newer);
   });
 
+  it('answers a runtime\'s last NACKed (epoch, version) to any replica, and nothing for a runtime without one', async () => {
+    expect(await fleet.lastNack('rt-unknown')).toBeUndefined();
+    await fleet.recordSessions([record({ runtimeId: 'rt-clean', sessionId: 'ctl-1/boot/9' })], TAKE_OVER);
+    expect(await fleet.lastNack('rt-clean')).toBeUndefined();
+    const nack = { version: 8, epoch: 2, code: 'GW_SNAPSHOT_OVER_CAPACITY', message: 'too many APIs', at: at(40) };
+    await fleet.recordSessions([record({ runtimeId: 'rt-nacked', sessionId: 'ctl-1/boot/10', lastNack: nack })], TAKE_OVER);
+    expect(await fleet.lastNack('rt-nacked')).toEqual({ epoch: 2, version: 8 });
+  });
+
   it('writes several records for one runtime in one call: the newest session wins', async () => {
     const older = record({ connectedAt: at(1), connected: false, disconnectedAt: at(2) });
     const newer = record({ sessionId: 'ctl-1/boot/2', connectedAt: at(3) });

@@ -53,6 +53,10 @@ export function createFleetStore(db: apiRepo.Executor): FleetStore {
       );
     },
 
+    lastNack(runtimeId) {
+      return run('read last NACK', () => repo.readLastNack(db, runtimeId));
+    },
+
     forgetRuntimes(olderThanMs) {
       return run('forget runtimes', () => repo.deleteRuntimesNotSeenFor(db, olderThanMs));
     },

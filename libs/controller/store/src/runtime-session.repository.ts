@@ -114,6 +114,17 @@ function newerNack() {
   return sql`excluded.last_nack_at is not null and (runtime_sessions.last_nack_at is null or excluded.last_nack_at >= runtime_sessions.last_nack_at)`;
 }
 
+/** The (epoch, version) of the runtime's recorded last NACK, whichever replica wrote it. */
+export async function readLastNack(db: Executor, runtimeId: string): Promise<{ epoch: number; version: number } | undefined> {
+  const row = await db
+    .selectFrom('runtime_sessions')
+    .select(['last_nack_epoch', 'last_nack_version'])
+    .where('runtime_id', '=', runtimeId)
+    .executeTakeFirst();
+  if (row === undefined || row.last_nack_epoch === null || row.last_nack_version === null) return undefined;
+  return { epoch: row.last_nack_epoch, version: row.last_nack_version };
+}
+
 export async function listRuntimeSessions(db: Executor): Promise<RuntimeSessionRow[]> {
   const rows = await db.selectFrom('runtime_sessions').selectAll().orderBy(byZone).orderBy(byRuntime).execute();
   return rows.map(toRuntimeSessionRow);

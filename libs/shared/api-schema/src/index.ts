@@ -32,7 +32,7 @@ export { JWT_ALGORITHMS, JWK_MEMBERS, REDACTED, jwkAlgorithm, type Jwk, type Jwt
 export { API_LIMITS, POLICY_LIMITS } from './limits.js';
 export { API_DEFAULTS } from './defaults.js';
 export { validateApiDefinition, type ValidateApiDefinitionOptions, type ApiDefinitionValidationResult } from './validate-api-definition.js';
-export { MAX_REPORTED_PROBLEMS, UNKNOWN_FIELD, toJsonPointer, gatewayWording, problemsFromIssues, pointerFormat, formatPath, type FieldProblem } from './field-problems.js';
+export { MAX_REPORTED_PROBLEMS, UNKNOWN_FIELD, toJsonPointer, gatewayWording, problemsFromIssues, pointerFormat, formatPath, type FieldProblem, type PathFormat } from './field-problems.js';
 export { diffDefinitions, definitionsEqual, type DefinitionChange } from './definition-diff.js';
 export { isWildcardHost } from './host-pattern.js';
 export { routePathShape } from './route-path.js';

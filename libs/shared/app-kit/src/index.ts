@@ -5,3 +5,4 @@ export { readEnv, type EnvDeclarations, type EnvRule, type EnvValues } from './e
 export { runMain, type RunMainOptions, type RunningApp } from './run-main.js';
 export { onShutdownSignals, type ShutdownSignalOptions } from './shutdown-signals.js';
 export type { ProcessHooks } from './process-hooks.js';
+// Process metrics are a subpath, `@gw/app-kit/process-metrics`: a CLI reading its env does not load prom-client.

@@ -1,9 +1,38 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitFor } from '@gw/test-kit';
 import { http } from './http.js';
+import { repoRoot } from './processes.js';
+
+/** Lines of the shipped config to test as they are, by section. */
+export interface HaproxyExtraLines {
+  defaults: string[];
+  backend: string[];
+}
+
+/**
+ * The retry policy of the shipped deploy/haproxy/haproxy.cfg (`retries`, `option redispatch`,
+ * `retry-on` in defaults; `http-request disable-l7-retry` in the runtimes backend), read from
+ * the file, so a spec proves what operators run.
+ */
+export function shippedRetryPolicy(): HaproxyExtraLines {
+  const text = readFileSync(path.join(repoRoot, 'deploy/haproxy/haproxy.cfg'), 'utf8');
+  const out: HaproxyExtraLines = { defaults: [], backend: [] };
+  let section = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line === '') continue;
+    if (!/^\s/.test(raw)) {
+      section = line.split(/\s+/)[0]!;
+      continue;
+    }
+    if (section === 'defaults' && /^(retries|option redispatch|no option redispatch|retry-on)\b/.test(line)) out.defaults.push(line);
+    if (section === 'backend' && /^http-request disable-l7-retry\b/.test(line)) out.backend.push(line);
+  }
+  return out;
+}
 
 /** The `haproxy` binary on PATH (Debian: /usr/sbin), or undefined when it is not installed. */
 export function haproxyBinary(): string | undefined {
@@ -43,7 +72,7 @@ export interface Haproxy {
  * ports: one HTTP frontend balancing round robin over `servers`, each health-checked with
  * `GET /health/ready` on its admin port, and a stats page. Waits until it answers.
  */
-export async function startHaproxy(o: { servers: HaproxyServer[]; interMs: number; fall: number; rise: number }): Promise<Haproxy> {
+export async function startHaproxy(o: { servers: HaproxyServer[]; interMs: number; fall: number; rise: number; extra?: HaproxyExtraLines }): Promise<Haproxy> {
   const binary = haproxyBinary();
   if (binary === undefined) throw new Error('haproxy is not installed');
   const dir = mkdtempSync(path.join(tmpdir(), 'gw-haproxy-'));
@@ -58,6 +87,7 @@ export async function startHaproxy(o: { servers: HaproxyServer[]; interMs: numbe
     '  timeout server 30s',
     '  timeout http-keep-alive 30s',
     '  timeout check 2s',
+    ...(o.extra?.defaults ?? []).map((l) => `  ${l}`),
     'frontend fe',
     `  bind 127.0.0.1:${frontendPort}`,
     '  default_backend runtimes',
@@ -65,6 +95,7 @@ export async function startHaproxy(o: { servers: HaproxyServer[]; interMs: numbe
     '  balance roundrobin',
     '  option httpchk GET /health/ready',
     '  http-check expect status 200',
+    ...(o.extra?.backend ?? []).map((l) => `  ${l}`),
     `  default-server check inter ${o.interMs}ms fastinter ${o.interMs}ms downinter ${o.interMs}ms fall ${o.fall} rise ${o.rise}`,
     ...o.servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port} port ${s.checkPort}`),
     'listen stats',
