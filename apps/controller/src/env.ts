@@ -162,7 +162,7 @@ export interface ResealConfig {
 }
 
 export function readResealConfig(env: NodeJS.ProcessEnv = process.env): ResealConfig {
-  const { DATABASE_URL, DB_CONNECT_TIMEOUT_MS, LOG_LEVEL, SECRETS_KEY_FILE, SECRETS_PREVIOUS_KEY_FILES } = CONTROLLER_ENV;
+  const { DATABASE_URL, DB_CONNECT_TIMEOUT_MS, LOG_LEVEL, SECRETS_PREVIOUS_KEY_FILES } = CONTROLLER_ENV;
   const e = readEnv(
     { DATABASE_URL, DB_CONNECT_TIMEOUT_MS, LOG_LEVEL, SECRETS_KEY_FILE: envVar.required('is required by reseal: the key to seal every secret under'), SECRETS_PREVIOUS_KEY_FILES },
     env,

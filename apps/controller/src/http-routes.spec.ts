@@ -1,16 +1,14 @@
 // The controller's own routes (fleet status, controller heartbeats, the epoch, /metrics,
 // the fleet page) in the route × role matrix, wired as controller.ts wires them, over real
 // PostgreSQL; and what the fleet page's files are served with.
-import { createControllerHttpApp, listDeclaredRoutes } from '@gw/deploy-api';
+import { listDeclaredRoutes } from '@gw/deploy-api';
 import { issueRoleTokens, routeAccessMatrix, type MatrixCaller } from '@gw/deploy-api/testing';
-import { silentLogger } from '@gw/logging';
-import { SnapshotCache } from '@gw/snapshot-cache';
-import { createApiStore, createAuditStore, createControllerHeartbeatStore, createFleetStore, createTokenStore } from '@gw/store';
 import { createMigratedTempDatabase, type MigratedTempDatabase } from '@gw/store/testing';
 import type express from 'express';
 import inject from 'light-my-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createObservability, type Observability } from './observability.js';
+import type { Observability } from './observability.js';
+import { controllerTestApp } from './testing/controller-test-app.js';
 
 const BOOTSTRAP = 'controller-matrix-bootstrap';
 let temp: MigratedTempDatabase;
@@ -21,23 +19,7 @@ const tokenOf: Partial<Record<MatrixCaller, string>> = { bootstrap: BOOTSTRAP, u
 beforeAll(async () => {
   temp = await createMigratedTempDatabase({ prefix: 'gw_test_controller_routes', poolMax: 4 });
   const { db } = temp.database;
-  observability = createObservability({
-    config: { controllerId: 'ctl-1', zone: 'a', fleetHeartbeatMs: 5_000, fleetStaleAfterMs: 15_000, fleetRetentionMs: 86_400_000 },
-    fleetStore: createFleetStore(db),
-    heartbeatStore: createControllerHeartbeatStore(db),
-    buildVersion: '7.7.7',
-    cache: new SnapshotCache(),
-    sessions: () => [],
-    logger: silentLogger,
-  });
-  app = createControllerHttpApp({
-    store: createApiStore(db),
-    tokens: createTokenStore(db),
-    audit: createAuditStore(db),
-    adminToken: BOOTSTRAP,
-    readiness: () => ({ ready: true, checks: {} }),
-    extraRoutes: (a) => observability.routes(a),
-  });
+  ({ app, observability } = controllerTestApp(db, BOOTSTRAP));
   Object.assign(tokenOf, await issueRoleTokens(app, BOOTSTRAP, 'ctl'));
 });
 

@@ -4,18 +4,17 @@
 // per declared route and no other, and live answers to every operation (successes and the
 // main errors) match the documented statuses, media types and schemas.
 import { readdirSync } from 'node:fs';
-import { createControllerHttpApp, listDeclaredRoutes } from '@gw/deploy-api';
+import { listDeclaredRoutes } from '@gw/deploy-api';
 import { issueRoleTokens, OpenApiConformance, openApiCoverage } from '@gw/deploy-api/testing';
 import { fleetUiRoot } from '@gw/fleet-ui';
-import { silentLogger } from '@gw/logging';
-import { SnapshotCache } from '@gw/snapshot-cache';
-import { createApiStore, createAuditStore, createControllerHeartbeatStore, createFleetStore, createTokenStore, type TokenRole } from '@gw/store';
+import type { TokenRole } from '@gw/store';
 import { createMigratedTempDatabase, type MigratedTempDatabase } from '@gw/store/testing';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import type express from 'express';
 import inject from 'light-my-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createObservability, type Observability } from './observability.js';
+import type { Observability } from './observability.js';
+import { controllerTestApp } from './testing/controller-test-app.js';
 import { controllerOpenApiDocument } from './openapi-document.js';
 
 const BOOTSTRAP = 'controller-openapi-bootstrap';
@@ -28,23 +27,7 @@ let roles: Record<TokenRole, string>;
 beforeAll(async () => {
   temp = await createMigratedTempDatabase({ prefix: 'gw_test_controller_openapi', poolMax: 4 });
   const { db } = temp.database;
-  observability = createObservability({
-    config: { controllerId: 'ctl-1', zone: 'a', fleetHeartbeatMs: 5_000, fleetStaleAfterMs: 15_000, fleetRetentionMs: 86_400_000 },
-    fleetStore: createFleetStore(db),
-    heartbeatStore: createControllerHeartbeatStore(db),
-    buildVersion: '7.7.7',
-    cache: new SnapshotCache(),
-    sessions: () => [],
-    logger: silentLogger,
-  });
-  app = createControllerHttpApp({
-    store: createApiStore(db),
-    tokens: createTokenStore(db),
-    audit: createAuditStore(db),
-    adminToken: BOOTSTRAP,
-    readiness: () => ({ ready: true, checks: { database: 'ok' } }),
-    extraRoutes: (a) => observability.routes(a),
-  });
+  ({ app, observability } = controllerTestApp(db, BOOTSTRAP));
   roles = await issueRoleTokens(app, BOOTSTRAP, 'oa');
   const res = await inject(app, { method: 'GET', url: '/v1/openapi.json' });
   expect(res.statusCode).toBe(200);
