@@ -5,12 +5,14 @@ import { DEFAULT_WAIT_MS, waitForVersion } from './fleet-wait.js';
 import { paint, toJson, toYaml, type Output } from './output.js';
 import { UsageError } from './usage-error.js';
 
-export const APPLY_USAGE = `Usage: gatewayctl apply -f FILE|DIR [--prune] [--dry-run] [--wait] [--timeout 60s] [-o table|json|yaml]
+export const APPLY_USAGE = `Usage: gatewayctl apply -f FILE|DIR [--prune] [--dry-run] [--if-match VERSION] [--wait] [--timeout 60s] [-o table|json|yaml]
   Makes the fleet's APIs what the files say, in one change (one config version).
   -f FILE|DIR   a YAML or JSON file (one API, or a list under "apis:"), or a directory of
                 *.yaml, *.yml, *.json files (not recursive); checked here before sending
   --prune       also delete the APIs that no file names
   --dry-run     show what would change; change nothing
+  --if-match V  only if the fleet is still at config version V (as a reviewed diff or an
+                export saw it); otherwise the controller refuses (412) and nothing changes
   --wait        then wait until every connected runtime runs the change (progress per zone);
                 exit 1 naming the runtimes that did not within --timeout (default 60s)
   -o FORMAT     table (default), or json / yaml: the controller's answer as is
@@ -40,11 +42,12 @@ export interface ApplyResult {
 }
 
 /** Reads the files (every problem named by file and field, nothing sent if any) and posts them. */
-export async function postApply(client: DeployClient, file: string, options: { prune: boolean; dryRun: boolean }): Promise<ApplyResult> {
+export async function postApply(client: DeployClient, file: string, options: { prune: boolean; dryRun: boolean; ifMatch?: number }): Promise<ApplyResult> {
   const apis = await loadDefinitions(file);
   try {
     const { body } = await client.request<ApplyResult>('POST', `/v1/apply${options.dryRun ? '?dryRun=true' : ''}`, {
       body: { apis: apis.map((a) => a.input), prune: options.prune },
+      ...(options.ifMatch === undefined ? {} : { headers: { 'if-match': `"${options.ifMatch}"` } }),
       // A set of thousands of APIs is one transaction: give it longer than a single read.
       timeoutMs: APPLY_TIMEOUT_MS,
     });
@@ -113,7 +116,7 @@ export function describeChanges(out: Output, result: ApplyResult, verbs: Record<
 export async function applyCommand(args: string[], ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCommand(
     args,
-    { file: { type: 'string', short: 'f' }, prune: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, output: { type: 'string', short: 'o' } },
+    { file: { type: 'string', short: 'f' }, prune: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'if-match': { type: 'string' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, output: { type: 'string', short: 'o' } },
     APPLY_USAGE,
   );
   if (values.help) return void ctx.out.write(`${APPLY_USAGE}\n`), 0;
@@ -126,7 +129,10 @@ export async function applyCommand(args: string[], ctx: CommandContext): Promise
   const timeoutMs = duration(values.timeout, DEFAULT_WAIT_MS, '--timeout', APPLY_USAGE);
   const client = deployClient(values, ctx, APPLY_USAGE);
 
-  const result = await postApply(client, values.file, { prune: values.prune ?? false, dryRun });
+  const ifMatchRaw = values['if-match'];
+  if (ifMatchRaw !== undefined && !/^\d{1,15}$/.test(ifMatchRaw)) throw new UsageError(`--if-match must be a config version (a whole number), not "${ifMatchRaw}"`, APPLY_USAGE);
+  const ifMatch = ifMatchRaw === undefined ? undefined : Number(ifMatchRaw);
+  const result = await postApply(client, values.file, { prune: values.prune ?? false, dryRun, ...(ifMatch === undefined ? {} : { ifMatch }) });
   const out = ctx.out;
   if (format === 'json') out.write(toJson(result));
   else if (format === 'yaml') out.write(toYaml(result));

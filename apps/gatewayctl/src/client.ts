@@ -74,14 +74,14 @@ export class DeployClient {
   }
 
   /** Sends the request; throws ApiError for a 4xx/5xx answer and CommandError when no controller answered. */
-  async request<T = unknown>(method: string, path: string, options: { body?: unknown; timeoutMs?: number } = {}): Promise<ApiResponse<T>> {
+  async request<T = unknown>(method: string, path: string, options: { body?: unknown; timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
     const failures: string[] = [];
     for (const base of this.#urls) {
       const url = base.replace(/\/+$/, '') + path;
       let res: Response;
       let text: string;
       try {
-        const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+        const headers: Record<string, string> = { ...options.headers, accept: 'application/json, application/problem+json' };
         if (this.#token !== undefined) headers['authorization'] = `Bearer ${this.#token}`;
         if (options.body !== undefined) headers['content-type'] = 'application/json';
         res = await fetch(url, {

@@ -165,7 +165,13 @@ describe('gatewayctl against a controller and a runtime', () => {
     expect(changed.stdout).toContain('2 API(s) unchanged');
     const json = JSON.parse((await expectRun(['diff', '-f', 'apis', '-o', 'json'], 1)).stdout);
     expect(json.changes).toEqual({ create: [], update: ['orders'], delete: [], unchanged: ['stock', 'users'] });
-    await expectRun(['apply', '-f', 'apis', '--wait'], 0);
+    // --if-match: refused (412, nothing changed) against a version the fleet has moved past,
+    // applied against the one the reviewed diff saw.
+    const stale = await expectRun(['apply', '-f', 'apis', '--if-match', String(json.configVersion - 1)], 1);
+    expect(stale.stderr).toMatch(/precondition|412|config version/i);
+    expect(await throughRuntime('/orders/2')).toEqual({ status: 200, upstream: 'A' });
+    await expectRun(['apply', '-f', 'apis', '--if-match', 'seven'], 2);
+    await expectRun(['apply', '-f', 'apis', '--if-match', String(json.configVersion), '--wait'], 0);
     expect(await throughRuntime('/orders/2')).toEqual({ status: 200, upstream: 'B' });
   });
 
