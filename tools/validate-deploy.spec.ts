@@ -125,7 +125,7 @@ describe('validate-deploy', () => {
       root,
       'services.runtime-1b: does not set CONTROLLER_TLS_KEY_FILE: the runtime refuses to start without TLS on the config stream (unless CONFIG_INSECURE=true)',
       'services.runtime-2b: CONTROLLER_TLS_CERT_FILE=/etc/gateway/tls/runtime-runtime-1b.crt is not this runtime\'s file (runtime-runtime-2b.crt)',
-      'services.controller-2: CONFIG_TLS_CERT_FILE=/run/tls/controller-controller-2.crt is not under any mounted volume (/etc/gateway/tls)',
+      'services.controller-2: CONFIG_TLS_CERT_FILE=/run/tls/controller-controller-2.crt is not under any mounted volume (/etc/gateway/tls, /etc/gateway/secrets)',
       'services.certs: issues no certificate for runtime runtime-1a (add it to RUNTIMES)',
       'Deployment/gateway-runtime-zone-a container runtime: does not set CONTROLLER_TLS_CA_FILE',
       'Deployment/gateway-controller: volume tls mounts Secret gateway-controller-cert, which is not defined (secret.example.yaml)',
@@ -161,19 +161,19 @@ describe('validate-deploy', () => {
     expectProblems(unissued, 'issues Secret gateway-controller-cert, which no Deployment mounts', 'no Certificate issues Secret gateway-controller-tls, which the controller Deployments mount');
   });
 
-  it("compose's certs service script issues the CA and every certificate once, re-issues on request and publishes all but the CA key", () => {
-    // The script as compose runs it ($$ is compose's escape for $), with /pki and /tls in a
-    // temp dir and `gatewayctl` the built CLI (npm run build first).
+  it("compose's certs service script issues the CA and every certificate once, re-issues on request, publishes all but the CA key and makes the secrets key once", () => {
+    // The script as compose runs it ($$ is compose's escape for $), with /pki, /tls and
+    // /secrets in a temp dir and `gatewayctl` the built CLI (npm run build first).
     const compose = parseYaml(fs.readFileSync(path.join(repo, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
       services: { certs: { entrypoint: string[]; environment: Record<string, string> } };
     };
     const certs = compose.services.certs;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-certs-'));
     dirs.push(tmp);
-    for (const d of ['bin', 'pki', 'tls']) fs.mkdirSync(path.join(tmp, d), { mode: 0o700 });
+    for (const d of ['bin', 'pki', 'tls', 'secrets']) fs.mkdirSync(path.join(tmp, d), { mode: 0o700 });
     const cli = path.join(repo, 'apps', 'gatewayctl', 'dist', 'main.js');
     fs.writeFileSync(path.join(tmp, 'bin', 'gatewayctl'), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`, { mode: 0o755 });
-    const script = certs.entrypoint[2]!.replaceAll('$$', '$').replaceAll('/pki', path.join(tmp, 'pki')).replaceAll('/tls', path.join(tmp, 'tls'));
+    const script = certs.entrypoint[2]!.replaceAll('$$', '$').replaceAll('/pki', path.join(tmp, 'pki')).replaceAll('/tls', path.join(tmp, 'tls')).replaceAll('/secrets/', `${path.join(tmp, 'secrets')}/`);
     const run = (...args: string[]) => {
       const r = spawnSync('/bin/sh', ['-euc', script, 'certs', ...args], { encoding: 'utf8', env: { ...process.env, ...certs.environment, PATH: `${path.join(tmp, 'bin')}:${process.env['PATH']}` } });
       expect(r.status, r.stdout + r.stderr).toBe(0);
@@ -187,9 +187,16 @@ describe('validate-deploy', () => {
     for (const id of ids) expect(fs.statSync(path.join(tmp, 'tls', `${id}.key`)).mode & 0o777, id).toBe(0o600);
     const read = (f: string) => fs.readFileSync(path.join(tmp, f), 'utf8');
     const before = Object.fromEntries(published.map((f) => [f, read(`tls/${f}`)]));
-    // A second `up` changes nothing; a re-issue replaces exactly that certificate.
+    // The controllers' SECRETS_KEY_FILE: 32 random bytes, owner-only.
+    const keyFile = path.join(tmp, 'secrets', 'secrets.key');
+    expect(fs.readdirSync(path.join(tmp, 'secrets'))).toEqual(['secrets.key']);
+    expect(fs.statSync(keyFile).size).toBe(32);
+    expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+    const key = fs.readFileSync(keyFile);
+    // A second `up` changes nothing (the key included); a re-issue replaces exactly that certificate.
     run();
     expect(Object.fromEntries(published.map((f) => [f, read(`tls/${f}`)]))).toEqual(before);
+    expect(fs.readFileSync(keyFile).equals(key)).toBe(true);
     run('certs', 'issue', 'runtime', 'runtime-1a', '--dir', path.join(tmp, 'pki'));
     const changed = published.filter((f) => read(`tls/${f}`) !== before[f]);
     expect(changed).toEqual(['runtime-runtime-1a.crt', 'runtime-runtime-1a.key']);
