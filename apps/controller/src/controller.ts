@@ -181,6 +181,8 @@ export async function startController(config: ControllerConfig, logger: Logger):
         draining: stopping,
         database: dbHealth.report(),
         runtimes: configServer.sessions().length,
+        // New config streams waiting for admission (a resync storm) and admitted since start.
+        admission: configServer.admissionStats(),
       };
       return { ready: !stopping && snapshot !== undefined && dbHealth.ok, checks };
     },
