@@ -21,6 +21,7 @@ import {
 import { DatabaseHealth, pingPool } from './database-health.js';
 import type { ControllerConfig } from './env.js';
 import { feedPosition, fromFeedPosition } from './feed-position.js';
+import { fleetPoolMax } from './fleet-pool.js';
 import { createObservability } from './observability.js';
 import { isSecretKeyError, loadSecretKeyRing, withSecretKeyHint } from './secret-keys.js';
 import { SnapshotRefresher } from './snapshot-refresher.js';
@@ -86,10 +87,22 @@ export async function startController(config: ControllerConfig, logger: Logger):
   const store = createApiStore(database.db, { secrets: secretKeys });
   const cache = new SnapshotCache();
   const fleetStore = createFleetStore(database.db);
+  // Fleet bookkeeping (session writes, NACK recall on stream open, controller heartbeat) has
+  // a small pool of its own: a fleet of hundreds reconnecting or ACKing never takes the
+  // connections the deploy API needs (issue 16).
+  const fleetDb = createDatabase({
+    connectionString: config.databaseUrl,
+    poolMax: fleetPoolMax(config.dbPoolMax),
+    connectionTimeoutMillis: config.dbConnectTimeoutMs,
+    applicationName: 'gw-fleet',
+    logger,
+  });
+  const fleetWriteStore = createFleetStore(fleetDb.db);
   const observability = createObservability({
     config,
     fleetStore,
-    heartbeatStore: createControllerHeartbeatStore(database.db),
+    fleetWriteStore,
+    heartbeatStore: createControllerHeartbeatStore(fleetDb.db),
     cache,
     sessions: () => configServer.sessions(),
     logger,
@@ -147,7 +160,8 @@ export async function startController(config: ControllerConfig, logger: Logger):
     callbacks: observability.callbacks,
     tls,
     // NACK memory shared through the fleet status: a runtime failing over from another replica is not sent the version it rejected there.
-    recallNack: (runtimeId) => fleetStore.lastNack(runtimeId),
+    recallNack: (runtimeId) => fleetWriteStore.lastNack(runtimeId),
+    ...(config.admitPerSecond === undefined ? {} : { admission: { perSecond: config.admitPerSecond, burst: config.admitPerSecond } }),
   });
   observability.start();
   const grpcPort = await configServer.listen(`${config.host}:${config.grpcPort}`);
@@ -167,6 +181,8 @@ export async function startController(config: ControllerConfig, logger: Logger):
         draining: stopping,
         database: dbHealth.report(),
         runtimes: configServer.sessions().length,
+        // New config streams waiting for admission (a resync storm) and admitted since start.
+        admission: configServer.admissionStats(),
       };
       return { ready: !stopping && snapshot !== undefined && dbHealth.ok, checks };
     },
@@ -202,6 +218,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
       await feed.stop();
       await dbHealth.stop();
       await healthDb.close();
+      await fleetDb.close();
       await database.close();
       tls?.close();
       logger.info({}, 'controller stopped');

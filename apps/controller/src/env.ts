@@ -36,6 +36,8 @@ export interface ControllerConfig {
   fleetStaleAfterMs: number;
   /** Runtimes not seen for this long are dropped from the fleet status. */
   fleetRetentionMs: number;
+  /** New config streams admitted per second (resync storms); undefined: the config server's default. */
+  admitPerSecond: number | undefined;
   /** The key files that seal secrets at rest (secret-keys.ts). */
   secretKeys: SecretKeyFiles;
 }
@@ -72,6 +74,8 @@ const CONTROLLER_ENV = {
   // Default 3 × FLEET_HEARTBEAT_MS, worked out below.
   FLEET_STALE_AFTER_MS: envVar.int({ min: 1, max: 3_600_000 }),
   FLEET_RETENTION_MS: envVar.int({ default: 86_400_000, min: 60_000, max: 31_536_000_000 }),
+  // New config streams admitted per second (burst: the same number); default DEFAULT_ADMISSION_RATE.
+  CONFIG_ADMIT_PER_SECOND: envVar.int({ min: 1, max: 100_000 }),
   SECRETS_KEY_FILE: envVar.string(),
   // Comma-separated; decrypt-only, for values not yet re-sealed under SECRETS_KEY_FILE.
   SECRETS_PREVIOUS_KEY_FILES: envVar.string(),
@@ -149,6 +153,7 @@ export function readControllerConfig(env: NodeJS.ProcessEnv = process.env): Cont
     fleetHeartbeatMs: e.FLEET_HEARTBEAT_MS,
     fleetStaleAfterMs: staleAfterMs(e),
     fleetRetentionMs: e.FLEET_RETENTION_MS,
+    admitPerSecond: e.CONFIG_ADMIT_PER_SECOND,
     secretKeys: secretKeyFiles(e),
   };
 }

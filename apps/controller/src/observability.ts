@@ -18,7 +18,10 @@ const METRICS_DOC: OperationDoc = {
 
 export interface ObservabilityOptions {
   config: Pick<ControllerConfig, 'controllerId' | 'zone' | 'fleetHeartbeatMs' | 'fleetStaleAfterMs' | 'fleetRetentionMs'>;
+  /** Fleet reads for the status endpoints and the epoch bump (the deploy API's pool). */
   fleetStore: FleetStore;
+  /** Fleet-status writes (session recorder): a pool of their own, so bookkeeping never takes a deploy's connection. */
+  fleetWriteStore: Pick<FleetStore, 'recordSessions' | 'forgetRuntimes'>;
   /** This replica's heartbeat row and everyone's (`GET /v1/controllers`). */
   heartbeatStore: ControllerHeartbeatStore;
   /** What this replica reports as its build (like runtimes do). */
@@ -61,7 +64,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
     logger,
   });
   const recorder = new RuntimeSessionRecorder({
-    store: options.fleetStore,
+    store: options.fleetWriteStore,
     controllerId: config.controllerId,
     heartbeatMs: config.fleetHeartbeatMs,
     staleAfterMs: config.fleetStaleAfterMs,

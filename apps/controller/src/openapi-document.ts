@@ -19,6 +19,7 @@ export function controllerOpenApiDocument(): Record<string, unknown> {
   const observability = createObservability({
     config: { controllerId: 'openapi', zone: 'openapi', fleetHeartbeatMs: 5_000, fleetStaleAfterMs: 15_000, fleetRetentionMs: 86_400_000 },
     fleetStore: unused('fleetStore'),
+    fleetWriteStore: unused('fleetWriteStore'),
     heartbeatStore: unused('heartbeatStore'),
     buildVersion: '0',
     cache: new SnapshotCache(),

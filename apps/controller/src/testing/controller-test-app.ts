@@ -14,6 +14,7 @@ export function controllerTestApp(db: Database['db'], adminToken: string): { app
   const observability = createObservability({
     config: { controllerId: 'ctl-1', zone: 'a', fleetHeartbeatMs: 5_000, fleetStaleAfterMs: 15_000, fleetRetentionMs: 86_400_000 },
     fleetStore: createFleetStore(db),
+    fleetWriteStore: createFleetStore(db),
     heartbeatStore: createControllerHeartbeatStore(db),
     buildVersion: '7.7.7',
     cache: new SnapshotCache(),

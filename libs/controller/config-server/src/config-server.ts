@@ -3,6 +3,7 @@ import { loadConfigProto, MAX_MESSAGE_BYTES, type ConfigDiscoveryHandlers, type 
 import { silentLogger, type Logger } from '@gw/logging';
 import type { SnapshotCache } from '@gw/snapshot-cache';
 import { mutualTlsServerCredentials, type ReloadingTlsFiles } from '@gw/grpc-tls';
+import { AdmissionGate, DEFAULT_ADMISSION_RATE, type AdmissionRate } from './admission-gate.js';
 import { ConfigStream } from './config-stream.js';
 import { runtimeIdentityOf } from './peer-identity.js';
 import { refuseCall } from './refuse-call.js';
@@ -30,6 +31,8 @@ export interface ConfigServerOptions {
   recallNack?: NackRecall;
   /** How long a new stream waits for `recallNack` before sending without it (the database may be down). */
   nackRecallTimeoutMs?: number;
+  /** New streams start their session (fleet record, NACK recall, first snapshot) at this rate at most (default DEFAULT_ADMISSION_RATE). */
+  admission?: AdmissionRate;
 }
 
 /** Reads a runtime's recorded last NACK; undefined when it has none. */
@@ -49,12 +52,14 @@ export class ConfigServer {
   readonly #logger: Logger;
   readonly #limits: StreamLimits;
   readonly #perIdentity: StreamCounter;
+  readonly #admission: AdmissionGate;
   #nextStreamId = 0;
 
   constructor(private readonly options: ConfigServerOptions) {
     this.#logger = options.logger ?? silentLogger;
     this.#limits = { ...DEFAULT_STREAM_LIMITS, ...options.limits };
     this.#perIdentity = new StreamCounter(this.#limits.maxStreamsPerIdentity);
+    this.#admission = new AdmissionGate(options.admission ?? DEFAULT_ADMISSION_RATE);
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -77,6 +82,11 @@ export class ConfigServer {
     });
   }
 
+  /** New streams waiting for admission, and streams admitted since start. */
+  admissionStats(): { waiting: number; admitted: number } {
+    return { waiting: this.#admission.waiting, admitted: this.#admission.admitted };
+  }
+
   /** Open streams' sessions (runtimes that have identified themselves). */
   sessions(): RuntimeSession[] {
     return [...this.#streams].flatMap((s) => (s.session ? [s.session] : []));
@@ -87,6 +97,7 @@ export class ConfigServer {
    * server down, forcing it after `graceMs`.
    */
   async close(graceMs = 2_000): Promise<void> {
+    this.#admission.close();
     for (const stream of this.#streams) stream.end();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -142,6 +153,7 @@ export class ConfigServer {
       nacked: (runtimeId) => this.#nackMemory(runtimeId),
       ...(this.options.recallNack ? { recallNack: this.options.recallNack } : {}),
       nackRecallTimeoutMs: this.options.nackRecallTimeoutMs ?? DEFAULT_NACK_RECALL_TIMEOUT_MS,
+      admit: (cancelled) => this.#admission.admit(cancelled),
       limits: this.#limits,
       identity,
       onFinished: release,

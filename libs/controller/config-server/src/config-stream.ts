@@ -23,6 +23,8 @@ export interface ConfigStreamContext {
   limits: StreamLimits;
   /** The certificate's identity (mutual TLS); undefined in insecure mode. */
   identity: RuntimeIdentity | undefined;
+  /** Resolves true when the new stream may start its session (bounded admission); false: it ended meanwhile. */
+  admit?: (cancelled: () => boolean) => Promise<boolean>;
   /** Once, when the stream is over (whether or not it ever had a session). */
   onFinished: () => void;
 }
@@ -46,6 +48,10 @@ export class ConfigStream {
   #closed = false;
   /** True while the fleet status is asked for the runtime's last NACK: nothing is sent meanwhile. */
   #recalling = false;
+  /** True until the replica admits the new session (a resync storm is admitted at a bounded rate). */
+  #admitting = false;
+  /** onStreamOpen was called: only then is the close reported. */
+  #opened = false;
   readonly #requests: TokenBucket;
 
   constructor(
@@ -117,10 +123,29 @@ export class ConfigStream {
         identity: identity?.spiffeId,
         certificateNotAfter: identity?.certificateNotAfter,
       };
-      this.ctx.callbacks.onStreamOpen?.(this.session);
-      this.#unwatch = this.ctx.cache.watch(() => this.#maybeSend());
-      if (this.ctx.recallNack) this.#recall(this.ctx.recallNack, node.id);
+      const runtimeId = node.id;
+      const start = () => {
+        this.#admitting = false;
+        if (this.#closed) return;
+        this.#opened = true;
+        this.ctx.callbacks.onStreamOpen?.(this.session!);
+        this.#unwatch = this.ctx.cache.watch(() => this.#maybeSend());
+        if (this.ctx.recallNack) this.#recall(this.ctx.recallNack, runtimeId);
+        this.#maybeSend();
+      };
+      if (this.ctx.admit) {
+        // Nothing is recorded or sent before admission; the runtime just waits on its stream.
+        this.#admitting = true;
+        this.ctx.admit(() => this.#closed).then(
+          (admitted) => (admitted ? start() : this.end()),
+          () => start(),
+        );
+        return;
+      }
+      start();
+      return;
     }
+    if (this.#admitting) return; // a runtime speaks again only after a response; nothing was sent yet
     const session = this.session;
     session.lastSeenAt = now;
 
@@ -178,7 +203,7 @@ export class ConfigStream {
 
   #maybeSend(): void {
     const session = this.session;
-    if (this.#closed || !session || this.#outstanding || this.#recalling) return;
+    if (this.#closed || !session || this.#outstanding || this.#recalling || this.#admitting) return;
     const snap = this.ctx.cache.current;
     if (!snap) return;
     const applied = session.applied;
@@ -207,7 +232,7 @@ export class ConfigStream {
     this.#closed = true;
     this.#unwatch?.();
     this.ctx.onFinished();
-    if (this.session) this.ctx.callbacks.onStreamClosed?.(this.session);
+    if (this.session && this.#opened) this.ctx.callbacks.onStreamClosed?.(this.session);
   }
 
   get closed(): boolean {

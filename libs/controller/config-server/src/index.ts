@@ -2,3 +2,4 @@ export { ConfigServer, DEFAULT_NACK_RECALL_TIMEOUT_MS, type ConfigServerOptions,
 export { combineCallbacks, type RuntimeSession, type ConfigServerCallbacks } from './runtime-session.js';
 export { DEFAULT_STREAM_LIMITS, TokenBucket, StreamCounter, truncateUtf8, type StreamLimits } from './stream-limits.js';
 export { runtimeIdentityOf, type RuntimeIdentity } from './peer-identity.js';
+export { AdmissionGate, DEFAULT_ADMISSION_RATE, type AdmissionRate } from './admission-gate.js';

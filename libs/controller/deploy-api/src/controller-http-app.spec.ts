@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { API_DEFAULTS } from '@gw/api-schema';
 import { recordingLogger } from '@gw/logging/testing';
 import { createApiStore, createAuditStore, createDatabase, createTokenStore, type ApiStore, type AuditStore, type Database, type TokenStore } from '@gw/store';
-import { createMigratedTempDatabase } from '@gw/store/testing';
+import { createMigratedTempDatabase, createTempDatabase, type TempDatabase } from '@gw/store/testing';
 import { closeServer, freePort } from '@gw/test-kit';
 import type express from 'express';
 import inject from 'light-my-request';
@@ -456,6 +456,36 @@ describe('database unavailable', () => {
 
   it('keeps /health/live up', async () => {
     expect((await request(app, 'GET', '/health/live')).statusCode).toBe(200);
+  });
+});
+
+describe('every pooled connection busy while the database answers', () => {
+  let temp: TempDatabase;
+  let database: Database;
+  let app: express.Express;
+
+  beforeAll(async () => {
+    temp = await createTempDatabase({ prefix: 'gw_test_busy', migrate: true });
+    database = createDatabase({ connectionString: temp.url, poolMax: 1, connectionTimeoutMillis: 300 });
+    app = createControllerHttpApp({ ...storesOver(database), authDisabled: true, readiness: ready });
+  });
+  afterAll(async () => {
+    await database?.close();
+    await temp?.drop();
+  });
+
+  it('answers 503 GW_CONTROLLER_BUSY with Retry-After, never "database unavailable", and serves again once a connection is free', async () => {
+    const held = await database.pool.connect();
+    try {
+      const res = await inject(app, { method: 'PUT', url: '/v1/apis/orders', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(SMALLEST) });
+      const problem = expectProblem(res, 503, 'GW_CONTROLLER_BUSY');
+      expect(res.headers['retry-after']).toBe('1');
+      expect(problem.detail).not.toMatch(/unavailable/i);
+      expect((await held.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      held.release();
+    }
+    expect((await put(app, 'orders', SMALLEST)).statusCode).toBe(201);
   });
 });
 

@@ -55,6 +55,7 @@ export {
   problemType,
   PROBLEM_CONTENT_TYPE,
   DATABASE_RETRY_AFTER_SECONDS,
+  BUSY_RETRY_AFTER_SECONDS,
   type ProblemDocument,
   type ProblemInit,
 } from './problem-details.js';

@@ -44,12 +44,16 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   GW_PRECONDITION_FAILED: 'Precondition failed',
   GW_ROUTE_CONFLICT: 'Route conflict',
   GW_DATABASE_UNAVAILABLE: 'Database unavailable',
+  GW_CONTROLLER_BUSY: 'Controller busy',
   GW_INTERNAL: 'Internal error',
   GW_WAIT_TIMEOUT: 'Wait timed out',
 };
 
 /** Seconds a client should wait before retrying while the database is unavailable. */
 export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+/** Seconds a client should wait before retrying a replica whose database connections were all busy. */
+export const BUSY_RETRY_AFTER_SECONDS = 1;
 
 export function problemType(code: ErrorCode): string {
   return `urn:gw:problem:${code.toLowerCase()}`;
@@ -181,6 +185,17 @@ export function problemErrorHandler(logger: Logger = silentLogger): ErrorRequest
           code: ErrorCodes.GW_DATABASE_UNAVAILABLE,
           detail: 'The configuration database is unavailable; nothing was changed. Retry later.',
           headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+        });
+        return;
+      }
+      if (err.code === ErrorCodes.GW_CONTROLLER_BUSY) {
+        // Load, not an outage: the database answers, this replica's pool was full for the whole wait.
+        logger.warn({ ...fields, err, cause: err.cause }, 'controller busy: no database connection free in time');
+        sendProblem(req, res, {
+          status: 503,
+          code: ErrorCodes.GW_CONTROLLER_BUSY,
+          detail: 'Every database connection of this controller stayed busy; nothing was changed. Retry later.',
+          headers: { 'Retry-After': String(BUSY_RETRY_AFTER_SECONDS) },
         });
         return;
       }

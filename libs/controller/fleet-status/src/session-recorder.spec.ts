@@ -117,6 +117,44 @@ describe('RuntimeSessionRecorder', () => {
     ]);
   });
 
+  it('writes once per interval: events spread over many ticks of one interval share one statement, and a NACK followed by an ACK is not lost', async () => {
+    const store = new FakeStore();
+    // Long enough that the ticks below surely fall inside it on a loaded machine; flush() ends the wait.
+    const rec = recorder(store, { flushIntervalMs: 60_000 });
+    const runtimes = Array.from({ length: 40 }, (_, i) => session(i + 1, { runtimeId: `rt-${i}` }));
+    for (const s of runtimes) {
+      rec.callbacks.onStreamOpen!(s);
+      await new Promise((r) => setImmediate(r));
+    }
+    const nacked = runtimes[3]!;
+    const at = new Date();
+    nacked.lastNack = { version: 2, epoch: 1, code: 'GW_SNAPSHOT_INVALID', message: 'bad', at };
+    rec.callbacks.onNack!(nacked);
+    await new Promise((r) => setImmediate(r));
+    nacked.applied = { version: 3, epoch: 1, hash: 'h3' };
+    rec.callbacks.onAck!(nacked);
+    expect(store.calls).toHaveLength(0);
+    await rec.flush();
+    expect(store.calls).toHaveLength(1);
+    expect(store.calls[0]).toHaveLength(40);
+    expect(store.last('rt-3')).toMatchObject({ applied: { version: 3 }, lastNack: { version: 2, code: 'GW_SNAPSHOT_INVALID', at } });
+  });
+
+  it('writes what arrived during a write one interval later, in one more statement', async () => {
+    const store = new FakeStore();
+    const rec = recorder(store, { flushIntervalMs: 50 });
+    const a = session(1, { runtimeId: 'a' });
+    rec.callbacks.onStreamOpen!(a);
+    await waitFor('first write', () => store.calls.length === 1);
+    for (let v = 1; v <= 10; v++) {
+      a.applied = { version: v, epoch: 1, hash: `h${v}` };
+      rec.callbacks.onAck!(a);
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor('second write', () => store.calls.length === 2 && rec.stats.pending === 0);
+    expect(store.calls[1]!.map((r) => r.applied.version)).toEqual([10]);
+  });
+
   it('keeps changes while the database is down, logs once, retries and never throws into the stream', async () => {
     const store = new FakeStore();
     store.mode = 'fail';

@@ -4,9 +4,18 @@ import type { ConfigServerCallbacks, RuntimeSession } from '@gw/config-server';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { FleetStore, RuntimeSessionRecord } from '@gw/store';
 
+/**
+ * How long the recorder gathers fleet events (opens, ACKs, NACKs, closes) before writing
+ * them all in one statement. One write per interval however many runtimes changed: a
+ * deploy that 500 runtimes ACK, or a resync storm, costs a handful of statements, not 500.
+ */
+export const FLEET_FLUSH_INTERVAL_MS = 200;
+
 export interface SessionRecorderOptions {
   store: Pick<FleetStore, 'recordSessions' | 'forgetRuntimes'>;
   controllerId: string;
+  /** Events are gathered this long before one write (default FLEET_FLUSH_INTERVAL_MS). */
+  flushIntervalMs?: number;
   /** How often live sessions are re-written, refreshing their last-seen time (default 5000 ms). */
   heartbeatMs?: number;
   /** A row not refreshed for this long is stale and may be taken over (default 3 heartbeats). */
@@ -46,7 +55,8 @@ const cut = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
  * Records every runtime session in PostgreSQL from the config server's callbacks
  * (open, ACK, NACK, close) plus a heartbeat for live ones. Writes never block or break a
  * stream: callbacks only mark the runtime dirty; one writer at a time upserts all dirty
- * runtimes in one statement (newest state per runtime: bursts coalesce). A failed write
+ * runtimes in one statement per FLEET_FLUSH_INTERVAL_MS (newest state per runtime: bursts
+ * coalesce; a NACK rides in the session's state and the store never erases a recorded one). A failed write
  * (database down) keeps the changes and retries with backoff; the heartbeat re-writes
  * every live session anyway, so the table heals after any outage.
  */
@@ -55,6 +65,7 @@ export class RuntimeSessionRecorder {
   readonly #controllerId: string;
   readonly #bootId: string;
   readonly #heartbeatMs: number;
+  readonly #flushIntervalMs: number;
   readonly #staleAfterMs: number;
   readonly #retentionMs: number;
   readonly #logger: Logger;
@@ -64,7 +75,7 @@ export class RuntimeSessionRecorder {
   readonly #pending = new Map<string, Pending>();
   #flushing: Promise<void> | undefined;
   #again = false;
-  #scheduled = false;
+  #scheduled: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #failStreak = 0;
@@ -80,6 +91,7 @@ export class RuntimeSessionRecorder {
     this.#controllerId = options.controllerId;
     this.#bootId = options.bootId ?? randomBytes(4).toString('hex');
     this.#heartbeatMs = options.heartbeatMs ?? 5_000;
+    this.#flushIntervalMs = options.flushIntervalMs ?? FLEET_FLUSH_INTERVAL_MS;
     this.#staleAfterMs = options.staleAfterMs ?? 3 * this.#heartbeatMs;
     this.#retentionMs = options.retentionMs ?? 86_400_000;
     this.#logger = options.logger ?? silentLogger;
@@ -124,6 +136,8 @@ export class RuntimeSessionRecorder {
     this.#stopped = true;
     clearInterval(this.#heartbeat);
     clearTimeout(this.#retry);
+    clearTimeout(this.#scheduled);
+    this.#scheduled = undefined;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);
@@ -141,6 +155,8 @@ export class RuntimeSessionRecorder {
     }
     this.#flushing = this.#flush().finally(() => {
       this.#flushing = undefined;
+      // What arrived during the write goes out one interval later (a failed write has its retry instead).
+      if (this.#pending.size > 0) this.#schedule();
     });
     return this.#flushing;
   }
@@ -153,21 +169,24 @@ export class RuntimeSessionRecorder {
     this.#schedule();
   }
 
-  /** Coalesces the events of one tick (e.g. many ACKs after a deploy) into one write. */
+  /**
+   * Coalesces the events of one interval (e.g. many ACKs after a deploy, a resync storm)
+   * into one write; a write in flight or a pending retry already covers what is queued.
+   */
   #schedule(): void {
-    if (this.#scheduled || this.#stopped) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
+    if (this.#scheduled || this.#stopped || this.#flushing || this.#retry) return;
+    this.#scheduled = setTimeout(() => {
+      this.#scheduled = undefined;
       void this.flush();
-    });
+    }, this.#flushIntervalMs);
+    this.#scheduled.unref();
   }
 
   #beat(): void {
     for (const s of this.#live.values()) {
       if (!this.#pending.has(s.runtimeId)) this.#pending.set(s.runtimeId, { session: s, connected: true, disconnectedAt: undefined });
     }
-    if (this.#pending.size > 0) void this.flush();
+    if (this.#pending.size > 0) this.#schedule();
     if (Date.now() - this.#lastForget >= Math.max(60_000, this.#heartbeatMs)) {
       this.#lastForget = Date.now();
       this.#store.forgetRuntimes(this.#retentionMs).then(
@@ -178,6 +197,10 @@ export class RuntimeSessionRecorder {
   }
 
   async #flush(): Promise<void> {
+    clearTimeout(this.#scheduled);
+    this.#scheduled = undefined;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
     do {
       this.#again = false;
       if (this.#pending.size === 0) return;
@@ -202,7 +225,9 @@ export class RuntimeSessionRecorder {
       } catch (err) {
         this.#logger.warn({ err }, 'fleet status flush listener failed');
       }
-    } while (this.#again || (this.#pending.size > 0 && !this.#stopped));
+      // An explicit flush() during the write wants what it queued written now; events
+      // that arrived meanwhile wait for the next interval (one statement per interval).
+    } while (this.#again || (this.#stopped && this.#pending.size > 0));
   }
 
   #failed(err: unknown): void {
@@ -222,7 +247,10 @@ export class RuntimeSessionRecorder {
     // Jittered, so the replicas that lost the database together do not retry together; the
     // floor keeps a draw of 0 ms from retrying a write that just failed at once.
     const delay = backoffDelay(this.#failStreak - 1, { baseMs: 250, capMs: this.#heartbeatMs, floorMs: 125 });
-    this.#retry = setTimeout(() => void this.flush(), delay);
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      void this.flush();
+    }, delay);
     this.#retry.unref();
   }
 

@@ -70,6 +70,23 @@ describe('createDatabase', () => {
     for (const s of sockets) s.destroy();
   });
 
+  it('a real pool exhausted on purpose: the wait times out as GW_CONTROLLER_BUSY while the database answers', async () => {
+    const d = open({ connectionString: temp.url, poolMax: 1, connectionTimeoutMillis: 300 });
+    const held = await d.pool.connect();
+    try {
+      const started = Date.now();
+      await expect(createApiStore(d.db).getApi('x')).rejects.toMatchObject({ code: 'GW_CONTROLLER_BUSY' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      // The database answered all along, on the very connection that was held.
+      const { rows } = await held.query<{ one: number }>('select 1 as one');
+      expect(rows).toEqual([{ one: 1 }]);
+    } finally {
+      held.release();
+    }
+    // Released: the same pool serves again.
+    await expect(createApiStore(d.db).getApi('x')).resolves.toBeUndefined();
+  });
+
   it('maps a statement timeout to GW_DATABASE_UNAVAILABLE', async () => {
     const d = open({ connectionString: temp.url, statementTimeoutMs: 100 });
     const store = createApiStore(d.db);

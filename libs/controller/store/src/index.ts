@@ -50,3 +50,4 @@ export { createDesiredStateSource, type DesiredStateDelta, type DesiredStateSour
 export { definitionSecrets, type DefinitionSecrets } from './definition-secrets.js';
 export { checkSealedSecrets, resealSecrets, type SealedSecretsReport, type ResealReport } from './sealed-secrets.js';
 export { toStoreError, isDatabaseUnavailableError } from './store-error.js';
+export { WriterQueue, DEFAULT_WRITER_QUEUE_TIMEOUT_MS } from './writer-queue.js';

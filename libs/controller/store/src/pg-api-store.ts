@@ -6,6 +6,7 @@ import { findApplyConflicts, planApply } from './apply-plan.js';
 import { recordAudit, recordAudits, type AuditEntry } from './audit.repository.js';
 import type { ApiRevision, ApiStore, ApplyOptions, ApplyResult, DeleteApiResult, DesiredState, PutApiResult, RollbackApiResult, WriteOptions } from './api-store.js';
 import { definitionSecrets } from './definition-secrets.js';
+import { WriterQueue } from './writer-queue.js';
 import { assertNoRouteConflict } from './route-conflict-check.js';
 import { toStoreError } from './store-error.js';
 
@@ -25,6 +26,8 @@ function checkIfMatch(name: string, current: number | undefined, options: WriteO
 export interface ApiStoreOptions {
   /** The keys that seal secrets at rest; without them secrets are stored in plaintext. */
   secrets?: SecretKeyRing;
+  /** How long a write may wait for this store's earlier writes (default DEFAULT_WRITER_QUEUE_TIMEOUT_MS); then GW_CONTROLLER_BUSY. */
+  writerQueueTimeoutMs?: number;
 }
 
 async function run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -52,6 +55,8 @@ async function run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
  */
 export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {}): ApiStore {
   const secrets = definitionSecrets(options.secrets);
+  // Writers queue here, not on the config_state lock (writer-queue.ts).
+  const writers = new WriterQueue(options.writerQueueTimeoutMs);
   const stored = (row: repo.ApiRow & { updated_by?: string | null }) => {
     const api = repo.toStoredApi(row);
     return { ...api, definition: secrets.open(api.definition, `API "${row.name}"`) };
@@ -77,19 +82,19 @@ export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {})
 
   return {
     putApi(definition: ApiDefinition, options: WriteOptions): Promise<PutApiResult> {
-      return run('put API', () =>
+      return run('put API', () => writers.run(() =>
         db.transaction().execute(async (trx) => {
           // The bump first: it is the writers' lock (see the lock order above).
           const configVersion = await repo.bumpConfigVersion(trx);
           const locked = await repo.lockApi(trx, definition.name);
           checkIfMatch(definition.name, locked?.revision, options);
           return writeOne(trx, definition, configVersion, locked === undefined, 'put', options);
-        }),
+        })),
       );
     },
 
     rollbackApi(definition: ApiDefinition, options: WriteOptions): Promise<RollbackApiResult> {
-      return run('roll back API', () =>
+      return run('roll back API', () => writers.run(() =>
         db.transaction().execute(async (trx) => {
           const name = definition.name;
           // The writers' lock first, without a bump: a rollback to the current content changes nothing.
@@ -104,13 +109,14 @@ export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {})
           }
           const configVersion = await repo.bumpConfigVersion(trx);
           return { ...(await writeOne(trx, definition, configVersion, locked === undefined, 'rollback', options)), changed: true };
-        }),
+        })),
       );
     },
 
     applyApis(definitions: readonly ApiDefinition[], options: ApplyOptions): Promise<ApplyResult> {
       const { dryRun } = options;
-      return run('apply APIs', () => {
+      return run('apply APIs', () => (dryRun ? applyTx() : writers.run(applyTx)));
+      function applyTx(): Promise<ApplyResult> {
         // A dry run reads one consistent snapshot and takes no lock; a real apply takes the writers' lock.
         const tx = dryRun ? db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only') : db.transaction();
         return tx.execute(async (trx) => {
@@ -148,7 +154,7 @@ export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {})
           await repo.notifyConfigVersion(trx, configVersion);
           return { dryRun, configVersion, changes: plan.map((c) => (c.action === 'unchanged' ? c : { ...c, revision: revisionOfName(c.name) })) };
         });
-      });
+      }
     },
 
     listRevisions(name: string, page: { limit: number; beforeRevision?: number }) {
@@ -163,7 +169,7 @@ export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {})
     },
 
     deleteApi(name: string, options: WriteOptions): Promise<DeleteApiResult> {
-      return run('delete API', () =>
+      return run('delete API', () => writers.run(() =>
         db.transaction().execute(async (trx) => {
           const configVersion = await repo.bumpConfigVersion(trx);
           const locked = await repo.lockApi(trx, name);
@@ -182,7 +188,7 @@ export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {})
           await recordAudit(trx, { actor: options.actor, requestId: options.requestId, action: 'delete', apiName: name, revision: tombstone, configVersion });
           await repo.notifyConfigVersion(trx, configVersion);
           return { revision: deletedRevision, configVersion };
-        }),
+        })),
       );
     },
 

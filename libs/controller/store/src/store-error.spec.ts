@@ -1,6 +1,6 @@
 import { ErrorCodes, GatewayError } from '@gw/errors';
 import { describe, expect, it } from 'vitest';
-import { isDatabaseUnavailableError, toStoreError } from './store-error.js';
+import { isDatabaseUnavailableError, isPoolBusyError, toStoreError } from './store-error.js';
 
 function withCode(code: string, message = 'x'): Error {
   return Object.assign(new Error(message), { code });
@@ -17,7 +17,6 @@ describe('toStoreError', () => {
     ['statement timeout 57014', withCode('57014')],
     ['pg "Connection terminated unexpectedly"', new Error('Connection terminated unexpectedly')],
     ['pg connect timeout', new Error('Connection terminated due to connection timeout')],
-    ['pool checkout timeout', new Error('timeout exceeded when trying to connect')],
     ['AggregateError of refusals', new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')], 'all failed')],
     ['wrapped cause', new Error('outer', { cause: withCode('ECONNRESET') })],
   ])('maps %s to GW_DATABASE_UNAVAILABLE and keeps the cause', (_label, err) => {
@@ -35,6 +34,15 @@ describe('toStoreError', () => {
   ])('maps %s to GW_INTERNAL', (_label, err) => {
     expect(isDatabaseUnavailableError(err)).toBe(false);
     expect(toStoreError(err).code).toBe(ErrorCodes.GW_INTERNAL);
+  });
+
+  it('maps a pool checkout that timed out behind busy connections to GW_CONTROLLER_BUSY, not an outage', () => {
+    const err = new Error('timeout exceeded when trying to connect');
+    expect(isDatabaseUnavailableError(err)).toBe(false);
+    expect(isPoolBusyError(err)).toBe(true);
+    const mapped = toStoreError(err, 'read');
+    expect(mapped.code).toBe(ErrorCodes.GW_CONTROLLER_BUSY);
+    expect(mapped.cause).toBe(err);
   });
 
   it('passes GatewayErrors through unchanged', () => {

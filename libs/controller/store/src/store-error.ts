@@ -26,7 +26,6 @@ function isUnavailableSqlState(code: string): boolean {
 /** Messages node-postgres uses for connection failures that carry no code. */
 const UNAVAILABLE_MESSAGES = [
   'connection terminated',
-  'timeout exceeded when trying to connect',
   'connection timeout',
   'client has encountered a connection error',
   'client was closed and is not queryable',
@@ -52,12 +51,33 @@ export function isDatabaseUnavailableError(err: unknown, depth = 0): boolean {
 }
 
 /**
+ * node-postgres's message when a checkout waited `connectionTimeoutMillis` in the queue of
+ * a FULL pool: every connection was busy, none failed. (A connect attempt that times out
+ * is "Connection terminated due to connection timeout" instead, caught above.)
+ */
+const POOL_WAIT_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+
+/** True when `err` (or its cause chain) is a pool checkout that timed out behind busy connections. */
+export function isPoolBusyError(err: unknown, depth = 0): boolean {
+  if (depth > 5 || err === null || typeof err !== 'object') return false;
+  if (isGatewayError(err)) return err.code === ErrorCodes.GW_CONTROLLER_BUSY;
+  const message = (err as { message?: unknown }).message;
+  if (typeof message === 'string' && message.toLowerCase() === POOL_WAIT_TIMEOUT_MESSAGE) return true;
+  return isPoolBusyError((err as { cause?: unknown }).cause, depth + 1);
+}
+
+/**
  * Maps anything a store operation threw to a GatewayError: GatewayErrors pass through,
- * connection-level failures become GW_DATABASE_UNAVAILABLE, the rest GW_INTERNAL.
+ * a pool wait that timed out behind busy connections is GW_CONTROLLER_BUSY (the database
+ * answers; this replica is saturated), connection-level failures become
+ * GW_DATABASE_UNAVAILABLE, the rest GW_INTERNAL.
  * The original error is kept as `cause` for logs.
  */
 export function toStoreError(err: unknown, operation = 'database operation'): GatewayError {
   if (isGatewayError(err)) return err;
+  if (isPoolBusyError(err)) {
+    return new GatewayError(ErrorCodes.GW_CONTROLLER_BUSY, `Every database connection of this controller is busy (${operation}).`, { cause: err });
+  }
   if (isDatabaseUnavailableError(err)) {
     return new GatewayError(ErrorCodes.GW_DATABASE_UNAVAILABLE, `The database is unavailable (${operation}).`, { cause: err });
   }

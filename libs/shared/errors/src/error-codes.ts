@@ -16,6 +16,8 @@ export const ErrorCodes = {
   GW_NOT_FOUND: 'GW_NOT_FOUND',
   GW_METHOD_NOT_ALLOWED: 'GW_METHOD_NOT_ALLOWED',
   GW_DATABASE_UNAVAILABLE: 'GW_DATABASE_UNAVAILABLE',
+  // Every pooled database connection was busy for the whole wait: load, not an outage.
+  GW_CONTROLLER_BUSY: 'GW_CONTROLLER_BUSY',
   GW_INTERNAL: 'GW_INTERNAL',
   GW_WAIT_TIMEOUT: 'GW_WAIT_TIMEOUT',
   // Snapshots and the config stream
