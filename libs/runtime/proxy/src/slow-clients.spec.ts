@@ -455,6 +455,23 @@ describe('slow readers beyond the memory budget: responses spilled to temporary 
     await waitFor('the file to be closed', () => openFilesIn(dir).length === 0);
   });
 
+  it('a response kept in memory up to RESPONSE_BUFFER_BYTES and then on disk gives both budgets back, each its own', async () => {
+    const body = randomBytes(32 * 1024 * 1024);
+    const up = await bigUpstream(body);
+    const dir = dirs.make();
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 10_000 }, {}, { memoryBytes: 64 * 1024 * 1024, responseBytes: 1024 * 1024, diskBytes: 128 * 1024 * 1024, responseDiskBytes: 64 * 1024 * 1024, dir });
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    await waitFor('the upstream connection to be closed', () => up.finished() === 1 && up.open() === 0, { timeoutMs: 10_000 });
+    expect(budgets.at(-1)!.used).toBe(1024 * 1024);
+    expect(diskBudgets.at(-1)!.used).toBe(body.length);
+    c.socket.resume();
+    await c.closed;
+    expect(bodyOf(c).equals(body)).toBe(true);
+    await waitFor('both reservations to be given back', () => budgets.at(-1)!.used === 0 && diskBudgets.at(-1)!.used === 0);
+  });
+
   it('CLIENT_SEND_TIMEOUT_MS still cuts a client served from the file; the file is closed', async () => {
     // Far more than loopback socket buffers hold (up to a few MiB each way).
     const body = randomBytes(32 * 1024 * 1024);
@@ -495,5 +512,32 @@ describe('slow readers beyond the memory budget: responses spilled to temporary 
       expect(bodyOf(c).equals(body)).toBe(true);
     }
     expect(up.finished()).toBe(2);
+  });
+  it('a BUFFER_DIR where no file can be made: the response streams as before and arrives whole; one warn line', async () => {
+    const body = randomBytes(32 * 1024 * 1024);
+    const up = await bigUpstream(body);
+    const dir = dirs.make() + '/missing';
+    const logs: LogRecord[] = [];
+    const handler = createProxyHandler({
+      getConfig: stateWith([plainApi('a', '/a', [up.url])]).getConfig,
+      edge: new EdgeGuard({ clientSendTimeoutMs: 10_000 }),
+      buffers: { memoryBytes: 1024, diskBytes: 128 * 1024 * 1024, responseDiskBytes: 64 * 1024 * 1024, dir },
+      logger: recordingLogger(logs),
+    });
+    const listener = createProxyListener(handler, {});
+    const port = await listenLocal(listener.server);
+    cleanups.push(async () => {
+      listener.server.closeAllConnections();
+      handler.close();
+      await closeServer(listener.server);
+    });
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    await waitFor('the failed spill to be logged', () => logs.some((l) => l.msg.includes('spill')));
+    c.socket.resume();
+    await c.closed;
+    expect(bodyOf(c).equals(body)).toBe(true);
+    await waitFor('the disk reservation to be given back', () => handler.diskBudget.used === 0);
   });
 });

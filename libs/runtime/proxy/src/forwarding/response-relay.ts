@@ -99,10 +99,21 @@ function startSpill(ex: Exchange): boolean {
   return true;
 }
 
+const SPILL_WARN_INTERVAL_MS = 5_000;
+let lastSpillWarnAt = -SPILL_WARN_INTERVAL_MS;
+let spillFailures = 0;
+
 /** The temporary file could not be opened: the response streams with backpressure, as without a spill. */
 function spillFailed(ex: Exchange, err: unknown): void {
   ex.spill = undefined;
-  ex.context.logger.warn({ err: err instanceof Error ? err.message : String(err), api: ex.api.name }, 'response spill file could not be opened: streaming instead');
+  // At most one line per interval: a full or read-only BUFFER_DIR fails every spill alike.
+  const now = performance.now();
+  spillFailures++;
+  if (now - lastSpillWarnAt >= SPILL_WARN_INTERVAL_MS) {
+    lastSpillWarnAt = now;
+    ex.context.logger.warn({ err: err instanceof Error ? err.message : String(err), count: spillFailures }, 'response spill files could not be opened (BUFFER_DIR): streaming instead');
+    spillFailures = 0;
+  }
   const res = ex.res;
   if (ex.phase === DONE) {
     // The upstream finished meanwhile (relayEnd handed the end to the spill): everything is queued on the connection.
