@@ -472,6 +472,24 @@ describe('slow readers beyond the memory budget: responses spilled to temporary 
     await waitFor('both reservations to be given back', () => budgets.at(-1)!.used === 0 && diskBudgets.at(-1)!.used === 0);
   });
 
+  it('pipelined requests are forwarded one at a time: a slow reader holds one upstream request, not one per pipelined request', async () => {
+    const body = randomBytes(32 * 1024 * 1024);
+    const up = await bigUpstream(body);
+    // Nothing decouples the slow reader (no memory, no disk): its first response holds the upstream back.
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 10_000 }, {}, { memoryBytes: 1024, diskBytes: 0 });
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\nGET /a/small HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    await waitFor('backpressure on the upstream', () => budgets.at(-1)!.refused.response >= 1);
+    // Node parsed both requests on arrival; the second waits for the first response to be sent.
+    expect(up.hits()).toBe(1);
+    c.socket.resume();
+    await c.closed;
+    expect(up.hits()).toBe(2);
+    expect(c.responses()).toBe(2);
+    expect(c.text().endsWith('ok')).toBe(true);
+  });
+
   it('CLIENT_SEND_TIMEOUT_MS still cuts a client served from the file; the file is closed', async () => {
     // Far more than loopback socket buffers hold (up to a few MiB each way).
     const body = randomBytes(32 * 1024 * 1024);

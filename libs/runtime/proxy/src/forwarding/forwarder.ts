@@ -110,6 +110,14 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   };
 
   function forward(req: IncomingMessage, res: ServerResponse, requestId: string, api: ApiRuntime, forwardPath: string, query: string): void {
+    if (res.socket === null) {
+      // Pipelined behind a response still being sent: Node hands every pipelined request
+      // over at once, so one slow-reading connection would hold as many upstream requests
+      // (breaker slots, buffers) as it pipelines. Like nginx and HAProxy, take them one at
+      // a time: this one is forwarded when its response gets the connection.
+      res.once('socket', () => forward(req, res, requestId, api, forwardPath, query));
+      return;
+    }
     const upstream = api.upstream;
     const ex = new Exchange(context, req, res, requestId, api, upstream, forwardPath, query);
     const headers = req.headers;
