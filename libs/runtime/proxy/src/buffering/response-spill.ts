@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { watchSend } from '../edge/client-timeouts.js';
 
 /** Upstream bytes waiting for the disk before the upstream is paused (the spill's only memory besides one read). */
-const WRITE_QUEUE_BYTES = 256 * 1024;
-/** What one read from the file hands to the client connection. */
-const READ_BYTES = 64 * 1024;
+const WRITE_QUEUE_BYTES = 64 * 1024;
+/** What one read from the file hands to the client connection: its high-water mark, so a stalled client pins little memory. */
+const READ_BYTES = 16 * 1024;
 
 /** What a spill tells the response relay about its upstream. */
 export interface SpillHooks {
