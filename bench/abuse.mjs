@@ -10,7 +10,7 @@
 // Needs: slowhttptest (Debian package `slowhttptest`), prlimit (util-linux), PostgreSQL on
 // 127.0.0.1:5432 (TEST_DATABASE_URL). Writes bench/results/abuse-<time>.json.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, Agent } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -166,6 +166,8 @@ function wellBehavedClient(url) {
   const latencies = [];
   let ok = 0;
   let failed = 0;
+  // What the failures were: a status, or `timeout`/`error`.
+  const failures = {};
   let running = true;
   const one = () =>
     new Promise((resolve) => {
@@ -175,14 +177,19 @@ function wellBehavedClient(url) {
         res.on('end', () => {
           latencies.push(performance.now() - started);
           if (res.statusCode === 200) ok++;
-          else failed++;
+          else {
+            failed++;
+            failures[res.statusCode] = (failures[res.statusCode] ?? 0) + 1;
+          }
           resolve();
         });
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => {
+      req.on('error', (err) => {
         latencies.push(performance.now() - started);
         failed++;
+        const kind = err.message === 'timeout' ? 'timeout' : 'error';
+        failures[kind] = (failures[kind] ?? 0) + 1;
         resolve();
       });
       req.end();
@@ -200,7 +207,7 @@ function wellBehavedClient(url) {
       agent.destroy();
       latencies.sort((a, b) => a - b);
       const total = ok + failed;
-      return { requests: total, successRate: total === 0 ? 0 : Number((ok / total).toFixed(4)), p99Ms: Math.round(latencies[Math.floor(latencies.length * 0.99)] ?? 0) };
+      return { requests: total, successRate: total === 0 ? 0 : Number((ok / total).toFixed(4)), p99Ms: Math.round(latencies[Math.floor(latencies.length * 0.99)] ?? 0), failures };
     },
   };
 }
@@ -215,7 +222,9 @@ function watchAdmin(admin) {
     const started = performance.now();
     try {
       const res = await fetch(`${admin}/metrics`, { signal: AbortSignal.timeout(2_000) });
-      await res.text();
+      const text = await res.text();
+      // ABUSE_LOG_DIR: the last scrape, to see what a miss was.
+      if (env.ABUSE_LOG_DIR) writeFileSync(path.join(env.ABUSE_LOG_DIR, 'metrics.txt'), text);
       if (!res.ok) failures++;
     } catch {
       failures++;
@@ -320,7 +329,9 @@ async function stop(entry) {
 }
 
 function start(name, command, args, childEnv) {
-  const child = spawn(command, args, { env: { ...process.env, ...childEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // ABUSE_LOG_DIR: each child's stdout (its JSON log lines) to <dir>/<name>.log, to see what a miss was.
+  const out = env.ABUSE_LOG_DIR ? openSync(path.join(env.ABUSE_LOG_DIR, `${name}.log`), 'a') : 'ignore';
+  const child = spawn(command, args, { env: { ...process.env, ...childEnv }, stdio: ['ignore', out, 'inherit'] });
   const entry = { name, child };
   children.push(entry);
   return entry;

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { defaultMaxConnections } from './connection-limit.js';
 import { readRuntimeConfig } from './env.js';
@@ -63,6 +64,9 @@ describe('runtime env: slow clients and overload', () => {
       bufferMemoryBytes: 256 * 1024 * 1024,
       requestBufferBytes: 1024 * 1024,
       responseBufferBytes: 1024 * 1024,
+      bufferDiskBytes: 1024 * 1024 * 1024,
+      responseDiskBytes: 64 * 1024 * 1024,
+      bufferDir: tmpdir(),
       maxConnections: defaultMaxConnections(),
     });
   });
@@ -76,9 +80,12 @@ describe('runtime env: slow clients and overload', () => {
         BUFFER_MEMORY_BYTES: '1000',
         REQUEST_BUFFER_BYTES: '0',
         RESPONSE_BUFFER_BYTES: '10',
+        BUFFER_DISK_BYTES: '0',
+        RESPONSE_DISK_BYTES: '2048',
+        BUFFER_DIR: '/var/tmp/gw',
         MAX_CONNECTIONS: '0',
       }),
-    ).toMatchObject({ clientBodyTimeoutMs: 0, clientSendTimeoutMs: 500, bufferMemoryBytes: 1000, requestBufferBytes: 0, responseBufferBytes: 10, maxConnections: 0 });
+    ).toMatchObject({ clientBodyTimeoutMs: 0, clientSendTimeoutMs: 500, bufferMemoryBytes: 1000, requestBufferBytes: 0, responseBufferBytes: 10, bufferDiskBytes: 0, responseDiskBytes: 2048, bufferDir: '/var/tmp/gw', maxConnections: 0 });
     expect(() => readRuntimeConfig({ ...base, MAX_CONNECTIONS: '-1' })).toThrow(/MAX_CONNECTIONS/);
   });
 });

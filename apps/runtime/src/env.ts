@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { envVar, readEnv, type EnvRule } from '@gw/app-kit';
 import { parseControllerAddresses, type ControllerAddress } from '@gw/config-client';
 import { tlsSettingsProblem, type TlsFiles } from '@gw/grpc-tls';
@@ -54,6 +54,10 @@ export interface RuntimeConfig {
   bufferMemoryBytes: number;
   requestBufferBytes: number;
   responseBufferBytes: number;
+  /** Responses spilled to temporary files once memory is spent: all together, one response at most, and where. */
+  bufferDiskBytes: number;
+  responseDiskBytes: number;
+  bufferDir: string;
   /** Client connections beyond this are refused at once; by default derived from the descriptor limit. */
   maxConnections: number;
   logLevel: LogLevel;
@@ -108,6 +112,11 @@ const RUNTIME_ENV = {
   BUFFER_MEMORY_BYTES: envVar.int({ default: 268_435_456, min: 0, max: Number.MAX_SAFE_INTEGER }),
   REQUEST_BUFFER_BYTES: envVar.int({ default: 1_048_576, min: 0, max: Number.MAX_SAFE_INTEGER }),
   RESPONSE_BUFFER_BYTES: envVar.int({ default: 1_048_576, min: 0, max: Number.MAX_SAFE_INTEGER }),
+  // Responses kept in temporary files for slow clients once memory is spent (nginx's proxy_max_temp_file_size); 0: off.
+  BUFFER_DISK_BYTES: envVar.int({ default: 1_073_741_824, min: 0, max: Number.MAX_SAFE_INTEGER }),
+  RESPONSE_DISK_BYTES: envVar.int({ default: 67_108_864, min: 0, max: Number.MAX_SAFE_INTEGER }),
+  // Unset: the OS temp directory.
+  BUFFER_DIR: envVar.string(),
   // Unset: half of the open-file limit after a reserve (connection-limit.ts); 0: no cap.
   MAX_CONNECTIONS: envVar.int({ min: 0, max: 10_000_000 }),
   LOG_LEVEL: envVar.logLevel({ default: 'info' }),
@@ -174,6 +183,9 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     bufferMemoryBytes: e.BUFFER_MEMORY_BYTES,
     requestBufferBytes: e.REQUEST_BUFFER_BYTES,
     responseBufferBytes: e.RESPONSE_BUFFER_BYTES,
+    bufferDiskBytes: e.BUFFER_DISK_BYTES,
+    responseDiskBytes: e.RESPONSE_DISK_BYTES,
+    bufferDir: e.BUFFER_DIR ?? tmpdir(),
     maxConnections: e.MAX_CONNECTIONS ?? defaultMaxConnections(),
     logLevel: e.LOG_LEVEL,
   };

@@ -2,8 +2,35 @@ import type { BufferBudget, BufferKind, OverloadStats } from '@gw/proxy';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Counts kept elsewhere, read at scrape time: the buffer budget's (docs/slow-clients.md). */
-export function registerBufferMetrics(register: Registry, budget: BufferBudget): void {
+export function registerBufferMetrics(register: Registry, budget: BufferBudget, diskBudget: BufferBudget): void {
   const registers = [register];
+  new Gauge({
+    name: 'gateway_buffer_disk_bytes',
+    help: 'Bytes reserved now in temporary files for responses to slow clients, out of BUFFER_DISK_BYTES',
+    registers,
+    collect() {
+      this.set(diskBudget.used);
+    },
+  });
+  new Gauge({
+    name: 'gateway_buffer_disk_limit_bytes',
+    help: 'BUFFER_DISK_BYTES',
+    registers,
+    collect() {
+      this.set(diskBudget.limitBytes);
+    },
+  });
+  let diskRefusedSeen = 0;
+  new Counter({
+    name: 'gateway_buffer_disk_refused_total',
+    help: 'Responses to slow clients that fitted neither BUFFER_MEMORY_BYTES nor BUFFER_DISK_BYTES (streamed unbuffered instead)',
+    registers,
+    collect() {
+      const now = diskBudget.refused.response;
+      this.inc(now - diskRefusedSeen);
+      diskRefusedSeen = now;
+    },
+  });
   new Gauge({
     name: 'gateway_buffer_memory_bytes',
     help: 'Bytes reserved now for buffered bodies (requests, idempotent requests, responses to slow clients), out of BUFFER_MEMORY_BYTES',

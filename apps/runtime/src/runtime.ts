@@ -109,9 +109,16 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     events: upstreams.metrics.events,
     policyEvents,
     requests,
-    buffers: { memoryBytes: config.bufferMemoryBytes, requestBytes: config.requestBufferBytes, responseBytes: config.responseBufferBytes },
+    buffers: {
+      memoryBytes: config.bufferMemoryBytes,
+      requestBytes: config.requestBufferBytes,
+      responseBytes: config.responseBufferBytes,
+      diskBytes: config.bufferDiskBytes,
+      responseDiskBytes: config.responseDiskBytes,
+      dir: config.bufferDir,
+    },
   });
-  registerBufferMetrics(metrics.registry, proxy.budget);
+  registerBufferMetrics(metrics.registry, proxy.budget, proxy.diskBudget);
   const proxyListener = createProxyListener(
     proxy,
     {

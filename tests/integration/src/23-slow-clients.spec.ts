@@ -2,7 +2,10 @@
 // one response per request, CLIENT_BODY_TIMEOUT_MS, CLIENT_SEND_TIMEOUT_MS, the buffer
 // budget (503 + Retry-After beyond BUFFER_MEMORY_BYTES) and the connection cap (the admin
 // listener still answers at MAX_CONNECTIONS). Short values come through the env.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { createTempDatabase } from '@gw/store/testing';
 import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
@@ -28,6 +31,8 @@ const ENV = {
   BUFFER_MEMORY_BYTES: '2000',
   REQUEST_BUFFER_BYTES: '1500',
   MAX_CONNECTIONS: '40',
+  // Responses for slow readers beyond the memory budget are spilled here (and unlinked at once).
+  BUFFER_DIR: mkdtempSync(join(tmpdir(), 'gw-it-spill-')),
 };
 const BIG = Buffer.alloc(32 * 1024 * 1024, 'b');
 
@@ -76,6 +81,7 @@ afterAll(async () => {
   upstream?.closeAllConnections();
   if (upstream) await closeServer(upstream);
   await db?.drop();
+  rmSync(ENV.BUFFER_DIR, { recursive: true, force: true });
 });
 
 interface Client {
@@ -149,6 +155,12 @@ describe('client timeouts', () => {
     c.socket.resume();
     await c.closed;
     expect(c.text().length).toBeLessThan(BIG.length);
+    // Served from a temporary file past the 2,000-byte memory budget: the disk reservation
+    // is given back with the connection, the file was unlinked at once, and none failed.
+    await waitFor('the disk reservation to be given back', async () => metric(await scrape(rt.admin), 'gateway_buffer_disk_bytes') === 0);
+    expect(metric(await scrape(rt.admin), 'gateway_buffer_disk_limit_bytes')).toBe(1024 * 1024 * 1024);
+    expect(readdirSync(ENV.BUFFER_DIR)).toEqual([]);
+    expect(logRecords(rt.proc).filter((r) => String(r.msg).includes('spill'))).toEqual([]);
   });
 });
 

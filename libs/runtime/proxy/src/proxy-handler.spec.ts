@@ -559,7 +559,8 @@ describe('proxy handler: connections and headers', () => {
 
 describe('proxy handler: upstream responses', () => {
   it('streams a large response to a slow client without buffering it: the upstream is held back until the client reads', async () => {
-    const total = 64 * 1024 * 1024;
+    // Above RESPONSE_DISK_BYTES (64 MiB by default), so it is not spilled to a temporary file either.
+    const total = 80 * 1024 * 1024;
     const chunk = Buffer.alloc(256 * 1024, 0x61);
     let written = 0;
     const up = await startUpstream('A', (_req, res) => {

@@ -47,6 +47,8 @@ export interface ProxyHandler {
   readonly edge: EdgeGuard;
   /** BUFFER_MEMORY_BYTES: what is buffered now, and what was refused (metrics). */
   readonly budget: BufferBudget;
+  /** BUFFER_DISK_BYTES: responses spilled to temporary files for slow clients. */
+  readonly diskBudget: BufferBudget;
   /**
    * Destroys the upstream connection pools. Call after the listener has drained:
    * requests still in flight lose their upstream connection (502 or a cut response),
@@ -87,8 +89,10 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   const currentConfig = (): RuntimeConfig | undefined => (closed ? undefined : getConfig());
   const buffers = { ...DEFAULT_BUFFER_SETTINGS, ...options.buffers };
   const budget = new BufferBudget(buffers.memoryBytes);
+  const diskBudget = new BufferBudget(buffers.diskBytes);
   const forwarder = createForwarder({
     budget,
+    diskBudget,
     buffers,
     maxBodyBytes: edge.settings.maxBodyBytes,
     pools,
@@ -154,6 +158,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
     upgrades,
     edge,
     budget,
+    diskBudget,
     close(): void {
       closed = true;
       upgrades.destroyAll();

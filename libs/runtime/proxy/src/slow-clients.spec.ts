@@ -1,13 +1,15 @@
 // Slow and early-answered clients over real sockets on 127.0.0.1 (issue: slow clients and
 // overload): one response per request, the body and send timeouts, and what a cut
 // client gives back. Every wait is on a condition with a bounded timeout.
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { ApiDefinition } from '@gw/api-schema';
 import { plainApi, plainUpstream } from '@gw/api-schema/testing';
 import { recordingLogger, type LogRecord } from '@gw/logging/testing';
 import { stateWith } from '@gw/runtime-config/testing';
-import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
+import { closeServer, listenLocal, tempDirs, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BufferBudget } from './buffering/buffer-budget.js';
 import type { BufferSettings } from './buffering/buffer-settings.js';
@@ -18,8 +20,11 @@ import { startWebSocketEchoServer } from './testing/websocket-echo-server.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 const budgets: BufferBudget[] = [];
+const diskBudgets: BufferBudget[] = [];
+const dirs = tempDirs('gw-spill-spec-');
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
+  dirs.removeAll();
 });
 
 async function startUpstream(respond: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; open: () => number }> {
@@ -41,6 +46,7 @@ async function startUpstream(respond: (req: IncomingMessage, res: ServerResponse
 async function startGateway(apis: ApiDefinition[], edge: Partial<EdgeSettings> = {}, settings: Partial<ListenerSettings> = {}, buffers: Partial<BufferSettings> = {}): Promise<number> {
   const handler = createProxyHandler({ getConfig: stateWith(apis).getConfig, edge: new EdgeGuard(edge), buffers });
   budgets.push(handler.budget);
+  diskBudgets.push(handler.diskBudget);
   const listener = createProxyListener(handler, settings);
   const port = await listenLocal(listener.server);
   cleanups.push(async () => {
@@ -244,7 +250,8 @@ describe('CLIENT_SEND_TIMEOUT_MS', () => {
       res.writeHead(200, { 'content-length': big.length });
       res.end(big);
     });
-    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 300 });
+    // No disk spill: the response streams with backpressure (the spilled case is below).
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 300 }, {}, { diskBytes: 0 });
     const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\n');
     // Read the head, then nothing more.
     await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'), { timeoutMs: 5_000 });
@@ -377,5 +384,178 @@ describe('MAX_CONNECTIONS and overload actions', () => {
     const line = await waitFor('one overload line with the count', () => logs.find((r) => r.level === 'warn' && (r.fields as { refused?: number }).refused === 2));
     expect(line.fields).toMatchObject({ maxConnections: 4, reason: 'connections' });
     expect(logs.filter((r) => (r.fields as { refused?: number }).refused === 2)).toHaveLength(1);
+  });
+});
+
+describe('slow readers beyond the memory budget: responses spilled to temporary files', () => {
+  // One breaker slot and no queue: a second request gets through only once the first has given its slot back.
+  const oneSlot = { circuitBreaker: { maxConcurrent: 1, maxPending: 0, failureRatePercent: 50, windowMs: 10_000, minRequests: 1000, openMs: 5_000, halfOpenRequests: 3 } };
+
+  /** This process's descriptors open on files of `dir` (unlinked ones show as `… (deleted)`). */
+  function openFilesIn(dir: string): string[] {
+    const links: string[] = [];
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        const target = readlinkSync(`/proc/self/fd/${fd}`);
+        if (target.startsWith(dir + '/')) links.push(target);
+      } catch {
+        // Closed while listing.
+      }
+    }
+    return links;
+  }
+
+  async function bigUpstream(body: Buffer): Promise<{ url: string; finished: () => number; hits: () => number; open: () => number }> {
+    let finished = 0;
+    let hits = 0;
+    const up = await startUpstream((req, res) => {
+      hits++;
+      if (req.url?.endsWith('/small')) return void res.end('ok');
+      res.on('finish', () => finished++);
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    });
+    return { url: up.url, finished: () => finished, hits: () => hits, open: up.open };
+  }
+
+  /** The body of a one-response socket: what follows the head. */
+  function bodyOf(c: Client): Buffer {
+    const raw = Buffer.from(c.text(), 'latin1');
+    return raw.subarray(raw.indexOf('\r\n\r\n') + 4);
+  }
+
+  it('the upstream finishes and the breaker slot is freed while the client pauses; the client gets the exact bytes; no file is left', async () => {
+    // Far more than loopback socket buffers hold (up to a few MiB each way).
+    const body = randomBytes(32 * 1024 * 1024);
+    const up = await bigUpstream(body);
+    const dir = dirs.make();
+    const api = plainApi('a', '/a', [up.url], { upstream: plainUpstream([up.url], oneSlot) });
+    // Memory holds no response (1 KiB budget): everything past the socket buffers goes to disk.
+    const port = await startGateway([api], { clientSendTimeoutMs: 10_000 }, {}, { memoryBytes: 1024, diskBytes: 128 * 1024 * 1024, responseDiskBytes: 64 * 1024 * 1024, dir });
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    await waitFor('the upstream to have sent everything', () => up.finished() === 1);
+    // The gateway has read it all once the pooled connection is idle (the upstream closes it after 100 ms).
+    await waitFor('the upstream connection to be closed', () => up.open() === 0, { timeoutMs: 10_000 });
+    expect(diskBudgets.at(-1)!.used).toBe(body.length);
+    expect(budgets.at(-1)!.refused.response).toBe(1);
+    // The file is unlinked (the directory is empty) but held open.
+    expect(readdirSync(dir)).toEqual([]);
+    expect(openFilesIn(dir)).toHaveLength(1);
+    expect(openFilesIn(dir)[0]).toMatch(/ \(deleted\)$/);
+    // The breaker slot is free although the client has not read: another request is answered.
+    const other = client(port, 'GET /a/small HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await other.closed;
+    expect(other.text()).toMatch(/^HTTP\/1\.1 200 [\s\S]*ok$/);
+    c.socket.resume();
+    await c.closed;
+    expect(bodyOf(c).equals(body)).toBe(true);
+    await waitFor('the disk reservation to be given back', () => diskBudgets.at(-1)!.used === 0);
+    await waitFor('the file to be closed', () => openFilesIn(dir).length === 0);
+  });
+
+  it('a response kept in memory up to RESPONSE_BUFFER_BYTES and then on disk gives both budgets back, each its own', async () => {
+    const body = randomBytes(32 * 1024 * 1024);
+    const up = await bigUpstream(body);
+    const dir = dirs.make();
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 10_000 }, {}, { memoryBytes: 64 * 1024 * 1024, responseBytes: 1024 * 1024, diskBytes: 128 * 1024 * 1024, responseDiskBytes: 64 * 1024 * 1024, dir });
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    await waitFor('the upstream connection to be closed', () => up.finished() === 1 && up.open() === 0, { timeoutMs: 10_000 });
+    expect(budgets.at(-1)!.used).toBe(1024 * 1024);
+    expect(diskBudgets.at(-1)!.used).toBe(body.length);
+    c.socket.resume();
+    await c.closed;
+    expect(bodyOf(c).equals(body)).toBe(true);
+    await waitFor('both reservations to be given back', () => budgets.at(-1)!.used === 0 && diskBudgets.at(-1)!.used === 0);
+  });
+
+  it('pipelined requests are forwarded one at a time: a slow reader holds one upstream request, not one per pipelined request', async () => {
+    const body = randomBytes(32 * 1024 * 1024);
+    const up = await bigUpstream(body);
+    // Nothing decouples the slow reader (no memory, no disk): its first response holds the upstream back.
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 10_000 }, {}, { memoryBytes: 1024, diskBytes: 0 });
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\nGET /a/small HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    await waitFor('backpressure on the upstream', () => budgets.at(-1)!.refused.response >= 1);
+    // Node parsed both requests on arrival; the second waits for the first response to be sent.
+    expect(up.hits()).toBe(1);
+    c.socket.resume();
+    await c.closed;
+    expect(up.hits()).toBe(2);
+    expect(c.responses()).toBe(2);
+    expect(c.text().endsWith('ok')).toBe(true);
+  });
+
+  it('CLIENT_SEND_TIMEOUT_MS still cuts a client served from the file; the file is closed', async () => {
+    // Far more than loopback socket buffers hold (up to a few MiB each way).
+    const body = randomBytes(32 * 1024 * 1024);
+    const up = await bigUpstream(body);
+    const dir = dirs.make();
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 300 }, {}, { memoryBytes: 1024, diskBytes: 128 * 1024 * 1024, responseDiskBytes: 64 * 1024 * 1024, dir });
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    await waitFor('the upstream to have sent everything', () => up.finished() === 1);
+    await waitFor('the client to be cut', () => diskBudgets.at(-1)!.used === 0, { timeoutMs: 10_000 });
+    c.socket.resume();
+    await c.closed;
+    expect(bodyOf(c).length).toBeLessThan(body.length);
+    await waitFor('the file to be closed', () => openFilesIn(dir).length === 0);
+  });
+
+  it('beyond BUFFER_DISK_BYTES (or RESPONSE_DISK_BYTES) the response streams as before: the slot stays held until the client reads', async () => {
+    // Far more than loopback socket buffers hold (up to a few MiB each way).
+    const body = randomBytes(32 * 1024 * 1024);
+    const up = await bigUpstream(body);
+    const dir = dirs.make();
+    const api = plainApi('a', '/a', [up.url], { upstream: plainUpstream([up.url], oneSlot) });
+    for (const disk of [{ diskBytes: 1024 * 1024, responseDiskBytes: 64 * 1024 * 1024 }, { diskBytes: 128 * 1024 * 1024, responseDiskBytes: 1024 * 1024 }]) {
+      const port = await startGateway([api], { clientSendTimeoutMs: 10_000 }, {}, { memoryBytes: 1024, dir, ...disk });
+      const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+      await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+      c.socket.pause();
+      await waitFor('backpressure on the upstream', () => budgets.at(-1)!.refused.response >= 1);
+      // No file, and the slot is held: another request is refused (breaker full).
+      expect(openFilesIn(dir)).toEqual([]);
+      expect(diskBudgets.at(-1)!.used).toBe(0);
+      const other = client(port, 'GET /a/small HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+      await other.closed;
+      expect(other.text()).toMatch(/^HTTP\/1\.1 503 /);
+      c.socket.resume();
+      await c.closed;
+      expect(bodyOf(c).equals(body)).toBe(true);
+    }
+    expect(up.finished()).toBe(2);
+  });
+  it('a BUFFER_DIR where no file can be made: the response streams as before and arrives whole; one warn line', async () => {
+    const body = randomBytes(32 * 1024 * 1024);
+    const up = await bigUpstream(body);
+    const dir = dirs.make() + '/missing';
+    const logs: LogRecord[] = [];
+    const handler = createProxyHandler({
+      getConfig: stateWith([plainApi('a', '/a', [up.url])]).getConfig,
+      edge: new EdgeGuard({ clientSendTimeoutMs: 10_000 }),
+      buffers: { memoryBytes: 1024, diskBytes: 128 * 1024 * 1024, responseDiskBytes: 64 * 1024 * 1024, dir },
+      logger: recordingLogger(logs),
+    });
+    const listener = createProxyListener(handler, {});
+    const port = await listenLocal(listener.server);
+    cleanups.push(async () => {
+      listener.server.closeAllConnections();
+      handler.close();
+      await closeServer(listener.server);
+    });
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    await waitFor('the failed spill to be logged', () => logs.some((l) => l.msg.includes('spill')));
+    c.socket.resume();
+    await c.closed;
+    expect(bodyOf(c).equals(body)).toBe(true);
+    await waitFor('the disk reservation to be given back', () => handler.diskBudget.used === 0);
   });
 });

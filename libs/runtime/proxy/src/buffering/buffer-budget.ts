@@ -3,11 +3,8 @@ import type { ServerResponse } from 'node:http';
 /** What a reservation buffers: a small request body, an idempotent request's body, or a response a slow client has not taken yet. */
 export type BufferKind = 'request' | 'idempotency' | 'response';
 
-const HELD: unique symbol = Symbol('gw.bufferHeld');
-
-interface Holder {
-  [HELD]?: number;
-}
+/** What a response holds of one budget, stored on the response under that budget's own key (two budgets, memory and disk, can hold one response). */
+type Holder = Record<symbol, number | undefined>;
 
 /**
  * `BUFFER_MEMORY_BYTES`: the one bound on the memory the runtime spends buffering bodies
@@ -23,6 +20,8 @@ export class BufferBudget {
   /** Refused reservations since start, by kind. */
   readonly refused: Record<BufferKind, number> = { request: 0, idempotency: 0, response: 0 };
 
+  private readonly held = Symbol('gw.bufferHeld');
+
   constructor(readonly limitBytes: number) {}
 
   /** Reserves `bytes` until `res` closes; false (counted) when the budget cannot hold them. */
@@ -32,23 +31,21 @@ export class BufferBudget {
       return false;
     }
     this.used += bytes;
-    const h = res as Holder;
-    if (h[HELD] === undefined) {
-      h[HELD] = 0;
-      res.once('close', () => this.releaseAll(res));
-    }
-    h[HELD] += bytes;
+    const h = res as unknown as Holder;
+    const held = h[this.held];
+    if (held === undefined) res.once('close', () => this.releaseAll(res));
+    h[this.held] = (held ?? 0) + bytes;
     return true;
   }
 
   /** Bytes `res` holds now. */
   heldBy(res: ServerResponse): number {
-    return (res as Holder)[HELD] ?? 0;
+    return (res as unknown as Holder)[this.held] ?? 0;
   }
 
   private releaseAll(res: ServerResponse): void {
-    const h = res as Holder;
-    this.used -= h[HELD] ?? 0;
-    h[HELD] = 0;
+    const h = res as unknown as Holder;
+    this.used -= h[this.held] ?? 0;
+    h[this.held] = 0;
   }
 }

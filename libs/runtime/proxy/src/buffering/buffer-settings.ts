@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+
 /** Buffering for slow clients (environment variables of the runtime; docs/slow-clients.md). */
 export interface BufferSettings {
   /** `BUFFER_MEMORY_BYTES`: all buffered bodies together (requests, idempotent requests, responses). */
@@ -6,10 +8,19 @@ export interface BufferSettings {
   readonly requestBytes: number;
   /** `RESPONSE_BUFFER_BYTES`: how much of a response is kept for a client slower than its upstream before the upstream is paused. 0 = off. */
   readonly responseBytes: number;
+  /** `BUFFER_DISK_BYTES`: responses kept in temporary files for slow clients, all together, once memory is spent. 0 = off. */
+  readonly diskBytes: number;
+  /** `RESPONSE_DISK_BYTES`: the largest response (by Content-Length) that may go to a temporary file. */
+  readonly responseDiskBytes: number;
+  /** `BUFFER_DIR`: where those files are created (and unlinked at once). */
+  readonly dir: string;
 }
 
 export const DEFAULT_BUFFER_SETTINGS: BufferSettings = Object.freeze({
   memoryBytes: 256 * 1024 * 1024,
   requestBytes: 1024 * 1024,
   responseBytes: 1024 * 1024,
+  diskBytes: 1024 * 1024 * 1024,
+  responseDiskBytes: 64 * 1024 * 1024,
+  dir: tmpdir(),
 });

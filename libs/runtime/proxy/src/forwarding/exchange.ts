@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PendingRequest, Upstream, UpstreamTarget } from '@gw/upstreams';
 import type { ApiRuntime } from '@gw/runtime-config';
+import type { ResponseSpill } from '../buffering/response-spill.js';
 import { sendProxyError, type ProxyError } from '../error-response.js';
 import type { ForwardingContext } from './forwarding-context.js';
 
@@ -91,6 +92,9 @@ export class Exchange {
   awaitingDrain = false;
   /** Holds a response-buffer reservation: keeps reading the upstream while the client lags, up to the bound. */
   responseBuffered = false;
+  /** The rest of the response goes through a temporary file (response-spill.ts); `spilled` stays true once one was started. */
+  spill: ResponseSpill | undefined = undefined;
+  spilled = false;
   /** The response is server-sent events (never buffered), and its Content-Length (-1: none). */
   responseStreams = false;
   responseLength = -1;

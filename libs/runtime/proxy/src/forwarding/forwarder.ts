@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
 import type { Logger } from '@gw/logging';
 import type { ApiRuntime } from '@gw/runtime-config';
 import { hashKeyOf, isRetryableRequest, type TryFailure, type UpstreamTarget } from '@gw/upstreams';
@@ -23,6 +24,8 @@ export interface ForwarderOptions {
   readonly clientBodyTimeoutMs?: number;
   /** The buffer budget and per-request bounds; no buffering without it. */
   readonly budget?: BufferBudget;
+  /** The disk budget for responses spilled to temporary files; no spilling without it. */
+  readonly diskBudget?: BufferBudget;
   readonly buffers?: BufferSettings;
   readonly maxBodyBytes?: number;
 }
@@ -100,10 +103,21 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     budget: options.budget ?? new BufferBudget(0),
     requestBufferBytes: options.budget === undefined ? 0 : (options.buffers?.requestBytes ?? 0),
     responseBufferBytes: options.budget === undefined ? 0 : (options.buffers?.responseBytes ?? 0),
+    diskBudget: options.diskBudget ?? new BufferBudget(0),
+    responseDiskBytes: options.diskBudget === undefined ? 0 : (options.buffers?.responseDiskBytes ?? 0),
+    bufferDir: options.buffers?.dir ?? tmpdir(),
     maxBodyBytes: options.maxBodyBytes ?? Number.MAX_SAFE_INTEGER,
   };
 
   function forward(req: IncomingMessage, res: ServerResponse, requestId: string, api: ApiRuntime, forwardPath: string, query: string): void {
+    if (res.socket === null) {
+      // Pipelined behind a response still being sent: Node hands every pipelined request
+      // over at once, so one slow-reading connection would hold as many upstream requests
+      // (breaker slots, buffers) as it pipelines. Like nginx and HAProxy, take them one at
+      // a time: this one is forwarded when its response gets the connection.
+      res.once('socket', () => forward(req, res, requestId, api, forwardPath, query));
+      return;
+    }
     const upstream = api.upstream;
     const ex = new Exchange(context, req, res, requestId, api, upstream, forwardPath, query);
     const headers = req.headers;

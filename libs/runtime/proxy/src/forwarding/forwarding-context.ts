@@ -32,6 +32,10 @@ export interface ForwardingContext {
   readonly budget: BufferBudget;
   readonly requestBufferBytes: number;
   readonly responseBufferBytes: number;
+  /** BUFFER_DISK_BYTES, what one response may keep on disk (RESPONSE_DISK_BYTES), and BUFFER_DIR. */
+  readonly diskBudget: BufferBudget;
+  readonly responseDiskBytes: number;
+  readonly bufferDir: string;
   /** MAX_BODY_BYTES, for bodies read whole. */
   readonly maxBodyBytes: number;
   /** The backoff's jitter source. */

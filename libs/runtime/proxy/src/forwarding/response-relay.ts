@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { ResponseSpill } from '../buffering/response-spill.js';
 import { sendFlowing, watchSend } from '../edge/client-timeouts.js';
 import { clientResponseHeaders } from './client-response-headers.js';
 import { DONE, STREAMING, abandonTry, clearTimers, endTry, exchangeOf, fail, type Exchange } from './exchange.js';
@@ -36,12 +37,20 @@ export function relayResponseHead(ex: Exchange, status: number, headers: Incomin
  * One body chunk to the client. When the client lags (its connection buffers), the send
  * timeout is armed until it drains, and the upstream goes on being read into the response
  * buffer while it holds less than `RESPONSE_BUFFER_BYTES` (reserved in the buffer budget),
- * so the upstream and the breaker slot are free once the upstream is done; beyond that, or
- * when the budget is spent, or for server-sent events, the upstream is paused until the
- * client drains (plain backpressure).
+ * so the upstream and the breaker slot are free once the upstream is done; beyond that,
+ * the rest goes to a temporary file while the disk budget holds it (response-spill.ts);
+ * otherwise, and always for server-sent events, the upstream is paused until the client
+ * drains (plain backpressure).
  */
 export function relayChunk(ex: Exchange, controller: Dispatcher.DispatchController, chunk: Buffer): void {
   ex.lastHeardAt = performance.now();
+  const spill = ex.spill;
+  if (spill !== undefined) {
+    if (spill.append(chunk)) return;
+    controller.pause();
+    ex.upstreamPaused = true;
+    return;
+  }
   const res = ex.res;
   if (res.write(chunk)) return;
   if (!ex.awaitingDrain) {
@@ -50,7 +59,7 @@ export function relayChunk(ex: Exchange, controller: Dispatcher.DispatchControll
     // A client that takes nothing more for CLIENT_SEND_TIMEOUT_MS loses its connection.
     watchSend(res, ex.context.clientSendTimeoutMs);
   }
-  if (keepReading(ex)) return;
+  if (keepReading(ex) || startSpill(ex)) return;
   controller.pause();
   ex.upstreamPaused = true;
 }
@@ -69,6 +78,61 @@ function keepReading(ex: Exchange): boolean {
   return true;
 }
 
+/**
+ * Whether the rest of the lagging client's response goes to a temporary file: a response
+ * with a Content-Length up to `RESPONSE_DISK_BYTES` (its whole length reserved in
+ * `BUFFER_DISK_BYTES`), never server-sent events or a response of unknown length.
+ */
+function startSpill(ex: Exchange): boolean {
+  const context = ex.context;
+  const length = ex.responseLength;
+  if (ex.spilled || ex.responseStreams || length <= 0 || length > context.responseDiskBytes) return false;
+  if (!context.diskBudget.reserve(ex.res, length, 'response')) return false;
+  ex.spilled = true;
+  ex.spill = new ResponseSpill(ex.res, context.bufferDir, context.clientSendTimeoutMs, {
+    resumeUpstream: () => {
+      ex.upstreamPaused = false;
+      ex.current?.resume();
+    },
+    openFailed: (err) => spillFailed(ex, err),
+  });
+  return true;
+}
+
+const SPILL_WARN_INTERVAL_MS = 5_000;
+let lastSpillWarnAt = -SPILL_WARN_INTERVAL_MS;
+let spillFailures = 0;
+
+/** The temporary file could not be opened: the response streams with backpressure, as without a spill. */
+function spillFailed(ex: Exchange, err: unknown): void {
+  ex.spill = undefined;
+  // At most one line per interval: a full or read-only BUFFER_DIR fails every spill alike.
+  const now = performance.now();
+  spillFailures++;
+  if (now - lastSpillWarnAt >= SPILL_WARN_INTERVAL_MS) {
+    lastSpillWarnAt = now;
+    ex.context.logger.warn({ err: err instanceof Error ? err.message : String(err), count: spillFailures }, 'response spill files could not be opened (BUFFER_DIR): streaming instead');
+    spillFailures = 0;
+  }
+  const res = ex.res;
+  if (ex.phase === DONE) {
+    // The upstream finished meanwhile (relayEnd handed the end to the spill): everything is queued on the connection.
+    res.end();
+    if (!res.writableFinished) watchSend(res, ex.context.clientSendTimeoutMs);
+    return;
+  }
+  // A running upstream meets backpressure at its next chunk (relayChunk); a paused one waits for the client.
+  if (!ex.upstreamPaused) return;
+  if (!res.writableNeedDrain) {
+    ex.upstreamPaused = false;
+    ex.current?.resume();
+  } else if (!ex.awaitingDrain) {
+    ex.awaitingDrain = true;
+    res.once('drain', onClientDrain);
+    watchSend(res, ex.context.clientSendTimeoutMs);
+  }
+}
+
 /** The client took what was buffered: the try reads from its upstream again if it was paused. */
 function onClientDrain(this: ServerResponse): void {
   const ex = exchangeOf(this);
@@ -76,7 +140,8 @@ function onClientDrain(this: ServerResponse): void {
   ex.awaitingDrain = false;
   ex.lastHeardAt = performance.now();
   sendFlowing(this, ex.context.clientBodyTimeoutMs);
-  if (ex.upstreamPaused) {
+  // A spill feeds the client itself and resumes the upstream when the disk catches up.
+  if (ex.upstreamPaused && ex.spill === undefined) {
     ex.upstreamPaused = false;
     ex.current?.resume();
   }
@@ -121,6 +186,7 @@ export function relayEnd(ex: Exchange): void {
     ex.holdsSlot = false;
     ex.upstream.breaker?.release();
   }
+  if (ex.spill !== undefined) return ex.spill.end();
   const res = ex.res;
   res.end();
   // What the client has not taken yet is still buffered here: it must take it in time.
