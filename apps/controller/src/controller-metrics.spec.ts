@@ -29,7 +29,9 @@ describe('ControllerMetrics', () => {
     cb.onNack!(session('a', 'GW_SNAPSHOT_OVER_CAPACITY'));
     cb.onNack!(session('a', 'anything a peer sends'));
     m.changeFeedVersion(9);
-    m.compiled(2);
+    m.compiled(2, true);
+    m.compiled(1, false);
+    m.compiled(1, false);
     m.refreshFailed();
     m.fleetWrite(true);
     m.fleetWrite(false);
@@ -48,8 +50,10 @@ describe('ControllerMetrics', () => {
     expect(metricSample(text, 'gateway_controller_config_nacks_total', { code: 'other' })).toBe(1);
     expect(metricSample(text, 'gateway_controller_change_feed_version')).toBe(9);
     expect(metricSample(text, 'gateway_controller_change_feed_versions_total')).toBe(1);
-    expect(metricSample(text, 'gateway_controller_snapshot_compiles_total')).toBe(1);
-    expect(metricSample(text, 'gateway_controller_snapshot_compile_duration_seconds_count')).toBe(1);
+    expect(metricSample(text, 'gateway_controller_snapshot_compiles_total', { mode: 'full' })).toBe(1);
+    expect(metricSample(text, 'gateway_controller_snapshot_compiles_total', { mode: 'incremental' })).toBe(2);
+    expect(metricSample(text, 'gateway_controller_snapshot_compile_duration_seconds_count', { mode: 'full' })).toBe(1);
+    expect(metricSample(text, 'gateway_controller_snapshot_compile_duration_seconds_count', { mode: 'incremental' })).toBe(2);
     expect(metricSample(text, 'gateway_controller_snapshot_refresh_errors_total')).toBe(1);
     expect(metricSample(text, 'gateway_controller_fleet_status_pending')).toBe(4);
     expect(metricSample(text, 'gateway_controller_fleet_status_writes_total', { result: 'ok' })).toBe(1);

@@ -66,10 +66,12 @@ export class ControllerMetrics {
       help: 'Newer config versions the change feed reported (a burst of deploys may coalesce into one)',
       registers,
     });
-    this.#compiles = new Counter({ name: 'gateway_controller_snapshot_compiles_total', help: 'Snapshots compiled', registers });
+    // mode: `full` (start-up, epoch change: the whole state) or `incremental` (only what changed).
+    this.#compiles = new Counter({ name: 'gateway_controller_snapshot_compiles_total', help: 'Snapshots compiled, by mode (full or incremental)', labelNames: ['mode'], registers });
     this.#compileSeconds = new Histogram({
       name: 'gateway_controller_snapshot_compile_duration_seconds',
-      help: 'Time to compile the desired state into a snapshot (hashing included)',
+      help: 'Time to compile the desired state into a snapshot (reading it and hashing included), by mode (full or incremental)',
+      labelNames: ['mode'],
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
@@ -127,9 +129,10 @@ export class ControllerMetrics {
     this.#feedVersions.inc();
   }
 
-  compiled(durationMs: number): void {
-    this.#compiles.inc();
-    this.#compileSeconds.observe(durationMs / 1000);
+  compiled(durationMs: number, full: boolean): void {
+    const mode = full ? 'full' : 'incremental';
+    this.#compiles.inc({ mode });
+    this.#compileSeconds.observe({ mode }, durationMs / 1000);
   }
 
   refreshFailed(): void {

@@ -110,7 +110,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
   const { metrics } = observability;
   if (tls) registerTlsExpiryGauge(metrics.registry, () => ({ server: tls.info.certificateNotAfter, client_ca: tls.info.caNotAfter }));
   const refresher = new SnapshotRefresher(createDesiredStateSource(database.db, { secrets: secretKeys }), cache, logger, {
-    compiled: (_snapshot, durationMs) => metrics.compiled(durationMs),
+    compiled: (_snapshot, durationMs, full) => metrics.compiled(durationMs, full),
     failed: () => metrics.refreshFailed(),
   });
   const feed = createChangeFeed({

@@ -138,7 +138,9 @@ describe('fleet status', () => {
     expect(metricSample(c, 'gateway_controller_config_epoch')).toBe(1);
     expect(metricSample(c, 'gateway_controller_runtime_streams', { zone: 'a' })).toBe(1);
     expect(metricSample(c, 'gateway_controller_config_acks_total')).toBeGreaterThanOrEqual(1);
-    expect(metricSample(c, 'gateway_controller_snapshot_compiles_total')).toBeGreaterThanOrEqual(1);
+    // The start-up compile is full; every deploy after it is incremental.
+    expect(metricSample(c, 'gateway_controller_snapshot_compiles_total', { mode: 'full' })).toBeGreaterThanOrEqual(1);
+    expect(metricSample(c, 'gateway_controller_snapshot_compiles_total', { mode: 'incremental' })).toBeGreaterThanOrEqual(1);
     expect(metricSample(c, 'gateway_controller_change_feed_versions_total')).toBeGreaterThanOrEqual(1);
     expect(c).not.toMatch(/rt-a/); // no runtime ids in labels
     const r = await scrape(rtA.admin);
