@@ -56,7 +56,7 @@ export class RetryBudget {
 
   /** Takes budget for one retry (end it with `retryEnded`), or returns false. */
   tryAcquire(): boolean {
-    if (this.#retries >= this.#minConcurrency && (this.#retries + 1) * 100 > this.#percent * this.#active) return false;
+    if (this.#retries >= this.limit) return false;
     this.#retries++;
     return true;
   }
