@@ -53,15 +53,19 @@ export function relayChunk(ex: Exchange, controller: Dispatcher.DispatchControll
   }
   const res = ex.res;
   if (res.write(chunk)) return;
-  if (!ex.awaitingDrain) {
-    ex.awaitingDrain = true;
-    res.once('drain', onClientDrain);
-    // A client that takes nothing more for CLIENT_SEND_TIMEOUT_MS loses its connection.
-    watchSend(res, ex.context.clientSendTimeoutMs);
-  }
+  awaitClientDrain(ex);
   if (keepReading(ex) || startSpill(ex)) return;
   controller.pause();
   ex.upstreamPaused = true;
+}
+
+/** The client's connection buffers: wait (once) for its 'drain', and arm the send timeout meanwhile. */
+function awaitClientDrain(ex: Exchange): void {
+  if (ex.awaitingDrain) return;
+  ex.awaitingDrain = true;
+  ex.res.once('drain', onClientDrain);
+  // A client that takes nothing more for CLIENT_SEND_TIMEOUT_MS loses its connection.
+  watchSend(ex.res, ex.context.clientSendTimeoutMs);
 }
 
 /** Whether the lagging client's response may buffer more of the upstream's body. */
@@ -126,10 +130,8 @@ function spillFailed(ex: Exchange, err: unknown): void {
   if (!res.writableNeedDrain) {
     ex.upstreamPaused = false;
     ex.current?.resume();
-  } else if (!ex.awaitingDrain) {
-    ex.awaitingDrain = true;
-    res.once('drain', onClientDrain);
-    watchSend(res, ex.context.clientSendTimeoutMs);
+  } else {
+    awaitClientDrain(ex);
   }
 }
 
