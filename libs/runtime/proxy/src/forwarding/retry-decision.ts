@@ -27,8 +27,7 @@ export function mayRetry(ex: Exchange, mayWait = false): boolean {
       ex.awaitsRetryBudget = true;
       return true;
     }
-    ex.context.events.retryBudgetExhausted?.(ex.api.name);
-    ex.context.logger.debug({ requestId: ex.requestId, api: ex.api.name }, 'retry budget exhausted');
+    budgetExhausted(ex);
     return false;
   }
   ex.holdsRetry = true;
@@ -78,7 +77,12 @@ function retryBudgetWaitOver(ex: Exchange): void {
   ex.timer = undefined;
   ex.cancelRetryWait?.();
   ex.cancelRetryWait = undefined;
+  budgetExhausted(ex);
+  fail(ex, ex.lastError, ex.lastFailure!);
+}
+
+/** The retry budget had no place for this retry (at once, or within the wait): counted and logged alike. */
+function budgetExhausted(ex: Exchange): void {
   ex.context.events.retryBudgetExhausted?.(ex.api.name);
   ex.context.logger.debug({ requestId: ex.requestId, api: ex.api.name }, 'retry budget exhausted');
-  fail(ex, ex.lastError, ex.lastFailure!);
 }
