@@ -86,8 +86,6 @@ export class Exchange {
   /** Waiting in the breaker's queue. */
   pending: PendingRequest | undefined = undefined;
   body: BodyState = NO_BODY;
-  /** The body was read into memory (request buffering or an idempotency key) before admission. */
-  bodyBuffered = false;
   /** Waiting for the client's 'drain' (a send timeout is armed meanwhile). */
   awaitingDrain = false;
   /** Holds a response-buffer reservation: keeps reading the upstream while the client lags, up to the bound. */

@@ -135,9 +135,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     if (upstream.hashOn !== null) ex.hashKey = hashKeyOf(upstream.hashOn, headers, preparedClientAddress(req));
     (res as WithExchange)[EXCHANGE] = ex;
     upstream.retryBudget.requestStarted();
-    if (ex.body === BODY_UNREAD) {
-      if (hasBufferedBody(req)) ex.bodyBuffered = true;
-      else if (shouldBufferRequest(headers['content-length'], context.requestBufferBytes)) return bufferRequestBody(ex, context.maxBodyBytes, begin);
+    // A body the policy phase already read (idempotency key) is not read again.
+    if (ex.body === BODY_UNREAD && !hasBufferedBody(req) && shouldBufferRequest(headers['content-length'], context.requestBufferBytes)) {
+      return bufferRequestBody(ex, context.maxBodyBytes, begin);
     }
     begin(ex);
   }

@@ -20,7 +20,6 @@ export function bufferRequestBody(ex: Exchange, maxBodyBytes: number, next: (ex:
       // The client left, the budget refused (503 answered), or the exchange is over.
       if (body === undefined || ex.phase === DONE || ex.res.writableEnded) return;
       replayBodyOnPipe(ex.req, body);
-      ex.bodyBuffered = true;
       next(ex);
     },
     () => undefined,
