@@ -38,11 +38,6 @@ export class BufferBudget {
     return true;
   }
 
-  /** Bytes `res` holds now. */
-  heldBy(res: ServerResponse): number {
-    return (res as unknown as Holder)[this.held] ?? 0;
-  }
-
   private releaseAll(res: ServerResponse): void {
     const h = res as unknown as Holder;
     this.used -= h[this.held] ?? 0;
