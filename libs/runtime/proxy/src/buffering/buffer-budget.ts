@@ -21,8 +21,16 @@ export class BufferBudget {
   readonly refused: Record<BufferKind, number> = { request: 0, idempotency: 0, response: 0 };
 
   private readonly held = Symbol('gw.bufferHeld');
+  /** One 'close' listener for every response this budget holds ('close' comes once: no `once` wrapper, no closure per response). */
+  private readonly onClose = BufferBudget.closeListener(this);
 
   constructor(readonly limitBytes: number) {}
+
+  private static closeListener(budget: BufferBudget): (this: ServerResponse) => void {
+    return function (this: ServerResponse): void {
+      budget.releaseAll(this);
+    };
+  }
 
   /** Reserves `bytes` until `res` closes; false (counted) when the budget cannot hold them. */
   reserve(res: ServerResponse, bytes: number, kind: BufferKind): boolean {
@@ -33,7 +41,7 @@ export class BufferBudget {
     this.used += bytes;
     const h = res as unknown as Holder;
     const held = h[this.held];
-    if (held === undefined) res.once('close', () => this.releaseAll(res));
+    if (held === undefined) res.on('close', this.onClose);
     h[this.held] = (held ?? 0) + bytes;
     return true;
   }
