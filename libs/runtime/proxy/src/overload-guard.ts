@@ -48,9 +48,11 @@ export class OverloadGuard implements OverloadStats {
     private readonly heapRatio: () => number = heapUsedRatio,
   ) {
     if (maxConnections > 0) server.maxConnections = maxConnections;
+    // One listener for every connection's 'close' (it comes once): no closure per connection.
+    const closed = (): void => void this.connections--;
     server.on('connection', (socket: Socket) => {
       this.connections++;
-      socket.once('close', () => this.connections--);
+      socket.on('close', closed);
     });
     server.on('drop', () => this.refused++);
     this.timer = setInterval(() => this.check(), OVERLOAD_CHECK_MS);
