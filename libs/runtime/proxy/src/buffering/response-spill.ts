@@ -40,6 +40,11 @@ export class ResponseSpill {
   private pumping = false;
   private awaitingDrain = false;
   private closed = false;
+  /** The client took what the connection buffered: hand it more (one listener per spill, not one closure per wait). */
+  private readonly onDrain = (): void => {
+    this.awaitingDrain = false;
+    void this.pump();
+  };
 
   constructor(
     private readonly res: ServerResponse,
@@ -126,7 +131,6 @@ export class ResponseSpill {
 
   /** Hands the file to the client as fast as it takes it; ends the response after the last byte. */
   private async pump(): Promise<void> {
-
     const handle = this.handle;
     if (handle === undefined || this.pumping || this.awaitingDrain || this.closed) return;
     this.pumping = true;
@@ -145,10 +149,7 @@ export class ResponseSpill {
         this.sent += bytesRead;
         if (!res.write(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead))) {
           this.awaitingDrain = true;
-          res.once('drain', () => {
-            this.awaitingDrain = false;
-            void this.pump();
-          });
+          res.once('drain', this.onDrain);
           watchSend(res, this.sendTimeoutMs);
           return;
         }
