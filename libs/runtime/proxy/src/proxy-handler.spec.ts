@@ -21,6 +21,7 @@ import { recordingLogger, type LogRecord } from '@gw/logging/testing';
 import { closeServer, freePort, listenLocal, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyHandler } from './proxy-handler.js';
+import { DEFAULT_BUFFER_SETTINGS } from './buffering/buffer-settings.js';
 import type { RequestObserver } from './request-observer.js';
 
 // ---------------------------------------------------------------------------------------
@@ -535,8 +536,9 @@ describe('proxy handler: connections and headers', () => {
   it('closes the upstream connection when the client aborts mid-upload', async () => {
     const up = await startUpstream('A');
     const gw = await startGateway(tableOf(apiFor('files', '/files', [up.url])));
-    // Above REQUEST_BUFFER_BYTES (1 MiB by default): streamed, not buffered first.
-    const req = request({ host: '127.0.0.1', port: gw.port, path: '/files/big', method: 'POST', agent: false, headers: { 'content-length': String(4 * 1024 * 1024) } });
+    // Above REQUEST_BUFFER_BYTES (derived from the default, so it stays above it): streamed, not buffered first.
+    const size = DEFAULT_BUFFER_SETTINGS.requestBytes * 4;
+    const req = request({ host: '127.0.0.1', port: gw.port, path: '/files/big', method: 'POST', agent: false, headers: { 'content-length': String(size) } });
     req.on('error', () => undefined);
     req.write(Buffer.alloc(64 * 1024));
     await waitFor('the upload to reach the upstream', () => up.open === 1);
@@ -559,8 +561,8 @@ describe('proxy handler: connections and headers', () => {
 
 describe('proxy handler: upstream responses', () => {
   it('streams a large response to a slow client without buffering it: the upstream is held back until the client reads', async () => {
-    // Above RESPONSE_DISK_BYTES (64 MiB by default), so it is not spilled to a temporary file either.
-    const total = 80 * 1024 * 1024;
+    // Above RESPONSE_DISK_BYTES (derived from the default, so it stays above it): not spilled to a temporary file either.
+    const total = DEFAULT_BUFFER_SETTINGS.responseDiskBytes + 16 * 1024 * 1024;
     const chunk = Buffer.alloc(256 * 1024, 0x61);
     let written = 0;
     const up = await startUpstream('A', (_req, res) => {
