@@ -205,7 +205,7 @@ describe('proxy handler: forwarding', () => {
     expect(JSON.parse((await send(gw.port, '/orders')).body).url).toBe('/api/v1/');
   });
 
-  it('streams a POST body above REQUEST_BUFFER_BYTES intact, with and without Content-Length', async () => {
+  it('streams a POST body above REQUEST_BUFFER_BYTES intact, with and without Content-Length (and one at the threshold, buffered)', async () => {
     const up = await startUpstream('A', (_req, res, body) => res.end(JSON.stringify({ length: body.length, sha: sha256(body) })));
     const gw = await startGateway(tableOf(apiFor('files', '/files', [up.url])));
     // Twice the default threshold: a body up to it is read whole first, and this test is about streaming.
@@ -225,6 +225,12 @@ describe('proxy handler: forwarding', () => {
     for await (const chunk of res) text += String(chunk);
     expect(JSON.parse(text)).toEqual({ length: body.length, sha: sha256(body) });
     expect(up.requests[1]!.headers['transfer-encoding']).toBe('chunked');
+
+    // At the threshold the body is read whole before a target is picked: still byte for byte.
+    const small = body.subarray(0, DEFAULT_BUFFER_SETTINGS.requestBytes);
+    const buffered = await send(gw.port, '/files/upload', { method: 'POST', body: small, headers: { 'content-type': 'application/octet-stream' } });
+    expect(JSON.parse(buffered.body)).toEqual({ length: small.length, sha: sha256(small) });
+    expect(up.requests[2]!.headers['content-length']).toBe(String(small.length));
   });
 
   it('forwards a body sent after 100 Continue, without passing Expect upstream', async () => {
