@@ -221,15 +221,16 @@ describe('npm start: the local HA demo', () => {
 
   it('deploys an API through one controller and serves it through a runtime in each zone', async () => {
     const [ctl1, ctl2] = state.controllers;
-    const api = { name: 'hello', basePath: '/hello', upstream: { targets: state.upstreams.map((u) => ({ url: u.url, zone: u.zone })) } };
-    const put = await http('PUT', `${ctl1!.http}/v1/apis/hello`, {
+    // A name of its own (the pasted block above made `hello`): a create, so exactly 201.
+    const api = { name: 'hello-ctl', basePath: '/hello-ctl', upstream: { targets: state.upstreams.map((u) => ({ url: u.url, zone: u.zone })) } };
+    const put = await http('PUT', `${ctl1!.http}/v1/apis/hello-ctl`, {
       headers: { authorization: `Bearer ${state.adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify(api),
     });
-    expect([200, 201], put.body).toContain(put.status); // 200: the pasted block above created it
+    expect(put.status, put.body).toBe(201);
     const version = put.json().configVersion as number;
     // The other replica sees it too (same database).
-    const viaOther = await http('GET', `${ctl2!.http}/v1/apis/hello`, { headers: { authorization: `Bearer ${state.adminToken}` } });
+    const viaOther = await http('GET', `${ctl2!.http}/v1/apis/hello-ctl`, { headers: { authorization: `Bearer ${state.adminToken}` } });
     expect(viaOther.status).toBe(200);
     for (const r of state.runtimes) {
       await withLogs(waitFor(`${r.name} at version ${version}`, async () => ((await http('GET', `${r.admin}/config`)).json().version ?? -1) >= version, { timeoutMs: 30_000 }));
@@ -237,7 +238,7 @@ describe('npm start: the local HA demo', () => {
     for (const r of state.runtimes) {
       const zonesSeen = new Set<string>();
       for (let i = 0; i < 2 * state.zones.length; i++) {
-        const res = await withLogs(http('GET', `${r.proxy}/hello/world?i=${i}`));
+        const res = await withLogs(http('GET', `${r.proxy}/hello-ctl/world?i=${i}`));
         expect(res.status, `${r.name}: ${res.body}`).toBe(200);
         const body = res.json();
         expect(body).toMatchObject({ path: `/world?i=${i}`, upstream: `upstream-${body.zone}` });

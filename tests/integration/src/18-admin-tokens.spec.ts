@@ -64,10 +64,9 @@ describe('named tokens on two replicas', () => {
     expect((await call(ctl1, 'DELETE', '/v1/tokens/ci-pipeline', undefined)).status).toBe(401);
     const revoke = await http('DELETE', `${ctl1.http}/v1/tokens/ci-pipeline`, { headers: authHeaders });
     expect(revoke.status).toBe(204);
-    const revokedAt = Date.now();
-    // The product promises 2 s on every replica; a small margin for a loaded machine.
-    await waitFor('ctl-2 refuses the revoked token', async () => (await call(ctl2, 'GET', '/v1/apis', token)).status === 401, { timeoutMs: 2_500 });
-    expect(Date.now() - revokedAt).toBeLessThan(2_500);
+    // The product promises 2 s on every replica (each request looks the token up in PostgreSQL,
+    // so it is immediate in practice): the wait fails beyond 2 s, no margin over the promise.
+    await waitFor('ctl-2 refuses the revoked token within 2 s', async () => (await call(ctl2, 'GET', '/v1/apis', token)).status === 401, { timeoutMs: 2_000 });
     const refused = await call(ctl1, 'GET', '/v1/apis', token);
     expect(refused.status).toBe(401);
     expect(refused.headers['www-authenticate']).toBe('Bearer realm="gateway"');

@@ -21,6 +21,7 @@ import { recordingLogger, type LogRecord } from '@gw/logging/testing';
 import { closeServer, freePort, listenLocal, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxyHandler } from './proxy-handler.js';
+import { DEFAULT_BUFFER_SETTINGS } from './buffering/buffer-settings.js';
 import type { RequestObserver } from './request-observer.js';
 
 // ---------------------------------------------------------------------------------------
@@ -204,10 +205,11 @@ describe('proxy handler: forwarding', () => {
     expect(JSON.parse((await send(gw.port, '/orders')).body).url).toBe('/api/v1/');
   });
 
-  it('streams a 1 MiB POST body intact, with and without Content-Length', async () => {
+  it('streams a POST body above REQUEST_BUFFER_BYTES intact, with and without Content-Length (and one at the threshold, buffered)', async () => {
     const up = await startUpstream('A', (_req, res, body) => res.end(JSON.stringify({ length: body.length, sha: sha256(body) })));
     const gw = await startGateway(tableOf(apiFor('files', '/files', [up.url])));
-    const body = Buffer.alloc(1024 * 1024);
+    // Twice the default threshold: a body up to it is read whole first, and this test is about streaming.
+    const body = Buffer.alloc(2 * DEFAULT_BUFFER_SETTINGS.requestBytes);
     for (let i = 0; i < body.length; i++) body[i] = (i * 31 + (i >> 10)) & 0xff;
     const sized = await send(gw.port, '/files/upload', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
     expect(sized.status).toBe(200);
@@ -223,6 +225,12 @@ describe('proxy handler: forwarding', () => {
     for await (const chunk of res) text += String(chunk);
     expect(JSON.parse(text)).toEqual({ length: body.length, sha: sha256(body) });
     expect(up.requests[1]!.headers['transfer-encoding']).toBe('chunked');
+
+    // At the threshold the body is read whole before a target is picked: still byte for byte.
+    const small = body.subarray(0, DEFAULT_BUFFER_SETTINGS.requestBytes);
+    const buffered = await send(gw.port, '/files/upload', { method: 'POST', body: small, headers: { 'content-type': 'application/octet-stream' } });
+    expect(JSON.parse(buffered.body)).toEqual({ length: small.length, sha: sha256(small) });
+    expect(up.requests[2]!.headers['content-length']).toBe(String(small.length));
   });
 
   it('forwards a body sent after 100 Continue, without passing Expect upstream', async () => {
@@ -535,8 +543,9 @@ describe('proxy handler: connections and headers', () => {
   it('closes the upstream connection when the client aborts mid-upload', async () => {
     const up = await startUpstream('A');
     const gw = await startGateway(tableOf(apiFor('files', '/files', [up.url])));
-    // Above REQUEST_BUFFER_BYTES (1 MiB by default): streamed, not buffered first.
-    const req = request({ host: '127.0.0.1', port: gw.port, path: '/files/big', method: 'POST', agent: false, headers: { 'content-length': String(4 * 1024 * 1024) } });
+    // Above REQUEST_BUFFER_BYTES (derived from the default, so it stays above it): streamed, not buffered first.
+    const size = DEFAULT_BUFFER_SETTINGS.requestBytes * 4;
+    const req = request({ host: '127.0.0.1', port: gw.port, path: '/files/big', method: 'POST', agent: false, headers: { 'content-length': String(size) } });
     req.on('error', () => undefined);
     req.write(Buffer.alloc(64 * 1024));
     await waitFor('the upload to reach the upstream', () => up.open === 1);
@@ -559,8 +568,8 @@ describe('proxy handler: connections and headers', () => {
 
 describe('proxy handler: upstream responses', () => {
   it('streams a large response to a slow client without buffering it: the upstream is held back until the client reads', async () => {
-    // Above RESPONSE_DISK_BYTES (64 MiB by default), so it is not spilled to a temporary file either.
-    const total = 80 * 1024 * 1024;
+    // Above RESPONSE_DISK_BYTES (derived from the default, so it stays above it): not spilled to a temporary file either.
+    const total = DEFAULT_BUFFER_SETTINGS.responseDiskBytes + 16 * 1024 * 1024;
     const chunk = Buffer.alloc(256 * 1024, 0x61);
     let written = 0;
     const up = await startUpstream('A', (_req, res) => {
