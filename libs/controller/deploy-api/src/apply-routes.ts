@@ -16,7 +16,7 @@ import { silentLogger, type Logger } from '@gw/logging';
 import type { ApiStore, ApplyAction } from '@gw/store';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { CONFIG_VERSION_HEADER, listWithVersion } from './api-routes.js';
+import { CONFIG_VERSION_HEADER, listWithVersion, numericEntityTag } from './api-routes.js';
 import { auditContext } from './bearer-auth.js';
 import { jsonBody } from './json-body.js';
 import type { OperationDoc } from './operation-doc.js';
@@ -88,13 +88,12 @@ function ifMatchConfigVersion(req: Request, res: Response): { version: number | 
   const header = req.headers['if-match'];
   if (header === undefined || header.trim() === '*') return { version: undefined };
   // Version 0 is a fresh database's, so unlike an API revision it is a valid tag here.
-  const parsed = /^\s*(?:W\/)?(?:"(\d{1,15})"|(\d{1,15}))\s*$/.exec(header);
-  const digits = parsed?.[1] ?? parsed?.[2];
-  if (digits === undefined) {
+  const version = numericEntityTag(header);
+  if (version === undefined) {
     sendProblem(req, res, { status: 412, code: ErrorCodes.GW_PRECONDITION_FAILED, detail: 'If-Match does not match the current config version (expected an entity tag like "7").' });
     return undefined;
   }
-  return { version: Number(digits) };
+  return { version };
 }
 
 const VERSION_HEADERS = { [CONFIG_VERSION_HEADER]: 'The config version after the apply (or now, on a dry run).', ETag: 'The config version, `"7"`: send it back as If-Match.' };
