@@ -3,6 +3,7 @@ import {
   MAX_REPORTED_PROBLEMS,
   diffDefinitions,
   hasMaskedSecrets,
+  isJsonObject,
   maskDefinitionSecrets,
   restoreMaskedSecrets,
   toJsonPointer,
@@ -38,10 +39,6 @@ export function configVersionEtag(version: number): string {
 
 type Checked = { ok: true; definitions: ApiDefinition[]; prune: boolean } | { ok: false; problems: FieldProblem[]; invalidApis: number };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * The apply body `{"apis": [...], "prune": false}`, every API validated with problems at
  * JSON Pointers into the body (`/apis/3/upstream/targets/0/url`), duplicate names
@@ -50,7 +47,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 async function checkApplyBody(body: unknown, store: ApiStore): Promise<Checked> {
   const problems: FieldProblem[] = [];
-  if (!isObject(body)) return { ok: false, problems: [{ path: '', message: 'must be an object like {"apis": [...], "prune": false}' }], invalidApis: 0 };
+  if (!isJsonObject(body)) return { ok: false, problems: [{ path: '', message: 'must be an object like {"apis": [...], "prune": false}' }], invalidApis: 0 };
   for (const key of Object.keys(body)) if (key !== 'apis' && key !== 'prune') problems.push({ path: `/${key}`, message: 'unknown field' });
   const prune = body['prune'] ?? false;
   if (typeof prune !== 'boolean') problems.push({ path: '/prune', message: 'must be a boolean' });
@@ -64,7 +61,7 @@ async function checkApplyBody(body: unknown, store: ApiStore): Promise<Checked> 
   const firstIndex = new Map<string, number>();
   let invalidApis = 0;
   apis.forEach((input: unknown, i) => {
-    const name = isObject(input) && typeof input['name'] === 'string' ? input['name'] : undefined;
+    const name = isJsonObject(input) && typeof input['name'] === 'string' ? input['name'] : undefined;
     const restored = stored !== undefined && name !== undefined ? restoreMaskedSecrets(input, stored.get(name)) : input;
     const result = validateApiDefinition(restored, { pointerPrefix: `/apis/${i}` });
     const own: FieldProblem[] = result.ok ? [] : result.problems;
