@@ -1,3 +1,4 @@
+import type { DefinitionChange } from '@gw/api-schema';
 import { ApiError, type DeployClient } from './client.js';
 import { deployClient, duration, expectPositionals, outputFormat, parseCommand, CONNECTION_USAGE, type CommandContext } from './command-context.js';
 import { loadDefinitions, type LoadedApi } from './definition-files.js';
@@ -24,20 +25,13 @@ const APPLY_TIMEOUT_MS = 120_000;
 
 export type ApplyAction = 'create' | 'update' | 'delete' | 'unchanged';
 
-/** One field-level change of an API, as the deploy API reports it. */
-export interface FieldChange {
-  op: 'add' | 'remove' | 'replace';
-  path: string;
-  from?: unknown;
-  value?: unknown;
-}
-
 /** The answer of `POST /v1/apply`. */
 export interface ApplyResult {
   dryRun: boolean;
   changes: Record<ApplyAction, string[]>;
   configVersion: number;
-  diff: Record<string, FieldChange[]>;
+  /** Per API, its field-level changes (the controller computes them with `diffDefinitions`). */
+  diff: Record<string, DefinitionChange[]>;
   revisions?: Record<string, number>;
 }
 

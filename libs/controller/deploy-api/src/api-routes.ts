@@ -77,11 +77,15 @@ export function parseIfMatch(header: string | undefined): IfMatch {
   if (header === undefined) return { kind: 'absent' };
   const value = header.trim();
   if (value === '*') return { kind: 'any' };
-  const m = /^(?:W\/)?(?:"(\d{1,15})"|(\d{1,15}))$/.exec(value);
+  const revision = numericEntityTag(value);
+  return revision !== undefined && revision >= 1 ? { kind: 'revision', revision } : { kind: 'unmatchable' };
+}
+
+/** The number in one entity tag, `"3"`, `W/"3"` or `3` (surrounding whitespace aside); undefined for anything else. */
+export function numericEntityTag(value: string): number | undefined {
+  const m = /^(?:W\/)?(?:"(\d{1,15})"|(\d{1,15}))$/.exec(value.trim());
   const digits = m?.[1] ?? m?.[2];
-  if (digits === undefined) return { kind: 'unmatchable' };
-  const revision = Number(digits);
-  return revision >= 1 ? { kind: 'revision', revision } : { kind: 'unmatchable' };
+  return digits === undefined ? undefined : Number(digits);
 }
 
 function paramName(req: Request): string {

@@ -3,6 +3,7 @@ import {
   MAX_REPORTED_PROBLEMS,
   diffDefinitions,
   hasMaskedSecrets,
+  isJsonObject,
   maskDefinitionSecrets,
   restoreMaskedSecrets,
   toJsonPointer,
@@ -16,7 +17,7 @@ import { silentLogger, type Logger } from '@gw/logging';
 import type { ApiStore, ApplyAction } from '@gw/store';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { CONFIG_VERSION_HEADER, listWithVersion } from './api-routes.js';
+import { CONFIG_VERSION_HEADER, listWithVersion, numericEntityTag } from './api-routes.js';
 import { auditContext } from './bearer-auth.js';
 import { jsonBody } from './json-body.js';
 import type { OperationDoc } from './operation-doc.js';
@@ -38,10 +39,6 @@ export function configVersionEtag(version: number): string {
 
 type Checked = { ok: true; definitions: ApiDefinition[]; prune: boolean } | { ok: false; problems: FieldProblem[]; invalidApis: number };
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * The apply body `{"apis": [...], "prune": false}`, every API validated with problems at
  * JSON Pointers into the body (`/apis/3/upstream/targets/0/url`), duplicate names
@@ -50,7 +47,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 async function checkApplyBody(body: unknown, store: ApiStore): Promise<Checked> {
   const problems: FieldProblem[] = [];
-  if (!isObject(body)) return { ok: false, problems: [{ path: '', message: 'must be an object like {"apis": [...], "prune": false}' }], invalidApis: 0 };
+  if (!isJsonObject(body)) return { ok: false, problems: [{ path: '', message: 'must be an object like {"apis": [...], "prune": false}' }], invalidApis: 0 };
   for (const key of Object.keys(body)) if (key !== 'apis' && key !== 'prune') problems.push({ path: `/${key}`, message: 'unknown field' });
   const prune = body['prune'] ?? false;
   if (typeof prune !== 'boolean') problems.push({ path: '/prune', message: 'must be a boolean' });
@@ -64,7 +61,7 @@ async function checkApplyBody(body: unknown, store: ApiStore): Promise<Checked> 
   const firstIndex = new Map<string, number>();
   let invalidApis = 0;
   apis.forEach((input: unknown, i) => {
-    const name = isObject(input) && typeof input['name'] === 'string' ? input['name'] : undefined;
+    const name = isJsonObject(input) && typeof input['name'] === 'string' ? input['name'] : undefined;
     const restored = stored !== undefined && name !== undefined ? restoreMaskedSecrets(input, stored.get(name)) : input;
     const result = validateApiDefinition(restored, { pointerPrefix: `/apis/${i}` });
     const own: FieldProblem[] = result.ok ? [] : result.problems;
@@ -88,13 +85,12 @@ function ifMatchConfigVersion(req: Request, res: Response): { version: number | 
   const header = req.headers['if-match'];
   if (header === undefined || header.trim() === '*') return { version: undefined };
   // Version 0 is a fresh database's, so unlike an API revision it is a valid tag here.
-  const parsed = /^\s*(?:W\/)?(?:"(\d{1,15})"|(\d{1,15}))\s*$/.exec(header);
-  const digits = parsed?.[1] ?? parsed?.[2];
-  if (digits === undefined) {
+  const version = numericEntityTag(header);
+  if (version === undefined) {
     sendProblem(req, res, { status: 412, code: ErrorCodes.GW_PRECONDITION_FAILED, detail: 'If-Match does not match the current config version (expected an entity tag like "7").' });
     return undefined;
   }
-  return { version: Number(digits) };
+  return { version };
 }
 
 const VERSION_HEADERS = { [CONFIG_VERSION_HEADER]: 'The config version after the apply (or now, on a dry run).', ETag: 'The config version, `"7"`: send it back as If-Match.' };

@@ -6,7 +6,7 @@ import { createMigratedTempDatabase, type MigratedTempDatabase } from '@gw/store
 import type express from 'express';
 import inject from 'light-my-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeAuditCursor, encodeAuditCursor } from './audit-routes.js';
+import { decodePageCursor as decodeAuditCursor, encodePageCursor as encodeAuditCursor } from './page-cursor.js';
 import { createControllerHttpApp } from './controller-http-app.js';
 import { createEpochRouter } from './epoch-routes.js';
 

@@ -5,6 +5,7 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import { parseIsoDateTime } from './iso-date-time.js';
 import type { OperationDoc } from './operation-doc.js';
+import { cursorParam, pageOf } from './page-cursor.js';
 import { badQuery, checkParams, intParam, type Query } from './query-params.js';
 import { declareRoute } from './route-access.js';
 
@@ -15,17 +16,6 @@ export interface AuditRoutesOptions {
 export const AUDIT_LIMIT_DEFAULT = 100;
 export const AUDIT_LIMIT_MAX = 1000;
 const ACTOR_MAX = 128;
-
-/** The cursor is opaque to clients: today the id the next page starts below, base64url-wrapped. */
-export function encodeAuditCursor(beforeId: number): string {
-  return Buffer.from(`before:${beforeId}`, 'utf8').toString('base64url');
-}
-
-export function decodeAuditCursor(cursor: string): number | undefined {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(cursor)) return undefined;
-  const m = /^before:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return m?.[1] === undefined ? undefined : Number(m[1]);
-}
 
 const AUDIT_DOC: OperationDoc = {
   operationId: 'queryAudit',
@@ -88,11 +78,7 @@ export function createAuditRouter(options: AuditRoutesOptions): Router {
           since = parseIsoDateTime(query['since']);
           if (since === undefined) problems.push({ path: 'since', message: 'must be an ISO 8601 date-time with an offset, e.g. 2030-01-01T00:00:00Z' });
         }
-        let beforeId: number | undefined;
-        if (typeof query['cursor'] === 'string') {
-          beforeId = decodeAuditCursor(query['cursor']);
-          if (beforeId === undefined) problems.push({ path: 'cursor', message: 'is not a cursor this API returned' });
-        }
+        const beforeId = cursorParam(query, problems);
         if (problems.length > 0) return badQuery(req, res, problems);
 
         // One more than asked tells whether another page exists.
@@ -103,10 +89,8 @@ export function createAuditRouter(options: AuditRoutesOptions): Router {
           ...(since === undefined ? {} : { since }),
           ...(beforeId === undefined ? {} : { beforeId }),
         });
-        const items = rows.slice(0, limit);
-        const last = items[items.length - 1];
         res.setHeader('Cache-Control', 'no-store');
-        res.json({ items, next: rows.length > limit && last !== undefined ? encodeAuditCursor(last.id) : null });
+        res.json(pageOf(rows, limit, (row) => row.id));
       },
     ],
   });

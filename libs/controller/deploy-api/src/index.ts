@@ -43,7 +43,8 @@ export {
   looksLikeNamedToken,
 } from './admin-token.js';
 export { createTokenRouter, validateTokenRequest, type TokenRoutesOptions, type TokenRequest } from './token-routes.js';
-export { createAuditRouter, encodeAuditCursor, decodeAuditCursor, AUDIT_LIMIT_DEFAULT, AUDIT_LIMIT_MAX, type AuditRoutesOptions } from './audit-routes.js';
+export { encodePageCursor, decodePageCursor } from './page-cursor.js';
+export { createAuditRouter, AUDIT_LIMIT_DEFAULT, AUDIT_LIMIT_MAX, type AuditRoutesOptions } from './audit-routes.js';
 export { parseIsoDateTime } from './iso-date-time.js';
 export { createHealthRouter, type HealthRoutesOptions, type ReadinessCheck, type ReadinessReport } from './health-routes.js';
 export {

@@ -5,7 +5,7 @@ import type { ApiRevision, ApiStore, RevisionSummary } from '@gw/store';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { ApiWrittenSchema, CONFIG_VERSION_HEADER, expectedRevision, revisionEtag, toApiResource } from './api-routes.js';
-import { decodeAuditCursor, encodeAuditCursor } from './audit-routes.js';
+import { cursorParam, pageOf } from './page-cursor.js';
 import { auditContext } from './bearer-auth.js';
 import { jsonBody } from './json-body.js';
 import type { OperationDoc } from './operation-doc.js';
@@ -129,11 +129,7 @@ export function createRevisionRouter(options: RevisionRoutesOptions): Router {
         const problems: FieldProblem[] = [];
         checkParams(query, ['limit', 'cursor'], problems);
         const limit = intParam(query, 'limit', 1, REVISIONS_LIMIT_MAX, problems) ?? REVISIONS_LIMIT_DEFAULT;
-        let beforeRevision: number | undefined;
-        if (typeof query['cursor'] === 'string') {
-          beforeRevision = decodeAuditCursor(query['cursor']);
-          if (beforeRevision === undefined) problems.push({ path: 'cursor', message: 'is not a cursor this API returned' });
-        }
+        const beforeRevision = cursorParam(query, problems);
         if (problems.length > 0) return badQuery(req, res, problems);
         // One more than asked tells whether another page exists.
         const rows = isValidApiName(name) ? await store.listRevisions(name, { limit: limit + 1, ...(beforeRevision === undefined ? {} : { beforeRevision }) }) : [];
@@ -141,9 +137,8 @@ export function createRevisionRouter(options: RevisionRoutesOptions): Router {
           sendProblem(req, res, { status: 404, code: ErrorCodes.GW_API_NOT_FOUND, detail: `No API named ${JSON.stringify(name)} was ever written.` });
           return;
         }
-        const items = rows.slice(0, limit);
-        const last = items[items.length - 1];
-        res.json({ name, items: items.map(summary), next: rows.length > limit && last !== undefined ? encodeAuditCursor(last.revision) : null });
+        const { items, next } = pageOf(rows, limit, (row) => row.revision);
+        res.json({ name, items: items.map(summary), next });
       },
     ],
   });

@@ -1,6 +1,7 @@
 import { silentLogger, type Logger } from '@gw/logging';
 import type { ControllerHeartbeatStore } from '@gw/store';
 import { controllersReport, type ControllersReport } from './controller-view.js';
+import { RetentionSweepClock } from './retention-sweep.js';
 import type { ConfigRef } from './fleet-view.js';
 
 export interface ControllerHeartbeatOptions {
@@ -34,13 +35,14 @@ export class ControllerHeartbeat {
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
   #failing = false;
-  #lastForget = 0;
+  readonly #sweep: RetentionSweepClock;
   #stopped = false;
 
   constructor(options: ControllerHeartbeatOptions) {
     this.#o = options;
     this.#logger = options.logger ?? silentLogger;
     this.#startedAt = options.startedAt ?? new Date();
+    this.#sweep = new RetentionSweepClock(options.heartbeatMs);
   }
 
   /** Writes the first beat now (not awaited: a database that is down must not hold the start) and then on a timer. */
@@ -87,8 +89,7 @@ export class ControllerHeartbeat {
       this.#failing = true;
       return;
     }
-    if (Date.now() - this.#lastForget >= Math.max(60_000, this.#o.heartbeatMs)) {
-      this.#lastForget = Date.now();
+    if (this.#sweep.due()) {
       try {
         const n = await this.#o.store.forget(this.#o.retentionMs);
         if (n > 0) this.#logger.info({ forgotten: n, retentionMs: this.#o.retentionMs }, 'forgot controllers not seen within the retention time');

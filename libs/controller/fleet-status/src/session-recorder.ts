@@ -3,6 +3,7 @@ import { backoffDelay } from '@gw/backoff';
 import type { ConfigServerCallbacks, RuntimeSession } from '@gw/config-server';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { FleetStore, RuntimeSessionRecord } from '@gw/store';
+import { RetentionSweepClock } from './retention-sweep.js';
 
 /**
  * How long the recorder gathers fleet events (opens, ACKs, NACKs, closes) before writing
@@ -65,6 +66,7 @@ export class RuntimeSessionRecorder {
   readonly #controllerId: string;
   readonly #bootId: string;
   readonly #heartbeatMs: number;
+  readonly #sweep: RetentionSweepClock;
   readonly #flushIntervalMs: number;
   readonly #staleAfterMs: number;
   readonly #retentionMs: number;
@@ -79,7 +81,6 @@ export class RuntimeSessionRecorder {
   #heartbeat: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #failStreak = 0;
-  #lastForget = 0;
   #stopped = false;
   #stats: SessionRecorderStats = { pending: 0, writes: 0, failures: 0, lastError: undefined };
 
@@ -91,6 +92,7 @@ export class RuntimeSessionRecorder {
     this.#controllerId = options.controllerId;
     this.#bootId = options.bootId ?? randomBytes(4).toString('hex');
     this.#heartbeatMs = options.heartbeatMs ?? 5_000;
+    this.#sweep = new RetentionSweepClock(this.#heartbeatMs);
     this.#flushIntervalMs = options.flushIntervalMs ?? FLEET_FLUSH_INTERVAL_MS;
     this.#staleAfterMs = options.staleAfterMs ?? 3 * this.#heartbeatMs;
     this.#retentionMs = options.retentionMs ?? 86_400_000;
@@ -187,8 +189,7 @@ export class RuntimeSessionRecorder {
       if (!this.#pending.has(s.runtimeId)) this.#pending.set(s.runtimeId, { session: s, connected: true, disconnectedAt: undefined });
     }
     if (this.#pending.size > 0) this.#schedule();
-    if (Date.now() - this.#lastForget >= Math.max(60_000, this.#heartbeatMs)) {
-      this.#lastForget = Date.now();
+    if (this.#sweep.due()) {
       this.#store.forgetRuntimes(this.#retentionMs).then(
         (n) => n > 0 && this.#logger.info({ forgotten: n, retentionMs: this.#retentionMs }, 'forgot runtimes not seen within the retention time'),
         (err: unknown) => this.#logger.debug({ err }, 'forgetting old runtimes failed'),

@@ -1,4 +1,5 @@
-import type { AuditAction } from './audit-log.table.js';
+import type { Selectable } from 'kysely';
+import type { AuditAction, AuditLogTable } from './audit-log.table.js';
 import type { Executor } from './api.repository.js';
 
 /** Who asked for a change: every write takes one and records it with the change. */
@@ -80,18 +81,8 @@ export interface AuditQuery {
 
 const COLUMNS = ['id', 'at', 'actor', 'action', 'api_name', 'revision', 'config_version', 'epoch', 'token_name', 'request_id'] as const;
 
-type AuditRow = {
-  id: number;
-  at: Date;
-  actor: string;
-  action: AuditAction;
-  api_name: string | null;
-  revision: number | null;
-  config_version: number;
-  epoch: number | null;
-  token_name: string | null;
-  request_id: string | null;
-};
+/** A selected row, derived from the table so a column change cannot drift from it. */
+type AuditRow = Pick<Selectable<AuditLogTable>, (typeof COLUMNS)[number]>;
 
 function toAuditRecord(r: AuditRow): AuditRecord {
   return {

@@ -8,7 +8,7 @@ import type { ApiRevision, ApiStore, ApplyOptions, ApplyResult, DeleteApiResult,
 import { definitionSecrets } from './definition-secrets.js';
 import { WriterQueue } from './writer-queue.js';
 import { assertNoRouteConflict } from './route-conflict-check.js';
-import { toStoreError } from './store-error.js';
+import { runStoreOperation as run } from './store-error.js';
 
 /** Rejects the write unless the caller's `If-Match` revision is the current one. */
 function checkIfMatch(name: string, current: number | undefined, options: WriteOptions): void {
@@ -28,14 +28,6 @@ export interface ApiStoreOptions {
   secrets?: SecretKeyRing;
   /** How long a write may wait for this store's earlier writes (default DEFAULT_WRITER_QUEUE_TIMEOUT_MS); then GW_CONTROLLER_BUSY. */
   writerQueueTimeoutMs?: number;
-}
-
-async function run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStoreError(err, operation);
-  }
 }
 
 /**

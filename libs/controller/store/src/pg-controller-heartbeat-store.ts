@@ -2,15 +2,7 @@ import type * as apiRepo from './api.repository.js';
 import type { ControllerHeartbeatStore } from './controller-heartbeat-store.js';
 import * as repo from './controller-heartbeat.repository.js';
 import { databaseNow } from './runtime-session.repository.js';
-import { toStoreError } from './store-error.js';
-
-async function run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStoreError(err, operation);
-  }
-}
+import { runStoreOperation as run } from './store-error.js';
 
 /** The PostgreSQL implementation of the controller-heartbeat port. */
 export function createControllerHeartbeatStore(db: apiRepo.Executor): ControllerHeartbeatStore {

@@ -3,15 +3,7 @@ import * as apiRepo from './api.repository.js';
 import { recordAudit } from './audit.repository.js';
 import type { FleetStore, RuntimeSessionRecord } from './fleet-store.js';
 import * as repo from './runtime-session.repository.js';
-import { toStoreError } from './store-error.js';
-
-async function run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStoreError(err, operation);
-  }
-}
+import { runStoreOperation as run } from './store-error.js';
 
 /** Keeps the newest record per runtime: one statement may not update a row twice. */
 function newestPerRuntime(records: readonly RuntimeSessionRecord[]): RuntimeSessionRecord[] {

@@ -2,16 +2,8 @@ import { ErrorCodes, GatewayError } from '@gw/errors';
 import * as apiRepo from './api.repository.js';
 import * as audit from './audit.repository.js';
 import * as repo from './admin-token.repository.js';
-import { toStoreError } from './store-error.js';
+import { runStoreOperation as run } from './store-error.js';
 import type { AuditStore, TokenStore } from './token-store.js';
-
-async function run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStoreError(err, operation);
-  }
-}
 
 /** The PostgreSQL token store: each create or revoke commits with its audit entry. */
 export function createTokenStore(db: apiRepo.Executor): TokenStore {

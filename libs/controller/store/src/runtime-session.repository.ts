@@ -164,10 +164,3 @@ export async function bumpEpochAndVersion(trx: Executor, expectedEpoch?: number)
   const row = await query.returning(['version', 'epoch']).executeTakeFirst();
   return row === undefined ? undefined : { version: row.version, epoch: row.epoch };
 }
-
-export async function insertEpochAudit(trx: Executor, entry: { actor: string; epoch: number; configVersion: number }): Promise<void> {
-  await trx
-    .insertInto('audit_log')
-    .values({ actor: entry.actor, action: 'epoch', api_name: null, revision: null, config_version: entry.configVersion, epoch: entry.epoch })
-    .execute();
-}

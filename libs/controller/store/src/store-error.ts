@@ -83,3 +83,12 @@ export function toStoreError(err: unknown, operation = 'database operation'): Ga
   }
   return new GatewayError(ErrorCodes.GW_INTERNAL, `The ${operation} failed unexpectedly.`, { cause: err });
 }
+
+/** Runs one store operation, mapping whatever it throws with `toStoreError` (the one wrapper every PostgreSQL store uses). */
+export async function runStoreOperation<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toStoreError(err, operation);
+  }
+}

@@ -1,4 +1,5 @@
 import { apiDefinitionJsonSchema } from './json-schema.js';
+import { isJsonObject } from './json-object.js';
 import { SECRET_MARK } from './secret-mark.js';
 
 type Node = Record<string, unknown>;
@@ -6,10 +7,6 @@ type Node = Record<string, unknown>;
 /** A segment of a secret's path: an object member, or every item of an array. */
 export const EACH_ITEM = '[]';
 export type SecretPath = readonly string[];
-
-function isObject(value: unknown): value is Node {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 let cached: SecretPath[] | undefined;
 
@@ -35,17 +32,17 @@ function collect(node: Node, path: string[], root: Node, refs: Set<string>, foun
   const ref = node['$ref'];
   if (typeof ref === 'string' && ref.startsWith('#/') && !refs.has(ref)) {
     let target: unknown = root;
-    for (const part of ref.slice(2).split('/')) target = isObject(target) ? target[part] : undefined;
-    if (isObject(target)) collect(target, path, root, new Set([...refs, ref]), found);
+    for (const part of ref.slice(2).split('/')) target = isJsonObject(target) ? target[part] : undefined;
+    if (isJsonObject(target)) collect(target, path, root, new Set([...refs, ref]), found);
   }
   for (const alt of ['anyOf', 'oneOf', 'allOf'] as const) {
     const list = node[alt];
-    if (Array.isArray(list)) for (const a of list) if (isObject(a)) collect(a, path, root, refs, found);
+    if (Array.isArray(list)) for (const a of list) if (isJsonObject(a)) collect(a, path, root, refs, found);
   }
   const properties = node['properties'];
-  if (isObject(properties)) for (const [key, child] of Object.entries(properties)) if (isObject(child)) collect(child, [...path, key], root, refs, found);
+  if (isJsonObject(properties)) for (const [key, child] of Object.entries(properties)) if (isJsonObject(child)) collect(child, [...path, key], root, refs, found);
   const items = node['items'];
-  if (isObject(items)) collect(items, [...path, EACH_ITEM], root, refs, found);
+  if (isJsonObject(items)) collect(items, [...path, EACH_ITEM], root, refs, found);
 }
 
 /**
@@ -72,7 +69,7 @@ function mapAt(value: unknown, path: SecretPath, i: number, at: string, fn: (sec
     });
     return copy ?? value;
   }
-  if (!isObject(value) || !Object.hasOwn(value, segment)) return value;
+  if (!isJsonObject(value) || !Object.hasOwn(value, segment)) return value;
   const child = value[segment];
   const next = mapAt(child, path, i + 1, at === '' ? segment : `${at}.${segment}`, fn);
   return next === child ? value : { ...value, [segment]: next };

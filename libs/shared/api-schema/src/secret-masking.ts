@@ -1,12 +1,9 @@
 import type { ApiDefinition } from './api-definition.schema.js';
 import { REDACTED } from './jwk.js';
+import { isJsonObject } from './json-object.js';
 import { listSecretFields, mapSecretFields } from './secret-fields.js';
 
 type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * The definition as the deploy API shows it: every field the schema marks as secret
@@ -20,11 +17,11 @@ export function maskDefinitionSecrets(def: ApiDefinition): ApiDefinition {
 
 /** The inline JWKs of a definition as received (unknown shape), if it has any. */
 function inputJwks(input: unknown): unknown[] | undefined {
-  if (!isObject(input)) return undefined;
+  if (!isJsonObject(input)) return undefined;
   const policies = input['policies'];
-  const auth = isObject(policies) ? policies['auth'] : undefined;
-  const jwt = isObject(auth) ? auth['jwt'] : undefined;
-  const keys = isObject(jwt) ? jwt['keys'] : undefined;
+  const auth = isJsonObject(policies) ? policies['auth'] : undefined;
+  const jwt = isJsonObject(auth) ? auth['jwt'] : undefined;
+  const keys = isJsonObject(jwt) ? jwt['keys'] : undefined;
   return Array.isArray(keys) ? keys : undefined;
 }
 
@@ -47,7 +44,7 @@ export function restoreMaskedSecrets(input: unknown, stored: ApiDefinition | und
   const secrets = new Map<string, string>();
   for (const k of stored?.policies?.auth?.jwt?.keys ?? []) if (k.kty === 'oct' && k.kid !== undefined && k.k !== undefined) secrets.set(k.kid, k.k);
   const restored = keys.map((k) => {
-    if (!isObject(k) || k['k'] !== REDACTED || k['kty'] !== 'oct' || typeof k['kid'] !== 'string') return k;
+    if (!isJsonObject(k) || k['k'] !== REDACTED || k['kty'] !== 'oct' || typeof k['kid'] !== 'string') return k;
     const secret = secrets.get(k['kid']);
     return secret === undefined ? k : { ...k, k: secret };
   });

@@ -1,4 +1,5 @@
 import { ApiDefinitionSchema, isValidApiName, type ApiDefinition } from './api-definition.schema.js';
+import { isJsonObject } from './json-object.js';
 import { gatewayWording, pointerFormat, problemsFromIssues, type FieldProblem } from './field-problems.js';
 import { quote } from './field-kinds.js';
 
@@ -23,7 +24,7 @@ export type ApiDefinitionValidationResult = { ok: true; value: ApiDefinition } |
 export function validateApiDefinition(input: unknown, options: ValidateApiDefinitionOptions = {}): ApiDefinitionValidationResult {
   const expected = options.expectedName;
   const first: FieldProblem[] = [];
-  if (expected !== undefined && isRecord(input)) {
+  if (expected !== undefined && isJsonObject(input)) {
     const name = Object.hasOwn(input, 'name') ? input['name'] : undefined;
     // The URL names the API; the body may leave it out.
     if (name === undefined) input = { ...input, name: expected };
@@ -35,6 +36,3 @@ export function validateApiDefinition(input: unknown, options: ValidateApiDefini
   return { ok: false, problems: problemsFromIssues(parsed.success ? [] : parsed.error.issues, first, format) };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
