@@ -7,7 +7,8 @@
 // fleet shows the new certificate after the runtime reconnects, and no request fails.
 // Start-up refusals: without TLS settings (and no CONFIG_INSECURE=true) both apps exit 1.
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
@@ -173,7 +174,8 @@ describe('config stream: mutual TLS', () => {
     // The handshake refuses the first four; the impostor passes it and is refused by the config server.
     expect(codes['valid certificate claiming another runtime id']).toBe('PERMISSION_DENIED');
     // The impostor was refused by the controller itself, after the handshake, with a log naming it.
-    const refusal = logRecords(ctl.proc).find((r) => r.msg?.includes('claims another runtime id'));
+    // (Waited for: the child's log line travels through a pipe and may arrive after the status.)
+    const refusal = await waitFor('the refusal is logged', async () => logRecords(ctl.proc).find((r) => r.msg?.includes('claims another runtime id')));
     expect(refusal).toMatchObject({ identity: spiffeId('runtime', 'rt-impostor'), claimed: RT });
 
     // The control: the very same client with a valid certificate for its own id is served.
@@ -255,6 +257,75 @@ describe('config stream: mutual TLS', () => {
       );
       expect(row.identity).toBe(spiffeId('runtime', RT));
       expect(certificateNotAfter(pem(rtFiles.cert)).toISOString()).toBe(rtNotAfter.toISOString());
+    } finally {
+      const result = await load.stop();
+      expect(result.failures).toEqual([]);
+      expect(result.ok).toBeGreaterThan(20);
+    }
+  });
+
+  // docs/operations.md "Revoking (a new CA)", step by step with the documented gatewayctl
+  // commands: a certificate left from the old CA is refused once only the new CA is
+  // trusted, while every re-issued one keeps working and no request fails.
+  it('revoking by a CA swap: the old CA\'s certificates are refused afterwards, re-issued ones work, no request fails', async () => {
+    const dir = testPkiDir();
+    const next = path.join(dir, 'next');
+    const files = certificateFiles(dir);
+    const gatewayctl = (...args: string[]) => execFileSync(process.execPath, [path.join(repoRoot, 'apps/gatewayctl/dist/main.js'), ...args], { cwd: repoRoot, timeout: 30_000, stdio: 'pipe' });
+    const replace = (file: string, content: Buffer) => {
+      writeFileSync(`${file}.tmp`, content);
+      renameSync(`${file}.tmp`, file);
+    };
+    // A runtime whose certificate is revoked: issued by the old CA and never re-issued.
+    const revoked = testCertificate('runtime', 'rt-revoked');
+    const revokedPair = { cert: pem(revoked.cert), key: pem(revoked.key) };
+    const served = async (ca: Buffer, pair: { cert: Buffer; key: Buffer }, id: string) => (await attempt(grpc.credentials.createSsl(ca, pair.key, pair.cert), id)).responses === 1;
+    const load = startLoadLoop({ url: () => `${rt.proxy}/svc/load`, maxRequests: 100_000, maxMs: 110_000 });
+    try {
+      await waitFor('traffic flowing', async () => load.ok >= 20);
+      const oldCa = pem(files.caCert);
+      expect(await served(oldCa, revokedPair, 'rt-revoked')).toBe(true);
+
+      // 1. a new CA; the apps trust a bundle of both.
+      gatewayctl('certs', 'init', next);
+      const newCa = pem(certificateFiles(next).caCert);
+      replace(files.caCert, Buffer.concat([oldCa, newCa]));
+      gatewayctl('certs', 'issue', 'runtime', 'rt-probe', '--dir', next);
+      const probe = { cert: pem(certificateFiles(next).leaf('runtime', 'rt-probe').cert), key: pem(certificateFiles(next).leaf('runtime', 'rt-probe').key) };
+      await withOutput(ctl.proc, waitFor('controller trusts the new CA', () => served(Buffer.concat([oldCa, newCa]), probe, 'rt-probe'), { timeoutMs: 20_000, intervalMs: 250 }));
+
+      // 2. the certificates kept, re-issued by the new CA and moved into place.
+      gatewayctl('certs', 'issue', 'controller', CTL, '--dir', next, '--dns', 'localhost', '--ip', '127.0.0.1');
+      gatewayctl('certs', 'issue', 'runtime', RT, '--dir', next);
+      for (const [kind, id] of [['controller', CTL], ['runtime', RT]] as const) {
+        const from = certificateFiles(next).leaf(kind, id);
+        const to = files.leaf(kind, id);
+        renameSync(from.key, to.key);
+        renameSync(from.cert, to.cert);
+      }
+      const newServer = fingerprintOf(files.leaf('controller', CTL).cert);
+      await withOutput(ctl.proc, waitFor('controller presents its re-issued certificate', async () => (await serverFingerprint()) === newServer, { timeoutMs: 20_000, intervalMs: 250 }));
+
+      // 3. only the new CA is trusted: the revoked certificate no longer passes the handshake.
+      renameSync(certificateFiles(next).caKey, files.caKey);
+      renameSync(certificateFiles(next).caCert, files.caCert);
+      await withOutput(ctl.proc, waitFor('the old CA\'s certificate is refused', async () => !(await served(Buffer.concat([oldCa, newCa]), revokedPair, 'rt-revoked')), { timeoutMs: 20_000, intervalMs: 250 }));
+      const refusedAttempt = await attempt(grpc.credentials.createSsl(newCa, revokedPair.key, revokedPair.cert), 'rt-revoked');
+      expect({ responses: refusedAttempt.responses, refused: refusedAttempt.code !== undefined }).toEqual({ responses: 0, refused: true });
+      expect(await served(newCa, probe, 'rt-probe')).toBe(true);
+
+      // A new stream of the kept runtime authenticates with its re-issued certificate.
+      await ctl.proc.stop();
+      ctl = await startControllerProcess({ id: CTL, databaseUrl: db.url, httpPort: ctl.httpPort, grpcPort: ctl.grpcPort });
+      await waitControllerReady(ctl);
+      const rtCertNotAfter = certificateNotAfter(pem(files.leaf('runtime', RT).cert)).toISOString();
+      await withOutput(
+        rt.proc,
+        waitFor('the kept runtime is back on its re-issued certificate', async () => {
+          const r = (await fleet())[RT];
+          return r?.connected && r.certificateNotAfter === rtCertNotAfter;
+        }, { timeoutMs: 30_000 }),
+      );
     } finally {
       const result = await load.stop();
       expect(result.failures).toEqual([]);

@@ -3,6 +3,7 @@ import { createSecureContext } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { experimental } from '@grpc/grpc-js';
+import { pemCertificateBlocks } from '@gw/pki/pem';
 
 type CertificateProvider = experimental.CertificateProvider;
 type CaListener = experimental.CaCertificateUpdateListener;
@@ -44,9 +45,9 @@ interface Material {
  */
 export const TLS_RELOAD_INTERVAL_MS = 5_000;
 
-/** The CA certificates of a PEM bundle (node:crypto parses only the first of a bundle). */
+/** The CA certificates of a PEM bundle. */
 function pemCertificates(pem: string): X509Certificate[] {
-  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
+  return pemCertificateBlocks(pem).map((block) => new X509Certificate(block));
 }
 
 /** Checks that the three files form a usable identity; throws a message naming the file at fault. */

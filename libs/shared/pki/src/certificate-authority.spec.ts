@@ -5,7 +5,8 @@ import { connect, createServer, type TLSSocket } from 'node:tls';
 import { tempDirs } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueCertificate, type KeyPair } from './certificate-authority.js';
-import { certificateFiles, certificateNotAfter, initCertificateDirectory, issueToDirectory } from './certificate-files.js';
+import { certificateFiles, initCertificateDirectory, issueToDirectory } from './certificate-files.js';
+import { certificateNotAfter } from './pem-certificates.js';
 import { peerIdentity } from './spiffe-identity.js';
 
 /** A real mutual-TLS handshake on 127.0.0.1: resolves with what each side saw, or the client's error. */

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { idFromSpiffeId, type PeerKind } from './spiffe-identity.js';
+import { pemCertificateBlocks } from './pem-certificates.js';
 
 /** What `gatewayctl certs show` prints about one certificate. */
 export interface CertificateDescription {
@@ -19,15 +20,13 @@ export interface CertificateDescription {
   fingerprintSha256: string;
 }
 
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
 /**
  * Every certificate in a PEM text, in order: a leaf, a CA, or a CA bundle (during a CA
  * rotation a bundle holds the old and the new CA). Throws when the text holds none or one
  * does not parse.
  */
 export function describeCertificates(pem: string): CertificateDescription[] {
-  const blocks = pem.match(PEM_BLOCK) ?? [];
+  const blocks = pemCertificateBlocks(pem);
   if (blocks.length === 0) throw new Error('no PEM certificate (-----BEGIN CERTIFICATE-----) found');
   return blocks.map((block, i) => {
     try {

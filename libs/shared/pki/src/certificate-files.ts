@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCertificateAuthority, issueCertificate, type KeyPair, type LeafOptions, type Validity } from './certificate-authority.js';
@@ -63,9 +62,4 @@ export async function issueToDirectory(dir: string, options: LeafOptions): Promi
   const paths = certificateFiles(dir).leaf(options.kind, options.id);
   await writePair(await issueCertificate(await readCertificateAuthority(dir), options), paths.cert, paths.key, true);
   return { ...paths, ca: certificateFiles(dir).caCert };
-}
-
-/** When the first certificate in a PEM (bundle) stops being valid. */
-export function certificateNotAfter(pem: string | Buffer): Date {
-  return new Date(new X509Certificate(pem).validTo);
 }
