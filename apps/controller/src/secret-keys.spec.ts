@@ -6,7 +6,7 @@ import { secretKeyId } from '@gw/secret-seal';
 import { tempDirs } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readControllerConfig, readResealConfig } from './env.js';
-import { loadSecretKeyRing } from './secret-keys.js';
+import { loadSecretKeyRing, readableByOthers } from './secret-keys.js';
 
 const dirs = tempDirs('gw-secret-keys-');
 afterEach(() => dirs.removeAll());
@@ -39,6 +39,14 @@ describe('loadSecretKeyRing', () => {
     const logger = recordingLogger();
     await loadSecretKeyRing({ current: keyFile(randomBytes(32), 0o644), previous: [] }, logger);
     expect(logger.records.filter((r) => r.level === 'warn')).toEqual([expect.objectContaining({ msg: expect.stringContaining('chmod 600'), fields: expect.objectContaining({ mode: '0644' }) })]);
+  });
+
+  it('a group bit counts only for another group than the process\'s own (a Kubernetes Secret mounted 0440 with fsGroup)', () => {
+    expect(readableByOthers(0o600, 5, 1000)).toBe(false);
+    expect(readableByOthers(0o440, 1000, 1000)).toBe(false);
+    expect(readableByOthers(0o440, 5, 1000)).toBe(true);
+    expect(readableByOthers(0o404, 1000, 1000)).toBe(true);
+    expect(readableByOthers(0o640, 1000, undefined)).toBe(true);
   });
 
   it('refuses a missing file or one that is not a key, naming the variable and file', async () => {

@@ -4,14 +4,25 @@ import type { Logger } from '@gw/logging';
 import { parseSecretKey, SecretKeyRing } from '@gw/secret-seal';
 import type { SecretKeyFiles } from './env.js';
 
+/**
+ * Whether anyone but this process's user and group may read the file. A group bit counts
+ * only for a group that is not the process's own: Kubernetes mounts a Secret owned by root
+ * with the pod's fsGroup, so a non-root pod reads it through its group (mode 0440), and
+ * nobody else can.
+ */
+export function readableByOthers(mode: number, fileGid: number, processGid: number | undefined = process.getgid?.()): boolean {
+  if ((mode & 0o007) !== 0) return true;
+  return (mode & 0o070) !== 0 && fileGid !== processGid;
+}
+
 async function readKeyFile(variable: string, file: string, logger: Logger): Promise<Buffer> {
   const source = `${variable} (${file})`;
   let contents: Buffer;
   try {
     contents = await readFile(file);
     // Warned, not refused: Kubernetes mounts Secrets 0644 unless told otherwise (defaultMode).
-    const mode = (await stat(file)).mode & 0o777;
-    if ((mode & 0o077) !== 0) logger.warn({ variable, file, mode: mode.toString(8).padStart(4, '0') }, `${source} can be read by group or others: chmod 600 it`);
+    const info = await stat(file);
+    if (readableByOthers(info.mode, info.gid)) logger.warn({ variable, file, mode: (info.mode & 0o777).toString(8).padStart(4, '0') }, `${source} can be read by group or others: chmod 600 it`);
   } catch (cause) {
     throw new GatewayError(ErrorCodes.GW_SECRET_KEY_INVALID, `${source} cannot be read: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, details: { variable, file } });
   }
