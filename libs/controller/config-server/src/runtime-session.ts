@@ -16,10 +16,26 @@ export interface RuntimeSession {
   certificateNotAfter?: Date;
 }
 
+/** One response as sent on a stream. */
+export interface SentResponse {
+  version: number;
+  epoch: number;
+  hash: string;
+  nonce: string;
+  /** `full`: the whole state; `delta`: only what changed since the state the runtime holds. */
+  mode?: 'full' | 'delta';
+  /** Resources carried (every one for `full`, the added or changed ones for `delta`). */
+  resources?: number;
+  /** Resource keys a delta removed. */
+  removed?: number;
+  /** Encoded size in bytes. */
+  bytes?: number;
+}
+
 /** Hooks for metrics and status, modelled on go-control-plane's Callbacks: every one optional. */
 export interface ConfigServerCallbacks {
   onStreamOpen?(session: Readonly<RuntimeSession>): void;
-  onResponseSent?(session: Readonly<RuntimeSession>, sent: { version: number; epoch: number; hash: string; nonce: string }): void;
+  onResponseSent?(session: Readonly<RuntimeSession>, sent: SentResponse): void;
   onAck?(session: Readonly<RuntimeSession>): void;
   onNack?(session: Readonly<RuntimeSession>): void;
   onStreamClosed?(session: Readonly<RuntimeSession>): void;

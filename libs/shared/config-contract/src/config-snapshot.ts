@@ -20,7 +20,7 @@ export interface ConfigSnapshot {
 }
 
 /** The state hash of a set of resources (any order in, the sorted order counts). */
-export function stateHash(resources: readonly ConfigResource[]): string {
+export function stateHash(resources: readonly Pick<ConfigResource, 'type' | 'name' | 'hash'>[]): string {
   const hash = createHash('sha256');
   for (const r of [...resources].sort(compareResources)) hash.update(`${r.type} ${r.name} ${r.hash}\n`);
   return hash.digest('hex');
