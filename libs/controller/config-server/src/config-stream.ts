@@ -7,7 +7,8 @@ import type { SnapshotCache } from '@gw/snapshot-cache';
 import type { RuntimeIdentity } from './peer-identity.js';
 import { refuseCall } from './refuse-call.js';
 import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
-import type { HeldBase, SharedResponses } from './shared-responses.js';
+import type { FullBecause } from './runtime-session.js';
+import type { HeldBase, SharedResponse, SharedResponses } from './shared-responses.js';
 import { TokenBucket, truncateUtf8, type StreamLimits } from './stream-limits.js';
 
 type Call = grpc.ServerDuplexStream<ConfigRequest__Output, ConfigResponse | EncodedConfigResponse>;
@@ -55,6 +56,8 @@ export class ConfigStream {
    * on its first request, then each ACKed response); undefined: unknown, send a whole state.
    */
   #held: HeldBase | undefined;
+  /** The runtime could not rebuild our last delta: the next response is the whole state. */
+  #resync = false;
   #nonceCounter = 0;
   #unwatch: (() => void) | undefined;
   #closed = false;
@@ -174,6 +177,7 @@ export class ConfigStream {
         // ends disagree on the base, not on the config. Not remembered as a NACK; the whole
         // state of the same version follows (once: a NACK of that is remembered as usual).
         this.#held = undefined;
+        this.#resync = true;
         session.applied = { version: req.versionInfo, epoch: req.epoch, hash: req.hash };
         this.ctx.logger.warn({ runtimeId: session.runtimeId, version: out.version, reason: truncateUtf8(req.errorDetail.message, 512) }, 'runtime could not apply a delta: sending the whole state');
       } else if (req.errorDetail) {
@@ -239,7 +243,8 @@ export class ConfigStream {
     }
     if (this.ctx.nacked(session.runtimeId).has(versionKey(snap.epoch, snap.version))) return;
     const nonce = `${this.id}-${++this.#nonceCounter}`;
-    const response = this.#responseFor(snap, applied.hash);
+    const { response, fullBecause } = this.#responseFor(snap, applied.hash);
+    this.#resync = false;
     this.#outstanding = { nonce, version: snap.version, epoch: snap.epoch, hash: snap.hash, mode: response.mode, snapshot: snap };
     this.call.write(new EncodedConfigResponse(response.body, nonce));
     this.ctx.callbacks.onResponseSent?.(session, {
@@ -248,6 +253,7 @@ export class ConfigStream {
       epoch: snap.epoch,
       hash: snap.hash,
       mode: response.mode,
+      ...(fullBecause ? { fullBecause } : {}),
       resources: response.resources,
       removed: response.removed,
       bytes: response.body.length,
@@ -258,12 +264,16 @@ export class ConfigStream {
    * A delta when the runtime asked for deltas and we know what it holds, in the same epoch
    * (a new epoch is a deliberate restore: the whole state goes); else the whole state.
    */
-  #responseFor(snap: ConfigSnapshot, reportedHash: string) {
+  #responseFor(snap: ConfigSnapshot, reportedHash: string): { response: SharedResponse; fullBecause?: FullBecause } {
+    const full = (fullBecause: FullBecause) => ({ response: this.ctx.responses.full(snap), fullBecause });
+    if (!this.#delta) return full('requested');
+    if (this.#resync) return full('resync');
     const held = this.#held;
     // A runtime that reports running another state than the one we believe it holds: trust neither.
-    const consistent = held !== undefined && (reportedHash === '' || reportedHash === held.hash);
-    if (!this.#delta || !consistent || held.epoch !== snap.epoch) return this.ctx.responses.full(snap);
-    return this.ctx.responses.toward(snap, held);
+    if (held === undefined || (reportedHash !== '' && reportedHash !== held.hash)) return full('unknown-base');
+    if (held.epoch !== snap.epoch) return full('epoch');
+    const response = this.ctx.responses.toward(snap, held);
+    return response.mode === 'full' ? { response, fullBecause: 'no-gain' } : { response };
   }
 
   /**
@@ -273,7 +283,8 @@ export class ConfigStream {
    */
   #listedBase(req: ConfigRequest__Output): HeldBase | undefined {
     const listed = req.initialResourceVersions;
-    if (listed.length === 0) return undefined;
+    // Nothing listed: it runs nothing, or (version and epoch set) a config without resources.
+    if (listed.length === 0 && (req.versionInfo === 0 || req.epoch === 0)) return undefined;
     const index = heldIndex(listed);
     if (index.size !== listed.length) return undefined;
     const hash = stateHash(listed);

@@ -16,6 +16,8 @@ export interface RuntimeSession {
   certificateNotAfter?: Date;
 }
 
+export type FullBecause = 'requested' | 'unknown-base' | 'epoch' | 'no-gain' | 'resync';
+
 /** One response as sent on a stream. */
 export interface SentResponse {
   version: number;
@@ -26,6 +28,12 @@ export interface SentResponse {
   mode?: 'full' | 'delta';
   /** Resources carried (every one for `full`, the added or changed ones for `delta`). */
   resources?: number;
+  /**
+   * Why a delta-mode runtime got the whole state: `requested` (it runs CONFIG_STREAM_MODE=full),
+   * `unknown-base` (it holds nothing, or we cannot tell what), `epoch` (a new epoch), `no-gain`
+   * (every resource changed), `resync` (it could not rebuild our last delta).
+   */
+  fullBecause?: FullBecause;
   /** Resource keys a delta removed. */
   removed?: number;
   /** Encoded size in bytes. */
