@@ -1,4 +1,4 @@
-import { diffResources, heldIndex, type ConfigDelta, type ConfigSnapshot, type HeldIndex } from '@gw/config-contract';
+import { buildSnapshot, diffResources, diffSnapshots, type ConfigDelta, type ConfigSnapshot, type HeldIndex } from '@gw/config-contract';
 import { encodeConfigResponse, resourcesToProto } from '@gw/config-proto';
 
 /** One response body, encoded once, with what it carries (for metrics). */
@@ -19,6 +19,8 @@ export interface HeldBase {
   /** The snapshot the runtime ACKed on this stream, when that is how we know. */
   readonly snapshot?: ConfigSnapshot;
 }
+
+const EMPTY = buildSnapshot(0, 0, []);
 
 /** Distinct bases remembered per snapshot: a fleet is at a handful of states, not thousands. */
 const MAX_DELTAS_PER_SNAPSHOT = 64;
@@ -63,8 +65,7 @@ export class SharedResponses {
     this.#switchTo(snapshot);
     let memo = this.#deltas.get(base.hash);
     if (!memo) {
-      const index = base.index ?? heldIndex(base.snapshot?.resources ?? []);
-      const delta = diffResources(index, base.hash, snapshot);
+      const delta = base.index ? diffResources(base.index, base.hash, snapshot) : diffSnapshots(base.snapshot ?? EMPTY, snapshot);
       memo = delta.changed.length >= snapshot.resources.length && snapshot.resources.length > 0 ? 'full' : this.#encodeDelta(delta);
       // Bounded: past the cap a delta is still computed, just not kept.
       if (this.#deltas.size < MAX_DELTAS_PER_SNAPSHOT) this.#deltas.set(base.hash, memo);

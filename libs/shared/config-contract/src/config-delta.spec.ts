@@ -1,6 +1,6 @@
 import { plainApi } from '@gw/api-schema/testing';
 import { describe, expect, it } from 'vitest';
-import { applyDelta, diffResources, heldIndex } from './config-delta.js';
+import { applyDelta, diffResources, diffSnapshots, heldIndex } from './config-delta.js';
 import { apiResource, type ConfigResource } from './config-resource.js';
 import { buildSnapshot, type ConfigSnapshot } from './config-snapshot.js';
 
@@ -19,6 +19,8 @@ describe('config deltas', () => {
     expect(delta).toMatchObject({ version: 2, epoch: 1, hash: v2.hash, baseHash: v1.hash });
     expect(delta.changed.map((r) => r.name)).toEqual(['b', 'e']);
     expect(delta.removed).toEqual([{ type: 'api', name: 'c' }]);
+    // The same from the listed hashes and from the snapshot itself.
+    expect(diffSnapshots(v1, v2)).toEqual(delta);
     // Unchanged content is not sent even when only versions moved on.
     expect(diff(v2, buildSnapshot(3, 1, v2.resources)).changed).toEqual([]);
   });
@@ -57,6 +59,7 @@ describe('config deltas', () => {
     const next = buildSnapshot(2, 1, many.map((r, i) => (i === 1_000 ? api(r.name, 9, 2) : r)));
     const delta = diff(base, next);
     expect(delta.changed).toHaveLength(1);
+    expect(diffSnapshots(base, next)).toEqual(delta);
     const result = applyDelta(base, delta);
     expect(result.ok && result.snapshot.hash).toBe(next.hash);
   });

@@ -1,6 +1,6 @@
 import { ErrorCodes, type ErrorCode } from '@gw/errors';
 import { compareResources, contentHash, type ConfigResource } from './config-resource.js';
-import { buildSnapshot, stateHash, type ConfigSnapshot } from './config-snapshot.js';
+import { stateHash, type ConfigSnapshot } from './config-snapshot.js';
 
 /** A resource's identity: unique by type and name. */
 export interface ResourceKey {
@@ -66,6 +66,32 @@ export function diffResources(base: HeldIndex, baseHash: string, target: ConfigS
   return Object.freeze({ version: target.version, epoch: target.epoch, hash: target.hash, baseHash, changed: Object.freeze(changed), removed: Object.freeze(removed) });
 }
 
+/**
+ * The delta between two snapshots: one merge walk over both sorted resource lists, no maps
+ * (the common case: a runtime at the state it ACKed, moving to the current one).
+ */
+export function diffSnapshots(base: ConfigSnapshot, target: ConfigSnapshot): ConfigDelta {
+  const changed: ConfigResource[] = [];
+  const removed: ResourceKey[] = [];
+  const from = base.resources;
+  const to = target.resources;
+  let i = 0;
+  let j = 0;
+  while (i < from.length || j < to.length) {
+    const order = i >= from.length ? 1 : j >= to.length ? -1 : compareResources(from[i]!, to[j]!);
+    if (order < 0) {
+      const r = from[i++]!;
+      removed.push({ type: r.type, name: r.name });
+    } else if (order > 0) {
+      changed.push(to[j++]!);
+    } else {
+      const r = to[j++]!;
+      if (from[i++]!.hash !== r.hash) changed.push(r);
+    }
+  }
+  return Object.freeze({ version: target.version, epoch: target.epoch, hash: target.hash, baseHash: base.hash, changed: Object.freeze(changed), removed: Object.freeze(removed) });
+}
+
 export type DeltaResult = { ok: true; snapshot: ConfigSnapshot } | { ok: false; code: ErrorCode; message: string };
 
 /**
@@ -110,5 +136,6 @@ export function applyDelta(base: ConfigSnapshot, delta: Omit<ConfigDelta, 'baseH
       message: `the delta applied to the held state (${base.hash}) hashes to ${actual}, not the announced ${delta.hash}: the two ends disagree on the base`,
     };
   }
-  return { ok: true, snapshot: buildSnapshot(delta.version, delta.epoch, merged) };
+  // Already sorted and hashed: frozen as buildSnapshot would, without sorting and hashing again.
+  return { ok: true, snapshot: Object.freeze({ version: delta.version, epoch: delta.epoch, hash: actual, resources: Object.freeze(merged) }) };
 }
