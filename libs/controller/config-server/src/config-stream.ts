@@ -285,13 +285,20 @@ export class ConfigStream {
     const listed = req.initialResourceVersions;
     // Nothing listed: it runs nothing, or (version and epoch set) a config without resources.
     if (listed.length === 0 && (req.versionInfo === 0 || req.epoch === 0)) return undefined;
-    const index = heldIndex(listed);
-    if (index.size !== listed.length) return undefined;
+    // A state this replica recently served: no need to index or hash the list (a failover
+    // storm of runtimes at the current or previous state costs nothing per runtime). Should
+    // the runtime hold something else after all, its rebuild fails and a whole state follows.
+    const known = req.hash === '' ? undefined : this.ctx.cache.byHash(req.hash);
+    if (known && listed.length === known.resources.length) return { hash: known.hash, epoch: req.epoch, snapshot: known };
     const hash = stateHash(listed);
     if (req.hash !== '' && req.hash !== hash) {
       this.ctx.logger.warn({ streamId: this.id, runtimeId: req.node?.id, reported: req.hash, listed: hash }, 'runtime lists resources that do not hash to the state it reports: sending the whole state');
       return undefined;
     }
+    const recent = this.ctx.cache.byHash(hash);
+    if (recent) return { hash, epoch: req.epoch, snapshot: recent };
+    const index = heldIndex(listed);
+    if (index.size !== listed.length) return undefined;
     return { hash, epoch: req.epoch, index };
   }
 

@@ -207,6 +207,23 @@ describe('ConfigServer delta mode', () => {
     expect(b.sent.map((s) => s.mode)).toEqual(['delta']);
   });
 
+  it('diffs a runtime reporting a state this replica served recently against that snapshot, shared by every such runtime', async () => {
+    const { cache, server, address } = await replica();
+    const v1 = state(1);
+    cache.set(v1);
+    const v2 = state(2, { b: 3, e: 0 });
+    cache.set(v2);
+    const runtimes = [connect(address), connect(address), connect(address)];
+    for (const rt of runtimes) rt.hello(v1);
+    await waitFor('every delta', () => runtimes.every((rt) => rt.responses.length === 1));
+    for (const rt of runtimes) {
+      expect(rt.responses[0]).toMatchObject({ delta: true, version: 2, baseHash: v1.hash, hash: v2.hash });
+      expect(names(rt.responses[0]!)).toEqual(['b']);
+      expect(removed(rt.responses[0]!)).toEqual(['e']);
+    }
+    expect(server.responses.encodings).toBe(1);
+  });
+
   it('confirms a state served from the disk cache (reported with an empty hash) with an empty delta', async () => {
     const { cache, server, address } = await replica();
     const v3 = state(3);
