@@ -5,7 +5,8 @@
 // controller's snapshot, or, after a NACK, still its last good one.
 // Across processes, real PostgreSQL: a single-API deploy sends one resource; a runtime
 // restarted from its cache receives only what changed while it was down; a runtime with
-// CONFIG_STREAM_MODE=full still gets whole states.
+// CONFIG_STREAM_MODE=full still gets whole states; a runtime failing over to another
+// controller replica is sent nothing (hashes agree), then one resource per change.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,9 @@ import {
   simpleApi,
   startControllerProcess,
   startRuntimeProcess,
+  runtimeConfig,
   waitControllerReady,
+  waitRuntimeOn,
   waitRuntimeVersion,
   type ControllerProcess,
   type RuntimeProcess,
@@ -253,8 +256,8 @@ describe('delta stream, across processes', () => {
     if (cacheDir) fs.rmSync(cacheDir, { recursive: true, force: true });
   });
 
-  async function stream(): Promise<{ full: number; delta: number; fullResources: number; deltaResources: number; removed: number }> {
-    const text = await scrape(ctl.http);
+  async function stream(of: ControllerProcess = ctl): Promise<{ full: number; delta: number; fullResources: number; deltaResources: number; removed: number }> {
+    const text = await scrape(of.http);
     const get = (name: string, labels: Record<string, string> = {}) => metricSample(text, name, labels) ?? 0;
     return {
       full: get('gateway_controller_config_stream_responses_total', { mode: 'full' }),
@@ -265,8 +268,8 @@ describe('delta stream, across processes', () => {
     };
   }
 
-  async function deploy(name: string, url = TARGET): Promise<number> {
-    const res = await putApi(ctl, name, simpleApi(name, url));
+  async function deploy(name: string, url = TARGET, via: ControllerProcess = ctl): Promise<number> {
+    const res = await putApi(via, name, simpleApi(name, url));
     expect(res.status, res.body).toBeLessThan(300);
     return res.json().configVersion as number;
   }
@@ -318,5 +321,23 @@ describe('delta stream, across processes', () => {
     expect(after.fullResources - before.fullResources).toBe(40);
     expect(after.delta - before.delta).toBe(1);
     expect(after.deltaResources - before.deltaResources).toBe(1);
+  });
+
+  it('resumes with deltas on another controller replica after a failover: nothing re-sent, then one resource', async () => {
+    const ctl2 = await startControllerProcess({ id: 'ctl-2', zone: 'b', databaseUrl: db.url, env: { CHANGE_FEED_POLL_MS: '500' } });
+    await waitControllerReady(ctl2);
+    const moving = await startRuntimeProcess({ id: 'rt-moving', zone: 'a', controllers: `a=${ctl.grpc},b=${ctl2.grpc}`, env: { DRAIN_GRACE_MS: '0', CONTROLLER_PREFERRED_RETRY_MS: '0' } });
+    await waitRuntimeOn(moving, 'ctl-1');
+    const version = (await runtimeConfig(rt)).version as number;
+    await waitRuntimeVersion(moving, version);
+    expect(await ctl.proc.stop('SIGTERM', 15_000)).toBe(0);
+    await waitRuntimeOn(moving, 'ctl-2');
+    // In sync (same state hash on both replicas): the new replica sends nothing at all.
+    await waitFor('the stream on ctl-2', async () => metricSample(await scrape(ctl2.http), 'gateway_controller_runtime_streams', { zone: 'a' }) === 1);
+    expect(await stream(ctl2)).toMatchObject({ full: 0, delta: 0 });
+    // Had it sent a resync first, the deploy below would show as a second response.
+    const next = await deploy('api-1', 'http://127.0.0.1:13', ctl2);
+    await waitRuntimeVersion(moving, next);
+    expect(await stream(ctl2)).toEqual({ full: 0, delta: 1, fullResources: 0, deltaResources: 1, removed: 0 });
   });
 });
