@@ -6,8 +6,7 @@ import type { Logger } from '@gw/logging';
 import type { SnapshotCache } from '@gw/snapshot-cache';
 import type { RuntimeIdentity } from './peer-identity.js';
 import { refuseCall } from './refuse-call.js';
-import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
-import type { FullBecause } from './runtime-session.js';
+import type { ConfigServerCallbacks, FullBecause, RuntimeSession } from './runtime-session.js';
 import type { HeldBase, SharedResponse, SharedResponses } from './shared-responses.js';
 import { TokenBucket, truncateUtf8, type StreamLimits } from './stream-limits.js';
 
@@ -278,7 +277,7 @@ export class ConfigStream {
 
   /**
    * What the first request of a delta stream lists as held, or undefined (a whole state
-   * goes) when it lists nothing, lists a key twice, or its resources do not hash to the state
+   * goes) when it holds nothing, lists a key twice, or its resources do not hash to the state
    * the runtime reports running.
    */
   #listedBase(req: ConfigRequest__Output): HeldBase | undefined {
