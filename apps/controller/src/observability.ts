@@ -6,6 +6,7 @@ import type { Logger } from '@gw/logging';
 import type { SnapshotCache } from '@gw/snapshot-cache';
 import type { ControllerHeartbeatStore, FleetStore } from '@gw/store';
 import type express from 'express';
+import { ConfigStreamMetrics } from './config-stream-metrics.js';
 import { ControllerMetrics } from './controller-metrics.js';
 import type { ControllerConfig } from './env.js';
 
@@ -55,6 +56,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
   };
   // The metrics read the recorder (declared below) only at scrape time.
   const metrics = new ControllerMetrics({ sessions: options.sessions, fleetPending: () => recorder.stats.pending, snapshot: snapshotRef });
+  const streamMetrics = new ConfigStreamMetrics(metrics.registry);
   const fleet = new FleetStatusService({
     store: options.fleetStore,
     controllerId: config.controllerId,
@@ -93,7 +95,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
     fleet,
     recorder,
     heartbeat,
-    callbacks: combineCallbacks([recorder.callbacks, metrics.callbacks], (err, hook) => logger.error({ err, hook }, 'config server callback failed')),
+    callbacks: combineCallbacks([recorder.callbacks, metrics.callbacks, streamMetrics.callbacks], (err, hook) => logger.error({ err, hook }, 'config server callback failed')),
     routes(app) {
       app.use(createFleetRouter({ fleet, logger }));
       app.use(createEpochRouter({ fleet, logger }));

@@ -7,20 +7,21 @@ import type { AppliedConfig, RuntimeState } from '@gw/runtime-config';
 /**
  * Boot (promise 4, static stability): serve the last-known-good snapshot from disk before
  * any controller answers. A missing, corrupt or refused file leaves the runtime without a
- * config: not ready, 503, never an empty table.
+ * config: not ready, 503, never an empty table. Returns the snapshot it serves, if any.
  */
-export async function bootFromCache(cache: ConfigCache, state: RuntimeState, logger: Logger): Promise<void> {
+export async function bootFromCache(cache: ConfigCache, state: RuntimeState, logger: Logger): Promise<ConfigSnapshot | undefined> {
   const loaded = await cache.load();
-  if (loaded.status !== 'ok') return;
+  if (loaded.status !== 'ok') return undefined;
   const verdict = state.apply(loaded.snapshot, 'cache', { controllerId: loaded.controllerId, savedAt: loaded.savedAt });
   if (!verdict.ok) {
     cache.refused(`${verdict.code}: ${verdict.message}`);
-    return;
+    return undefined;
   }
   logger.info(
     { version: loaded.snapshot.version, hash: loaded.snapshot.hash, savedAt: loaded.savedAt.toISOString(), controllerId: loaded.controllerId },
     'serving the cached config until a controller answers',
   );
+  return loaded.snapshot;
 }
 
 /**

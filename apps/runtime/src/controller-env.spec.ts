@@ -1,4 +1,4 @@
-// The runtime's controller settings: zone-tagged CONTROLLER_ADDRESSES, keepalive, moving back.
+// The runtime's controller settings: zone-tagged CONTROLLER_ADDRESSES, keepalive, moving back, stream mode.
 import { describe, expect, it } from 'vitest';
 import { readRuntimeConfig } from './env.js';
 
@@ -32,5 +32,11 @@ describe('runtime env: controllers', () => {
     expect(() => read({ CONTROLLER_KEEPALIVE_MS: '999' })).toThrow(/CONTROLLER_KEEPALIVE_MS/);
     expect(() => read({ CONTROLLER_KEEPALIVE_TIMEOUT_MS: 'soon' })).toThrow(/CONTROLLER_KEEPALIVE_TIMEOUT_MS/);
     expect(() => read({ CONTROLLER_PREFERRED_RETRY_MS: '500' })).toThrow(/CONTROLLER_PREFERRED_RETRY_MS must be 0 \(off\) or at least 1000/);
+  });
+
+  it('streams deltas unless CONFIG_STREAM_MODE=full, and refuses any other mode', () => {
+    expect(read({}).configStreamMode).toBe('delta');
+    expect(read({ CONFIG_STREAM_MODE: 'full' }).configStreamMode).toBe('full');
+    expect(() => read({ CONFIG_STREAM_MODE: 'incremental' })).toThrow(expect.objectContaining({ code: 'GW_CONFIG_ENV', message: expect.stringContaining('CONFIG_STREAM_MODE') }));
   });
 });

@@ -1,6 +1,6 @@
 import { hostname, tmpdir } from 'node:os';
 import { envVar, readEnv, type EnvRule } from '@gw/app-kit';
-import { parseControllerAddresses, type ControllerAddress } from '@gw/config-client';
+import { DEFAULT_CONFIG_STREAM_MODE, parseControllerAddresses, type ConfigStreamMode, type ControllerAddress } from '@gw/config-client';
 import { tlsSettingsProblem, type TlsFiles } from '@gw/grpc-tls';
 import type { LogLevel } from '@gw/logging';
 import { defaultMaxConnections } from './connection-limit.js';
@@ -24,6 +24,8 @@ export interface RuntimeConfig {
   controllerKeepaliveTimeoutMs: number;
   /** While on a less preferred controller, how often to check whether a preferred one is back (0: never). */
   controllerPreferredRetryMs: number;
+  /** `delta`: controllers send only what changed (incremental xDS); `full`: the whole state on every version. */
+  configStreamMode: ConfigStreamMode;
   host: string;
   httpPort: number;
   adminHost: string;
@@ -85,6 +87,7 @@ const RUNTIME_ENV = {
   CONTROLLER_KEEPALIVE_TIMEOUT_MS: envVar.int({ default: 2_000, min: 100, max: 600_000 }),
   // 0 (off) or an interval of at least a second.
   CONTROLLER_PREFERRED_RETRY_MS: envVar.int({ default: 30_000, min: 0, max: 86_400_000 }).refine((n) => n === 0 || n >= 1_000, { error: 'must be 0 (off) or at least 1000' }),
+  CONFIG_STREAM_MODE: envVar.oneOf(['delta', 'full'], { default: DEFAULT_CONFIG_STREAM_MODE }),
   RUNTIME_HOST: envVar.string({ default: '0.0.0.0' }),
   RUNTIME_HTTP_PORT: envVar.port({ default: 8000 }),
   RUNTIME_ADMIN_HOST: envVar.string({ default: '0.0.0.0' }),
@@ -160,6 +163,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     controllerKeepaliveMs: e.CONTROLLER_KEEPALIVE_MS,
     controllerKeepaliveTimeoutMs: e.CONTROLLER_KEEPALIVE_TIMEOUT_MS,
     controllerPreferredRetryMs: e.CONTROLLER_PREFERRED_RETRY_MS,
+    configStreamMode: e.CONFIG_STREAM_MODE,
     host: e.RUNTIME_HOST,
     httpPort: e.RUNTIME_HTTP_PORT,
     adminHost: e.RUNTIME_ADMIN_HOST,

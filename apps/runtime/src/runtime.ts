@@ -66,13 +66,15 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
   let draining = false;
   // Static stability: the last-known-good snapshot on disk is served before any controller answers.
   const cache = config.configCacheDir ? new ConfigCache({ dir: config.configCacheDir, logger }) : undefined;
-  if (cache) await bootFromCache(cache, state, logger);
-
+  // In delta mode the cached state is listed to the controller, which sends only what changed meanwhile.
+  const cached = cache ? await bootFromCache(cache, state, logger) : undefined;
 
   const client = new ConfigClient({
     addresses: config.controllerAddresses,
     node: { id: config.runtimeId, zone: config.zone, buildVersion },
     applied: () => reportedState(state.applied),
+    mode: config.configStreamMode,
+    held: cached,
     apply: async (snapshot, source) => {
       const before = state.applied?.version;
       const started = performance.now();

@@ -166,6 +166,8 @@ describe('controller failover', () => {
       env: { CONTROLLER_KEEPALIVE_MS: '60000', CONTROLLER_KEEPALIVE_TIMEOUT_MS: '10000', CONTROLLER_PREFERRED_RETRY_MS: '0' },
     });
     await waitRuntimeOn(slowKeepalive, 'ctl-a');
+    // Connected is announced before the first config arrives: traffic starts once it is applied.
+    await waitRuntimeVersion(slowKeepalive, (await runtimeConfig(rt)).version);
     await waitRuntimeOn(rt, 'ctl-a', 15_000);
     const load = steadyTraffic(slowKeepalive);
     await waitFor('traffic flowing', () => load.ok >= 50);

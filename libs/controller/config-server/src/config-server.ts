@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { loadConfigProto, MAX_MESSAGE_BYTES, type ConfigDiscoveryHandlers, type ConfigRequest__Output, type ConfigResponse } from '@gw/config-proto';
+import { configServiceWithSharedEncoding, MAX_MESSAGE_BYTES, type ConfigRequest__Output, type ConfigResponse, type EncodedConfigResponse } from '@gw/config-proto';
 import { silentLogger, type Logger } from '@gw/logging';
 import type { SnapshotCache } from '@gw/snapshot-cache';
 import { mutualTlsServerCredentials, type ReloadingTlsFiles } from '@gw/grpc-tls';
@@ -7,6 +7,7 @@ import { AdmissionGate, DEFAULT_ADMISSION_RATE, type AdmissionRate } from './adm
 import { ConfigStream } from './config-stream.js';
 import { runtimeIdentityOf } from './peer-identity.js';
 import { refuseCall } from './refuse-call.js';
+import { SharedResponses } from './shared-responses.js';
 import { DEFAULT_STREAM_LIMITS, StreamCounter, type StreamLimits } from './stream-limits.js';
 import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
 
@@ -35,6 +36,8 @@ export interface ConfigServerOptions {
   admission?: AdmissionRate;
 }
 
+type Call = grpc.ServerDuplexStream<ConfigRequest__Output, ConfigResponse | EncodedConfigResponse>;
+
 /** Reads a runtime's recorded last NACK; undefined when it has none. */
 export type NackRecall = (runtimeId: string) => Promise<{ epoch: number; version: number } | undefined>;
 
@@ -53,6 +56,8 @@ export class ConfigServer {
   readonly #limits: StreamLimits;
   readonly #perIdentity: StreamCounter;
   readonly #admission: AdmissionGate;
+  /** Whole states and deltas of the current snapshot, encoded once for every stream. */
+  readonly responses: SharedResponses;
   #nextStreamId = 0;
 
   constructor(private readonly options: ConfigServerOptions) {
@@ -69,9 +74,9 @@ export class ConfigServer {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
     });
-    const proto = loadConfigProto();
-    const handlers: ConfigDiscoveryHandlers = { StreamConfig: (call) => this.#open(call) };
-    this.#server.addService(proto.gateway.config.v1.ConfigDiscovery.service, handlers);
+    this.responses = new SharedResponses({ controllerId: options.controllerId, zone: options.zone });
+    // Its response serializer also writes pre-encoded responses (shared by every stream).
+    this.#server.addService(configServiceWithSharedEncoding(), { StreamConfig: (call: Call) => this.#open(call) });
   }
 
   /** Binds `host:port` (port 0 picks a free one) and returns the bound port. */
@@ -112,7 +117,7 @@ export class ConfigServer {
     });
   }
 
-  #open(call: grpc.ServerDuplexStream<ConfigRequest__Output, ConfigResponse>): void {
+  #open(call: Call): void {
     const id = ++this.#nextStreamId;
     const callbacks = this.options.callbacks ?? {};
     let identity;
@@ -140,6 +145,7 @@ export class ConfigServer {
     };
     const stream = new ConfigStream(id, call, {
       cache: this.options.cache,
+      responses: this.responses,
       controllerId: this.options.controllerId,
       zone: this.options.zone,
       logger: this.#logger,

@@ -1,16 +1,21 @@
 import * as grpc from '@grpc/grpc-js';
-import { CONTROLLER_ID_METADATA, CONTROLLER_ZONE_METADATA, resourcesToProto, type ConfigRequest__Output, type ConfigResponse } from '@gw/config-proto';
+import { heldIndex, stateHash, type ConfigSnapshot } from '@gw/config-contract';
+import { CONTROLLER_ID_METADATA, CONTROLLER_ZONE_METADATA, EncodedConfigResponse, type ConfigRequest__Output, type ConfigResponse } from '@gw/config-proto';
+import { ErrorCodes } from '@gw/errors';
 import type { Logger } from '@gw/logging';
 import type { SnapshotCache } from '@gw/snapshot-cache';
 import type { RuntimeIdentity } from './peer-identity.js';
 import { refuseCall } from './refuse-call.js';
-import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
+import type { ConfigServerCallbacks, FullBecause, RuntimeSession } from './runtime-session.js';
+import type { HeldBase, SharedResponse, SharedResponses } from './shared-responses.js';
 import { TokenBucket, truncateUtf8, type StreamLimits } from './stream-limits.js';
 
-type Call = grpc.ServerDuplexStream<ConfigRequest__Output, ConfigResponse>;
+type Call = grpc.ServerDuplexStream<ConfigRequest__Output, ConfigResponse | EncodedConfigResponse>;
 
 export interface ConfigStreamContext {
   cache: SnapshotCache;
+  /** The current snapshot's responses, encoded once for every stream. */
+  responses: SharedResponses;
   controllerId: string;
   zone: string;
   logger: Logger;
@@ -42,7 +47,16 @@ const versionKey = (epoch: number, version: number) => `${epoch}:${version}`;
  */
 export class ConfigStream {
   session: RuntimeSession | undefined;
-  #outstanding: { nonce: string; version: number; epoch: number; hash: string } | undefined;
+  #outstanding: { nonce: string; version: number; epoch: number; hash: string; mode: 'full' | 'delta'; snapshot: ConfigSnapshot } | undefined;
+  /** The runtime asked for deltas (its first request's `delta`). */
+  #delta = false;
+  /**
+   * Delta streams: the state the runtime holds as far as this stream knows (what it listed
+   * on its first request, then each ACKed response); undefined: unknown, send a whole state.
+   */
+  #held: HeldBase | undefined;
+  /** The runtime could not rebuild our last delta: the next response is the whole state. */
+  #resync = false;
   #nonceCounter = 0;
   #unwatch: (() => void) | undefined;
   #closed = false;
@@ -123,6 +137,10 @@ export class ConfigStream {
         identity: identity?.spiffeId,
         certificateNotAfter: identity?.certificateNotAfter,
       };
+      if (req.delta) {
+        this.#delta = true;
+        this.#held = this.#listedBase(req);
+      }
       const runtimeId = node.id;
       const start = () => {
         this.#admitting = false;
@@ -153,7 +171,15 @@ export class ConfigStream {
       const out = this.#outstanding;
       if (!out || req.responseNonce !== out.nonce) return; // stale: answers an older response
       this.#outstanding = undefined;
-      if (req.errorDetail) {
+      if (req.errorDetail && out.mode === 'delta' && req.errorDetail.code === ErrorCodes.GW_SNAPSHOT_HASH_MISMATCH) {
+        // The delta did not lead to the announced state from what the runtime holds: the two
+        // ends disagree on the base, not on the config. Not remembered as a NACK; the whole
+        // state of the same version follows (once: a NACK of that is remembered as usual).
+        this.#held = undefined;
+        this.#resync = true;
+        session.applied = { version: req.versionInfo, epoch: req.epoch, hash: req.hash };
+        this.ctx.logger.warn({ runtimeId: session.runtimeId, version: out.version, reason: truncateUtf8(req.errorDetail.message, 512) }, 'runtime could not apply a delta: sending the whole state');
+      } else if (req.errorDetail) {
         this.ctx.nacked(session.runtimeId).add(versionKey(out.epoch, out.version));
         const detail = { code: truncateUtf8(req.errorDetail.code, 64), message: truncateUtf8(req.errorDetail.message, this.ctx.limits.maxNackMessageBytes) };
         session.lastNack = { version: out.version, epoch: out.epoch, code: detail.code, message: detail.message, at: now };
@@ -162,6 +188,8 @@ export class ConfigStream {
         this.ctx.callbacks.onNack?.(session);
       } else {
         session.applied = { version: req.versionInfo, epoch: req.epoch, hash: req.hash };
+        // It now holds what we sent (a lagging replica's same content counts: same hash).
+        if (this.#delta) this.#held = req.hash === out.hash ? { hash: out.hash, epoch: out.epoch, snapshot: out.snapshot } : undefined;
         this.ctx.callbacks.onAck?.(session);
       }
     }
@@ -214,17 +242,63 @@ export class ConfigStream {
     }
     if (this.ctx.nacked(session.runtimeId).has(versionKey(snap.epoch, snap.version))) return;
     const nonce = `${this.id}-${++this.#nonceCounter}`;
-    this.#outstanding = { nonce, version: snap.version, epoch: snap.epoch, hash: snap.hash };
-    this.call.write({
+    const { response, fullBecause } = this.#responseFor(snap, applied.hash);
+    this.#resync = false;
+    this.#outstanding = { nonce, version: snap.version, epoch: snap.epoch, hash: snap.hash, mode: response.mode, snapshot: snap };
+    this.call.write(new EncodedConfigResponse(response.body, nonce));
+    this.ctx.callbacks.onResponseSent?.(session, {
+      nonce,
       version: snap.version,
       epoch: snap.epoch,
       hash: snap.hash,
-      nonce,
-      controllerId: this.ctx.controllerId,
-      controllerZone: this.ctx.zone,
-      resources: resourcesToProto(snap),
+      mode: response.mode,
+      ...(fullBecause ? { fullBecause } : {}),
+      resources: response.resources,
+      removed: response.removed,
+      bytes: response.body.length,
     });
-    this.ctx.callbacks.onResponseSent?.(session, this.#outstanding);
+  }
+
+  /**
+   * A delta when the runtime asked for deltas and we know what it holds, in the same epoch
+   * (a new epoch is a deliberate restore: the whole state goes); else the whole state.
+   */
+  #responseFor(snap: ConfigSnapshot, reportedHash: string): { response: SharedResponse; fullBecause?: FullBecause } {
+    const full = (fullBecause: FullBecause) => ({ response: this.ctx.responses.full(snap), fullBecause });
+    if (!this.#delta) return full('requested');
+    if (this.#resync) return full('resync');
+    const held = this.#held;
+    // A runtime that reports running another state than the one we believe it holds: trust neither.
+    if (held === undefined || (reportedHash !== '' && reportedHash !== held.hash)) return full('unknown-base');
+    if (held.epoch !== snap.epoch) return full('epoch');
+    const response = this.ctx.responses.toward(snap, held);
+    return response.mode === 'full' ? { response, fullBecause: 'no-gain' } : { response };
+  }
+
+  /**
+   * What the first request of a delta stream lists as held, or undefined (a whole state
+   * goes) when it holds nothing, lists a key twice, or its resources do not hash to the state
+   * the runtime reports running.
+   */
+  #listedBase(req: ConfigRequest__Output): HeldBase | undefined {
+    const listed = req.initialResourceVersions;
+    // Nothing listed: it runs nothing, or (version and epoch set) a config without resources.
+    if (listed.length === 0 && (req.versionInfo === 0 || req.epoch === 0)) return undefined;
+    // A state this replica recently served: no need to index or hash the list (a failover
+    // storm of runtimes at the current or previous state costs nothing per runtime). Should
+    // the runtime hold something else after all, its rebuild fails and a whole state follows.
+    const known = req.hash === '' ? undefined : this.ctx.cache.byHash(req.hash);
+    if (known && listed.length === known.resources.length) return { hash: known.hash, epoch: req.epoch, snapshot: known };
+    const hash = stateHash(listed);
+    if (req.hash !== '' && req.hash !== hash) {
+      this.ctx.logger.warn({ streamId: this.id, runtimeId: req.node?.id, reported: req.hash, listed: hash }, 'runtime lists resources that do not hash to the state it reports: sending the whole state');
+      return undefined;
+    }
+    const recent = this.ctx.cache.byHash(hash);
+    if (recent) return { hash, epoch: req.epoch, snapshot: recent };
+    const index = heldIndex(listed);
+    if (index.size !== listed.length) return undefined;
+    return { hash, epoch: req.epoch, index };
   }
 
   #cleanup(): void {

@@ -16,10 +16,34 @@ export interface RuntimeSession {
   certificateNotAfter?: Date;
 }
 
+export type FullBecause = 'requested' | 'unknown-base' | 'epoch' | 'no-gain' | 'resync';
+
+/** One response as sent on a stream. */
+export interface SentResponse {
+  version: number;
+  epoch: number;
+  hash: string;
+  nonce: string;
+  /** `full`: the whole state; `delta`: only what changed since the state the runtime holds. */
+  mode?: 'full' | 'delta';
+  /** Resources carried (every one for `full`, the added or changed ones for `delta`). */
+  resources?: number;
+  /**
+   * Why a delta-mode runtime got the whole state: `requested` (it runs CONFIG_STREAM_MODE=full),
+   * `unknown-base` (it holds nothing, or we cannot tell what), `epoch` (a new epoch), `no-gain`
+   * (every resource changed), `resync` (it could not rebuild our last delta).
+   */
+  fullBecause?: FullBecause;
+  /** Resource keys a delta removed. */
+  removed?: number;
+  /** Encoded size in bytes. */
+  bytes?: number;
+}
+
 /** Hooks for metrics and status, modelled on go-control-plane's Callbacks: every one optional. */
 export interface ConfigServerCallbacks {
   onStreamOpen?(session: Readonly<RuntimeSession>): void;
-  onResponseSent?(session: Readonly<RuntimeSession>, sent: { version: number; epoch: number; hash: string; nonce: string }): void;
+  onResponseSent?(session: Readonly<RuntimeSession>, sent: SentResponse): void;
   onAck?(session: Readonly<RuntimeSession>): void;
   onNack?(session: Readonly<RuntimeSession>): void;
   onStreamClosed?(session: Readonly<RuntimeSession>): void;

@@ -1,1 +1,1 @@
-export { SnapshotCache, isNewer, type SnapshotListener } from './snapshot-cache.js';
+export { SnapshotCache, isNewer, RECENT_SNAPSHOTS, type SnapshotListener } from './snapshot-cache.js';

@@ -1,6 +1,6 @@
 import type { ConfigSnapshot } from '@gw/config-contract';
 import { describe, expect, it } from 'vitest';
-import { SnapshotCache } from './snapshot-cache.js';
+import { RECENT_SNAPSHOTS, SnapshotCache } from './snapshot-cache.js';
 
 const snap = (version: number, epoch = 1): ConfigSnapshot => ({ version, epoch, hash: `h${version}`, resources: [] });
 
@@ -40,5 +40,18 @@ describe('SnapshotCache', () => {
     const cache = new SnapshotCache();
     cache.set(snap(1));
     expect(Object.isFrozen(cache.current)).toBe(true);
+  });
+
+  it('finds the last few states by state hash (the newest version of each), forgetting older ones', () => {
+    const cache = new SnapshotCache();
+    for (let v = 1; v <= RECENT_SNAPSHOTS + 2; v++) cache.set(snap(v));
+    expect(cache.byHash('h1')).toBeUndefined();
+    expect(cache.byHash('h2')).toBeUndefined();
+    expect(cache.byHash('h3')?.version).toBe(3);
+    expect(cache.byHash(`h${RECENT_SNAPSHOTS + 2}`)).toBe(cache.current);
+    // The same content at a newer version: one entry, the newest.
+    cache.set({ ...snap(20), hash: 'h3' });
+    expect(cache.byHash('h3')?.version).toBe(20);
+    expect(cache.byHash('h4')?.version).toBe(4);
   });
 });

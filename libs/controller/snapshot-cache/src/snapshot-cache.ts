@@ -2,6 +2,9 @@ import type { ConfigSnapshot } from '@gw/config-contract';
 
 export type SnapshotListener = (snapshot: ConfigSnapshot) => void;
 
+/** Recent states kept by state hash: a fleet is at the current state or a few before it. */
+export const RECENT_SNAPSHOTS = 8;
+
 /**
  * Holds the newest compiled snapshot. Newest wins: a set with an older version (a slow
  * compile finishing after a newer one) is ignored. Listeners are called synchronously
@@ -14,6 +17,7 @@ export type SnapshotListener = (snapshot: ConfigSnapshot) => void;
 export class SnapshotCache {
   #current: ConfigSnapshot | undefined;
   readonly #listeners = new Set<SnapshotListener>();
+  readonly #recent = new Map<string, ConfigSnapshot>();
 
   get current(): ConfigSnapshot | undefined {
     return this.#current;
@@ -24,8 +28,20 @@ export class SnapshotCache {
     const cur = this.#current;
     if (cur && !isNewer(snapshot, cur)) return false;
     this.#current = Object.freeze(snapshot);
+    this.#recent.delete(snapshot.hash);
+    this.#recent.set(snapshot.hash, snapshot);
+    if (this.#recent.size > RECENT_SNAPSHOTS) this.#recent.delete(this.#recent.keys().next().value!);
     for (const listener of [...this.#listeners]) listener(snapshot);
     return true;
+  }
+
+  /**
+   * One of the last RECENT_SNAPSHOTS states with this state hash (the newest version of it),
+   * or undefined: the base a delta-mode runtime that reports this hash holds, known without
+   * reading the resource list it sends (cheap resyncs after a failover).
+   */
+  byHash(hash: string): ConfigSnapshot | undefined {
+    return this.#recent.get(hash);
   }
 
   /** Subscribes to newer snapshots; returns the unsubscribe function. */

@@ -5,6 +5,8 @@ import {
   CONTROLLER_ZONE_METADATA,
   loadConfigProto,
   MAX_MESSAGE_BYTES,
+  deltaFromResponse,
+  heldToProto,
   snapshotFromResponse,
   type ConfigDiscoveryClient,
   type ConfigRequest,
@@ -12,7 +14,8 @@ import {
 } from '@gw/config-proto';
 import { mutualTlsChannelCredentials, serverNameOptions, type ReloadingTlsFiles } from '@gw/grpc-tls';
 import { silentLogger, type Logger } from '@gw/logging';
-import type { ConfigSnapshot } from '@gw/config-contract';
+import { applyDelta, type ConfigSnapshot } from '@gw/config-contract';
+import { ErrorCodes } from '@gw/errors';
 import { orderControllerAddresses, type ControllerAddress } from './controller-addresses.js';
 
 /** What the runtime runs now, reported on every request. */
@@ -30,6 +33,23 @@ export interface SnapshotSource {
   address: string;
 }
 
+/** `delta`: incremental responses (only what changed); `full`: the whole state on every version. */
+export type ConfigStreamMode = 'delta' | 'full';
+
+export const DEFAULT_CONFIG_STREAM_MODE: ConfigStreamMode = 'delta';
+
+/** What the client received, for tests and metrics. */
+export interface ConfigClientReceived {
+  /** Responses carrying the whole state. */
+  full: number;
+  /** Delta responses. */
+  delta: number;
+  /** Resources carried by all of them (a delta's added or changed ones only). */
+  resources: number;
+  /** Resource keys removed by deltas. */
+  removed: number;
+}
+
 export interface ConfigClientOptions {
   /**
    * Controller addresses: plain `host:port` strings (zone unknown, tried in the order
@@ -40,8 +60,18 @@ export interface ConfigClientOptions {
   node: { id: string; zone: string; buildVersion?: string };
   /** The state to report; undefined when the runtime runs no config yet. */
   applied: () => AppliedState | undefined;
-  /** Validates and applies a snapshot; the verdict becomes the ACK or NACK. */
+  /**
+   * Validates and applies a snapshot (always a whole state: deltas are rebuilt into one
+   * first); the verdict becomes the ACK or NACK.
+   */
   apply: (snapshot: ConfigSnapshot, source: SnapshotSource) => ApplyVerdict | Promise<ApplyVerdict>;
+  /** Default DEFAULT_CONFIG_STREAM_MODE (`delta`). */
+  mode?: ConfigStreamMode;
+  /**
+   * The whole state the runtime already runs when the client starts (its disk cache): in
+   * delta mode it is listed to the controller, which then sends only what changed.
+   */
+  held?: ConfigSnapshot | undefined;
   logger?: Logger;
   /**
    * Between two connection attempts: full jitter under a ceiling of `initialMs` doubling to
@@ -112,10 +142,16 @@ export class ConfigClient {
   #probeCursor = 0;
   #stopped = true;
   #status: ConfigClientStatus;
+  readonly #mode: ConfigStreamMode;
+  /** The whole state last applied (or given at start): the base deltas apply to. */
+  #held: ConfigSnapshot | undefined;
+  #received: ConfigClientReceived = { full: 0, delta: 0, resources: 0, removed: 0 };
 
   constructor(private readonly options: ConfigClientOptions) {
     if (options.addresses.length === 0) throw new TypeError('ConfigClient needs at least one controller address');
     this.#logger = options.logger ?? silentLogger;
+    this.#mode = options.mode ?? DEFAULT_CONFIG_STREAM_MODE;
+    this.#held = options.held;
     const initialMs = options.backoff?.initialMs ?? 200;
     // The floor: a stream that ends at once (a controller refusing it) must not turn into a
     // tight loop round the address list; full jitter alone may draw 0 ms.
@@ -150,6 +186,15 @@ export class ConfigClient {
 
   get status(): Readonly<ConfigClientStatus> {
     return this.#status;
+  }
+
+  get mode(): ConfigStreamMode {
+    return this.#mode;
+  }
+
+  /** Counts of what the controllers sent since start. */
+  get received(): Readonly<ConfigClientReceived> {
+    return this.#received;
   }
 
   start(): void {
@@ -231,7 +276,7 @@ export class ConfigClient {
     call.on('end', () => onDown('stream ended by controller'));
     call.on('status', () => undefined);
 
-    call.write(this.#request(''));
+    call.write(this.#request('', true));
   }
 
   /**
@@ -270,12 +315,23 @@ export class ConfigClient {
 
   async #handle(call: Call, response: ConfigResponse__Output, address: string): Promise<void> {
     if (this.#call !== call) return;
-    const snapshot = snapshotFromResponse(response);
+    const counts = this.#received;
+    this.#received = response.delta
+      ? { ...counts, delta: counts.delta + 1, resources: counts.resources + response.resources.length, removed: counts.removed + response.removedResources.length }
+      : { ...counts, full: counts.full + 1, resources: counts.resources + response.resources.length };
     let verdict: ApplyVerdict;
-    try {
-      verdict = await this.options.apply(snapshot, { controllerId: response.controllerId, controllerZone: response.controllerZone, address });
-    } catch (err) {
-      verdict = { ok: false, code: 'GW_INTERNAL', message: err instanceof Error ? err.message : String(err) };
+    const rebuilt = this.#wholeState(response);
+    if (!rebuilt.ok) {
+      this.#logger.warn({ version: response.version, code: rebuilt.code, reason: rebuilt.message }, 'config delta refused');
+      verdict = rebuilt;
+    } else {
+      try {
+        verdict = await this.options.apply(rebuilt.snapshot, { controllerId: response.controllerId, controllerZone: response.controllerZone, address });
+      } catch (err) {
+        verdict = { ok: false, code: 'GW_INTERNAL', message: err instanceof Error ? err.message : String(err) };
+      }
+      // The base of the next delta: what the runtime now runs (a NACK keeps the last good one).
+      if (verdict.ok) this.#held = rebuilt.snapshot;
     }
     if (this.#call !== call) return;
     const request = this.#request(response.nonce);
@@ -283,15 +339,36 @@ export class ConfigClient {
     call.write(request);
   }
 
-  #request(nonce: string): ConfigRequest {
+  /**
+   * A whole state from a response: as received, or (a delta) the held state with the
+   * delta applied and verified: every changed resource's content hash and the resulting
+   * state hash must be the announced ones, else GW_SNAPSHOT_HASH_MISMATCH (the controller
+   * then sends the whole state) and the runtime keeps what it runs.
+   */
+  #wholeState(response: ConfigResponse__Output): { ok: true; snapshot: ConfigSnapshot } | { ok: false; code: string; message: string } {
+    if (!response.delta) return { ok: true, snapshot: snapshotFromResponse(response) };
+    const held = this.#held;
+    if (!held) return { ok: false, code: ErrorCodes.GW_SNAPSHOT_HASH_MISMATCH, message: `a delta against ${response.baseHash || 'an unnamed state'}, but this runtime holds no config` };
+    return applyDelta(held, deltaFromResponse(response));
+  }
+
+  #request(nonce: string, first = false): ConfigRequest {
     const applied = this.options.applied();
-    return {
+    const request: ConfigRequest = {
       node: { id: this.options.node.id, zone: this.options.node.zone, buildVersion: this.options.node.buildVersion ?? '' },
       versionInfo: applied?.version ?? 0,
       epoch: applied?.epoch ?? 0,
       hash: applied?.hash ?? '',
       responseNonce: nonce,
     };
+    if (this.#mode === 'delta') {
+      request.delta = true;
+      const held = this.#held;
+      // Listed only when it is what the runtime reports running (a cache-served state reports an empty hash, same version).
+      const runs = held !== undefined && applied !== undefined && held.epoch === applied.epoch && (applied.hash === held.hash || (applied.hash === '' && applied.version === held.version));
+      if (first && runs) request.initialResourceVersions = heldToProto(held);
+    }
+    return request;
   }
 
   #teardown(): void {

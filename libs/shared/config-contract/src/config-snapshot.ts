@@ -20,10 +20,10 @@ export interface ConfigSnapshot {
 }
 
 /** The state hash of a set of resources (any order in, the sorted order counts). */
-export function stateHash(resources: readonly ConfigResource[]): string {
-  const hash = createHash('sha256');
-  for (const r of [...resources].sort(compareResources)) hash.update(`${r.type} ${r.name} ${r.hash}\n`);
-  return hash.digest('hex');
+export function stateHash(resources: readonly Pick<ConfigResource, 'type' | 'name' | 'hash'>[]): string {
+  // One update over the joined lines: 10,000 small updates cost several times more.
+  const lines = [...resources].sort(compareResources).map((r) => `${r.type} ${r.name} ${r.hash}\n`);
+  return createHash('sha256').update(lines.join('')).digest('hex');
 }
 
 /** A frozen snapshot of these resources, sorted, with its state hash. */

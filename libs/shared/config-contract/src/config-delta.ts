@@ -1,0 +1,141 @@
+import { ErrorCodes, type ErrorCode } from '@gw/errors';
+import { compareResources, contentHash, type ConfigResource } from './config-resource.js';
+import { stateHash, type ConfigSnapshot } from './config-snapshot.js';
+
+/** A resource's identity: unique by type and name. */
+export interface ResourceKey {
+  readonly type: string;
+  readonly name: string;
+}
+
+/** What a runtime reports it holds of a resource: its identity and content hash, no content. */
+export interface HeldResource extends ResourceKey {
+  readonly hash: string;
+}
+
+/**
+ * The change from one whole state (`baseHash`) to another (`version`, `epoch`, `hash`),
+ * as Envoy's incremental xDS sends it: the resources added or changed, and the keys of
+ * those removed, both sorted by type and name.
+ */
+export interface ConfigDelta {
+  readonly version: number;
+  readonly epoch: number;
+  /** The state hash of the whole state after the delta. */
+  readonly hash: string;
+  /** The state hash of the whole state the delta applies to. */
+  readonly baseHash: string;
+  readonly changed: readonly ConfigResource[];
+  readonly removed: readonly ResourceKey[];
+}
+
+/** One map key per resource identity (a NUL cannot occur in a type). */
+export function resourceKey(r: ResourceKey): string {
+  return `${r.type}\u0000${r.name}`;
+}
+
+/** The resource hashes a runtime holds, by key (what `diffResources` diffs against). */
+export type HeldIndex = ReadonlyMap<string, string>;
+
+export function heldIndex(resources: Iterable<HeldResource>): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const r of resources) index.set(resourceKey(r), r.hash);
+  return index;
+}
+
+/**
+ * The delta from the state whose resources are `base` (by key → hash; its state hash is
+ * `baseHash`) to `target`. Linear in the sizes of both; `changed` shares the target's
+ * resource objects.
+ */
+export function diffResources(base: HeldIndex, baseHash: string, target: ConfigSnapshot): ConfigDelta {
+  const changed: ConfigResource[] = [];
+  const kept = new Set<string>();
+  for (const r of target.resources) {
+    const key = resourceKey(r);
+    kept.add(key);
+    if (base.get(key) !== r.hash) changed.push(r);
+  }
+  const removed: ResourceKey[] = [];
+  for (const key of base.keys()) {
+    if (kept.has(key)) continue;
+    const cut = key.indexOf('\u0000');
+    removed.push({ type: key.slice(0, cut), name: key.slice(cut + 1) });
+  }
+  removed.sort(compareResources);
+  return Object.freeze({ version: target.version, epoch: target.epoch, hash: target.hash, baseHash, changed: Object.freeze(changed), removed: Object.freeze(removed) });
+}
+
+/**
+ * The delta between two snapshots: one merge walk over both sorted resource lists, no maps
+ * (the common case: a runtime at the state it ACKed, moving to the current one).
+ */
+export function diffSnapshots(base: ConfigSnapshot, target: ConfigSnapshot): ConfigDelta {
+  const changed: ConfigResource[] = [];
+  const removed: ResourceKey[] = [];
+  const from = base.resources;
+  const to = target.resources;
+  let i = 0;
+  let j = 0;
+  while (i < from.length || j < to.length) {
+    const order = i >= from.length ? 1 : j >= to.length ? -1 : compareResources(from[i]!, to[j]!);
+    if (order < 0) {
+      const r = from[i++]!;
+      removed.push({ type: r.type, name: r.name });
+    } else if (order > 0) {
+      changed.push(to[j++]!);
+    } else {
+      const r = to[j++]!;
+      if (from[i++]!.hash !== r.hash) changed.push(r);
+    }
+  }
+  return Object.freeze({ version: target.version, epoch: target.epoch, hash: target.hash, baseHash: base.hash, changed: Object.freeze(changed), removed: Object.freeze(removed) });
+}
+
+export type DeltaResult = { ok: true; snapshot: ConfigSnapshot } | { ok: false; code: ErrorCode; message: string };
+
+/**
+ * The whole state a delta leads to from `base` (the state the receiver holds), verified
+ * before anyone looks inside a resource: the changed resources are sorted, each once, and
+ * each hashes to its announced hash; the resulting state hashes to the announced `hash`
+ * (anything else, including a delta against a base the receiver does not hold, is
+ * GW_SNAPSHOT_HASH_MISMATCH or GW_SNAPSHOT_INVALID: never half a state). Unchanged
+ * resources are the base's own objects, so only the changed content is hashed.
+ */
+export function applyDelta(base: ConfigSnapshot, delta: Omit<ConfigDelta, 'baseHash'>): DeltaResult {
+  const changed = delta.changed;
+  for (let i = 0; i < changed.length; i++) {
+    const r = changed[i]!;
+    if (i > 0 && compareResources(changed[i - 1]!, r) >= 0) {
+      return { ok: false, code: ErrorCodes.GW_SNAPSHOT_INVALID, message: `delta resources must be sorted by type and name, each once: ${r.type} "${r.name}" is out of place` };
+    }
+    const actual = contentHash(r.content);
+    if (actual !== r.hash) return { ok: false, code: ErrorCodes.GW_SNAPSHOT_HASH_MISMATCH, message: `${r.type} "${r.name}" hashes to ${actual}, not the announced ${r.hash}` };
+  }
+  const removed = new Set(delta.removed.map(resourceKey));
+  // Both lists are sorted: one merge, changed resources replacing the base's.
+  const merged: ConfigResource[] = [];
+  const held = base.resources;
+  let i = 0;
+  let j = 0;
+  while (i < held.length || j < changed.length) {
+    const order = i >= held.length ? 1 : j >= changed.length ? -1 : compareResources(held[i]!, changed[j]!);
+    if (order < 0) {
+      const r = held[i++]!;
+      if (!removed.has(resourceKey(r))) merged.push(r);
+    } else {
+      if (order === 0) i++;
+      merged.push(changed[j++]!);
+    }
+  }
+  const actual = stateHash(merged);
+  if (actual !== delta.hash) {
+    return {
+      ok: false,
+      code: ErrorCodes.GW_SNAPSHOT_HASH_MISMATCH,
+      message: `the delta applied to the held state (${base.hash}) hashes to ${actual}, not the announced ${delta.hash}: the two ends disagree on the base`,
+    };
+  }
+  // Already sorted and hashed: frozen as buildSnapshot would, without sorting and hashing again.
+  return { ok: true, snapshot: Object.freeze({ version: delta.version, epoch: delta.epoch, hash: actual, resources: Object.freeze(merged) }) };
+}
