@@ -1,9 +1,10 @@
-import type { ApiDefinition } from '@gw/api-schema';
+import type { ApiDefinition, ApiRoute } from '@gw/api-schema';
 import { compareResources, contentHash, decodeApiResource, stateHash, type ConfigResource, type ConfigSnapshot } from '@gw/config-contract';
 import { ErrorCodes, GatewayError, type ErrorCode } from '@gw/errors';
 import { buildApiRoutes, buildRouteTable, updateRouteTable, type ApiRoutes, type RouteTable, type Routed } from '@gw/routing';
 import { Upstream, type UpstreamContext } from '@gw/upstreams';
 import { ApiPolicies, type PolicyServices } from './api-policies.js';
+import { SharedValues } from './shared-values.js';
 
 /**
  * One API as the runtime runs it, built once per resource hash: the definition exactly as
@@ -134,30 +135,34 @@ export function buildRuntimeConfig(snapshot: ConfigSnapshot, previous: RuntimeCo
   return { ok: true, config, built };
 }
 
+/** Definition values shared by every config of this process (see SharedValues). */
+const shared = new SharedValues();
+/** One router per distinct route list: shared route lists are the same frozen array, and a router depends on nothing else. */
+const routers = new WeakMap<readonly ApiRoute[], ApiRoutes>();
+
 function buildApiRuntime(resource: ConfigResource, definition: ApiDefinition, previous: ApiRuntime | undefined, services: RuntimeConfigServices): ApiRuntime {
-  const def = deepFreeze(definition);
+  // The config's own frozen copy, its common blocks shared with other APIs: nothing a request can reach may change the applied config.
+  const def = shared.share(definition);
   return Object.freeze({
     name: def.name,
     hash: resource.hash,
     revision: resource.version,
     resource,
     definition: def,
-    router: buildApiRoutes(def.routes),
+    router: routerFor(def.routes),
     upstream: Upstream.follow(def.name, def.upstream, previous?.upstream, services.upstreams),
     policies: new ApiPolicies(def, services, previous?.policies),
   });
 }
 
+function routerFor(routes: readonly ApiRoute[]): ApiRoutes | undefined {
+  if (routes.length === 0) return undefined;
+  let router = routers.get(routes);
+  if (router === undefined) routers.set(routes, (router = buildApiRoutes(routes)!));
+  return router;
+}
+
 function refusal(where: string, err: unknown): { ok: false; code: ErrorCode; message: string } {
   if (err instanceof GatewayError) return { ok: false, code: err.code, message: err.message };
   return { ok: false, code: ErrorCodes.GW_SNAPSHOT_INVALID, message: `${where}: ${err instanceof Error ? err.message : String(err)}` };
-}
-
-/** The config's own frozen copy: nothing a request can reach may change the applied config. */
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
