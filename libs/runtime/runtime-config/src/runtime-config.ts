@@ -69,7 +69,8 @@ export type BuildVerdict = { ok: true; config: RuntimeConfig; built: readonly Ap
 export function buildRuntimeConfig(snapshot: ConfigSnapshot, previous: RuntimeConfig | undefined, services: RuntimeConfigServices): BuildVerdict {
   const incoming = snapshot.resources;
   const resources: ConfigResource[] = new Array<ConfigResource>(incoming.length);
-  const apis = new Map<string, ApiRuntime>();
+  /** The APIs in resource order (sorted by name), as the map below keeps them. */
+  const ordered: ApiRuntime[] = new Array<ApiRuntime>(incoming.length);
   /** Built anew or given a new revision: the objects the routing table must hand out now. */
   const changed: ApiRuntime[] = [];
   const built: ApiRuntime[] = [];
@@ -84,11 +85,11 @@ export function buildRuntimeConfig(snapshot: ConfigSnapshot, previous: RuntimeCo
       // Unchanged content: what runs was built from content verified to hash to this hash.
       if (kept.revision === resource.version) {
         resources[i] = kept.resource;
-        apis.set(resource.name, kept);
+        ordered[i] = kept;
       } else {
         const again = Object.freeze({ ...kept, revision: resource.version, resource: Object.freeze({ ...kept.resource, version: resource.version }) });
         resources[i] = again.resource;
-        apis.set(resource.name, again);
+        ordered[i] = again;
         changed.push(again);
       }
       continue;
@@ -103,7 +104,7 @@ export function buildRuntimeConfig(snapshot: ConfigSnapshot, previous: RuntimeCo
   const actual = stateHash(resources);
   if (actual !== snapshot.hash) return { ok: false, code: ErrorCodes.GW_SNAPSHOT_HASH_MISMATCH, message: `the resources hash to ${actual}, not the announced ${snapshot.hash}` };
 
-  for (const { resource, kept } of toBuild) {
+  for (const { at, resource, kept } of toBuild) {
     const decoded = decodeApiResource(resource);
     if (!decoded.ok) return decoded;
     let api: ApiRuntime;
@@ -112,10 +113,12 @@ export function buildRuntimeConfig(snapshot: ConfigSnapshot, previous: RuntimeCo
     } catch (err) {
       return refusal(`${resource.type} "${resource.name}"`, err);
     }
-    apis.set(api.name, api);
+    ordered[at] = api;
     built.push(api);
     changed.push(api);
   }
+  const apis = new Map<string, ApiRuntime>();
+  for (const api of ordered) apis.set(api.name, api);
   let table: RouteTable<ApiRuntime>;
   try {
     if (previous === undefined) {
