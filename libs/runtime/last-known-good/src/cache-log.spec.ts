@@ -206,6 +206,45 @@ describe('the append log', () => {
   });
 });
 
+describe('the cache over a random series of changes', () => {
+  it('loads exactly the last saved state after every save and every restart, appending or compacting as it goes', async () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const dir = dirs.make();
+    let cache = new ConfigCache({ dir, maxLogRecords: 6 });
+    let s = base(12);
+    await cache.save(s, { controllerId: 'c' });
+    let appends = 0;
+    for (let step = 0; step < 60; step++) {
+      const version = s.version + 1;
+      const pick = random(20);
+      const op = random(10);
+      if (op < 5) s = change(s, version, pick, 9000 + random(50));
+      else if (op < 7) s = without(s, version, pick);
+      else if (op < 8) s = buildSnapshot(version, s.epoch, s.resources); // a new version, same content
+      else if (op < 9) s = buildSnapshot(version, s.epoch, [...s.resources.filter((r) => r.name !== api(pick).name), apiResource(api(pick, 9000), version), apiResource(api(20 + random(5)), version)].filter((r, i, all) => all.findIndex((o) => o.name === r.name) === i));
+      else {
+        // A restart: a new cache object continues from what it loads.
+        cache = new ConfigCache({ dir, maxLogRecords: 6 });
+        expect(await cache.load()).toMatchObject({ status: 'ok', snapshot: s });
+        continue;
+      }
+      const before = cache.report().log?.records ?? 0;
+      expect(await cache.save(s, { controllerId: `c${step}` })).toBe('saved');
+      if ((cache.report().log?.records ?? 0) === before + 1) appends++;
+      const loaded = await loadSnapshot(dir);
+      expect(loaded, `step ${step}`).toMatchObject({ status: 'ok', controllerId: `c${step}` });
+      if (loaded.status === 'ok') expect(loaded.snapshot).toEqual(s);
+    }
+    // Both paths were taken.
+    expect(appends).toBeGreaterThan(10);
+    expect(cache.report().compactions).toBeGreaterThan(0);
+  });
+});
+
 describe('snapshotChanges', () => {
   it('names the resources added, replaced (content or revision) and removed, in one walk', () => {
     const before = base(5);
