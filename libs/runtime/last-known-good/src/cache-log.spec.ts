@@ -81,6 +81,17 @@ describe('the append log', () => {
     expect(await loadSnapshot(dir)).toMatchObject({ status: 'ok', snapshot: next, log: { records: 4 } });
   });
 
+  it('appends saves made back to back in call order, each record on the state the previous one left', async () => {
+    const dir = dirs.make();
+    const cache = new ConfigCache({ dir });
+    const states = [base()];
+    for (let v = 2; v <= 6; v++) states.push(change(states[v - 2]!, v, v, 9000 + v));
+    expect(await Promise.all(states.map((s) => cache.save(s, { controllerId: `ctl-${s.version}` })))).toEqual(states.map(() => 'saved'));
+    expect(cache.report()).toMatchObject({ version: 6, compactions: 1, log: { records: 5 } });
+    expect(lines(dir).map((l) => JSON.parse(l.slice(65)).version)).toEqual([2, 3, 4, 5, 6]);
+    expect(await loadSnapshot(dir)).toMatchObject({ status: 'ok', snapshot: states[5], controllerId: 'ctl-6' });
+  });
+
   it('compacts into a new base when the log would outgrow the base or hold too many records, and on a new epoch', async () => {
     const dir = dirs.make();
     const cache = new ConfigCache({ dir, maxLogRecords: 2 });

@@ -144,17 +144,19 @@ export class ConfigCache {
     const held = this.#held;
     if (held && this.#status === 'ok' && held.version === snapshot.version && held.epoch === snapshot.epoch && held.hash === snapshot.hash) return 'unchanged';
     let settled = false;
-    const run = this.#chain.then(() => {
+    const run = this.#chain.then(async () => {
       const disk = this.#disk;
       // Unknown while the write runs: if it fails, the next write is a base.
       this.#disk = undefined;
-      return this.#write(this.dir, snapshot, meta, { logger: this.#logger, disk, ...(this.#maxLogRecords === undefined ? {} : { maxLogRecords: this.#maxLogRecords }) });
+      const saved = await this.#write(this.dir, snapshot, meta, { logger: this.#logger, disk, ...(this.#maxLogRecords === undefined ? {} : { maxLogRecords: this.#maxLogRecords }) });
+      // Set before the next queued write starts from it.
+      this.#disk = saved.disk;
+      return saved;
     });
     this.#chain = run.catch(() => undefined);
     const attempt = run.then(
       (saved) => {
         settled = true;
-        this.#disk = saved.disk;
         this.#held = { version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash, savedAt: saved.savedAt, controllerId: meta.controllerId };
         this.#status = 'ok';
         this.#problem = undefined;
