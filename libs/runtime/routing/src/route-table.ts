@@ -94,7 +94,7 @@ class TableWriter<T extends Routed> {
   readonly #own = new Set<Map<string, unknown>>();
 
   constructor(from: FrozenRouteTable<T> | undefined) {
-    const p = from?.parts;
+    const p = from === undefined ? undefined : FrozenRouteTable.partsOf(from);
     this.#exact = p?.exact ?? this.#mine(new Map());
     this.#wildcard = p?.wildcard ?? this.#mine(new Map());
     this.#anyHost = p?.anyHost ?? this.#mine(new Map());
@@ -200,15 +200,19 @@ class TableWriter<T extends Routed> {
 class FrozenRouteTable<T extends Routed> implements RouteTable<T> {
   readonly size: number;
   readonly apis: readonly T[];
-  /** For `updateRouteTable`; never changed once the table is built. */
-  readonly parts: TableParts<T>;
+  /** For the next table's writer (module-internal: the class is not exported); never changed once the table is built. */
+  readonly #parts: TableParts<T>;
   readonly #exact: Map<string, ApisByBasePath<T>>;
   readonly #wildcard: Map<string, ApisByBasePath<T>>;
   readonly #anyHost: ApisByBasePath<T>;
   readonly #lengths: Uint32Array;
 
+  static partsOf<T extends Routed>(table: FrozenRouteTable<T>): TableParts<T> {
+    return table.#parts;
+  }
+
   constructor(parts: TableParts<T>) {
-    this.parts = parts;
+    this.#parts = parts;
     this.#exact = parts.exact;
     this.#wildcard = parts.wildcard;
     this.#anyHost = parts.anyHost;
