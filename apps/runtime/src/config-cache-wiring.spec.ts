@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigCache, CACHE_FILE_NAME, saveSnapshot } from '@gw/last-known-good';
+import { ConfigCache, CACHE_FILE_NAME, CACHE_LOG_NAME, saveSnapshot } from '@gw/last-known-good';
 import { plainApi } from '@gw/api-schema/testing';
 import type { ConfigSnapshot } from '@gw/config-contract';
 import { snapshotOf } from '@gw/config-contract/testing';
@@ -98,4 +98,35 @@ describe('runtime config cache wiring', () => {
     await bootFromCache(new ConfigCache({ dir }), reloaded, silentLogger);
     expect(reloaded.applied).toMatchObject({ version: 4, source: 'cache', apis: 2 });
   });
+
+  it('writes a single-API change on top of many APIs as one small log record, and boots from base + log', async () => {
+    const dir = dirs.make();
+    const names = Array.from({ length: 40 }, (_, i) => `api-${String(i).padStart(2, '0')}`);
+    const state = newState();
+    const cache = new ConfigCache({ dir });
+    await cache.load();
+    const first = snap(1, names);
+    state.apply(first, 'controller', { controllerId: 'ctl-1' });
+    await saveAppliedSnapshot(cache, state, first, 'ctl-1');
+    const baseBytes = fs.statSync(path.join(dir, CACHE_FILE_NAME)).size;
+
+    // One API changes; the controller sends the whole state (as the config client builds it).
+    const changed = snapshotOf(
+      names.map((name) => plainApi(name, `/${name}`, [name === 'api-07' ? 'http://127.0.0.1:9090' : 'http://127.0.0.1:8080'])),
+      2,
+    );
+    state.apply(changed, 'controller', { controllerId: 'ctl-1' });
+    await saveAppliedSnapshot(cache, state, changed, 'ctl-1');
+    expect(cache.report()).toMatchObject({ status: 'ok', version: 2, writes: 2, compactions: 1, log: { records: 1 } });
+    expect(fs.statSync(path.join(dir, CACHE_FILE_NAME)).size).toBe(baseBytes);
+    const log = fs.readFileSync(path.join(dir, CACHE_LOG_NAME), 'utf8');
+    expect(log.length).toBeLessThan(baseBytes / 10);
+    expect(JSON.parse(log.slice(65)).put.map((r: { name: string }) => r.name)).toEqual(['api-07']);
+
+    const reloaded = newState();
+    await bootFromCache(new ConfigCache({ dir }), reloaded, silentLogger);
+    expect(reloaded.applied).toMatchObject({ version: 2, hash: changed.hash, source: 'cache', apis: 40 });
+    expect(reloaded.getConfig()!.apis.get('api-07')!.upstream.targets[0]!.origin).toBe('http://127.0.0.1:9090');
+  });
 });
+

@@ -28,13 +28,20 @@ export async function bootFromCache(cache: ConfigCache, state: RuntimeState, log
  * After a controller's snapshot was applied: write it as the new last-known-good, before
  * the ACK. Only when the state now runs exactly this snapshot (a lagging replica's older
  * version of the same content leaves the state as it was); the cache itself skips the
- * write when the file already holds it. A failed write is reported by the cache and
- * never turns the ACK into a NACK: the config itself is fine.
+ * write when the file already holds it, and otherwise appends only what changed. What is
+ * written is the config's own verified snapshot (same version, epoch and hash): its
+ * unchanged resources are the very objects the previous write saw, so finding the change
+ * costs a comparison per resource, and no unverified content reaches the disk. A failed
+ * write is reported by the cache and never turns the ACK into a NACK: the config itself
+ * is fine.
  */
 export async function saveAppliedSnapshot(cache: ConfigCache, state: RuntimeState, snapshot: ConfigSnapshot, controllerId: string): Promise<void> {
   const applied = state.applied;
   if (!applied || applied.version !== snapshot.version || applied.epoch !== snapshot.epoch || applied.hash !== snapshot.hash) return;
-  await cache.save(snapshot, { controllerId });
+  const running = state.getConfig()?.snapshot;
+  if (running === undefined || running.hash !== snapshot.hash || running.epoch !== snapshot.epoch) return;
+  // The same content under a newer version keeps the config object (no rebuild): the disk gets what runs, at the new version.
+  await cache.save(running.version === snapshot.version ? running : { ...running, version: snapshot.version }, { controllerId });
 }
 
 /**

@@ -17,6 +17,8 @@ export class UpstreamLifecycle {
   readonly metrics: UpstreamMetrics;
   readonly #checker: HealthChecker;
   readonly #logger: Logger;
+  /** The config the health checks follow now. */
+  #followed: RuntimeConfig | undefined;
 
   constructor(options: { zone: string; logger: Logger; register: Registry; config: () => RuntimeConfig | undefined }) {
     this.#logger = options.logger;
@@ -36,8 +38,16 @@ export class UpstreamLifecycle {
     this.#checker = new HealthChecker({ onCheck: (c) => this.metrics.check(c), logger: options.logger });
   }
 
-  /** After a config swap: health checks follow its upstreams. */
+  /**
+   * After a config swap: health checks follow its upstreams. Proportional to the change:
+   * unless an upstream handle with active checks appeared, changed or left, the running
+   * probers already check exactly this config (an unchanged API keeps its very handle),
+   * so the checker is not walked at all.
+   */
   follow(config: RuntimeConfig): void {
+    const before = this.#followed;
+    this.#followed = config;
+    if (before !== undefined && !checkedUpstreamsChanged(before, config)) return;
     this.#checker.update(upstreamsOf(config));
   }
 
@@ -52,6 +62,17 @@ export class UpstreamLifecycle {
     if (t.event === 'ejected' || t.event === 'unhealthy') this.#logger.warn(fields, `upstream target ${t.event}`);
     else this.#logger.info(fields, `upstream target ${t.event}`);
   }
+}
+
+/** Whether some upstream with active health checks (before or after) is not the same handle in both configs. */
+function checkedUpstreamsChanged(before: RuntimeConfig, after: RuntimeConfig): boolean {
+  const checked = (u: Upstream | undefined) => u !== undefined && u.definition.healthCheck !== null;
+  for (const [name, api] of after.apis) {
+    const old = before.apis.get(name)?.upstream;
+    if (old !== api.upstream && (checked(api.upstream) || checked(old))) return true;
+  }
+  for (const [name, api] of before.apis) if (!after.apis.has(name) && checked(api.upstream)) return true;
+  return false;
 }
 
 function upstreamsOf(config: RuntimeConfig | undefined): Upstream[] {

@@ -2,13 +2,14 @@ import { chmod, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '@gw/logging';
 import { CACHE_FILE_NAME } from './cache-file.js';
+import { CACHE_LOG_NAME } from './cache-log.js';
 
 /** The cache holds the compiled config, HMAC secrets included: only the runtime's user may read it. */
 export const CACHE_DIR_MODE = 0o700;
 export const CACHE_FILE_MODE = 0o600;
 
 /**
- * Makes `CONFIG_CACHE_DIR` 0700 and `snapshot.json` 0600 when they are found looser (a
+ * Makes `CONFIG_CACHE_DIR` 0700 and `snapshot.json` and `snapshot.log` 0600 when they are found looser (a
  * directory made by hand or by an older runtime). Never throws: what cannot be changed
  * (not the owner, a read-only mount) is logged and left. A directory with the sticky bit
  * (a shared one, like /tmp) is never changed: that would lock others out of it.
@@ -24,6 +25,7 @@ const warnOnce = (logger: Logger, key: string, fields: Record<string, unknown>, 
 export async function tightenCachePermissions(dir: string, logger: Logger): Promise<void> {
   await tighten(dir, CACHE_DIR_MODE, logger, true);
   await tighten(path.join(dir, CACHE_FILE_NAME), CACHE_FILE_MODE, logger, false);
+  await tighten(path.join(dir, CACHE_LOG_NAME), CACHE_FILE_MODE, logger, false);
 }
 
 async function tighten(target: string, mode: number, logger: Logger, isDir: boolean): Promise<void> {

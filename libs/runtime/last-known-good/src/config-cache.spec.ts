@@ -9,7 +9,7 @@ import { recordingLogger } from '@gw/logging/testing';
 import { CACHE_FILE_NAME } from './cache-file.js';
 import { ConfigCache } from './config-cache.js';
 import { loadSnapshot } from './load-snapshot.js';
-import { saveSnapshot } from './save-snapshot.js';
+import { writeSnapshot } from './save-snapshot.js';
 
 function snapshot(version: number, port = 8080, epoch = 1): ConfigSnapshot {
   return snapshotOf([plainApi('orders', '/orders', [`http://127.0.0.1:${port}`])], version, epoch);
@@ -88,7 +88,7 @@ describe('ConfigCache', () => {
     const dir = dirs.make();
     const gates: (() => void)[] = [];
     // A disk that stalls each write until the test opens its gate, then really writes.
-    const write: typeof saveSnapshot = (d, s, m, o) => new Promise<void>((resolve) => gates.push(resolve)).then(() => saveSnapshot(d, s, m, o));
+    const write: typeof writeSnapshot = (d, s, m, o) => new Promise<void>((resolve) => gates.push(resolve)).then(() => writeSnapshot(d, s, m, o));
     const cache = new ConfigCache({ dir, writeWaitMs: 30, write, logger: recordingLogger() });
     expect(await cache.save(snapshot(1), { controllerId: 'ctl-1' })).toBe('pending');
     expect(cache.report()).toMatchObject({ status: 'write-pending', code: 'GW_CONFIG_CACHE_WRITE_FAILED', reason: expect.stringContaining('still running'), version: null });

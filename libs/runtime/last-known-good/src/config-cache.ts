@@ -4,7 +4,7 @@ import type { ConfigSnapshot } from '@gw/config-contract';
 import { CACHE_FILE_NAME } from './cache-file.js';
 import { tightenCachePermissions } from './cache-permissions.js';
 import { loadSnapshot, type LoadedSnapshot, type LoadOptions } from './load-snapshot.js';
-import { saveSnapshot } from './save-snapshot.js';
+import { writeSnapshot, type DiskState } from './save-snapshot.js';
 
 /** How the boot-time load went. `refused`: the file was sound but the runtime would not apply it. */
 export type CacheBootStatus = 'not-loaded' | 'missing' | 'loaded' | 'corrupt' | 'refused';
@@ -29,6 +29,10 @@ export interface ConfigCacheReport {
   boot: { status: CacheBootStatus; reason: string | null; savedAt: string | null };
   writes: number;
   writeFailures: number;
+  /** The append log on top of the base file, as far as this runtime knows (null: not known). */
+  log: { records: number; bytes: number; baseBytes: number } | null;
+  /** Writes that rewrote the base file (the first one, and each compaction). */
+  compactions: number;
 }
 
 export interface ConfigCacheOptions extends LoadOptions {
@@ -41,7 +45,9 @@ export interface ConfigCacheOptions extends LoadOptions {
    */
   writeWaitMs?: number;
   /** The writer; tests replace it to simulate a slow or stuck disk. */
-  write?: typeof saveSnapshot;
+  write?: typeof writeSnapshot;
+  /** Compact once the log would hold more records than this (default 1000); it is also compacted once larger than the base. */
+  maxLogRecords?: number;
 }
 
 export type SaveOutcome = 'saved' | 'unchanged' | 'failed' | 'pending';
@@ -55,9 +61,10 @@ interface Held {
 }
 
 /**
- * The runtime's view of its last-known-good file: loads it once at boot, rewrites it when
- * the applied snapshot changes, and keeps a report for `/config`. Never throws: a bad file
- * or a failed write is logged and reported, never fatal.
+ * The runtime's view of its last-known-good cache: loads it once at boot, writes each
+ * applied snapshot in proportion to what changed (an append-log record, or a new base
+ * when compaction is due: `writeSnapshot`), and keeps a report for `/config`. Never
+ * throws: a bad file or a failed write is logged and reported, never fatal.
  */
 export class ConfigCache {
   readonly dir: string;
@@ -65,8 +72,14 @@ export class ConfigCache {
   readonly #logger: Logger;
   readonly #loadOptions: LoadOptions;
   readonly #writeWaitMs: number;
-  readonly #write: typeof saveSnapshot;
+  readonly #write: typeof writeSnapshot;
+  readonly #maxLogRecords: number | undefined;
   #held: Held | undefined;
+  /** What the directory holds, known only between writes of this process (undefined: write a base next). */
+  #disk: DiskState | undefined;
+  /** Writes run one after another, each from the disk state the previous one left. */
+  #chain: Promise<unknown> = Promise.resolve();
+  #compactions = 0;
   #status: CacheFileStatus = 'unknown';
   #problem: { code: string; reason: string } | undefined;
   #boot: ConfigCacheReport['boot'] = { status: 'not-loaded', reason: null, savedAt: null };
@@ -79,7 +92,8 @@ export class ConfigCache {
     this.#logger = options.logger ?? silentLogger;
     this.#loadOptions = options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes };
     this.#writeWaitMs = options.writeWaitMs ?? 5_000;
-    this.#write = options.write ?? saveSnapshot;
+    this.#write = options.write ?? writeSnapshot;
+    this.#maxLogRecords = options.maxLogRecords;
   }
 
   /** Reads the file; the caller decides whether to apply what it holds (and calls `refused` if not). */
@@ -102,8 +116,12 @@ export class ConfigCache {
         const { version, epoch, hash } = loaded.snapshot;
         this.#status = 'ok';
         this.#held = { version, epoch, hash, savedAt: loaded.savedAt, controllerId: loaded.controllerId };
+        this.#disk = loaded.disk;
         this.#boot = { status: 'loaded', reason: null, savedAt: loaded.savedAt.toISOString() };
-        this.#logger.info({ file: loaded.path, version, hash, savedAt: loaded.savedAt.toISOString(), controllerId: loaded.controllerId }, 'config cache: file loaded');
+        const log = loaded.log;
+        this.#logger.info({ file: loaded.path, version, hash, savedAt: loaded.savedAt.toISOString(), controllerId: loaded.controllerId, logRecords: log.records }, 'config cache: file loaded');
+        if (log.tornBytes > 0) this.#logger.warn({ file: loaded.path, tornBytes: log.tornBytes, records: log.records }, 'config cache: ignored a torn last log record (a write cut short); the next write compacts');
+        if (log.stale) this.#logger.warn({ file: loaded.path }, 'config cache: ignored a log left from an older base; the next write compacts');
         break;
       }
     }
@@ -126,22 +144,34 @@ export class ConfigCache {
     const held = this.#held;
     if (held && this.#status === 'ok' && held.version === snapshot.version && held.epoch === snapshot.epoch && held.hash === snapshot.hash) return 'unchanged';
     let settled = false;
-    const attempt = this.#write(this.dir, snapshot, meta, { logger: this.#logger }).then(
+    const run = this.#chain.then(async () => {
+      const disk = this.#disk;
+      // Unknown while the write runs: if it fails, the next write is a base.
+      this.#disk = undefined;
+      const saved = await this.#write(this.dir, snapshot, meta, { logger: this.#logger, disk, ...(this.#maxLogRecords === undefined ? {} : { maxLogRecords: this.#maxLogRecords }) });
+      // Set before the next queued write starts from it.
+      this.#disk = saved.disk;
+      return saved;
+    });
+    this.#chain = run.catch(() => undefined);
+    const attempt = run.then(
       (saved) => {
         settled = true;
         this.#held = { version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash, savedAt: saved.savedAt, controllerId: meta.controllerId };
         this.#status = 'ok';
         this.#problem = undefined;
         this.#writes++;
-        this.#logger.debug({ file: saved.path, version: snapshot.version, bytes: saved.bytes }, 'config cache: snapshot saved');
+        if (saved.kind === 'base') this.#compactions++;
+        this.#logger.debug({ file: saved.path, version: snapshot.version, bytes: saved.bytes, kind: saved.kind }, 'config cache: snapshot saved');
         return 'saved' as const;
       },
       (err: unknown) => {
         settled = true;
         const code = (err as { code?: unknown }).code;
         this.#status = 'write-failed';
-        // The failure may have come after the rename (directory fsync): what the disk holds is unknown.
+        // The failure may have come after the rename (directory fsync) or mid-append: what the disk holds is unknown.
         this.#held = undefined;
+        this.#disk = undefined;
         this.#problem = { code: typeof code === 'string' ? code : 'GW_CONFIG_CACHE_WRITE_FAILED', reason: err instanceof Error ? err.message : String(err) };
         this.#writeFailures++;
         this.#logger.error({ file: this.file, version: snapshot.version, err }, 'config cache: write failed; the snapshot stays applied');
@@ -181,6 +211,8 @@ export class ConfigCache {
       boot: { ...this.#boot },
       writes: this.#writes,
       writeFailures: this.#writeFailures,
+      log: this.#disk === undefined ? null : { records: this.#disk.records, bytes: this.#disk.logBytes, baseBytes: this.#disk.baseBytes },
+      compactions: this.#compactions,
     };
   }
 }

@@ -31,7 +31,17 @@ describe('saveSnapshot / loadSnapshot on real files', () => {
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     expect(fs.statSync(saved.path).mode & 0o777).toBe(0o600);
     const loaded = await loadSnapshot(dir);
-    expect(loaded).toEqual({ status: 'ok', path: saved.path, snapshot: snapshot(3), savedAt, controllerId: 'ctl-2', bytes: saved.bytes, checksum: saved.checksum });
+    expect(loaded).toEqual({
+      status: 'ok',
+      path: saved.path,
+      snapshot: snapshot(3),
+      savedAt,
+      controllerId: 'ctl-2',
+      bytes: saved.bytes,
+      checksum: saved.checksum,
+      log: { records: 0, bytes: 0, tornBytes: 0, stale: false },
+      disk: { baseChecksum: saved.checksum, baseBytes: saved.bytes, logBytes: 0, records: 0, snapshot: snapshot(3), compactNext: false },
+    });
   });
 
   it('reports a missing directory or file as missing', async () => {

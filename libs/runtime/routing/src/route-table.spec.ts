@@ -2,7 +2,7 @@ import type { ApiDefinition } from '@gw/api-schema';
 import { plainApi } from '@gw/api-schema/testing';
 import { describe, expect, it } from 'vitest';
 import { buildApiRoutes } from './api-routes.js';
-import { buildRouteTable } from './route-table.js';
+import { buildRouteTable, updateRouteTable } from './route-table.js';
 
 function api(name: string, basePath: string, extra: Partial<ApiDefinition> = {}): ApiDefinition {
   return plainApi(name, basePath, [`http://${name}.internal:8080`], extra);
@@ -282,5 +282,78 @@ describe('routes inside an API', () => {
     expect(hit(t, 'x', '/m/42')).toBe('mixed:by-id /42');
     expect(hit(t, 'x', '/m/42', 'POST')).toBe('mixed:catch-all /42');
     expect(hit(t, 'x', '/m/a/b', 'GET')).toBe('mixed:catch-all /a/b');
+  });
+});
+
+describe('updateRouteTable', () => {
+  const routed = (definition: ApiDefinition) => ({ definition, router: buildApiRoutes(definition.routes) });
+
+  it('adds, replaces and removes APIs without changing the table it starts from', () => {
+    const orders = routed(api('orders', '/orders'));
+    const items = routed(api('items', '/orders/items', { hosts: ['shop.example.com'] }));
+    const wild = routed(api('wild', '/w', { hosts: ['*.example.com'] }));
+    const before = buildRouteTable([orders, items, wild]);
+    const movedItems = routed(api('items', '/catalog/items', { hosts: ['shop.example.com'] }));
+    const users = routed(api('users', '/users'));
+    const after = updateRouteTable(before, [movedItems, users], ['wild']);
+
+    expect(hit(before, 'shop.example.com', '/orders/items/1')).toBe('items /1');
+    expect(hit(before, 'a.example.com', '/w/1')).toBe('wild /1');
+    expect(hit(before, 'x', '/users/1')).toBe('none');
+    expect(before.size).toBe(3);
+
+    expect(hit(after, 'shop.example.com', '/orders/items/1')).toBe('orders /items/1');
+    expect(hit(after, 'shop.example.com', '/catalog/items/1')).toBe('items /1');
+    expect(hit(after, 'a.example.com', '/w/1')).toBe('none');
+    expect(hit(after, 'x', '/users/1')).toBe('users /1');
+    expect(after.size).toBe(3);
+    expect(after.apis.map((a) => a.definition.name).sort()).toEqual(['items', 'orders', 'users']);
+    // The API object handed out is the one put in: the proxy finds everything about it there.
+    expect(after.match('GET', 'x', '/users')).toMatchObject({ api: users });
+  });
+
+  it('refuses a collision with an API it keeps, and frees the claims of one it removes or moves', () => {
+    const before = buildRouteTable([routed(api('orders', '/orders')), routed(api('users', '/users'))]);
+    expect(() => updateRouteTable(before, [routed(api('billing', '/orders'))], [])).toThrow('APIs orders and billing both claim any host/orders');
+    // Taking the base path of an API removed or moved in the same change is fine.
+    expect(hit(updateRouteTable(before, [routed(api('billing', '/orders'))], ['orders']), 'x', '/orders/1')).toBe('billing /1');
+    const swapped = updateRouteTable(before, [routed(api('orders', '/users')), routed(api('users', '/orders'))], []);
+    expect(hit(swapped, 'x', '/users/1')).toBe('orders /1');
+    expect(hit(swapped, 'x', '/orders/1')).toBe('users /1');
+    expect(hit(before, 'x', '/users/1')).toBe('users /1');
+  });
+
+  it('matches like a table built from scratch after a random series of changes', () => {
+    let seed = 42;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const hosts = [[], ['a.example.com'], ['*.example.com'], ['b.example.com', 'c.example.com']];
+    const live = new Map<string, ReturnType<typeof routed>>();
+    let table = buildRouteTable<ReturnType<typeof routed>>([]);
+    for (let step = 0; step < 300; step++) {
+      const name = `api-${random(12)}`;
+      if (random(4) === 0) {
+        table = updateRouteTable(table, [], [name]);
+        live.delete(name);
+      } else {
+        const next = routed(api(name, `/p${random(6)}${random(2) === 0 ? '' : `/q${random(3)}`}`, { hosts: hosts[random(hosts.length)]! }));
+        const fresh = () => buildRouteTable([...[...live.values()].filter((a) => a.definition.name !== name), next]);
+        let expected: ReturnType<typeof fresh> | undefined;
+        try {
+          expected = fresh();
+        } catch {
+          expect(() => updateRouteTable(table, [next], [])).toThrow(/both claim/);
+          continue;
+        }
+        table = updateRouteTable(table, [next], []);
+        live.set(name, next);
+        for (const host of ['x', 'a.example.com', 'z.example.com', 'b.example.com', 'c.example.com']) {
+          for (const path of ['/p0', '/p1/q0/x', '/p2/q1', '/p3/q2/y', '/p4', '/p5/q0']) expect(hit(table, host, path), `${host}${path}`).toBe(hit(expected, host, path));
+        }
+      }
+      expect(table.size).toBe(live.size);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { ANY_HOST, ClaimRegistry, describeClaim, routeClaims } from '@gw/api-schema';
+import { ANY_HOST, describeClaim, routeClaims } from '@gw/api-schema';
 import type { ApiRoutes } from './api-routes.js';
 import { normalizeHost } from './host-name.js';
 import type { Routed, RouteLookup } from './route.js';
@@ -51,50 +51,174 @@ const WILDCARD_PREFIX = '*.';
  * Cost: O(path segments × host tiers tried) map lookups, whatever the number of APIs;
  * the host tiers tried are at most the exact host, one per label of the Host for
  * wildcards (only when some API uses one), and any-host.
+ *
+ * Two APIs claiming the same host and base path (the API schema's route-claim rule)
+ * throw: a table is never built with a route that two APIs serve.
  */
 export function buildRouteTable<T extends Routed>(apis: readonly T[]): RouteTable<T> {
-  return new FrozenRouteTable(apis);
+  return new TableWriter<T>(undefined).put(apis).finish();
+}
+
+/**
+ * The table `table` with these changes, built without touching `table` (requests in
+ * flight keep using it): `put` adds or replaces APIs by name, `removed` names APIs to
+ * drop. Costs in proportion to the change, not to the table: only the host tiers and
+ * base-path maps the changed APIs claim are copied (plus one copy of the name index and
+ * the API list). Throws, like `buildRouteTable`, when a claim collides.
+ */
+export function updateRouteTable<T extends Routed>(table: RouteTable<T>, put: readonly T[], removed: Iterable<string>): RouteTable<T> {
+  if (!(table instanceof FrozenRouteTable)) throw new TypeError('updateRouteTable: not a table built by buildRouteTable');
+  return new TableWriter<T>(table as FrozenRouteTable<T>).remove(removed).put(put).finish();
+}
+
+/** What a frozen table is made of; a writer derives the next one, copying only what it changes. */
+interface TableParts<T extends Routed> {
+  readonly exact: Map<string, ApisByBasePath<T>>;
+  /** Keyed by the suffix with its leading dot: `*.example.com` → `.example.com`. */
+  readonly wildcard: Map<string, ApisByBasePath<T>>;
+  readonly anyHost: ApisByBasePath<T>;
+  readonly byName: Map<string, T>;
+  /** `lengths[n]` = how many APIs have an n-character base path: `match` skips prefixes no API can match. */
+  readonly lengths: Uint32Array;
+}
+
+/** Builds the next table's parts from the previous one's, copy-on-write. */
+class TableWriter<T extends Routed> {
+  #exact: Map<string, ApisByBasePath<T>>;
+  #wildcard: Map<string, ApisByBasePath<T>>;
+  #anyHost: ApisByBasePath<T>;
+  readonly #byName: Map<string, T>;
+  #lengths: Uint32Array;
+  #lengthsOwn = false;
+  /** The maps this writer made (or copied) and may therefore change. */
+  readonly #own = new Set<Map<string, unknown>>();
+
+  constructor(from: FrozenRouteTable<T> | undefined) {
+    const p = from === undefined ? undefined : FrozenRouteTable.partsOf(from);
+    this.#exact = p?.exact ?? this.#mine(new Map());
+    this.#wildcard = p?.wildcard ?? this.#mine(new Map());
+    this.#anyHost = p?.anyHost ?? this.#mine(new Map());
+    this.#byName = new Map(p?.byName);
+    this.#lengths = p?.lengths ?? new Uint32Array(2);
+  }
+
+  remove(names: Iterable<string>): this {
+    for (const name of names) this.#remove(name);
+    return this;
+  }
+
+  put(apis: readonly T[]): this {
+    for (const api of apis) this.#remove(api.definition.name);
+    for (const api of apis) this.#add(api);
+    return this;
+  }
+
+  finish(): FrozenRouteTable<T> {
+    return new FrozenRouteTable({ exact: this.#exact, wildcard: this.#wildcard, anyHost: this.#anyHost, byName: this.#byName, lengths: this.#lengths });
+  }
+
+  #remove(name: string): void {
+    const api = this.#byName.get(name);
+    if (api === undefined) return;
+    const def = api.definition;
+    for (const claim of routeClaims(def)) {
+      const { tiers, key } = this.#tierOf(claim.host);
+      const byPath = tiers === undefined ? this.#anyHost : tiers.get(key);
+      if (byPath?.get(def.basePath)?.api !== api) continue;
+      const own = this.#writable(claim.host);
+      own.delete(def.basePath);
+      if (own.size === 0 && tiers !== undefined) this.#writableTiers(claim.host).delete(key);
+    }
+    this.#countLength(def.basePath.length, -1);
+    this.#byName.delete(name);
+  }
+
+  #add(api: T): void {
+    const def = api.definition;
+    if (!def.basePath.startsWith(SLASH)) throw new Error(`API ${def.name}: base path "${def.basePath}" does not start with "/"`);
+    if (this.#byName.has(def.name)) this.#remove(def.name);
+    const entry: ApiEntry<T> = { api, basePath: def.basePath, stripBasePath: def.stripBasePath, routes: api.router };
+    // The route-claim rule of the API schema (the store and the compiler apply it too): a
+    // claim is the slot for its host and base path, so a taken slot is a collision.
+    for (const claim of routeClaims(def)) {
+      const owner = this.#writable(claim.host).get(def.basePath);
+      if (owner !== undefined && owner.api.definition.name !== def.name) throw new Error(`APIs ${owner.api.definition.name} and ${def.name} both claim ${describeClaim(claim)}`);
+    }
+    for (const claim of routeClaims(def)) this.#writable(claim.host).set(def.basePath, entry);
+    this.#countLength(def.basePath.length, 1);
+    this.#byName.set(def.name, api);
+  }
+
+  #countLength(length: number, delta: number): void {
+    if (!this.#lengthsOwn || length >= this.#lengths.length) {
+      const copy = new Uint32Array(Math.max(this.#lengths.length, length + 1));
+      copy.set(this.#lengths);
+      this.#lengths = copy;
+      this.#lengthsOwn = true;
+    }
+    this.#lengths[length] = this.#lengths[length]! + delta;
+  }
+
+  /** The host tier map a claim's host lives in and its key there (`tiers` undefined: the any-host tier). */
+  #tierOf(host: string): { tiers: Map<string, ApisByBasePath<T>> | undefined; key: string } {
+    if (host === ANY_HOST) return { tiers: undefined, key: '' };
+    const wildcard = host.startsWith(WILDCARD_PREFIX);
+    return { tiers: wildcard ? this.#wildcard : this.#exact, key: wildcard ? host.slice(1) : host };
+  }
+
+  #writableTiers(host: string): Map<string, ApisByBasePath<T>> {
+    const wildcard = host.startsWith(WILDCARD_PREFIX);
+    const tiers = wildcard ? this.#wildcard : this.#exact;
+    if (this.#own.has(tiers)) return tiers;
+    const copy = this.#mine(new Map(tiers));
+    if (wildcard) this.#wildcard = copy;
+    else this.#exact = copy;
+    return copy;
+  }
+
+  /** The base-path map of a claim's host tier, made this writer's own (copied or created) first. */
+  #writable(host: string): ApisByBasePath<T> {
+    if (host === ANY_HOST) {
+      if (!this.#own.has(this.#anyHost)) this.#anyHost = this.#mine(new Map(this.#anyHost));
+      return this.#anyHost;
+    }
+    const { key } = this.#tierOf(host);
+    const tiers = this.#writableTiers(host);
+    const byPath = tiers.get(key);
+    if (byPath !== undefined && this.#own.has(byPath)) return byPath;
+    const mine = this.#mine(new Map(byPath));
+    tiers.set(key, mine);
+    return mine;
+  }
+
+  #mine<M extends Map<string, unknown>>(map: M): M {
+    this.#own.add(map);
+    return map;
+  }
 }
 
 class FrozenRouteTable<T extends Routed> implements RouteTable<T> {
   readonly size: number;
   readonly apis: readonly T[];
-  readonly #exact = new Map<string, ApisByBasePath<T>>();
-  /** Keyed by the suffix with its leading dot: `*.example.com` → `.example.com`. */
-  readonly #wildcard = new Map<string, ApisByBasePath<T>>();
-  readonly #anyHost: ApisByBasePath<T> = new Map();
-  /** `#hasLength[n] === 1` when some base path is n characters long: skips prefixes no API can match. */
-  readonly #hasLength: Uint8Array;
+  /** For the next table's writer (module-internal: the class is not exported); never changed once the table is built. */
+  readonly #parts: TableParts<T>;
+  readonly #exact: Map<string, ApisByBasePath<T>>;
+  readonly #wildcard: Map<string, ApisByBasePath<T>>;
+  readonly #anyHost: ApisByBasePath<T>;
+  readonly #lengths: Uint32Array;
 
-  constructor(apis: readonly T[]) {
-    let longest = 1;
-    // The route-claim rule of the API schema: the same one the store and the compiler apply.
-    const claims = new ClaimRegistry();
-    for (const api of apis) {
-      const def = api.definition;
-      if (!def.basePath.startsWith(SLASH)) throw new Error(`API ${def.name}: base path "${def.basePath}" does not start with "/"`);
-      const entry: ApiEntry<T> = { api, basePath: def.basePath, stripBasePath: def.stripBasePath, routes: api.router };
-      const owned = routeClaims(def);
-      const taken = claims.take(def.name, owned);
-      if (taken !== undefined) throw new Error(`APIs ${taken.owner} and ${def.name} both claim ${describeClaim(taken.claim)}`);
-      for (const { host } of owned) {
-        if (host === ANY_HOST) {
-          this.#anyHost.set(def.basePath, entry);
-          continue;
-        }
-        const wildcard = host.startsWith(WILDCARD_PREFIX);
-        const tiers = wildcard ? this.#wildcard : this.#exact;
-        const key = wildcard ? host.slice(1) : host;
-        let byPath = tiers.get(key);
-        if (byPath === undefined) tiers.set(key, (byPath = new Map()));
-        byPath.set(def.basePath, entry);
-      }
-      if (def.basePath.length > longest) longest = def.basePath.length;
-    }
-    this.#hasLength = new Uint8Array(longest + 1);
-    for (const api of apis) this.#hasLength[api.definition.basePath.length] = 1;
-    this.size = apis.length;
-    this.apis = Object.freeze([...apis]);
+  static partsOf<T extends Routed>(table: FrozenRouteTable<T>): TableParts<T> {
+    return table.#parts;
+  }
+
+  constructor(parts: TableParts<T>) {
+    this.#parts = parts;
+    this.#exact = parts.exact;
+    this.#wildcard = parts.wildcard;
+    this.#anyHost = parts.anyHost;
+    this.#lengths = parts.lengths;
+    this.size = parts.byName.size;
+    this.apis = Object.freeze([...parts.byName.values()]);
     Object.freeze(this);
   }
 
@@ -120,13 +244,13 @@ class FrozenRouteTable<T extends Routed> implements RouteTable<T> {
 
   /** The longest base path of this tier that serves the request, trying shorter ones while an API's routes do not match. */
   #matchIn(byPath: ApisByBasePath<T>, method: string, path: string): RouteLookup<T> | undefined {
-    const hasLength = this.#hasLength;
+    const lengths = this.#lengths;
     // Candidates: the whole path, then the prefix before each '/', right to left.
     // A prefix ending just before a '/' (or the whole path) lies on a segment boundary,
     // so `/orders` matches `/orders`, `/orders/` and `/orders/42` but never `/ordersx`.
     let end = path.length;
     while (end > 0) {
-      if (end < hasLength.length && hasLength[end] === 1) {
+      if (end < lengths.length && lengths[end]! > 0) {
         const entry = byPath.get(end === path.length ? path : path.slice(0, end));
         const found = entry === undefined ? undefined : resolve(entry, method, path);
         if (found !== undefined) return found;

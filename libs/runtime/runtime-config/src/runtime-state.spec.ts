@@ -1,5 +1,5 @@
-import { plainApi } from '@gw/api-schema/testing';
-import { canonicalJson, contentHash, stateHash, type ConfigSnapshot } from '@gw/config-contract';
+import { definitionOf, plainApi } from '@gw/api-schema/testing';
+import { buildSnapshot, canonicalJson, contentHash, stateHash, type ConfigSnapshot } from '@gw/config-contract';
 import { snapshotOf } from '@gw/config-contract/testing';
 import { testServices } from './testing/index.js';
 import { describe, expect, it } from 'vitest';
@@ -152,4 +152,80 @@ describe('RuntimeState', () => {
     expect(state.apply(snap(2, ['a', 'b', 'c']), 'controller')).toMatchObject({ ok: false, code: 'GW_SNAPSHOT_OVER_CAPACITY' });
     expect(state.applied?.version).toBe(1);
   });
+
+  describe('in proportion to the change (issue 13)', () => {
+    // Through the real schema: breaker, outlier detection and retries at their defaults.
+    const api = (name: string, port = 8080) => definitionOf({ name, basePath: `/${name}`, upstream: { targets: [{ url: `http://127.0.0.1:${port}` }, { url: `http://127.0.0.1:${port + 1}` }] } });
+
+    it('a change to API A keeps API B\'s breaker and health state (its whole API object) and B\'s resource object', () => {
+      const state = newState();
+      state.apply(snapshotOf([api('a'), api('b')], 1), 'controller');
+      const first = state.getConfig()!;
+      const b = first.apis.get('b')!;
+      // B's upstream has lived a little: its breaker opened, a target was ejected, the balancer moved on.
+      for (let i = 0; i < 40; i++) b.upstream.breaker!.record(false);
+      expect(b.upstream.breaker!.state).toBe('open');
+      b.upstream.health.targets[1]!.ejected = true;
+
+      state.apply(snapshotOf([api('a', 9090), api('b')], 2), 'controller');
+      const second = state.getConfig()!;
+      expect(second.apis.get('a')).not.toBe(first.apis.get('a'));
+      expect(second.apis.get('b')).toBe(b);
+      expect(second.apis.get('b')!.upstream.breaker!.state).toBe('open');
+      expect(second.apis.get('b')!.upstream.health.targets[1]!.ejected).toBe(true);
+      expect(second.snapshot.resources[1]).toBe(first.snapshot.resources[1]);
+      expect(routed(state, 'b')).toBe(b);
+      expect(routed(state, 'a')?.upstream.targets[0]!.origin).toBe('http://127.0.0.1:9090');
+    });
+
+    it('does not hash the content of unchanged resources again, but always checks the state hash', () => {
+      const state = newState();
+      const one = snapshotOf([api('a'), api('b')], 1);
+      state.apply(one, 'controller');
+      // B's content is damaged in transit but keeps its announced hash: the runtime runs B
+      // as built from the verified content, so nothing of the damage reaches it (or the cache).
+      const damagedB = { ...one.resources[1]!, content: '{"not":"verified"}' };
+      const changedA = snapshotOf([api('a', 9090)], 2).resources[0]!;
+      const two = { version: 2, epoch: 1, hash: stateHash([changedA, damagedB]), resources: [changedA, damagedB] };
+      expect(state.apply(two, 'controller')).toEqual({ ok: true });
+      expect(state.getConfig()!.snapshot.resources[1]).toBe(one.resources[1]);
+      expect(state.getConfig()!.snapshot.resources[1]!.content).not.toContain('verified');
+      // A changed resource is hashed; a wrong state hash is refused even when every resource is known.
+      const tamperedA = { ...snapshotOf([api('a', 7070)], 3).resources[0]!, hash: changedA.hash };
+      expect(state.apply({ version: 3, epoch: 1, hash: stateHash([tamperedA, damagedB]), resources: [tamperedA, damagedB] }, 'controller')).toMatchObject({ ok: true });
+      const wrongState = { ...snapshotOf([api('a', 9090), api('b'), api('c')], 4), hash: snapshotOf([api('a', 9090), api('b')], 4).hash.replace(/^./, '0') };
+      expect(state.apply(wrongState, 'controller')).toMatchObject({ ok: false, code: 'GW_SNAPSHOT_HASH_MISMATCH' });
+      const badContent = snapshotOf([api('a', 9090), api('b'), api('c')], 4);
+      const c = { ...badContent.resources[2]!, content: badContent.resources[2]!.content.replace('/c', '/d') };
+      expect(state.apply({ ...badContent, resources: [badContent.resources[0]!, badContent.resources[1]!, c] }, 'controller')).toMatchObject({
+        ok: false,
+        code: 'GW_SNAPSHOT_HASH_MISMATCH',
+        message: expect.stringContaining('api "c" hashes to'),
+      });
+      expect(state.applied?.version).toBe(3);
+    });
+
+    it('gives a new revision of the same content a new resource object sharing the content, without a rebuild', () => {
+      const state = newState();
+      const built: string[][] = [];
+      state.onSwap((_n, _p, fresh) => built.push(fresh.map((a) => a.name)));
+      state.apply(snapshotOf([api('a'), api('b')], 1), 'controller');
+      const first = state.getConfig()!;
+      const bumped = buildSnapshot(2, 1, [first.snapshot.resources[0]!, { ...first.snapshot.resources[1]!, version: 7 }, snapshotOf([api('c')], 2).resources[0]!]);
+      expect(state.apply(bumped, 'controller')).toEqual({ ok: true });
+      const second = state.getConfig()!;
+      expect(built).toEqual([['a', 'b'], ['c']]);
+      expect(second.apis.get('b')).toMatchObject({ revision: 7, upstream: first.apis.get('b')!.upstream, resource: { version: 7 } });
+      expect(second.apis.get('b')!.resource.content).toBe(first.apis.get('b')!.resource.content);
+      expect(routed(state, 'b')).toBe(second.apis.get('b'));
+      expect(second.snapshot).toMatchObject({ version: 2, hash: bumped.hash });
+      expect(second.snapshot.resources.map((r) => `${r.name}@${r.version}`)).toEqual(['a@1', 'b@7', 'c@1']);
+      // Removing an API takes it out of the routing table; the others stay as they were.
+      state.apply(snapshotOf([api('a'), api('c')], 3), 'controller');
+      expect(routed(state, 'b')).toBeUndefined();
+      expect(state.getConfig()!.apis.get('a')).toBe(first.apis.get('a'));
+      expect(state.getConfig()!.table.size).toBe(2);
+    });
+  });
 });
+

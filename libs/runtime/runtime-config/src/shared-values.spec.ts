@@ -1,0 +1,37 @@
+import { definitionOf } from '@gw/api-schema/testing';
+import { snapshotOf } from '@gw/config-contract/testing';
+import { describe, expect, it } from 'vitest';
+import { RuntimeState } from './runtime-state.js';
+import { SharedValues } from './shared-values.js';
+import { testServices } from './testing/index.js';
+
+describe('SharedValues', () => {
+  it('gives equal values one deep-frozen copy, leaves large ones unshared but frozen, and never changes its input', () => {
+    const shared = new SharedValues();
+    const input = { a: { x: 1, list: [1, 2] }, b: { x: 1, list: [1, 2] }, big: { text: 'y'.repeat(600) } };
+    const out = shared.share(input);
+    expect(out).toEqual(input);
+    expect(out.a).toBe(out.b);
+    expect(out.a.list).toBe(out.b.list);
+    expect(Object.isFrozen(out) && Object.isFrozen(out.a) && Object.isFrozen(out.a.list) && Object.isFrozen(out.big)).toBe(true);
+    expect(Object.isFrozen(input.a)).toBe(false);
+    expect(shared.share({ x: 1, list: [1, 2] })).toBe(out.a);
+    expect(shared.share({ text: 'y'.repeat(600) })).not.toBe(out.big);
+    expect(shared.share({ x: 2, list: [1, 2] })).not.toBe(out.a);
+  });
+
+  it('lets APIs of one config share their default blocks and, with the same routes, one router', () => {
+    const state = new RuntimeState({ maxApis: 100, services: testServices() });
+    const api = (name: string) =>
+      definitionOf({ name, basePath: `/${name}`, routes: [{ name: 'get', methods: ['GET'], path: '/items/:id' }], upstream: { targets: [{ url: `http://${name}.internal:8080` }] } });
+    expect(state.apply(snapshotOf([api('a'), api('b')]), 'controller')).toEqual({ ok: true });
+    const [a, b] = [state.getConfig()!.apis.get('a')!, state.getConfig()!.apis.get('b')!];
+    expect(a.definition.upstream.timeouts).toBe(b.definition.upstream.timeouts);
+    expect(a.definition.policies).toBe(b.definition.policies);
+    expect(a.definition.upstream.targets).not.toBe(b.definition.upstream.targets);
+    expect(a.router).toBe(b.router);
+    expect(Object.isFrozen(a.definition.upstream.retries.on)).toBe(true);
+    expect(state.getConfig()!.table.match('GET', undefined, '/b/items/7')).toMatchObject({ kind: 'route', api: b, routeName: 'get', forwardPath: '/items/7' });
+    expect(state.getConfig()!.table.match('POST', undefined, '/a/items/7')).toMatchObject({ kind: 'method-not-allowed', api: a });
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * Deep-frozen copies of definition values, shared between APIs: most blocks of a
+ * normalized definition are defaults or settings many APIs have alike (timeouts, retries,
+ * breaker, outlier detection, `hosts: []`, `policies` with every policy off, the same
+ * route list), and at 10,000 APIs one frozen copy of each instead of 10,000 is megabytes.
+ * Values are frozen, so sharing is invisible to readers; identity even lets callers share
+ * what they build from a value (a router per route list).
+ *
+ * Entries are held weakly: a value no config uses any more is collected, and its entry
+ * goes with it. Keyed by the value's JSON; only values up to `MAX_SHARED_JSON` characters
+ * are shared (a larger one, such as a whole definition or an upstream block with its
+ * targets, is unique per API: its key would only cost memory), larger ones are frozen
+ * copies whose parts are shared. Only values built anew pay for it.
+ */
+const MAX_SHARED_JSON = 512;
+
+export class SharedValues {
+  readonly #byJson = new Map<string, WeakRef<object>>();
+  readonly #cleanup = new FinalizationRegistry<string>((json) => {
+    const ref = this.#byJson.get(json);
+    if (ref !== undefined && ref.deref() === undefined) this.#byJson.delete(json);
+  });
+
+  /** Distinct values held (for tests and metrics). */
+  get size(): number {
+    return this.#byJson.size;
+  }
+
+  /** `value` deep-frozen, with every object and array in it replaced by the shared equal one. */
+  share<T>(value: T): T {
+    if (value === null || typeof value !== 'object') return value;
+    let copy: object;
+    if (Array.isArray(value)) {
+      copy = value.map((v: unknown) => this.share(v));
+    } else {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = this.share(v);
+      copy = out;
+    }
+    // Key order is the schema's (normalized definitions are built field by field), so equal values serialize alike.
+    const json = JSON.stringify(copy);
+    if (json.length > MAX_SHARED_JSON) return Object.freeze(copy) as T;
+    const known = this.#byJson.get(json)?.deref();
+    if (known !== undefined) return known as T;
+    Object.freeze(copy);
+    this.#byJson.set(json, new WeakRef(copy));
+    this.#cleanup.register(copy, json);
+    return copy as T;
+  }
+}
