@@ -29,7 +29,8 @@ async function healthTarget(): Promise<{ url: string; healthy: { value: boolean 
   return { url: `http://127.0.0.1:${port}`, healthy, checks };
 }
 
-const CHECK = { path: '/health', intervalMs: 30, timeoutMs: 30, healthyThreshold: 1, unhealthyThreshold: 1 };
+// A generous timeout: a check that times out on a loaded machine would be a transition the test did not cause.
+const CHECK = { path: '/health', intervalMs: 250, timeoutMs: 250, healthyThreshold: 1, unhealthyThreshold: 1 };
 
 /** The lifecycle wired as the runtime wires it: upstream handles built with its context, health checks following each swap. */
 function wired(records: LogRecord[], register: Registry) {
@@ -60,9 +61,13 @@ describe('UpstreamLifecycle', () => {
     await waitFor('checks', () => target.checks.n >= 2);
 
     target.healthy.value = false;
-    // This target's record: on a loaded machine the other target's 30 ms check may time out too.
+    // Checks the target answered after the flip: any check sent before it (a 200 that could
+    // bring the target back under healthyThreshold 1) has finished by then.
+    const checksAtFlip = target.checks.n;
+    // This target's record: on a loaded machine the other target's check may time out too.
     const unhealthy = () => records.find((r) => r.msg === 'upstream target unhealthy' && r.fields['target'] === target.url);
     await waitFor('unhealthy logged', () => unhealthy() !== undefined);
+    await waitFor('checked twice since the flip, and out', () => target.checks.n >= checksAtFlip + 2 && first.health.targets[0]!.activeHealthy === false);
     expect(unhealthy()).toMatchObject({
       level: 'warn',
       // The target's zone does not overwrite the runtime's (it used to show "zone": null).
