@@ -1,4 +1,4 @@
-import { validateApiDefinition, type ApiDefinition } from '@gw/api-schema';
+import { compactDefinition, validateApiDefinition, type ApiDefinition } from '@gw/api-schema';
 import { canonicalJson, contentHash, decodeApiResource, stateHash, verifySnapshot } from '@gw/config-contract';
 import { describe, expect, it } from 'vitest';
 import type { DesiredApi } from './compile-api.js';
@@ -43,16 +43,32 @@ describe('compileSnapshot', () => {
     expect(x.snapshot.hash).toBe(stateHash(x.snapshot.resources));
   });
 
-  it('emits exactly what the runtime consumes: the normalized definition as canonical JSON, with its revision and content hash', () => {
-    const def = api('orders', { routes: ROUTES, policies: { rateLimits: [{ name: 'ip', limit: 5, windowMs: 1000 }] } });
+  it('emits exactly what the runtime consumes: the compacted definition as canonical JSON, with its revision and content hash', () => {
+    const def = api('orders', { routes: ROUTES, policies: { rateLimits: [{ name: 'ip', limit: 5, windowMs: 1000 }] } }, { outlierDetection: null });
     const { snapshot, problems } = compileSnapshot({ version: 4, epoch: 2, apis: [{ definition: def, revision: 9 }] });
     expect(problems).toEqual([]);
     const [resource] = snapshot.resources;
-    expect(resource).toEqual({ type: 'api', name: 'orders', version: 9, hash: contentHash(canonicalJson(def)), content: canonicalJson(def) });
-    // Feature off is `null` all the way through; the runtime decodes the very same value.
-    expect(JSON.parse(resource!.content).upstream.healthCheck).toBeNull();
+    const compact = compactDefinition(def);
+    expect(resource).toEqual({ type: 'api', name: 'orders', version: 9, hash: contentHash(canonicalJson(compact)), content: canonicalJson(compact) });
+    // Only what differs from a default travels: a feature off by default is left out, one
+    // off where on is the default stays `null`; the runtime decodes the very same definition.
+    expect(JSON.parse(resource!.content)).toEqual({
+      name: 'orders',
+      basePath: '/orders',
+      routes: [{ name: 'get', methods: ['HEAD', 'GET'], path: '/:id' }, { name: 'create', methods: ['POST'], path: '/' }],
+      upstream: { targets: [{ url: 'http://10.0.0.7:8080' }], outlierDetection: null },
+      policies: { rateLimits: [{ name: 'ip', limit: 5, windowMs: 1000 }] },
+    });
     expect(decodeApiResource(resource!)).toEqual({ ok: true, api: def });
     expect(verifySnapshot(snapshot)).toEqual({ ok: true });
+  });
+
+  it('sends a ninth of the bytes for an API that keeps the defaults', () => {
+    const def = api('orders');
+    const [resource] = compileSnapshot({ version: 1, epoch: 1, apis: stored(def) }).snapshot.resources;
+    expect(resource!.content).toBe('{"basePath":"/orders","name":"orders","upstream":{"targets":[{"url":"http://10.0.0.7:8080"}]}}');
+    expect(resource!.content.length * 9).toBeLessThan(canonicalJson(def).length);
+    expect(decodeApiResource(resource!)).toEqual({ ok: true, api: def });
   });
 
   it('hashes content only, so the same content under a new version keeps its hash', () => {
