@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { apiDefinitionJsonSchema, compactDefinition, validateApiDefinition, type ApiDefinition } from './index.js';
+import { apiDefinitionJsonSchema, compactDefinition, tryCompactDefinition, validateApiDefinition, type ApiDefinition } from './index.js';
 import { definitionOf, plainApi } from './testing/index.js';
 
 const SMALLEST = { name: 'orders', basePath: '/orders', upstream: { targets: [{ url: 'http://10.0.0.7:8080' }] } };
@@ -222,6 +222,17 @@ describe('compactDefinition', () => {
     }
   });
 
+  it('tryCompactDefinition compacts only a definition validation gives back unchanged', () => {
+    const full = definitionOf(RICH as never);
+    expect(tryCompactDefinition(full)).toEqual(compactDefinition(full));
+    // A row written before a field existed: valid, but validation adds the field.
+    const { zone: _zone, ...olderTarget } = full.upstream.targets[0]!;
+    expect(tryCompactDefinition({ ...full, upstream: { ...full.upstream, targets: [olderTarget, ...full.upstream.targets.slice(1)] } })).toBeUndefined();
+    // Not normalized (upper-case host), and not valid at all.
+    expect(tryCompactDefinition({ ...full, hosts: ['API.example.com'] })).toBeUndefined();
+    expect(tryCompactDefinition({ ...full, basePath: 'no-slash' })).toBeUndefined();
+  });
+
   it('property: for every valid definition d, validate(compact(d)) equals d, and no member equals its default', () => {
     fc.assert(
       fc.property(definitions, (d) => {
@@ -229,6 +240,7 @@ describe('compactDefinition', () => {
         expect(revalidated(d)).toEqual(d);
         const compact = compactDefinition(d);
         expect(revalidated(compact)).toEqual(d);
+        expect(tryCompactDefinition(d)).toEqual(compact);
         expect(defaultValued(compact, SCHEMA, '', [])).toEqual([]);
         expect(JSON.stringify(compact).length).toBeLessThanOrEqual(JSON.stringify(d).length);
       }),

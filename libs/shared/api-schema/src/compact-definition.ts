@@ -59,13 +59,9 @@ function shapeOf(s: Schema, value: unknown): Schema | undefined {
   return types.length === 0 && node['properties'] === undefined && node['items'] === undefined ? undefined : node;
 }
 
-type Path = readonly (string | number)[];
-
 interface Walk {
-  /** JSON Pointers kept as they are even when they equal their default (a derived default that re-validation does not restore). */
-  readonly keep: ReadonlySet<string>;
-  /** What this walk left out: each field's JSON Pointer and path. */
-  readonly removed: { pointer: string; path: Path }[];
+  /** JSON Pointers of what this walk left out, in walk order. */
+  readonly removed: string[];
 }
 
 function pointerStep(key: string | number): string {
@@ -88,17 +84,17 @@ function leavesOut(field: Schema, value: unknown, compacted: unknown): boolean {
 const compactedDefaults = new WeakMap<Schema, unknown>();
 /** A field's default as compaction leaves it (`{}` for a block of defaults): computed once per field. */
 function compactedDefault(field: Schema): unknown {
-  if (!compactedDefaults.has(field)) compactedDefaults.set(field, compactNode(field['default'], field, '', [], { keep: new Set(), removed: [] }));
+  if (!compactedDefaults.has(field)) compactedDefaults.set(field, compactNode(field['default'], field, '', { removed: [] }));
   return compactedDefaults.get(field);
 }
 
-function compactNode(value: unknown, field: Schema, pointer: string, path: Path, walk: Walk): unknown {
+function compactNode(value: unknown, field: Schema, pointer: string, walk: Walk): unknown {
   const shape = shapeOf(field, value);
   if (shape === undefined) return value;
   if (Array.isArray(value)) {
     const items = shape['items'];
     // Items are never left out (their position means something); their fields are.
-    return isJsonObject(items) ? value.map((item, i) => compactNode(item, items, pointer + pointerStep(i), [...path, i], walk)) : value;
+    return isJsonObject(items) ? value.map((item, i) => compactNode(item, items, pointer + pointerStep(i), walk)) : value;
   }
   if (!isJsonObject(value)) return value;
   const properties = isJsonObject(shape['properties']) ? shape['properties'] : {};
@@ -110,9 +106,9 @@ function compactNode(value: unknown, field: Schema, pointer: string, path: Path,
       continue;
     }
     const at = pointer + pointerStep(key);
-    const compacted = compactNode(member, sub, at, [...path, key], walk);
-    if (!walk.keep.has(at) && leavesOut(sub, member, compacted)) {
-      walk.removed.push({ pointer: at, path: [...path, key] });
+    const compacted = compactNode(member, sub, at, walk);
+    if (leavesOut(sub, member, compacted)) {
+      walk.removed.push(at);
       continue;
     }
     out[key] = compacted;
@@ -120,9 +116,16 @@ function compactNode(value: unknown, field: Schema, pointer: string, path: Path,
   return out;
 }
 
-function valueAt(root: unknown, path: Path): unknown {
+function pointerKeys(pointer: string): string[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => (part.includes('~') ? part.replaceAll('~1', '/').replaceAll('~0', '~') : part));
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
   let node = root;
-  for (const key of path) node = Array.isArray(node) ? node[key as number] : isJsonObject(node) ? node[key] : undefined;
+  for (const key of pointerKeys(pointer)) node = Array.isArray(node) ? node[Number(key)] : isJsonObject(node) ? node[key] : undefined;
   return node;
 }
 
@@ -144,22 +147,43 @@ function valueAt(root: unknown, path: Path): unknown {
  * and the runtime (of this version or an older one) fills the defaults in itself.
  */
 export function compactDefinition(definition: ApiDefinition): ApiDefinitionInput {
-  const keep = new Set<string>();
-  // Each round keeps one more field; a definition has far fewer derived defaults than this bound.
-  for (let round = 0; round < 64; round++) {
-    const walk: Walk = { keep, removed: [] };
-    const candidate = compactNode(definition, schema(), '', [], walk) as ApiDefinitionInput;
-    if (walk.removed.length === 0) return candidate;
-    const again = validateApiDefinition(candidate);
-    if (!again.ok) break;
-    if (sameJson(again.value, definition)) return candidate;
-    // Keep the first field that came back different and try again: a derived default depends
-    // on fields before it (`totalMs` on `requestMs`, `lockTtlMs` on `totalMs`), so a later
-    // difference may only be the echo of this one.
-    const differing = walk.removed.find((r) => !sameJson(valueAt(again.value, r.path), valueAt(definition, r.path)));
-    if (differing === undefined) break;
-    keep.add(differing.pointer);
-  }
   // A validated definition is valid input as it stands (validation gives it back unchanged).
-  return definition as unknown as ApiDefinitionInput;
+  return tryCompactDefinition(definition) ?? (definition as unknown as ApiDefinitionInput);
+}
+
+/**
+ * `compactDefinition` for a value not known to be validated (a stored row): its compact
+ * form when `definition` is exactly what validation gives back for it (so checking it
+ * again is the same work as the compaction's own check), `undefined` when it is not (a
+ * row written before a field existed, or no longer valid: validate it, then compact).
+ */
+export function tryCompactDefinition(definition: unknown): ApiDefinitionInput | undefined {
+  const walk: Walk = { removed: [] };
+  const candidate = compactNode(definition, schema(), '', walk) as ApiDefinitionInput;
+  // Each round puts one left-out field back, so there are at most as many rounds as fields left out.
+  for (let round = 0; round <= walk.removed.length; round++) {
+    const again = validateApiDefinition(candidate);
+    if (!again.ok) return undefined;
+    if (sameJson(again.value, definition)) return candidate;
+    // Put back the first field that came back different and check again: a derived default
+    // depends on fields before it (`totalMs` on `requestMs`, `lockTtlMs` on `totalMs`), so
+    // a later difference may only be the echo of this one.
+    const differing = walk.removed.find((p) => !sameJson(valueAt(again.value, p), valueAt(definition, p)));
+    if (differing === undefined) return undefined;
+    putBack(candidate, definition, differing);
+  }
+  return undefined;
+}
+
+/** Sets `pointer` in `target` (a compaction's own objects, copied along the way) to its value in `source`. */
+function putBack(target: unknown, source: unknown, pointer: string): void {
+  const keys = pointerKeys(pointer);
+  let node = target as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) {
+    const child = node[key];
+    const copy = Array.isArray(child) ? [...child] : isJsonObject(child) ? { ...child } : {};
+    node[key] = copy;
+    node = copy as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = structuredClone(valueAt(source, pointer));
 }
