@@ -129,6 +129,18 @@ function valueAt(root: unknown, pointer: string): unknown {
   return node;
 }
 
+/** The JSON Pointers at which `a` and `b` differ, every level of each difference. */
+function differingPointers(a: unknown, b: unknown, pointer: string, out: Set<string>): Set<string> {
+  if (sameJson(a, b)) return out;
+  out.add(pointer);
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) differingPointers(a[i], b[i], pointer + pointerStep(i), out);
+  } else if (isJsonObject(a) && isJsonObject(b)) {
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) differingPointers(a[key], b[key], pointer + pointerStep(key), out);
+  }
+  return out;
+}
+
 /**
  * A validated definition with everything the schema would fill in again left out: every
  * value equal to its field's default (`"round-robin"`, `[]`, a policy's `null` when off is
@@ -168,7 +180,8 @@ export function tryCompactDefinition(definition: unknown): ApiDefinitionInput | 
     // Put back the first field that came back different and check again: a derived default
     // depends on fields before it (`totalMs` on `requestMs`, `lockTtlMs` on `totalMs`), so
     // a later difference may only be the echo of this one.
-    const differing = walk.removed.find((p) => !sameJson(valueAt(again.value, p), valueAt(definition, p)));
+    const changed = differingPointers(again.value, definition, '', new Set());
+    const differing = walk.removed.find((p) => changed.has(p));
     if (differing === undefined) return undefined;
     putBack(candidate, definition, differing);
   }
