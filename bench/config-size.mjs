@@ -5,7 +5,8 @@
 // serializes it; what gzip would save on it and what it costs (compress on the controller,
 // decompress on the runtime), for a full state and for a one-resource delta; the runtime's
 // decode of every resource (JSON.parse + validation, which fills the defaults back in); and
-// a full state delivered over a real loopback grpc-js stream. In process, no database: the
+// a full state delivered over a real loopback grpc-js stream, and whether grpc-js's own
+// compression option compresses that stream at all. In process, no database: the
 // definitions are the mixes the other benches seed (tests/integration/src/support/seed-apis.ts
 // as 08-scale uses it, and bench/compile.mjs). Timings are the median CPU time of ROUNDS
 // (user + system of the whole process), not wall time: they hold on a busy machine.
@@ -15,6 +16,7 @@
 //   COUNTS=1000 ROUNDS=3 node bench/config-size.mjs
 //   node bench/config-size.mjs --json
 import * as grpc from '@grpc/grpc-js';
+import net from 'node:net';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { validateApiDefinition } from '../libs/shared/api-schema/dist/index.js';
@@ -118,6 +120,56 @@ async function deliverOverGrpc(message) {
   }
 }
 
+/**
+ * Bytes the controller → runtime direction puts on the socket for one `message`, with the
+ * given compression option on the server and the client (a counting TCP relay between
+ * them): whether grpc-js compresses responses at all.
+ */
+async function bytesDown(message, compression) {
+  const options = compression === undefined ? {} : { 'grpc.default_compression_algorithm': compression };
+  const server = new grpc.Server({ 'grpc.max_send_message_length': MAX_MESSAGE_BYTES, ...options });
+  server.addService(service, {
+    StreamConfig: (call) => {
+      call.on('data', () => call.write(message));
+      call.on('error', () => {});
+    },
+  });
+  const port = await new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  let down = 0;
+  const relay = net.createServer((socket) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    socket.pipe(upstream);
+    upstream.on('data', (chunk) => {
+      down += chunk.length;
+      socket.write(chunk);
+    });
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  });
+  await new Promise((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const client = new proto.gateway.config.v1.ConfigDiscovery(`127.0.0.1:${relay.address().port}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES, ...options });
+  try {
+    await new Promise((resolve, reject) => {
+      const call = client.StreamConfig();
+      const timer = setTimeout(() => reject(new Error('no response within 60 s')), 60_000);
+      call.on('data', () => {
+        clearTimeout(timer);
+        call.cancel();
+        resolve();
+      });
+      call.on('error', (err) => {
+        if (err.code !== grpc.status.CANCELLED) reject(err);
+      });
+      call.write({ node: { id: 'rt-1', zone: 'a' } });
+    });
+  } finally {
+    client.close();
+    server.forceShutdown();
+    relay.close();
+  }
+  return down;
+}
+
 const mib = (n) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
 const ms = (n) => `${n.toFixed(n < 10 ? 2 : 0)} ms`;
 
@@ -176,7 +228,11 @@ async function measure(mix, count) {
 async function main() {
   const results = [];
   for (const mix of Object.keys(MIXES)) for (const count of COUNTS) results.push({ mix, count, ...(await measure(mix, count)) });
-  if (json) console.log(JSON.stringify({ rounds: ROUNDS, results }, null, 2));
+  // grpc-js's compression option on both ends (2 = gzip), for a 1,000-API compact state.
+  const sample = buildSnapshot(1, 1, Array.from({ length: 1_000 }, (_, i) => compileApi({ definition: validateApiDefinition(MIXES.minimal(i)).value, revision: 1 }).resource));
+  const grpcCompression = { off: await bytesDown(responseOf(sample)), gzip: await bytesDown(responseOf(sample), 2) };
+  log(`grpc-js 'grpc.default_compression_algorithm': 2 on server and client: ${grpcCompression.gzip} bytes down the socket for a 1,000-API state, against ${grpcCompression.off} without (${grpcCompression.gzip < grpcCompression.off * 0.9 ? 'compressed' : 'not compressed: grpc-js servers send responses uncompressed'})`);
+  if (json) console.log(JSON.stringify({ rounds: ROUNDS, results, grpcCompression }, null, 2));
   else {
     log('\nsummary (full state, protobuf message bytes):');
     for (const r of results) {
