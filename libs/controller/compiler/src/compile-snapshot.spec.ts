@@ -1,5 +1,6 @@
-import { validateApiDefinition, type ApiDefinition } from '@gw/api-schema';
+import { compactDefinition, validateApiDefinition, type ApiDefinition } from '@gw/api-schema';
 import { canonicalJson, contentHash, decodeApiResource, stateHash, verifySnapshot } from '@gw/config-contract';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DesiredApi } from './compile-api.js';
 import { compileSnapshot } from './compile-snapshot.js';
@@ -43,16 +44,63 @@ describe('compileSnapshot', () => {
     expect(x.snapshot.hash).toBe(stateHash(x.snapshot.resources));
   });
 
-  it('emits exactly what the runtime consumes: the normalized definition as canonical JSON, with its revision and content hash', () => {
-    const def = api('orders', { routes: ROUTES, policies: { rateLimits: [{ name: 'ip', limit: 5, windowMs: 1000 }] } });
+  it('emits exactly what the runtime consumes: the compacted definition as canonical JSON, with its revision and content hash', () => {
+    const def = api('orders', { routes: ROUTES, policies: { rateLimits: [{ name: 'ip', limit: 5, windowMs: 1000 }] } }, { outlierDetection: null });
     const { snapshot, problems } = compileSnapshot({ version: 4, epoch: 2, apis: [{ definition: def, revision: 9 }] });
     expect(problems).toEqual([]);
     const [resource] = snapshot.resources;
-    expect(resource).toEqual({ type: 'api', name: 'orders', version: 9, hash: contentHash(canonicalJson(def)), content: canonicalJson(def) });
-    // Feature off is `null` all the way through; the runtime decodes the very same value.
-    expect(JSON.parse(resource!.content).upstream.healthCheck).toBeNull();
+    const compact = compactDefinition(def);
+    expect(resource).toEqual({ type: 'api', name: 'orders', version: 9, hash: contentHash(canonicalJson(compact)), content: canonicalJson(compact) });
+    // Only what differs from a default travels: a feature off by default is left out, one
+    // off where on is the default stays `null`; the runtime decodes the very same definition.
+    expect(JSON.parse(resource!.content)).toEqual({
+      name: 'orders',
+      basePath: '/orders',
+      routes: [{ name: 'get', methods: ['HEAD', 'GET'], path: '/:id' }, { name: 'create', methods: ['POST'], path: '/' }],
+      upstream: { targets: [{ url: 'http://10.0.0.7:8080' }], outlierDetection: null },
+      policies: { rateLimits: [{ name: 'ip', limit: 5, windowMs: 1000 }] },
+    });
     expect(decodeApiResource(resource!)).toEqual({ ok: true, api: def });
     expect(verifySnapshot(snapshot)).toEqual({ ok: true });
+  });
+
+  it('property: every emitted resource decodes, as the runtime decodes it, to exactly the stored definition, and is never larger than it', () => {
+    const upstream = fc.record(
+      {
+        timeouts: fc.record({ connectMs: fc.integer({ min: 1, max: 10_000 }), requestMs: fc.integer({ min: 1, max: 100_000 }), totalMs: fc.integer({ min: 100_000, max: 200_000 }) }, { requiredKeys: [] }),
+        retries: fc.record({ attempts: fc.integer({ min: 0, max: 5 }), backoffBaseMs: fc.integer({ min: 1, max: 1_000 }), backoffMaxMs: fc.integer({ min: 1_000, max: 2_000 }) }, { requiredKeys: [] }),
+        healthCheck: fc.constantFrom(null, {}, { intervalMs: 500 }, { intervalMs: 10_000, timeoutMs: 2_000 }),
+        outlierDetection: fc.constantFrom(null, {}, { baseEjectionMs: 400_000 }),
+        circuitBreaker: fc.constantFrom(null, {}, { maxConcurrent: 10 }),
+        loadBalancing: fc.constantFrom({}, { algorithm: 'least-request' }, { algorithm: 'consistent-hash', hashOn: { clientIp: true } }, { zoneAware: false }),
+      },
+      { requiredKeys: [] },
+    );
+    const over = fc.record(
+      {
+        routes: fc.constantFrom([], ROUTES),
+        stripBasePath: fc.boolean(),
+        policies: fc.constantFrom({}, { rateLimits: [{ name: 'ip', limit: 5, windowMs: 1000 }] }, { idempotency: {} }, { cors: { allowOrigins: ['*'] } }, { auth: { jwt: { keys: [{ kty: 'oct', kid: 'hs', k: HS_SECRET }] } } }),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(over, upstream, (o, u) => {
+        const def = api('orders', o, u);
+        const [resource] = compileSnapshot({ version: 1, epoch: 1, apis: stored(def) }).snapshot.resources;
+        expect(decodeApiResource(resource!)).toEqual({ ok: true, api: def });
+        expect(resource!.content.length).toBeLessThanOrEqual(canonicalJson(def).length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('sends a ninth of the bytes for an API that keeps the defaults', () => {
+    const def = api('orders');
+    const [resource] = compileSnapshot({ version: 1, epoch: 1, apis: stored(def) }).snapshot.resources;
+    expect(resource!.content).toBe('{"basePath":"/orders","name":"orders","upstream":{"targets":[{"url":"http://10.0.0.7:8080"}]}}');
+    expect(resource!.content.length * 9).toBeLessThan(canonicalJson(def).length);
+    expect(decodeApiResource(resource!)).toEqual({ ok: true, api: def });
   });
 
   it('hashes content only, so the same content under a new version keeps its hash', () => {

@@ -53,4 +53,5 @@ export { isJsonObject } from './json-object.js';
 export { SECRET_MARK, secretField } from './secret-mark.js';
 export { EACH_ITEM, listSecretFields, mapSecretFields, secretFieldPaths, type SecretPath } from './secret-fields.js';
 export { apiDefinitionJsonSchema, API_DEFINITION_SCHEMA_PATH } from './json-schema.js';
+export { compactDefinition, tryCompactDefinition } from './compact-definition.js';
 export { renderFieldReference } from './field-reference.js';
