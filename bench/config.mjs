@@ -44,16 +44,15 @@ import {
   waitFor,
 } from './lib/cluster.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { modes: 'delta,full', apis: 10_000, deploys: 20, warmup: 3, writes: 600, clients: 8, json: false, keepLogs: true });
+const flags = parseFlags(process.argv.slice(2), { modes: 'delta,full', apis: 10_000, deploys: 20, warmup: 3, writes: 600, writeSeconds: 60, clients: 8, json: false, profile: false });
 const MODES = flags.modes.split(',').map((m) => m.trim()).filter(Boolean);
 for (const m of MODES) if (m !== 'delta' && m !== 'full') throw new Error(`--modes: "${m}" is neither delta nor full`);
 const GOALS = { deployP50Ms: 100, deployP99Ms: 250, coldControllerMs: 2_000, coldCacheMs: 1_000, writesPerS: 150, convergeMs: 1_000, applyAllMs: 5_000, runtimeRssMiB: 250 };
-const UPSTREAMS = ['http://10.0.0.7:8080', 'http://10.0.0.8:8080'];
 const log = (msg) => (flags.json ? process.stderr : process.stdout).write(`${msg}\n`);
 
 const name = (i) => `api-${String(i).padStart(5, '0')}`;
 /** Small, realistic definitions: a third with routes, a third bound to a host, the rest a plain prefix. */
-function definition(i, target = UPSTREAMS[0]) {
+function definition(i, target = 'http://10.0.0.7:8080') {
   const n = name(i);
   const api = { name: n, basePath: `/svc${i}/v1`, upstream: { targets: [{ url: target }] } };
   if (i % 3 === 0) api.routes = [{ name: 'get-item', methods: ['GET'], path: '/items/:id' }, { name: 'create', methods: ['POST'], path: '/items' }];
@@ -67,7 +66,9 @@ async function runMode(mode, logDir) {
   const work = mkdtempSync(path.join(tmpdir(), `gw-bench-config-${mode}-`));
   const procs = [];
   try {
-    const ctlEnv = { CHANGE_FEED_POLL_MS: '1000' };
+    // --profile: V8 CPU profiles of the controllers and runtimes, written when they exit.
+    const profileEnv = flags.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${logDir}` } : {};
+    const ctlEnv = { CHANGE_FEED_POLL_MS: '1000', ...profileEnv };
     const ctl = [await startController({ id: 'ctl-1', zone: 'a', databaseUrl: db.url, logDir, env: ctlEnv })];
     procs.push(ctl[0]);
     await waitControllerReady(ctl[0]); // migrations ran; the second replica starts on a migrated database
@@ -75,7 +76,7 @@ async function runMode(mode, logDir) {
     procs.push(ctl[1]);
     await waitControllerReady(ctl[1]);
     const addresses = `a=${ctl[0].grpc},b=${ctl[1].grpc}`;
-    const rtEnv = (id) => ({ CONFIG_STREAM_MODE: mode, CONFIG_CACHE_DIR: path.join(work, id) });
+    const rtEnv = (id) => ({ CONFIG_STREAM_MODE: mode, CONFIG_CACHE_DIR: path.join(work, id), ...profileEnv });
     const runtimes = [];
     for (const zone of ['a', 'b', 'c']) {
       const id = `rt-${zone}`;
@@ -95,7 +96,7 @@ async function runMode(mode, logDir) {
     if (applied.status !== 200) throw new Error(`apply: ${applied.status} ${applied.body.slice(0, 500)}`);
     const answeredMs = Date.now() - t0;
     let version = applied.json().configVersion;
-    const allAt = await waitAllApplied(runtimes, version, { timeoutMs: 180_000, intervalMs: 25 });
+    const allAt = await waitAllApplied(runtimes, version, { timeoutMs: 180_000, intervalMs: 25, since: t0 });
     out.apply = { apis: flags.apis, bodyMiB: mib(Buffer.byteLength(body)), answeredMs, appliedEverywhereMs: allAt - t0 };
     log(`[${mode}]   answered in ${answeredMs} ms, applied by all three runtimes after ${allAt - t0} ms`);
     const controllersSettled = async () => {
@@ -110,10 +111,11 @@ async function runMode(mode, logDir) {
       const i = (k * 7919) % flags.apis;
       const c = ctl[k % 2];
       t0 = Date.now();
-      const res = await request('PUT', `${c.http}/v1/apis/${name(i)}`, { body: definition(i, UPSTREAMS[(k + 1) % 2]), timeoutMs: 30_000 });
+      // A new target each time: a deploy that changes nothing is not rebuilt by a runtime.
+      const res = await request('PUT', `${c.http}/v1/apis/${name(i)}`, { body: definition(i, `http://10.9.${k % 250}.${1 + (k % 200)}:8080`), timeoutMs: 30_000 });
       if (res.status !== 200) throw new Error(`deploy ${k}: ${res.status} ${res.body.slice(0, 300)}`);
       version = res.json().configVersion;
-      const at = await waitAllApplied(runtimes, version, { timeoutMs: 30_000, intervalMs: 5 });
+      const at = await waitAllApplied(runtimes, version, { timeoutMs: 30_000, intervalMs: 5, since: t0 });
       if (k >= flags.warmup) deployMs.push(Math.max(0, at - t0));
       await controllersSettled(); // the next deploy starts from a quiet system
     }
@@ -121,7 +123,7 @@ async function runMode(mode, logDir) {
     log(`[${mode}]   deploy → applied in 3 zones: p50 ${out.deploy.p50Ms} ms, p99 ${out.deploy.p99Ms} ms`);
 
     // 3. Write throughput and convergence.
-    log(`[${mode}] ${flags.writes} writes from ${flags.clients} clients through both replicas`);
+    log(`[${mode}] up to ${flags.writes} writes (at most ${flags.writeSeconds} s) from ${flags.clients} clients through both replicas`);
     let next = 0;
     let highest = 0;
     const failures = [];
@@ -131,7 +133,8 @@ async function runMode(mode, logDir) {
     await bounded('writes', 300_000, () =>
       Promise.all(
         Array.from({ length: flags.clients }, async (_, client) => {
-          while (next < flags.writes) {
+          // Bounded in count and in time: the rate is what was written in the time it took.
+          while (next < flags.writes && Date.now() - t0 < flags.writeSeconds * 1000) {
             const k = next++;
             const i = (k * 104_729 + 13) % flags.apis;
             const started = Date.now();
@@ -149,19 +152,19 @@ async function runMode(mode, logDir) {
       ),
     );
     const writeMs = lastWriteAt - t0;
-    const convergedAt = await waitAllApplied(runtimes, highest, { timeoutMs: 60_000, intervalMs: 10 });
+    const convergedAt = await waitAllApplied(runtimes, highest, { timeoutMs: 60_000, intervalMs: 10, since: t0 });
     out.writes = {
-      count: flags.writes,
+      count: next,
       clients: flags.clients,
       failures: failures.length,
       failureSamples: failures.slice(0, 5),
       durationMs: writeMs,
-      perS: round1((flags.writes * 1000) / writeMs),
+      perS: round1((next * 1000) / writeMs),
       latencyP50Ms: percentile(latencies, 50),
       latencyP99Ms: percentile(latencies, 99),
       convergeAfterLastWriteMs: Math.max(0, convergedAt - lastWriteAt),
     };
-    log(`[${mode}]   ${out.writes.perS} writes/s, ${failures.length} failed, converged ${out.writes.convergeAfterLastWriteMs} ms after the last write`);
+    log(`[${mode}]   ${next} writes, ${out.writes.perS} writes/s, ${failures.length} failed, converged ${out.writes.convergeAfterLastWriteMs} ms after the last write`);
     version = highest;
     await controllersSettled();
 

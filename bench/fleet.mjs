@@ -44,7 +44,7 @@ import {
   waitFor,
 } from './lib/cluster.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, clients: 8, perWorker: 250, json: false });
+const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, writeSeconds: 60, clients: 8, perWorker: 250, json: false, profile: false });
 const SIZES = flags.sizes.split(',').map(Number);
 const GOALS = { deployP99Ms: 1_000, deployP99AtRuntimes: 1_000, writesPerS: 150, writesAtRuntimes: 500 };
 const log = (msg) => (flags.json ? process.stderr : process.stdout).write(`${msg}\n`);
@@ -114,7 +114,8 @@ async function runSize(size, logDir) {
   const workers = [];
   const ctl = [];
   try {
-    const env = { CHANGE_FEED_POLL_MS: '1000' };
+    // --profile: a V8 CPU profile of each controller, written when it exits (not ctl-1: it is SIGKILLed).
+    const env = { CHANGE_FEED_POLL_MS: '1000', ...(flags.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${logDir}` } : {}) };
     ctl.push(await startController({ id: 'ctl-1', zone: 'a', databaseUrl: db.url, logDir, env }));
     await waitControllerReady(ctl[0]);
     ctl.push(await startController({ id: 'ctl-2', zone: 'b', databaseUrl: db.url, logDir, env }));
@@ -196,7 +197,7 @@ async function runSize(size, logDir) {
     log(`[${size}]   deploy → all ${size} applied: p50 ${out.deploy.p50Ms} ms, p99 ${out.deploy.p99Ms} ms; event-loop delay max ${out.deploy.eventLoop.maxMs} ms`);
 
     // 4. Writes with the fleet connected.
-    log(`[${size}] ${flags.writes} writes from ${flags.clients} clients`);
+    log(`[${size}] up to ${flags.writes} writes (at most ${flags.writeSeconds} s) from ${flags.clients} clients`);
     let next = 0;
     let highest = 0;
     const failures = [];
@@ -206,7 +207,8 @@ async function runSize(size, logDir) {
     await bounded('writes', 300_000, () =>
       Promise.all(
         Array.from({ length: flags.clients }, async (_, client) => {
-          while (next < flags.writes) {
+          // Bounded in count and in time: the rate is what was written in the time it took.
+          while (next < flags.writes && now() - t0 < flags.writeSeconds * 1000) {
             const k = next++;
             // New APIs and updates of loaded ones, half and half.
             const i = k % 2 === 0 ? flags.apis + k : (k * 7) % flags.apis;
@@ -225,16 +227,16 @@ async function runSize(size, logDir) {
     const writeLoop = (await Promise.all(ctl.map((c) => scrape(c)))).map(eventLoop);
     const convergedAt = await bounded('fleet converges', 120_000, async () => Math.max(...(await Promise.all(workers.map((w) => w.reached(highest))))));
     out.writes = {
-      count: flags.writes,
+      count: next,
       clients: flags.clients,
-      perS: round1((flags.writes * 1000) / (lastAt - t0)),
+      perS: round1((next * 1000) / (lastAt - t0)),
       failures: failures.length,
       failureSamples: failures.slice(0, 5),
       convergeAfterLastWriteMs: Math.max(0, Math.round(convergedAt - lastAt)),
       eventLoopMaxMs: writeLoop.map((l) => l.maxMs),
     };
     version = highest;
-    log(`[${size}]   ${out.writes.perS} writes/s, ${failures.length} failed; fleet converged ${out.writes.convergeAfterLastWriteMs} ms after the last write`);
+    log(`[${size}]   ${next} writes, ${out.writes.perS} writes/s, ${failures.length} failed; fleet converged ${out.writes.convergeAfterLastWriteMs} ms after the last write`);
 
     // 5. One replica killed: the fleet moves to the other and resyncs.
     for (const c of ctl) await waitFor(`${c.id} at v${version}`, async () => (await controllerVersion(c)) >= version, { timeoutMs: 30_000, intervalMs: 50 });

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const AUTH = { authorization: `Bearer ${ADMIN_TOKEN}` };
+/** The repo's Node (the `node` devDependency, as `npm run` puts it first on PATH), else this one. */
+export const NODE = existsSync(path.join(ROOT, 'node_modules', '.bin', 'node')) ? path.join(ROOT, 'node_modules', '.bin', 'node') : process.execPath;
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux everywhere that matters). */
 const CLK_TCK = 100;
 
@@ -59,7 +61,7 @@ process.once('exit', killAll);
 export function startNode(name, args, env, logFile, { ipc = false } = {}) {
   mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, args, {
+  const child = spawn(NODE, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ipc ? ['ignore', fd, fd, 'ipc'] : ['ignore', fd, fd],
@@ -202,9 +204,10 @@ export async function runtimeConfig(r) {
 
 /**
  * Waits until every runtime runs `version` (or newer) and returns the latest `appliedAt`
- * among them (ms since the epoch: the runtime's own clock, the same machine's).
+ * among them (ms since the epoch: the runtime's own clock, the same machine's), or when
+ * it was seen for a runtime whose `appliedAt` is older than `since`.
  */
-export async function waitAllApplied(runtimes, version, { timeoutMs = 60_000, intervalMs = 10 } = {}) {
+export async function waitAllApplied(runtimes, version, { timeoutMs = 60_000, intervalMs = 10, since = 0 } = {}) {
   const appliedAt = new Map();
   await waitFor(
     `${runtimes.map((r) => r.id).join(', ')} at version ≥ ${version}`,
@@ -214,7 +217,11 @@ export async function waitAllApplied(runtimes, version, { timeoutMs = 60_000, in
           .filter((r) => !appliedAt.has(r.id))
           .map(async (r) => {
             const cfg = await runtimeConfig(r);
-            if ((cfg?.version ?? -1) >= version) appliedAt.set(r.id, cfg.version === version ? Date.parse(cfg.appliedAt) : Date.now());
+            if ((cfg?.version ?? -1) < version) return;
+            // appliedAt moves only when the content changed (a runtime does not rebuild for
+            // the same hash): a stale one, or a newer version, counts when it was seen.
+            const at = Date.parse(cfg.appliedAt);
+            appliedAt.set(r.id, cfg.version === version && at >= since ? at : Date.now());
           }),
       );
       return appliedAt.size === runtimes.length;
