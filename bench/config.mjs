@@ -20,10 +20,12 @@
 //   npm run bench:config -- --apis 2000 --deploys 20 --writes 300 --json
 // Results: a table on stdout and bench/results/config-<time>.json (git-ignored); process
 // logs in bench/results/config-<time>-logs/.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  NODE,
   ROOT,
   bounded,
   freePort,
@@ -261,7 +263,7 @@ async function main() {
   const resultsDir = path.join(ROOT, 'bench', 'results');
   const logDir = path.join(resultsDir, `config-${stamp}-logs`);
   mkdirSync(logDir, { recursive: true });
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg: loadavg().map(round1) };
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), loadavg: loadavg().map(round1) };
   log(`config bench: modes ${MODES.join(', ')}; ${flags.apis} APIs; machine ${JSON.stringify(machine)}`);
   const results = [];
   for (const mode of MODES) {

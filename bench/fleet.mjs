@@ -13,17 +13,19 @@
 //      (nodejs_eventloop_lag_* of /metrics, scraped before the deploy and after the fleet applied);
 //   4. deploy API write rate with the fleet connected: 8 clients, single-API PUTs through both
 //      replicas (goal with 500 runtimes: ≥ 150/s; no request fails while the database is healthy);
-//   5. SIGKILL of one replica: time until the whole fleet is connected to the other and in sync.
+//   5. SIGKILL of the replica with more runtimes: time until the whole fleet is connected to the other and in sync.
 //
 // Usage (after `npm run build`; PostgreSQL on TEST_DATABASE_URL or 127.0.0.1:5432):
 //   npm run bench:fleet                       # 100 and 500 runtimes
 //   npm run bench:fleet -- --sizes 1000       # the 1,000 case
 //   npm run bench:fleet -- --sizes 100 --deploys 15 --writes 400 --json
 // Results: a table on stdout, bench/results/fleet-<time>.json (git-ignored), logs beside it.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import {
+  NODE,
   ROOT,
   bounded,
   markdownTable,
@@ -96,7 +98,10 @@ async function fleetStatus(workers) {
   const all = await Promise.all(workers.map((w) => w.status()));
   const byController = {};
   for (const s of all) for (const [k, v] of Object.entries(s.byController)) byController[k] = (byController[k] ?? 0) + v;
-  return { connected: all.reduce((n, s) => n + s.connected, 0), minVersion: Math.min(...all.map((s) => s.minVersion)), byController };
+  const streams = all.reduce((n, s) => n + s.streams, 0);
+  const count = all.reduce((n, s) => n + s.count, 0);
+  // reconnects: streams opened beyond each client's first (failovers, streams a controller ended or a keepalive timed out).
+  return { connected: all.reduce((n, s) => n + s.connected, 0), minVersion: Math.min(...all.map((s) => s.minVersion)), byController, reconnects: streams - count };
 }
 
 async function controllerVersion(c) {
@@ -114,7 +119,7 @@ async function runSize(size, logDir) {
   const workers = [];
   const ctl = [];
   try {
-    // --profile: a V8 CPU profile of each controller, written when it exits (not ctl-1: it is SIGKILLed).
+    // --profile: a V8 CPU profile of each controller, written when it exits (not the one SIGKILLed).
     const env = { CHANGE_FEED_POLL_MS: '1000', ...(flags.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${logDir}` } : {}) };
     ctl.push(await startController({ id: 'ctl-1', zone: 'a', databaseUrl: db.url, logDir, env }));
     await waitControllerReady(ctl[0]);
@@ -137,6 +142,8 @@ async function runSize(size, logDir) {
     out.connectMs = Math.round(startAt - t0);
     let st = await fleetStatus(workers);
     out.byController = st.byController;
+    // Cumulative reconnects of the fleet at the end of each phase: a quiet fleet keeps its streams.
+    out.reconnects = { connect: st.reconnects };
     log(`[${size}]   all ${size} applied v${version} after ${out.connectMs} ms; per replica ${JSON.stringify(st.byController)}`);
 
     // 2. CPU and RSS with the fleet connected, idle.
@@ -181,6 +188,7 @@ async function runSize(size, logDir) {
     }
     const cpuTo = ctl.map((c) => procStats(c.proc.pid));
     const fanMs = now() - fanStarted;
+    out.reconnects.idleAndDeploys = (await fleetStatus(workers)).reconnects;
     out.deploy = {
       count: deployMs.length,
       p50Ms: percentile(deployMs, 50),
@@ -238,42 +246,45 @@ async function runSize(size, logDir) {
     version = highest;
     log(`[${size}]   ${next} writes, ${out.writes.perS} writes/s, ${failures.length} failed; fleet converged ${out.writes.convergeAfterLastWriteMs} ms after the last write`);
 
-    // 5. One replica killed: the fleet moves to the other and resyncs.
+    // 5. The replica with more runtimes killed: the fleet moves to the other and resyncs.
     for (const c of ctl) await waitFor(`${c.id} at v${version}`, async () => (await controllerVersion(c)) >= version, { timeoutMs: 30_000, intervalMs: 50 });
     st = await fleetStatus(workers);
-    const moved = st.byController['ctl-1'] ?? 0;
-    log(`[${size}] SIGKILL ctl-1 (${moved} runtimes on it)`);
-    await scrape(ctl[1]);
+    out.reconnects.writes = st.reconnects;
+    const [victim, survivor] = (st.byController['ctl-1'] ?? 0) >= (st.byController['ctl-2'] ?? 0) ? ctl : [ctl[1], ctl[0]];
+    const moved = st.byController[victim.id] ?? 0;
+    log(`[${size}] SIGKILL ${victim.id} (${moved} runtimes on it)`);
+    await scrape(survivor);
     t0 = now();
-    await ctl[0].proc.kill9();
+    await victim.proc.kill9();
     // A deploy during the storm must succeed (the database is healthy).
-    const during = await request('PUT', `${ctl[1].http}/v1/apis/${name(0)}`, { body: definition(0, 'http://10.3.0.1:8080'), timeoutMs: 30_000 }).catch((err) => ({ status: 0, body: err.message }));
+    const during = await request('PUT', `${survivor.http}/v1/apis/${name(0)}`, { body: definition(0, 'http://10.3.0.1:8080'), timeoutMs: 30_000 }).catch((err) => ({ status: 0, body: err.message }));
     const duringOk = during.status === 200;
     if (duringOk) version = during.json().configVersion;
     const deployDuringMs = Math.round(now() - t0);
     await bounded('resync', 180_000, () =>
       waitFor(
-        'the whole fleet on ctl-2',
+        `the whole fleet on ${survivor.id}`,
         async () => {
           const s = await fleetStatus(workers);
-          return s.connected === size && (s.byController['ctl-2'] ?? 0) === size;
+          return s.connected === size && (s.byController[survivor.id] ?? 0) === size;
         },
         { timeoutMs: 180_000, intervalMs: 100 },
       ),
     );
     const reconnectedMs = Math.round(now() - t0);
     const syncedAt = await bounded('resync applied', 60_000, async () => Math.max(...(await Promise.all(workers.map((w) => w.reached(version))))));
-    const storm = eventLoop(await scrape(ctl[1]));
+    const storm = eventLoop(await scrape(survivor));
     out.resync = {
+      killed: victim.id,
       runtimesMoved: moved,
       allReconnectedMs: reconnectedMs,
-      // Connected to ctl-2 and running the newest version (the one deployed during the storm).
+      // Connected to the survivor and running the newest version (the one deployed during the storm).
       allInSyncMs: Math.max(reconnectedMs, Math.round(syncedAt - t0)),
       deployDuringStorm: { ok: duringOk, status: during.status, answeredMs: deployDuringMs, body: duringOk ? undefined : String(during.body).slice(0, 200) },
       survivorEventLoop: storm,
-      survivor: { rssMiB: mib(procStats(ctl[1].proc.pid).rss) },
+      survivor: { id: survivor.id, rssMiB: mib(procStats(survivor.proc.pid).rss) },
     };
-    log(`[${size}]   every runtime on ctl-2 ${reconnectedMs} ms and in sync ${out.resync.allInSyncMs} ms after the kill; a deploy during the storm: ${during.status} in ${deployDuringMs} ms; ctl-2 event-loop max ${storm.maxMs} ms`);
+    log(`[${size}]   every runtime on ${survivor.id} ${reconnectedMs} ms and in sync ${out.resync.allInSyncMs} ms after the kill; a deploy during the storm: ${during.status} in ${deployDuringMs} ms; ${survivor.id} event-loop max ${storm.maxMs} ms`);
     return out;
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
@@ -301,10 +312,11 @@ function report(results) {
       row('controller idle CPU with the fleet ctl-1 / ctl-2 (%)', (r) => `${c(r, 'ctl-1').idleCpuPercent} / ${c(r, 'ctl-2').idleCpuPercent}`),
       row('controller RSS ctl-1 / ctl-2 (MiB)', (r) => `${c(r, 'ctl-1').rssMiB} / ${c(r, 'ctl-2').rssMiB}`),
       row('controller RSS per connected runtime ctl-1 / ctl-2 (KiB)', (r) => `${c(r, 'ctl-1').rssPerRuntimeKiB} / ${c(r, 'ctl-2').rssPerRuntimeKiB}`),
-      row('SIGKILL ctl-1: runtimes moved', (r) => r.resync.runtimesMoved),
-      row('… whole fleet reconnected to ctl-2 / and in sync (ms)', (r) => `${r.resync.allReconnectedMs} / ${r.resync.allInSyncMs}`),
+      row('fleet reconnects so far: after connect / deploys / writes', (r) => `${r.reconnects.connect} / ${r.reconnects.idleAndDeploys} / ${r.reconnects.writes}`),
+      row('SIGKILL of the busier replica: runtimes moved', (r) => `${r.resync.runtimesMoved} (${r.resync.killed})`),
+      row('… whole fleet reconnected to the survivor / and in sync (ms)', (r) => `${r.resync.allReconnectedMs} / ${r.resync.allInSyncMs}`),
       row('… deploy during the storm (status, ms)', (r) => `${r.resync.deployDuringStorm.status}, ${r.resync.deployDuringStorm.answeredMs}`),
-      row('… ctl-2 event-loop delay max during the storm (ms)', (r) => r.resync.survivorEventLoop.maxMs),
+      row('… survivor event-loop delay max during the storm (ms)', (r) => r.resync.survivorEventLoop.maxMs),
     ],
   );
 }
@@ -329,7 +341,7 @@ async function main() {
   const resultsDir = path.join(ROOT, 'bench', 'results');
   const logDir = path.join(resultsDir, `fleet-${stamp}-logs`);
   mkdirSync(logDir, { recursive: true });
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg: loadavg().map(round1) };
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), loadavg: loadavg().map(round1) };
   log(`fleet bench: ${SIZES.join(', ')} runtimes, ${flags.apis} APIs; machine ${JSON.stringify(machine)}`);
   const results = [];
   for (const size of SIZES) {

@@ -5,7 +5,7 @@
 // the controller side and the stream, not a runtime's routing table.
 //
 // Talks to the parent over IPC:
-//   parent → { type: 'status' }              → { type: 'status', connected, byController, minVersion, versions }
+//   parent → { type: 'status' }              → { type: 'status', connected, byController, minVersion, count, streams }
 //   parent → { type: 'watch', version, id }  → { type: 'reached', id, at } once every client runs ≥ version
 //                                              (at: the ms time the last one applied it)
 //   parent → { type: 'stop' }                → stops every client, exits
@@ -62,15 +62,18 @@ process.on('message', (msg) => {
     const byController = {};
     let connected = 0;
     let minVersion = Infinity;
+    let streams = 0;
     for (const s of sims) {
       const st = s.client.status;
+      streams += st.connects;
       if (st.connected) {
         connected++;
         byController[st.controllerId] = (byController[st.controllerId] ?? 0) + 1;
       }
       minVersion = Math.min(minVersion, s.applied?.version ?? -1);
     }
-    process.send({ type: 'status', connected, byController, minVersion, count });
+    // streams: streams opened since start (a client's first one included): streams - count = reconnects.
+    process.send({ type: 'status', connected, byController, minVersion, count, streams });
   } else if (msg.type === 'watch') {
     watches.set(msg.version, { id: msg.id });
     checkWatches();
