@@ -21,7 +21,7 @@
 // Results: a table on stdout and bench/results/config-<time>.json (git-ignored); process
 // logs in bench/results/config-<time>-logs/.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -62,8 +62,16 @@ function definition(i, target = 'http://10.0.0.7:8080') {
   return api;
 }
 
+/** A runtime build that does not read CONFIG_STREAM_MODE would run both modes as one: refuse rather than report twice the same path. */
+function checkModeSupported() {
+  const dirs = ['apps/runtime/dist', 'libs/runtime/config-client/dist'].map((d) => path.join(ROOT, d));
+  const known = dirs.some((dir) => readdirSync(dir).some((f) => f.endsWith('.js') && readFileSync(path.join(dir, f), 'utf8').includes('CONFIG_STREAM_MODE')));
+  if (!known) throw new Error('this build of apps/runtime does not read CONFIG_STREAM_MODE: the config stream mode cannot be chosen (run with --modes full, or build a tree that has the switch)');
+}
+
 async function runMode(mode, logDir) {
   const out = { mode };
+  if (MODES.length > 1 || mode === 'delta') checkModeSupported();
   const db = await tempDatabase();
   const work = mkdtempSync(path.join(tmpdir(), `gw-bench-config-${mode}-`));
   const procs = [];

@@ -46,7 +46,7 @@ import {
   waitFor,
 } from './lib/cluster.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, writeSeconds: 60, clients: 8, perWorker: 250, json: false, profile: false });
+const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, writeSeconds: 60, clients: 8, perWorker: 100, json: false, profile: false });
 const SIZES = flags.sizes.split(',').map(Number);
 const GOALS = { deployP99Ms: 1_000, deployP99AtRuntimes: 1_000, writesPerS: 150, writesAtRuntimes: 500 };
 const log = (msg) => (flags.json ? process.stderr : process.stdout).write(`${msg}\n`);
@@ -101,7 +101,16 @@ async function fleetStatus(workers) {
   const streams = all.reduce((n, s) => n + s.streams, 0);
   const count = all.reduce((n, s) => n + s.count, 0);
   // reconnects: streams opened beyond each client's first (failovers, streams a controller ended or a keepalive timed out).
-  return { connected: all.reduce((n, s) => n + s.connected, 0), minVersion: Math.min(...all.map((s) => s.minVersion)), byController, reconnects: streams - count };
+  const downReasons = {};
+  for (const s of all) for (const [k, v] of Object.entries(s.downReasons)) downReasons[k] = (downReasons[k] ?? 0) + v;
+  return {
+    connected: all.reduce((n, s) => n + s.connected, 0),
+    minVersion: Math.min(...all.map((s) => s.minVersion)),
+    byController,
+    reconnects: streams - count,
+    downReasons,
+    workerLoopMaxMs: Math.round(Math.max(...all.map((s) => s.loopMaxMs))),
+  };
 }
 
 async function controllerVersion(c) {
@@ -144,6 +153,7 @@ async function runSize(size, logDir) {
     out.byController = st.byController;
     // Cumulative reconnects of the fleet at the end of each phase: a quiet fleet keeps its streams.
     out.reconnects = { connect: st.reconnects };
+    out.workerLoopMaxMs = { connect: st.workerLoopMaxMs };
     log(`[${size}]   all ${size} applied v${version} after ${out.connectMs} ms; per replica ${JSON.stringify(st.byController)}`);
 
     // 2. CPU and RSS with the fleet connected, idle.
@@ -188,7 +198,9 @@ async function runSize(size, logDir) {
     }
     const cpuTo = ctl.map((c) => procStats(c.proc.pid));
     const fanMs = now() - fanStarted;
-    out.reconnects.idleAndDeploys = (await fleetStatus(workers)).reconnects;
+    st = await fleetStatus(workers);
+    out.reconnects.idleAndDeploys = st.reconnects;
+    out.workerLoopMaxMs.deploys = st.workerLoopMaxMs;
     out.deploy = {
       count: deployMs.length,
       p50Ms: percentile(deployMs, 50),
@@ -250,6 +262,8 @@ async function runSize(size, logDir) {
     for (const c of ctl) await waitFor(`${c.id} at v${version}`, async () => (await controllerVersion(c)) >= version, { timeoutMs: 30_000, intervalMs: 50 });
     st = await fleetStatus(workers);
     out.reconnects.writes = st.reconnects;
+    out.workerLoopMaxMs.writes = st.workerLoopMaxMs;
+    out.streamDownReasons = st.downReasons;
     const [victim, survivor] = (st.byController['ctl-1'] ?? 0) >= (st.byController['ctl-2'] ?? 0) ? ctl : [ctl[1], ctl[0]];
     const moved = st.byController[victim.id] ?? 0;
     log(`[${size}] SIGKILL ${victim.id} (${moved} runtimes on it)`);
@@ -313,6 +327,7 @@ function report(results) {
       row('controller RSS ctl-1 / ctl-2 (MiB)', (r) => `${c(r, 'ctl-1').rssMiB} / ${c(r, 'ctl-2').rssMiB}`),
       row('controller RSS per connected runtime ctl-1 / ctl-2 (KiB)', (r) => `${c(r, 'ctl-1').rssPerRuntimeKiB} / ${c(r, 'ctl-2').rssPerRuntimeKiB}`),
       row('fleet reconnects so far: after connect / deploys / writes', (r) => `${r.reconnects.connect} / ${r.reconnects.idleAndDeploys} / ${r.reconnects.writes}`),
+      row('simulating processes: event-loop delay max after connect / deploys / writes (ms)', (r) => `${r.workerLoopMaxMs.connect} / ${r.workerLoopMaxMs.deploys} / ${r.workerLoopMaxMs.writes}`),
       row('SIGKILL of the busier replica: runtimes moved', (r) => `${r.resync.runtimesMoved} (${r.resync.killed})`),
       row('… whole fleet reconnected to the survivor / and in sync (ms)', (r) => `${r.resync.allReconnectedMs} / ${r.resync.allInSyncMs}`),
       row('… deploy during the storm (status, ms)', (r) => `${r.resync.deployDuringStorm.status}, ${r.resync.deployDuringStorm.answeredMs}`),

@@ -5,11 +5,13 @@
 // the controller side and the stream, not a runtime's routing table.
 //
 // Talks to the parent over IPC:
-//   parent → { type: 'status' }              → { type: 'status', connected, byController, minVersion, count, streams }
+//   parent → { type: 'status' }              → { type: 'status', connected, byController, minVersion, count, streams,
+//                                                downReasons, loopMaxMs (this process's event-loop delay since the last status) }
 //   parent → { type: 'watch', version, id }  → { type: 'reached', id, at } once every client runs ≥ version
 //                                              (at: the ms time the last one applied it)
 //   parent → { type: 'stop' }                → stops every client, exits
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -24,6 +26,30 @@ const addresses = addressesText.split(',').map((a) => {
 const zones = [...new Set(addresses.map((a) => a.zone))];
 const now = () => performance.timeOrigin + performance.now();
 
+/**
+ * Why streams went down, counted by reason (the client's own "config stream down" warnings):
+ * tells a controller that ended streams from keepalive timeouts.
+ */
+const downReasons = new Map();
+const countingLogger = {
+  debug() {},
+  info() {},
+  error() {},
+  warn(fields, msg) {
+    if (msg.startsWith('config stream down')) {
+      const reason = String(fields.reason ?? msg).replace(/\d+/g, 'N').slice(0, 120);
+      downReasons.set(reason, (downReasons.get(reason) ?? 0) + 1);
+    }
+  },
+  child() {
+    return countingLogger;
+  },
+};
+// This process's own event-loop delay: a worker too busy decoding snapshots would miss its
+// clients' keepalive answers and drop streams itself; the bench reports it to tell.
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+
 /** Pending watches: version → { id, last } (last: when the most recent client reached it). */
 const watches = new Map();
 
@@ -34,6 +60,7 @@ const sims = Array.from({ length: count }, (_, i) => {
     // Zones alternate, so the fleet spreads over the replicas by zone preference.
     node: { id: sim.id, zone: zones[i % zones.length], buildVersion: 'bench' },
     applied: () => sim.applied,
+    logger: countingLogger,
     apply: (snapshot) => {
       sim.applied = { version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash };
       sim.appliedAt = now();
@@ -73,7 +100,8 @@ process.on('message', (msg) => {
       minVersion = Math.min(minVersion, s.applied?.version ?? -1);
     }
     // streams: streams opened since start (a client's first one included): streams - count = reconnects.
-    process.send({ type: 'status', connected, byController, minVersion, count, streams });
+    process.send({ type: 'status', connected, byController, minVersion, count, streams, downReasons: Object.fromEntries(downReasons), loopMaxMs: loop.max / 1e6 });
+    loop.reset();
   } else if (msg.type === 'watch') {
     watches.set(msg.version, { id: msg.id });
     checkWatches();
