@@ -69,8 +69,8 @@ function checkModeSupported() {
   if (!known) throw new Error('this build of apps/runtime does not read CONFIG_STREAM_MODE: the config stream mode cannot be chosen (run with --modes full, or build a tree that has the switch)');
 }
 
-async function runMode(mode, logDir) {
-  const out = { mode };
+/** Fills `out` as it goes, so a phase that fails leaves the figures of the phases before it. */
+async function runMode(mode, logDir, out) {
   if (MODES.length > 1 || mode === 'delta') checkModeSupported();
   const db = await tempDatabase();
   const work = mkdtempSync(path.join(tmpdir(), `gw-bench-config-${mode}-`));
@@ -230,7 +230,15 @@ function verdict(ok) {
 
 function report(results) {
   const cols = results.map((r) => r.mode);
-  const row = (label, f) => [label, ...results.map((r) => (r.error ? 'failed' : String(f(r))))];
+  // A mode that failed shows the phases it finished; the rest read "—".
+  const row = (label, f) =>
+    [label, ...results.map((r) => {
+      try {
+        return String(f(r));
+      } catch {
+        return '—';
+      }
+    })];
   const lines = [
     row(`POST /v1/apply of ${flags.apis} APIs: answered (ms)`, (r) => r.apply.answeredMs),
     row(`… applied by all 3 runtimes (ms; goal < ${GOALS.applyAllMs})`, (r) => r.apply.appliedEverywhereMs),
@@ -275,12 +283,13 @@ async function main() {
   log(`config bench: modes ${MODES.join(', ')}; ${flags.apis} APIs; machine ${JSON.stringify(machine)}`);
   const results = [];
   for (const mode of MODES) {
+    const out = { mode };
     try {
       // Each mode bounded as a whole: a hang fails that mode, never the run.
-      results.push(await bounded(`mode ${mode}`, 15 * 60_000, () => runMode(mode, path.join(logDir, mode))));
+      results.push(await bounded(`mode ${mode}`, 15 * 60_000, () => runMode(mode, path.join(logDir, mode), out)));
     } catch (err) {
       log(`[${mode}] FAILED: ${err.stack ?? err}`);
-      results.push({ mode, error: err.message });
+      results.push({ ...out, error: err.message });
     }
   }
   const result = { bench: 'config', at: new Date().toISOString(), machine, flags, goals: GOALS, results };

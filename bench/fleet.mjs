@@ -19,6 +19,7 @@
 //   npm run bench:fleet                       # 100 and 500 runtimes
 //   npm run bench:fleet -- --sizes 1000       # the 1,000 case
 //   npm run bench:fleet -- --sizes 100 --deploys 15 --writes 400 --json
+//   npm run bench:fleet -- --sizes 1000 --deploys 3 --warmup 0 --deploy-timeout-s 180   # how long a collapse takes to settle
 // Results: a table on stdout, bench/results/fleet-<time>.json (git-ignored), logs beside it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -46,7 +47,7 @@ import {
   waitFor,
 } from './lib/cluster.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, writeSeconds: 60, clients: 8, perWorker: 100, json: false, profile: false });
+const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, writeSeconds: 60, clients: 8, perWorker: 100, json: false, profile: false, deployTimeoutS: 60 });
 const SIZES = flags.sizes.split(',').map(Number);
 const GOALS = { deployP99Ms: 1_000, deployP99AtRuntimes: 1_000, writesPerS: 150, writesAtRuntimes: 500 };
 const log = (msg) => (flags.json ? process.stderr : process.stdout).write(`${msg}\n`);
@@ -122,8 +123,8 @@ function eventLoop(text) {
   return { p50Ms: round1((metricValue(text, 'nodejs_eventloop_lag_p50_seconds') ?? NaN) * 1000), p99Ms: round1((metricValue(text, 'nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000), maxMs: round1((metricValue(text, 'nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000) };
 }
 
-async function runSize(size, logDir) {
-  const out = { runtimes: size };
+/** Fills `out` as it goes, so a phase that fails leaves the figures of the phases before it. */
+async function runSize(size, logDir, out) {
   const db = await tempDatabase();
   const workers = [];
   const ctl = [];
@@ -187,7 +188,7 @@ async function runSize(size, logDir) {
       const res = await request('PUT', `${ctl[k % 2].http}/v1/apis/${name(i)}`, { body: definition(i, `http://10.0.${k % 250}.9:8080`), timeoutMs: 30_000 });
       if (res.status !== 200) throw new Error(`deploy ${k}: ${res.status} ${res.body.slice(0, 300)}`);
       version = res.json().configVersion;
-      const at = await bounded(`deploy ${k} applied`, 60_000, async () => Math.max(...(await Promise.all(workers.map((w) => w.reached(version))))));
+      const at = await bounded(`deploy ${k} applied`, flags.deployTimeoutS * 1000, async () => Math.max(...(await Promise.all(workers.map((w) => w.reached(version))))));
       const texts = await Promise.all(ctl.map((c) => scrape(c)));
       if (k >= flags.warmup) {
         deployMs.push(Math.round(at - t0));
@@ -300,6 +301,11 @@ async function runSize(size, logDir) {
     };
     log(`[${size}]   every runtime on ${survivor.id} ${reconnectedMs} ms and in sync ${out.resync.allInSyncMs} ms after the kill; a deploy during the storm: ${during.status} in ${deployDuringMs} ms; ${survivor.id} event-loop max ${storm.maxMs} ms`);
     return out;
+  } catch (err) {
+    // What the fleet looked like when the phase failed: reconnects and why.
+    const st = await fleetStatus(workers).catch(() => undefined);
+    if (st) out.atFailure = { connected: st.connected, byController: st.byController, reconnects: st.reconnects, downReasons: st.downReasons, workerLoopMaxMs: st.workerLoopMaxMs };
+    throw err;
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await Promise.all(ctl.map((c) => c.proc.stop('SIGTERM', 5_000)));
@@ -309,7 +315,15 @@ async function runSize(size, logDir) {
 
 function report(results) {
   const cols = results.map((r) => `${r.runtimes} runtimes`);
-  const row = (label, f) => [label, ...results.map((r) => (r.error ? 'failed' : String(f(r))))];
+  // A size that failed shows the phases it finished; the rest read "—".
+  const row = (label, f) =>
+    [label, ...results.map((r) => {
+      try {
+        return String(f(r));
+      } catch {
+        return '—';
+      }
+    })];
   const c = (r, id) => r.controllers.find((x) => x.id === id);
   return markdownTable(
     ['', ...cols],
@@ -340,7 +354,7 @@ function goals(results) {
   const lines = [];
   for (const r of results) {
     if (r.error) {
-      lines.push(`${r.runtimes}: FAILED: ${r.error}`);
+      lines.push(`${r.runtimes}: FAILED: ${r.error}${r.atFailure ? ` (then: ${r.atFailure.connected} connected, ${r.atFailure.reconnects} reconnects so far, ${JSON.stringify(r.atFailure.downReasons)})` : ''}`);
       continue;
     }
     if (r.runtimes >= GOALS.deployP99AtRuntimes) lines.push(`${r.runtimes}: deploy → all applied p99 < 1 s: ${r.deploy.p99Ms < GOALS.deployP99Ms ? 'yes' : '**no**'} (${r.deploy.p99Ms} ms)`);
@@ -360,11 +374,12 @@ async function main() {
   log(`fleet bench: ${SIZES.join(', ')} runtimes, ${flags.apis} APIs; machine ${JSON.stringify(machine)}`);
   const results = [];
   for (const size of SIZES) {
+    const out = { runtimes: size };
     try {
-      results.push(await bounded(`${size} runtimes`, 12 * 60_000, () => runSize(size, path.join(logDir, String(size)))));
+      results.push(await bounded(`${size} runtimes`, 12 * 60_000, () => runSize(size, path.join(logDir, String(size)), out)));
     } catch (err) {
       log(`[${size}] FAILED: ${err.stack ?? err}`);
-      results.push({ runtimes: size, error: err.message });
+      results.push({ ...out, error: err.message });
     }
   }
   const result = { bench: 'fleet', at: new Date().toISOString(), machine, flags, goals: GOALS, results };
