@@ -18,6 +18,7 @@
 // Usage (after `npm run build`; PostgreSQL on TEST_DATABASE_URL or 127.0.0.1:5432):
 //   npm run bench:fleet                       # 100 and 500 runtimes
 //   npm run bench:fleet -- --sizes 1000       # the 1,000 case
+//   npm run bench:fleet -- --modes delta,full # each size once per config client stream mode (its `mode` option)
 //   npm run bench:fleet -- --sizes 100 --deploys 15 --writes 400 --json
 //   npm run bench:fleet -- --sizes 1000 --deploys 3 --warmup 0 --deploy-timeout-s 180   # how long a collapse takes to settle
 // Results: a table on stdout, bench/results/fleet-<time>.json (git-ignored), logs beside it.
@@ -47,8 +48,11 @@ import {
   waitFor,
 } from './lib/cluster.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, writeSeconds: 60, clients: 8, perWorker: 100, json: false, profile: false, deployTimeoutS: 60 });
+const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, writeSeconds: 60, clients: 8, perWorker: 100, json: false, profile: false, deployTimeoutS: 60, modes: 'default' });
 const SIZES = flags.sizes.split(',').map(Number);
+/** The config client's stream mode (its `mode` option): `default` leaves the library's own default. */
+const MODES = flags.modes.split(',').map((m) => m.trim()).filter(Boolean);
+for (const m of MODES) if (!['default', 'delta', 'full'].includes(m)) throw new Error(`--modes: "${m}" is not default, delta or full`);
 const GOALS = { deployP99Ms: 1_000, deployP99AtRuntimes: 1_000, writesPerS: 150, writesAtRuntimes: 500 };
 const log = (msg) => (flags.json ? process.stderr : process.stdout).write(`${msg}\n`);
 const now = () => performance.timeOrigin + performance.now();
@@ -56,8 +60,8 @@ const name = (i) => `api-${String(i).padStart(4, '0')}`;
 const definition = (i, target = 'http://10.0.0.7:8080') => ({ name: name(i), basePath: `/svc${i}`, upstream: { targets: [{ url: target }] } });
 
 /** A child process hosting `count` simulated runtimes. */
-function startWorker(index, count, addresses, logDir) {
-  const proc = startNode(`fleet-${index}`, ['--max-old-space-size=1024', path.join(ROOT, 'bench/lib/fleet-worker.mjs'), `sim${index}`, String(count), addresses], {}, path.join(logDir, `fleet-worker-${index}.log`), { ipc: true });
+function startWorker(index, count, addresses, logDir, mode) {
+  const proc = startNode(`fleet-${index}`, ['--max-old-space-size=1024', path.join(ROOT, 'bench/lib/fleet-worker.mjs'), `sim${index}`, String(count), addresses, mode], {}, path.join(logDir, `fleet-worker-${index}.log`), { ipc: true });
   const waiters = new Map();
   let statusWaiter;
   let started;
@@ -111,6 +115,7 @@ async function fleetStatus(workers) {
     reconnects: streams - count,
     downReasons,
     workerLoopMaxMs: Math.round(Math.max(...all.map((s) => s.loopMaxMs))),
+    clientMode: all[0]?.clientMode,
   };
 }
 
@@ -124,7 +129,7 @@ function eventLoop(text) {
 }
 
 /** Fills `out` as it goes, so a phase that fails leaves the figures of the phases before it. */
-async function runSize(size, logDir, out) {
+async function runSize(size, mode, logDir, out) {
   const db = await tempDatabase();
   const workers = [];
   const ctl = [];
@@ -146,11 +151,14 @@ async function runSize(size, logDir, out) {
     log(`[${size}] starting ${size} simulated runtimes`);
     const addresses = `a=${ctl[0].grpc},b=${ctl[1].grpc}`;
     let t0 = now();
-    for (let i = 0, w = 0; i < size; i += flags.perWorker, w++) workers.push(startWorker(w, Math.min(flags.perWorker, size - i), addresses, logDir));
+    for (let i = 0, w = 0; i < size; i += flags.perWorker, w++) workers.push(startWorker(w, Math.min(flags.perWorker, size - i), addresses, logDir, mode));
     await bounded('workers start', 60_000, () => Promise.all(workers.map((w) => w.ready)));
     const startAt = await bounded('fleet in sync', 180_000, async () => Math.max(...(await Promise.all(workers.map((w) => w.reached(version))))));
-    out.connectMs = Math.round(startAt - t0);
     let st = await fleetStatus(workers);
+    out.clientMode = st.clientMode;
+    // A client library without the mode switch streams full state: refuse to report it as delta.
+    if (mode !== 'default' && (st.clientMode ?? 'full') !== mode) throw new Error(`the config client runs ${st.clientMode ?? 'without a mode switch'}, not ${mode}: this build cannot select the stream mode`);
+    out.connectMs = Math.round(startAt - t0);
     out.byController = st.byController;
     // Cumulative reconnects of the fleet at the end of each phase: a quiet fleet keeps its streams.
     out.reconnects = { connect: st.reconnects };
@@ -314,7 +322,7 @@ async function runSize(size, logDir, out) {
 }
 
 function report(results) {
-  const cols = results.map((r) => `${r.runtimes} runtimes`);
+  const cols = results.map((r) => `${r.runtimes} runtimes${r.mode === 'default' ? '' : `, ${r.mode}`}`);
   // A size that failed shows the phases it finished; the rest read "—".
   const row = (label, f) =>
     [label, ...results.map((r) => {
@@ -328,6 +336,7 @@ function report(results) {
   return markdownTable(
     ['', ...cols],
     [
+      row('config client stream mode', (r) => r.clientMode ?? 'full (no switch)'),
       row('fleet connect → all applied (ms)', (r) => r.connectMs),
       row('runtimes on ctl-1 / ctl-2', (r) => `${c(r, 'ctl-1').connected} / ${c(r, 'ctl-2').connected}`),
       row('deploy → all applied p50 (ms)', (r) => r.deploy.p50Ms),
@@ -353,13 +362,14 @@ function report(results) {
 function goals(results) {
   const lines = [];
   for (const r of results) {
+    const label = `${r.runtimes}${r.mode === 'default' ? '' : ` (${r.mode})`}`;
     if (r.error) {
-      lines.push(`${r.runtimes}: FAILED: ${r.error}${r.atFailure ? ` (then: ${r.atFailure.connected} connected, ${r.atFailure.reconnects} reconnects so far, ${JSON.stringify(r.atFailure.downReasons)})` : ''}`);
+      lines.push(`${label}: FAILED: ${r.error}${r.atFailure ? ` (then: ${r.atFailure.connected} connected, ${r.atFailure.reconnects} reconnects so far, ${JSON.stringify(r.atFailure.downReasons)})` : ''}`);
       continue;
     }
-    if (r.runtimes >= GOALS.deployP99AtRuntimes) lines.push(`${r.runtimes}: deploy → all applied p99 < 1 s: ${r.deploy.p99Ms < GOALS.deployP99Ms ? 'yes' : '**no**'} (${r.deploy.p99Ms} ms)`);
-    if (r.runtimes >= GOALS.writesAtRuntimes) lines.push(`${r.runtimes}: writes ≥ 150/s: ${r.writes.perS >= GOALS.writesPerS ? 'yes' : '**no**'} (${r.writes.perS}/s)`);
-    lines.push(`${r.runtimes}: no deploy API request failed: ${r.writes.failures === 0 && r.resync.deployDuringStorm.ok ? 'yes' : '**no**'}`);
+    if (r.runtimes >= GOALS.deployP99AtRuntimes) lines.push(`${label}: deploy → all applied p99 < 1 s: ${r.deploy.p99Ms < GOALS.deployP99Ms ? 'yes' : '**no**'} (${r.deploy.p99Ms} ms)`);
+    if (r.runtimes >= GOALS.writesAtRuntimes) lines.push(`${label}: writes ≥ 150/s: ${r.writes.perS >= GOALS.writesPerS ? 'yes' : '**no**'} (${r.writes.perS}/s)`);
+    lines.push(`${label}: no deploy API request failed: ${r.writes.failures === 0 && r.resync.deployDuringStorm.ok ? 'yes' : '**no**'}`);
   }
   return lines.map((l) => `- ${l}`).join('\n');
 }
@@ -371,12 +381,12 @@ async function main() {
   const logDir = path.join(resultsDir, `fleet-${stamp}-logs`);
   mkdirSync(logDir, { recursive: true });
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), loadavg: loadavg().map(round1) };
-  log(`fleet bench: ${SIZES.join(', ')} runtimes, ${flags.apis} APIs; machine ${JSON.stringify(machine)}`);
+  log(`fleet bench: ${SIZES.join(', ')} runtimes, modes ${MODES.join(', ')}, ${flags.apis} APIs; machine ${JSON.stringify(machine)}`);
   const results = [];
-  for (const size of SIZES) {
-    const out = { runtimes: size };
+  for (const mode of MODES) for (const size of SIZES) {
+    const out = { runtimes: size, mode };
     try {
-      results.push(await bounded(`${size} runtimes`, 12 * 60_000, () => runSize(size, path.join(logDir, String(size)), out)));
+      results.push(await bounded(`${size} runtimes`, 12 * 60_000, () => runSize(size, mode, path.join(logDir, `${mode}-${size}`), out)));
     } catch (err) {
       log(`[${size}] FAILED: ${err.stack ?? err}`);
       results.push({ ...out, error: err.message });

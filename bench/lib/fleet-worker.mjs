@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { ConfigClient } = await import(path.join(ROOT, 'libs/runtime/config-client/dist/index.js'));
 
-const [prefix, countText, addressesText] = process.argv.slice(2);
+const [prefix, countText, addressesText, mode = 'default'] = process.argv.slice(2);
 const count = Number(countText);
 const addresses = addressesText.split(',').map((a) => {
   const [zone, address] = a.split('=');
@@ -61,6 +61,8 @@ const sims = Array.from({ length: count }, (_, i) => {
     node: { id: sim.id, zone: zones[i % zones.length], buildVersion: 'bench' },
     applied: () => sim.applied,
     logger: countingLogger,
+    // The stream mode (delta or full); `default` leaves the library's default.
+    ...(mode === 'default' ? {} : { mode }),
     apply: (snapshot) => {
       sim.applied = { version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash };
       sim.appliedAt = now();
@@ -100,7 +102,7 @@ process.on('message', (msg) => {
       minVersion = Math.min(minVersion, s.applied?.version ?? -1);
     }
     // streams: streams opened since start (a client's first one included): streams - count = reconnects.
-    process.send({ type: 'status', connected, byController, minVersion, count, streams, downReasons: Object.fromEntries(downReasons), loopMaxMs: loop.max / 1e6 });
+    process.send({ type: 'status', connected, byController, minVersion, count, streams, downReasons: Object.fromEntries(downReasons), loopMaxMs: loop.max / 1e6, clientMode: sims[0]?.client.mode });
     loop.reset();
   } else if (msg.type === 'watch') {
     watches.set(msg.version, { id: msg.id });
