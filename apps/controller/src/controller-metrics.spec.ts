@@ -1,7 +1,7 @@
 import type { RuntimeSession } from '@gw/config-server';
 import { describe, expect, it } from 'vitest';
 import { metricSample } from '@gw/test-kit';
-import { ControllerMetrics, nackCodeLabel } from './controller-metrics.js';
+import { ControllerMetrics, EVENT_LOOP_DELAY_METRICS, nackCodeLabel } from './controller-metrics.js';
 
 function session(zone: string, code?: string): RuntimeSession {
   return {
@@ -63,6 +63,28 @@ describe('ControllerMetrics', () => {
     sessions.splice(0, 2);
     text = (await m.render()).body;
     expect(metricSample(text, 'gateway_controller_runtime_streams', { zone: 'a' })).toBeUndefined();
+  });
+
+  it('exposes the event-loop delay since the previous scrape: a blocked loop shows in that window only', async () => {
+    const m = new ControllerMetrics({ sessions: () => [], fleetPending: () => 0, snapshot: () => undefined });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const read = (text: string, key: keyof typeof EVENT_LOOP_DELAY_METRICS) => metricSample(text, EVENT_LOOP_DELAY_METRICS[key]);
+    await m.render(); // opens a window
+    // The monitor's first tick after a reset records nothing (it has no previous tick): let it pass before blocking.
+    await sleep(40);
+    const blockMs = 300;
+    const until = performance.now() + blockMs;
+    while (performance.now() < until) {
+      // A fan-out that never yields.
+    }
+    await sleep(40); // the delayed tick is recorded
+    const blocked = (await m.render()).body;
+    for (const key of Object.keys(EVENT_LOOP_DELAY_METRICS) as (keyof typeof EVENT_LOOP_DELAY_METRICS)[]) expect(read(blocked, key), key).toBeGreaterThan(0);
+    expect(read(blocked, 'max')!).toBeGreaterThanOrEqual((blockMs - 10) / 1000);
+    // The next window starts at that scrape: 40 ms of an idle loop cannot show a 300 ms delay.
+    await sleep(40);
+    const after = (await m.render()).body;
+    expect(read(after, 'max')!).toBeLessThan(read(blocked, 'max')!);
   });
 
   it('maps codes outside the catalogue to "other"', () => {

@@ -14,6 +14,23 @@ export interface ControllerMetricsSources {
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes));
 
+/**
+ * The event-loop delay of a replica (issue 16: a fan-out to hundreds of runtimes must not
+ * block the loop). prom-client's default metrics already measure it with
+ * perf_hooks.monitorEventLoopDelay (10 ms resolution), so the controller exposes those
+ * rather than a second monitor of its own: gauges over the window since the previous
+ * scrape (each scrape resets the histogram), in seconds. An idle loop reads about the
+ * resolution (~0.010); a loop blocked for 200 ms reads max ≥ 0.2. bench:fleet scrapes right
+ * before a deploy and right after the fleet applied it, so the window is the fan-out.
+ */
+export const EVENT_LOOP_DELAY_METRICS = {
+  p50: 'nodejs_eventloop_lag_p50_seconds',
+  p90: 'nodejs_eventloop_lag_p90_seconds',
+  p99: 'nodejs_eventloop_lag_p99_seconds',
+  max: 'nodejs_eventloop_lag_max_seconds',
+  mean: 'nodejs_eventloop_lag_mean_seconds',
+} as const;
+
 /** NACK codes come from the runtime: anything outside our catalogue is one label value, so a peer cannot grow the series. */
 export function nackCodeLabel(code: string): string {
   return KNOWN_CODES.has(code) ? code : 'other';
