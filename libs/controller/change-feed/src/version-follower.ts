@@ -9,6 +9,13 @@ export interface VersionFollowerOptions {
    */
   onVersion: (version: number) => void | Promise<void>;
   logger?: Logger;
+  /**
+   * How long a wake-up on an idle follower waits before it reads (default 0), so a burst of
+   * commits costs one read and one compile instead of one per commit. The window opens at
+   * the first wake-up and is never extended by later ones: a steady stream of wake-ups
+   * cannot starve the read.
+   */
+  coalesceMs?: number;
 }
 
 /**
@@ -27,8 +34,10 @@ export class VersionFollower {
   #running: Promise<void> | undefined;
   #stopped = false;
   #failures = 0;
+  readonly #coalesceMs: number;
 
   constructor(options: VersionFollowerOptions) {
+    this.#coalesceMs = options.coalesceMs ?? 0;
     this.#readVersion = options.readVersion;
     this.#onVersion = options.onVersion;
     this.#logger = options.logger ?? silentLogger;
@@ -60,6 +69,7 @@ export class VersionFollower {
 
   async #drain(): Promise<void> {
     try {
+      if (this.#coalesceMs > 0) await new Promise((r) => setTimeout(r, this.#coalesceMs));
       while (this.#pending && !this.#stopped) {
         this.#pending = false;
         await this.#readOnce();
