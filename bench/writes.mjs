@@ -8,6 +8,7 @@
 // Usage (from the repo root, after `npm run build`; PostgreSQL on TEST_DATABASE_URL or 127.0.0.1:5432):
 //   npm run bench:writes                           # 600 writes, 8 clients, 3 runtimes
 //   WRITES=300 CLIENTS=8 RUNTIMES=3 node bench/writes.mjs
+//   SEED=10000 node bench/writes.mjs               # the writes on top of 10,000 stored APIs
 //   CPU_PROF=1 node bench/writes.mjs               # controllers write .cpuprofile files to $TMPDIR/gw-bench-writes/
 //                                                  (read them with bench/profile-summary.mjs)
 //   node bench/writes.mjs --json                   # the figures as JSON on stdout
@@ -23,6 +24,8 @@ import { createTempDatabase } from '../libs/controller/store/dist/testing/index.
 const WRITES = Number(process.env.WRITES ?? 600);
 const CLIENTS = Number(process.env.CLIENTS ?? 8);
 const RUNTIMES = Number(process.env.RUNTIMES ?? 3);
+/** APIs already stored before the writes (one POST /v1/apply per 1,000), e.g. SEED=10000 for issue 13's scale. */
+const SEED = Number(process.env.SEED ?? 0);
 const CPU_PROF = process.env.CPU_PROF === '1';
 const json = process.argv.includes('--json');
 const log = (msg) => {
@@ -100,12 +103,18 @@ async function main() {
   const db = await createTempDatabase({ prefix: 'gw_bench_writes' });
   try {
     const controllers = [await startController('ctl-1', db.url), await startController('ctl-2', db.url)];
+    for (let i = 0; i < SEED; i += 1000) {
+      const apis = Array.from({ length: Math.min(1000, SEED - i) }, (_, j) => ({ name: `s-${i + j}`, basePath: `/s-${i + j}`, upstream: { targets: [{ url: 'http://127.0.0.1:9' }] } }));
+      const res = await fetch(`${controllers[0].base}/v1/apply`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ apis, prune: false }) });
+      if (res.status !== 200) throw new Error(`seed apply: ${res.status} ${(await res.text()).slice(0, 300)}`);
+    }
     const seed = await put(controllers[0].base, 'seed');
     if (seed.status !== 201) throw new Error(`seed write: ${seed.status} ${await seed.text()}`);
     // Runtimes alternate between the replicas, as a fleet spread over two zones would.
     const runtimes = await Promise.all(Array.from({ length: RUNTIMES }, (_, i) => startRuntime(`rt-${i}`, controllers[i % 2].grpc)));
-    await waitFor('runtimes applied the seed', async () => (await Promise.all(runtimes.map(runtimeVersion))).every((v) => v >= 1), 60_000);
-    log(`bench:writes: ${WRITES} writes, ${CLIENTS} clients, 2 controllers, ${RUNTIMES} runtimes`);
+    const seedVersion = (await seed.json()).configVersion;
+    await waitFor('runtimes applied the seed', async () => (await Promise.all(runtimes.map(runtimeVersion))).every((v) => v >= seedVersion), 120_000);
+    log(`bench:writes: ${WRITES} writes, ${CLIENTS} clients, 2 controllers, ${RUNTIMES} runtimes, ${SEED} APIs stored before`);
 
     const latencies = [];
     const failures = [];
@@ -139,6 +148,7 @@ async function main() {
       writes: WRITES,
       clients: CLIENTS,
       runtimes: RUNTIMES,
+      seededApis: SEED,
       failed: failures.length,
       writesPerSecond: Math.round((WRITES / writeMs) * 1000 * 10) / 10,
       latencyMs: { p50: Math.round(pct(latencies, 50) * 10) / 10, p99: Math.round(pct(latencies, 99) * 10) / 10 },

@@ -10,10 +10,12 @@ export interface VersionFollowerOptions {
   onVersion: (version: number) => void | Promise<void>;
   logger?: Logger;
   /**
-   * How long a wake-up on an idle follower waits before it reads (default 0), so a burst of
-   * commits costs one read and one compile instead of one per commit. The window opens at
-   * the first wake-up and is never extended by later ones: a steady stream of wake-ups
-   * cannot starve the read.
+   * The least time between the starts of two reads (default 0). A wake-up after a quiet
+   * spell reads at once (a lone deploy waits for nothing); wake-ups closer together than
+   * this wait for the interval to pass and then share one read, so a burst of commits
+   * costs one read, one compile and one fan-out per interval instead of one per commit.
+   * The wait is measured from the previous read, never extended by later wake-ups: a
+   * steady stream of them cannot starve the read.
    */
   coalesceMs?: number;
 }
@@ -35,6 +37,7 @@ export class VersionFollower {
   #stopped = false;
   #failures = 0;
   readonly #coalesceMs: number;
+  #lastReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: VersionFollowerOptions) {
     this.#coalesceMs = options.coalesceMs ?? 0;
@@ -69,9 +72,12 @@ export class VersionFollower {
 
   async #drain(): Promise<void> {
     try {
-      if (this.#coalesceMs > 0) await new Promise((r) => setTimeout(r, this.#coalesceMs));
       while (this.#pending && !this.#stopped) {
+        const waitMs = this.#lastReadAt + this.#coalesceMs - performance.now();
+        if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+        if (this.#stopped) break;
         this.#pending = false;
+        this.#lastReadAt = performance.now();
         await this.#readOnce();
       }
     } finally {
