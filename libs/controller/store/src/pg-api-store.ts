@@ -101,12 +101,14 @@ export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {})
   ): Promise<T> {
     let pending: { revision: number } | undefined;
     const once = async (executor: repo.Executor, autocommit: boolean): Promise<{ value: T } | undefined> => {
+      pending = undefined;
       const basis = await repo_w.readWriteBasis(executor, name, basePath);
       const decided = await decide(basis, executor);
       if ('done' in decided) return { value: decided.done };
+      // What an unanswered commit would have made: the write's own statement (autocommit),
+      // or the COMMIT after it (the lock-first transaction).
       pending = { revision: basis.lastRevision + 1 };
       const written = await repo_w.writeApi(executor, { ...decided.write, name, basis }, autocommit);
-      pending = undefined;
       return written === undefined ? undefined : { value: result(written, basis, decided.write.definition) };
     };
     return run(operation, async () => {
