@@ -158,10 +158,12 @@ describe('10,000 APIs', () => {
       .filter((r) => r.msg === 'config applied')
       .slice(appliedBefore)
       .map((r) => r.version as number);
-    // At most the one response already on its way when it froze, then the newest.
+    // At most the one response already on its way when it froze, then the newest. Which
+    // one was on its way depends on how the replica coalesced the burst (any of the missed
+    // versions, not necessarily the first), never a queue of them.
     expect(applied.at(-1)).toBe(newest);
     expect(applied.length).toBeLessThanOrEqual(2);
-    expect(applied.filter((v) => v !== newest && v !== versions[0])).toEqual([]);
+    expect(applied.filter((v) => v !== newest && !versions.includes(v))).toEqual([]);
     timings['frozen runtime'] = `started at v${start}, missed v${versions.join(', v')}, applied ${applied.map((v) => `v${v}`).join(', ')}`;
     expect((await http('GET', `${rt.proxy}/${name(1)}/z`)).json()).toEqual({ upstream: 'other', method: 'GET', url: '/z' });
   }, 180_000);
