@@ -1,5 +1,4 @@
 import { sql } from 'kysely';
-import type { ApiDefinition } from '@gw/api-schema';
 import * as repo from './api.repository.js';
 import type { ConfigState, DesiredApi } from './api-store.js';
 import { definitionSecrets } from './definition-secrets.js';
@@ -26,12 +25,10 @@ export interface DesiredStateSource {
 }
 
 /**
- * The incremental read behind the incremental compile, as ONE statement (one snapshot, so
- * the version always matches the rows; one round trip, where a repeatable-read transaction
- * took five, each a wake-up of a busy controller): the caller's (name, stamp) pairs go in
- * as two arrays, and out come the config state, the full rows only for the names whose
- * stamp differs (new, changed or rewritten), and the known names with no stored API any
- * more. Only changed rows are sent and have their secrets opened.
+ * The incremental read behind the incremental compile: the (name, stamp) pairs of all
+ * stored APIs, then full rows only for the names whose stamp differs from the caller's,
+ * both in one repeatable-read transaction so the version matches the rows. Only changed
+ * rows are fetched and have their secrets opened.
  *
  * The stamp is the API's revision plus the row version's `xmin` (the transaction that
  * wrote it). The revision alone never repeats for a name while the history lasts, but a
@@ -40,25 +37,40 @@ export interface DesiredStateSource {
  * `xmin` differs and it is read again. Anything that rewrites rows (a restore, a reseal)
  * costs a re-read, never a stale compile.
  */
+const stampColumn = sql<string>`revision::text || ':' || xmin::text`.as('stamp');
+
 export function createDesiredStateSource(db: repo.Executor, options: ApiStoreOptions = {}): DesiredStateSource {
   const secrets = definitionSecrets(options.secrets);
   return {
     async readDesiredStateDelta(known) {
       try {
-        const names = [...known.keys()];
-        const stamps = names.map((name) => known.get(name)!);
-        const { rows } = await sql<{ version: number; epoch: number; changed: { definition: ApiDefinition; revision: number; stamp: string }[] | null; removed: string[] | null }>`
-          with known as (select k.name, k.stamp from unnest(${names}::text[], ${stamps}::text[]) as k(name, stamp))
-          select s.version, s.epoch,
-            (select json_agg(json_build_object('definition', a.definition, 'revision', a.revision, 'stamp', a.revision::text || ':' || a.xmin::text))
-               from apis a left join known k on k.name = a.name
-              where k.stamp is distinct from a.revision::text || ':' || a.xmin::text) as changed,
-            (select array_agg(k.name) from known k where not exists (select 1 from apis a where a.name = k.name)) as removed
-          from config_state s where s.id = 1
-        `.execute(db);
-        const row = rows[0]!;
-        const changed = (row.changed ?? []).map((api) => ({ ...api, definition: secrets.open(api.definition, `API "${api.definition.name}"`) }));
-        return { version: row.version, epoch: row.epoch, changed, removed: row.removed ?? [] };
+        return await db
+          .transaction()
+          .setIsolationLevel('repeatable read')
+          .setAccessMode('read only')
+          .execute(async (trx) => {
+            const state = await repo.readConfigState(trx);
+            const pairs = await trx.selectFrom('apis').select(['name', stampColumn]).execute();
+            const stored = new Set<string>();
+            const names: string[] = [];
+            for (const { name, stamp } of pairs) {
+              stored.add(name);
+              if (known.get(name) !== stamp) names.push(name);
+            }
+            const removed = [...known.keys()].filter((name) => !stored.has(name));
+            const rows =
+              names.length === 0
+                ? []
+                : names.length === pairs.length
+                  ? await trx.selectFrom('apis').select(['definition', 'revision', stampColumn]).execute()
+                  : await trx
+                      .selectFrom('apis')
+                      .select(['definition', 'revision', stampColumn])
+                      .where(sql<boolean>`name = any(${names}::text[])`)
+                      .execute();
+            const changed = rows.map((api) => ({ ...api, definition: secrets.open(api.definition, `API "${api.definition.name}"`) }));
+            return { ...state, changed, removed };
+          });
       } catch (err) {
         throw toStoreError(err, 'read desired state delta');
       }
