@@ -58,6 +58,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
     connectionString: config.databaseUrl,
     poolMax: config.dbPoolMax,
     connectionTimeoutMillis: config.dbConnectTimeoutMs,
+    requestTimeoutMs: config.dbRequestTimeoutMs,
     logger,
   });
   let stopping = false;
@@ -94,6 +95,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
     connectionString: config.databaseUrl,
     poolMax: fleetPoolMax(config.dbPoolMax),
     connectionTimeoutMillis: config.dbConnectTimeoutMs,
+    requestTimeoutMs: config.dbRequestTimeoutMs,
     applicationName: 'gw-fleet',
     logger,
   });

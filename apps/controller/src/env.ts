@@ -25,6 +25,8 @@ export interface ControllerConfig {
   pollIntervalMs: number;
   dbPoolMax: number;
   dbConnectTimeoutMs: number;
+  /** Client-side deadline on every database call of the deploy path (a frozen server cannot hold a request). */
+  dbRequestTimeoutMs: number;
   /** How often readiness checks the database (`select 1`), and how long one check may take. */
   dbHealthIntervalMs: number;
   dbHealthTimeoutMs: number;
@@ -66,6 +68,7 @@ const CONTROLLER_ENV = {
   CHANGE_FEED_POLL_MS: envVar.int({ default: 1_000, min: 50, max: 600_000 }),
   DB_POOL_MAX: envVar.int({ default: 10, min: 1, max: 1_000 }),
   DB_CONNECT_TIMEOUT_MS: envVar.int({ default: 2_000, min: 100, max: 60_000 }),
+  DB_REQUEST_TIMEOUT_MS: envVar.int({ default: 6_000, min: 100, max: 600_000 }),
   DB_HEALTH_INTERVAL_MS: envVar.int({ default: 1_000, min: 100, max: 600_000 }),
   DB_HEALTH_TIMEOUT_MS: envVar.int({ default: 1_000, min: 100, max: 60_000 }),
   SHUTDOWN_GRACE_MS: envVar.int({ default: 5_000, min: 0, max: 600_000 }),
@@ -146,6 +149,7 @@ export function readControllerConfig(env: NodeJS.ProcessEnv = process.env): Cont
     pollIntervalMs: e.CHANGE_FEED_POLL_MS,
     dbPoolMax: e.DB_POOL_MAX,
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    dbRequestTimeoutMs: e.DB_REQUEST_TIMEOUT_MS,
     dbHealthIntervalMs: e.DB_HEALTH_INTERVAL_MS,
     dbHealthTimeoutMs: e.DB_HEALTH_TIMEOUT_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -1,15 +1,17 @@
 // Issue 16: a fleet of real runtime processes must not hurt the deploy API. Two controller
 // replicas on one database; 40 runtime processes (mutual TLS, each its own certificate) on
-// replica 1; 8 clients put 300 distinct small APIs at once through replica 1. Before the
+// replica 1; 8 clients put 300 distinct small APIs at once through both replicas. Before the
 // fix, fleet-status bookkeeping (opens, ACKs, heartbeats, one statement per event on the
 // deploy pool) starved the deploy path and 33 of 300 writes answered 503
 // GW_DATABASE_UNAVAILABLE with PostgreSQL healthy. Now every write succeeds and every
-// runtime applies the final version.
+// runtime applies the final version. The writes go through both replicas; each makes its
+// own version, and every runtime and both replicas end with the same snapshot hash.
 import { createTempDatabase, type TempDatabase } from '@gw/store/testing';
 import { metricSample, waitFor } from '@gw/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authHeaders,
+  controllerReadiness,
   logRecords,
   putApi,
   runtimeConfig,
@@ -70,11 +72,12 @@ afterAll(async () => {
 });
 
 describe('a fleet of 40 runtime processes on one controller', () => {
-  it('300 concurrent PUTs from 8 clients all succeed, and every runtime applies the final version', async () => {
+  it('300 concurrent PUTs from 8 clients through both replicas all succeed, each with its own version, and every runtime and replica ends at the final version with one hash', async () => {
     expect(runtimes).toHaveLength(RUNTIMES);
     const names = Array.from({ length: APIS }, (_, i) => `fleet-${String(i).padStart(3, '0')}`);
     const failures: string[] = [];
     let highest = 0;
+    const versions: number[] = [];
     const fleetWrites = async () => metricSample(await scrape(ctl1.http), 'gateway_controller_fleet_status_writes_total', { result: 'ok' }) ?? 0;
     const writesBefore = await fleetWrites();
     const started = Date.now();
@@ -84,17 +87,24 @@ describe('a fleet of 40 runtime processes on one controller', () => {
         // Bounded: each client takes names from the shared list until it is empty.
         while (next < names.length) {
           const name = names[next++]!;
-          const res = await putApi(ctl1, name, simpleApi(name, UPSTREAM), 30_000);
+          // Writes from both replicas at once: they contend for the one writers' lock.
+          const res = await putApi(next % 2 === 0 ? ctl1 : ctl2, name, simpleApi(name, UPSTREAM), 30_000);
           if (res.status !== 201) failures.push(`${name}: ${res.status} ${res.body.slice(0, 200)}`);
-          else highest = Math.max(highest, res.json().configVersion as number);
+          else {
+            versions.push(res.json().configVersion as number);
+            highest = Math.max(highest, res.json().configVersion as number);
+          }
         }
       }),
     );
     const writeMs = Date.now() - started;
     // On failure, the controller's own account of why (the cause of each 503) goes with it.
-    const why = logRecords(ctl1.proc).filter((r) => /unavailable|busy/.test(String(r.msg))).map((r) => `${r.msg}: ${JSON.stringify(r.cause ?? r.err).slice(0, 400)}`);
+    const why = [ctl1, ctl2].flatMap((c) => logRecords(c.proc)).filter((r) => /unavailable|busy/.test(String(r.msg))).map((r) => `${r.msg}: ${JSON.stringify(r.cause ?? r.err).slice(0, 400)}`);
     expect(failures, why.slice(0, 5).join('\n')).toEqual([]);
-    expect(highest).toBeGreaterThanOrEqual(APIS + 1);
+    // Every write made its own version, and together they made exactly versions 2..301.
+    expect(new Set(versions).size).toBe(APIS);
+    expect(Math.min(...versions)).toBe(2);
+    expect(highest).toBe(APIS + 1);
 
     // Every runtime applies the final version (polled in rounds; each round asks all 40).
     await waitFor(
@@ -106,6 +116,13 @@ describe('a fleet of 40 runtime processes on one controller', () => {
       { timeoutMs: 60_000, intervalMs: 250 },
     );
     const appliedMs = Date.now() - started;
+    // One state, one snapshot: every runtime and both replicas hold the same hash for it.
+    const hashes = new Set((await Promise.all(runtimes.map(runtimeConfig))).map((c) => c.hash as string));
+    expect(hashes.size).toBe(1);
+    for (const c of [ctl1, ctl2]) {
+      await waitFor(`${c.id} compiled version ${highest}`, async () => (await controllerReadiness(c)).body?.checks?.snapshot?.version === highest, { timeoutMs: 10_000, intervalMs: 100 });
+      expect((await controllerReadiness(c)).body.checks.snapshot.hash).toBe([...hashes][0]);
+    }
     // Batched: ~12,000 ACKs (300 versions × 40 runtimes, fewer as versions coalesce) and the
     // heartbeats cost at most one fleet write per 200 ms interval, not one per event.
     const writes = (await fleetWrites()) - writesBefore;

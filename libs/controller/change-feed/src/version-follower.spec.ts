@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { recordingLogger } from '@gw/logging/testing';
 import { VersionFollower } from './version-follower.js';
 
@@ -23,6 +23,51 @@ async function flush(): Promise<void> {
 }
 
 describe('VersionFollower', () => {
+  it('with coalesceMs, a lone wake-up reads at once, and a burst right after it shares one read once the interval has passed', async () => {
+    vi.useFakeTimers();
+    try {
+      let reads = 0;
+      const emitted: number[] = [];
+      const follower = new VersionFollower({ readVersion: async () => ++reads, onVersion: (v) => void emitted.push(v), coalesceMs: 50 });
+      follower.wake();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(reads).toBe(1);
+      for (let i = 0; i < 20; i++) follower.wake();
+      await vi.advanceTimersByTimeAsync(49);
+      expect(reads).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      await follower.idle();
+      expect(reads).toBe(2);
+      expect(emitted).toEqual([1, 2]);
+      // After a quiet spell, at once again.
+      await vi.advanceTimersByTimeAsync(100);
+      follower.wake();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(reads).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('with coalesceMs, a steady stream of wake-ups never starves the read: one read per interval', async () => {
+    vi.useFakeTimers();
+    try {
+      let reads = 0;
+      const follower = new VersionFollower({ readVersion: async () => ++reads, onVersion: () => undefined, coalesceMs: 10 });
+      // A wake-up every millisecond for 100 ms: a debounce that restarts would never read.
+      for (let t = 0; t < 100; t++) {
+        follower.wake();
+        await vi.advanceTimersByTimeAsync(1);
+      }
+      expect(reads).toBeGreaterThanOrEqual(9);
+      expect(reads).toBeLessThanOrEqual(11);
+      await vi.advanceTimersByTimeAsync(20);
+      await follower.idle();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('emits the first version read, then only strictly greater ones', async () => {
     const values = [3, 3, 2, 5, 4, 5, 6];
     const emitted: number[] = [];

@@ -9,6 +9,15 @@ export interface VersionFollowerOptions {
    */
   onVersion: (version: number) => void | Promise<void>;
   logger?: Logger;
+  /**
+   * The least time between the starts of two reads (default 0). A wake-up after a quiet
+   * spell reads at once (a lone deploy waits for nothing); wake-ups closer together than
+   * this wait for the interval to pass and then share one read, so a burst of commits
+   * costs one read, one compile and one fan-out per interval instead of one per commit.
+   * The wait is measured from the previous read, never extended by later wake-ups: a
+   * steady stream of them cannot starve the read.
+   */
+  coalesceMs?: number;
 }
 
 /**
@@ -27,8 +36,11 @@ export class VersionFollower {
   #running: Promise<void> | undefined;
   #stopped = false;
   #failures = 0;
+  readonly #coalesceMs: number;
+  #lastReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: VersionFollowerOptions) {
+    this.#coalesceMs = options.coalesceMs ?? 0;
     this.#readVersion = options.readVersion;
     this.#onVersion = options.onVersion;
     this.#logger = options.logger ?? silentLogger;
@@ -61,7 +73,11 @@ export class VersionFollower {
   async #drain(): Promise<void> {
     try {
       while (this.#pending && !this.#stopped) {
+        const waitMs = this.#lastReadAt + this.#coalesceMs - performance.now();
+        if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+        if (this.#stopped) break;
         this.#pending = false;
+        this.#lastReadAt = performance.now();
         await this.#readOnce();
       }
     } finally {

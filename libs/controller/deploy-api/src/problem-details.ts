@@ -45,6 +45,7 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   GW_ROUTE_CONFLICT: 'Route conflict',
   GW_DATABASE_UNAVAILABLE: 'Database unavailable',
   GW_CONTROLLER_BUSY: 'Controller busy',
+  GW_OUTCOME_UNKNOWN: 'Outcome unknown',
   GW_INTERNAL: 'Internal error',
   GW_WAIT_TIMEOUT: 'Wait timed out',
 };
@@ -185,6 +186,19 @@ export function problemErrorHandler(logger: Logger = silentLogger): ErrorRequest
           code: ErrorCodes.GW_DATABASE_UNAVAILABLE,
           detail: 'The configuration database is unavailable; nothing was changed. Retry later.',
           headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+        });
+        return;
+      }
+      if (err.code === ErrorCodes.GW_OUTCOME_UNKNOWN) {
+        // Not "nothing was changed": the database froze between COMMIT and its answer. The
+        // store's message names the API and what to read to learn the truth (`check`).
+        logger.warn({ ...fields, err, cause: err.cause }, 'database did not answer COMMIT in time: outcome unknown');
+        sendProblem(req, res, {
+          status: 503,
+          code: ErrorCodes.GW_OUTCOME_UNKNOWN,
+          detail: err.message,
+          headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+          ...(err.details === undefined ? {} : { extensions: { ...err.details } }),
         });
         return;
       }

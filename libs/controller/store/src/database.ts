@@ -1,7 +1,11 @@
 import { type Logger, silentLogger } from '@gw/logging';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { withQueryDeadline } from './database-deadline.js';
 import type { DatabaseSchema } from './schema.js';
+
+/** Default client-side deadline per query: above the 5 s statement timeout, so a live server answers with its own error first. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 6_000;
 
 export interface DatabaseOptions {
   connectionString: string;
@@ -13,6 +17,12 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number;
   /** Close pooled connections idle this long (pg default 10000 ms; 0 keeps them open). */
   idleTimeoutMillis?: number;
+  /**
+   * Client-side deadline on every query (default DEFAULT_REQUEST_TIMEOUT_MS): when it fires
+   * the connection is destroyed and the query rejects with DatabaseDeadlineError. Unlike
+   * the server-side statement timeout, it also bounds a frozen server or a dead network path.
+   */
+  requestTimeoutMs?: number;
   /** Shown in pg_stat_activity (default `gw-store`). */
   applicationName?: string;
   logger?: Logger;
@@ -39,7 +49,7 @@ export const storeTypes: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-/** A pg pool with bounded waits, wrapped in kysely. */
+/** A pg pool with bounded waits (checkout, statement, and a client-side deadline on every query), wrapped in kysely. */
 export function createDatabase(options: DatabaseOptions): Database {
   const logger = options.logger ?? silentLogger;
   const poolConfig: pg.PoolConfig = {
@@ -58,7 +68,7 @@ export function createDatabase(options: DatabaseOptions): Database {
   pool.on('error', (err) => {
     logger.warn({ err }, 'idle database connection failed');
   });
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: withQueryDeadline(pool, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) }) });
   let closing: Promise<void> | undefined;
   return {
     db,

@@ -13,7 +13,8 @@ export {
   type DesiredApi,
   CONFIG_CHANNEL,
 } from './api-store.js';
-export { createDatabase, storeTypes, type Database, type DatabaseOptions } from './database.js';
+export { createDatabase, storeTypes, DEFAULT_REQUEST_TIMEOUT_MS, type Database, type DatabaseOptions } from './database.js';
+export { DatabaseDeadlineError, isOutcomeUnknown } from './database-deadline.js';
 export type { DatabaseSchema } from './schema.js';
 export type { ConfigStateTable } from './config-state.table.js';
 export type { ApiTable } from './api.table.js';

@@ -17,10 +17,15 @@ export async function assertNoRouteConflict(trx: Executor, definition: ApiDefini
     .where('name', '<>', definition.name)
     .where(sql<string>`definition->>'basePath'`, '=', definition.basePath)
     .execute();
-  const conflicts = findRouteConflicts(
+  assertNoRouteConflictWith(
     definition,
     rows.map((r) => r.definition),
   );
+}
+
+/** The decision alone: refuses `definition` if it claims a route one of `neighbours` (APIs with its base path) serves. */
+export function assertNoRouteConflictWith(definition: ApiDefinition, neighbours: readonly ApiDefinition[]): void {
+  const conflicts = findRouteConflicts(definition, neighbours.filter((n) => n.name !== definition.name));
   if (conflicts.length === 0) return;
   throw new GatewayError(ErrorCodes.GW_ROUTE_CONFLICT, describeRouteConflict(definition, conflicts), {
     // `errors` becomes the problem document's field list: one entry per colliding host.

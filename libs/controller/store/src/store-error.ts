@@ -1,4 +1,5 @@
 import { ErrorCodes, GatewayError, isGatewayError } from '@gw/errors';
+import { DatabaseDeadlineError } from './database-deadline.js';
 
 /** Socket-level error codes that mean "the database cannot be reached right now". */
 const NETWORK_CODES = new Set([
@@ -35,6 +36,8 @@ const UNAVAILABLE_MESSAGES = [
 export function isDatabaseUnavailableError(err: unknown, depth = 0): boolean {
   if (depth > 5 || err === null || typeof err !== 'object') return false;
   if (isGatewayError(err)) return err.code === ErrorCodes.GW_DATABASE_UNAVAILABLE;
+  // A client-side deadline: the server did not answer in time (frozen, or the path to it is dead).
+  if (err instanceof DatabaseDeadlineError) return true;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || (/^[0-9A-Z]{5}$/.test(code) && isUnavailableSqlState(code)))) {
     return true;

@@ -18,6 +18,8 @@ export const ErrorCodes = {
   GW_DATABASE_UNAVAILABLE: 'GW_DATABASE_UNAVAILABLE',
   // Every pooled database connection was busy for the whole wait: load, not an outage.
   GW_CONTROLLER_BUSY: 'GW_CONTROLLER_BUSY',
+  // The database stopped answering after COMMIT was sent: the write may or may not have committed.
+  GW_OUTCOME_UNKNOWN: 'GW_OUTCOME_UNKNOWN',
   GW_INTERNAL: 'GW_INTERNAL',
   GW_WAIT_TIMEOUT: 'GW_WAIT_TIMEOUT',
   // Snapshots and the config stream
