@@ -85,11 +85,29 @@ export function registerConnectionMetrics(register: Registry, stats: OverloadSta
   let seen = 0;
   new Counter({
     name: 'gateway_client_connections_refused_total',
-    help: 'Client connections refused at once because MAX_CONNECTIONS were open',
+    help: 'Client connections refused at once because MAX_CONNECTIONS were open, or their client address held MAX_CONNECTIONS_PER_ADDRESS',
     registers,
     collect() {
       this.inc(stats.refused - seen);
       seen = stats.refused;
+    },
+  });
+  let seenPerAddress = 0;
+  new Counter({
+    name: 'gateway_client_connections_refused_per_address_total',
+    help: 'Of gateway_client_connections_refused_total, those refused because their client address held MAX_CONNECTIONS_PER_ADDRESS already',
+    registers,
+    collect() {
+      this.inc(stats.refusedPerAddress - seenPerAddress);
+      seenPerAddress = stats.refusedPerAddress;
+    },
+  });
+  new Gauge({
+    name: 'gateway_client_connections_per_address_max',
+    help: 'MAX_CONNECTIONS_PER_ADDRESS (0: no per-address cap)',
+    registers,
+    collect() {
+      this.set(stats.maxPerAddress);
     },
   });
   new Gauge({

@@ -366,7 +366,8 @@ describe('MAX_CONNECTIONS and overload actions', () => {
     const up = await startUpstream((_req, res) => res.end('ok'));
     const logs: LogRecord[] = [];
     const handler = createProxyHandler({ getConfig: stateWith([plainApi('a', '/a', [up.url])]).getConfig });
-    const listener = createProxyListener(handler, { maxConnections: 4 }, recordingLogger(logs));
+    // Every connection comes from 127.0.0.1: the per-address share (overload-guard.spec.ts) is off to reach the cap itself.
+    const listener = createProxyListener(handler, { maxConnections: 4, maxConnectionsPerAddress: 0 }, recordingLogger(logs));
     const port = await listenLocal(listener.server);
     cleanups.push(async () => {
       listener.server.closeAllConnections();

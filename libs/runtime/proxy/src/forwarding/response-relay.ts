@@ -24,7 +24,9 @@ export function relayResponseHead(ex: Exchange, status: number, headers: Incomin
   ex.phase = STREAMING;
   // What response buffering needs to know, should the client lag (keepReading).
   const type = headers['content-type'];
-  ex.responseStreams = type !== undefined && type.startsWith('text/event-stream');
+  // Server-sent events, and every response of an API that turned response buffering off
+  // (`upstream.buffering.responses`), stream with plain backpressure.
+  ex.responseStreams = (type !== undefined && type.startsWith('text/event-stream')) || !ex.upstream.definition.buffering.responses;
   const length = headers['content-length'];
   ex.responseLength = length === undefined ? -1 : Number(length);
   // The try's timer keeps running and, when it fires, measures the body's silence from
