@@ -330,6 +330,56 @@ describe('buffering for slow clients', () => {
   });
 });
 
+describe('per-API buffering switches (upstream.buffering)', () => {
+  const oneSlot = { maxConcurrent: 1, maxPending: 0, failureRatePercent: 50, windowMs: 10_000, minRequests: 1000, openMs: 5_000, halfOpenRequests: 3 };
+
+  it('requests: false: a small upload streams to the upstream as it arrives, holding its slot meanwhile', async () => {
+    let seen = 0;
+    const up = await startUpstream((req, res) => {
+      seen++;
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const api = plainApi('a', '/a', [up.url], { upstream: plainUpstream([up.url], { circuitBreaker: oneSlot, buffering: { requests: false, responses: true } }) });
+    const port = await startGateway([api], { clientBodyTimeoutMs: 5_000 });
+    const slow = client(port, 'POST /a/slow HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nab');
+    // Forwarded before its body is in, nothing reserved; the one slot is taken.
+    await waitFor('the upload to reach the upstream', () => seen === 1);
+    expect(budgets.at(-1)!.used).toBe(0);
+    const other = client(port, 'GET /a/fast HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await other.closed;
+    expect(other.text()).toMatch(/^HTTP\/1\.1 503 /);
+    slow.socket.write('cdef');
+    await waitFor('the upload to be answered', () => slow.text().endsWith('ok'));
+  });
+
+  it('responses: false: a paused client keeps the upstream paused (plain backpressure); nothing is reserved or spilled', async () => {
+    // Far more than loopback socket buffers hold.
+    const body = Buffer.alloc(32 * 1024 * 1024, 'z');
+    let finished = 0;
+    const up = await startUpstream((_req, res) => {
+      res.on('finish', () => finished++);
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    });
+    const dir = dirs.make();
+    const buffers = { responseBytes: 64 * 1024 * 1024, diskBytes: 128 * 1024 * 1024, dir };
+    const api = plainApi('a', '/a', [up.url], { upstream: plainUpstream([up.url], { buffering: { requests: true, responses: false } }) });
+    const port = await startGateway([api], { clientSendTimeoutMs: 0 }, {}, buffers);
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    // The upstream is held back: still sending after a while, the gateway holding nothing for it.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(finished).toBe(0);
+    expect(up.open()).toBe(1);
+    expect([budgets.at(-1)!.used, diskBudgets.at(-1)!.used]).toEqual([0, 0]);
+    c.socket.resume();
+    await waitFor('the client to get it all', () => c.text().length > body.length);
+    expect(finished).toBe(1);
+  });
+});
+
 describe('connections that never send a byte', () => {
   it('are closed after HEADERS_TIMEOUT_MS from their accept; a connection that sends a request is not', async () => {
     const up = await startUpstream((_req, res) => res.end('ok'));
