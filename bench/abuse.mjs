@@ -11,7 +11,7 @@
 // 127.0.0.1:5432 (TEST_DATABASE_URL). Writes bench/results/abuse-<time>.json.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer, request, Agent } from 'node:http';
+import { request, Agent } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,11 +36,14 @@ async function main() {
   const work = mkdtempSync(path.join(tmpdir(), 'gw-abuse-'));
   cleanups.push(() => rmSync(work, { recursive: true, force: true }));
   const [upPort, ctlHttp, ctlGrpc, rtPort, adminPort] = await freePorts(5);
-  const upstream = await startUpstream(upPort);
-  cleanups.push(() => upstream.close());
-  // The second target of /flaky: its own process, killed five times by the upstream-kills attack.
+  // The upstream runs in its own process: its work (2 GB of responses under slow-read) must
+  // not slow down this process, whose event loop times the well-behaved client.
+  const upstream = upstreamProcess(upPort);
+  await upstream.start();
+  cleanups.push(() => upstream.stop());
+  // The second target of /flaky: its own process too, killed five times by the upstream-kills attack.
   const [victimPort] = await freePorts(1);
-  const victim = victimUpstream(victimPort);
+  const victim = upstreamProcess(victimPort);
   await victim.start();
   cleanups.push(() => victim.stop());
 
@@ -67,13 +70,15 @@ async function main() {
       upstream: { targets: [{ url: `http://127.0.0.1:${upPort}` }] },
       policies: { idempotency: {} },
     },
-    // Two targets, one of them killed and restarted under load (upstream-kills). Outlier
-    // detection is off: with it (the default) the first kill ejects the target for 30 s and
-    // later kills would hit a target no request goes to; without it, every kill hits a
-    // target in rotation and only the default retries absorb it.
+    // Two targets, one of them killed and restarted under load (upstream-kills), all defaults:
+    // the first kill ejects it (outlier detection, 30 s), so later kills hit a target no
+    // request goes to…
+    { name: 'flaky', basePath: '/flaky', upstream: { targets: [{ url: `http://127.0.0.1:${upPort}` }, { url: `http://127.0.0.1:${victimPort}` }] } },
+    // …and the same without outlier detection (upstream-kills-in-rotation): every kill hits a
+    // target in rotation, and only the default retries absorb it.
     {
-      name: 'flaky',
-      basePath: '/flaky',
+      name: 'flaky-no-outlier',
+      basePath: '/flaky-no-outlier',
       upstream: { targets: [{ url: `http://127.0.0.1:${upPort}` }, { url: `http://127.0.0.1:${victimPort}` }], outlierDetection: null },
     },
   ]) {
@@ -115,9 +120,10 @@ async function main() {
     connections: () => connectionFlood(rtPort, FLOOD),
     'idempotent-uploads': () => tricklingUploads(rtPort, 200, 9 * 1024 * 1024),
     'upstream-kills': () => upstreamKills(victim, `${base}/flaky/small`),
+    'upstream-kills-in-rotation': () => upstreamKills(victim, `${base}/flaky-no-outlier/small`),
   };
   // What the well-behaved client uses during each attack: the attacked API.
-  const probePath = { 'upstream-kills': '/flaky/small' };
+  const probePath = { 'upstream-kills': '/flaky/small', 'upstream-kills-in-rotation': '/flaky-no-outlier/small' };
   const results = [];
   for (const [name, attack] of Object.entries(attacks)) {
     if (ONLY && !ONLY.includes(name)) continue;
@@ -170,23 +176,19 @@ function preflight() {
   }
 }
 
-/** /small: a short JSON answer; /big: 1 MiB; anything else: the body's length once read. */
-function startUpstream(port) {
-  const big = Buffer.alloc(1024 * 1024, 'b');
-  const server = createServer((req, res) => {
-    if (req.url.endsWith('/big')) return res.writeHead(200, { 'content-length': big.length }).end(big);
-    let n = 0;
-    req.on('data', (c) => (n += c.length));
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, bytes: n })));
-  });
-  server.keepAliveTimeout = 120_000;
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) })));
-}
-
 /** A keep-alive client on the attacked API, 20 (`workers`) requests at a time in a loop: success rate and p99. */
 function wellBehavedClient(url, workers = 20) {
   const agent = new Agent({ keepAlive: true, maxSockets: workers });
   const latencies = [];
+  // The slowest request of each second (by when it started): where in the attack the latency was.
+  const startedAt = performance.now();
+  const slowestPerSecond = [];
+  const note = (started) => {
+    const ms = performance.now() - started;
+    latencies.push(ms);
+    const second = Math.floor((started - startedAt) / 1000);
+    slowestPerSecond[second] = Math.max(slowestPerSecond[second] ?? 0, Math.round(ms));
+  };
   let ok = 0;
   let failed = 0;
   // What the failures were: a status, or `timeout`/`error`.
@@ -198,7 +200,7 @@ function wellBehavedClient(url, workers = 20) {
       const req = request(url, { agent, timeout: 5_000 }, (res) => {
         res.resume();
         res.on('end', () => {
-          latencies.push(performance.now() - started);
+          note(started);
           if (res.statusCode === 200) ok++;
           else {
             failed++;
@@ -209,7 +211,7 @@ function wellBehavedClient(url, workers = 20) {
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (err) => {
-        latencies.push(performance.now() - started);
+        note(started);
         failed++;
         const kind = err.message === 'timeout' ? 'timeout' : 'error';
         failures[kind] = (failures[kind] ?? 0) + 1;
@@ -230,7 +232,13 @@ function wellBehavedClient(url, workers = 20) {
       agent.destroy();
       latencies.sort((a, b) => a - b);
       const total = ok + failed;
-      return { requests: total, successRate: total === 0 ? 0 : Number((ok / total).toFixed(4)), p99Ms: Math.round(latencies[Math.floor(latencies.length * 0.99)] ?? 0), failures };
+      return {
+        requests: total,
+        successRate: total === 0 ? 0 : Number((ok / total).toFixed(4)),
+        p99Ms: Math.round(latencies[Math.floor(latencies.length * 0.99)] ?? 0),
+        failures,
+        slowestPerSecondMs: Array.from(slowestPerSecond, (v) => v ?? 0),
+      };
     },
   };
 }
@@ -341,14 +349,19 @@ async function tricklingUploads(port, count, bytes) {
   return { uploads: count, answered: statuses, stillOpen: open };
 }
 
-/** An upstream in its own process (so it can be SIGKILLed) on a fixed port: /small and /big like the in-process one. */
-function victimUpstream(port) {
+/**
+ * An upstream in its own process (so it can be SIGKILLed, and its work is not this
+ * process's) on a fixed port: /big answers 1 MiB; anything else a short JSON answer with
+ * the body's length once read.
+ */
+function upstreamProcess(port) {
   const script = `
     const big = Buffer.alloc(1024 * 1024, 'b');
     const s = require('node:http').createServer((req, res) => {
       if (req.url.endsWith('/big')) return res.writeHead(200, { 'content-length': big.length }).end(big);
-      req.resume();
-      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+      let n = 0;
+      req.on('data', (c) => (n += c.length));
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, bytes: n })));
     });
     s.keepAliveTimeout = 120000;
     s.listen(${port}, '127.0.0.1', () => process.stdout.write('up\\n'));`;

@@ -14,6 +14,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BufferBudget } from './buffering/buffer-budget.js';
 import type { BufferSettings } from './buffering/buffer-settings.js';
 import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
+import { LAGGING_RESPONSE_BYTES } from './forwarding/response-relay.js';
+import { SPILL_MEMORY_BYTES } from './buffering/response-spill.js';
 import { createProxyHandler } from './proxy-handler.js';
 import { createProxyListener, type ListenerSettings } from './proxy-listener.js';
 import { startWebSocketEchoServer } from './testing/websocket-echo-server.js';
@@ -373,7 +375,8 @@ describe('per-API buffering switches (upstream.buffering)', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(finished).toBe(0);
     expect(up.open()).toBe(1);
-    expect([budgets.at(-1)!.used, diskBudgets.at(-1)!.used]).toEqual([0, 0]);
+    // Only what the lagging connection holds is charged (LAGGING_RESPONSE_BYTES); nothing is spilled.
+    expect([budgets.at(-1)!.used, diskBudgets.at(-1)!.used]).toEqual([LAGGING_RESPONSE_BYTES, 0]);
     c.socket.resume();
     await waitFor('the client to get it all', () => c.text().length > body.length);
     expect(finished).toBe(1);
@@ -515,7 +518,8 @@ describe('slow readers beyond the memory budget: responses spilled to temporary 
     await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
     c.socket.pause();
     await waitFor('the upstream connection to be closed', () => up.finished() === 1 && up.open() === 0, { timeoutMs: 10_000 });
-    expect(budgets.at(-1)!.used).toBe(1024 * 1024);
+    // 1 MiB in memory, and the spill's own memory charged (SPILL_MEMORY_BYTES).
+    expect(budgets.at(-1)!.used).toBe(1024 * 1024 + SPILL_MEMORY_BYTES);
     expect(diskBudgets.at(-1)!.used).toBe(body.length);
     c.socket.resume();
     await c.closed;
