@@ -13,7 +13,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -138,7 +138,8 @@ async function main() {
     const seen = await probe.stop();
     const adminSeen = adminWatch.stop();
     // Log lines the runtime wrote during the attack (a storm must not become a log flood).
-    results.push({ attack: name, wellBehaved: seen, baselineRssMb: Math.round(baselineRss / 1024), peakRssMb: Math.round(rss.stop() / 1024), admin: adminSeen, attackers: outcome, runtimeLogLines: rt.lines - linesBefore });
+    // The machine's 1-minute load average at the end: a shared machine's load shows in every p99.
+    results.push({ attack: name, wellBehaved: seen, baselineRssMb: Math.round(baselineRss / 1024), peakRssMb: Math.round(rss.stop() / 1024), admin: adminSeen, attackers: outcome, runtimeLogLines: rt.lines - linesBefore, loadAverage: Number(loadavg()[0].toFixed(1)) });
     log(JSON.stringify(results.at(-1)));
     await stop(rt);
   }
@@ -411,11 +412,11 @@ async function upstreamKills(victim, url) {
 
 function printTable(report) {
   const rows = report.results.map((r) =>
-    [r.attack, `${(r.wellBehaved.successRate * 100).toFixed(2)} %`, `${r.wellBehaved.p99Ms} ms`, `${r.baselineRssMb} → ${r.peakRssMb} MB`, `${r.admin.failures}/${r.admin.asked}`, r.runtimeLogLines, JSON.stringify(r.attackers)].join(' | '),
+    [r.attack, `${(r.wellBehaved.successRate * 100).toFixed(2)} %`, `${r.wellBehaved.p99Ms} ms`, `${r.baselineRssMb} → ${r.peakRssMb} MB`, `${r.admin.failures}/${r.admin.asked}`, r.runtimeLogLines, r.loadAverage, JSON.stringify(r.attackers)].join(' | '),
   );
   console.log('\ngoals: success ≥ 99 %, p99 < 500 ms, admin always answers\n');
-  console.log('attack | well-behaved success | p99 | RSS at start → peak | admin failures | runtime log lines | attackers');
-  console.log('--- | --- | --- | --- | --- | --- | ---');
+  console.log('attack | well-behaved success | p99 | RSS at start → peak | admin failures | runtime log lines | load average | attackers');
+  console.log('--- | --- | --- | --- | --- | --- | --- | ---');
   for (const row of rows) console.log(row);
 }
 
