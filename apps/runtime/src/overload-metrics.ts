@@ -50,7 +50,7 @@ export function registerBufferMetrics(register: Registry, budget: BufferBudget, 
   const seen: Record<BufferKind, number> = { request: 0, idempotency: 0, response: 0 };
   new Counter({
     name: 'gateway_buffer_refused_total',
-    help: 'Buffer reservations refused because BUFFER_MEMORY_BYTES was spent, by kind: request and idempotency (answered 503), response (streamed unbuffered instead)',
+    help: 'Buffer reservations refused because BUFFER_MEMORY_BYTES was spent, by kind: request (small body streamed unbuffered instead), idempotency (answered 503), response (spilled to disk or streamed unbuffered instead)',
     labelNames: ['kind'],
     registers,
     collect() {

@@ -6,7 +6,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { ApiDefinition } from '@gw/api-schema';
-import { plainApi, plainUpstream } from '@gw/api-schema/testing';
+import { plainApi, plainUpstream, policiesOf } from '@gw/api-schema/testing';
 import { recordingLogger, type LogRecord } from '@gw/logging/testing';
 import { stateWith } from '@gw/runtime-config/testing';
 import { closeServer, listenLocal, tempDirs, waitFor } from '@gw/test-kit';
@@ -291,22 +291,34 @@ describe('buffering for slow clients', () => {
     await waitFor('the reservation to be given back', () => budgets.at(-1)!.used === 0);
   });
 
-  it('BUFFER_MEMORY_BYTES: a body that would pass the budget gets 503 with Retry-After, counted; the budget is given back', async () => {
+  it('BUFFER_MEMORY_BYTES: a small body that would pass the budget streams unbuffered instead (counted); an idempotent one gets 503 with Retry-After; the budget is given back', async () => {
+    let seen = 0;
     const up = await startUpstream((req, res) => {
-      req.resume();
-      req.on('end', () => res.end('ok'));
+      seen++;
+      let n = 0;
+      req.on('data', (c: Buffer) => (n += c.length));
+      req.on('end', () => res.end(`got ${n}`));
     });
-    const port = await startGateway([plainApi('a', '/a', [up.url])], {}, {}, { memoryBytes: 1_000, requestBytes: 800 });
-    // 600 bytes reserved by a slow upload; another 600 do not fit.
+    const idempotency = { methods: ['POST' as const], ttlMs: 120_000, lockTtlMs: 61_000, maxResponseBytes: 1024 };
+    const port = await startGateway([plainApi('a', '/a', [up.url]), plainApi('pay', '/pay', [up.url], { policies: policiesOf({ idempotency }) })], {}, {}, { memoryBytes: 1_000, requestBytes: 800 });
+    // 600 bytes reserved by a slow upload (read whole first: the upstream has not seen it)…
     const first = client(port, 'POST /a/1 HTTP/1.1\r\nHost: a\r\nContent-Length: 600\r\n\r\nab');
     await waitFor('the first reservation', () => budgets.at(-1)!.used === 600);
+    expect(seen).toBe(0);
+    // …so another 600 do not fit: that upload streams to the upstream as it arrives, and is answered.
     const second = client(port, 'POST /a/2 HTTP/1.1\r\nHost: a\r\nContent-Length: 600\r\n\r\nab');
-    await second.closed;
-    expect(second.text()).toMatch(/^HTTP\/1\.1 503 /);
-    expect(second.text().toLowerCase()).toContain('retry-after: 1');
-    expect(second.text()).toContain('GW_BUFFER_MEMORY_FULL');
-    expect(second.responses()).toBe(1);
+    await waitFor('the second upload to reach the upstream before its body is in', () => seen === 1);
     expect(budgets.at(-1)!.refused.request).toBe(1);
+    second.socket.write(Buffer.alloc(598, 'y'));
+    await waitFor('the second answer', () => second.text().endsWith('got 600'));
+    // An idempotent body must be read whole (it is hashed): 503 with Retry-After, the connection closes.
+    const paying = client(port, 'POST /pay/1 HTTP/1.1\r\nHost: a\r\nIdempotency-Key: k1\r\nContent-Length: 600\r\n\r\nab');
+    await paying.closed;
+    expect(paying.text()).toMatch(/^HTTP\/1\.1 503 /);
+    expect(paying.text().toLowerCase()).toContain('retry-after: 1');
+    expect(paying.text()).toContain('GW_BUFFER_MEMORY_FULL');
+    expect(paying.responses()).toBe(1);
+    expect(budgets.at(-1)!.refused.idempotency).toBe(1);
     first.socket.destroy();
     await waitFor('the budget to be given back', () => budgets.at(-1)!.used === 0);
   });
