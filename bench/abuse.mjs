@@ -5,15 +5,15 @@
 // answering, and how long the attack's connections stayed open.
 //
 // Usage (from the repo root, after `npm run build`):
-//   npm run test:abuse                 # every attack, 30 s each (~4 min)
+//   npm run test:abuse                 # every attack, 30 s each (~5 min)
 //   ATTACK_S=10 ONLY=slow-body npm run test:abuse
 // Needs: slowhttptest (Debian package `slowhttptest`), prlimit (util-linux), PostgreSQL on
 // 127.0.0.1:5432 (TEST_DATABASE_URL). Writes bench/results/abuse-<time>.json.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, Agent } from 'node:http';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { request, Agent } from 'node:http';
 import { connect, createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +25,8 @@ const RUNTIME_NOFILE = Number(env.RUNTIME_NOFILE ?? 8192);
 /** Connection attempts of the flood: 20,000, or what this process's descriptor limit leaves room for. */
 const FLOOD = Math.min(20_000, openFileLimit() - 500);
 const ONLY = env.ONLY ? env.ONLY.split(',') : undefined;
+/** Where the connection flood comes from: another loopback address than the well-behaved client's. */
+const FLOOD_ADDRESS = env.FLOOD_ADDRESS ?? '127.0.0.2';
 const GOALS = { successRate: 0.99, p99Ms: 500 };
 const children = [];
 const cleanups = [];
@@ -34,8 +36,16 @@ async function main() {
   const work = mkdtempSync(path.join(tmpdir(), 'gw-abuse-'));
   cleanups.push(() => rmSync(work, { recursive: true, force: true }));
   const [upPort, ctlHttp, ctlGrpc, rtPort, adminPort] = await freePorts(5);
-  const upstream = await startUpstream(upPort);
-  cleanups.push(() => upstream.close());
+  // The upstream runs in its own process: its work (2 GB of responses under slow-read) must
+  // not slow down this process, whose event loop times the well-behaved client.
+  const upstream = upstreamProcess(upPort);
+  await upstream.start();
+  cleanups.push(() => upstream.stop());
+  // The second target of /flaky: its own process too, killed five times by the upstream-kills attack.
+  const [victimPort] = await freePorts(1);
+  const victim = upstreamProcess(victimPort);
+  await victim.start();
+  cleanups.push(() => victim.stop());
 
   const { createTempDatabase } = await import(path.join(ROOT, 'libs/controller/store/dist/testing/index.js'));
   const db = await createTempDatabase();
@@ -59,6 +69,17 @@ async function main() {
       basePath: '/pay',
       upstream: { targets: [{ url: `http://127.0.0.1:${upPort}` }] },
       policies: { idempotency: {} },
+    },
+    // Two targets, one of them killed and restarted under load (upstream-kills), all defaults:
+    // the first kill ejects it (outlier detection, 30 s), so later kills hit a target no
+    // request goes to…
+    { name: 'flaky', basePath: '/flaky', upstream: { targets: [{ url: `http://127.0.0.1:${upPort}` }, { url: `http://127.0.0.1:${victimPort}` }] } },
+    // …and the same without outlier detection (upstream-kills-in-rotation): every kill hits a
+    // target in rotation, and only the default retries absorb it.
+    {
+      name: 'flaky-no-outlier',
+      basePath: '/flaky-no-outlier',
+      upstream: { targets: [{ url: `http://127.0.0.1:${upPort}` }, { url: `http://127.0.0.1:${victimPort}` }], outlierDetection: null },
     },
   ]) {
     const put = await fetch(`http://127.0.0.1:${ctlHttp}/v1/apis/${definition.name}`, {
@@ -90,26 +111,35 @@ async function main() {
   const admin = `http://127.0.0.1:${adminPort}`;
 
   const attacks = {
+    // No attack: what the well-behaved client sees on this machine as it is (its load), to read the others against.
+    none: async () => (await new Promise((r) => setTimeout(r, ATTACK_S * 1000)), {}),
     'slow-headers': () => slowhttptest(['-H', '-c', '2000', '-r', '500', '-i', '5', '-u', `${base}/api/small`], work, 'slow-headers'),
     'slow-body': () => slowhttptest(['-B', '-c', '2000', '-r', '500', '-i', '5', '-s', '8192', '-u', `${base}/api/small`], work, 'slow-body'),
     'slow-read': () => slowhttptest(['-X', '-c', '2000', '-r', '500', '-w', '64', '-y', '128', '-n', '5', '-z', '32', '-k', '3', '-u', `${base}/api/big`], work, 'slow-read'),
     // As many attempts as this process's own descriptor limit allows (20,000 when it can).
     connections: () => connectionFlood(rtPort, FLOOD),
     'idempotent-uploads': () => tricklingUploads(rtPort, 200, 9 * 1024 * 1024),
+    'upstream-kills': () => upstreamKills(victim, `${base}/flaky/small`),
+    'upstream-kills-in-rotation': () => upstreamKills(victim, `${base}/flaky-no-outlier/small`),
   };
+  // What the well-behaved client uses during each attack: the attacked API.
+  const probePath = { 'upstream-kills': '/flaky/small', 'upstream-kills-in-rotation': '/flaky-no-outlier/small' };
   const results = [];
   for (const [name, attack] of Object.entries(attacks)) {
     if (ONLY && !ONLY.includes(name)) continue;
     const rt = await startRuntime();
     const baselineRss = rssOf(rt.child.pid);
     log(`attack ${name}: ${ATTACK_S} s`);
-    const probe = wellBehavedClient(`${base}/api/small`);
+    const linesBefore = rt.lines;
+    const probe = wellBehavedClient(`${base}${probePath[name] ?? '/api/small'}`);
     const adminWatch = watchAdmin(admin);
     const rss = watchRss(rt.child.pid);
     const outcome = await attack();
     const seen = await probe.stop();
     const adminSeen = adminWatch.stop();
-    results.push({ attack: name, wellBehaved: seen, baselineRssMb: Math.round(baselineRss / 1024), peakRssMb: Math.round(rss.stop() / 1024), admin: adminSeen, attackers: outcome });
+    // Log lines the runtime wrote during the attack (a storm must not become a log flood).
+    // The machine's 1-minute load average at the end: a shared machine's load shows in every p99.
+    results.push({ attack: name, wellBehaved: seen, baselineRssMb: Math.round(baselineRss / 1024), peakRssMb: Math.round(rss.stop() / 1024), admin: adminSeen, attackers: outcome, runtimeLogLines: rt.lines - linesBefore, loadAverage: Number(loadavg()[0].toFixed(1)) });
     log(JSON.stringify(results.at(-1)));
     await stop(rt);
   }
@@ -147,23 +177,19 @@ function preflight() {
   }
 }
 
-/** /small: a short JSON answer; /big: 1 MiB; anything else: the body's length once read. */
-function startUpstream(port) {
-  const big = Buffer.alloc(1024 * 1024, 'b');
-  const server = createServer((req, res) => {
-    if (req.url.endsWith('/big')) return res.writeHead(200, { 'content-length': big.length }).end(big);
-    let n = 0;
-    req.on('data', (c) => (n += c.length));
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, bytes: n })));
-  });
-  server.keepAliveTimeout = 120_000;
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) })));
-}
-
-/** A keep-alive client on the attacked API, 20 requests at a time in a loop: success rate and p99. */
-function wellBehavedClient(url) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 20 });
+/** A keep-alive client on the attacked API, 20 (`workers`) requests at a time in a loop: success rate and p99. */
+function wellBehavedClient(url, workers = 20) {
+  const agent = new Agent({ keepAlive: true, maxSockets: workers });
   const latencies = [];
+  // The slowest request of each second (by when it started): where in the attack the latency was.
+  const startedAt = performance.now();
+  const slowestPerSecond = [];
+  const note = (started) => {
+    const ms = performance.now() - started;
+    latencies.push(ms);
+    const second = Math.floor((started - startedAt) / 1000);
+    slowestPerSecond[second] = Math.max(slowestPerSecond[second] ?? 0, Math.round(ms));
+  };
   let ok = 0;
   let failed = 0;
   // What the failures were: a status, or `timeout`/`error`.
@@ -175,7 +201,7 @@ function wellBehavedClient(url) {
       const req = request(url, { agent, timeout: 5_000 }, (res) => {
         res.resume();
         res.on('end', () => {
-          latencies.push(performance.now() - started);
+          note(started);
           if (res.statusCode === 200) ok++;
           else {
             failed++;
@@ -186,7 +212,7 @@ function wellBehavedClient(url) {
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (err) => {
-        latencies.push(performance.now() - started);
+        note(started);
         failed++;
         const kind = err.message === 'timeout' ? 'timeout' : 'error';
         failures[kind] = (failures[kind] ?? 0) + 1;
@@ -194,7 +220,7 @@ function wellBehavedClient(url) {
       });
       req.end();
     });
-  const workers = Array.from({ length: 20 }, async () => {
+  const loops = Array.from({ length: workers }, async () => {
     while (running) {
       await one();
       await new Promise((r) => setTimeout(r, 20));
@@ -203,11 +229,17 @@ function wellBehavedClient(url) {
   return {
     async stop() {
       running = false;
-      await Promise.all(workers);
+      await Promise.all(loops);
       agent.destroy();
       latencies.sort((a, b) => a - b);
       const total = ok + failed;
-      return { requests: total, successRate: total === 0 ? 0 : Number((ok / total).toFixed(4)), p99Ms: Math.round(latencies[Math.floor(latencies.length * 0.99)] ?? 0), failures };
+      return {
+        requests: total,
+        successRate: total === 0 ? 0 : Number((ok / total).toFixed(4)),
+        p99Ms: Math.round(latencies[Math.floor(latencies.length * 0.99)] ?? 0),
+        failures,
+        slowestPerSecondMs: Array.from(slowestPerSecond, (v) => v ?? 0),
+      };
     },
   };
 }
@@ -264,13 +296,19 @@ async function slowhttptest(args, work, name) {
   return { peakConnected: peak, connectedAtEnd: connected.at(-1) ?? 0, closedByRuntime: rows.at(-1)?.[1] ?? 0, secondsUntilBelow10Percent: cutAt === -1 ? null : cutAt - peakAt };
 }
 
-/** `count` connections opened as fast as possible and held: how many the runtime refused or closed. */
+/**
+ * `count` connections opened as fast as possible and held: how many the runtime refused or
+ * closed. They come from 127.0.0.2 (`FLOOD_ADDRESS`), another client address than the
+ * well-behaved client's 127.0.0.1: a flood from the very address of a well-behaved client
+ * cannot be told apart from it by any gateway; one from another address must not deny it
+ * service (MAX_CONNECTIONS_PER_ADDRESS).
+ */
 async function connectionFlood(port, count) {
   const sockets = [];
   let refused = 0;
   let connected = 0;
   for (let i = 0; i < count; i++) {
-    const s = connect(port, '127.0.0.1');
+    const s = connect({ port, host: '127.0.0.1', localAddress: FLOOD_ADDRESS });
     s.on('connect', () => connected++);
     s.on('error', () => undefined);
     s.on('close', () => refused++);
@@ -312,13 +350,73 @@ async function tricklingUploads(port, count, bytes) {
   return { uploads: count, answered: statuses, stillOpen: open };
 }
 
+/**
+ * An upstream in its own process (so it can be SIGKILLed, and its work is not this
+ * process's) on a fixed port: /big answers 1 MiB; anything else a short JSON answer with
+ * the body's length once read.
+ */
+function upstreamProcess(port) {
+  const script = `
+    const big = Buffer.alloc(1024 * 1024, 'b');
+    const s = require('node:http').createServer((req, res) => {
+      if (req.url.endsWith('/big')) return res.writeHead(200, { 'content-length': big.length }).end(big);
+      let n = 0;
+      req.on('data', (c) => (n += c.length));
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, bytes: n })));
+    });
+    s.keepAliveTimeout = 120000;
+    s.listen(${port}, '127.0.0.1', () => process.stdout.write('up\\n'));`;
+  let child;
+  return {
+    async start() {
+      child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise((resolve, reject) => {
+        child.stdout.once('data', resolve);
+        child.once('exit', (code) => reject(new Error(`victim upstream exited (${code})`)));
+      });
+    },
+    /** SIGKILL: its connections are reset mid-request, new ones refused until it is back. */
+    async kill() {
+      const c = child;
+      c.kill('SIGKILL');
+      await new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', r)));
+    },
+    async stop() {
+      if (child && child.exitCode === null && child.signalCode === null) await this.kill();
+    },
+  };
+}
+
+/**
+ * One of /flaky's two targets is SIGKILLed five times during the attack, each time down
+ * for 3 s (the log-flood probe of issue 15), then started again, while 50 more keep-alive
+ * workers load the same API (the well-behaved client is the 20 measured ones).
+ */
+async function upstreamKills(victim, url) {
+  const load = wellBehavedClient(url, 50);
+  const kills = 5;
+  const downMs = 3_000;
+  const gapMs = Math.max(500, (ATTACK_S * 1000) / kills - downMs);
+  const downtimes = [];
+  for (let i = 0; i < kills; i++) {
+    await new Promise((r) => setTimeout(r, gapMs));
+    const killedAt = performance.now();
+    await victim.kill();
+    await new Promise((r) => setTimeout(r, downMs));
+    await victim.start();
+    downtimes.push(Math.round(performance.now() - killedAt));
+  }
+  const loadSeen = await load.stop();
+  return { kills, downtimesMs: downtimes, load: loadSeen };
+}
+
 function printTable(report) {
   const rows = report.results.map((r) =>
-    [r.attack, `${(r.wellBehaved.successRate * 100).toFixed(2)} %`, `${r.wellBehaved.p99Ms} ms`, `${r.baselineRssMb} → ${r.peakRssMb} MB`, `${r.admin.failures}/${r.admin.asked}`, JSON.stringify(r.attackers)].join(' | '),
+    [r.attack, `${(r.wellBehaved.successRate * 100).toFixed(2)} %`, `${r.wellBehaved.p99Ms} ms`, `${r.baselineRssMb} → ${r.peakRssMb} MB`, `${r.admin.failures}/${r.admin.asked}`, r.runtimeLogLines, r.loadAverage, JSON.stringify(r.attackers)].join(' | '),
   );
   console.log('\ngoals: success ≥ 99 %, p99 < 500 ms, admin always answers\n');
-  console.log('attack | well-behaved success | p99 | RSS at start → peak | admin failures | attackers');
-  console.log('--- | --- | --- | --- | --- | ---');
+  console.log('attack | well-behaved success | p99 | RSS at start → peak | admin failures | runtime log lines | load average | attackers');
+  console.log('--- | --- | --- | --- | --- | --- | --- | ---');
   for (const row of rows) console.log(row);
 }
 
@@ -330,9 +428,14 @@ async function stop(entry) {
 
 function start(name, command, args, childEnv) {
   // ABUSE_LOG_DIR: each child's stdout (its JSON log lines) to <dir>/<name>.log, to see what a miss was.
-  const out = env.ABUSE_LOG_DIR ? openSync(path.join(env.ABUSE_LOG_DIR, `${name}.log`), 'a') : 'ignore';
-  const child = spawn(command, args, { env: { ...process.env, ...childEnv }, stdio: ['ignore', out, 'inherit'] });
-  const entry = { name, child };
+  const out = env.ABUSE_LOG_DIR ? openSync(path.join(env.ABUSE_LOG_DIR, `${name}.log`), 'a') : undefined;
+  const child = spawn(command, args, { env: { ...process.env, ...childEnv }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const entry = { name, child, lines: 0 };
+  // Its log lines are counted (per attack), and kept when asked.
+  child.stdout.on('data', (chunk) => {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) entry.lines++;
+    if (out !== undefined) writeSync(out, chunk);
+  });
   children.push(entry);
   return entry;
 }

@@ -68,7 +68,10 @@ describe('runtime env: slow clients and overload', () => {
       responseDiskBytes: 64 * 1024 * 1024,
       bufferDir: tmpdir(),
       maxConnections: defaultMaxConnections(),
+      maxConnectionsPerAddress: Math.floor(defaultMaxConnections() * 0.9),
     });
+    expect(readRuntimeConfig({ ...base, MAX_CONNECTIONS: '1000' }).maxConnectionsPerAddress).toBe(900);
+    expect(readRuntimeConfig({ ...base, MAX_CONNECTIONS: '1000', MAX_CONNECTIONS_PER_ADDRESS: '10' }).maxConnectionsPerAddress).toBe(10);
   });
 
   it('reads every variable; 0 turns each off', () => {
@@ -84,9 +87,11 @@ describe('runtime env: slow clients and overload', () => {
         RESPONSE_DISK_BYTES: '2048',
         BUFFER_DIR: '/var/tmp/gw',
         MAX_CONNECTIONS: '0',
+        MAX_CONNECTIONS_PER_ADDRESS: '0',
       }),
-    ).toMatchObject({ clientBodyTimeoutMs: 0, clientSendTimeoutMs: 500, bufferMemoryBytes: 1000, requestBufferBytes: 0, responseBufferBytes: 10, bufferDiskBytes: 0, responseDiskBytes: 2048, bufferDir: '/var/tmp/gw', maxConnections: 0 });
+    ).toMatchObject({ maxConnectionsPerAddress: 0, clientBodyTimeoutMs: 0, clientSendTimeoutMs: 500, bufferMemoryBytes: 1000, requestBufferBytes: 0, responseBufferBytes: 10, bufferDiskBytes: 0, responseDiskBytes: 2048, bufferDir: '/var/tmp/gw', maxConnections: 0 });
     expect(() => readRuntimeConfig({ ...base, MAX_CONNECTIONS: '-1' })).toThrow(/MAX_CONNECTIONS/);
+    expect(() => readRuntimeConfig({ ...base, MAX_CONNECTIONS_PER_ADDRESS: 'many' })).toThrow(/MAX_CONNECTIONS_PER_ADDRESS/);
   });
 });
 

@@ -3,6 +3,7 @@ import { envVar, readEnv, type EnvRule } from '@gw/app-kit';
 import { DEFAULT_CONFIG_STREAM_MODE, parseControllerAddresses, type ConfigStreamMode, type ControllerAddress } from '@gw/config-client';
 import { tlsSettingsProblem, type TlsFiles } from '@gw/grpc-tls';
 import type { LogLevel } from '@gw/logging';
+import { PER_ADDRESS_SHARE } from '@gw/proxy';
 import { defaultMaxConnections } from './connection-limit.js';
 
 /** The runtime's configuration, read once from the environment (see README: Configuration). */
@@ -62,6 +63,8 @@ export interface RuntimeConfig {
   bufferDir: string;
   /** Client connections beyond this are refused at once; by default derived from the descriptor limit. */
   maxConnections: number;
+  /** One client address may hold at most this many of them; by default 90 % of maxConnections (0: no per-address cap). */
+  maxConnectionsPerAddress: number;
   logLevel: LogLevel;
 }
 
@@ -122,6 +125,8 @@ const RUNTIME_ENV = {
   BUFFER_DIR: envVar.string(),
   // Unset: half of the open-file limit after a reserve (connection-limit.ts); 0: no cap.
   MAX_CONNECTIONS: envVar.int({ min: 0, max: 10_000_000 }),
+  // Unset: 90 % of MAX_CONNECTIONS, the rest a reserve one address cannot take (overload-guard.ts); 0: no per-address cap.
+  MAX_CONNECTIONS_PER_ADDRESS: envVar.int({ min: 0, max: 10_000_000 }),
   LOG_LEVEL: envVar.logLevel({ default: 'info' }),
 };
 
@@ -150,6 +155,7 @@ const RUNTIME_RULES: EnvRule<typeof RUNTIME_ENV>[] = [
 
 export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const e = readEnv(RUNTIME_ENV, env, RUNTIME_RULES);
+  const maxConnections = e.MAX_CONNECTIONS ?? defaultMaxConnections();
   return {
     // Insecure: the host name as before. Secure: resolved against the certificate at start (runtime-identity.ts).
     runtimeId: e.RUNTIME_ID ?? (e.CONFIG_INSECURE === 'true' ? hostname() : undefined),
@@ -190,7 +196,8 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     bufferDiskBytes: e.BUFFER_DISK_BYTES,
     responseDiskBytes: e.RESPONSE_DISK_BYTES,
     bufferDir: e.BUFFER_DIR ?? tmpdir(),
-    maxConnections: e.MAX_CONNECTIONS ?? defaultMaxConnections(),
+    maxConnections,
+    maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS ?? Math.floor(maxConnections * PER_ADDRESS_SHARE),
     logLevel: e.LOG_LEVEL,
   };
 }

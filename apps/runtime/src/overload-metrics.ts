@@ -50,7 +50,7 @@ export function registerBufferMetrics(register: Registry, budget: BufferBudget, 
   const seen: Record<BufferKind, number> = { request: 0, idempotency: 0, response: 0 };
   new Counter({
     name: 'gateway_buffer_refused_total',
-    help: 'Buffer reservations refused because BUFFER_MEMORY_BYTES was spent, by kind: request and idempotency (answered 503), response (streamed unbuffered instead)',
+    help: 'Buffer reservations refused because BUFFER_MEMORY_BYTES was spent, by kind: request (small body streamed unbuffered instead), idempotency (answered 503), response (spilled to disk or streamed unbuffered instead)',
     labelNames: ['kind'],
     registers,
     collect() {
@@ -85,11 +85,29 @@ export function registerConnectionMetrics(register: Registry, stats: OverloadSta
   let seen = 0;
   new Counter({
     name: 'gateway_client_connections_refused_total',
-    help: 'Client connections refused at once because MAX_CONNECTIONS were open',
+    help: 'Client connections refused at once because MAX_CONNECTIONS were open, or their client address held MAX_CONNECTIONS_PER_ADDRESS',
     registers,
     collect() {
       this.inc(stats.refused - seen);
       seen = stats.refused;
+    },
+  });
+  let seenPerAddress = 0;
+  new Counter({
+    name: 'gateway_client_connections_refused_per_address_total',
+    help: 'Of gateway_client_connections_refused_total, those refused because their client address held MAX_CONNECTIONS_PER_ADDRESS already',
+    registers,
+    collect() {
+      this.inc(stats.refusedPerAddress - seenPerAddress);
+      seenPerAddress = stats.refusedPerAddress;
+    },
+  });
+  new Gauge({
+    name: 'gateway_client_connections_per_address_max',
+    help: 'MAX_CONNECTIONS_PER_ADDRESS (0: no per-address cap)',
+    registers,
+    collect() {
+      this.set(stats.maxPerAddress);
     },
   });
   new Gauge({

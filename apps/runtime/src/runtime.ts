@@ -129,6 +129,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       maxHeaderBytes: config.maxHeaderBytes,
       maxConnections: config.maxConnections,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     },
     logger,
   );

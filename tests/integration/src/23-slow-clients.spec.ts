@@ -1,6 +1,7 @@
 // Slow clients and overload (issue 15), against a real runtime process over raw sockets:
 // one response per request, CLIENT_BODY_TIMEOUT_MS, CLIENT_SEND_TIMEOUT_MS, the buffer
-// budget (503 + Retry-After beyond BUFFER_MEMORY_BYTES) and the connection cap (the admin
+// budget (beyond BUFFER_MEMORY_BYTES: small bodies stream, idempotent ones get 503 +
+// Retry-After) and the connection cap (the admin
 // listener still answers at MAX_CONNECTIONS). Short values come through the env.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -73,7 +74,15 @@ beforeAll(async () => {
     upstream: { targets: [{ url: upstreamUrl }], retries: { attempts: 0 }, timeouts: { requestMs: 400 } },
   });
   expect(res.status, res.body).toBeLessThan(300);
-  await waitRuntimeVersion(rt, res.json().configVersion);
+  // The same upstream under an idempotency-key policy: its bodies are read whole (hashed), never streamed.
+  const pay = await putApi(ctl, 'slowpay', {
+    name: 'slowpay',
+    basePath: '/slowpay',
+    upstream: { targets: [{ url: upstreamUrl }], retries: { attempts: 0 }, timeouts: { requestMs: 400 } },
+    policies: { idempotency: {} },
+  });
+  expect(pay.status, pay.body).toBeLessThan(300);
+  await waitRuntimeVersion(rt, pay.json().configVersion);
 }, 60_000);
 
 afterAll(async () => {
@@ -165,23 +174,30 @@ describe('client timeouts', () => {
 });
 
 describe('BUFFER_MEMORY_BYTES', () => {
-  it('a body that would pass the budget gets 503 with Retry-After, counted in a metric', async () => {
+  it('a small body that would pass the budget streams unbuffered (counted); an idempotent one gets 503 with Retry-After', async () => {
     // 1200 of the 2000 bytes reserved by a slow small upload (buffered before a target is picked)…
     const first = open('POST /slow/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1200\r\n\r\nab');
     await waitFor('the first reservation', async () => metric(await scrape(rt.admin), 'gateway_buffer_memory_bytes') === 1200);
-    // …so another 1200 do not fit.
+    // …so another 1200 do not fit: that upload streams to the upstream unbuffered and is answered…
     const second = open('POST /slow/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1200\r\n\r\nab');
-    await second.closed;
-    expect(second.text()).toMatch(/^HTTP\/1\.1 503 /);
-    expect(second.text().toLowerCase()).toContain('retry-after: 1');
-    expect(second.text()).toContain('GW_BUFFER_MEMORY_FULL');
-    expect(second.responses()).toBe(1);
-    expect(metric(await scrape(rt.admin), 'gateway_buffer_refused_total{kind="request"}')).toBe(1);
+    await waitFor('the refusal to be counted', async () => metric(await scrape(rt.admin), 'gateway_buffer_refused_total{kind="request"}') === 1);
+    second.socket.write(Buffer.alloc(1198, 'z'));
+    await waitFor('the second answer', () => second.text().endsWith('got 1200'));
+    expect(second.text()).toMatch(/^HTTP\/1\.1 200 /);
+    // …while an idempotent body, which must be read whole, gets 503 with Retry-After.
+    const paying = open('POST /slowpay/echo HTTP/1.1\r\nHost: a\r\nIdempotency-Key: it-1\r\nContent-Length: 1200\r\n\r\nab');
+    await paying.closed;
+    expect(paying.text()).toMatch(/^HTTP\/1\.1 503 /);
+    expect(paying.text().toLowerCase()).toContain('retry-after: 1');
+    expect(paying.text()).toContain('GW_BUFFER_MEMORY_FULL');
+    expect(paying.responses()).toBe(1);
+    expect(metric(await scrape(rt.admin), 'gateway_buffer_refused_total{kind="idempotency"}')).toBe(1);
     // The first one completes normally, and the budget is given back.
     first.socket.write(Buffer.alloc(1198, 'y'));
     await waitFor('the first answer', () => first.text().endsWith('got 1200'));
     await waitFor('the budget to be given back', async () => metric(await scrape(rt.admin), 'gateway_buffer_memory_bytes') === 0);
     first.socket.destroy();
+    second.socket.destroy();
   });
 });
 

@@ -13,4 +13,4 @@ export { type RequestObserver } from './request-observer.js';
 export { tryFailureKind } from './forwarding/try-failure.js';
 export { BufferBudget, type BufferKind } from './buffering/buffer-budget.js';
 export { DEFAULT_BUFFER_SETTINGS, type BufferSettings } from './buffering/buffer-settings.js';
-export { type OverloadStats } from './overload-guard.js';
+export { PER_ADDRESS_SHARE, addressKey, type OverloadStats } from './overload-guard.js';

@@ -19,6 +19,11 @@ export interface ListenerSettings {
   readonly maxHeaderBytes: number;
   /** `MAX_CONNECTIONS`: client connections beyond this are refused at once (0: no cap); see overload-guard.ts. */
   readonly maxConnections: number;
+  /**
+   * `MAX_CONNECTIONS_PER_ADDRESS`: the most connections one client address may hold (0:
+   * no per-address cap); absent: 90 % of `maxConnections` (overload-guard.ts).
+   */
+  readonly maxConnectionsPerAddress?: number | undefined;
 }
 
 const SILENT_WATCH: unique symbol = Symbol('gw.silentWatch');
@@ -113,7 +118,7 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
     },
     onRequest,
   );
-  const overload = new OverloadGuard(server, s.maxConnections, logger);
+  const overload = new OverloadGuard(server, s.maxConnections, logger, undefined, s.maxConnectionsPerAddress);
   // Node's headers timeout starts with a request's first byte: a connection that never
   // sends one would stay open for ever, holding a place under MAX_CONNECTIONS. It gets
   // HEADERS_TIMEOUT_MS from its accept instead (nginx's client_header_timeout), and is

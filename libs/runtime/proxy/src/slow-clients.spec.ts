@@ -6,7 +6,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { ApiDefinition } from '@gw/api-schema';
-import { plainApi, plainUpstream } from '@gw/api-schema/testing';
+import { plainApi, plainUpstream, policiesOf } from '@gw/api-schema/testing';
 import { recordingLogger, type LogRecord } from '@gw/logging/testing';
 import { stateWith } from '@gw/runtime-config/testing';
 import { closeServer, listenLocal, tempDirs, waitFor } from '@gw/test-kit';
@@ -14,6 +14,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BufferBudget } from './buffering/buffer-budget.js';
 import type { BufferSettings } from './buffering/buffer-settings.js';
 import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
+import { LAGGING_RESPONSE_BYTES } from './forwarding/response-relay.js';
+import { SPILL_MEMORY_BYTES } from './buffering/response-spill.js';
 import { createProxyHandler } from './proxy-handler.js';
 import { createProxyListener, type ListenerSettings } from './proxy-listener.js';
 import { startWebSocketEchoServer } from './testing/websocket-echo-server.js';
@@ -289,22 +291,34 @@ describe('buffering for slow clients', () => {
     await waitFor('the reservation to be given back', () => budgets.at(-1)!.used === 0);
   });
 
-  it('BUFFER_MEMORY_BYTES: a body that would pass the budget gets 503 with Retry-After, counted; the budget is given back', async () => {
+  it('BUFFER_MEMORY_BYTES: a small body that would pass the budget streams unbuffered instead (counted); an idempotent one gets 503 with Retry-After; the budget is given back', async () => {
+    let seen = 0;
     const up = await startUpstream((req, res) => {
-      req.resume();
-      req.on('end', () => res.end('ok'));
+      seen++;
+      let n = 0;
+      req.on('data', (c: Buffer) => (n += c.length));
+      req.on('end', () => res.end(`got ${n}`));
     });
-    const port = await startGateway([plainApi('a', '/a', [up.url])], {}, {}, { memoryBytes: 1_000, requestBytes: 800 });
-    // 600 bytes reserved by a slow upload; another 600 do not fit.
+    const idempotency = { methods: ['POST' as const], ttlMs: 120_000, lockTtlMs: 61_000, maxResponseBytes: 1024 };
+    const port = await startGateway([plainApi('a', '/a', [up.url]), plainApi('pay', '/pay', [up.url], { policies: policiesOf({ idempotency }) })], {}, {}, { memoryBytes: 1_000, requestBytes: 800 });
+    // 600 bytes reserved by a slow upload (read whole first: the upstream has not seen it)…
     const first = client(port, 'POST /a/1 HTTP/1.1\r\nHost: a\r\nContent-Length: 600\r\n\r\nab');
     await waitFor('the first reservation', () => budgets.at(-1)!.used === 600);
+    expect(seen).toBe(0);
+    // …so another 600 do not fit: that upload streams to the upstream as it arrives, and is answered.
     const second = client(port, 'POST /a/2 HTTP/1.1\r\nHost: a\r\nContent-Length: 600\r\n\r\nab');
-    await second.closed;
-    expect(second.text()).toMatch(/^HTTP\/1\.1 503 /);
-    expect(second.text().toLowerCase()).toContain('retry-after: 1');
-    expect(second.text()).toContain('GW_BUFFER_MEMORY_FULL');
-    expect(second.responses()).toBe(1);
+    await waitFor('the second upload to reach the upstream before its body is in', () => seen === 1);
     expect(budgets.at(-1)!.refused.request).toBe(1);
+    second.socket.write(Buffer.alloc(598, 'y'));
+    await waitFor('the second answer', () => second.text().endsWith('got 600'));
+    // An idempotent body must be read whole (it is hashed): 503 with Retry-After, the connection closes.
+    const paying = client(port, 'POST /pay/1 HTTP/1.1\r\nHost: a\r\nIdempotency-Key: k1\r\nContent-Length: 600\r\n\r\nab');
+    await paying.closed;
+    expect(paying.text()).toMatch(/^HTTP\/1\.1 503 /);
+    expect(paying.text().toLowerCase()).toContain('retry-after: 1');
+    expect(paying.text()).toContain('GW_BUFFER_MEMORY_FULL');
+    expect(paying.responses()).toBe(1);
+    expect(budgets.at(-1)!.refused.idempotency).toBe(1);
     first.socket.destroy();
     await waitFor('the budget to be given back', () => budgets.at(-1)!.used === 0);
   });
@@ -327,6 +341,57 @@ describe('buffering for slow clients', () => {
     c.socket.resume();
     await waitFor('the client to get it all', () => c.text().length > body.length);
     await waitFor('the reservation to be given back', () => budgets.at(-1)!.used === 0);
+  });
+});
+
+describe('per-API buffering switches (upstream.buffering)', () => {
+  const oneSlot = { maxConcurrent: 1, maxPending: 0, failureRatePercent: 50, windowMs: 10_000, minRequests: 1000, openMs: 5_000, halfOpenRequests: 3 };
+
+  it('requests: false: a small upload streams to the upstream as it arrives, holding its slot meanwhile', async () => {
+    let seen = 0;
+    const up = await startUpstream((req, res) => {
+      seen++;
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const api = plainApi('a', '/a', [up.url], { upstream: plainUpstream([up.url], { circuitBreaker: oneSlot, buffering: { requests: false, responses: true } }) });
+    const port = await startGateway([api], { clientBodyTimeoutMs: 5_000 });
+    const slow = client(port, 'POST /a/slow HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nab');
+    // Forwarded before its body is in, nothing reserved; the one slot is taken.
+    await waitFor('the upload to reach the upstream', () => seen === 1);
+    expect(budgets.at(-1)!.used).toBe(0);
+    const other = client(port, 'GET /a/fast HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await other.closed;
+    expect(other.text()).toMatch(/^HTTP\/1\.1 503 /);
+    slow.socket.write('cdef');
+    await waitFor('the upload to be answered', () => slow.text().endsWith('ok'));
+  });
+
+  it('responses: false: a paused client keeps the upstream paused (plain backpressure); nothing is reserved or spilled', async () => {
+    // Far more than loopback socket buffers hold.
+    const body = Buffer.alloc(32 * 1024 * 1024, 'z');
+    let finished = 0;
+    const up = await startUpstream((_req, res) => {
+      res.on('finish', () => finished++);
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    });
+    const dir = dirs.make();
+    const buffers = { responseBytes: 64 * 1024 * 1024, diskBytes: 128 * 1024 * 1024, dir };
+    const api = plainApi('a', '/a', [up.url], { upstream: plainUpstream([up.url], { buffering: { requests: true, responses: false } }) });
+    const port = await startGateway([api], { clientSendTimeoutMs: 0 }, {}, buffers);
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    // The upstream is held back: still sending after a while, the gateway holding nothing for it.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(finished).toBe(0);
+    expect(up.open()).toBe(1);
+    // Only what the lagging connection holds is charged (LAGGING_RESPONSE_BYTES); nothing is spilled.
+    expect([budgets.at(-1)!.used, diskBudgets.at(-1)!.used]).toEqual([LAGGING_RESPONSE_BYTES, 0]);
+    c.socket.resume();
+    await waitFor('the client to get it all', () => c.text().length > body.length);
+    expect(finished).toBe(1);
   });
 });
 
@@ -366,7 +431,8 @@ describe('MAX_CONNECTIONS and overload actions', () => {
     const up = await startUpstream((_req, res) => res.end('ok'));
     const logs: LogRecord[] = [];
     const handler = createProxyHandler({ getConfig: stateWith([plainApi('a', '/a', [up.url])]).getConfig });
-    const listener = createProxyListener(handler, { maxConnections: 4 }, recordingLogger(logs));
+    // Every connection comes from 127.0.0.1: the per-address share (overload-guard.spec.ts) is off to reach the cap itself.
+    const listener = createProxyListener(handler, { maxConnections: 4, maxConnectionsPerAddress: 0 }, recordingLogger(logs));
     const port = await listenLocal(listener.server);
     cleanups.push(async () => {
       listener.server.closeAllConnections();
@@ -464,7 +530,8 @@ describe('slow readers beyond the memory budget: responses spilled to temporary 
     await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
     c.socket.pause();
     await waitFor('the upstream connection to be closed', () => up.finished() === 1 && up.open() === 0, { timeoutMs: 10_000 });
-    expect(budgets.at(-1)!.used).toBe(1024 * 1024);
+    // 1 MiB in memory, and the spill's own memory charged (SPILL_MEMORY_BYTES).
+    expect(budgets.at(-1)!.used).toBe(1024 * 1024 + SPILL_MEMORY_BYTES);
     expect(diskBudgets.at(-1)!.used).toBe(body.length);
     c.socket.resume();
     await c.closed;

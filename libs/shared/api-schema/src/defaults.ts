@@ -31,5 +31,6 @@ export const API_DEFAULTS = deepFreeze({
   healthCheck: checked.upstream.healthCheck!,
   outlierDetection: smallest.upstream.outlierDetection!,
   circuitBreaker: smallest.upstream.circuitBreaker!,
+  buffering: smallest.upstream.buffering,
   policies: smallest.policies,
 });

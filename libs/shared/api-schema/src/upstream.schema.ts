@@ -185,6 +185,24 @@ const CircuitBreaker = strictBlock(
   true,
 );
 
+/** Buffering for slow clients (docs/slow-clients.md); how much is a runtime setting, whether is the API's. */
+const Buffering = strictBlock({
+  requests: z
+    .boolean()
+    .default(true)
+    .meta({
+      description:
+        "Read a request body with a `Content-Length` up to the runtime's `REQUEST_BUFFER_BYTES` whole before a target is picked, so a client that trickles it holds no breaker slot and no upstream connection (nginx's `proxy_request_buffering`). `false`: bodies stream to the upstream as they arrive. Bodies under an idempotency-key policy are read whole anyway (they are hashed).",
+    }),
+  responses: z
+    .boolean()
+    .default(true)
+    .meta({
+      description:
+        "Keep reading the upstream's response for a client slower than the upstream, in memory up to the runtime's `RESPONSE_BUFFER_BYTES` and then in a temporary file (`BUFFER_DISK_BYTES`), so the upstream connection and the breaker slot are given back when the upstream is done (nginx's `proxy_buffering`). `false`: plain backpressure, the upstream is paused until the client reads. Server-sent events are never buffered.",
+    }),
+});
+
 const HostRewrite = normalizedString((value) => {
   const lower = value.toLowerCase();
   const problem = hostHeaderProblem(lower);
@@ -207,6 +225,7 @@ export const UpstreamSchema = strictBlock({
   healthCheck: HealthCheck.nullable().default(null).meta({ description: 'Active health checks; `null` or absent: none; `{}`: on with every default.' }),
   outlierDetection: OutlierDetection.nullable().prefault({}).meta({ description: 'Passive ejection of failing targets; `null`: off; absent: on with the defaults.' }),
   circuitBreaker: CircuitBreaker.nullable().prefault({}).meta({ description: 'Per-API concurrency limit and failure-rate breaker; `null`: off; absent: on with the defaults.' }),
+  buffering: Buffering.prefault({}).meta({ description: 'Whether slow clients are decoupled from the upstream by buffering; the sizes are runtime settings (docs/slow-clients.md).' }),
   hostRewrite: HostRewrite.nullable()
     .default(null)
     .meta({

@@ -47,6 +47,7 @@ describe('validateApiDefinition: valid input and normalization', () => {
           healthCheck: null,
           outlierDetection: { consecutiveFailures: 5, baseEjectionMs: 30_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 },
           circuitBreaker: { maxConcurrent: 1024, maxPending: 128, failureRatePercent: 50, windowMs: 10_000, minRequests: 20, openMs: 5_000, halfOpenRequests: 3 },
+          buffering: { requests: true, responses: true },
           hostRewrite: null,
         },
         policies: { consumerHeader: 'x-consumer-id', cors: null, auth: null, rateLimits: [], idempotency: null },

@@ -46,6 +46,20 @@ export class BufferBudget {
     return true;
   }
 
+  /**
+   * Counts `bytes` that are spent already, whether or not they fit (what a lagging
+   * connection holds outside any reservation), until `res` closes: the budget may pass its
+   * limit by them, and then refuses every reservation until they are given back.
+   */
+  charge(res: ServerResponse, bytes: number): void {
+    if (res.destroyed) return;
+    this.used += bytes;
+    const h = res as unknown as Holder;
+    const held = h[this.held];
+    if (held === undefined) res.on('close', this.onClose);
+    h[this.held] = (held ?? 0) + bytes;
+  }
+
   private releaseAll(res: ServerResponse): void {
     const h = res as unknown as Holder;
     this.used -= h[this.held] ?? 0;

@@ -18,10 +18,11 @@ const BUFFERED: unique symbol = Symbol('gw.bufferedBody');
  * hold them, the client gets 503 `GW_BUFFER_MEMORY_FULL` with `Retry-After` and the
  * connection closes; this resolves `undefined`.
  */
-export function readBody(req: IncomingMessage, res: ServerResponse, requestId: string, maxBytes: number, budget: BufferBudget, kind: BufferKind): Promise<Buffer | undefined> {
+export function readBody(req: IncomingMessage, res: ServerResponse, requestId: string, maxBytes: number, budget: BufferBudget, kind: BufferKind, reserved = false): Promise<Buffer | undefined> {
   const declared = req.headers['content-length'];
   const known = declared === undefined ? -1 : Number(declared);
-  if (known > 0 && !budget.reserve(res, known, kind)) {
+  // `reserved`: the caller reserved the declared length already (request-buffering.ts).
+  if (known > 0 && !reserved && !budget.reserve(res, known, kind)) {
     refuseAtEdge(res, BUFFER_MEMORY_FULL, requestId);
     return Promise.resolve(undefined);
   }

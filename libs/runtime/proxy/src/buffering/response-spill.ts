@@ -8,6 +8,8 @@ import { watchSend } from '../edge/client-timeouts.js';
 const WRITE_QUEUE_BYTES = 64 * 1024;
 /** What one read from the file hands to the client connection: its high-water mark, so a stalled client pins little memory. */
 const READ_BYTES = 16 * 1024;
+/** What a spill holds in memory at most besides what its connection queued: charged in the memory budget. */
+export const SPILL_MEMORY_BYTES = WRITE_QUEUE_BYTES + READ_BYTES;
 
 /** What a spill tells the response relay about its upstream. */
 export interface SpillHooks {

@@ -136,7 +136,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
     (res as WithExchange)[EXCHANGE] = ex;
     upstream.retryBudget.requestStarted();
     // A body the policy phase already read (idempotency key) is not read again.
-    if (ex.body === BODY_UNREAD && !hasBufferedBody(req) && shouldBufferRequest(headers['content-length'], context.requestBufferBytes)) {
+    // The API may turn request buffering off (`upstream.buffering.requests`).
+    if (ex.body === BODY_UNREAD && !hasBufferedBody(req) && options.buffering.requests && shouldBufferRequest(headers['content-length'], context.requestBufferBytes)) {
       return bufferRequestBody(ex, context.maxBodyBytes, begin);
     }
     begin(ex);

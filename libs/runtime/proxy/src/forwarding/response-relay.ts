@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { ResponseSpill } from '../buffering/response-spill.js';
+import { ResponseSpill, SPILL_MEMORY_BYTES } from '../buffering/response-spill.js';
 import { sendFlowing, watchSend } from '../edge/client-timeouts.js';
 import { clientResponseHeaders } from './client-response-headers.js';
 import { DONE, STREAMING, abandonTry, clearTimers, endTry, exchangeOf, fail, type Exchange } from './exchange.js';
@@ -24,7 +24,9 @@ export function relayResponseHead(ex: Exchange, status: number, headers: Incomin
   ex.phase = STREAMING;
   // What response buffering needs to know, should the client lag (keepReading).
   const type = headers['content-type'];
-  ex.responseStreams = type !== undefined && type.startsWith('text/event-stream');
+  // Server-sent events, and every response of an API that turned response buffering off
+  // (`upstream.buffering.responses`), stream with plain backpressure.
+  ex.responseStreams = (type !== undefined && type.startsWith('text/event-stream')) || !ex.upstream.definition.buffering.responses;
   const length = headers['content-length'];
   ex.responseLength = length === undefined ? -1 : Number(length);
   // The try's timer keeps running and, when it fires, measures the body's silence from
@@ -54,9 +56,28 @@ export function relayChunk(ex: Exchange, controller: Dispatcher.DispatchControll
   const res = ex.res;
   if (res.write(chunk)) return;
   awaitClientDrain(ex);
-  if (keepReading(ex) || startSpill(ex)) return;
+  if (keepReading(ex)) return;
+  chargeLagging(ex);
+  if (startSpill(ex)) return;
   controller.pause();
   ex.upstreamPaused = true;
+}
+
+/**
+ * What a lagging client's connection holds outside any reservation once its response is
+ * not buffered in memory: Node's high-water mark (16 KiB) and one upstream chunk (undici
+ * reads up to 64 KiB) queued on the connection. A spill adds its disk queue and one read
+ * (`SPILL_MEMORY_BYTES`). Each is bounded per connection, but 2,000 slow readers hold
+ * ~300 MB that way: both are charged in `BUFFER_MEMORY_BYTES` (once per response, given
+ * back when it closes), so the budget bounds what buffering costs in all, and memory
+ * buffering gives way to the disk and to backpressure as lagging connections add up.
+ */
+export const LAGGING_RESPONSE_BYTES = 16 * 1024 + 64 * 1024;
+
+function chargeLagging(ex: Exchange): void {
+  if (ex.chargedLagging || ex.responseBuffered) return;
+  ex.chargedLagging = true;
+  ex.context.budget.charge(ex.res, LAGGING_RESPONSE_BYTES);
 }
 
 /** The client's connection buffers: wait (once) for its 'drain', and arm the send timeout meanwhile. */
@@ -93,6 +114,8 @@ function startSpill(ex: Exchange): boolean {
   if (ex.spilled || ex.responseStreams || length <= 0 || length > context.responseDiskBytes) return false;
   if (!context.diskBudget.reserve(ex.res, length, 'response')) return false;
   ex.spilled = true;
+  // The spill's own memory (its disk queue and one read), charged like a lagging connection's.
+  context.budget.charge(ex.res, SPILL_MEMORY_BYTES);
   ex.spill = new ResponseSpill(ex.res, context.bufferDir, context.clientSendTimeoutMs, {
     resumeUpstream: () => {
       ex.upstreamPaused = false;

@@ -1,4 +1,6 @@
+import { createServer, type ServerResponse } from 'node:http';
 import { parseUpstreamTarget } from '@gw/upstreams';
+import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UpstreamPools } from './upstream-pools.js';
 
@@ -49,4 +51,29 @@ describe('UpstreamPools', () => {
     expect(after).not.toBe(before);
     expect(after.pool.destroyed).toBe(false);
   });
+
+  it('has no per-origin connection cap: 600 requests held at once get 600 connections, none waits in the pool', async () => {
+    // Requests that stay open (a slow client's response streaming with backpressure holds
+    // its upstream request) must not make others wait: the old cap was 512.
+    const held: ServerResponse[] = [];
+    let connections = 0;
+    const server = createServer((_req, res) => void held.push(res));
+    server.on('connection', () => connections++);
+    const port = await listenLocal(server);
+    const p = new UpstreamPools();
+    pools.push(p);
+    const [target] = targetsOf([`http://127.0.0.1:${port}`]);
+    const { pool } = p.get(target!, 5_000);
+    try {
+      const requests = Array.from({ length: 600 }, () => pool.request({ path: '/', method: 'GET' }).then((r) => r.body.text()));
+      await waitFor('every request to reach the upstream', () => held.length === 600, { timeoutMs: 20_000 });
+      expect(connections).toBe(600);
+      for (const res of held) res.end('ok');
+      expect(await Promise.all(requests)).toEqual(Array(600).fill('ok'));
+    } finally {
+      p.close();
+      server.closeAllConnections();
+      await closeServer(server);
+    }
+  }, 30_000);
 });

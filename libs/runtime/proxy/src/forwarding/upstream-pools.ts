@@ -3,8 +3,17 @@ import { Pool } from 'undici';
 
 /** The connection pool settings of every upstream origin (README: "Upstream connections"). */
 export const UPSTREAM_POOL_OPTIONS = Object.freeze({
-  /** Concurrent connections per origin; further requests wait in the pool (bounded by the forwarder's timeouts). */
-  connections: 512,
+  /**
+   * No cap on concurrent connections per origin (undici's `null`): a request never waits
+   * in the pool for a connection another request holds. What bounds them instead is the
+   * API's circuit breaker (`maxConcurrent` requests in flight), `MAX_CONNECTIONS` (each
+   * client connection forwards one request at a time) and the descriptor reserve. A cap
+   * here was a second, hidden queue: slow readers whose responses stream with
+   * backpressure each hold a connection, and with the cap full well-behaved requests
+   * waited behind them (docs/slow-clients.md, "slow-read again"). nginx has no such cap
+   * either.
+   */
+  connections: null,
   /** One request at a time per connection: no HTTP pipelining towards upstreams. */
   pipelining: 1,
   /**

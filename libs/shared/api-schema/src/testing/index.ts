@@ -19,6 +19,7 @@ export function plainUpstream(targets: readonly TestTarget[], overrides: Partial
     healthCheck: null,
     outlierDetection: null,
     circuitBreaker: null,
+    buffering: { ...API_DEFAULTS.buffering },
     hostRewrite: null,
     ...overrides,
   };

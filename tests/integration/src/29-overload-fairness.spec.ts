@@ -1,0 +1,178 @@
+// Slow clients and overload at the defaults (issue 15), against a real runtime process
+// over raw sockets: one client address's connection flood leaves room for the others
+// (MAX_CONNECTIONS_PER_ADDRESS), the per-API buffering switches deployed through the
+// controller, and a pipelined idempotent request whose connection dies gives back its
+// buffer reservation and its claim. 127.0.0.2 is another client address than 127.0.0.1
+// (Linux routes all of 127/8 to loopback).
+import { createServer, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { createTempDatabase } from '@gw/store/testing';
+import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { putApi, startControllerProcess, startRuntimeProcess, waitControllerReady, waitRuntimeVersion, type ControllerProcess, type RuntimeProcess } from './support/gateway-processes.js';
+import { stopAll } from './support/processes.js';
+import { scrape } from './support/prometheus.js';
+
+// Only the cap is small (so a flood reaches it); the per-address share is its default (90 %: 36).
+const ENV = { MAX_CONNECTIONS: '40', CLIENT_SEND_TIMEOUT_MS: '0' };
+const BIG = Buffer.alloc(32 * 1024 * 1024, 'b');
+
+let db: { url: string; drop(): Promise<void> };
+let ctl: ControllerProcess;
+let rt: RuntimeProcess;
+let upstream: Server;
+/** Upstream connections open now, /big responses asked for and sent whole, and bodies of POSTs the upstream got. */
+let upstreamOpen = 0;
+let bigRequests = 0;
+let bigFinished = 0;
+const posted: string[] = [];
+let upstreamUrl: string;
+
+beforeAll(async () => {
+  db = await createTempDatabase();
+  upstream = createServer((req, res) => {
+    // /big: 32 MiB (far more than loopback socket buffers hold). /slow: after 500 ms. Else: at once.
+    if (req.url?.endsWith('/big')) {
+      bigRequests++;
+      res.on('finish', () => bigFinished++);
+      return void res.writeHead(200, { 'content-length': BIG.length }).end(BIG);
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.method === 'POST') posted.push(Buffer.concat(chunks).toString());
+      setTimeout(() => res.end(`ran ${req.url}`), req.url?.endsWith('/slow') ? 500 : 0);
+    });
+  });
+  upstream.on('connection', (s: Socket) => {
+    upstreamOpen++;
+    s.on('close', () => upstreamOpen--);
+  });
+  upstreamUrl = `http://127.0.0.1:${await listenLocal(upstream)}`;
+  ctl = await startControllerProcess({ id: 'ctl-fair', databaseUrl: db.url });
+  await waitControllerReady(ctl);
+  rt = await startRuntimeProcess({ id: 'rt-fair', controllers: ctl.grpc, env: ENV });
+  let version = 0;
+  for (const api of [
+    { name: 'shop', basePath: '/shop', upstream: { targets: [{ url: upstreamUrl }] } },
+    { name: 'stream', basePath: '/stream', upstream: { targets: [{ url: upstreamUrl }], buffering: { responses: false } } },
+    { name: 'pay', basePath: '/pay', upstream: { targets: [{ url: upstreamUrl }] }, policies: { idempotency: {} } },
+  ]) {
+    const res = await putApi(ctl, api.name, api);
+    expect(res.status, res.body).toBeLessThan(300);
+    version = res.json().configVersion;
+  }
+  await waitRuntimeVersion(rt, version);
+}, 60_000);
+
+afterAll(async () => {
+  await stopAll();
+  upstream?.closeAllConnections();
+  if (upstream) await closeServer(upstream);
+  await db?.drop();
+});
+
+interface Client {
+  socket: Socket;
+  text(): string;
+  closed(): boolean;
+}
+
+function open(first: string, from = '127.0.0.1', reads = true): Client {
+  const socket = connect({ port: rt.proxyPort, host: '127.0.0.1', localAddress: from });
+  const chunks: Buffer[] = [];
+  let closed = false;
+  if (reads) socket.on('data', (c: Buffer) => chunks.push(c));
+  else socket.pause();
+  socket.on('error', () => undefined);
+  socket.on('close', () => (closed = true));
+  if (first !== '') socket.write(first);
+  return { socket, text: () => Buffer.concat(chunks).toString('latin1'), closed: () => closed };
+}
+
+function metric(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
+  return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+async function served(path: string): Promise<string> {
+  const c = open(`GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+  await waitFor(`${path} answered`, () => c.closed());
+  return c.text();
+}
+
+describe('MAX_CONNECTIONS_PER_ADDRESS (default: 90 % of MAX_CONNECTIONS)', () => {
+  it('a flood from one address is refused beyond its share; another address is still served and the admin listener answers', async () => {
+    // 50 idle connections from 127.0.0.2 against a cap of 40: 36 are its share.
+    const flood = Array.from({ length: 50 }, () => open('', '127.0.0.2'));
+    try {
+      await waitFor('the flood refused beyond its share', async () => metric(await scrape(rt.admin), 'gateway_client_connections_refused_per_address_total') >= 14, { timeoutMs: 10_000 });
+      const text = await scrape(rt.admin);
+      expect(metric(text, 'gateway_client_connections_per_address_max')).toBe(36);
+      expect(metric(text, 'gateway_client_connections_refused_total')).toBeGreaterThanOrEqual(14);
+      // Flood connections still open (the guard may close idle ones under pressure, never more than it holds).
+      expect(flood.filter((c) => !c.closed()).length).toBeLessThanOrEqual(36);
+      // The well-behaved address gets answers while the flood holds its share.
+      for (let i = 0; i < 5; i++) expect(await served('/shop/x')).toMatch(/^HTTP\/1\.1 200 [\s\S]*ran \/x$/);
+    } finally {
+      for (const c of flood) c.socket.destroy();
+    }
+  });
+});
+
+describe('per-API buffering switches, deployed through the controller', () => {
+  it('upstream.buffering.responses false keeps a paused reader on plain backpressure; the default releases the upstream', async () => {
+    const buffered = open('GET /shop/big HTTP/1.1\r\nHost: a\r\n\r\n', '127.0.0.1', false);
+    const streamed = open('GET /stream/big HTTP/1.1\r\nHost: a\r\n\r\n', '127.0.0.1', false);
+    try {
+      // The default API buffers (memory, then disk) and its upstream finishes; the other holds its upstream back.
+      await waitFor('the buffered response to be taken from the upstream', async () => {
+        const text = await scrape(rt.admin);
+        return metric(text, 'gateway_buffer_disk_bytes') > 0 && metric(text, 'gateway_buffer_memory_bytes') > 0;
+      });
+      await waitFor('both requests to reach the upstream', () => bigRequests === 2);
+      await waitFor('the buffered one to be sent whole', () => bigFinished === 1);
+      // The other is still held back a while later.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(bigFinished).toBe(1);
+      expect(upstreamOpen).toBeGreaterThanOrEqual(1);
+      const text = await scrape(rt.admin);
+      // Exactly one response buffered: /shop's (1 MiB of memory, the rest of its 32 MiB on
+      // disk, and its spill's 80 KiB of memory charged). /stream's lagging connection is
+      // charged what it holds (80 KiB: Node's high-water mark and one upstream chunk).
+      expect(metric(text, 'gateway_buffer_memory_bytes')).toBe(1024 * 1024 + 80 * 1024 + 80 * 1024);
+      expect(metric(text, 'gateway_buffer_disk_bytes')).toBe(BIG.length);
+    } finally {
+      buffered.socket.destroy();
+      streamed.socket.destroy();
+    }
+    await waitFor('the reservations to be given back', async () => {
+      const t = await scrape(rt.admin);
+      return metric(t, 'gateway_buffer_memory_bytes') === 0 && metric(t, 'gateway_buffer_disk_bytes') === 0;
+    });
+  });
+
+  it('a value that is not a boolean is refused with its field path', async () => {
+    const res = await putApi(ctl, 'bad', { name: 'bad', basePath: '/bad', upstream: { targets: [{ url: upstreamUrl }], buffering: { requests: 'no' } } });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.body).toContain('upstream.buffering.requests');
+  });
+});
+
+describe('pipelined idempotent requests', () => {
+  it('a connection that dies while a pipelined idempotent request waits gives back its reservation; its key runs when sent again', async () => {
+    const post = (path: string, key: string, body: string, last = false) =>
+      `POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nIdempotency-Key: ${key}\r\nContent-Length: ${body.length}\r\n${last ? 'Connection: close\r\n' : ''}\r\n${body}`;
+    const c = open(post('/pay/slow', 'it-first', '{"n":1}') + post('/pay/next', 'it-second', '{"n":2}'));
+    await waitFor('both bodies reserved', async () => metric(await scrape(rt.admin), 'gateway_buffer_memory_bytes') === 14);
+    c.socket.destroy();
+    await waitFor('the reservations to be given back', async () => metric(await scrape(rt.admin), 'gateway_buffer_memory_bytes') === 0);
+    // The second never reached the upstream: its key is free, and it runs now.
+    const again = open(post('/pay/next', 'it-second', '{"n":2}', true));
+    await waitFor('answered', () => again.closed());
+    expect(again.text()).toMatch(/^HTTP\/1\.1 200 /);
+    expect(again.text()).toContain('ran /next');
+    expect(posted.filter((b) => b === '{"n":2}')).toHaveLength(1);
+  });
+});
