@@ -2,7 +2,8 @@
 # npm run compose:up / compose:down: the HA stack of docker-compose.yml on this machine.
 #   up    build the images without a registry (build-images.sh), start the stack, wait until
 #         HAProxy has all six runtimes up (bounded), print the endpoints;
-#   down  remove its containers, volumes and networks (and the admin token file).
+#   down  remove its containers, volumes and networks (and the admin token file);
+#   logs  the last lines of every container's log.
 # Set USE_PUBLIC_IMAGES=1 to skip the local build and use the public images (docker compose
 # pulls them). Project name: COMPOSE_PROJECT_NAME (default gateway).
 set -euo pipefail
@@ -45,13 +46,17 @@ case "${1:-}" in
     log "  admin token      ${STATE_DIR}/admin-token (or \$ADMIN_TOKEN when set)"
     log "  scenarios        npm run test:compose;   stop: npm run compose:down"
     ;;
+  logs)
+    # The last lines of every container's log (CI prints them when a step fails).
+    compose logs --no-color --tail="${2:-60}"
+    ;;
   down)
     compose down --volumes --remove-orphans --timeout 30
     rm -f "$STATE_DIR/admin-token"
     log "project $COMPOSE_PROJECT_NAME removed (containers, volumes, networks)"
     ;;
   *)
-    echo "usage: $0 up|down" >&2
+    echo "usage: $0 up|down|logs [lines]" >&2
     exit 2
     ;;
 esac
