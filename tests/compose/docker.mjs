@@ -46,6 +46,17 @@ export async function crash(service) {
 export const stop = async (...services) => docker('stop', '-t', '30', ...(await Promise.all(services.map(containerOf))));
 export const start = async (...services) => docker('start', ...(await Promise.all(services.map(containerOf))));
 
+/** Restarts by the restart policy so far, per service (a crash the scenario did not cause shows here). */
+export async function restartCounts() {
+  const ids = (await docker('ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`)).split('\n').filter(Boolean);
+  const out = {};
+  for (const line of (await docker('inspect', '-f', '{{index .Config.Labels "com.docker.compose.service"}} {{.RestartCount}}', ...ids)).split('\n')) {
+    const [service, n] = line.split(' ');
+    out[service] = Number(n);
+  }
+  return out;
+}
+
 /** The container's address on the compose network, by service. */
 export async function addresses(services) {
   const out = new Map();

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'node:http';
-import { addresses, crash, docker, containerOf, hostAddressForContainers, lbServers, start, stop, watchInRuntime } from './docker.mjs';
+import { addresses, crash, docker, restartCounts, containerOf, hostAddressForContainers, lbServers, start, stop, watchInRuntime } from './docker.mjs';
 import { startCountingUpstream } from './counting-upstream.mjs';
 import { startTraffic } from './traffic.mjs';
 
@@ -201,13 +201,18 @@ async function main() {
   const traffic = startTraffic({ url: `${LB}/hello/steady`, concurrency: 8, pauseMs: 20, maxRequests: 400_000, maxMs: 25 * 60_000 });
   await waitFor('traffic to flow', async () => traffic.window(0).requests > 100, 30_000);
 
-  const scenario = async (id, title, fn) => {
+  // `crashes`: the services the scenario itself kills; any other restart is a crash it found.
+  const scenario = async (id, title, crashes, fn) => {
     if (ONLY && !ONLY.includes(id)) return;
     out();
     out(`== ${title}`);
     const from = Date.now();
+    const before = await restartCounts();
     try {
       await fn(from);
+      const after = await restartCounts();
+      const crashed = Object.keys(after).filter((svc) => after[svc] !== before[svc] && !crashes.includes(svc) && !(crashes.includes('runtime-*') && svc.startsWith('runtime-')));
+      check(crashed.length === 0, `no container restarted unless the scenario killed it${crashed.length ? `: ${crashed.join(', ')} restarted (a crash: see docker logs)` : ''}`);
     } catch (err) {
       check(false, `${title}: ${err.message}`);
       // Put things back for the next scenario as far as possible.
@@ -222,7 +227,7 @@ async function main() {
   };
 
   // 1. A controller replica crashes; a deploy through the survivor reaches every zone.
-  await scenario('controller', 'controller-1 killed (SIGKILL); deploy through controller-2', async (t0from) => {
+  await scenario('controller', 'controller-1 killed (SIGKILL); deploy through controller-2', ['controller-1'], async (t0from) => {
     const f = await fleet();
     const moving = f.runtimes.filter((r) => r.controllerId === 'controller-1').map((r) => r.runtimeId);
     const watchers = moving.map((r) => watchInRuntime(r, '/config', "b.controller && b.controller.connected && b.controller.controllerId === 'controller-2'", DETECT_TIMEOUT_MS));
@@ -252,7 +257,7 @@ async function main() {
   });
 
   // 2. A runtime crashes.
-  await scenario('runtime', 'runtime-1b killed (SIGKILL)', async (t0from) => {
+  await scenario('runtime', 'runtime-1b killed (SIGKILL)', ['runtime-1b'], async (t0from) => {
     const t0 = Date.now();
     const how = await crash('runtime-1b');
     const detectedAt = await waitFor('HAProxy to take runtime-1b out', async () => ((await lbServers())['runtime-1b'] !== 'UP' ? Date.now() : false), DETECT_TIMEOUT_MS, 100).catch(() => undefined);
@@ -265,7 +270,7 @@ async function main() {
   });
 
   // 3. A whole zone's runtimes stop (docker stop: SIGTERM, drain) and start again.
-  await scenario('zone', 'zone c runtimes stopped, then started', async (t0from) => {
+  await scenario('zone', 'zone c runtimes stopped, then started', [], async (t0from) => {
     const zone = RUNTIMES.filter((r) => zoneOf(r) === 'c');
     const t0 = Date.now();
     const stopping = stop(...zone);
@@ -289,7 +294,7 @@ async function main() {
   });
 
   // 4. PostgreSQL stops: traffic goes on, deploys answer 503, then resume.
-  await scenario('postgres', 'PostgreSQL stopped, then started', async (t0from) => {
+  await scenario('postgres', 'PostgreSQL stopped, then started', [], async (t0from) => {
     const ledger = deployLedger('pg', ['controller-1', 'controller-2']);
     await waitFor('a deploy acknowledged before the outage', async () => ledger.ackedSoFar() > 0, 30_000, 100);
     const t0 = Date.now();
@@ -313,7 +318,7 @@ async function main() {
   });
 
   // 5. Redis stops: each rate limit follows its failure policy.
-  await scenario('redis', 'Redis stopped, then started', async (t0from) => {
+  await scenario('redis', 'Redis stopped, then started', [], async (t0from) => {
     const down = RUNTIMES.map((r) => watchInRuntime(r, '/config', 'b.sharedState && b.sharedState.available === false', DETECT_TIMEOUT_MS));
     await Promise.all(down.map((w) => w.ready));
     const t0 = Date.now();
@@ -354,7 +359,7 @@ async function main() {
   });
 
   // 6. An upstream target dies (and comes back after 10 s).
-  await scenario('upstream', 'upstream-b killed (one of three targets), started 10 s later', async (t0from) => {
+  await scenario('upstream', 'upstream-b killed (one of three targets), started 10 s later', [], async (t0from) => {
     const zoneB = RUNTIMES.filter((r) => zoneOf(r) === 'b');
     const predicate = (n) => `String(b).split('\\n').some((l) => l.startsWith('gateway_upstream_targets{') && l.includes('api="hello"') && l.includes('state="healthy"') && Number(l.split(' ').pop()) === ${n})`;
     const out2 = zoneB.map((r) => watchInRuntime(r, '/metrics', predicate(2), DETECT_TIMEOUT_MS));
@@ -376,7 +381,7 @@ async function main() {
   });
 
   // 7. A non-idempotent POST through HAProxy while its runtime is killed: at most once upstream.
-  await scenario('post', 'runtime killed while it forwards a POST (3 times)', async (t0from) => {
+  await scenario('post', 'runtime killed while it forwards a POST (3 times)', ['runtime-*'], async (t0from) => {
     const byIp = await addresses(RUNTIMES);
     const results = [];
     for (let i = 0; i < 3; i++) {
