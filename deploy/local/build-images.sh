@@ -27,9 +27,12 @@ build() {
 work=$(mktemp -d)
 # A debootstrap that failed half-way may leave proc/sys mounted in the tree: unmount them,
 # and never let rm cross into a mount.
+# (The trap must not change the exit status: no failing command at its end.)
 cleanup() {
-  grep -o " $work/[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-  rm -rf --one-file-system "$work"
+  local mounts
+  mounts=$(awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/mounts 2>/dev/null | sort -r) || true
+  for m in $mounts; do umount -l "$m" 2>/dev/null || true; done
+  rm -rf --one-file-system "$work" || true
 }
 trap cleanup EXIT
 
