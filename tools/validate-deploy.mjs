@@ -122,7 +122,10 @@ function readDockerfile(file) {
     fail(rel(file), 'missing');
     return stages;
   }
-  const lines = fs.readFileSync(file, 'utf8').replace(/\\\r?\n/g, ' ').split(/\r?\n/);
+  const text = fs.readFileSync(file, 'utf8');
+  // A parser directive makes BuildKit fetch a frontend image: the offline build fails.
+  if (/^#\s*syntax\s*=/im.test(text.split(/\r?\n\s*\r?\n/)[0] ?? '')) fail(rel(file), 'has a "# syntax=" line: BuildKit would fetch a frontend image, which fails without a registry');
+  const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
   const args = new Map();
   let stage;
   for (const raw of lines) {
@@ -266,6 +269,8 @@ function validateCompose() {
   const doc = readYaml(file, 'docker-compose.yml');
   if (!isObj(doc)) return fail('docker-compose.yml', 'is not a mapping');
   for (const k of Object.keys(doc)) if (!COMPOSE_TOP.has(k) && !k.startsWith('x-')) fail('docker-compose.yml', `unknown top-level key "${k}"`);
+  // Debian's docker-compose (v1, what `npm run compose:up` uses there) refuses the file with it.
+  if ('name' in doc) fail('docker-compose.yml', 'top-level "name:" makes docker-compose v1 refuse the file: set the project name with -p or COMPOSE_PROJECT_NAME');
   const services = doc.services;
   if (!isObj(services) || Object.keys(services).length === 0) return fail('docker-compose.yml', 'has no services');
   const volumes = isObj(doc.volumes) ? doc.volumes : {};
@@ -440,7 +445,9 @@ function validateCompose() {
   }
 
   // The topology the demo promises.
-  const imageOf = (n) => String(info.get(n).svc.image ?? '');
+  // `${POSTGRES_IMAGE:-postgres:17}`: the public default counts (the variable is what
+  // deploy/local/compose.sh sets to a locally built image).
+  const imageOf = (n) => String(info.get(n).svc.image ?? '').replace(/^\$\{[A-Z_][A-Z0-9_]*:-([^}]+)\}$/, '$1');
   const postgres = [...info.keys()].filter((n) => imageOf(n).startsWith('postgres'));
   const redis = [...info.keys()].filter((n) => imageOf(n).startsWith('redis'));
   const lbs = [...info.keys()].filter((n) => imageOf(n).startsWith('haproxy'));

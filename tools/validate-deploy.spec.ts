@@ -94,9 +94,16 @@ describe('validate-deploy', () => {
     );
   });
 
+  it('fails on what the offline build cannot take: a "# syntax=" line, a top-level compose name', () => {
+    const root = copy();
+    edit(root, 'deploy/Dockerfile', '# One image build', '# syntax=docker/dockerfile:1\n\n# One image build');
+    edit(root, 'docker-compose.yml', '\nservices:\n', '\nname: gateway\nservices:\n');
+    expectProblems(root, 'deploy/Dockerfile: has a "# syntax=" line', 'docker-compose.yml: top-level "name:" makes docker-compose v1 refuse the file');
+  });
+
   it('fails on compose structure: unknown keys, bad healthcheck waits, missing volumes, YAML errors', () => {
     const root = copy();
-    edit(root, 'docker-compose.yml', '  redis:\n    image: redis:7.4\n', '  redis:\n    image: redis:7.4\n    depend_on: [postgres]\n');
+    edit(root, 'docker-compose.yml', '  redis:\n    image: ${REDIS_IMAGE:-redis:7.4}\n', '  redis:\n    image: ${REDIS_IMAGE:-redis:7.4}\n    depend_on: [postgres]\n');
     edit(root, 'docker-compose.yml', '    healthcheck:\n      test: ["CMD", "redis-cli", "ping"]\n      interval: 2s\n      timeout: 3s\n      retries: 30\n', '');
     edit(root, 'docker-compose.yml', '  runtime-2c-cache:\n', '');
     edit(root, 'docker-compose.yml', '      condition: service_healthy\n  healthcheck:', '      condition: service_ready\n  healthcheck:');

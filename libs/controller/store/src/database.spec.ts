@@ -129,6 +129,32 @@ describe('createDatabase', () => {
     expect(rows).toEqual([{ one: 1 }]);
   });
 
+  it('survives a connection killed while checked out (a server shutting down): logs it, the pool carries on', async () => {
+    // kysely checks a client out for every query and transaction; a server that shuts down
+    // (docker stop postgres: "terminating connection due to administrator command") ends
+    // the sockets of busy clients too. pg then emits 'error' on the client, which the pool
+    // listens to only while it is idle: found by npm run test:compose, where it crashed a controller.
+    const logger = recordingLogger();
+    const d = open({ connectionString: temp.url, applicationName: 'gw-store-busy-kill', logger });
+    const held = await d.pool.connect();
+    const admin = new pg.Client({ connectionString: temp.url });
+    await admin.connect();
+    try {
+      const killed = await admin.query(
+        `select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = 'gw-store-busy-kill' and datname = current_database()`,
+      );
+      expect(killed.rows).toEqual([{ ok: true }]);
+    } finally {
+      await admin.end();
+    }
+    // Without a listener on the checked-out client this event would crash the test process.
+    await waitFor('the lost connection logged', () => logger.records.some((r) => r.msg === 'database connection in use lost'));
+    await expect(held.query('select 1')).rejects.toThrow();
+    held.release(true);
+    const { rows } = await sql<{ one: number }>`select 1 as one`.execute(d.db);
+    expect(rows).toEqual([{ one: 1 }]);
+  });
+
   it('close() is idempotent and works on a pool that was never used', async () => {
     const d = createDatabase({ connectionString: temp.url });
     await d.close();

@@ -68,6 +68,15 @@ export function createDatabase(options: DatabaseOptions): Database {
   pool.on('error', (err) => {
     logger.warn({ err }, 'idle database connection failed');
   });
+  // A client checked out (kysely holds one for each query and transaction) has no pool
+  // listener: when the server shuts down (docker stop postgres: "terminating connection due
+  // to administrator command") pg emits 'error' on it, which would crash the process. The
+  // operation using it fails with its own error and releases it; the pool drops it then.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      logger.debug({ err }, 'database connection in use lost');
+    });
+  });
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: withQueryDeadline(pool, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) }) });
   let closing: Promise<void> | undefined;
   return {
