@@ -7,6 +7,7 @@
 // Usage (from the repo root, after `npm run build`):
 //   npm run test:abuse                 # every attack, 30 s each (~5 min)
 //   ATTACK_S=10 ONLY=slow-body npm run test:abuse
+//   RUNTIME_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' ONLY=slow-read npm run test:abuse   # profile the runtime
 // Needs: slowhttptest (Debian package `slowhttptest`), prlimit (util-linux), PostgreSQL on
 // 127.0.0.1:5432 (TEST_DATABASE_URL). Writes bench/results/abuse-<time>.json.
 import { execFileSync, spawn } from 'node:child_process';
@@ -102,6 +103,8 @@ async function main() {
       RUNTIME_ADMIN_PORT: String(adminPort),
       DRAIN_GRACE_MS: '0',
       SHUTDOWN_GRACE_MS: '1000',
+      // RUNTIME_NODE_OPTIONS: Node options for the runtime only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+      ...(env.RUNTIME_NODE_OPTIONS ? { NODE_OPTIONS: env.RUNTIME_NODE_OPTIONS } : {}),
     });
     await waitHttp(`http://127.0.0.1:${adminPort}/health/ready`);
     await waitHttp(`http://127.0.0.1:${rtPort}/api/small`);
