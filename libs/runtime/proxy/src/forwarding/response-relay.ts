@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { RESPONSE_BUFFER_SHARE } from '../buffering/buffer-settings.js';
 import { ResponseSpill, SPILL_MEMORY_BYTES } from '../buffering/response-spill.js';
 import { sendFlowing, watchSend } from '../edge/client-timeouts.js';
 import { clientResponseHeaders } from './client-response-headers.js';
@@ -98,7 +99,8 @@ function keepReading(ex: Exchange): boolean {
   if (ex.responseStreams) return false;
   const length = ex.responseLength;
   const bytes = length > 0 && length < bound ? length : bound;
-  if (!ex.context.budget.reserve(res, bytes, 'response')) return false;
+  const budget = ex.context.budget;
+  if (!budget.reserve(res, bytes, 'response', budget.limitBytes * RESPONSE_BUFFER_SHARE)) return false;
   ex.responseBuffered = true;
   return true;
 }
