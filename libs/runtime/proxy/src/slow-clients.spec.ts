@@ -345,7 +345,7 @@ describe('buffering for slow clients', () => {
 });
 
 describe('response buffering takes at most half of BUFFER_MEMORY_BYTES (RESPONSE_BUFFER_SHARE)', () => {
-  it('a lagging response that would pass half the budget is not kept in memory: it streams with backpressure, and the other half stays for bodies', async () => {
+  it('a lagging response that would pass half the budget is not kept in memory: it streams with backpressure, holding only its charge', async () => {
     // Far more than loopback socket buffers hold.
     const body = Buffer.alloc(24 * 1024 * 1024, 'z');
     const up = await startUpstream((_req, res) => {

@@ -31,7 +31,7 @@ export const DEFAULT_BUFFER_SETTINGS: BufferSettings = Object.freeze({
  * buffering is an optimization (the disk and backpressure take over), unlike request and
  * idempotency bodies and the charges of lagging connections, which must fit: under a
  * slow-read attack the first slow readers' 1 MiB reservations used to fill the whole
- * budget, the later ones' charges came on top (RSS hundreds of MB past the budget), and
- * every idempotent request was refused meanwhile (docs/slow-clients.md).
+ * budget and the later ones' charges came on top (RSS hundreds of MB past the budget;
+ * docs/slow-clients.md).
  */
 export const RESPONSE_BUFFER_SHARE = 0.5;
