@@ -7,6 +7,7 @@
 // Usage (from the repo root, after `npm run build`):
 //   npm run test:abuse                 # every attack, 30 s each (~5 min)
 //   ATTACK_S=10 ONLY=slow-body npm run test:abuse
+//   RUNTIME_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' ONLY=slow-read npm run test:abuse   # profile the runtime
 // Needs: slowhttptest (Debian package `slowhttptest`), prlimit (util-linux), PostgreSQL on
 // 127.0.0.1:5432 (TEST_DATABASE_URL). Writes bench/results/abuse-<time>.json.
 import { execFileSync, spawn } from 'node:child_process';
@@ -28,6 +29,12 @@ const ONLY = env.ONLY ? env.ONLY.split(',') : undefined;
 /** Where the connection flood comes from: another loopback address than the well-behaved client's. */
 const FLOOD_ADDRESS = env.FLOOD_ADDRESS ?? '127.0.0.2';
 const GOALS = { successRate: 0.99, p99Ms: 500 };
+/**
+ * The runtime's Node flags as deployed (deploy/Dockerfile: --single-threaded-gc, like
+ * bench/run.mjs and the tests); RUNTIME_NODE_FLAGS adds flags for experiments
+ * (`--cpu-prof --cpu-prof-dir=/tmp/prof`, `--max-semi-space-size=16`).
+ */
+const RUNTIME_FLAGS = ['--single-threaded-gc', ...(env.RUNTIME_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 const children = [];
 const cleanups = [];
 
@@ -92,7 +99,7 @@ async function main() {
   // A fresh runtime per attack (its peak RSS is the attack's), with its default settings, at
   // a descriptor limit the connection attack can reach.
   const startRuntime = async () => {
-    const rt = start('runtime', 'prlimit', [`--nofile=${RUNTIME_NOFILE}:${RUNTIME_NOFILE}`, process.execPath, path.join(ROOT, 'apps/runtime/dist/main.js')], {
+    const rt = start('runtime', 'prlimit', [`--nofile=${RUNTIME_NOFILE}:${RUNTIME_NOFILE}`, process.execPath, ...RUNTIME_FLAGS, path.join(ROOT, 'apps/runtime/dist/main.js')], {
       RUNTIME_ID: 'rt-abuse',
       CONFIG_INSECURE: 'true',
       CONTROLLER_ADDRESSES: `127.0.0.1:${ctlGrpc}`,
@@ -139,7 +146,7 @@ async function main() {
     const adminSeen = adminWatch.stop();
     // Log lines the runtime wrote during the attack (a storm must not become a log flood).
     // The machine's 1-minute load average at the end: a shared machine's load shows in every p99.
-    results.push({ attack: name, wellBehaved: seen, baselineRssMb: Math.round(baselineRss / 1024), peakRssMb: Math.round(rss.stop() / 1024), admin: adminSeen, attackers: outcome, runtimeLogLines: rt.lines - linesBefore, loadAverage: Number(loadavg()[0].toFixed(1)) });
+    results.push({ attack: name, runtimeFlags: RUNTIME_FLAGS.join(' '), wellBehaved: seen, baselineRssMb: Math.round(baselineRss / 1024), peakRssMb: Math.round(rss.stop() / 1024), admin: adminSeen, attackers: outcome, runtimeLogLines: rt.lines - linesBefore, loadAverage: Number(loadavg()[0].toFixed(1)) });
     log(JSON.stringify(results.at(-1)));
     await stop(rt);
   }

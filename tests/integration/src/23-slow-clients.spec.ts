@@ -82,7 +82,15 @@ beforeAll(async () => {
     policies: { idempotency: {} },
   });
   expect(pay.status, pay.body).toBeLessThan(300);
-  await waitRuntimeVersion(rt, pay.json().configVersion);
+  // The same upstream with its own, longer client timeouts (upstream.timeouts.clientBodyMs /
+  // clientSendMs) than the runtime's 600 ms.
+  const patient = await putApi(ctl, 'patient', {
+    name: 'patient',
+    basePath: '/patient',
+    upstream: { targets: [{ url: upstreamUrl }], retries: { attempts: 0 }, timeouts: { requestMs: 10_000, clientBodyMs: 8_000, clientSendMs: 8_000 } },
+  });
+  expect(patient.status, patient.body).toBeLessThan(300);
+  await waitRuntimeVersion(rt, patient.json().configVersion);
 }, 60_000);
 
 afterAll(async () => {
@@ -170,6 +178,34 @@ describe('client timeouts', () => {
     expect(metric(await scrape(rt.admin), 'gateway_buffer_disk_limit_bytes')).toBe(1024 * 1024 * 1024);
     expect(readdirSync(ENV.BUFFER_DIR)).toEqual([]);
     expect(logRecords(rt.proc).filter((r) => String(r.msg).includes('spill'))).toEqual([]);
+  });
+});
+
+describe('per-API client timeouts (upstream.timeouts), deployed through the controller', () => {
+  it('clientBodyMs: a body silent longer than CLIENT_BODY_TIMEOUT_MS but within the API\'s timeout goes through', async () => {
+    // The runtime's 600 ms would cut a 1.5 s pause (the test above); this API allows 8 s.
+    const c = open('POST /patient/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\nConnection: close\r\n\r\nab');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(c.text()).toBe('');
+    c.socket.write('x'.repeat(998));
+    await c.closed;
+    expect(c.text()).toMatch(/^HTTP\/1\.1 200 /);
+    expect(c.text()).toContain('got 1000');
+    expect(c.responses()).toBe(1);
+  });
+
+  it('clientSendMs: a reader that pauses longer than CLIENT_SEND_TIMEOUT_MS but within the API\'s timeout gets the whole response', async () => {
+    const c = open('GET /patient/big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    // Past the runtime's 600 ms (which cut the reader on /slow above), within the API's 8 s.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(c.socket.destroyed).toBe(false);
+    c.socket.resume();
+    await c.closed;
+    const text = c.text();
+    const body = text.length - (text.indexOf('\r\n\r\n') + 4);
+    expect(body).toBe(BIG.length);
   });
 });
 

@@ -6,6 +6,7 @@ import type { PolicyEvents, RuntimeConfig } from '@gw/runtime-config';
 import { BufferBudget } from './buffering/buffer-budget.js';
 import { DEFAULT_BUFFER_SETTINGS, type BufferSettings } from './buffering/buffer-settings.js';
 import { forgetResponse, trackResponse } from './edge/client-error.js';
+import { clientBodyTimeoutOf } from './edge/client-timeouts.js';
 import { closeAfterIncompleteBody } from './edge/early-answer.js';
 import { EdgeGuard } from './edge/edge-guard.js';
 import { resolveRequestId } from './edge/request-id.js';
@@ -148,6 +149,8 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
       return sendProxyError(res, methodNotAllowed(req.method, match.allow), requestId);
     }
 
+    // The body still arriving is watched for the API's client body timeout (or the runtime's).
+    edge.watchBody(req, res, requestId, clientBodyTimeoutOf(match.api.definition.upstream, edge.settings.clientBodyTimeoutMs));
     prepareUpstreamRequestHeaders(req, requestId, edge.trustedProxyHops);
     policyPhase.run(req, res, requestId, match, queryAt === -1 ? '' : url.slice(queryAt));
   }

@@ -12,7 +12,7 @@ import { stateWith } from '@gw/runtime-config/testing';
 import { closeServer, listenLocal, tempDirs, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BufferBudget } from './buffering/buffer-budget.js';
-import type { BufferSettings } from './buffering/buffer-settings.js';
+import { RESPONSE_BUFFER_SHARE, type BufferSettings } from './buffering/buffer-settings.js';
 import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
 import { LAGGING_RESPONSE_BYTES } from './forwarding/response-relay.js';
 import { SPILL_MEMORY_BYTES } from './buffering/response-spill.js';
@@ -341,6 +341,31 @@ describe('buffering for slow clients', () => {
     c.socket.resume();
     await waitFor('the client to get it all', () => c.text().length > body.length);
     await waitFor('the reservation to be given back', () => budgets.at(-1)!.used === 0);
+  });
+});
+
+describe('response buffering takes at most half of BUFFER_MEMORY_BYTES (RESPONSE_BUFFER_SHARE)', () => {
+  it('a lagging response that would pass half the budget is not kept in memory: it streams with backpressure, holding only its charge', async () => {
+    // Far more than loopback socket buffers hold.
+    const body = Buffer.alloc(24 * 1024 * 1024, 'z');
+    const up = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    });
+    // 32 MiB would hold the 24 MiB response whole; half of it does not.
+    const memoryBytes = 32 * 1024 * 1024;
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 0 }, {}, { memoryBytes, responseBytes: body.length, diskBytes: 0 });
+    const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
+    c.socket.pause();
+    const budget = budgets.at(-1)!;
+    await waitFor('the response to be refused a reservation', () => budget.refused.response > 0);
+    // Only the lagging connection's charge is held, far below the half.
+    expect(budget.used).toBeLessThan(memoryBytes * RESPONSE_BUFFER_SHARE);
+    expect(budget.used).toBeLessThan(1024 * 1024);
+    c.socket.resume();
+    await waitFor('the client to get it all', () => c.text().length > body.length);
+    await waitFor('the charge to be given back', () => budget.used === 0);
   });
 });
 

@@ -83,6 +83,17 @@ describe('upstream: timeouts', () => {
     expect(problemsOf({ timeouts: { streamIdleMs: 0 } })).toEqual([{ path: 'upstream.timeouts.streamIdleMs', message: 'must be between 1 and 3600000' }]);
   });
 
+  it('leaves the client timeouts to the runtime unless given; 0 turns one off', () => {
+    expect(upstreamOf({}).timeouts).not.toHaveProperty('clientBodyMs');
+    expect(upstreamOf({}).timeouts).not.toHaveProperty('clientSendMs');
+    const given = upstreamOf({ timeouts: { clientBodyMs: 5_000, clientSendMs: 0 } }).timeouts;
+    expect([given.clientBodyMs, given.clientSendMs]).toEqual([5_000, 0]);
+    expect(problemsOf({ timeouts: { clientBodyMs: -1, clientSendMs: 3_600_001 } })).toEqual([
+      { path: 'upstream.timeouts.clientBodyMs', message: 'must be between 0 and 3600000' },
+      { path: 'upstream.timeouts.clientSendMs', message: 'must be between 0 and 3600000' },
+    ]);
+  });
+
   it('rejects a total below the per-try timeout', () => {
     expect(problemsOf({ timeouts: { requestMs: 2000, totalMs: 1000 } })).toEqual([{ path: 'upstream.timeouts.totalMs', message: 'must be at least requestMs (2000)' }]);
   });

@@ -102,6 +102,22 @@ const Timeouts = strictBlock({
       description:
         'The longest silence from the upstream between two chunks of its response. Before the response headers it acts as the per-try timeout (504, retried on `timeout`); after them the client connection is cut, and the event is logged and counted. A stream that sends within it (server-sent events) is never cut; a client that reads slowly does not count as silence. Not applied to WebSocket tunnels.',
     }),
+  // The client's side of the exchange, per API (nginx's per-location client_body_timeout and
+  // send_timeout): absent, the runtime's setting applies (docs/slow-clients.md).
+  clientBodyMs: integer(0, HOUR)
+    .optional()
+    .meta({
+      description:
+        "The longest silence of the client while its request body arrives: no byte for this long → 408 `GW_REQUEST_TIMEOUT` if nothing was answered yet, else the connection is closed; the upstream request is aborted. `0`: off. Absent: the runtime's `CLIENT_BODY_TIMEOUT_MS`.",
+      'x-default': "the runtime's `CLIENT_BODY_TIMEOUT_MS` (60000)",
+    }),
+  clientSendMs: integer(0, HOUR)
+    .optional()
+    .meta({
+      description:
+        "How long a response may wait for a client that reads nothing of it (its connection buffer is full): then the connection is closed and the upstream request aborted. A quiet stream (server-sent events between events) is not timed by it. `0`: off. Absent: the runtime's `CLIENT_SEND_TIMEOUT_MS`.",
+      'x-default': "the runtime's `CLIENT_SEND_TIMEOUT_MS` (60000)",
+    }),
 }).transform((t, ctx) => ({ ...t, totalMs: atLeast(t.totalMs, 60_000, t.requestMs, 'totalMs', 'requestMs', ctx) }));
 
 const RETRY_CONDITION_MESSAGE = 'must be "connect-failure", "reset", "timeout" or a status "500"-"599" as a string';

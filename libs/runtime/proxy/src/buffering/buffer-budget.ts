@@ -32,9 +32,12 @@ export class BufferBudget {
     };
   }
 
-  /** Reserves `bytes` until `res` closes; false (counted) when the budget cannot hold them. */
-  reserve(res: ServerResponse, bytes: number, kind: BufferKind): boolean {
-    if (this.used + bytes > this.limitBytes || res.destroyed) {
+  /**
+   * Reserves `bytes` until `res` closes; false (counted) when the budget cannot hold them,
+   * or when they would take it past `ceiling` (a share of the limit for one kind).
+   */
+  reserve(res: ServerResponse, bytes: number, kind: BufferKind, ceiling = this.limitBytes): boolean {
+    if (this.used + bytes > Math.min(ceiling, this.limitBytes) || res.destroyed) {
       this.refused[kind]++;
       return false;
     }

@@ -24,3 +24,14 @@ export const DEFAULT_BUFFER_SETTINGS: BufferSettings = Object.freeze({
   responseDiskBytes: 64 * 1024 * 1024,
   dir: tmpdir(),
 });
+
+/**
+ * How much of `BUFFER_MEMORY_BYTES` response buffering may fill: a response is kept in
+ * memory for a slow client only while the budget is less than half used. Response
+ * buffering is an optimization (the disk and backpressure take over), unlike request and
+ * idempotency bodies and the charges of lagging connections, which must fit: under a
+ * slow-read attack the first slow readers' 1 MiB reservations used to fill the whole
+ * budget and the later ones' charges came on top (RSS hundreds of MB past the budget;
+ * docs/slow-clients.md).
+ */
+export const RESPONSE_BUFFER_SHARE = 0.5;

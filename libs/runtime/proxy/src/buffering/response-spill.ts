@@ -135,8 +135,14 @@ export class ResponseSpill {
   private async pump(): Promise<void> {
     const handle = this.handle;
     if (handle === undefined || this.pumping || this.awaitingDrain || this.closed) return;
-    this.pumping = true;
     const res = this.res;
+    if (res.writableNeedDrain) {
+      // The connection still holds what was queued before the spill began: read nothing
+      // from the file until the client has taken it, so a stalled client pins no read too.
+      this.waitForDrain();
+      return;
+    }
+    this.pumping = true;
     try {
       while (!this.closed) {
         const available = this.written - this.sent;
@@ -150,9 +156,7 @@ export class ResponseSpill {
         if (bytesRead === 0) throw new Error('response spill file shorter than written');
         this.sent += bytesRead;
         if (!res.write(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead))) {
-          this.awaitingDrain = true;
-          res.once('drain', this.onDrain);
-          watchSend(res, this.sendTimeoutMs);
+          this.waitForDrain();
           return;
         }
       }
@@ -161,6 +165,12 @@ export class ResponseSpill {
     } finally {
       this.pumping = false;
     }
+  }
+
+  private waitForDrain(): void {
+    this.awaitingDrain = true;
+    this.res.once('drain', this.onDrain);
+    watchSend(this.res, this.sendTimeoutMs);
   }
 
   private finish(): void {

@@ -45,3 +45,21 @@ export function sendFlowing(res: ServerResponse, bodyMs: number): void {
   if (socket === null || socket.destroyed) return;
   socket.setTimeout(req.complete ? 0 : bodyMs);
 }
+
+/** The part of an API's `upstream` definition that holds its client timeouts. */
+interface ApiClientTimeouts {
+  readonly timeouts: { readonly clientBodyMs?: number | undefined; readonly clientSendMs?: number | undefined };
+}
+
+/**
+ * An API's own client timeouts (`upstream.timeouts.clientBodyMs` / `clientSendMs`, like
+ * nginx's per-location `client_body_timeout` and `send_timeout`), or the runtime's
+ * `CLIENT_BODY_TIMEOUT_MS` / `CLIENT_SEND_TIMEOUT_MS` where the API gives none.
+ */
+export function clientBodyTimeoutOf(upstream: ApiClientTimeouts, runtimeMs: number): number {
+  return upstream.timeouts.clientBodyMs ?? runtimeMs;
+}
+
+export function clientSendTimeoutOf(upstream: ApiClientTimeouts, runtimeMs: number): number {
+  return upstream.timeouts.clientSendMs ?? runtimeMs;
+}

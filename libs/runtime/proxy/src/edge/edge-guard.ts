@@ -123,8 +123,7 @@ export class EdgeGuard {
 
   /**
    * `check`, answering a refusal itself (JSON error, `Connection: close`); for an
-   * accepted chunked request, also starts counting its body against `maxBodyBytes`, and
-   * for any body still arriving, watches it for `clientBodyTimeoutMs`.
+   * accepted chunked request, also starts counting its body against `maxBodyBytes`.
    * Returns whether the request may go on to routing.
    */
   admit(req: IncomingMessage, res: ServerResponse, requestId: string): boolean {
@@ -137,7 +136,15 @@ export class EdgeGuard {
       noteChunkedBody(req);
       limitChunkedBody(req, res, requestId, this.settings.maxBodyBytes);
     }
-    if (bodyPending(req)) watchRequestBody(req, res, requestId, this.settings.clientBodyTimeoutMs);
     return true;
+  }
+
+  /**
+   * Watches a request body still arriving for the client body timeout: `ms` is the routed
+   * API's (`upstream.timeouts.clientBodyMs`) or the runtime's `clientBodyTimeoutMs`. Called
+   * once the request is routed; an unrouted one is answered at once, which ends its body.
+   */
+  watchBody(req: IncomingMessage, res: ServerResponse, requestId: string, ms: number): void {
+    if (bodyPending(req)) watchRequestBody(req, res, requestId, ms);
   }
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PendingRequest, Upstream, UpstreamTarget } from '@gw/upstreams';
 import type { ApiRuntime } from '@gw/runtime-config';
 import type { ResponseSpill } from '../buffering/response-spill.js';
+import { clientBodyTimeoutOf, clientSendTimeoutOf } from '../edge/client-timeouts.js';
 import { sendProxyError, type ProxyError } from '../error-response.js';
 import type { ForwardingContext } from './forwarding-context.js';
 
@@ -98,6 +99,9 @@ export class Exchange {
   /** The response is server-sent events (never buffered), and its Content-Length (-1: none). */
   responseStreams = false;
   responseLength = -1;
+  /** The client timeouts of this request: the API's, or the runtime's (edge/client-timeouts.ts); 0 = off. */
+  readonly clientSendTimeoutMs: number;
+  readonly clientBodyTimeoutMs: number;
   /** The method and headers allow more than one try. */
   retryable = false;
   /** The consistent-hashing key, when the upstream hashes. */
@@ -118,7 +122,10 @@ export class Exchange {
     readonly forwardPath: string,
     /** The client's query with its `?`, or `''`. */
     readonly query: string,
-  ) {}
+  ) {
+    this.clientSendTimeoutMs = clientSendTimeoutOf(upstream.definition, context.clientSendTimeoutMs);
+    this.clientBodyTimeoutMs = clientBodyTimeoutOf(upstream.definition, context.clientBodyTimeoutMs);
+  }
 }
 
 export function exchangeOf(carrier: object): Exchange | undefined {

@@ -617,23 +617,43 @@ describe('forwarding: retry budget', () => {
 describe('forwarding: retries after failures wait for a budget place', () => {
   const QUIET = { outlierDetection: null, circuitBreaker: null, healthCheck: null } as const;
 
-  it('a burst of refused connections (a dying target) is retried one at a time under a floor of 1, and every client gets 200', async () => {
-    const dead = `http://127.0.0.1:${await freePort()}`;
+  it('a burst of resets (a dying target) is retried one at a time under a floor of 1, and every client gets 200', async () => {
+    const dying = await startUpstream('dying', (req) => req.socket.destroy());
     const a = await startUpstream('a');
-    const gw = await startGateway(upstreamOf([dead, a.url], { retries: { ...RETRIES, budgetPercent: 0, minRetryConcurrency: 1, backoffMaxMs: 5_000 }, ...QUIET }));
+    const gw = await startGateway(upstreamOf([dying.url, a.url], { retries: { ...RETRIES, budgetPercent: 0, minRetryConcurrency: 1, backoffMaxMs: 5_000 }, ...QUIET }));
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => send(gw.port, `/api/${i}`)));
     expect(replies.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 200));
-    expect(gw.events.filter((e) => e === 'retry:connect-failure').length).toBeGreaterThan(1);
+    expect(gw.events.filter((e) => e === 'retry:reset').length).toBeGreaterThan(1);
     expect(gw.events).not.toContain('budget-exhausted');
     const budget = gw.upstreams.get('api')!.retryBudget;
     expect([budget.retries, budget.waiting, budget.active]).toEqual([0, 0, 0]);
   });
 
-  it('a storm: retries whose places never free wait at most backoffMaxMs, then the failure is the answer; never more than the floor retry at once', async () => {
+  it('a retry after a refused connect takes no budget place: with a 0 % budget, a floor of 1 and every retry held, all refused tries are retried', async () => {
+    // Nothing reached the dead target, so its retries add no load anywhere: the budget does
+    // not bound them (attempts and totalMs do). With the budget they would wait for the one
+    // place, which the held retry never frees, and get 502 (the storm case below).
     const dead = `http://127.0.0.1:${await freePort()}`;
     const held: ServerResponse[] = [];
     const a = await startUpstream('a', (_req, res) => held.push(res));
-    const gw = await startGateway(upstreamOf([dead, a.url], { retries: { ...RETRIES, budgetPercent: 0, minRetryConcurrency: 1, backoffMaxMs: 200 }, ...QUIET }));
+    const gw = await startGateway(upstreamOf([dead, a.url], { retries: { ...RETRIES, budgetPercent: 0, minRetryConcurrency: 1, backoffMaxMs: 50 }, ...QUIET }));
+    const budget = gw.upstreams.get('api')!.retryBudget;
+    const n = 20;
+    const replies = Array.from({ length: n }, (_, i) => send(gw.port, `/api/${i}`));
+    await waitFor('every request at a', () => held.length === n);
+    expect([budget.retries, budget.waiting]).toEqual([0, 0]);
+    for (const res of held.splice(0)) res.writeHead(200).end();
+    expect((await Promise.all(replies)).map((r) => r.status)).toEqual(Array.from({ length: n }, () => 200));
+    expect(gw.events.filter((e) => e === 'retry:connect-failure').length).toBeGreaterThan(1);
+    expect(gw.events).not.toContain('budget-exhausted');
+  });
+
+  it('a storm: retries whose places never free wait at most backoffMaxMs, then the failure is the answer; never more than the floor retry at once', async () => {
+    // A target that takes each request and resets it: it did the work, so retries count.
+    const dying = await startUpstream('dying', (req) => req.socket.destroy());
+    const held: ServerResponse[] = [];
+    const a = await startUpstream('a', (_req, res) => held.push(res));
+    const gw = await startGateway(upstreamOf([dying.url, a.url], { retries: { ...RETRIES, budgetPercent: 0, minRetryConcurrency: 1, backoffMaxMs: 200 }, ...QUIET }));
     const budget = gw.upstreams.get('api')!.retryBudget;
     const n = 20;
     let answered = 0;
@@ -650,7 +670,7 @@ describe('forwarding: retries after failures wait for a budget place', () => {
     const refused = statuses.filter((s) => s === 502).length;
     expect(refused).toBeGreaterThan(0);
     expect(statuses.filter((s) => s === 200).length + refused).toBe(n);
-    expect(gw.events.filter((e) => e === 'retry:connect-failure')).toHaveLength(1);
+    expect(gw.events.filter((e) => e === 'retry:reset')).toHaveLength(1);
     expect(gw.events.filter((e) => e === 'budget-exhausted')).toHaveLength(refused);
     expect(a.requests.length).toBe(n - refused);
   });

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { RESPONSE_BUFFER_SHARE } from '../buffering/buffer-settings.js';
 import { ResponseSpill, SPILL_MEMORY_BYTES } from '../buffering/response-spill.js';
 import { sendFlowing, watchSend } from '../edge/client-timeouts.js';
 import { clientResponseHeaders } from './client-response-headers.js';
@@ -86,7 +87,7 @@ function awaitClientDrain(ex: Exchange): void {
   ex.awaitingDrain = true;
   ex.res.once('drain', onClientDrain);
   // A client that takes nothing more for CLIENT_SEND_TIMEOUT_MS loses its connection.
-  watchSend(ex.res, ex.context.clientSendTimeoutMs);
+  watchSend(ex.res, ex.clientSendTimeoutMs);
 }
 
 /** Whether the lagging client's response may buffer more of the upstream's body. */
@@ -98,7 +99,8 @@ function keepReading(ex: Exchange): boolean {
   if (ex.responseStreams) return false;
   const length = ex.responseLength;
   const bytes = length > 0 && length < bound ? length : bound;
-  if (!ex.context.budget.reserve(res, bytes, 'response')) return false;
+  const budget = ex.context.budget;
+  if (!budget.reserve(res, bytes, 'response', budget.limitBytes * RESPONSE_BUFFER_SHARE)) return false;
   ex.responseBuffered = true;
   return true;
 }
@@ -116,7 +118,7 @@ function startSpill(ex: Exchange): boolean {
   ex.spilled = true;
   // The spill's own memory (its disk queue and one read), charged like a lagging connection's.
   context.budget.charge(ex.res, SPILL_MEMORY_BYTES);
-  ex.spill = new ResponseSpill(ex.res, context.bufferDir, context.clientSendTimeoutMs, {
+  ex.spill = new ResponseSpill(ex.res, context.bufferDir, ex.clientSendTimeoutMs, {
     resumeUpstream: () => {
       ex.upstreamPaused = false;
       ex.current?.resume();
@@ -145,7 +147,7 @@ function spillFailed(ex: Exchange, err: unknown): void {
   if (ex.phase === DONE) {
     // The upstream finished meanwhile (relayEnd handed the end to the spill): everything is queued on the connection.
     res.end();
-    if (!res.writableFinished) watchSend(res, ex.context.clientSendTimeoutMs);
+    if (!res.writableFinished) watchSend(res, ex.clientSendTimeoutMs);
     return;
   }
   // A running upstream meets backpressure at its next chunk (relayChunk); a paused one waits for the client.
@@ -164,7 +166,7 @@ function onClientDrain(this: ServerResponse): void {
   if (ex === undefined) return;
   ex.awaitingDrain = false;
   ex.lastHeardAt = performance.now();
-  sendFlowing(this, ex.context.clientBodyTimeoutMs);
+  sendFlowing(this, ex.clientBodyTimeoutMs);
   // A spill feeds the client itself and resumes the upstream when the disk catches up.
   if (ex.upstreamPaused && ex.spill === undefined) {
     ex.upstreamPaused = false;
@@ -215,7 +217,7 @@ export function relayEnd(ex: Exchange): void {
   const res = ex.res;
   res.end();
   // What the client has not taken yet is still buffered here: it must take it in time.
-  if (!res.writableFinished) watchSend(res, ex.context.clientSendTimeoutMs);
+  if (!res.writableFinished) watchSend(res, ex.clientSendTimeoutMs);
 }
 
 /** The target broke a response it had started: a gateway failure, and the client's connection is cut. */

@@ -10,8 +10,16 @@ import { BODY_SENT, clearTimers, fail, type Exchange } from './exchange.js';
  * retry budget allows it. With `mayWait` (a connect failure, reset or timeout, where no
  * upstream response is waiting to be relayed), a retry the budget has no place for now
  * is still allowed and waits for one (`awaitRetryBudget`).
+ *
+ * A retry after a refused connect (`refusedConnect`, try-failure.ts) takes no place in the
+ * budget: the try it follows reached no upstream, so the retry adds no load to any (the
+ * budget exists to stop retries multiplying what failing upstreams must carry), and it is
+ * still bounded by `attempts` and `totalMs`. Without the exemption a target in rotation
+ * that dies refuses a burst of tries at once, their retries outnumber the budget's
+ * places, and the wait for one runs out: 502s although a healthy target was there
+ * (docs/slow-clients.md, *upstream-kills*).
  */
-export function mayRetry(ex: Exchange, mayWait = false): boolean {
+export function mayRetry(ex: Exchange, mayWait = false, refusedConnect = false): boolean {
   if (!ex.retryable || ex.body === BODY_SENT || ex.res.headersSent) return false;
   const upstream = ex.upstream;
   if (ex.tries > upstream.definition.retries.attempts) return false;
@@ -21,6 +29,7 @@ export function mayRetry(ex: Exchange, mayWait = false): boolean {
     budget.retryEnded();
     ex.holdsRetry = false;
   }
+  if (refusedConnect) return true;
   if (!budget.tryAcquire()) {
     if (mayWait) {
       // A failure left no response to relay: the retry waits for a place (awaitRetryBudget).

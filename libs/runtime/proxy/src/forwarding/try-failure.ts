@@ -28,3 +28,13 @@ export function tryFailureKind(err: unknown): TryFailure | 'invalid' {
   if (code.startsWith('HPE_') || INVALID_RESPONSE_CODES.has(code) || REFUSED_REQUEST_CODES.has(code)) return 'invalid';
   return 'reset';
 }
+
+/**
+ * The target refused the connection (a TCP reset to the SYN: the process is gone, the
+ * port closed): nothing reached it and it did no work for the request, so a retry elsewhere
+ * is its first delivery, not an extra load. Not connect timeouts (an overloaded target may
+ * be what drops the SYNs) nor local failures (ports or descriptors exhausted).
+ */
+export function isRefusedConnect(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ECONNREFUSED';
+}

@@ -33,8 +33,14 @@ export const UPSTREAM_POOL_OPTIONS = Object.freeze({
   bodyTimeout: 0,
   /** HTTP/1.1 to upstreams, also over TLS: the header hygiene and framing rules are HTTP/1.1's. */
   allowH2: false,
-  /** TCP keep-alive probes on pooled connections, so dead peers are noticed. */
-  connect: Object.freeze({ keepAlive: true, keepAliveInitialDelay: 1_000 }),
+  /**
+   * TCP keep-alive probes on pooled connections, so dead peers are noticed. The socket's
+   * read-ahead is Node's default 16 KiB, not undici's 64 KiB: a response paused for a slow
+   * client (backpressure) keeps what its socket read ahead until the client catches up, and
+   * under a slow-read attack that was ~40 KiB on each of ~1,250 paused upstream connections
+   * (docs/slow-clients.md). A read is still up to 64 KiB; only the read-ahead is smaller.
+   */
+  connect: Object.freeze({ keepAlive: true, keepAliveInitialDelay: 1_000, highWaterMark: 16 * 1024 }),
 });
 
 /** What the forwarder needs to reach one origin: its pool and its `Host` header value. */

@@ -6,7 +6,7 @@ import { sendProxyError } from '../error-response.js';
 import { BODY_SENT, DONE, NO_BODY, STREAMING, WAITING, abandonTry, clearTimers, endTry, fail, type Exchange, type ExchangeTry } from './exchange.js';
 import { onStreamIdle, relayBrokeOff, relayChunk, relayEnd, relayResponseHead } from './response-relay.js';
 import { awaitRetryBudget, beginRetry, mayRetry } from './retry-decision.js';
-import { tryFailureKind } from './try-failure.js';
+import { isRefusedConnect, tryFailureKind } from './try-failure.js';
 import { UPSTREAM_TIMEOUT, classifyUpstreamFailure } from './upstream-failure.js';
 
 /** The reason given to undici when the forwarder ends a try itself; never reaches a client. */
@@ -154,7 +154,7 @@ function onTryError(t: UpstreamTry, err: Error): void {
   }
   const kind = tryFailureKind(err);
   ex.upstream.report(ex.targetIndex, false);
-  if (kind !== 'invalid' && ex.upstream.retryOn.failure(kind) && mayRetry(ex, true)) {
+  if (kind !== 'invalid' && ex.upstream.retryOn.failure(kind) && mayRetry(ex, true, isRefusedConnect(err))) {
     ex.lastFailure = failure;
     ex.lastError = err;
     abandonTry(ex);
