@@ -12,7 +12,8 @@ import type { AppliedConfig, RuntimeState } from '@gw/runtime-config';
 export async function bootFromCache(cache: ConfigCache, state: RuntimeState, logger: Logger): Promise<ConfigSnapshot | undefined> {
   const loaded = await cache.load();
   if (loaded.status !== 'ok') return undefined;
-  const verdict = state.apply(loaded.snapshot, 'cache', { controllerId: loaded.controllerId, savedAt: loaded.savedAt });
+  // The loader checked every resource against its hash and the state hash (cache-file.ts, cache-log.ts): not hashed twice.
+  const verdict = state.apply(loaded.snapshot, 'cache', { controllerId: loaded.controllerId, savedAt: loaded.savedAt, contentVerified: true });
   if (!verdict.ok) {
     cache.refused(`${verdict.code}: ${verdict.message}`);
     return undefined;
