@@ -17,6 +17,7 @@ import { RequestMetrics } from './request-metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { connectSharedState } from './shared-state-wiring.js';
 import { UpstreamLifecycle } from './upstream-lifecycle.js';
+import { withYoungGenerationHeld } from './young-generation.js';
 
 export interface RunningRuntime {
   httpPort: number;
@@ -78,7 +79,8 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     apply: async (snapshot, source) => {
       const before = state.applied?.version;
       const started = performance.now();
-      const verdict = state.apply(snapshot, 'controller', source);
+      // A whole state of 10,000 APIs must not leave V8's young generation at its maximum for good (young-generation.ts).
+      const verdict = await withYoungGenerationHeld(() => state.apply(snapshot, 'controller', source));
       if (verdict.ok) metrics.applied(performance.now() - started);
       else metrics.rejected(verdict.code);
       if (verdict.ok) {

@@ -1,0 +1,36 @@
+import v8 from 'node:v8';
+
+/** V8's own default for `--semi-space-growth-factor`. */
+const V8_DEFAULT_GROWTH = 2;
+
+/** The operator chose the young generation's growth (or size) on the command line: leave V8 alone. */
+const operatorChose = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)].some((flag) => /^--(semi[-_]space[-_]growth[-_]factor|max[-_]semi[-_]space[-_]size)\b/.test(flag));
+
+/**
+ * Runs a bulk config apply (the boot from the disk cache, a controller's whole state)
+ * without letting V8 grow its young generation.
+ *
+ * Why: applying 10,000 APIs allocates fast and most of it survives (it *is* the new
+ * config), which is exactly when V8 doubles the semi-spaces, up to their maximum; it
+ * never gives them back, so the runtime kept ~130 MB of committed young generation for
+ * the rest of its life (docs/benchmarks.md, "Runtime apply, disk cache and memory"). What
+ * survives a bulk apply belongs in the old generation anyway. Outside these calls the
+ * growth factor is V8's default again, so proxy traffic sizes the young generation as it
+ * always did (the README's note on young-generation size and p99 latency). The growth
+ * factor is read by V8 each time it considers growing, so setting it at run time works;
+ * the size limits are fixed at start-up and are left alone.
+ */
+export async function withYoungGenerationHeld<T>(run: () => T | Promise<T>): Promise<T> {
+  if (operatorChose) return run();
+  v8.setFlagsFromString('--semi-space-growth-factor=1');
+  try {
+    return await run();
+  } finally {
+    v8.setFlagsFromString(`--semi-space-growth-factor=${V8_DEFAULT_GROWTH}`);
+  }
+}
+
+/** The young generation's committed bytes now (semi-spaces), for tests and benchmarks. */
+export function youngGenerationBytes(): number {
+  return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+}
