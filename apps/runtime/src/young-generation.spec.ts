@@ -19,7 +19,14 @@ const kept = [];
 const allocate = () => { for (let i = 0; i < 400000; i++) kept.push({ i, name: 'api-' + i, list: [i, i + 1] }); };
 const start = youngGenerationBytes();
 if (process.argv.includes('held')) await withYoungGenerationHeld(allocate);
-else allocate();
+else if (process.argv.includes('overlap')) {
+  // A short held call ends while a longer one still allocates: the longer one stays held.
+  let release;
+  const long = withYoungGenerationHeld(async () => { await new Promise((r) => (release = r)); allocate(); });
+  await withYoungGenerationHeld(() => undefined);
+  release();
+  await long;
+} else allocate();
 const first = youngGenerationBytes();
 allocate();
 allocate();
@@ -28,7 +35,7 @@ console.log(JSON.stringify({ start, first, after, kept: kept.length }));
 `;
 
 type Sizes = { start: number; first: number; after: number; kept: number };
-async function youngGeneration(nodeFlags: string[], mode: 'held' | 'free'): Promise<Sizes> {
+async function youngGeneration(nodeFlags: string[], mode: 'held' | 'free' | 'overlap'): Promise<Sizes> {
   const { stdout } = await run(process.execPath, [...nodeFlags, '--input-type=module', '-e', script, mode], { timeout: 60_000 });
   return JSON.parse(stdout) as Sizes;
 }
@@ -43,6 +50,10 @@ describe('withYoungGenerationHeld', () => {
     expect(held.first * 3).toBeLessThan(free.first);
     // Afterwards V8 grows it again as it always did.
     expect(held.after).toBeGreaterThan(held.first);
+    // Overlapping calls: the last one out restores the default.
+    const overlap = await youngGeneration(['--single-threaded-gc'], 'overlap');
+    expect(overlap.first * 3).toBeLessThan(free.first);
+    expect(overlap.after).toBeGreaterThan(overlap.first);
   }, 130_000);
 
   it('leaves V8 alone when the operator sized the young generation on the command line', async () => {

@@ -7,7 +7,7 @@ const V8_DEFAULT_GROWTH = 2;
 const operatorChose = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)].some((flag) => /^--(semi[-_]space[-_]growth[-_]factor|max[-_]semi[-_]space[-_]size)\b/.test(flag));
 
 /**
- * Runs a bulk config apply (the boot from the disk cache, a controller's whole state)
+ * Runs a bulk config apply (or a /metrics render at 10,000 APIs) (the boot from the disk cache, a controller's whole state)
  * without letting V8 grow its young generation.
  *
  * Why: applying 10,000 APIs allocates fast and most of it survives (it *is* the new
@@ -22,13 +22,16 @@ const operatorChose = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '
  */
 export async function withYoungGenerationHeld<T>(run: () => T | Promise<T>): Promise<T> {
   if (operatorChose) return run();
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
+  // Calls may overlap (a scrape during an apply): the last one out restores the default.
+  if (holders++ === 0) v8.setFlagsFromString('--semi-space-growth-factor=1');
   try {
     return await run();
   } finally {
-    v8.setFlagsFromString(`--semi-space-growth-factor=${V8_DEFAULT_GROWTH}`);
+    if (--holders === 0) v8.setFlagsFromString(`--semi-space-growth-factor=${V8_DEFAULT_GROWTH}`);
   }
 }
+
+let holders = 0;
 
 /** The young generation's committed bytes now (semi-spaces), for tests and benchmarks. */
 export function youngGenerationBytes(): number {
