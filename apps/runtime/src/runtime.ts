@@ -17,7 +17,7 @@ import { RequestMetrics } from './request-metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { connectSharedState } from './shared-state-wiring.js';
 import { UpstreamLifecycle } from './upstream-lifecycle.js';
-import { withYoungGenerationHeld } from './young-generation.js';
+import { holdYoungGeneration, releaseAfterNextFullGc, withYoungGenerationHeld } from './young-generation.js';
 
 export interface RunningRuntime {
   httpPort: number;
@@ -27,6 +27,10 @@ export interface RunningRuntime {
 
 /** Wires one runtime: config client → runtime state (the one config object) → proxy listener, plus the admin listener. */
 export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger, buildVersion = '', tls?: ReloadingTlsFiles): Promise<RunningRuntime> {
+  // Until the first config runs, nothing is served and what is allocated is the config (a
+  // whole state from the disk cache or a controller, decoded and built): V8 must not size
+  // its young generation for good from that (young-generation.ts).
+  const bootHold = holdYoungGeneration();
   if (!tls) logger.warn({}, 'CONFIG_INSECURE=true: the config stream is plaintext and any process on CONTROLLER_ADDRESSES can configure this runtime; for local experiments only');
   // Shared state (REDIS_URL) for global rate limits and idempotency keys.
   const sharedState = connectSharedState(config.redisUrl, config.runtimeId, logger);
@@ -53,7 +57,11 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
       logger: policyLogger,
     },
   });
+  let firstSwap = true;
   state.onSwap((next, previous, built) => {
+    // The boot's garbage is collected by the next full GC, which also resizes the young generation: held until then.
+    if (firstSwap) releaseAfterNextFullGc(bootHold);
+    firstSwap = false;
     upstreams.follow(next);
     // An API left the config: its labelled series leave /metrics too.
     if (previous !== undefined && [...previous.apis.keys()].some((name) => !next.apis.has(name))) {

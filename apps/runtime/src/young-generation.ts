@@ -1,3 +1,4 @@
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import v8 from 'node:v8';
 
 /** V8's own default for `--semi-space-growth-factor`. */
@@ -21,14 +22,28 @@ const operatorChose = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '
  * the size limits are fixed at start-up and are left alone.
  */
 export async function withYoungGenerationHeld<T>(run: () => T | Promise<T>): Promise<T> {
-  if (operatorChose) return run();
-  // Calls may overlap (a scrape during an apply): the last one out restores the default.
-  if (holders++ === 0) v8.setFlagsFromString('--semi-space-growth-factor=1');
+  const release = holdYoungGeneration();
   try {
     return await run();
   } finally {
-    if (--holders === 0) v8.setFlagsFromString(`--semi-space-growth-factor=${V8_DEFAULT_GROWTH}`);
+    release();
   }
+}
+
+/**
+ * Holds the young generation at its size until the returned function is called (once
+ * counts; later calls do nothing). Holds may overlap (a scrape during an apply): the last
+ * one released restores V8's default growth.
+ */
+export function holdYoungGeneration(): () => void {
+  if (operatorChose) return () => undefined;
+  if (holders++ === 0) v8.setFlagsFromString('--semi-space-growth-factor=1');
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--holders === 0) v8.setFlagsFromString(`--semi-space-growth-factor=${V8_DEFAULT_GROWTH}`);
+  };
 }
 
 let holders = 0;
@@ -36,4 +51,25 @@ let holders = 0;
 /** The young generation's committed bytes now (semi-spaces), for tests and benchmarks. */
 export function youngGenerationBytes(): number {
   return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+}
+
+/**
+ * Releases `release` once V8 has run its next full (mark-compact) GC, or after
+ * `timeoutMs`. After a bulk apply the next full GC is the one that collects its garbage,
+ * and V8 resizes the young generation at its end from what survived the apply's
+ * scavenges: held until then, it stays small.
+ */
+export function releaseAfterNextFullGc(release: () => void, timeoutMs = 30_000): void {
+  const done = () => {
+    clearTimeout(timer);
+    observer.disconnect();
+    // Past the GC's own resizing step.
+    setImmediate(release);
+  };
+  const observer = new PerformanceObserver((list) => {
+    if (list.getEntries().some((e) => (e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) done();
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const timer = setTimeout(done, timeoutMs);
+  timer.unref();
 }
