@@ -19,6 +19,9 @@ import { connectSharedState } from './shared-state-wiring.js';
 import { UpstreamLifecycle } from './upstream-lifecycle.js';
 import { holdYoungGeneration, releaseAfterNextFullGc, withYoungGenerationHeld } from './young-generation.js';
 
+/** An apply that builds at least this many APIs is bulk work for V8's young generation (young-generation.ts). */
+const BULK_APPLY_APIS = 1_000;
+
 export interface RunningRuntime {
   httpPort: number;
   adminPort: number;
@@ -59,8 +62,11 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
   });
   let firstSwap = true;
   state.onSwap((next, previous, built) => {
-    // The boot's garbage is collected by the next full GC, which also resizes the young generation: held until then.
+    // The boot's garbage is collected by the next full GC, which also resizes the young
+    // generation from what survived: held until then. Likewise after any bulk apply (a
+    // POST /v1/apply of thousands of APIs arriving on a running runtime).
     if (firstSwap) releaseAfterNextFullGc(bootHold);
+    else if (built.length >= BULK_APPLY_APIS) releaseAfterNextFullGc(holdYoungGeneration());
     firstSwap = false;
     upstreams.follow(next);
     // An API left the config: its labelled series leave /metrics too.
