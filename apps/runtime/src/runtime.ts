@@ -173,6 +173,8 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     adminPort,
     async stop() {
       if (draining) return;
+      // A runtime stopped before its first config gives its hold back (one process may run several, as tests do).
+      bootHold();
       // Graceful drain (README: "Graceful shutdown"): readiness turns 503 at once, the
       // listener keeps serving (with `Connection: close`) while load balancers notice,
       // then stops accepting; requests in flight and WebSockets get their own grace.
