@@ -3,6 +3,7 @@ import type { ConfigCache } from '@gw/last-known-good';
 import type { Logger } from '@gw/logging';
 import type { ConfigSnapshot } from '@gw/config-contract';
 import type { AppliedConfig, RuntimeState } from '@gw/runtime-config';
+import { withYoungGenerationHeld } from './young-generation.js';
 
 /**
  * Boot (promise 4, static stability): serve the last-known-good snapshot from disk before
@@ -10,9 +11,14 @@ import type { AppliedConfig, RuntimeState } from '@gw/runtime-config';
  * config: not ready, 503, never an empty table. Returns the snapshot it serves, if any.
  */
 export async function bootFromCache(cache: ConfigCache, state: RuntimeState, logger: Logger): Promise<ConfigSnapshot | undefined> {
-  const loaded = await cache.load();
-  if (loaded.status !== 'ok') return undefined;
-  const verdict = state.apply(loaded.snapshot, 'cache', { controllerId: loaded.controllerId, savedAt: loaded.savedAt });
+  // Parsing and building 10,000 APIs must not leave V8's young generation at its maximum for good.
+  const { loaded, verdict } = await withYoungGenerationHeld(async () => {
+    const loaded = await cache.load();
+    if (loaded.status !== 'ok') return { loaded, verdict: undefined };
+    // The loader checked every resource against its hash and the state hash (cache-file.ts, cache-log.ts): not hashed twice.
+    return { loaded, verdict: state.apply(loaded.snapshot, 'cache', { controllerId: loaded.controllerId, savedAt: loaded.savedAt, contentVerified: true }) };
+  });
+  if (loaded.status !== 'ok' || verdict === undefined) return undefined;
   if (!verdict.ok) {
     cache.refused(`${verdict.code}: ${verdict.message}`);
     return undefined;

@@ -17,6 +17,10 @@ import { RequestMetrics } from './request-metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { connectSharedState } from './shared-state-wiring.js';
 import { UpstreamLifecycle } from './upstream-lifecycle.js';
+import { holdYoungGeneration, releaseAfterNextFullGc, withYoungGenerationHeld } from './young-generation.js';
+
+/** An apply that builds at least this many APIs is bulk work for V8's young generation (young-generation.ts). */
+const BULK_APPLY_APIS = 1_000;
 
 export interface RunningRuntime {
   httpPort: number;
@@ -26,6 +30,10 @@ export interface RunningRuntime {
 
 /** Wires one runtime: config client → runtime state (the one config object) → proxy listener, plus the admin listener. */
 export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger, buildVersion = '', tls?: ReloadingTlsFiles): Promise<RunningRuntime> {
+  // Until the first config runs, nothing is served and what is allocated is the config (a
+  // whole state from the disk cache or a controller, decoded and built): V8 must not size
+  // its young generation for good from that (young-generation.ts).
+  const bootHold = holdYoungGeneration();
   if (!tls) logger.warn({}, 'CONFIG_INSECURE=true: the config stream is plaintext and any process on CONTROLLER_ADDRESSES can configure this runtime; for local experiments only');
   // Shared state (REDIS_URL) for global rate limits and idempotency keys.
   const sharedState = connectSharedState(config.redisUrl, config.runtimeId, logger);
@@ -52,7 +60,14 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
       logger: policyLogger,
     },
   });
+  let firstSwap = true;
   state.onSwap((next, previous, built) => {
+    // The boot's garbage is collected by the next full GC, which also resizes the young
+    // generation from what survived: held until then. Likewise after any bulk apply (a
+    // POST /v1/apply of thousands of APIs arriving on a running runtime).
+    if (firstSwap) releaseAfterNextFullGc(bootHold);
+    else if (built.length >= BULK_APPLY_APIS) releaseAfterNextFullGc(holdYoungGeneration());
+    firstSwap = false;
     upstreams.follow(next);
     // An API left the config: its labelled series leave /metrics too.
     if (previous !== undefined && [...previous.apis.keys()].some((name) => !next.apis.has(name))) {
@@ -78,7 +93,8 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     apply: async (snapshot, source) => {
       const before = state.applied?.version;
       const started = performance.now();
-      const verdict = state.apply(snapshot, 'controller', source);
+      // A whole state of 10,000 APIs must not leave V8's young generation at its maximum for good (young-generation.ts).
+      const verdict = await withYoungGenerationHeld(() => state.apply(snapshot, 'controller', source));
       if (verdict.ok) metrics.applied(performance.now() - started);
       else metrics.rejected(verdict.code);
       if (verdict.ok) {
@@ -143,7 +159,8 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     draining: () => draining,
     cache: () => cache?.report(),
     sharedState: () => sharedState.report(),
-    metrics: () => metrics.render(),
+    // At 10,000 APIs a scrape builds megabytes of series that live until sent: like a bulk apply, not a reason to grow the young generation for good.
+    metrics: () => withYoungGenerationHeld(() => metrics.render()),
   });
 
   const httpPort = await listen(proxyServer, config.httpPort, config.host);
@@ -156,6 +173,8 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     adminPort,
     async stop() {
       if (draining) return;
+      // A runtime stopped before its first config gives its hold back (one process may run several, as tests do).
+      bootHold();
       // Graceful drain (README: "Graceful shutdown"): readiness turns 503 at once, the
       // listener keeps serving (with `Connection: close`) while load balancers notice,
       // then stops accepting; requests in flight and WebSockets get their own grace.

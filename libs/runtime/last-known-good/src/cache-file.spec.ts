@@ -39,6 +39,31 @@ describe('cache file format', () => {
     expect(decoded).toMatchObject({ ok: true, meta: { controllerId: 'x","payload":{}' }, snapshot: snapshot() });
   });
 
+  it('parses the payload once on the fast path, and reads any layout it accepts as the whole-file parse does', () => {
+    const { bytes } = encodeCacheFile(snapshot(), meta);
+    const parse = JSON.parse;
+    const parsed: number[] = [];
+    JSON.parse = ((text: string, reviver?: Parameters<typeof parse>[1]) => {
+      parsed.push(text.length);
+      return parse(text, reviver);
+    }) as typeof JSON.parse;
+    let decoded;
+    try {
+      decoded = decodeCacheFile(bytes);
+    } finally {
+      JSON.parse = parse;
+    }
+    expect(decoded).toMatchObject({ ok: true, snapshot: snapshot() });
+    // The head alone, then the payload: nothing as long as the whole file.
+    expect(parsed).toHaveLength(2);
+    expect(Math.max(...parsed)).toBeLessThan(bytes.length - 100);
+    // Whitespace around the members (not what the writer writes, but valid JSON): the whole-file parse reads it.
+    const spaced = Buffer.from(bytes.toString().replace('{"format"', '{ "format"').replace(',"payload":', ', "payload":'));
+    expect(decodeCacheFile(spaced)).toMatchObject({ ok: true, snapshot: snapshot() });
+    // A sound head with a cut payload is reported as the whole-file parse reports it.
+    expect(decodeCacheFile(bytes.subarray(0, bytes.length - 40))).toMatchObject({ ok: false, reason: expect.stringContaining('truncated') });
+  });
+
   it('refuses the file truncated at every byte offset', () => {
     const { bytes } = encodeCacheFile(snapshot(), meta);
     // Dropping only the final newline leaves the whole file: that one is still sound.

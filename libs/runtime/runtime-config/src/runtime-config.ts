@@ -50,6 +50,16 @@ export interface RuntimeConfigServices extends PolicyServices {
   readonly upstreams: UpstreamContext;
 }
 
+export interface BuildOptions {
+  /**
+   * Every resource's content was already checked against its hash by the caller (the disk
+   * cache's loader verifies each one, and the state hash, before it returns a snapshot), so
+   * it is not hashed a second time here. The state hash is still checked, and every
+   * definition is still decoded and validated.
+   */
+  contentVerified?: boolean;
+}
+
 export type BuildVerdict = { ok: true; config: RuntimeConfig; built: readonly ApiRuntime[] } | { ok: false; code: ErrorCode; message: string };
 
 /**
@@ -66,7 +76,8 @@ export type BuildVerdict = { ok: true; config: RuntimeConfig; built: readonly Ap
  * limiters; the routing table is updated for the changed and removed APIs only.
  * `built` lists the APIs built anew.
  */
-export function buildRuntimeConfig(snapshot: ConfigSnapshot, previous: RuntimeConfig | undefined, services: RuntimeConfigServices): BuildVerdict {
+export function buildRuntimeConfig(snapshot: ConfigSnapshot, previous: RuntimeConfig | undefined, services: RuntimeConfigServices, options: BuildOptions = {}): BuildVerdict {
+  const hashContent = options.contentVerified !== true;
   const incoming = snapshot.resources;
   const resources: ConfigResource[] = new Array<ConfigResource>(incoming.length);
   /** The APIs in resource order (sorted by name), as the map below keeps them. */
@@ -94,7 +105,7 @@ export function buildRuntimeConfig(snapshot: ConfigSnapshot, previous: RuntimeCo
       }
       continue;
     }
-    const actual = contentHash(resource.content);
+    const actual = hashContent ? contentHash(resource.content) : resource.hash;
     if (actual !== resource.hash) {
       return { ok: false, code: ErrorCodes.GW_SNAPSHOT_HASH_MISMATCH, message: `${resource.type} "${resource.name}" hashes to ${actual}, not the announced ${resource.hash}` };
     }

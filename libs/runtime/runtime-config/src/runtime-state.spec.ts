@@ -227,5 +227,20 @@ describe('RuntimeState', () => {
       expect(state.getConfig()!.table.size).toBe(2);
     });
   });
-});
 
+  it('applies a snapshot whose content the reader verified without hashing it again, still checking the state hash and every definition', () => {
+    const good = snap(1, ['orders', 'users']);
+    expect(newState().apply(good, 'cache', { contentVerified: true })).toEqual({ ok: true });
+    // The state hash is checked all the same.
+    const wrongState = newState().apply({ ...good, hash: '0'.repeat(64) }, 'cache', { contentVerified: true });
+    expect(wrongState).toMatchObject({ ok: false, code: 'GW_SNAPSHOT_HASH_MISMATCH' });
+    // And every definition is decoded and validated all the same.
+    const invalidContent = canonicalJson({ ...JSON.parse(good.resources[0]!.content), basePath: 'no-leading-slash' });
+    const resources = [{ ...good.resources[0]!, content: invalidContent, hash: contentHash(invalidContent) }, good.resources[1]!];
+    const invalid = newState().apply({ ...good, hash: stateHash(resources), resources }, 'cache', { contentVerified: true });
+    expect(invalid).toMatchObject({ ok: false, code: 'GW_SNAPSHOT_INVALID' });
+    // Without the flag a content that does not hash to its hash is refused (the reader's check is what the flag stands for).
+    const tampered = [{ ...good.resources[0]!, content: invalidContent }, good.resources[1]!];
+    expect(newState().apply({ ...good, resources: tampered }, 'controller')).toMatchObject({ ok: false, code: 'GW_SNAPSHOT_HASH_MISMATCH' });
+  });
+});

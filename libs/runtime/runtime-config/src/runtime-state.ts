@@ -21,6 +21,8 @@ export interface AppliedConfig {
 export interface ApplyOrigin {
   controllerId?: string;
   savedAt?: Date;
+  /** Every resource's content was verified against its hash by whoever read it (the disk cache's loader): not hashed again. */
+  contentVerified?: boolean;
 }
 
 /** The ACK or the NACK. */
@@ -81,7 +83,7 @@ export class RuntimeState {
       };
     }
     const previous = this.#config;
-    const result = buildRuntimeConfig(snapshot, previous, this.options.services);
+    const result = buildRuntimeConfig(snapshot, previous, this.options.services, { contentVerified: from?.contentVerified === true });
     if (!result.ok) return { ok: false, code: result.code, message: result.message };
     this.#config = result.config;
     this.#applied = {

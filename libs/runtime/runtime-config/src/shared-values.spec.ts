@@ -20,6 +20,27 @@ describe('SharedValues', () => {
     expect(shared.share({ x: 2, list: [1, 2] })).not.toBe(out.a);
   });
 
+  it('keys values by the JSON that JSON.stringify gives them, built once from their parts', () => {
+    const shared = new SharedValues();
+    const values: unknown[] = [
+      { b: 1, a: 'x"y', c: [true, null, 2.5, 'é'], d: undefined, e: { f: [] } },
+      [1, undefined, { g: {} }],
+      { nested: { deeper: { list: [{ k: 'v' }, { k: 'w' }] } } },
+      { text: 'z'.repeat(300), other: { text: 'z'.repeat(300) } },
+    ];
+    for (const value of values) {
+      const out = shared.share(value);
+      expect(JSON.stringify(out)).toBe(JSON.stringify(value));
+      // A fresh equal value is the shared copy exactly when its JSON is small enough to be a key.
+      const again = shared.share(JSON.parse(JSON.stringify(value)) as unknown);
+      if (JSON.stringify(value).length <= 512) expect(again).toBe(out);
+      else expect(again).not.toBe(out);
+    }
+    // A large block is not shared, but its small parts are.
+    const big = shared.share({ text: 'q'.repeat(600), small: { on: true } });
+    expect(shared.share({ on: true })).toBe(big.small);
+  });
+
   it('lets APIs of one config share their default blocks and, with the same routes, one router', () => {
     const state = new RuntimeState({ maxApis: 100, services: testServices() });
     const api = (name: string) =>
