@@ -191,7 +191,9 @@ export async function startController(config: ControllerConfig, logger: Logger):
     extraRoutes: (app) => observability.routes(app),
   });
   const http: Server = await new Promise((resolve, reject) => {
-    const server = app.listen(config.httpPort, config.host, () => resolve(server));
+    // Express 5 calls back with the listen error too (EADDRINUSE): without the check a taken
+    // port read as a server without an address.
+    const server = app.listen(config.httpPort, config.host, (err?: Error) => (err ? reject(err) : resolve(server)));
     server.once('error', reject);
   });
   // Behind a load balancer, idle keep-alive sockets must outlive the LB's idle timeout.
