@@ -115,6 +115,9 @@ async function fleetStatus(workers) {
     reconnects: streams - count,
     downReasons,
     workerLoopMaxMs: Math.round(Math.max(...all.map((s) => s.loopMaxMs))),
+    // CPU seconds of all simulating processes since they started: compared with the controllers'
+    // it says which side the machine's two cores were busy with.
+    workerCpuS: all.reduce((n, s) => n + (s.cpuS ?? 0), 0),
     clientMode: all[0]?.clientMode,
   };
 }
@@ -188,6 +191,7 @@ async function runSize(size, mode, logDir, out) {
     const deployMs = [];
     const loop = [];
     const cpuFrom = ctl.map((c) => procStats(c.proc.pid));
+    const workerCpuFrom = (await fleetStatus(workers)).workerCpuS;
     const fanStarted = now();
     for (let k = 0; k < flags.warmup + flags.deploys; k++) {
       const i = (k * 389) % flags.apis;
@@ -222,6 +226,8 @@ async function runSize(size, mode, logDir, out) {
         medianOfMaxMs: percentile(loop.map((l) => l.maxMs), 50),
       },
       controllerCpuPercent: ctl.map((_, k) => round1(((cpuTo[k].cpuS - cpuFrom[k].cpuS) * 100_000) / fanMs)),
+      // All simulating processes together, % of one core (200 = both cores of this machine).
+      workersCpuPercent: round1(((st.workerCpuS - workerCpuFrom) * 100_000) / fanMs),
     };
     log(`[${size}]   deploy → all ${size} applied: p50 ${out.deploy.p50Ms} ms, p99 ${out.deploy.p99Ms} ms; event-loop delay max ${out.deploy.eventLoop.maxMs} ms`);
 
@@ -343,6 +349,7 @@ function report(results) {
       row(`deploy → all applied p99 (ms; goal < ${GOALS.deployP99Ms} at 1,000)`, (r) => r.deploy.p99Ms),
       row('controller event-loop delay during fan-out: max / p99 of p99 (ms)', (r) => `${r.deploy.eventLoop.maxMs} / ${r.deploy.eventLoop.p99OfP99Ms}`),
       row('controller CPU during deploys ctl-1 / ctl-2 (%)', (r) => r.deploy.controllerCpuPercent.join(' / ')),
+      row('simulating processes\' CPU during deploys, all together (% of a core)', (r) => r.deploy.workersCpuPercent),
       row(`writes/s, ${flags.clients} clients (goal ≥ ${GOALS.writesPerS} at 500)`, (r) => r.writes.perS),
       row('failed writes (goal 0)', (r) => r.writes.failures),
       row('fleet converged after the last write (ms)', (r) => r.writes.convergeAfterLastWriteMs),

@@ -6,7 +6,8 @@
 //
 // Talks to the parent over IPC:
 //   parent → { type: 'status' }              → { type: 'status', connected, byController, minVersion, count, streams,
-//                                                downReasons, loopMaxMs (this process's event-loop delay since the last status) }
+//                                                downReasons, loopMaxMs (this process's event-loop delay since the last status),
+//                                                cpuS (this process's CPU seconds since it started) }
 //   parent → { type: 'watch', version, id }  → { type: 'reached', id, at } once every client runs ≥ version
 //                                              (at: the ms time the last one applied it)
 //   parent → { type: 'stop' }                → stops every client, exits
@@ -102,7 +103,8 @@ process.on('message', (msg) => {
       minVersion = Math.min(minVersion, s.applied?.version ?? -1);
     }
     // streams: streams opened since start (a client's first one included): streams - count = reconnects.
-    process.send({ type: 'status', connected, byController, minVersion, count, streams, downReasons: Object.fromEntries(downReasons), loopMaxMs: loop.max / 1e6, clientMode: sims[0]?.client.mode });
+    const cpu = process.cpuUsage();
+    process.send({ type: 'status', connected, byController, minVersion, count, streams, downReasons: Object.fromEntries(downReasons), loopMaxMs: loop.max / 1e6, clientMode: sims[0]?.client.mode, cpuS: (cpu.user + cpu.system) / 1e6 });
     loop.reset();
   } else if (msg.type === 'watch') {
     watches.set(msg.version, { id: msg.id });

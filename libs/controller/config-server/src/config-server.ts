@@ -7,6 +7,7 @@ import { AdmissionGate, DEFAULT_ADMISSION_RATE, type AdmissionRate } from './adm
 import { ConfigStream } from './config-stream.js';
 import { runtimeIdentityOf } from './peer-identity.js';
 import { refuseCall } from './refuse-call.js';
+import { SendQueue } from './send-queue.js';
 import { SharedResponses } from './shared-responses.js';
 import { DEFAULT_STREAM_LIMITS, StreamCounter, type StreamLimits } from './stream-limits.js';
 import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
@@ -34,6 +35,8 @@ export interface ConfigServerOptions {
   nackRecallTimeoutMs?: number;
   /** New streams start their session (fleet record, NACK recall, first snapshot) at this rate at most (default DEFAULT_ADMISSION_RATE). */
   admission?: AdmissionRate;
+  /** A fan-out sends for this long at most before yielding to the event loop (default DEFAULT_SEND_SLICE_MS). */
+  sendSliceMs?: number;
 }
 
 type Call = grpc.ServerDuplexStream<ConfigRequest__Output, ConfigResponse | EncodedConfigResponse>;
@@ -56,6 +59,7 @@ export class ConfigServer {
   readonly #limits: StreamLimits;
   readonly #perIdentity: StreamCounter;
   readonly #admission: AdmissionGate;
+  readonly #sends: SendQueue;
   /** Whole states and deltas of the current snapshot, encoded once for every stream. */
   readonly responses: SharedResponses;
   #nextStreamId = 0;
@@ -65,6 +69,10 @@ export class ConfigServer {
     this.#limits = { ...DEFAULT_STREAM_LIMITS, ...options.limits };
     this.#perIdentity = new StreamCounter(this.#limits.maxStreamsPerIdentity);
     this.#admission = new AdmissionGate(options.admission ?? DEFAULT_ADMISSION_RATE);
+    this.#sends = new SendQueue({
+      ...(options.sendSliceMs === undefined ? {} : { sliceMs: options.sendSliceMs }),
+      onError: (err) => this.#logger.error({ err }, 'config stream send failed'),
+    });
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -90,6 +98,11 @@ export class ConfigServer {
   /** New streams waiting for admission, and streams admitted since start. */
   admissionStats(): { waiting: number; admitted: number } {
     return { waiting: this.#admission.waiting, admitted: this.#admission.admitted };
+  }
+
+  /** Streams waiting for their turn to send (a fan-out in progress), and the slices run since start. */
+  sendQueueStats(): { waiting: number; slices: number } {
+    return { waiting: this.#sends.waiting, slices: this.#sends.slices };
   }
 
   /** Open streams' sessions (runtimes that have identified themselves). */
@@ -163,6 +176,7 @@ export class ConfigServer {
       limits: this.#limits,
       identity,
       onFinished: release,
+      sends: this.#sends,
     });
     this.#streams.add(stream);
     call.on('close', () => {
