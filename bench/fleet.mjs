@@ -24,7 +24,7 @@
 // Results: a table on stdout, bench/results/fleet-<time>.json (git-ignored), logs beside it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, setPriority } from 'node:os';
 import path from 'node:path';
 import {
   NODE,
@@ -48,11 +48,13 @@ import {
   waitFor,
 } from './lib/cluster.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, writeSeconds: 60, clients: 8, perWorker: 100, json: false, profile: false, deployTimeoutS: 60, modes: 'default' });
+const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, writeSeconds: 60, clients: 8, perWorker: 100, workerNice: 0, json: false, profile: false, deployTimeoutS: 60, modes: 'default' });
 const SIZES = flags.sizes.split(',').map(Number);
 /** The config client's stream mode (its `mode` option): `default` leaves the library's own default. */
 const MODES = flags.modes.split(',').map((m) => m.trim()).filter(Boolean);
 for (const m of MODES) if (!['default', 'delta', 'full'].includes(m)) throw new Error(`--modes: "${m}" is not default, delta or full`);
+const FANOUT_SUM = 'gateway_controller_config_fanout_duration_seconds_sum';
+const FANOUT_COUNT = 'gateway_controller_config_fanout_duration_seconds_count';
 const GOALS = { deployP99Ms: 1_000, deployP99AtRuntimes: 1_000, writesPerS: 150, writesAtRuntimes: 500 };
 const log = (msg) => (flags.json ? process.stderr : process.stdout).write(`${msg}\n`);
 const now = () => performance.timeOrigin + performance.now();
@@ -62,6 +64,9 @@ const definition = (i, target = 'http://10.0.0.7:8080') => ({ name: name(i), bas
 /** A child process hosting `count` simulated runtimes. */
 function startWorker(index, count, addresses, logDir, mode) {
   const proc = startNode(`fleet-${index}`, ['--max-old-space-size=1024', path.join(ROOT, 'bench/lib/fleet-worker.mjs'), `sim${index}`, String(count), addresses, mode], {}, path.join(logDir, `fleet-worker-${index}.log`), { ipc: true });
+  // --worker-nice N: the simulated runtimes at a lower CPU priority than the controllers and
+  // PostgreSQL, as real runtimes on machines of their own would not take the controllers' CPU.
+  if (flags.workerNice) setPriority(proc.pid, flags.workerNice);
   const waiters = new Map();
   let statusWaiter;
   let started;
@@ -190,12 +195,13 @@ async function runSize(size, mode, logDir, out) {
     log(`[${size}] ${flags.warmup} + ${flags.deploys} deploys`);
     const deployMs = [];
     const loop = [];
+    const fanOutMs = [];
     const cpuFrom = ctl.map((c) => procStats(c.proc.pid));
     const workerCpuFrom = (await fleetStatus(workers)).workerCpuS;
     const fanStarted = now();
     for (let k = 0; k < flags.warmup + flags.deploys; k++) {
       const i = (k * 389) % flags.apis;
-      await Promise.all(ctl.map((c) => scrape(c))); // opens a fresh event-loop window on both replicas
+      const beforeTexts = await Promise.all(ctl.map((c) => scrape(c))); // opens a fresh event-loop window on both replicas
       t0 = now();
       const res = await request('PUT', `${ctl[k % 2].http}/v1/apis/${name(i)}`, { body: definition(i, `http://10.0.${k % 250}.9:8080`), timeoutMs: 30_000 });
       if (res.status !== 200) throw new Error(`deploy ${k}: ${res.status} ${res.body.slice(0, 300)}`);
@@ -205,6 +211,12 @@ async function runSize(size, mode, logDir, out) {
       if (k >= flags.warmup) {
         deployMs.push(Math.round(at - t0));
         loop.push(...texts.map(eventLoop));
+        // The controllers' own share: each replica's fan-out time (snapshot → every stream served), from its histogram.
+        for (let j = 0; j < ctl.length; j++) {
+          const n = (metricValue(texts[j], FANOUT_COUNT) ?? 0) - (metricValue(beforeTexts[j], FANOUT_COUNT) ?? 0);
+          const sum = (metricValue(texts[j], FANOUT_SUM) ?? 0) - (metricValue(beforeTexts[j], FANOUT_SUM) ?? 0);
+          if (n > 0) fanOutMs.push(round1((sum * 1000) / n));
+        }
       }
       // Both replicas at this version before the next deploy: one fan-out at a time.
       for (const c of ctl) await waitFor(`${c.id} at v${version}`, async () => (await controllerVersion(c)) >= version, { timeoutMs: 30_000, intervalMs: 20 });
@@ -225,6 +237,8 @@ async function runSize(size, mode, logDir, out) {
         maxMs: Math.max(...loop.map((l) => l.maxMs)),
         medianOfMaxMs: percentile(loop.map((l) => l.maxMs), 50),
       },
+      // Mean fan-out per replica and deploy (absent on a build without the metric).
+      fanOut: fanOutMs.length ? { p50Ms: percentile(fanOutMs, 50), p99Ms: percentile(fanOutMs, 99), maxMs: Math.max(...fanOutMs) } : undefined,
       controllerCpuPercent: ctl.map((_, k) => round1(((cpuTo[k].cpuS - cpuFrom[k].cpuS) * 100_000) / fanMs)),
       // All simulating processes together, % of one core (200 = both cores of this machine).
       workersCpuPercent: round1(((st.workerCpuS - workerCpuFrom) * 100_000) / fanMs),
@@ -348,6 +362,7 @@ function report(results) {
       row('deploy → all applied p50 (ms)', (r) => r.deploy.p50Ms),
       row(`deploy → all applied p99 (ms; goal < ${GOALS.deployP99Ms} at 1,000)`, (r) => r.deploy.p99Ms),
       row('controller event-loop delay during fan-out: max / p99 of p99 (ms)', (r) => `${r.deploy.eventLoop.maxMs} / ${r.deploy.eventLoop.p99OfP99Ms}`),
+      row('controller fan-out, snapshot → every stream served: p50 / p99 / max (ms)', (r) => `${r.deploy.fanOut.p50Ms} / ${r.deploy.fanOut.p99Ms} / ${r.deploy.fanOut.maxMs}`),
       row('controller CPU during deploys ctl-1 / ctl-2 (%)', (r) => r.deploy.controllerCpuPercent.join(' / ')),
       row('simulating processes\' CPU during deploys, all together (% of a core)', (r) => r.deploy.workersCpuPercent),
       row(`writes/s, ${flags.clients} clients (goal ≥ ${GOALS.writesPerS} at 500)`, (r) => r.writes.perS),

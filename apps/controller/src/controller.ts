@@ -166,6 +166,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
     // NACK memory shared through the fleet status: a runtime failing over from another replica is not sent the version it rejected there.
     // Read in batches: a resync storm's recalls are one statement per few milliseconds, not one each.
     recallNack: (runtimeId) => nackRecalls.recall(runtimeId),
+    onFanOut: (ms) => observability.metrics.fannedOut(ms),
     ...(config.admitPerSecond === undefined ? {} : { admission: { perSecond: config.admitPerSecond, burst: config.admitPerSecond } }),
   });
   observability.start();

@@ -37,6 +37,11 @@ export interface ConfigServerOptions {
   admission?: AdmissionRate;
   /** A fan-out sends for this long at most before yielding to the event loop (default DEFAULT_SEND_SLICE_MS). */
   sendSliceMs?: number;
+  /**
+   * After each fan-out: the time from a newer snapshot's arrival until every stream due it
+   * had its turn (sent, or waiting for its runtime's answer to an earlier response).
+   */
+  onFanOut?: (ms: number) => void;
 }
 
 type Call = grpc.ServerDuplexStream<ConfigRequest__Output, ConfigResponse | EncodedConfigResponse>;
@@ -63,6 +68,8 @@ export class ConfigServer {
   /** Whole states and deltas of the current snapshot, encoded once for every stream. */
   readonly responses: SharedResponses;
   #nextStreamId = 0;
+  /** When the snapshot being fanned out arrived (undefined: no fan-out in progress). */
+  #fanOutSince: number | undefined;
 
   constructor(private readonly options: ConfigServerOptions) {
     this.#logger = options.logger ?? silentLogger;
@@ -72,6 +79,19 @@ export class ConfigServer {
     this.#sends = new SendQueue({
       ...(options.sendSliceMs === undefined ? {} : { sliceMs: options.sendSliceMs }),
       onError: (err) => this.#logger.error({ err }, 'config stream send failed'),
+      onIdle: () => {
+        if (this.#fanOutSince === undefined) return;
+        const ms = performance.now() - this.#fanOutSince;
+        this.#fanOutSince = undefined;
+        options.onFanOut?.(ms);
+      },
+    });
+    // Registered before any stream's watcher, so it notes the time before they queue.
+    // The no-op target makes the queue run (and report idle) even when no stream is due anything.
+    const marker = { sendPending: () => undefined };
+    options.cache.watch(() => {
+      this.#fanOutSince ??= performance.now();
+      this.#sends.mark(marker);
     });
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,

@@ -21,13 +21,15 @@ export class SendQueue {
   readonly #sliceMs: number;
   readonly #now: () => number;
   readonly #onError: (err: unknown) => void;
+  readonly #onIdle: () => void;
   #immediate: NodeJS.Immediate | undefined;
   #slices = 0;
 
-  constructor(options: { sliceMs?: number; now?: () => number; onError?: (err: unknown) => void } = {}) {
+  constructor(options: { sliceMs?: number; now?: () => number; onError?: (err: unknown) => void; onIdle?: () => void } = {}) {
     this.#sliceMs = options.sliceMs ?? DEFAULT_SEND_SLICE_MS;
     this.#now = options.now ?? (() => performance.now());
     this.#onError = options.onError ?? (() => undefined);
+    this.#onIdle = options.onIdle ?? (() => undefined);
   }
 
   /** Queues `target` (once) for the next slice. */
@@ -67,5 +69,6 @@ export class SendQueue {
       if (this.#now() >= deadline) break;
     }
     if (this.#queue.size > 0) this.#immediate = setImmediate(() => this.#drain());
+    else this.#onIdle();
   }
 }
