@@ -21,6 +21,7 @@
 //   npm run bench:fleet -- --modes delta,full # each size once per config client stream mode (its `mode` option)
 //   npm run bench:fleet -- --sizes 100 --deploys 15 --writes 400 --json
 //   npm run bench:fleet -- --sizes 1000 --deploys 3 --warmup 0 --deploy-timeout-s 180   # how long a collapse takes to settle
+//   npm run bench:fleet -- --per-worker 50 --worker-nice 19   # simulated runtimes at the lowest CPU priority (they share the controllers' machine)
 // Results: a table on stdout, bench/results/fleet-<time>.json (git-ignored), logs beside it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
