@@ -197,6 +197,7 @@ async function runSize(size, mode, logDir, out) {
     const deployMs = [];
     const loop = [];
     const fanOutMs = [];
+    const perDeploy = [];
     const cpuFrom = ctl.map((c) => procStats(c.proc.pid));
     const workerCpuFrom = (await fleetStatus(workers)).workerCpuS;
     const fanStarted = now();
@@ -213,6 +214,14 @@ async function runSize(size, mode, logDir, out) {
         deployMs.push(Math.round(at - t0));
         loop.push(...texts.map(eventLoop));
         // The controllers' own share: each replica's fan-out time (snapshot → every stream served), from its histogram.
+        const delta = (j, name, labels) => (metricValue(texts[j], name, labels) ?? 0) - (metricValue(beforeTexts[j], name, labels) ?? 0);
+        // Where a slow deploy's time went, per replica: incremental compile and fan-out (ms, summed over the window).
+        perDeploy.push({
+          ms: Math.round(at - t0),
+          compileMs: ctl.map((_, j) => round1(delta(j, 'gateway_controller_snapshot_compile_duration_seconds_sum', { mode: 'incremental' }) * 1000)),
+          fanOutMs: ctl.map((_, j) => round1(delta(j, FANOUT_SUM) * 1000)),
+          loopMaxMs: texts.map((t) => eventLoop(t).maxMs),
+        });
         for (let j = 0; j < ctl.length; j++) {
           const n = (metricValue(texts[j], FANOUT_COUNT) ?? 0) - (metricValue(beforeTexts[j], FANOUT_COUNT) ?? 0);
           const sum = (metricValue(texts[j], FANOUT_SUM) ?? 0) - (metricValue(beforeTexts[j], FANOUT_SUM) ?? 0);
@@ -233,6 +242,7 @@ async function runSize(size, mode, logDir, out) {
       p99Ms: percentile(deployMs, 99),
       maxMs: Math.max(...deployMs),
       samplesMs: deployMs,
+      perDeploy,
       eventLoop: {
         p99OfP99Ms: percentile(loop.map((l) => l.p99Ms), 99),
         maxMs: Math.max(...loop.map((l) => l.maxMs)),
