@@ -70,6 +70,7 @@ export class ConfigServer {
   #nextStreamId = 0;
   /** When the snapshot being fanned out arrived (undefined: no fan-out in progress). */
   #fanOutSince: number | undefined;
+  readonly #unwatch: () => void;
 
   constructor(private readonly options: ConfigServerOptions) {
     this.#logger = options.logger ?? silentLogger;
@@ -89,7 +90,7 @@ export class ConfigServer {
     // Registered before any stream's watcher, so it notes the time before they queue.
     // The no-op target makes the queue run (and report idle) even when no stream is due anything.
     const marker = { sendPending: () => undefined };
-    options.cache.watch(() => {
+    this.#unwatch = options.cache.watch(() => {
       this.#fanOutSince ??= performance.now();
       this.#sends.mark(marker);
     });
@@ -136,6 +137,7 @@ export class ConfigServer {
    */
   async close(graceMs = 2_000): Promise<void> {
     this.#admission.close();
+    this.#unwatch();
     for (const stream of this.#streams) stream.end();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {

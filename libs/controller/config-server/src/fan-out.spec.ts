@@ -41,7 +41,8 @@ describe('ConfigServer fan-out', () => {
     const cache = new SnapshotCache();
     cache.set(state(1));
     // A zero budget: one stream per slice, so the fan-out below must take one slice per stream.
-    const server = new ConfigServer({ cache, controllerId: 'ctl-1', zone: 'a', sendSliceMs: 0, admission: { perSecond: 1_000, burst: 1_000 } });
+    const fanOuts: number[] = [];
+    const server = new ConfigServer({ cache, controllerId: 'ctl-1', zone: 'a', sendSliceMs: 0, admission: { perSecond: 1_000, burst: 1_000 }, onFanOut: (ms) => fanOuts.push(ms) });
     const port = await server.listen('127.0.0.1:0');
     cleanups.push(() => server.close(200));
     const n = 12;
@@ -49,9 +50,10 @@ describe('ConfigServer fan-out', () => {
     await waitFor('the fleet at v1', () => fleet.every((v) => v.at(-1) === 1), { timeoutMs: 10_000 });
 
     const before = server.sendQueueStats().slices;
+    const fanOutsBefore = fanOuts.length;
     cache.set(state(2));
-    // The publishing tick sent nothing: every stream waits for its turn.
-    expect(server.sendQueueStats().waiting).toBe(n);
+    // The publishing tick sent nothing: every stream waits for its turn (plus the fan-out timer's marker).
+    expect(server.sendQueueStats().waiting).toBe(n + 1);
     let turnsBetween = 0;
     while (server.sendQueueStats().waiting > 0 && turnsBetween < 1_000) {
       await new Promise((r) => setImmediate(r));
@@ -59,6 +61,9 @@ describe('ConfigServer fan-out', () => {
     }
     expect(server.sendQueueStats().slices - before).toBeGreaterThanOrEqual(n);
     expect(turnsBetween).toBeGreaterThanOrEqual(n - 1);
+    // One fan-out reported for the new snapshot, once every stream had its turn.
+    expect(fanOuts.length - fanOutsBefore).toBe(1);
+    expect(fanOuts.at(-1)).toBeGreaterThanOrEqual(0);
     await waitFor('the fleet at v2', () => fleet.every((v) => v.at(-1) === 2), { timeoutMs: 10_000 });
   });
 
