@@ -22,6 +22,7 @@
 //   npm run bench:fleet -- --sizes 100 --deploys 15 --writes 400 --json
 //   npm run bench:fleet -- --sizes 1000 --deploys 3 --warmup 0 --deploy-timeout-s 180   # how long a collapse takes to settle
 //   npm run bench:fleet -- --per-worker 50 --worker-nice 19   # simulated runtimes at the lowest CPU priority (they share the controllers' machine)
+//   npm run bench:fleet -- --sizes 1000 --admit 200           # the controllers' CONFIG_ADMIT_PER_SECOND (resync time vs the storm's cost)
 // Results: a table on stdout, bench/results/fleet-<time>.json (git-ignored), logs beside it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -49,7 +50,7 @@ import {
   waitFor,
 } from './lib/cluster.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, writeSeconds: 60, clients: 8, perWorker: 100, workerNice: 0, json: false, profile: false, deployTimeoutS: 60, modes: 'default' });
+const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, writeSeconds: 60, clients: 8, perWorker: 100, workerNice: 0, admit: 0, json: false, profile: false, deployTimeoutS: 60, modes: 'default' });
 const SIZES = flags.sizes.split(',').map(Number);
 /** The config client's stream mode (its `mode` option): `default` leaves the library's own default. */
 const MODES = flags.modes.split(',').map((m) => m.trim()).filter(Boolean);
@@ -152,7 +153,8 @@ async function runSize(size, mode, logDir, out) {
   const ctl = [];
   try {
     // --profile: a V8 CPU profile of each controller, written when it exits (not the one SIGKILLed).
-    const env = { CHANGE_FEED_POLL_MS: '1000', ...(flags.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${logDir}` } : {}) };
+    // --admit N: the controllers' CONFIG_ADMIT_PER_SECOND (0: their default), to weigh resync time against the storm's cost.
+    const env = { CHANGE_FEED_POLL_MS: '1000', ...(flags.admit ? { CONFIG_ADMIT_PER_SECOND: String(flags.admit) } : {}), ...(flags.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${logDir}` } : {}) };
     ctl.push(await startController({ id: 'ctl-1', zone: 'a', databaseUrl: db.url, logDir, env }));
     await waitControllerReady(ctl[0]);
     ctl.push(await startController({ id: 'ctl-2', zone: 'b', databaseUrl: db.url, logDir, env }));
