@@ -21,10 +21,12 @@
 //   npm run bench:fleet -- --modes delta,full # each size once per config client stream mode (its `mode` option)
 //   npm run bench:fleet -- --sizes 100 --deploys 15 --writes 400 --json
 //   npm run bench:fleet -- --sizes 1000 --deploys 3 --warmup 0 --deploy-timeout-s 180   # how long a collapse takes to settle
+//   npm run bench:fleet -- --per-worker 50 --worker-nice 19   # simulated runtimes at the lowest CPU priority (they share the controllers' machine)
+//   npm run bench:fleet -- --sizes 1000 --admit 200           # the controllers' CONFIG_ADMIT_PER_SECOND (resync time vs the storm's cost)
 // Results: a table on stdout, bench/results/fleet-<time>.json (git-ignored), logs beside it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, setPriority } from 'node:os';
 import path from 'node:path';
 import {
   NODE,
@@ -48,11 +50,13 @@ import {
   waitFor,
 } from './lib/cluster.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, writeSeconds: 60, clients: 8, perWorker: 100, json: false, profile: false, deployTimeoutS: 60, modes: 'default' });
+const flags = parseFlags(process.argv.slice(2), { sizes: '100,500', apis: 1_000, deploys: 15, warmup: 2, writes: 600, writeSeconds: 60, clients: 8, perWorker: 100, workerNice: 0, admit: 0, json: false, profile: false, deployTimeoutS: 60, modes: 'default' });
 const SIZES = flags.sizes.split(',').map(Number);
 /** The config client's stream mode (its `mode` option): `default` leaves the library's own default. */
 const MODES = flags.modes.split(',').map((m) => m.trim()).filter(Boolean);
 for (const m of MODES) if (!['default', 'delta', 'full'].includes(m)) throw new Error(`--modes: "${m}" is not default, delta or full`);
+const FANOUT_SUM = 'gateway_controller_config_fanout_duration_seconds_sum';
+const FANOUT_COUNT = 'gateway_controller_config_fanout_duration_seconds_count';
 const GOALS = { deployP99Ms: 1_000, deployP99AtRuntimes: 1_000, writesPerS: 150, writesAtRuntimes: 500 };
 const log = (msg) => (flags.json ? process.stderr : process.stdout).write(`${msg}\n`);
 const now = () => performance.timeOrigin + performance.now();
@@ -62,6 +66,9 @@ const definition = (i, target = 'http://10.0.0.7:8080') => ({ name: name(i), bas
 /** A child process hosting `count` simulated runtimes. */
 function startWorker(index, count, addresses, logDir, mode) {
   const proc = startNode(`fleet-${index}`, ['--max-old-space-size=1024', path.join(ROOT, 'bench/lib/fleet-worker.mjs'), `sim${index}`, String(count), addresses, mode], {}, path.join(logDir, `fleet-worker-${index}.log`), { ipc: true });
+  // --worker-nice N: the simulated runtimes at a lower CPU priority than the controllers and
+  // PostgreSQL, as real runtimes on machines of their own would not take the controllers' CPU.
+  if (flags.workerNice) setPriority(proc.pid, flags.workerNice);
   const waiters = new Map();
   let statusWaiter;
   let started;
@@ -70,12 +77,19 @@ function startWorker(index, count, addresses, logDir, mode) {
     if (msg.type === 'started') started();
     else if (msg.type === 'status') statusWaiter?.(msg);
     else if (msg.type === 'reached') {
+      firstApplied.set(msg.id, msg.first);
       waiters.get(msg.id)?.(msg.at);
       waiters.delete(msg.id);
     }
   });
   let seq = 0;
+  const firstApplied = new Map();
+  let lastId;
   return {
+    /** The first apply time among this worker's clients for the last watch `reached` answered. */
+    get lastFirstApplied() {
+      return firstApplied.get(lastId);
+    },
     proc,
     count,
     ready,
@@ -88,6 +102,7 @@ function startWorker(index, count, addresses, logDir, mode) {
     /** Resolves with the time the last of its clients applied `version` (or newer). */
     reached(version) {
       const id = `${version}-${seq++}`;
+      lastId = id;
       const p = new Promise((resolve) => waiters.set(id, resolve));
       proc.child.send({ type: 'watch', version, id });
       return p;
@@ -115,6 +130,9 @@ async function fleetStatus(workers) {
     reconnects: streams - count,
     downReasons,
     workerLoopMaxMs: Math.round(Math.max(...all.map((s) => s.loopMaxMs))),
+    // CPU seconds of all simulating processes since they started: compared with the controllers'
+    // it says which side the machine's two cores were busy with.
+    workerCpuS: all.reduce((n, s) => n + (s.cpuS ?? 0), 0),
     clientMode: all[0]?.clientMode,
   };
 }
@@ -135,7 +153,8 @@ async function runSize(size, mode, logDir, out) {
   const ctl = [];
   try {
     // --profile: a V8 CPU profile of each controller, written when it exits (not the one SIGKILLed).
-    const env = { CHANGE_FEED_POLL_MS: '1000', ...(flags.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${logDir}` } : {}) };
+    // --admit N: the controllers' CONFIG_ADMIT_PER_SECOND (0: their default), to weigh resync time against the storm's cost.
+    const env = { CHANGE_FEED_POLL_MS: '1000', ...(flags.admit ? { CONFIG_ADMIT_PER_SECOND: String(flags.admit) } : {}), ...(flags.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${logDir}` } : {}) };
     ctl.push(await startController({ id: 'ctl-1', zone: 'a', databaseUrl: db.url, logDir, env }));
     await waitControllerReady(ctl[0]);
     ctl.push(await startController({ id: 'ctl-2', zone: 'b', databaseUrl: db.url, logDir, env }));
@@ -187,11 +206,14 @@ async function runSize(size, mode, logDir, out) {
     log(`[${size}] ${flags.warmup} + ${flags.deploys} deploys`);
     const deployMs = [];
     const loop = [];
+    const fanOutMs = [];
+    const perDeploy = [];
     const cpuFrom = ctl.map((c) => procStats(c.proc.pid));
+    const workerCpuFrom = (await fleetStatus(workers)).workerCpuS;
     const fanStarted = now();
     for (let k = 0; k < flags.warmup + flags.deploys; k++) {
       const i = (k * 389) % flags.apis;
-      await Promise.all(ctl.map((c) => scrape(c))); // opens a fresh event-loop window on both replicas
+      const beforeTexts = await Promise.all(ctl.map((c) => scrape(c))); // opens a fresh event-loop window on both replicas
       t0 = now();
       const res = await request('PUT', `${ctl[k % 2].http}/v1/apis/${name(i)}`, { body: definition(i, `http://10.0.${k % 250}.9:8080`), timeoutMs: 30_000 });
       if (res.status !== 200) throw new Error(`deploy ${k}: ${res.status} ${res.body.slice(0, 300)}`);
@@ -201,6 +223,22 @@ async function runSize(size, mode, logDir, out) {
       if (k >= flags.warmup) {
         deployMs.push(Math.round(at - t0));
         loop.push(...texts.map(eventLoop));
+        // The controllers' own share: each replica's fan-out time (snapshot → every stream served), from its histogram.
+        const delta = (j, name, labels) => (metricValue(texts[j], name, labels) ?? 0) - (metricValue(beforeTexts[j], name, labels) ?? 0);
+        // Where a slow deploy's time went, per replica: incremental compile and fan-out (ms, summed over the window).
+        perDeploy.push({
+          ms: Math.round(at - t0),
+          // The first simulated runtime's apply: write, change feed, compile and one send and apply.
+          firstMs: Math.round(Math.min(...workers.map((w) => w.lastFirstApplied ?? Infinity)) - t0),
+          compileMs: ctl.map((_, j) => round1(delta(j, 'gateway_controller_snapshot_compile_duration_seconds_sum', { mode: 'incremental' }) * 1000)),
+          fanOutMs: ctl.map((_, j) => round1(delta(j, FANOUT_SUM) * 1000)),
+          loopMaxMs: texts.map((t) => eventLoop(t).maxMs),
+        });
+        for (let j = 0; j < ctl.length; j++) {
+          const n = (metricValue(texts[j], FANOUT_COUNT) ?? 0) - (metricValue(beforeTexts[j], FANOUT_COUNT) ?? 0);
+          const sum = (metricValue(texts[j], FANOUT_SUM) ?? 0) - (metricValue(beforeTexts[j], FANOUT_SUM) ?? 0);
+          if (n > 0) fanOutMs.push(round1((sum * 1000) / n));
+        }
       }
       // Both replicas at this version before the next deploy: one fan-out at a time.
       for (const c of ctl) await waitFor(`${c.id} at v${version}`, async () => (await controllerVersion(c)) >= version, { timeoutMs: 30_000, intervalMs: 20 });
@@ -216,12 +254,18 @@ async function runSize(size, mode, logDir, out) {
       p99Ms: percentile(deployMs, 99),
       maxMs: Math.max(...deployMs),
       samplesMs: deployMs,
+      perDeploy,
       eventLoop: {
         p99OfP99Ms: percentile(loop.map((l) => l.p99Ms), 99),
         maxMs: Math.max(...loop.map((l) => l.maxMs)),
         medianOfMaxMs: percentile(loop.map((l) => l.maxMs), 50),
       },
+      // Mean fan-out per replica and deploy (absent on a build without the metric).
+      firstAppliedP50Ms: percentile(perDeploy.map((d) => d.firstMs), 50),
+      fanOut: fanOutMs.length ? { p50Ms: percentile(fanOutMs, 50), p99Ms: percentile(fanOutMs, 99), maxMs: Math.max(...fanOutMs) } : undefined,
       controllerCpuPercent: ctl.map((_, k) => round1(((cpuTo[k].cpuS - cpuFrom[k].cpuS) * 100_000) / fanMs)),
+      // All simulating processes together, % of one core (200 = both cores of this machine).
+      workersCpuPercent: round1(((st.workerCpuS - workerCpuFrom) * 100_000) / fanMs),
     };
     log(`[${size}]   deploy → all ${size} applied: p50 ${out.deploy.p50Ms} ms, p99 ${out.deploy.p99Ms} ms; event-loop delay max ${out.deploy.eventLoop.maxMs} ms`);
 
@@ -341,8 +385,11 @@ function report(results) {
       row('runtimes on ctl-1 / ctl-2', (r) => `${c(r, 'ctl-1').connected} / ${c(r, 'ctl-2').connected}`),
       row('deploy → all applied p50 (ms)', (r) => r.deploy.p50Ms),
       row(`deploy → all applied p99 (ms; goal < ${GOALS.deployP99Ms} at 1,000)`, (r) => r.deploy.p99Ms),
+      row('deploy → the first runtime applied, p50 (ms)', (r) => r.deploy.firstAppliedP50Ms),
       row('controller event-loop delay during fan-out: max / p99 of p99 (ms)', (r) => `${r.deploy.eventLoop.maxMs} / ${r.deploy.eventLoop.p99OfP99Ms}`),
+      row('controller fan-out, snapshot → every stream served: p50 / p99 / max (ms)', (r) => `${r.deploy.fanOut.p50Ms} / ${r.deploy.fanOut.p99Ms} / ${r.deploy.fanOut.maxMs}`),
       row('controller CPU during deploys ctl-1 / ctl-2 (%)', (r) => r.deploy.controllerCpuPercent.join(' / ')),
+      row('simulating processes\' CPU during deploys, all together (% of a core)', (r) => r.deploy.workersCpuPercent),
       row(`writes/s, ${flags.clients} clients (goal ≥ ${GOALS.writesPerS} at 500)`, (r) => r.writes.perS),
       row('failed writes (goal 0)', (r) => r.writes.failures),
       row('fleet converged after the last write (ms)', (r) => r.writes.convergeAfterLastWriteMs),

@@ -24,14 +24,28 @@ export function preflight(extra = []) {
 }
 
 export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+  return (await freePorts(1))[0];
+}
+
+/**
+ * `n` distinct free ports: every probe socket stays open until all are picked (two probes
+ * in a row may otherwise get the same port: a controller's HTTP and gRPC port collided).
+ */
+export async function freePorts(n) {
+  const servers = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = createServer();
+      servers.push(s);
+      await new Promise((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', resolve);
+      });
+    }
+    return servers.map((s) => s.address().port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(() => resolve()))));
+  }
 }
 
 /** A fresh database on TEST_DATABASE_URL (default 127.0.0.1:5432), dropped by `drop()`. */
@@ -94,8 +108,7 @@ export function startNode(name, args, env, logFile, { ipc = false } = {}) {
 
 /** A controller replica on 127.0.0.1 with a plaintext config stream (CONFIG_INSECURE=true). */
 export async function startController({ id, zone, databaseUrl, logDir, env = {} }) {
-  const httpPort = await freePort();
-  const grpcPort = await freePort();
+  const [httpPort, grpcPort] = await freePorts(2);
   const proc = startNode(
     id,
     [path.join(ROOT, 'apps/controller/dist/main.js')],
@@ -118,8 +131,7 @@ export async function startController({ id, zone, databaseUrl, logDir, env = {} 
 
 /** A runtime process (node --single-threaded-gc, as the image starts it); plaintext config stream. */
 export async function startRuntime({ id, zone, controllers, logDir, env = {} }) {
-  const proxyPort = await freePort();
-  const adminPort = await freePort();
+  const [proxyPort, adminPort] = await freePorts(2);
   const proc = startNode(
     id,
     ['--single-threaded-gc', path.join(ROOT, 'apps/runtime/dist/main.js')],
@@ -180,6 +192,7 @@ export async function waitFor(what, fn, { timeoutMs = 30_000, intervalMs = 50 } 
       const v = await fn();
       if (v !== undefined && v !== false) return v;
     } catch (err) {
+      if (err?.fatal) throw err;
       last = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
@@ -190,7 +203,15 @@ export async function waitFor(what, fn, { timeoutMs = 30_000, intervalMs = 50 } 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function waitControllerReady(c, timeoutMs = 60_000) {
-  await waitFor(`${c.id} ready`, async () => (await request('GET', `${c.http}/health/ready`, { timeoutMs: 5_000 })).status === 200, { timeoutMs, intervalMs: 100 });
+  await waitFor(
+    `${c.id} ready`,
+    async () => {
+      // A controller that exited (a port taken, a bad config) will not become ready: say so at once.
+      if (!c.proc.alive()) throw Object.assign(new Error(`${c.id} exited (log: ${c.proc.logFile})`), { fatal: true });
+      return (await request('GET', `${c.http}/health/ready`, { timeoutMs: 5_000 })).status === 200;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
 }
 
 /** The runtime's /config document, or undefined when it does not answer. */

@@ -6,9 +6,12 @@
 //
 // Talks to the parent over IPC:
 //   parent → { type: 'status' }              → { type: 'status', connected, byController, minVersion, count, streams,
-//                                                downReasons, loopMaxMs (this process's event-loop delay since the last status) }
+//                                                downReasons, loopMaxMs (this process's event-loop delay since the last status),
+//                                                cpuS (this process's CPU seconds since it started) }
 //   parent → { type: 'watch', version, id }  → { type: 'reached', id, at } once every client runs ≥ version
-//                                              (at: the ms time the last one applied it)
+//                                              (at: the ms time the last one applied it; first: the first one's apply
+//                                              time of the newest version each runs, = the first apply of `version`
+//                                              when deploys go one at a time)
 //   parent → { type: 'stop' }                → stops every client, exits
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -77,12 +80,14 @@ const sims = Array.from({ length: count }, (_, i) => {
 function checkWatches() {
   for (const [version, w] of watches) {
     let last = 0;
+    let first = Infinity;
     for (const s of sims) {
       if ((s.applied?.version ?? -1) < version) return;
       last = Math.max(last, s.appliedAt);
+      first = Math.min(first, s.appliedAt);
     }
     watches.delete(version);
-    process.send({ type: 'reached', id: w.id, version, at: last });
+    process.send({ type: 'reached', id: w.id, version, at: last, first });
   }
 }
 
@@ -102,7 +107,8 @@ process.on('message', (msg) => {
       minVersion = Math.min(minVersion, s.applied?.version ?? -1);
     }
     // streams: streams opened since start (a client's first one included): streams - count = reconnects.
-    process.send({ type: 'status', connected, byController, minVersion, count, streams, downReasons: Object.fromEntries(downReasons), loopMaxMs: loop.max / 1e6, clientMode: sims[0]?.client.mode });
+    const cpu = process.cpuUsage();
+    process.send({ type: 'status', connected, byController, minVersion, count, streams, downReasons: Object.fromEntries(downReasons), loopMaxMs: loop.max / 1e6, clientMode: sims[0]?.client.mode, cpuS: (cpu.user + cpu.system) / 1e6 });
     loop.reset();
   } else if (msg.type === 'watch') {
     watches.set(msg.version, { id: msg.id });

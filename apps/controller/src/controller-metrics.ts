@@ -53,6 +53,7 @@ export class ControllerMetrics {
   readonly #nacks: Counter<'code'>;
   readonly #streamOpens: Counter;
   readonly #fleetWrites: Counter<'result'>;
+  readonly #fanOut: Histogram;
 
   /** Pass to the ConfigServer (through combineCallbacks with the fleet recorder). */
   readonly callbacks: ConfigServerCallbacks;
@@ -133,6 +134,13 @@ export class ControllerMetrics {
       registers,
     });
 
+    this.#fanOut = new Histogram({
+      name: 'gateway_controller_config_fanout_duration_seconds',
+      help: 'From a newer snapshot until every config stream due it had its turn to send (streams are served in slices that yield to the event loop)',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+
     this.callbacks = {
       onStreamOpen: () => this.#streamOpens.inc(),
       onResponseSent: () => this.#responses.inc(),
@@ -154,6 +162,11 @@ export class ControllerMetrics {
 
   refreshFailed(): void {
     this.#refreshErrors.inc();
+  }
+
+  /** A fan-out finished (ConfigServer's onFanOut). */
+  fannedOut(ms: number): void {
+    this.#fanOut.observe(ms / 1000);
   }
 
   fleetWrite(ok: boolean): void {

@@ -3,6 +3,7 @@ import { backoffDelay } from '@gw/backoff';
 import { createChangeFeed } from '@gw/change-feed';
 import { ConfigServer } from '@gw/config-server';
 import { createControllerHttpApp } from '@gw/deploy-api';
+import { NackRecallBatcher } from '@gw/fleet-status';
 import { registerTlsExpiryGauge, ReloadingTlsFiles } from '@gw/grpc-tls';
 import type { Logger } from '@gw/logging';
 import { SnapshotCache } from '@gw/snapshot-cache';
@@ -154,6 +155,7 @@ export async function startController(config: ControllerConfig, logger: Logger):
   });
   await dbHealth.start();
 
+  const nackRecalls = new NackRecallBatcher({ store: fleetWriteStore });
   const configServer = new ConfigServer({
     cache,
     controllerId: config.controllerId,
@@ -162,7 +164,9 @@ export async function startController(config: ControllerConfig, logger: Logger):
     callbacks: observability.callbacks,
     tls,
     // NACK memory shared through the fleet status: a runtime failing over from another replica is not sent the version it rejected there.
-    recallNack: (runtimeId) => fleetWriteStore.lastNack(runtimeId),
+    // Read in batches: a resync storm's recalls are one statement per few milliseconds, not one each.
+    recallNack: (runtimeId) => nackRecalls.recall(runtimeId),
+    onFanOut: (ms) => observability.metrics.fannedOut(ms),
     ...(config.admitPerSecond === undefined ? {} : { admission: { perSecond: config.admitPerSecond, burst: config.admitPerSecond } }),
   });
   observability.start();
@@ -191,7 +195,9 @@ export async function startController(config: ControllerConfig, logger: Logger):
     extraRoutes: (app) => observability.routes(app),
   });
   const http: Server = await new Promise((resolve, reject) => {
-    const server = app.listen(config.httpPort, config.host, () => resolve(server));
+    // Express 5 calls back with the listen error too (EADDRINUSE): without the check a taken
+    // port read as a server without an address.
+    const server = app.listen(config.httpPort, config.host, (err?: Error) => (err ? reject(err) : resolve(server)));
     server.once('error', reject);
   });
   // Behind a load balancer, idle keep-alive sockets must outlive the LB's idle timeout.

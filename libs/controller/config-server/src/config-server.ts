@@ -7,6 +7,7 @@ import { AdmissionGate, DEFAULT_ADMISSION_RATE, type AdmissionRate } from './adm
 import { ConfigStream } from './config-stream.js';
 import { runtimeIdentityOf } from './peer-identity.js';
 import { refuseCall } from './refuse-call.js';
+import { SendQueue } from './send-queue.js';
 import { SharedResponses } from './shared-responses.js';
 import { DEFAULT_STREAM_LIMITS, StreamCounter, type StreamLimits } from './stream-limits.js';
 import type { ConfigServerCallbacks, RuntimeSession } from './runtime-session.js';
@@ -34,6 +35,13 @@ export interface ConfigServerOptions {
   nackRecallTimeoutMs?: number;
   /** New streams start their session (fleet record, NACK recall, first snapshot) at this rate at most (default DEFAULT_ADMISSION_RATE). */
   admission?: AdmissionRate;
+  /** A fan-out sends for this long at most before yielding to the event loop (default DEFAULT_SEND_SLICE_MS). */
+  sendSliceMs?: number;
+  /**
+   * After each fan-out: the time from a newer snapshot's arrival until every stream due it
+   * had its turn (sent, or waiting for its runtime's answer to an earlier response).
+   */
+  onFanOut?: (ms: number) => void;
 }
 
 type Call = grpc.ServerDuplexStream<ConfigRequest__Output, ConfigResponse | EncodedConfigResponse>;
@@ -56,15 +64,36 @@ export class ConfigServer {
   readonly #limits: StreamLimits;
   readonly #perIdentity: StreamCounter;
   readonly #admission: AdmissionGate;
+  readonly #sends: SendQueue;
   /** Whole states and deltas of the current snapshot, encoded once for every stream. */
   readonly responses: SharedResponses;
   #nextStreamId = 0;
+  /** When the snapshot being fanned out arrived (undefined: no fan-out in progress). */
+  #fanOutSince: number | undefined;
+  readonly #unwatch: () => void;
 
   constructor(private readonly options: ConfigServerOptions) {
     this.#logger = options.logger ?? silentLogger;
     this.#limits = { ...DEFAULT_STREAM_LIMITS, ...options.limits };
     this.#perIdentity = new StreamCounter(this.#limits.maxStreamsPerIdentity);
     this.#admission = new AdmissionGate(options.admission ?? DEFAULT_ADMISSION_RATE);
+    this.#sends = new SendQueue({
+      ...(options.sendSliceMs === undefined ? {} : { sliceMs: options.sendSliceMs }),
+      onError: (err) => this.#logger.error({ err }, 'config stream send failed'),
+      onIdle: () => {
+        if (this.#fanOutSince === undefined) return;
+        const ms = performance.now() - this.#fanOutSince;
+        this.#fanOutSince = undefined;
+        options.onFanOut?.(ms);
+      },
+    });
+    // Registered before any stream's watcher, so it notes the time before they queue.
+    // The no-op target makes the queue run (and report idle) even when no stream is due anything.
+    const marker = { sendPending: () => undefined };
+    this.#unwatch = options.cache.watch(() => {
+      this.#fanOutSince ??= performance.now();
+      this.#sends.mark(marker);
+    });
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -92,6 +121,11 @@ export class ConfigServer {
     return { waiting: this.#admission.waiting, admitted: this.#admission.admitted };
   }
 
+  /** Streams waiting for their turn to send (a fan-out in progress), and the slices run since start. */
+  sendQueueStats(): { waiting: number; slices: number } {
+    return { waiting: this.#sends.waiting, slices: this.#sends.slices };
+  }
+
   /** Open streams' sessions (runtimes that have identified themselves). */
   sessions(): RuntimeSession[] {
     return [...this.#streams].flatMap((s) => (s.session ? [s.session] : []));
@@ -103,6 +137,7 @@ export class ConfigServer {
    */
   async close(graceMs = 2_000): Promise<void> {
     this.#admission.close();
+    this.#unwatch();
     for (const stream of this.#streams) stream.end();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -163,6 +198,7 @@ export class ConfigServer {
       limits: this.#limits,
       identity,
       onFinished: release,
+      sends: this.#sends,
     });
     this.#streams.add(stream);
     call.on('close', () => {

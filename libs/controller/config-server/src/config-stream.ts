@@ -7,6 +7,7 @@ import type { SnapshotCache } from '@gw/snapshot-cache';
 import type { RuntimeIdentity } from './peer-identity.js';
 import { refuseCall } from './refuse-call.js';
 import type { ConfigServerCallbacks, FullBecause, RuntimeSession } from './runtime-session.js';
+import type { SendQueue, SendTarget } from './send-queue.js';
 import type { HeldBase, SharedResponse, SharedResponses } from './shared-responses.js';
 import { TokenBucket, truncateUtf8, type StreamLimits } from './stream-limits.js';
 
@@ -32,6 +33,11 @@ export interface ConfigStreamContext {
   admit?: (cancelled: () => boolean) => Promise<boolean>;
   /** Once, when the stream is over (whether or not it ever had a session). */
   onFinished: () => void;
+  /**
+   * Where sends wait for their turn (a fan-out in slices that yield to the event loop);
+   * without it a stream sends at once.
+   */
+  sends?: SendQueue;
 }
 
 const versionKey = (epoch: number, version: number) => `${epoch}:${version}`;
@@ -45,7 +51,7 @@ const versionKey = (epoch: number, version: number) => `${epoch}:${version}`;
  * - a NACKed version is never sent to that runtime again; the next newer one is (the
  *   runtime's last NACK recorded by any replica counts too: `recallNack`).
  */
-export class ConfigStream {
+export class ConfigStream implements SendTarget {
   session: RuntimeSession | undefined;
   #outstanding: { nonce: string; version: number; epoch: number; hash: string; mode: 'full' | 'delta'; snapshot: ConfigSnapshot } | undefined;
   /** The runtime asked for deltas (its first request's `delta`). */
@@ -147,9 +153,9 @@ export class ConfigStream {
         if (this.#closed) return;
         this.#opened = true;
         this.ctx.callbacks.onStreamOpen?.(this.session!);
-        this.#unwatch = this.ctx.cache.watch(() => this.#maybeSend());
+        this.#unwatch = this.ctx.cache.watch(() => this.#wantSend());
         if (this.ctx.recallNack) this.#recall(this.ctx.recallNack, runtimeId);
-        this.#maybeSend();
+        this.#wantSend();
       };
       if (this.ctx.admit) {
         // Nothing is recorded or sent before admission; the runtime just waits on its stream.
@@ -193,7 +199,7 @@ export class ConfigStream {
         this.ctx.callbacks.onAck?.(session);
       }
     }
-    this.#maybeSend();
+    this.#wantSend();
   }
 
   /**
@@ -220,13 +226,25 @@ export class ConfigStream {
       .finally(() => {
         clearTimeout(timer);
         this.#recalling = false;
-        this.#maybeSend();
+        this.#wantSend();
       });
   }
 
   #refuse(code: grpc.status, message: string): void {
     refuseCall(this.call, code, message);
     this.#cleanup();
+  }
+
+  /** Sends the newest snapshot now if the stream is due one (the send queue's turn). */
+  sendPending(): void {
+    this.#maybeSend();
+  }
+
+  /** Queues a send for the queue's next slice (or sends at once without a queue). */
+  #wantSend(): void {
+    if (this.#closed) return;
+    if (this.ctx.sends) this.ctx.sends.mark(this);
+    else this.#maybeSend();
   }
 
   #maybeSend(): void {
@@ -305,6 +323,7 @@ export class ConfigStream {
     if (this.#closed) return;
     this.#closed = true;
     this.#unwatch?.();
+    this.ctx.sends?.forget(this);
     this.ctx.onFinished();
     if (this.session && this.#opened) this.ctx.callbacks.onStreamClosed?.(this.session);
   }

@@ -4,3 +4,4 @@ export { SharedResponses, type HeldBase, type SharedResponse } from './shared-re
 export { DEFAULT_STREAM_LIMITS, TokenBucket, StreamCounter, truncateUtf8, type StreamLimits } from './stream-limits.js';
 export { runtimeIdentityOf, type RuntimeIdentity } from './peer-identity.js';
 export { AdmissionGate, DEFAULT_ADMISSION_RATE, type AdmissionRate } from './admission-gate.js';
+export { SendQueue, DEFAULT_SEND_SLICE_MS, type SendTarget } from './send-queue.js';

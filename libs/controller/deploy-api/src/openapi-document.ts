@@ -50,7 +50,7 @@ function derivedProblems(route: DeclaredRoute): Record<number, string> {
   if (route.access !== 'public') {
     problems[401] = 'No bearer token, or one that is unknown or expired (GW_UNAUTHORIZED); with `WWW-Authenticate: Bearer`.';
     problems[403] = `The token's role is weaker than ${route.access} (GW_FORBIDDEN).`;
-    problems[503] = 'The configuration database is unavailable (GW_DATABASE_UNAVAILABLE), or every database connection of this replica stayed busy (GW_CONTROLLER_BUSY), or, for a write, the database stopped answering after COMMIT was sent (GW_OUTCOME_UNKNOWN: `name`, `revision`, `configVersion` and `check` say how to learn whether it committed); with `Retry-After`.';
+    problems[503] = 'The configuration database is unavailable (GW_DATABASE_UNAVAILABLE), or this replica or its database was too busy to finish in time (GW_CONTROLLER_BUSY: every connection stayed busy, earlier writes took too long, or a statement ran past the statement timeout), or, for a write, the database stopped answering after COMMIT was sent (GW_OUTCOME_UNKNOWN: `name`, `revision`, `configVersion` and `check` say how to learn whether it committed); with `Retry-After`.';
   }
   problems[500] = 'An unexpected error, logged with the request id (GW_INTERNAL).';
   return problems;

@@ -203,12 +203,13 @@ export function problemErrorHandler(logger: Logger = silentLogger): ErrorRequest
         return;
       }
       if (err.code === ErrorCodes.GW_CONTROLLER_BUSY) {
-        // Load, not an outage: the database answers, this replica's pool was full for the whole wait.
-        logger.warn({ ...fields, err, cause: err.cause }, 'controller busy: no database connection free in time');
+        // Load, not an outage: the database answers; this replica's pool was full for the whole
+        // wait, its earlier writes took too long, or a statement ran past the statement timeout.
+        logger.warn({ ...fields, err, cause: err.cause }, 'controller busy: the database answers, the request could not finish in time');
         sendProblem(req, res, {
           status: 503,
           code: ErrorCodes.GW_CONTROLLER_BUSY,
-          detail: 'Every database connection of this controller stayed busy; nothing was changed. Retry later.',
+          detail: `${err.message} Nothing was changed. Retry later.`,
           headers: { 'Retry-After': String(BUSY_RETRY_AFTER_SECONDS) },
         });
         return;

@@ -22,3 +22,4 @@ export {
 } from './fleet-view.js';
 export { ControllerHeartbeat, type ControllerHeartbeatOptions } from './controller-heartbeat.js';
 export { controllersReport, controllerState, type ControllerState, type ControllerView, type ControllersReport } from './controller-view.js';
+export { NackRecallBatcher, NACK_RECALL_BATCH, NACK_RECALL_GATHER_MS } from './nack-recall-batcher.js';

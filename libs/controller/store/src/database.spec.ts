@@ -87,7 +87,7 @@ describe('createDatabase', () => {
     await expect(createApiStore(d.db).getApi('x')).resolves.toBeUndefined();
   });
 
-  it('maps a statement timeout to GW_DATABASE_UNAVAILABLE', async () => {
+  it('maps a statement timeout (a lock wait past it, the database healthy) to GW_CONTROLLER_BUSY, not GW_DATABASE_UNAVAILABLE', async () => {
     const d = open({ connectionString: temp.url, statementTimeoutMs: 100 });
     const store = createApiStore(d.db);
     await store.readConfigState();
@@ -102,7 +102,7 @@ describe('createDatabase', () => {
           plainApi('slow', '/slow', ['http://10.0.0.1:80']),
           { actor: 't' },
         ),
-      ).rejects.toMatchObject({ code: 'GW_DATABASE_UNAVAILABLE', cause: expect.objectContaining({ code: '57014' }) });
+      ).rejects.toMatchObject({ code: 'GW_CONTROLLER_BUSY', cause: expect.objectContaining({ code: '57014' }) });
       await blocker.query('rollback');
     } finally {
       await blocker.end();

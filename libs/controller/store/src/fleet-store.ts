@@ -101,6 +101,8 @@ export interface FleetStore {
    * a replica it fails over to does not send that version again.
    */
   lastNack(runtimeId: string): Promise<{ epoch: number; version: number } | undefined>;
+  /** The last NACKs of many runtimes in one read (runtimes without one are absent): batched recalls of a resync storm. */
+  lastNacks(runtimeIds: readonly string[]): Promise<Map<string, { epoch: number; version: number }>>;
   /** Deletes runtimes not seen for `olderThanMs` (connected or not); returns how many. */
   forgetRuntimes(olderThanMs: number): Promise<number>;
   /**

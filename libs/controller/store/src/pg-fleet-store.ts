@@ -49,6 +49,10 @@ export function createFleetStore(db: apiRepo.Executor): FleetStore {
       return run('read last NACK', () => repo.readLastNack(db, runtimeId));
     },
 
+    lastNacks(runtimeIds) {
+      return run('read last NACKs', () => repo.readLastNacks(db, runtimeIds));
+    },
+
     forgetRuntimes(olderThanMs) {
       return run('forget runtimes', () => repo.deleteRuntimesNotSeenFor(db, olderThanMs));
     },

@@ -125,6 +125,22 @@ export async function readLastNack(db: Executor, runtimeId: string): Promise<{ e
   return { epoch: row.last_nack_epoch, version: row.last_nack_version };
 }
 
+/** The last NACKs of these runtimes (those without one are absent): one statement for a batch of recalls. */
+export async function readLastNacks(db: Executor, runtimeIds: readonly string[]): Promise<Map<string, { epoch: number; version: number }>> {
+  const out = new Map<string, { epoch: number; version: number }>();
+  if (runtimeIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('runtime_sessions')
+    .select(['runtime_id', 'last_nack_epoch', 'last_nack_version'])
+    .where('runtime_id', 'in', [...runtimeIds])
+    .where('last_nack_version', 'is not', null)
+    .execute();
+  for (const row of rows) {
+    if (row.last_nack_epoch !== null && row.last_nack_version !== null) out.set(row.runtime_id, { epoch: row.last_nack_epoch, version: row.last_nack_version });
+  }
+  return out;
+}
+
 export async function listRuntimeSessions(db: Executor): Promise<RuntimeSessionRow[]> {
   const rows = await db.selectFrom('runtime_sessions').selectAll().orderBy(byZone).orderBy(byRuntime).execute();
   return rows.map(toRuntimeSessionRow);

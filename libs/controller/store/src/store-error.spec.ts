@@ -14,7 +14,6 @@ describe('toStoreError', () => {
     ['admin shutdown 57P01', withCode('57P01')],
     ['crash shutdown 57P02', withCode('57P02')],
     ['cannot connect now 57P03', withCode('57P03')],
-    ['statement timeout 57014', withCode('57014')],
     ['pg "Connection terminated unexpectedly"', new Error('Connection terminated unexpectedly')],
     ['pg connect timeout', new Error('Connection terminated due to connection timeout')],
     ['AggregateError of refusals', new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')], 'all failed')],
@@ -42,6 +41,15 @@ describe('toStoreError', () => {
     expect(isPoolBusyError(err)).toBe(true);
     const mapped = toStoreError(err, 'read');
     expect(mapped.code).toBe(ErrorCodes.GW_CONTROLLER_BUSY);
+    expect(mapped.cause).toBe(err);
+  });
+
+  it('maps a statement cancelled at the statement timeout (57014) to GW_CONTROLLER_BUSY: the database answered', () => {
+    const err = new Error('outer', { cause: withCode('57014', 'canceling statement due to statement timeout') });
+    expect(isDatabaseUnavailableError(err)).toBe(false);
+    const mapped = toStoreError(err, 'apply APIs');
+    expect(mapped.code).toBe(ErrorCodes.GW_CONTROLLER_BUSY);
+    expect(mapped.message).toContain('statement timeout');
     expect(mapped.cause).toBe(err);
   });
 

@@ -17,11 +17,24 @@ const NETWORK_CODES = new Set([
 /**
  * SQLSTATEs that say the server is unreachable, going away or overloaded, not that the
  * request was wrong: class 08 (connection exception), 57P01-57P03 (admin/crash shutdown,
- * cannot connect now), 53300 (too many connections) and 57014 (statement timeout: a
- * database too slow to answer within the budget is, to a caller, an unavailable one).
+ * cannot connect now) and 53300 (too many connections). Not 57014 (statement timeout):
+ * the server answered, it cancelled a statement that ran past the pool's budget (load, or
+ * a wait for other writers' locks); see isStatementTimeoutError.
  */
 function isUnavailableSqlState(code: string): boolean {
-  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300' || code === '57014';
+  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300';
+}
+
+/**
+ * True when `err` (or its cause chain) is a statement the server cancelled at the pool's
+ * statement timeout (SQLSTATE 57014). The database is up, it answered; issue 16 saw
+ * writes answered "database unavailable" while PostgreSQL was healthy and a busy machine
+ * or a lock wait made one statement exceed the budget.
+ */
+export function isStatementTimeoutError(err: unknown, depth = 0): boolean {
+  if (depth > 5 || err === null || typeof err !== 'object') return false;
+  if ((err as { code?: unknown }).code === '57014') return true;
+  return isStatementTimeoutError((err as { cause?: unknown }).cause, depth + 1);
 }
 
 /** Messages node-postgres uses for connection failures that carry no code. */
@@ -71,8 +84,9 @@ export function isPoolBusyError(err: unknown, depth = 0): boolean {
 
 /**
  * Maps anything a store operation threw to a GatewayError: GatewayErrors pass through,
- * a pool wait that timed out behind busy connections is GW_CONTROLLER_BUSY (the database
- * answers; this replica is saturated), connection-level failures become
+ * a pool wait that timed out behind busy connections and a statement cancelled at the
+ * statement timeout are GW_CONTROLLER_BUSY (the database answers; this replica or the
+ * database is saturated), connection-level failures become
  * GW_DATABASE_UNAVAILABLE, the rest GW_INTERNAL.
  * The original error is kept as `cause` for logs.
  */
@@ -80,6 +94,9 @@ export function toStoreError(err: unknown, operation = 'database operation'): Ga
   if (isGatewayError(err)) return err;
   if (isPoolBusyError(err)) {
     return new GatewayError(ErrorCodes.GW_CONTROLLER_BUSY, `Every database connection of this controller is busy (${operation}).`, { cause: err });
+  }
+  if (isStatementTimeoutError(err)) {
+    return new GatewayError(ErrorCodes.GW_CONTROLLER_BUSY, `A database statement ran past the statement timeout (${operation}): the database answers, but it or its locks were too busy.`, { cause: err });
   }
   if (isDatabaseUnavailableError(err)) {
     return new GatewayError(ErrorCodes.GW_DATABASE_UNAVAILABLE, `The database is unavailable (${operation}).`, { cause: err });
