@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { plainApi } from '@gw/api-schema/testing';
 import { describe, expect, it } from 'vitest';
 import { apiResource, compareResources, contentHash, resourceKey, type ConfigResource } from './config-resource.js';
@@ -37,6 +38,12 @@ describe('config snapshots', () => {
   });
 });
 
+/** The state hash as the contract defines it, computed here independently of any kept state. */
+const referenceHash = (resources: readonly ConfigResource[]) =>
+  createHash('sha256')
+    .update([...resources].sort(compareResources).map((r) => `${r.type} ${r.name} ${r.hash}\n`).join(''))
+    .digest('hex');
+
 describe('derived snapshots (the incremental state hash)', () => {
   const res = (name: string, target: number) => apiResource(plainApi(name, `/${name}`, [`http://10.0.${target % 250}.1:8080`]), target);
   /** A small deterministic generator (mulberry32): the same cases on every run. */
@@ -72,7 +79,7 @@ describe('derived snapshots (the incremental state hash)', () => {
       const expected = buildSnapshot(step + 2, 1, [...kept, ...put]);
       expect(derived.resources).toEqual(expected.resources);
       expect(derived.hash).toBe(expected.hash);
-      expect(derived.hash).toBe(stateHash(expected.resources));
+      expect(derived.hash).toBe(referenceHash(expected.resources));
       expect(verifySnapshot(derived)).toEqual({ ok: true });
       expect(Object.isFrozen(derived) && Object.isFrozen(derived.resources)).toBe(true);
       current = derived;
@@ -101,9 +108,26 @@ describe('derived snapshots (the incremental state hash)', () => {
       const expected = buildSnapshot(step + 2, 1, [...kept, ...put]);
       expect(derived.resources).toEqual(expected.resources);
       expect(derived.hash).toBe(expected.hash);
+      expect(derived.hash).toBe(referenceHash(expected.resources));
       current = derived;
     }
     expect(current.resources.length).toBeGreaterThan(300);
+  });
+
+  it('answer stateHash of a recently built state from its fields, and hash anything else', () => {
+    const snapshot = buildSnapshot(1, 1, Array.from({ length: 600 }, (_, k) => res(`api-${String(k).padStart(5, '0')}`, k)));
+    // Other objects with the same fields (as a runtime rebuilds them): the same hash.
+    const copies = snapshot.resources.map((r) => ({ ...r, version: r.version + 1 }));
+    expect(stateHash(copies)).toBe(snapshot.hash);
+    // One field different anywhere, or one resource fewer: hashed, never the remembered answer.
+    for (const at of [0, 299, 599]) {
+      const altered = copies.map((r, k) => (k === at ? { ...r, hash: contentHash(`x${k}`) } : r));
+      expect(stateHash(altered)).toBe(referenceHash(altered));
+      expect(stateHash(altered)).not.toBe(snapshot.hash);
+      const renamed = copies.map((r, k) => (k === at ? { ...r, name: `${r.name}x` } : r));
+      expect(stateHash(renamed)).toBe(referenceHash(renamed));
+    }
+    expect(stateHash(copies.slice(1))).toBe(referenceHash(copies.slice(1)));
   });
 
   it('derive the empty state and build up from it', () => {
