@@ -10,6 +10,7 @@
 //   WRITES=300 CLIENTS=8 RUNTIMES=3 node bench/writes.mjs
 //   SEED=10000 node bench/writes.mjs               # the writes on top of 10,000 stored APIs
 //   STREAM_MODE=full node bench/writes.mjs        # runtimes take whole snapshots (default delta)
+//   CACHE_ROOT=/tmp/gw-caches node bench/writes.mjs  # runtimes keep disk caches there (default: none)
 //   CPU_PROF=1 node bench/writes.mjs               # controllers write .cpuprofile files to $TMPDIR/gw-bench-writes/
 //                                                  (read them with bench/profile-summary.mjs)
 //   node bench/writes.mjs --json                   # the figures as JSON on stdout
@@ -29,6 +30,8 @@ const RUNTIMES = Number(process.env.RUNTIMES ?? 3);
 /** APIs already stored before the writes (one POST /v1/apply per 1,000), e.g. SEED=10000 for issue 13's scale. */
 const SEED = Number(process.env.SEED ?? 0);
 const CPU_PROF = process.env.CPU_PROF === '1';
+/** Where the runtimes keep their disk caches (CONFIG_CACHE_DIR=<this>/<id>); none by default, as before. */
+const CACHE_ROOT = process.env.CACHE_ROOT;
 /** The runtimes' config stream mode (their CONFIG_STREAM_MODE): delta (the default) or full. */
 const STREAM_MODE = process.env.STREAM_MODE ?? 'delta';
 if (STREAM_MODE !== 'delta' && STREAM_MODE !== 'full') throw new Error(`STREAM_MODE: "${STREAM_MODE}" is neither delta nor full`);
@@ -89,7 +92,7 @@ async function startRuntime(id, controllers) {
   const [proxy, admin] = [await freePort(), await freePort()];
   const child = start(
     'runtime',
-    { RUNTIME_ID: id, ZONE: `z${id.slice(-1)}`, CONTROLLER_ADDRESSES: controllers, RUNTIME_HOST: '127.0.0.1', RUNTIME_ADMIN_HOST: '127.0.0.1', RUNTIME_HTTP_PORT: String(proxy), RUNTIME_ADMIN_PORT: String(admin), DRAIN_GRACE_MS: '0', CONFIG_STREAM_MODE: STREAM_MODE },
+    { RUNTIME_ID: id, ZONE: `z${id.slice(-1)}`, CONTROLLER_ADDRESSES: controllers, RUNTIME_HOST: '127.0.0.1', RUNTIME_ADMIN_HOST: '127.0.0.1', RUNTIME_HTTP_PORT: String(proxy), RUNTIME_ADMIN_PORT: String(admin), DRAIN_GRACE_MS: '0', CONFIG_STREAM_MODE: STREAM_MODE, ...(CACHE_ROOT ? { CONFIG_CACHE_DIR: path.join(CACHE_ROOT, id) } : {}) },
     ['--single-threaded-gc'],
   );
   return { id, child, admin: `http://127.0.0.1:${admin}` };
@@ -156,6 +159,7 @@ async function main() {
       runtimes: RUNTIMES,
       seededApis: SEED,
       streamMode: STREAM_MODE,
+      runtimeDiskCache: CACHE_ROOT !== undefined,
       failed: failures.length,
       writesPerSecond: Math.round((WRITES / writeMs) * 1000 * 10) / 10,
       latencyMs: { p50: Math.round(pct(latencies, 50) * 10) / 10, p99: Math.round(pct(latencies, 99) * 10) / 10 },
