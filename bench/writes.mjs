@@ -9,6 +9,8 @@
 //   npm run bench:writes                           # 600 writes, 8 clients, 3 runtimes
 //   WRITES=300 CLIENTS=8 RUNTIMES=3 node bench/writes.mjs
 //   SEED=10000 node bench/writes.mjs               # the writes on top of 10,000 stored APIs
+//   STREAM_MODE=full node bench/writes.mjs        # runtimes take whole snapshots (default delta)
+//   CACHE_ROOT=/tmp/gw-caches node bench/writes.mjs  # runtimes keep disk caches there (default: none)
 //   CPU_PROF=1 node bench/writes.mjs               # controllers write .cpuprofile files to $TMPDIR/gw-bench-writes/
 //                                                  (read them with bench/profile-summary.mjs)
 //   node bench/writes.mjs --json                   # the figures as JSON on stdout
@@ -20,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createTempDatabase } from '../libs/controller/store/dist/testing/index.js';
+import { NODE } from './lib/cluster.mjs';
 
 const WRITES = Number(process.env.WRITES ?? 600);
 const CLIENTS = Number(process.env.CLIENTS ?? 8);
@@ -27,6 +30,11 @@ const RUNTIMES = Number(process.env.RUNTIMES ?? 3);
 /** APIs already stored before the writes (one POST /v1/apply per 1,000), e.g. SEED=10000 for issue 13's scale. */
 const SEED = Number(process.env.SEED ?? 0);
 const CPU_PROF = process.env.CPU_PROF === '1';
+/** Where the runtimes keep their disk caches (CONFIG_CACHE_DIR=<this>/<id>); none by default, as before. */
+const CACHE_ROOT = process.env.CACHE_ROOT;
+/** The runtimes' config stream mode (their CONFIG_STREAM_MODE): delta (the default) or full. */
+const STREAM_MODE = process.env.STREAM_MODE ?? 'delta';
+if (STREAM_MODE !== 'delta' && STREAM_MODE !== 'full') throw new Error(`STREAM_MODE: "${STREAM_MODE}" is neither delta nor full`);
 const json = process.argv.includes('--json');
 const log = (msg) => {
   if (!json) console.error(msg);
@@ -49,7 +57,8 @@ function freePort() {
 }
 
 function start(app, env, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'apps', app, 'dist', 'main.js')], {
+  // The project's Node (node_modules/.bin/node), not whichever ran this script: the apps need its version.
+  const child = spawn(NODE, [...nodeArgs, path.join(root, 'apps', app, 'dist', 'main.js')], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', CONFIG_INSECURE: 'true', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -83,7 +92,7 @@ async function startRuntime(id, controllers) {
   const [proxy, admin] = [await freePort(), await freePort()];
   const child = start(
     'runtime',
-    { RUNTIME_ID: id, ZONE: `z${id.slice(-1)}`, CONTROLLER_ADDRESSES: controllers, RUNTIME_HOST: '127.0.0.1', RUNTIME_ADMIN_HOST: '127.0.0.1', RUNTIME_HTTP_PORT: String(proxy), RUNTIME_ADMIN_PORT: String(admin), DRAIN_GRACE_MS: '0' },
+    { RUNTIME_ID: id, ZONE: `z${id.slice(-1)}`, CONTROLLER_ADDRESSES: controllers, RUNTIME_HOST: '127.0.0.1', RUNTIME_ADMIN_HOST: '127.0.0.1', RUNTIME_HTTP_PORT: String(proxy), RUNTIME_ADMIN_PORT: String(admin), DRAIN_GRACE_MS: '0', CONFIG_STREAM_MODE: STREAM_MODE, ...(CACHE_ROOT ? { CONFIG_CACHE_DIR: path.join(CACHE_ROOT, id) } : {}) },
     ['--single-threaded-gc'],
   );
   return { id, child, admin: `http://127.0.0.1:${admin}` };
@@ -114,7 +123,7 @@ async function main() {
     const runtimes = await Promise.all(Array.from({ length: RUNTIMES }, (_, i) => startRuntime(`rt-${i}`, controllers[i % 2].grpc)));
     const seedVersion = (await seed.json()).configVersion;
     await waitFor('runtimes applied the seed', async () => (await Promise.all(runtimes.map(runtimeVersion))).every((v) => v >= seedVersion), 120_000);
-    log(`bench:writes: ${WRITES} writes, ${CLIENTS} clients, 2 controllers, ${RUNTIMES} runtimes, ${SEED} APIs stored before`);
+    log(`bench:writes: ${WRITES} writes, ${CLIENTS} clients, 2 controllers, ${RUNTIMES} runtimes (${STREAM_MODE} stream), ${SEED} APIs stored before`);
 
     const latencies = [];
     const failures = [];
@@ -149,6 +158,8 @@ async function main() {
       clients: CLIENTS,
       runtimes: RUNTIMES,
       seededApis: SEED,
+      streamMode: STREAM_MODE,
+      runtimeDiskCache: CACHE_ROOT !== undefined,
       failed: failures.length,
       writesPerSecond: Math.round((WRITES / writeMs) * 1000 * 10) / 10,
       latencyMs: { p50: Math.round(pct(latencies, 50) * 10) / 10, p99: Math.round(pct(latencies, 99) * 10) / 10 },

@@ -1,5 +1,5 @@
 import { claimKey } from '@gw/api-schema';
-import { buildSnapshot, type ConfigResource, type ConfigSnapshot } from '@gw/config-contract';
+import { API_RESOURCE_TYPE, buildSnapshot, deriveSnapshot, resourceKey, type ConfigResource, type ConfigSnapshot } from '@gw/config-contract';
 import { compareCodePoints, compileApi, resolveClaims, type CompiledApi, type CompileProblem, type DesiredApi } from './compile-api.js';
 import { compileSnapshot, type CompileResult, type CompilerInput } from './compile-snapshot.js';
 
@@ -127,8 +127,9 @@ export class IncrementalCompiler {
       return this.#build(change.version, change.epoch);
     }
     this.#stats.local++;
-    const resources = swapResources(last.snapshot.resources, touched);
-    this.#last = { snapshot: buildSnapshot(change.version, change.epoch, resources), problems: last.problems };
+    // Only the touched resources are merged in and hashed: per change, work in proportion to the change plus one merge walk.
+    const { changed, gone } = swapSet(touched);
+    this.#last = { snapshot: deriveSnapshot(last.snapshot, change.version, change.epoch, changed, gone), problems: last.problems };
     return this.#last;
   }
 
@@ -179,21 +180,16 @@ export class IncrementalCompiler {
   }
 }
 
-/** The served resources (in name order) with the touched APIs' old resources taken out and new ones put in. */
-function swapResources(previous: readonly ConfigResource[], touched: ReadonlyMap<string, Touched>): ConfigResource[] {
-  if (touched.size > RESORT_THRESHOLD) {
-    const out = previous.filter((r) => !touched.has(r.name));
-    for (const { after } of touched.values()) if (after?.ok) out.push(after.resource);
-    return out.sort((a, b) => compareCodePoints(a.name, b.name));
+/** The touched APIs' new resources (in name order) and the keys of the resources they no longer serve. */
+function swapSet(touched: ReadonlyMap<string, Touched>): { changed: ConfigResource[]; gone: Set<string> } {
+  const changed: ConfigResource[] = [];
+  const gone = new Set<string>();
+  for (const [name, { after }] of touched) {
+    if (after?.ok) changed.push(after.resource);
+    else gone.add(resourceKey({ type: API_RESOURCE_TYPE, name }));
   }
-  const out = [...previous];
-  for (const [name, { before, after }] of touched) {
-    const at = lowerBound(out, name, (r) => r.name);
-    const present = before !== undefined && out[at]?.name === name;
-    if (after?.ok) out.splice(at, present ? 1 : 0, after.resource);
-    else if (present) out.splice(at, 1);
-  }
-  return out;
+  changed.sort((a, b) => compareCodePoints(a.name, b.name));
+  return { changed, gone };
 }
 
 /** The first index whose name is not below `name` (binary search in code-point order). */

@@ -1,6 +1,6 @@
 import { ErrorCodes, type ErrorCode } from '@gw/errors';
-import { compareResources, contentHash, type ConfigResource } from './config-resource.js';
-import { stateHash, type ConfigSnapshot } from './config-snapshot.js';
+import { compareResources, contentHash, resourceKey, type ConfigResource } from './config-resource.js';
+import { deriveSnapshot, type ConfigSnapshot } from './config-snapshot.js';
 
 /** A resource's identity: unique by type and name. */
 export interface ResourceKey {
@@ -29,10 +29,7 @@ export interface ConfigDelta {
   readonly removed: readonly ResourceKey[];
 }
 
-/** One map key per resource identity (a NUL cannot occur in a type). */
-export function resourceKey(r: ResourceKey): string {
-  return `${r.type}\u0000${r.name}`;
-}
+export { resourceKey };
 
 /** The resource hashes a runtime holds, by key (what `diffResources` diffs against). */
 export type HeldIndex = ReadonlyMap<string, string>;
@@ -112,23 +109,9 @@ export function applyDelta(base: ConfigSnapshot, delta: Omit<ConfigDelta, 'baseH
     const actual = contentHash(r.content);
     if (actual !== r.hash) return { ok: false, code: ErrorCodes.GW_SNAPSHOT_HASH_MISMATCH, message: `${r.type} "${r.name}" hashes to ${actual}, not the announced ${r.hash}` };
   }
-  const removed = new Set(delta.removed.map(resourceKey));
-  // Both lists are sorted: one merge, changed resources replacing the base's.
-  const merged: ConfigResource[] = [];
-  const held = base.resources;
-  let i = 0;
-  let j = 0;
-  while (i < held.length || j < changed.length) {
-    const order = i >= held.length ? 1 : j >= changed.length ? -1 : compareResources(held[i]!, changed[j]!);
-    if (order < 0) {
-      const r = held[i++]!;
-      if (!removed.has(resourceKey(r))) merged.push(r);
-    } else {
-      if (order === 0) i++;
-      merged.push(changed[j++]!);
-    }
-  }
-  const actual = stateHash(merged);
+  // The merge, and the state hash over the base's kept hash lines plus the changed ones.
+  const snapshot = deriveSnapshot(base, delta.version, delta.epoch, changed, new Set(delta.removed.map(resourceKey)));
+  const actual = snapshot.hash;
   if (actual !== delta.hash) {
     return {
       ok: false,
@@ -136,6 +119,5 @@ export function applyDelta(base: ConfigSnapshot, delta: Omit<ConfigDelta, 'baseH
       message: `the delta applied to the held state (${base.hash}) hashes to ${actual}, not the announced ${delta.hash}: the two ends disagree on the base`,
     };
   }
-  // Already sorted and hashed: frozen as buildSnapshot would, without sorting and hashing again.
-  return { ok: true, snapshot: Object.freeze({ version: delta.version, epoch: delta.epoch, hash: actual, resources: Object.freeze(merged) }) };
+  return { ok: true, snapshot };
 }

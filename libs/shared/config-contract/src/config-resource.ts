@@ -38,6 +38,11 @@ export function compareResources(a: Pick<ConfigResource, 'type' | 'name'>, b: Pi
   return compare(a.type, b.type) || compare(a.name, b.name);
 }
 
+/** One map key per resource identity (a NUL cannot occur in a type). */
+export function resourceKey(r: Pick<ConfigResource, 'type' | 'name'>): string {
+  return `${r.type}\u0000${r.name}`;
+}
+
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
