@@ -11,8 +11,8 @@
 //   node bench/compile.mjs --json               # the figures as JSON on stdout
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { validateApiDefinition } from '../libs/shared/api-schema/dist/index.js';
-import { plainApi } from '../libs/shared/api-schema/dist/testing/index.js';
+import { mixedApiDefinition } from './lib/api-mix.mjs';
+import { percentile } from './lib/cluster.mjs';
 import { compileSnapshot, IncrementalCompiler } from '../libs/controller/compiler/dist/index.js';
 import { SecretKeyRing } from '../libs/controller/secret-seal/dist/index.js';
 import { createApiStore, createDesiredStateSource } from '../libs/controller/store/dist/index.js';
@@ -27,22 +27,7 @@ const log = (msg) => {
   if (!json) console.log(msg);
 };
 
-/** A mix like the route-match bench: a third with routes, a third host-bound, one in ten with a sealed JWT key and a rate limit. */
-function definition(i, target = 'http://10.0.0.7:8080') {
-  const name = `api-${String(i).padStart(5, '0')}`;
-  const routes = i % 3 === 0 ? [{ name: 'get-item', methods: ['GET'], path: '/items/:id' }, { name: 'create', methods: ['POST'], path: '/items' }] : [];
-  const hosts = i % 3 === 1 ? [`h${i}.example.com`] : [];
-  const policies = i % 10 === 0 ? { auth: { jwt: { keys: [{ kty: 'oct', kid: 'hs-1', k: randomBytes(32).toString('base64url') }] } }, rateLimits: [{ name: 'ip', limit: 100, windowMs: 1000 }] } : {};
-  const base = plainApi(name, `/svc${i}/v1`, [target], { routes, hosts });
-  const checked = validateApiDefinition({ ...base, policies: { ...base.policies, ...policies } });
-  if (!checked.ok) throw new Error(`${name}: ${JSON.stringify(checked.problems)}`);
-  return checked.value;
-}
 
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 async function main() {
   const d = await createMigratedTempDatabase({ poolMax: 2 });
@@ -52,7 +37,7 @@ async function main() {
     const source = createDesiredStateSource(d.database.db, { secrets });
     let started = performance.now();
     for (let from = 0; from < APIS; from += 1_000) {
-      const batch = Array.from({ length: Math.min(1_000, APIS - from) }, (_, k) => definition(from + k));
+      const batch = Array.from({ length: Math.min(1_000, APIS - from) }, (_, k) => mixedApiDefinition(from + k));
       await store.applyApis(batch, { actor: 'bench', prune: false, dryRun: false });
     }
     log(`seeded ${APIS} APIs in ${Math.round(performance.now() - started)} ms`);
@@ -68,7 +53,7 @@ async function main() {
     for (let round = 0; round < WARMUP + CHANGES; round++) {
       // One single-API deploy: a new upstream target for one API.
       const i = (round * 7919) % APIS;
-      await store.putApi(definition(i, `http://10.0.${round % 250}.${1 + (round % 200)}:8080`), { actor: 'bench' });
+      await store.putApi(mixedApiDefinition(i, `http://10.0.${round % 250}.${1 + (round % 200)}:8080`), { actor: 'bench' });
 
       const keep = round >= WARMUP;
       let t0 = performance.now();

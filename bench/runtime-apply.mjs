@@ -19,15 +19,14 @@
 //   npx node bench/runtime-apply.mjs --json          # the figures as JSON on stdout
 //   NO_RSS=1 npx node bench/runtime-apply.mjs        # skip the runtime processes
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { validateApiDefinition } from '../libs/shared/api-schema/dist/index.js';
-import { plainApi } from '../libs/shared/api-schema/dist/testing/index.js';
+import { mixedApiDefinition } from './lib/api-mix.mjs';
+import { percentile } from './lib/cluster.mjs';
 import { apiResource, buildSnapshot } from '../libs/shared/config-contract/dist/index.js';
 import { ConfigCache, loadSnapshot, saveSnapshot } from '../libs/runtime/last-known-good/dist/index.js';
 import { buildRouteTable, updateRouteTable } from '../libs/runtime/routing/dist/index.js';
@@ -46,22 +45,7 @@ const log = (msg) => {
   if (!json) console.log(msg);
 };
 
-/** The mix of bench/compile.mjs: a third with routes, a third host-bound, one in ten with a JWT key and a rate limit. */
-function definition(i, target = 'http://10.0.0.7:8080') {
-  const name = `api-${String(i).padStart(5, '0')}`;
-  const routes = i % 3 === 0 ? [{ name: 'get-item', methods: ['GET'], path: '/items/:id' }, { name: 'create', methods: ['POST'], path: '/items' }] : [];
-  const hosts = i % 3 === 1 ? [`h${i}.example.com`] : [];
-  const policies = i % 10 === 0 ? { auth: { jwt: { keys: [{ kty: 'oct', kid: 'hs-1', k: randomBytes(32).toString('base64url') }] } }, rateLimits: [{ name: 'ip', limit: 100, windowMs: 1000 }] } : {};
-  const base = plainApi(name, `/svc${i}/v1`, [target], { routes, hosts });
-  const checked = validateApiDefinition({ ...base, policies: { ...base.policies, ...policies } });
-  if (!checked.ok) throw new Error(`${name}: ${JSON.stringify(checked.problems)}`);
-  return checked.value;
-}
 
-function percentile(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 const round1 = (n) => Math.round(n * 10) / 10;
 const stats = (v) => ({ p50: round1(percentile(v, 50)), p99: round1(percentile(v, 99)) });
 const f = (x) => `${x.p50} / ${x.p99}`;
@@ -70,12 +54,12 @@ const f = (x) => `${x.p50} / ${x.p99}`;
 function nextSnapshot(previous, version, i, round) {
   const resources = [...previous.resources];
   const at = resources.findIndex((r) => r.name === `api-${String(i).padStart(5, '0')}`);
-  resources[at] = apiResource(definition(i, `http://10.0.${round % 250}.${1 + (round % 200)}:8080`), version);
+  resources[at] = apiResource(mixedApiDefinition(i, `http://10.0.${round % 250}.${1 + (round % 200)}:8080`), version);
   return buildSnapshot(version, previous.epoch, resources);
 }
 
 async function benchApply() {
-  const resources = Array.from({ length: APIS }, (_, i) => apiResource(definition(i), 1));
+  const resources = Array.from({ length: APIS }, (_, i) => apiResource(mixedApiDefinition(i), 1));
   let snapshot = buildSnapshot(1, 1, resources);
   const services = testServices();
   const state = new RuntimeState({ maxApis: Number.POSITIVE_INFINITY, services });
