@@ -22,6 +22,8 @@ interface Tally {
  * under its API, target and reason; every `FAILURE_LOG_INTERVAL_MS` one warn line per
  * combination says how many there were, with one sample request id and the last error.
  * Per-request detail stays in metrics. The timer runs only while there is something to write.
+ * Responses that could not spill to BUFFER_DIR (reason `response-spill-unavailable`) are
+ * counted here too: the same storm, one cause for every request.
  */
 export class FailureLog {
   private readonly tallies = new Map<string, Tally>();

@@ -105,6 +105,9 @@ function keepReading(ex: Exchange): boolean {
   return true;
 }
 
+/** The reason under which spills that could not open their file are counted (FailureLog). */
+export const SPILL_UNAVAILABLE = 'response-spill-unavailable';
+
 /**
  * Whether the rest of the lagging client's response goes to a temporary file: a response
  * with a Content-Length up to `RESPONSE_DISK_BYTES` (its whole length reserved in
@@ -128,21 +131,11 @@ function startSpill(ex: Exchange): boolean {
   return true;
 }
 
-const SPILL_WARN_INTERVAL_MS = 5_000;
-let lastSpillWarnAt = -SPILL_WARN_INTERVAL_MS;
-let spillFailures = 0;
-
 /** The temporary file could not be opened: the response streams with backpressure, as without a spill. */
 function spillFailed(ex: Exchange, err: unknown): void {
   ex.spill = undefined;
-  // At most one line per interval: a full or read-only BUFFER_DIR fails every spill alike.
-  const now = performance.now();
-  spillFailures++;
-  if (now - lastSpillWarnAt >= SPILL_WARN_INTERVAL_MS) {
-    lastSpillWarnAt = now;
-    ex.context.logger.warn({ err: err instanceof Error ? err.message : String(err), count: spillFailures }, 'response spill files could not be opened (BUFFER_DIR): streaming instead');
-    spillFailures = 0;
-  }
+  // Counted with the forwarding failures, one line per interval: a full or read-only BUFFER_DIR fails every spill alike.
+  ex.context.failures.record(ex.api.name, undefined, SPILL_UNAVAILABLE, ex.requestId, err);
   const res = ex.res;
   if (ex.phase === DONE) {
     // The upstream finished meanwhile (relayEnd handed the end to the spill): everything is queued on the connection.
