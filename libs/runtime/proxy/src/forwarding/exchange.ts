@@ -82,8 +82,6 @@ export class Exchange {
   holdsRetry = false;
   /** A retry after a failure waits for a place in the retry budget (retry-decision.ts); cancels that wait. */
   cancelRetryWait: (() => void) | undefined = undefined;
-  /** `mayRetry` allowed a retry that has no budget place yet: it waits for one. */
-  awaitsRetryBudget = false;
   /** Waiting in the breaker's queue. */
   pending: PendingRequest | undefined = undefined;
   body: BodyState = NO_BODY;

@@ -7,11 +7,11 @@ import { BODY_SENT, clearTimers, fail, type Exchange } from './exchange.js';
  * method is idempotent or the request has an `Idempotency-Key` (`retryable`), its body
  * was not handed to a connection, no response byte went out (retries are decided before
  * anything is written), tries so far ≤ `attempts`, `totalMs` has time left, and the
- * retry budget allows it. With `mayWait` (a connect failure, reset or timeout, where no
- * upstream response is waiting to be relayed), a retry the budget has no place for now
- * is still allowed and waits for one (`awaitRetryBudget`).
+ * retry budget allows it. After a connect failure, reset or timeout (`failure`: no
+ * upstream response is waiting to be relayed) a retry the budget has no place for now is
+ * still allowed and waits for one (`awaitRetryBudget`).
  *
- * A retry after a refused connect (`refusedConnect`, try-failure.ts) takes no place in the
+ * A retry after a refused connect (`refused-connect`, try-failure.ts) takes no place in the
  * budget: the try it follows reached no upstream, so the retry adds no load to any (the
  * budget exists to stop retries multiplying what failing upstreams must carry), and it is
  * still bounded by `attempts` and `totalMs`. Without the exemption a target in rotation
@@ -19,7 +19,17 @@ import { BODY_SENT, clearTimers, fail, type Exchange } from './exchange.js';
  * places, and the wait for one runs out: 502s although a healthy target was there
  * (docs/slow-clients.md, *upstream-kills*).
  */
-export function mayRetry(ex: Exchange, mayWait = false, refusedConnect = false): boolean {
+/**
+ * What failed, for the budget: an upstream's 5xx (its response waits to be relayed, so a
+ * retry without a budget place is no retry), a try that failed before any response (may
+ * wait for a place), or a refused connect (takes no place).
+ */
+export type RetryCause = 'status' | 'failure' | 'refused-connect';
+
+/** The decision: no retry; a retry now (its budget place taken, or none needed); a retry once a budget place frees up (`awaitRetryBudget`). */
+export type RetryGrant = false | 'now' | 'after-budget-wait';
+
+export function mayRetry(ex: Exchange, cause: RetryCause): RetryGrant {
   if (!ex.retryable || ex.body === BODY_SENT || ex.res.headersSent) return false;
   const upstream = ex.upstream;
   if (ex.tries > upstream.definition.retries.attempts) return false;
@@ -29,18 +39,15 @@ export function mayRetry(ex: Exchange, mayWait = false, refusedConnect = false):
     budget.retryEnded();
     ex.holdsRetry = false;
   }
-  if (refusedConnect) return true;
-  if (!budget.tryAcquire()) {
-    if (mayWait) {
-      // A failure left no response to relay: the retry waits for a place (awaitRetryBudget).
-      ex.awaitsRetryBudget = true;
-      return true;
-    }
-    budgetExhausted(ex);
-    return false;
+  if (cause === 'refused-connect') return 'now';
+  if (budget.tryAcquire()) {
+    ex.holdsRetry = true;
+    return 'now';
   }
-  ex.holdsRetry = true;
-  return true;
+  // A failure left no response to relay: the retry waits for a place.
+  if (cause === 'failure') return 'after-budget-wait';
+  budgetExhausted(ex);
+  return false;
 }
 
 /**
@@ -71,7 +78,6 @@ export function beginRetry(ex: Exchange, reason: string): number {
  * storm: places are never more than the budget's.
  */
 export function awaitRetryBudget(ex: Exchange, reason: string, startTry: (ex: Exchange) => void): void {
-  ex.awaitsRetryBudget = false;
   const leftMs = Math.max(0, Math.ceil(ex.deadline - performance.now()));
   ex.cancelRetryWait = ex.upstream.retryBudget.waitForSlot(() => {
     clearTimers(ex);

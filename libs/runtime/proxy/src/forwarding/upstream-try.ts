@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import { sendProxyError } from '../error-response.js';
 import { BODY_SENT, DONE, NO_BODY, STREAMING, WAITING, abandonTry, clearTimers, endTry, fail, type Exchange, type ExchangeTry } from './exchange.js';
 import { onStreamIdle, relayBrokeOff, relayChunk, relayEnd, relayResponseHead } from './response-relay.js';
-import { awaitRetryBudget, beginRetry, mayRetry } from './retry-decision.js';
+import { awaitRetryBudget, beginRetry, mayRetry, type RetryGrant } from './retry-decision.js';
 import { isRefusedConnect, tryFailureKind } from './try-failure.js';
 import { UPSTREAM_TIMEOUT, classifyUpstreamFailure } from './upstream-failure.js';
 
@@ -130,13 +130,14 @@ function onResponseHead(t: UpstreamTry, status: number, headers: IncomingHttpHea
   const upstream = ex.upstream;
   const failed = status >= 500;
   upstream.report(ex.targetIndex, !failed);
-  if (failed && upstream.retryOn.status(status) && mayRetry(ex)) {
+  const grant = failed && upstream.retryOn.status(status) ? mayRetry(ex, 'status') : false;
+  if (grant) {
     // Nothing of this response reaches the client; it drains, and its connection goes back to the pool.
     t.stale = true;
     clearTimers(ex);
     endTry(ex);
     ex.lastFailure = undefined;
-    return retry(ex, String(status));
+    return retry(ex, String(status), grant);
   }
   relayResponseHead(ex, status, headers);
 }
@@ -154,11 +155,12 @@ function onTryError(t: UpstreamTry, err: Error): void {
   }
   const kind = tryFailureKind(err);
   ex.upstream.report(ex.targetIndex, false);
-  if (kind !== 'invalid' && ex.upstream.retryOn.failure(kind) && mayRetry(ex, true, isRefusedConnect(err))) {
+  const grant = kind !== 'invalid' && ex.upstream.retryOn.failure(kind) ? mayRetry(ex, isRefusedConnect(err) ? 'refused-connect' : 'failure') : false;
+  if (grant) {
     ex.lastFailure = failure;
     ex.lastError = err;
     abandonTry(ex);
-    return retry(ex, kind);
+    return retry(ex, kind, grant);
   }
   fail(ex, err, failure);
 }
@@ -171,10 +173,11 @@ function onTryTimeout(ex: Exchange): void {
   // For the target, running out of total time is a timeout like any other.
   ex.upstream.report(ex.targetIndex, false);
   if (ex.timerIsDeadline) return timedOut(ex);
-  if (ex.upstream.retryOn.failure('timeout') && mayRetry(ex, true)) {
+  const grant = ex.upstream.retryOn.failure('timeout') ? mayRetry(ex, 'failure') : false;
+  if (grant) {
     ex.lastFailure = UPSTREAM_TIMEOUT;
     abandonTry(ex);
-    return retry(ex, 'timeout');
+    return retry(ex, 'timeout', grant);
   }
   timedOut(ex);
 }
@@ -189,7 +192,7 @@ function timedOut(ex: Exchange): void {
 }
 
 /** The next try, after the backoff the retry decision gives (cut to the total deadline). */
-function retry(ex: Exchange, reason: string): void {
-  if (ex.awaitsRetryBudget) return awaitRetryBudget(ex, reason, startTry);
+function retry(ex: Exchange, reason: string, grant: RetryGrant): void {
+  if (grant === 'after-budget-wait') return awaitRetryBudget(ex, reason, startTry);
   ex.timer = setTimeout(startTry, beginRetry(ex, reason), ex);
 }
