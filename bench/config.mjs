@@ -20,12 +20,11 @@
 //   npm run bench:config -- --apis 2000 --deploys 20 --writes 300 --json
 // Results: a table on stdout and bench/results/config-<time>.json (git-ignored); process
 // logs in bench/results/config-<time>-logs/.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { finishBenchRun, runBenchCases, startBenchRun } from './lib/bench-run.mjs';
 import {
-  NODE,
   ROOT,
   bounded,
   freePort,
@@ -276,28 +275,17 @@ function report(results) {
 
 async function main() {
   preflight();
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const resultsDir = path.join(ROOT, 'bench', 'results');
-  const logDir = path.join(resultsDir, `config-${stamp}-logs`);
-  mkdirSync(logDir, { recursive: true });
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), loadavg: loadavg().map(round1) };
-  log(`config bench: modes ${MODES.join(', ')}; ${flags.apis} APIs; machine ${JSON.stringify(machine)}`);
-  const results = [];
-  for (const mode of MODES) {
-    const out = { mode };
-    try {
+  const run = startBenchRun('config');
+  log(`config bench: modes ${MODES.join(', ')}; ${flags.apis} APIs; machine ${JSON.stringify(run.machine)}`);
+  const results = await runBenchCases(
+    MODES.map((mode) => {
+      const out = { mode };
       // Each mode bounded as a whole: a hang fails that mode, never the run.
-      results.push(await bounded(`mode ${mode}`, 15 * 60_000, () => runMode(mode, path.join(logDir, mode), out)));
-    } catch (err) {
-      log(`[${mode}] FAILED: ${err.stack ?? err}`);
-      results.push({ ...out, error: err.message });
-    }
-  }
-  const result = { bench: 'config', at: new Date().toISOString(), machine, flags, goals: GOALS, results };
-  const file = path.join(resultsDir, `config-${stamp}.json`);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  if (flags.json) console.log(JSON.stringify(result, null, 2));
-  else console.log(`\n${report(results)}\n\nwritten: ${path.relative(ROOT, file)} (logs: ${path.relative(ROOT, logDir)})`);
+      return { label: `mode ${mode}`, limitMs: 15 * 60_000, out, run: () => runMode(mode, path.join(run.logDir, mode), out) };
+    }),
+    log,
+  );
+  finishBenchRun(run, { flags, goals: GOALS, results }, report(results));
   if (results.some((r) => r.error)) process.exitCode = 1;
 }
 

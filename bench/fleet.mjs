@@ -24,12 +24,10 @@
 //   npm run bench:fleet -- --per-worker 50 --worker-nice 19   # simulated runtimes at the lowest CPU priority (they share the controllers' machine)
 //   npm run bench:fleet -- --sizes 1000 --admit 200           # the controllers' CONFIG_ADMIT_PER_SECOND (resync time vs the storm's cost)
 // Results: a table on stdout, bench/results/fleet-<time>.json (git-ignored), logs beside it.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, setPriority } from 'node:os';
+import { setPriority } from 'node:os';
 import path from 'node:path';
+import { finishBenchRun, runBenchCases, startBenchRun } from './lib/bench-run.mjs';
 import {
-  NODE,
   ROOT,
   bounded,
   markdownTable,
@@ -423,27 +421,18 @@ function goals(results) {
 
 async function main() {
   preflight(['libs/runtime/config-client/dist/index.js']);
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const resultsDir = path.join(ROOT, 'bench', 'results');
-  const logDir = path.join(resultsDir, `fleet-${stamp}-logs`);
-  mkdirSync(logDir, { recursive: true });
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(), loadavg: loadavg().map(round1) };
-  log(`fleet bench: ${SIZES.join(', ')} runtimes, modes ${MODES.join(', ')}, ${flags.apis} APIs; machine ${JSON.stringify(machine)}`);
-  const results = [];
-  for (const mode of MODES) for (const size of SIZES) {
-    const out = { runtimes: size, mode };
-    try {
-      results.push(await bounded(`${size} runtimes`, 12 * 60_000, () => runSize(size, mode, path.join(logDir, `${mode}-${size}`), out)));
-    } catch (err) {
-      log(`[${size}] FAILED: ${err.stack ?? err}`);
-      results.push({ ...out, error: err.message });
-    }
-  }
-  const result = { bench: 'fleet', at: new Date().toISOString(), machine, flags, goals: GOALS, results };
-  const file = path.join(resultsDir, `fleet-${stamp}.json`);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  if (flags.json) console.log(JSON.stringify(result, null, 2));
-  else console.log(`\n${report(results)}\n\nGoals:\n${goals(results)}\n\nwritten: ${path.relative(ROOT, file)} (logs: ${path.relative(ROOT, logDir)})`);
+  const run = startBenchRun('fleet');
+  log(`fleet bench: ${SIZES.join(', ')} runtimes, modes ${MODES.join(', ')}, ${flags.apis} APIs; machine ${JSON.stringify(run.machine)}`);
+  const results = await runBenchCases(
+    MODES.flatMap((mode) =>
+      SIZES.map((size) => {
+        const out = { runtimes: size, mode };
+        return { label: `${size} runtimes`, limitMs: 12 * 60_000, out, run: () => runSize(size, mode, path.join(run.logDir, `${mode}-${size}`), out) };
+      }),
+    ),
+    log,
+  );
+  finishBenchRun(run, { flags, goals: GOALS, results }, `${report(results)}\n\nGoals:\n${goals(results)}`);
   if (results.some((r) => r.error)) process.exitCode = 1;
 }
 
