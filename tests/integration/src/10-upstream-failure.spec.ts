@@ -65,6 +65,21 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** Steady load whose 200s are counted by the target that answered (the upstream's `upstream` field). */
+function loadCountingTargets(options: Omit<Parameters<typeof startLoadLoop>[0], 'ok'>): { load: ReturnType<typeof startLoadLoop>; served: Record<string, number> } {
+  const served: Record<string, number> = {};
+  const load = startLoadLoop({
+    ...options,
+    ok: (status, body) => {
+      if (status !== 200) return false;
+      const who = JSON.parse(body).upstream as string;
+      served[who] = (served[who] ?? 0) + 1;
+      return true;
+    },
+  });
+  return { load, served };
+}
+
 describe('upstream failure is absorbed', () => {
   it('one of three targets killed under steady GET traffic: no client sees an error; it is ejected and comes back when healthy', async () => {
     const targets: TargetProcess[] = [await startTargetProcess('t1'), await startTargetProcess('t2'), await startTargetProcess('t3')];
@@ -79,20 +94,7 @@ describe('upstream failure is absorbed', () => {
         circuitBreaker: null,
       },
     });
-    const served: Record<string, number> = {};
-    const load = startLoadLoop({
-      url: (n) => `${rt.proxy}/steady/item/${n}`,
-      concurrency: 8,
-      pauseMs: 5,
-      maxRequests: 40_000,
-      maxMs: 90_000,
-      ok: (status, body) => {
-        if (status !== 200) return false;
-        const who = JSON.parse(body).upstream as string;
-        served[who] = (served[who] ?? 0) + 1;
-        return true;
-      },
-    });
+    const { load, served } = loadCountingTargets({ url: (n) => `${rt.proxy}/steady/item/${n}`, concurrency: 8, pauseMs: 5, maxRequests: 40_000, maxMs: 90_000 });
     try {
       await waitFor('traffic on every target', () => ['t1', 't2', 't3'].every((t) => (served[t] ?? 0) >= 20), { timeoutMs: 30_000 });
       const t2 = targets[1]!;
@@ -141,20 +143,7 @@ describe('upstream failure is absorbed', () => {
     for (const name of names) targets.push(await startTargetProcess(name));
     const name = `defaults-${clients}`;
     await deploy({ name, basePath: `/${name}`, upstream: { targets: targets.map((t) => ({ url: t.url })) } });
-    const served: Record<string, number> = {};
-    const load = startLoadLoop({
-      url: (n) => `${rt.proxy}/${name}/item/${n}`,
-      concurrency: clients,
-      pauseMs: 2,
-      maxRequests: 60_000,
-      maxMs: 90_000,
-      ok: (status, body) => {
-        if (status !== 200) return false;
-        const who = JSON.parse(body).upstream as string;
-        served[who] = (served[who] ?? 0) + 1;
-        return true;
-      },
-    });
+    const { load, served } = loadCountingTargets({ url: (n) => `${rt.proxy}/${name}/item/${n}`, concurrency: clients, pauseMs: 2, maxRequests: 60_000, maxMs: 90_000 });
     let killedAt = 0;
     try {
       await waitFor('traffic on every target', () => names.every((t) => (served[t] ?? 0) >= 50), { timeoutMs: 30_000 });
