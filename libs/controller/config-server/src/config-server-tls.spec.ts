@@ -12,7 +12,7 @@ import { tempDirs, waitFor } from '@gw/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigServer } from './config-server.js';
 import type { RuntimeSession } from './runtime-session.js';
-import type { StreamLimits } from './stream-limits.js';
+import { NACK_CODE_MAX_BYTES, type StreamLimits } from './stream-limits.js';
 
 const dirs = tempDirs('gw-config-server-tls-');
 let dir: string;
@@ -136,6 +136,6 @@ describe('ConfigServer with mutual TLS', () => {
     s.send('rt-1', { responseNonce: s.responses[0]!.nonce, errorDetail: { code: 'GW_X'.repeat(50), message: 'x'.repeat(100_000) } });
     await waitFor('the NACK', () => nacks.length === 1);
     expect(nacks[0]!.lastNack!.message).toHaveLength(100);
-    expect(nacks[0]!.lastNack!.code.length).toBeLessThanOrEqual(64);
+    expect(Buffer.byteLength(nacks[0]!.lastNack!.code)).toBe(NACK_CODE_MAX_BYTES);
   });
 });

@@ -9,7 +9,7 @@ import { refuseCall } from './refuse-call.js';
 import type { ConfigServerCallbacks, FullBecause, RuntimeSession } from './runtime-session.js';
 import type { SendQueue, SendTarget } from './send-queue.js';
 import type { HeldBase, SharedResponse, SharedResponses } from './shared-responses.js';
-import { TokenBucket, truncateUtf8, type StreamLimits } from './stream-limits.js';
+import { NACK_CODE_MAX_BYTES, TokenBucket, truncateUtf8, type StreamLimits } from './stream-limits.js';
 
 type Call = grpc.ServerDuplexStream<ConfigRequest__Output, ConfigResponse | EncodedConfigResponse>;
 
@@ -187,7 +187,7 @@ export class ConfigStream implements SendTarget {
         this.ctx.logger.warn({ runtimeId: session.runtimeId, version: out.version, reason: truncateUtf8(req.errorDetail.message, 512) }, 'runtime could not apply a delta: sending the whole state');
       } else if (req.errorDetail) {
         this.ctx.nacked(session.runtimeId).add(versionKey(out.epoch, out.version));
-        const detail = { code: truncateUtf8(req.errorDetail.code, 64), message: truncateUtf8(req.errorDetail.message, this.ctx.limits.maxNackMessageBytes) };
+        const detail = { code: truncateUtf8(req.errorDetail.code, NACK_CODE_MAX_BYTES), message: truncateUtf8(req.errorDetail.message, this.ctx.limits.maxNackMessageBytes) };
         session.lastNack = { version: out.version, epoch: out.epoch, code: detail.code, message: detail.message, at: now };
         session.applied = { version: req.versionInfo, epoch: req.epoch, hash: req.hash };
         this.ctx.logger.warn({ runtimeId: session.runtimeId, version: out.version, code: detail.code, reason: detail.message }, 'runtime rejected snapshot');

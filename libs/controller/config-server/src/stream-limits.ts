@@ -15,6 +15,9 @@ export interface StreamLimits {
   maxStreamsPerIdentity: number;
 }
 
+/** A NACK's error code is cut to this many bytes (UTF-8): codes are short GW_ names. */
+export const NACK_CODE_MAX_BYTES = 64;
+
 export const DEFAULT_STREAM_LIMITS: Readonly<StreamLimits> = Object.freeze({
   maxNackMessageBytes: 4_096,
   requestsPerSecond: 20,

@@ -204,15 +204,14 @@ describe('RuntimeSessionRecorder', () => {
     expect(store.last('rt-1')).toMatchObject({ sessionId: 'ctl-1/boot/2', connected: true });
   });
 
-  it('bounds what a runtime can make it store', async () => {
+  it('bounds what a runtime can make it store (a NACK is bounded where the stream receives it: config-server-tls spec)', async () => {
     const store = new FakeStore();
     const rec = recorder(store);
-    const s = session(1, { runtimeId: 'x'.repeat(10_000), zone: 'z'.repeat(1_000) });
-    s.lastNack = { version: 1, epoch: 1, code: 'C'.repeat(500), message: 'm'.repeat(100_000), at: new Date() };
+    const s = session(1, { runtimeId: 'x'.repeat(10_000), zone: 'z'.repeat(1_000), buildVersion: 'b'.repeat(1_000), peer: 'p'.repeat(1_000) });
     rec.callbacks.onNack!(s);
     await waitFor('written', () => store.calls.length === 1);
     const r = store.calls[0]![0]!;
-    expect([r.runtimeId.length, r.zone.length, r.lastNack!.code.length, r.lastNack!.message.length]).toEqual([256, 128, 64, 4096]);
+    expect([r.runtimeId.length, r.zone.length, r.buildVersion.length, r.peer.length]).toEqual([256, 128, 128, 256]);
   });
 
   it('writes pending closes on stop, but never waits longer than asked', async () => {

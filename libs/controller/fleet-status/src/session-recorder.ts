@@ -48,8 +48,9 @@ interface Pending {
   disconnectedAt: Date | undefined;
 }
 
-// Runtime-supplied strings go into the database: bound them.
-const LIMITS = { id: 256, zone: 128, build: 128, peer: 256, code: 64, message: 4096 };
+// Runtime-supplied strings go into the database: bound them. A NACK's code and message
+// are bounded once, where the config stream receives them (StreamLimits, NACK_CODE_MAX_BYTES).
+const LIMITS = { id: 256, zone: 128, build: 128, peer: 256 };
 const cut = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
 
 /**
@@ -270,7 +271,7 @@ export class RuntimeSessionRecorder {
       disconnectedAt: p.disconnectedAt,
       applied: { version: s.applied.version, epoch: s.applied.epoch, hash: cut(s.applied.hash, LIMITS.id) },
       lastNack: nack
-        ? { version: nack.version, epoch: nack.epoch, code: cut(nack.code, LIMITS.code), message: cut(nack.message, LIMITS.message), at: nack.at }
+        ? { version: nack.version, epoch: nack.epoch, code: nack.code, message: nack.message, at: nack.at }
         : undefined,
       identity: s.identity,
       certificateNotAfter: s.certificateNotAfter,
