@@ -3,8 +3,10 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { collectProcessMetrics, countOpenFds, DROPPED_DEFAULT_METRICS, listOpenFds, REPLACED_DEFAULT_METRICS } from './process-metrics.js';
 
-/** Descriptors held open by a test: well below the process limit, enough that a listing is long. */
-const HELD_FDS = 3_000;
+/** The soft limit on open descriptors (`ulimit -n`). */
+const FD_LIMIT = Number(/^Max open files\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? 1024);
+/** Descriptors held open by a test: 3,000 (a listing that long blocked the loop for ms), fewer under a low limit. */
+const HELD_FDS = Math.min(3_000, FD_LIMIT - fs.readdirSync('/proc/self/fd').length - 256);
 
 /** The real count, as prom-client's collector took it: a synchronous listing minus its own descriptor. */
 function realOpenFds(): number {
@@ -39,6 +41,7 @@ afterEach(() => {
 });
 
 function holdFds(n: number): void {
+  expect(n, `ulimit -n ${FD_LIMIT} leaves too few descriptors for this test`).toBeGreaterThanOrEqual(500);
   for (let i = 0; i < n; i++) held.push(fs.openSync('/dev/null', 'r'));
 }
 
