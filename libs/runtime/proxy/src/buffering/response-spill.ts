@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { watchSend } from '../edge/client-timeouts.js';
 
 /** Upstream bytes waiting for the disk before the upstream is paused (the spill's only memory besides one read). */
-const WRITE_QUEUE_BYTES = 64 * 1024;
+export const SPILL_WRITE_QUEUE_BYTES = 64 * 1024;
+const WRITE_QUEUE_BYTES = SPILL_WRITE_QUEUE_BYTES;
 /** What one read from the file hands to the client connection: its high-water mark, so a stalled client pins little memory. */
 const READ_BYTES = 16 * 1024;
 /** What a spill holds in memory at most besides what its connection queued: charged in the memory budget. */
@@ -17,6 +18,8 @@ export interface SpillHooks {
   resumeUpstream(): void;
   /** The file could not be opened: the queued chunks went to the client; the relay streams as without a spill. */
   openFailed(err: unknown): void;
+  /** The upstream is done and all of it is in the file: the disk queue holds nothing any more (once). */
+  writesDone(): void;
 }
 
 /**
@@ -38,6 +41,7 @@ export class ResponseSpill {
   private written = 0;
   private sent = 0;
   private upstreamEnded = false;
+  private writesDone = false;
   private upstreamPaused = false;
   private pumping = false;
   private awaitingDrain = false;
@@ -71,7 +75,14 @@ export class ResponseSpill {
   /** The upstream's body is complete: the response ends once the client has taken the file. */
   end(): void {
     this.upstreamEnded = true;
+    this.noteWritesDone();
     void this.pump();
+  }
+
+  private noteWritesDone(): void {
+    if (this.writesDone || !this.upstreamEnded || this.writing || this.queued > 0 || this.handle === undefined || this.closed) return;
+    this.writesDone = true;
+    this.hooks.writesDone();
   }
 
   private async openFile(dir: string): Promise<void> {
@@ -90,6 +101,7 @@ export class ResponseSpill {
       return;
     }
     this.handle = handle;
+    this.noteWritesDone();
     void this.flush();
   }
 
@@ -123,6 +135,7 @@ export class ResponseSpill {
     this.writing = false;
     if (this.closed) return;
     this.written += bytes;
+    this.noteWritesDone();
     if (this.upstreamPaused && this.queued < WRITE_QUEUE_BYTES) {
       this.upstreamPaused = false;
       this.hooks.resumeUpstream();
