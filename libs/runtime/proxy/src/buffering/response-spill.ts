@@ -6,11 +6,10 @@ import { watchSend } from '../edge/client-timeouts.js';
 
 /** Upstream bytes waiting for the disk before the upstream is paused (the spill's only memory besides one read). */
 export const SPILL_WRITE_QUEUE_BYTES = 64 * 1024;
-const WRITE_QUEUE_BYTES = SPILL_WRITE_QUEUE_BYTES;
 /** What one read from the file hands to the client connection: its high-water mark, so a stalled client pins little memory. */
 const READ_BYTES = 16 * 1024;
 /** What a spill holds in memory at most besides what its connection queued: charged in the memory budget. */
-export const SPILL_MEMORY_BYTES = WRITE_QUEUE_BYTES + READ_BYTES;
+export const SPILL_MEMORY_BYTES = SPILL_WRITE_QUEUE_BYTES + READ_BYTES;
 
 /** What a spill tells the response relay about its upstream. */
 export interface SpillHooks {
@@ -67,7 +66,7 @@ export class ResponseSpill {
     this.queue.push(chunk);
     this.queued += chunk.length;
     void this.flush();
-    if (this.queued < WRITE_QUEUE_BYTES) return true;
+    if (this.queued < SPILL_WRITE_QUEUE_BYTES) return true;
     this.upstreamPaused = true;
     return false;
   }
@@ -136,7 +135,7 @@ export class ResponseSpill {
     if (this.closed) return;
     this.written += bytes;
     this.noteWritesDone();
-    if (this.upstreamPaused && this.queued < WRITE_QUEUE_BYTES) {
+    if (this.upstreamPaused && this.queued < SPILL_WRITE_QUEUE_BYTES) {
       this.upstreamPaused = false;
       this.hooks.resumeUpstream();
     }

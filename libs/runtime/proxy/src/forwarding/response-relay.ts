@@ -78,7 +78,7 @@ export const UPSTREAM_READ_AHEAD_BYTES = 64 * 1024;
  * and given back when the connection drains (onClientDrain) or the response closes: the
  * bytes queued on the connection, at least the whole upstream read the last chunk is a
  * view of (a queued view keeps all of it), and, while the upstream is paused, its
- * socket's read-ahead. 2,000 slow readers hold ~250 MB that way: charged, memory buffering
+ * socket's read-ahead. 2,000 slow readers hold over 100 MB that way: charged, memory buffering
  * gives way to the disk and to backpressure as lagging connections add up. A spill's own
  * memory is charged apart (startSpill).
  */
