@@ -173,7 +173,7 @@ describe('validate-deploy', () => {
     // app's volume mounted at /tls/<id>) and /secrets in a temp dir and `gatewayctl` the
     // built CLI (npm run build first).
     const compose = parseYaml(fs.readFileSync(path.join(repo, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-      services: { certs: { entrypoint: string[]; environment: Record<string, string>; volumes: string[] } };
+      services: { certs: { entrypoint: string[]; environment: Record<string, string>; volumes: string[]; user?: string } };
     };
     const certs = compose.services.certs;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-certs-'));
@@ -184,7 +184,11 @@ describe('validate-deploy', () => {
     for (const d of ['bin', 'pki', 'tls', 'secrets', ...apps.map(({ id }) => `tls/${id}`)]) fs.mkdirSync(path.join(tmp, d), { mode: 0o700 });
     const cli = path.join(repo, 'apps', 'gatewayctl', 'dist', 'main.js');
     fs.writeFileSync(path.join(tmp, 'bin', 'gatewayctl'), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`, { mode: 0o755 });
-    const script = certs.entrypoint[2]!.replaceAll('$$', '$').replaceAll('/pki', path.join(tmp, 'pki')).replaceAll('/tls', path.join(tmp, 'tls')).replaceAll('/secrets/', `${path.join(tmp, 'secrets')}/`);
+    // Root only to hand the fresh volumes' mount points to the image's user, then the script
+    // (CERTS_SCRIPT) runs as that user: the files it writes belong to the apps' user.
+    expect(certs.user).toBe('0:0');
+    expect(certs.entrypoint[2]!.trim().split('\n')).toEqual(['chown node:node /tls/*', 'exec setpriv --reuid=node --regid=node --init-groups -- /bin/sh -euc "$$CERTS_SCRIPT" certs "$$@"']);
+    const script = certs.environment['CERTS_SCRIPT']!.replaceAll('$$', '$').replaceAll('/pki', path.join(tmp, 'pki')).replaceAll('/tls', path.join(tmp, 'tls')).replaceAll('/secrets/', `${path.join(tmp, 'secrets')}/`);
     const run = (...args: string[]) => {
       const r = spawnSync('/bin/sh', ['-euc', script, 'certs', ...args], { encoding: 'utf8', env: { ...process.env, ...certs.environment, PATH: `${path.join(tmp, 'bin')}:${process.env['PATH']}` } });
       expect(r.status, r.stdout + r.stderr).toBe(0);
