@@ -71,9 +71,8 @@ export class UpstreamMetrics {
       collect() {
         this.reset();
         for (const up of upstreams()) {
-          up.health.refresh();
           const counts = { healthy: 0, unhealthy: 0, ejected: 0 };
-          for (const t of up.health.targets) counts[t.state]++;
+          for (const state of up.targetStates()) counts[state]++;
           for (const [state, n] of Object.entries(counts)) this.set({ api: up.name, state }, n);
         }
       },
@@ -85,7 +84,10 @@ export class UpstreamMetrics {
       registers,
       collect() {
         this.reset();
-        for (const up of upstreams()) if (up.breaker) this.set({ api: up.name }, BREAKER_STATE[up.breaker.state]);
+        for (const up of upstreams()) {
+          const breaker = up.breakerStatus();
+          if (breaker) this.set({ api: up.name }, BREAKER_STATE[breaker.state]);
+        }
       },
     });
     new Gauge({
@@ -95,7 +97,10 @@ export class UpstreamMetrics {
       registers,
       collect() {
         this.reset();
-        for (const up of upstreams()) if (up.breaker) this.set({ api: up.name }, up.breaker.active);
+        for (const up of upstreams()) {
+          const breaker = up.breakerStatus();
+          if (breaker) this.set({ api: up.name }, breaker.active);
+        }
       },
     });
   }

@@ -4,7 +4,7 @@ export { pickLeastRequest } from './least-request.js';
 export { RingHash } from './ring-hash.js';
 export { hashString } from './hash.js';
 export { hashKeyOf, cookieValue } from './hash-key.js';
-export { TargetHealth, type HealthEvent, type HealthReason, type HealthTransition, type HealthListener } from './target-health.js';
+export { TargetHealth, type HealthEvent, type HealthReason, type HealthTransition, type HealthListener, type TargetState } from './target-health.js';
 export { UpstreamHealth, type UpstreamHealthOptions } from './upstream-health.js';
 export { LoadBalancer, type LoadBalancerOptions } from './load-balancer.js';
 export { FailureWindow } from './failure-window.js';
