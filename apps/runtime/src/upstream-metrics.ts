@@ -1,7 +1,8 @@
 import type { BreakerTransition, HealthTransition, Upstream } from '@gw/upstreams';
 import type { CheckRecord } from '@gw/health-check';
 import type { ForwardingEvents } from '@gw/proxy';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { ScrapeGauge } from './scrape-gauge.js';
 
 const BREAKER_STATE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
@@ -63,7 +64,7 @@ export class UpstreamMetrics {
       labelNames: ['api'],
       registers,
     });
-    new Gauge({
+    new ScrapeGauge({
       name: 'gateway_upstream_targets',
       help: 'Targets per API by health state (healthy, unhealthy by active checks, ejected by outlier detection)',
       labelNames: ['api', 'state'],
@@ -77,7 +78,7 @@ export class UpstreamMetrics {
         }
       },
     });
-    new Gauge({
+    new ScrapeGauge({
       name: 'gateway_upstream_circuit_state',
       help: 'Circuit breaker state per API: 0 closed, 1 half-open, 2 open (absent when the breaker is off)',
       labelNames: ['api'],
@@ -90,7 +91,7 @@ export class UpstreamMetrics {
         }
       },
     });
-    new Gauge({
+    new ScrapeGauge({
       name: 'gateway_upstream_requests_in_flight',
       help: 'Requests holding a circuit breaker slot, per API (absent when the breaker is off)',
       labelNames: ['api'],
