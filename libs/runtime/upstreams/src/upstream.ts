@@ -3,7 +3,7 @@ import type { Clock, Random } from './clock.js';
 import { CircuitBreaker, type BreakerState, type BreakerTransition } from './circuit-breaker.js';
 import { LoadBalancer } from './load-balancer.js';
 import { RetryBudget } from './retry-budget.js';
-import { RetryConditions } from './retry-policy.js';
+import { retryConditionsOf, type RetryConditions } from './retry-policy.js';
 import { TargetHealth, type HealthListener, type TargetState } from './target-health.js';
 import { sameJson } from './same-json.js';
 import { UpstreamHealth } from './upstream-health.js';
@@ -167,7 +167,7 @@ export class Upstream {
   }
 
   get retryOn(): RetryConditions {
-    return (this.#retryOn ??= new RetryConditions(this.definition.retries.on));
+    return (this.#retryOn ??= retryConditionsOf(this.definition.retries.on));
   }
 
   /** Tries in flight per target (least-request reads it; also a gauge). */
