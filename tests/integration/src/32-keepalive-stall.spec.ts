@@ -4,7 +4,7 @@
 // - this process's event loop blocked for longer than the timeout, again and again (as a
 //   large config apply on a loaded machine does), does not cost it its stream: the
 //   controller's answers arrive meanwhile and are read once the loop runs again;
-// - a frozen controller (SIGSTOP) is still noticed within interval + timeout (+ one tick),
+// - a frozen controller (SIGSTOP) is still noticed within interval + timeout (+ two ticks),
 //   as README and docs/operations.md say.
 import { ConfigClient, DEFAULT_KEEPALIVE } from '@gw/config-client';
 import { createTempDatabase, type TempDatabase } from '@gw/store/testing';

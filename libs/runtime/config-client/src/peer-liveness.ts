@@ -1,5 +1,8 @@
 import { performance } from 'node:perf_hooks';
 
+/** How many times a verdict is put off because this process stalled while it was due. */
+const MAX_VERDICT_STALLS = 3;
+
 export interface PeerLivenessOptions {
   /** Between an answer and the next probe. */
   intervalMs: number;
@@ -18,13 +21,14 @@ export interface PeerLivenessOptions {
  * before the loop has read the answer already waiting in the socket, and a healthy
  * connection is dropped. Here the wait is counted in ticks: a gap between two ticks much
  * longer than a tick is this process not running, and counts as two ticks only; and the
- * verdict waits for the loop to poll its sockets (twice) first. A frozen peer (SIGSTOP,
- * a partition) is still noticed within `intervalMs` + `timeoutMs` + one tick while this
+ * verdict waits until the loop has run freely for one more tick. A frozen peer (SIGSTOP,
+ * a partition) is still noticed within `intervalMs` + `timeoutMs` + two ticks while this
  * process runs.
  */
 export class PeerLiveness {
   readonly #tickMs: number;
   #timer: NodeJS.Timeout | undefined;
+  /** The probe's tick while it waits, then the verdict's timer. */
   #ticker: NodeJS.Timeout | undefined;
   #cancel: (() => void) | undefined;
   #stopped = true;
@@ -42,7 +46,7 @@ export class PeerLiveness {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    clearInterval(this.#ticker);
+    clearTimeout(this.#ticker);
     this.#cancel?.();
     this.#cancel = undefined;
   }
@@ -62,7 +66,7 @@ export class PeerLiveness {
     this.#cancel = this.options.probe(() => {
       if (answered || this.#stopped) return;
       answered = true;
-      clearInterval(this.#ticker);
+      clearTimeout(this.#ticker);
       this.#cancel = undefined;
       this.#schedule();
     });
@@ -74,11 +78,23 @@ export class PeerLiveness {
       last = now;
       if (waited < this.options.timeoutMs) return;
       clearInterval(this.#ticker);
-      // Decide after the loop has polled its sockets: an answer that arrived while it was
-      // busy is read (and its callback run) first.
-      setImmediate(() => {
-        if (silent()) setImmediate(() => silent() && this.#giveUp(sentAt));
-      });
+      this.#verdict(sentAt, silent, 0);
+    }, this.#tickMs);
+    this.#ticker.unref();
+  }
+
+  /**
+   * Decides after the loop has run freely for one more tick: an answer that arrived while
+   * it was busy is read (grpc-js takes a few loop turns to hand it over) and its callback
+   * run first. A stall meanwhile means the answer may still be unread: look again, a
+   * bounded number of times.
+   */
+  #verdict(sentAt: number, silent: () => boolean, stalls: number): void {
+    const from = performance.now();
+    this.#ticker = setTimeout(() => {
+      if (!silent()) return;
+      if (performance.now() - from > 2 * this.#tickMs && stalls < MAX_VERDICT_STALLS) this.#verdict(sentAt, silent, stalls + 1);
+      else this.#giveUp(sentAt);
     }, this.#tickMs);
     this.#ticker.unref();
   }
