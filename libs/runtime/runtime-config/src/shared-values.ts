@@ -34,7 +34,7 @@ export class SharedValues {
       copy = value.map((v: unknown) => this.share(v));
     } else {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.share(v);
+      for (const k of Object.keys(value)) out[k] = this.share((value as Record<string, unknown>)[k]);
       copy = out;
     }
     // Key order is the schema's (normalized definitions are built field by field), so equal values serialize alike.
