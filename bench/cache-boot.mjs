@@ -5,6 +5,11 @@
 // 10,000 APIs of the in-process benches' mix as the controller sends them (compact content,
 // `compileApi`), written by `ConfigCache.save` (a base file plus log records).
 //
+// A runtime keeps, next to the cache, the definitions it decoded (decoded-definitions.json,
+// written in the background after a boot or a new base file): each tree first boots once
+// and runs until it has written that file, as a runtime that ran before has. NO_DECODED=1
+// removes the file before every boot instead (the first boot after an upgrade).
+//
 // Several built trees can be compared in one run, alternating boots (A B A B …): pass
 // `--tree <dir>` once per tree (default: this repo). A tree is a directory holding
 // apps/runtime/dist and libs/*/dist (a copy of another commit's build works, see
@@ -36,7 +41,8 @@ const many = (name) => args.flatMap((a, i) => (a === `--${name}` ? [args[i + 1]]
 const trees = (many('tree').length > 0 ? many('tree') : [root]).map((t) => path.resolve(t));
 const profile = args.includes('--profile');
 const keptDir = many('cache-dir')[0];
-const NODE_FLAGS = ['--single-threaded-gc'];
+/** The image's flags (deploy/Dockerfile); NODE_FLAGS adds more (space-separated). */
+const NODE_FLAGS = ['--single-threaded-gc', ...(process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 
 async function writeCache(dir) {
   const { buildSnapshot } = await import('../libs/shared/config-contract/dist/index.js');
@@ -121,6 +127,30 @@ async function boot(tree, dir, probe, profileDir) {
   }
 }
 
+const DECODED_FILE = 'decoded-definitions.json';
+
+/** Boots `tree` from `dir` and waits (≤ 30 s) for it to write the decoded definitions; false if it never does (an older build). */
+async function warmUp(tree, dir) {
+  const file = path.join(dir, DECODED_FILE);
+  fs.rmSync(file, { force: true });
+  const [proxy, admin, dead] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(process.execPath, [...NODE_FLAGS, path.join(tree, 'apps/runtime/dist/main.js')], {
+    cwd: tree,
+    env: { ...process.env, RUNTIME_ID: 'bench-boot', ZONE: 'a', CONTROLLER_ADDRESSES: `127.0.0.1:${dead}`, CONFIG_INSECURE: 'true', CONFIG_CACHE_DIR: dir, RUNTIME_HOST: '127.0.0.1', RUNTIME_ADMIN_HOST: '127.0.0.1', RUNTIME_HTTP_PORT: String(proxy), RUNTIME_ADMIN_PORT: String(admin), LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
+  try {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && child.exitCode === null) {
+      if (fs.existsSync(file)) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
@@ -140,11 +170,13 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [t, row] of rows.entries()) {
         const pdir = profileRoot ? path.join(profileRoot, `tree${t}-round${round}`) : undefined;
+        if (process.env.NO_DECODED === '1') fs.rmSync(path.join(dir, DECODED_FILE), { force: true });
+        else row.decoded = await warmUp(row.tree, dir);
         const r = await boot(row.tree, dir, '/health/ready', pdir);
         if (r.source !== 'cache' || r.apis !== APIS || (expected !== undefined && r.version !== expected)) throw new Error(`${row.tree}: ready with ${JSON.stringify(r)}`);
         row.ready.push(r);
         row.bare.push(await boot(row.tree, empty, '/health/live', undefined));
-        console.log(`round ${round} tree ${t}: ready ${r.wallMs} ms wall, ${r.cpuMs} ms CPU; no config: first answer ${row.bare.at(-1).wallMs} ms wall, ${row.bare.at(-1).cpuMs} ms CPU`);
+        console.log(`round ${round} tree ${t}${row.decoded ? ' (decoded definitions)' : ''}: ready ${r.wallMs} ms wall, ${r.cpuMs} ms CPU; no config: first answer ${row.bare.at(-1).wallMs} ms wall, ${row.bare.at(-1).cpuMs} ms CPU`);
       }
     }
   } finally {
