@@ -74,6 +74,7 @@ export class DecodedDefinitions {
   #pending: RuntimeConfig | undefined;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
+  #stopped = false;
   #writes = 0;
 
   /** `delayMs`: how long after being asked a write starts (default 1 s): the boot's own work goes first. */
@@ -109,7 +110,7 @@ export class DecodedDefinitions {
 
   /** Writes `config`'s definitions soon, in the background (the latest asked for wins). */
   refresh(config: RuntimeConfig | undefined): void {
-    if (config === undefined) return;
+    if (config === undefined || this.#stopped) return;
     this.#pending = config;
     if (this.#timer !== undefined || this.#writing !== undefined) return;
     this.#timer = setTimeout(() => {
@@ -122,12 +123,13 @@ export class DecodedDefinitions {
     this.#timer.unref();
   }
 
-  /** Stops a write that has not started; waits for one that has. */
+  /** At shutdown: a write still waiting for its delay is made now (the next boot wants it), one under way is waited for. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#pending = undefined;
     await this.#writing;
+    if (this.#pending !== undefined) await this.#writeLatest();
   }
 
   async #writeLatest(): Promise<void> {
