@@ -60,7 +60,7 @@ export interface BuildOptions {
   contentVerified?: boolean;
   /**
    * Definitions this very build already decoded, by content hash (the disk cache keeps
-   * them, written with `schemaFingerprint()` and loaded only when it matches): a resource
+   * them with the API schema build's fingerprint and loads them only when it matches): a resource
    * whose verified content hashes to one of them takes it instead of being decoded again.
    * Only with `contentVerified` (the hash is then known to be the content's); anything
    * not found here, or for another name, is decoded and validated in full.
@@ -160,9 +160,9 @@ export function buildRuntimeConfig(snapshot: ConfigSnapshot, previous: RuntimeCo
 
 /** The definition this build decoded from this very content before, if `known` has it (see BuildOptions.decoded). */
 function decodedBefore(resource: ConfigResource, known: ReadonlyMap<string, unknown> | undefined): DecodedApi | undefined {
-  const api = known?.get(resource.hash) as ApiDefinition | undefined;
-  if (api === undefined || resource.type !== API_RESOURCE_TYPE || api.name !== resource.name) return undefined;
-  return { ok: true, api };
+  const api = known?.get(resource.hash);
+  if (typeof api !== 'object' || api === null || resource.type !== API_RESOURCE_TYPE || (api as ApiDefinition).name !== resource.name) return undefined;
+  return { ok: true, api: api as ApiDefinition };
 }
 
 /** Definition values shared by every config of this process (see SharedValues). */
