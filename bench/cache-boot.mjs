@@ -16,12 +16,12 @@
 // docs/benchmarks.md). Also boots each tree with no config once per round (an empty cache
 // directory: time and CPU to its first answer on /health/live), the process start cost.
 //
-// Usage (after `npm run build`):
-//   node bench/cache-boot.mjs                                 # this tree, 10,000 APIs, 5 rounds
-//   node bench/cache-boot.mjs --tree /tmp/before --tree .     # A/B, alternating
-//   APIS=2000 ROUNDS=3 node bench/cache-boot.mjs
-//   node bench/cache-boot.mjs --profile                       # V8 CPU profiles of each boot (bench/results/cache-boot-*/)
-//   node bench/cache-boot.mjs --cache-dir /tmp/c              # keep (or reuse) the cache directory
+// Usage (after `npm run build`; `npx node` runs the repo's Node):
+//   npx node bench/cache-boot.mjs                                 # this tree, 10,000 APIs, 5 rounds
+//   npx node bench/cache-boot.mjs --tree /tmp/before --tree .     # A/B, alternating
+//   APIS=2000 ROUNDS=3 npx node bench/cache-boot.mjs
+//   npx node bench/cache-boot.mjs --profile                       # V8 CPU profiles of each boot (bench/results/cache-boot-*/)
+//   npx node bench/cache-boot.mjs --cache-dir /tmp/c              # keep (or reuse) the cache directory
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
