@@ -9,7 +9,8 @@
 // `NAME: envVar.int({ default: 5_000, … })`, see @gw/app-kit, and any direct env['NAME']),
 // and every variable the app requires (`NAME: envVar.required(…)`) is set.
 // The config stream's certificates: TLS file variables set (or CONFIG_INSECURE=true) and
-// under a mount, compose's issuing service and per-id files, Kubernetes Secret volumes and
+// under a mount, compose's issuing service and per-id files, no app mounting a volume that
+// holds another app's key, Kubernetes Secret volumes and
 // the optional deploy/k8s/cert-manager Certificates / csi-driver volumes. No open doors in
 // compose: published ports on 127.0.0.1, ADMIN_TOKEN required.
 // Usage: node tools/validate-deploy.mjs [repoRoot]   (exit 1 on any problem)
@@ -441,6 +442,28 @@ function validateCompose() {
         if (!listed.includes(id)) fail(`docker-compose.yml services.${issuer}`, `issues no certificate for ${role} ${id} (add it to ${role === 'controller' ? 'CONTROLLERS' : 'RUNTIMES'})`);
         if (s.deps[issuer]?.condition !== 'service_completed_successfully') fail(where, `does not wait for ${issuer} (depends_on condition service_completed_successfully)`);
       }
+    }
+  }
+
+  // Private keys: the volume holding an app's key (the mount its *_TLS_KEY_FILE is under)
+  // is mounted by no other app. A compromised runtime must not read a controller's key, or
+  // another runtime's, and speak for it.
+  const mountsOf = (s) =>
+    (Array.isArray(s.svc.volumes) ? s.svc.volumes : [])
+      .map((v) => (isObj(v) ? { source: v.source, target: v.target } : { source: String(v).split(':')[0], target: String(v).split(':')[1] }))
+      .filter((m) => m.source && m.target);
+  const apps = ROLES.flatMap((role) => byRole[role].map((n) => ({ n, role })));
+  for (const { n, role } of apps) {
+    const keyVar = TLS_FILES[role].find((v) => /_KEY_FILE$/.test(v));
+    const keyFile = info.get(n).env.get(keyVar);
+    if (typeof keyFile !== 'string' || !keyFile.startsWith('/')) continue;
+    const holding = mountsOf(info.get(n))
+      .filter((m) => keyFile.startsWith(m.target.replace(/\/?$/, '/')))
+      .sort((a, b) => b.target.length - a.target.length)[0];
+    if (!holding) continue; // reported above: not under any mount
+    for (const other of apps) {
+      if (other.n === n || !mountsOf(info.get(other.n)).some((m) => m.source === holding.source)) continue;
+      fail(`docker-compose.yml services.${other.n}`, `mounts ${holding.source}, which holds ${n}'s private key (${keyVar}=${keyFile}): give each app a volume with only its own key and certificate`);
     }
   }
 

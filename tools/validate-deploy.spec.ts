@@ -168,32 +168,44 @@ describe('validate-deploy', () => {
     expectProblems(unissued, 'issues Secret gateway-controller-cert, which no Deployment mounts', 'no Certificate issues Secret gateway-controller-tls, which the controller Deployments mount');
   });
 
-  it("compose's certs service script issues the CA and every certificate once, re-issues on request, publishes all but the CA key and makes the secrets key once", () => {
-    // The script as compose runs it ($$ is compose's escape for $), with /pki, /tls and
-    // /secrets in a temp dir and `gatewayctl` the built CLI (npm run build first).
+  it("compose's certs service script issues the CA and every certificate once, re-issues on request, gives each app only its own key and makes the secrets key once", () => {
+    // The script as compose runs it ($$ is compose's escape for $), with /pki, /tls (each
+    // app's volume mounted at /tls/<id>) and /secrets in a temp dir and `gatewayctl` the
+    // built CLI (npm run build first).
     const compose = parseYaml(fs.readFileSync(path.join(repo, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-      services: { certs: { entrypoint: string[]; environment: Record<string, string> } };
+      services: { certs: { entrypoint: string[]; environment: Record<string, string>; volumes: string[]; user?: string } };
     };
     const certs = compose.services.certs;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-certs-'));
     dirs.push(tmp);
-    for (const d of ['bin', 'pki', 'tls', 'secrets']) fs.mkdirSync(path.join(tmp, d), { mode: 0o700 });
+    const apps = [...certs.environment['CONTROLLERS']!.split(' ').map((id) => ({ id, file: `controller-${id}` })), ...certs.environment['RUNTIMES']!.split(' ').map((id) => ({ id, file: `runtime-${id}` }))];
+    // Every app's volume is mounted into the certs service where the script writes it.
+    for (const { id } of apps) expect(certs.volumes).toContain(`tls-${id}:/tls/${id}`);
+    for (const d of ['bin', 'pki', 'tls', 'secrets', ...apps.map(({ id }) => `tls/${id}`)]) fs.mkdirSync(path.join(tmp, d), { mode: 0o700 });
     const cli = path.join(repo, 'apps', 'gatewayctl', 'dist', 'main.js');
     fs.writeFileSync(path.join(tmp, 'bin', 'gatewayctl'), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`, { mode: 0o755 });
-    const script = certs.entrypoint[2]!.replaceAll('$$', '$').replaceAll('/pki', path.join(tmp, 'pki')).replaceAll('/tls', path.join(tmp, 'tls')).replaceAll('/secrets/', `${path.join(tmp, 'secrets')}/`);
+    // Root only to hand the fresh volumes' mount points to the image's user, then the script
+    // (CERTS_SCRIPT) runs as that user: the files it writes belong to the apps' user.
+    expect(certs.user).toBe('0:0');
+    expect(certs.entrypoint[2]!.trim().split('\n')).toEqual(['chown node:node /tls/*', 'exec setpriv --reuid=node --regid=node --init-groups -- /bin/sh -euc "$$CERTS_SCRIPT" certs "$$@"']);
+    const script = certs.environment['CERTS_SCRIPT']!.replaceAll('$$', '$').replaceAll('/pki', path.join(tmp, 'pki')).replaceAll('/tls', path.join(tmp, 'tls')).replaceAll('/secrets/', `${path.join(tmp, 'secrets')}/`);
     const run = (...args: string[]) => {
       const r = spawnSync('/bin/sh', ['-euc', script, 'certs', ...args], { encoding: 'utf8', env: { ...process.env, ...certs.environment, PATH: `${path.join(tmp, 'bin')}:${process.env['PATH']}` } });
       expect(r.status, r.stdout + r.stderr).toBe(0);
       return r.stdout;
     };
-    const ids = [...certs.environment['CONTROLLERS']!.split(' ').map((id) => `controller-${id}`), ...certs.environment['RUNTIMES']!.split(' ').map((id) => `runtime-${id}`)];
     run();
-    const published = fs.readdirSync(path.join(tmp, 'tls')).sort();
-    expect(published).toEqual(['ca.crt', ...ids.flatMap((id) => [`${id}.crt`, `${id}.key`])].sort());
+    expect(fs.readdirSync(path.join(tmp, 'tls')).sort()).toEqual(apps.map(({ id }) => id).sort());
+    const published = apps.flatMap(({ id, file }) => {
+      // ca.crt and this app's own certificate and key: no other app's key, never the CA's.
+      expect(fs.readdirSync(path.join(tmp, 'tls', id)).sort(), id).toEqual(['ca.crt', `${file}.crt`, `${file}.key`]);
+      expect(fs.statSync(path.join(tmp, 'tls', id, `${file}.key`)).mode & 0o777, id).toBe(0o600);
+      return ['ca.crt', `${file}.crt`, `${file}.key`].map((f) => `tls/${id}/${f}`);
+    });
     expect(fs.existsSync(path.join(tmp, 'pki', 'ca.key'))).toBe(true);
-    for (const id of ids) expect(fs.statSync(path.join(tmp, 'tls', `${id}.key`)).mode & 0o777, id).toBe(0o600);
     const read = (f: string) => fs.readFileSync(path.join(tmp, f), 'utf8');
-    const before = Object.fromEntries(published.map((f) => [f, read(`tls/${f}`)]));
+    for (const { id } of apps) expect(read(`tls/${id}/ca.crt`)).toBe(read('pki/ca.crt'));
+    const before = Object.fromEntries(published.map((f) => [f, read(f)]));
     // The controllers' SECRETS_KEY_FILE: 32 random bytes, owner-only.
     const keyFile = path.join(tmp, 'secrets', 'secrets.key');
     expect(fs.readdirSync(path.join(tmp, 'secrets'))).toEqual(['secrets.key']);
@@ -202,12 +214,12 @@ describe('validate-deploy', () => {
     const key = fs.readFileSync(keyFile);
     // A second `up` changes nothing (the key included); a re-issue replaces exactly that certificate.
     run();
-    expect(Object.fromEntries(published.map((f) => [f, read(`tls/${f}`)]))).toEqual(before);
+    expect(Object.fromEntries(published.map((f) => [f, read(f)]))).toEqual(before);
     expect(fs.readFileSync(keyFile).equals(key)).toBe(true);
     run('certs', 'issue', 'runtime', 'runtime-1a', '--dir', path.join(tmp, 'pki'));
-    const changed = published.filter((f) => read(`tls/${f}`) !== before[f]);
-    expect(changed).toEqual(['runtime-runtime-1a.crt', 'runtime-runtime-1a.key']);
-    expect(read('tls/runtime-runtime-1a.crt')).toBe(read('pki/runtime-runtime-1a.crt'));
+    const changed = published.filter((f) => read(f) !== before[f]);
+    expect(changed).toEqual(['tls/runtime-1a/runtime-runtime-1a.crt', 'tls/runtime-1a/runtime-runtime-1a.key']);
+    expect(read('tls/runtime-1a/runtime-runtime-1a.crt')).toBe(read('pki/runtime-runtime-1a.crt'));
   });
 
   it('fails on open doors in compose: ports on every interface, a default admin token', () => {
@@ -260,6 +272,26 @@ describe('validate-deploy', () => {
     edit(root, 'docker-compose.yml', '  stop_grace_period: 20s\n', '  stop_grace_period: 20s\n  mem_limit: [1g]\n');
     edit(root, 'deploy/k8s/controller.yaml', '  replicas: 2\n', '  replicas: two\n');
     expectProblems(root, 'docker-compose.yml (compose-spec)', 'Deployment/', '(kubernetes-models)');
+  });
+
+  it('fails when an app mounts a volume that holds another app\'s private key', () => {
+    const root = copy();
+    // Two runtimes on one volume (each can read the other's key), and a controller given a runtime's volume on the side.
+    edit(root, 'docker-compose.yml', '      - tls-runtime-1a:/etc/gateway/tls:ro\n', '      - tls-runtime-2a:/etc/gateway/tls:ro\n');
+    edit(root, 'docker-compose.yml', '      - tls-controller-2:/etc/gateway/tls:ro\n', '      - tls-controller-2:/etc/gateway/tls:ro\n      - tls-runtime-1c:/etc/gateway/extra:ro\n');
+    expectProblems(
+      root,
+      "services.runtime-1a: mounts tls-runtime-2a, which holds runtime-2a's private key (CONTROLLER_TLS_KEY_FILE=/etc/gateway/tls/runtime-runtime-2a.key)",
+      "services.runtime-2a: mounts tls-runtime-2a, which holds runtime-1a's private key (CONTROLLER_TLS_KEY_FILE=/etc/gateway/tls/runtime-runtime-1a.key)",
+      "services.controller-2: mounts tls-runtime-1c, which holds runtime-1c's private key",
+    );
+  });
+
+  it('fails on one volume with every key mounted by every app (the layout before per-app volumes)', () => {
+    const root = copy();
+    const text = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8').replace(/- tls-[a-z0-9-]+:\/etc\/gateway\/tls:ro/g, '- tls-runtime-1a:/etc/gateway/tls:ro');
+    fs.writeFileSync(path.join(root, 'docker-compose.yml'), text);
+    expectProblems(root, "services.runtime-2c: mounts tls-runtime-1a, which holds controller-1's private key", "services.controller-1: mounts tls-runtime-1a, which holds runtime-2c's private key");
   });
 
   it('fails when a NetworkPolicy lets runtimes reach PostgreSQL', () => {

@@ -16,3 +16,17 @@ export function mixedApiDefinition(i, target = 'http://10.0.0.7:8080') {
   if (!checked.ok) throw new Error(`${name}: ${JSON.stringify(checked.problems)}`);
   return checked.value;
 }
+
+/**
+ * API number `i` as `npm run bench:config` deploys it (bench/config.mjs): a third with two
+ * routes, a third host-bound, the rest a plain prefix, everything else the schema's defaults
+ * (retries, outlier detection and the circuit breaker on), validated.
+ */
+export function configBenchApiDefinition(i, target = 'http://10.0.0.7:8080') {
+  const api = { name: `api-${String(i).padStart(5, '0')}`, basePath: `/svc${i}/v1`, upstream: { targets: [{ url: target }] } };
+  if (i % 3 === 0) api.routes = [{ name: 'get-item', methods: ['GET'], path: '/items/:id' }, { name: 'create', methods: ['POST'], path: '/items' }];
+  if (i % 3 === 1) api.hosts = [`h${i}.example.com`];
+  const checked = validateApiDefinition(api);
+  if (!checked.ok) throw new Error(`${api.name}: ${JSON.stringify(checked.problems)}`);
+  return checked.value;
+}

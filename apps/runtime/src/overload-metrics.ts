@@ -40,6 +40,14 @@ export function registerBufferMetrics(register: Registry, budget: BufferBudget, 
     },
   });
   new Gauge({
+    name: 'gateway_buffer_memory_response_bytes',
+    help: 'Of gateway_buffer_memory_bytes, the response side: responses kept for slow clients and what lagging connections hold; request and idempotency bodies keep the rest of BUFFER_MEMORY_BYTES past 75 % of it',
+    registers,
+    collect() {
+      this.set(budget.responseUsed);
+    },
+  });
+  new Gauge({
     name: 'gateway_buffer_memory_limit_bytes',
     help: 'BUFFER_MEMORY_BYTES',
     registers,

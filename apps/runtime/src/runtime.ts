@@ -17,10 +17,13 @@ import { RequestMetrics } from './request-metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { connectSharedState } from './shared-state-wiring.js';
 import { UpstreamLifecycle } from './upstream-lifecycle.js';
+import { compactHeap } from './heap-compaction.js';
 import { holdYoungGeneration, releaseAfterNextFullGc, withYoungGenerationHeld } from './young-generation.js';
 
 /** An apply that builds at least this many APIs is bulk work for V8's young generation (young-generation.ts). */
 const BULK_APPLY_APIS = 1_000;
+/** How long after a bulk apply its heap is compacted: past the apply's own follow-up work (cache write, ACK, the first requests). */
+const COMPACT_AFTER_BULK_APPLY_MS = 1_000;
 
 export interface RunningRuntime {
   httpPort: number;
@@ -61,6 +64,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     },
   });
   let firstSwap = true;
+  let compaction: NodeJS.Timeout | undefined;
   state.onSwap((next, previous, built) => {
     // The boot's garbage is collected by the next full GC, which also resizes the young
     // generation from what survived: held until then. Likewise after any bulk apply (a
@@ -68,6 +72,16 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     if (firstSwap) releaseAfterNextFullGc(bootHold);
     else if (built.length >= BULK_APPLY_APIS) releaseAfterNextFullGc(holdYoungGeneration());
     firstSwap = false;
+    // A bulk apply leaves V8 holding the pages it grew into: one compacting GC gives them
+    // back (heap-compaction.ts). Another bulk apply meanwhile moves it on.
+    if (built.length >= BULK_APPLY_APIS) {
+      clearTimeout(compaction);
+      compaction = setTimeout(() => {
+        const done = compactHeap();
+        logger.info({ ms: Math.round(done.ms), heapTotalMb: [done.heapTotalBefore, done.heapTotalAfter].map((b) => Math.round(b / 1_048_576)) }, 'heap compacted after a bulk config apply');
+      }, COMPACT_AFTER_BULK_APPLY_MS);
+      compaction.unref();
+    }
     upstreams.follow(next);
     // An API left the config: its labelled series leave /metrics too.
     if (previous !== undefined && [...previous.apis.keys()].some((name) => !next.apis.has(name))) {
@@ -177,6 +191,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
       if (draining) return;
       // A runtime stopped before its first config gives its hold back (one process may run several, as tests do).
       bootHold();
+      clearTimeout(compaction);
       // Graceful drain (README: "Graceful shutdown"): readiness turns 503 at once, the
       // listener keeps serving (with `Connection: close`) while load balancers notice,
       // then stops accepting; requests in flight and WebSockets get their own grace.

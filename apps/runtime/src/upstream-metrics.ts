@@ -1,7 +1,8 @@
 import type { BreakerTransition, HealthTransition, Upstream } from '@gw/upstreams';
 import type { CheckRecord } from '@gw/health-check';
 import type { ForwardingEvents } from '@gw/proxy';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { ScrapeGauge } from './scrape-gauge.js';
 
 const BREAKER_STATE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
@@ -63,7 +64,7 @@ export class UpstreamMetrics {
       labelNames: ['api'],
       registers,
     });
-    new Gauge({
+    new ScrapeGauge({
       name: 'gateway_upstream_targets',
       help: 'Targets per API by health state (healthy, unhealthy by active checks, ejected by outlier detection)',
       labelNames: ['api', 'state'],
@@ -71,31 +72,36 @@ export class UpstreamMetrics {
       collect() {
         this.reset();
         for (const up of upstreams()) {
-          up.health.refresh();
           const counts = { healthy: 0, unhealthy: 0, ejected: 0 };
-          for (const t of up.health.targets) counts[t.state]++;
+          for (const state of up.targetStates()) counts[state]++;
           for (const [state, n] of Object.entries(counts)) this.set({ api: up.name, state }, n);
         }
       },
     });
-    new Gauge({
+    new ScrapeGauge({
       name: 'gateway_upstream_circuit_state',
       help: 'Circuit breaker state per API: 0 closed, 1 half-open, 2 open (absent when the breaker is off)',
       labelNames: ['api'],
       registers,
       collect() {
         this.reset();
-        for (const up of upstreams()) if (up.breaker) this.set({ api: up.name }, BREAKER_STATE[up.breaker.state]);
+        for (const up of upstreams()) {
+          const breaker = up.breakerStatus();
+          if (breaker) this.set({ api: up.name }, BREAKER_STATE[breaker.state]);
+        }
       },
     });
-    new Gauge({
+    new ScrapeGauge({
       name: 'gateway_upstream_requests_in_flight',
       help: 'Requests holding a circuit breaker slot, per API (absent when the breaker is off)',
       labelNames: ['api'],
       registers,
       collect() {
         this.reset();
-        for (const up of upstreams()) if (up.breaker) this.set({ api: up.name }, up.breaker.active);
+        for (const up of upstreams()) {
+          const breaker = up.breakerStatus();
+          if (breaker) this.set({ api: up.name }, breaker.active);
+        }
       },
     });
   }

@@ -1,6 +1,7 @@
 export {
   ConfigClient,
   DEFAULT_CONFIG_STREAM_MODE,
+  DEFAULT_KEEPALIVE,
   type ConfigClientOptions,
   type ConfigClientReceived,
   type ConfigClientStatus,
@@ -10,3 +11,4 @@ export {
   type SnapshotSource,
 } from './config-client.js';
 export { parseControllerAddresses, orderControllerAddresses, fnv1a, type ControllerAddress } from './controller-addresses.js';
+export { PeerLiveness, type PeerLivenessOptions } from './peer-liveness.js';

@@ -12,10 +12,10 @@ import { stateWith } from '@gw/runtime-config/testing';
 import { closeServer, listenLocal, tempDirs, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BufferBudget } from './buffering/buffer-budget.js';
-import { RESPONSE_BUFFER_SHARE, type BufferSettings } from './buffering/buffer-settings.js';
+import { REQUEST_RESERVE_SHARE, RESPONSE_BUFFER_SHARE, type BufferSettings } from './buffering/buffer-settings.js';
 import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
-import { LAGGING_RESPONSE_BYTES } from './forwarding/response-relay.js';
-import { SPILL_MEMORY_BYTES } from './buffering/response-spill.js';
+import { UPSTREAM_READ_AHEAD_BYTES } from './forwarding/response-relay.js';
+import { SPILL_MEMORY_BYTES, SPILL_WRITE_QUEUE_BYTES } from './buffering/response-spill.js';
 import { createProxyHandler } from './proxy-handler.js';
 import { createProxyListener, type ListenerSettings } from './proxy-listener.js';
 import { startWebSocketEchoServer } from './testing/websocket-echo-server.js';
@@ -369,6 +369,58 @@ describe('response buffering takes at most half of BUFFER_MEMORY_BYTES (RESPONSE
   });
 });
 
+describe('request bodies keep their share of BUFFER_MEMORY_BYTES (REQUEST_RESERVE_SHARE)', () => {
+  it('slow readers fill the response side with their charges; an idempotent upload within the reserved share is still accepted, a larger one gets 503', async () => {
+    // Far more than loopback socket buffers hold, so every reader lags.
+    const body = Buffer.alloc(16 * 1024 * 1024, 'z');
+    let uploads = 0;
+    const up = await startUpstream((req, res) => {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-length': body.length });
+        return void res.end(body);
+      }
+      uploads++;
+      let n = 0;
+      req.on('data', (c: Buffer) => (n += c.length));
+      req.on('end', () => res.end(`got ${n}`));
+    });
+    const idempotency = { methods: ['POST' as const], ttlMs: 120_000, lockTtlMs: 61_000, maxResponseBytes: 1024 };
+    // 1 MiB: half of it for responses kept in memory, a quarter (256 KiB) only for request bodies; no disk.
+    const memoryBytes = 1024 * 1024;
+    const port = await startGateway([plainApi('a', '/a', [up.url]), plainApi('pay', '/pay', [up.url], { policies: policiesOf({ idempotency }) })], { clientSendTimeoutMs: 0 }, {}, { memoryBytes, diskBytes: 0 });
+    const budget = budgets.at(-1)!;
+    // 16 slow readers (paused sockets), until what they hold leaves no room for a 200 KiB
+    // body in the limit: none is kept in memory (a 1 MiB reservation does not fit half of
+    // the budget), each is charged what its connection holds once the socket buffers are full.
+    const size = 200 * 1024;
+    const readers: Client[] = [];
+    for (let i = 0; i < 16; i++) {
+      const r = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\n');
+      r.socket.pause();
+      readers.push(r);
+    }
+    await waitFor('the slow readers to hold the response side', () => budget.used + size > memoryBytes, { timeoutMs: 10_000 });
+    expect(budget.used + size).toBeGreaterThan(memoryBytes);
+    expect(budget.responseUsed).toBeGreaterThan(memoryBytes * (1 - REQUEST_RESERVE_SHARE));
+    // The 200 KiB body fits the share the slow readers cannot take: accepted, forwarded, answered.
+    const paying = client(port, `POST /pay/1 HTTP/1.1\r\nHost: a\r\nIdempotency-Key: k1\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`);
+    paying.socket.write(Buffer.alloc(size, 'p'));
+    await paying.closed;
+    expect(paying.text()).toMatch(/^HTTP\/1\.1 200 /);
+    expect(paying.text()).toContain(`got ${size}`);
+    expect(uploads).toBe(1);
+    // One larger than the share is refused as before: the share is a bound, not a way around the budget.
+    const tooLarge = memoryBytes * REQUEST_RESERVE_SHARE + 1;
+    const refused = client(port, `POST /pay/2 HTTP/1.1\r\nHost: a\r\nIdempotency-Key: k2\r\nContent-Length: ${tooLarge}\r\n\r\n`);
+    await refused.closed;
+    expect(refused.text()).toMatch(/^HTTP\/1\.1 503 /);
+    expect(refused.text()).toContain('GW_BUFFER_MEMORY_FULL');
+    expect(budget.refused.idempotency).toBe(1);
+    for (const r of readers) r.socket.destroy();
+    await waitFor('the budget to be given back', () => budget.used === 0 && budget.responseUsed === 0);
+  });
+});
+
 describe('per-API buffering switches (upstream.buffering)', () => {
   const oneSlot = { maxConcurrent: 1, maxPending: 0, failureRatePercent: 50, windowMs: 10_000, minRequests: 1000, openMs: 5_000, halfOpenRequests: 3 };
 
@@ -412,11 +464,18 @@ describe('per-API buffering switches (upstream.buffering)', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(finished).toBe(0);
     expect(up.open()).toBe(1);
-    // Only what the lagging connection holds is charged (LAGGING_RESPONSE_BYTES); nothing is spilled.
-    expect([budgets.at(-1)!.used, diskBudgets.at(-1)!.used]).toEqual([LAGGING_RESPONSE_BYTES, 0]);
+    // Only what the lagging connection holds is charged: what it queued (past Node's 16 KiB
+    // high-water mark, at most one more upstream read of 64 KiB) and the paused upstream's
+    // read-ahead; nothing is spilled.
+    const used = budgets.at(-1)!.used;
+    expect(used).toBeGreaterThanOrEqual(16 * 1024 + UPSTREAM_READ_AHEAD_BYTES);
+    expect(used).toBeLessThanOrEqual(16 * 1024 + 64 * 1024 + UPSTREAM_READ_AHEAD_BYTES);
+    expect(budgets.at(-1)!.responseUsed).toBe(used);
+    expect(diskBudgets.at(-1)!.used).toBe(0);
     c.socket.resume();
     await waitFor('the client to get it all', () => c.text().length > body.length);
     expect(finished).toBe(1);
+    await waitFor('the charge to be given back', () => budgets.at(-1)!.used === 0);
   });
 });
 
@@ -555,8 +614,9 @@ describe('slow readers beyond the memory budget: responses spilled to temporary 
     await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
     c.socket.pause();
     await waitFor('the upstream connection to be closed', () => up.finished() === 1 && up.open() === 0, { timeoutMs: 10_000 });
-    // 1 MiB in memory, and the spill's own memory charged (SPILL_MEMORY_BYTES).
-    expect(budgets.at(-1)!.used).toBe(1024 * 1024 + SPILL_MEMORY_BYTES);
+    // 1 MiB in memory, and the spill's own memory charged (SPILL_MEMORY_BYTES) until the
+    // upstream is all in the file: then only its one read.
+    await waitFor('the disk queue to be given back', () => budgets.at(-1)!.used === 1024 * 1024 + SPILL_MEMORY_BYTES - SPILL_WRITE_QUEUE_BYTES);
     expect(diskBudgets.at(-1)!.used).toBe(body.length);
     c.socket.resume();
     await c.closed;

@@ -48,6 +48,8 @@ describe('RuntimeState', () => {
     state.onSwap((_next, _previous, fresh) => built.push(fresh.map((a) => a.name)));
     state.apply(snap(1, ['orders', 'users']), 'controller');
     const first = state.getConfig()!;
+    // Health records are made on first use (a request, a check): use this one.
+    expect(first.apis.get('users')!.upstream.health.targets).toHaveLength(1);
     state.apply(snapshotOf([plainApi('orders', '/orders', ['http://127.0.0.1:8080']), plainApi('users', '/users', ['http://127.0.0.1:8080', 'http://127.0.0.1:8081'])], 2), 'controller');
     const second = state.getConfig()!;
     expect(built).toEqual([['orders', 'users'], ['users']]);

@@ -8,8 +8,8 @@ const BUCKETS = 10;
  */
 export class FailureWindow {
   readonly #bucketMs: number;
-  readonly #requests = new Uint32Array(BUCKETS);
-  readonly #failures = new Uint32Array(BUCKETS);
+  /** Requests per bucket, then failures per bucket (one array: a typed array costs ~150 bytes of its own). */
+  readonly #counts = new Uint32Array(2 * BUCKETS);
   /** The bucket number (time / bucketMs) the newest bucket stands for. */
   #head = 0;
   #headSlot = 0;
@@ -24,27 +24,26 @@ export class FailureWindow {
 
   record(failure: boolean): void {
     this.#advance();
-    this.#requests[this.#headSlot]!++;
-    if (failure) this.#failures[this.#headSlot]!++;
+    this.#counts[this.#headSlot]!++;
+    if (failure) this.#counts[BUCKETS + this.#headSlot]!++;
   }
 
   get requests(): number {
     this.#advance();
     let n = 0;
-    for (const r of this.#requests) n += r;
+    for (let i = 0; i < BUCKETS; i++) n += this.#counts[i]!;
     return n;
   }
 
   get failures(): number {
     this.#advance();
     let n = 0;
-    for (const f of this.#failures) n += f;
+    for (let i = BUCKETS; i < 2 * BUCKETS; i++) n += this.#counts[i]!;
     return n;
   }
 
   reset(): void {
-    this.#requests.fill(0);
-    this.#failures.fill(0);
+    this.#counts.fill(0);
   }
 
   #advance(): void {
@@ -56,8 +55,8 @@ export class FailureWindow {
     } else {
       for (let s = 1; s <= steps; s++) {
         const slot = (this.#headSlot + s) % BUCKETS;
-        this.#requests[slot] = 0;
-        this.#failures[slot] = 0;
+        this.#counts[slot] = 0;
+        this.#counts[BUCKETS + slot] = 0;
       }
     }
     this.#headSlot = (this.#headSlot + steps) % BUCKETS;

@@ -30,9 +30,10 @@ export class LoadBalancer {
   readonly #o: LoadBalancerOptions;
   readonly #rr: WeightedRoundRobin<number>;
   readonly #ring: RingHash | undefined;
-  readonly #weights: Float64Array;
-  readonly #scratch: Int32Array;
-  readonly #mask: Uint8Array;
+  /** least-request's weights and scratch, and the mask of a retry's exclusions: made when first needed (few upstreams need them). */
+  #weights: Float64Array | undefined;
+  #scratch: Int32Array | undefined;
+  #mask: Uint8Array | undefined;
 
   constructor(options: LoadBalancerOptions) {
     this.#o = options;
@@ -42,9 +43,6 @@ export class LoadBalancer {
       options.weights,
     );
     this.#ring = options.algorithm === 'consistent-hash' ? new RingHash(options.keys, options.weights) : undefined;
-    this.#weights = Float64Array.from(options.weights);
-    this.#scratch = new Int32Array(n);
-    this.#mask = new Uint8Array(n);
   }
 
   /**
@@ -65,7 +63,7 @@ export class LoadBalancer {
   #pickIn(mask: Uint8Array, hashKey: string | undefined): number {
     switch (this.#o.algorithm) {
       case 'least-request':
-        return pickLeastRequest(mask, this.#o.active, this.#weights, this.#o.random, this.#scratch);
+        return pickLeastRequest(mask, this.#o.active, (this.#weights ??= Float64Array.from(this.#o.weights)), this.#o.random, (this.#scratch ??= new Int32Array(mask.length)));
       case 'consistent-hash':
         if (hashKey !== undefined) return this.#ring!.lookup(hashString(hashKey), mask);
         return this.#rr.pickIndex(mask);
@@ -76,7 +74,7 @@ export class LoadBalancer {
 
   /** `mask` minus `exclude` in the scratch mask, or `undefined` when nothing is left. */
   #without(mask: Uint8Array, exclude: readonly number[]): Uint8Array | undefined {
-    const out = this.#mask;
+    const out = (this.#mask ??= new Uint8Array(mask.length));
     out.set(mask);
     for (const i of exclude) out[i] = 0;
     for (let i = 0; i < out.length; i++) if (out[i] === 1) return out;

@@ -23,8 +23,8 @@ export class RetryBudget {
   readonly #minConcurrency: number;
   #active = 0;
   #retries = 0;
-  /** Retries waiting for a place, in arrival order; each is called holding its place. */
-  readonly #waiters = new Set<() => void>();
+  /** Retries waiting for a place, in arrival order; each is called holding its place. Made by the first wait. */
+  #waiters: Set<() => void> | undefined;
 
   constructor(options: Pick<RetryOptions, 'budgetPercent' | 'minRetryConcurrency'>) {
     this.#percent = options.budgetPercent;
@@ -63,7 +63,7 @@ export class RetryBudget {
 
   /** Retries waiting for a place now. */
   get waiting(): number {
-    return this.#waiters.size;
+    return this.#waiters?.size ?? 0;
   }
 
   /**
@@ -72,15 +72,18 @@ export class RetryBudget {
    * bounds the wait, and a request that ends meanwhile must cancel.
    */
   waitForSlot(granted: () => void): () => void {
-    this.#waiters.add(granted);
-    return () => void this.#waiters.delete(granted);
+    const waiters = (this.#waiters ??= new Set());
+    waiters.add(granted);
+    return () => void waiters.delete(granted);
   }
 
   retryEnded(): void {
     if (this.#retries > 0) this.#retries--;
-    for (const waiter of this.#waiters) {
+    const waiters = this.#waiters;
+    if (waiters === undefined) return;
+    for (const waiter of waiters) {
       if (!this.tryAcquire()) return;
-      this.#waiters.delete(waiter);
+      waiters.delete(waiter);
       waiter();
     }
   }

@@ -15,7 +15,20 @@ export function isRetryableRequest(method: string | undefined, idempotencyKey: s
 /** How a try failed before any response header arrived. */
 export type TryFailure = 'connect-failure' | 'reset' | 'timeout';
 
-/** `retries.on`, parsed once per upstream. */
+/**
+ * `retries.on`, parsed once per list: upstreams whose definitions share the list (the
+ * runtime shares equal definition blocks between APIs) share one, as it never changes.
+ */
+const parsed = new WeakMap<readonly RetryCondition[], RetryConditions>();
+
+/** `retries.on`, parsed (shared between upstreams with the very same list). */
+export function retryConditionsOf(on: readonly RetryCondition[]): RetryConditions {
+  let conditions = parsed.get(on);
+  if (conditions === undefined) parsed.set(on, (conditions = new RetryConditions(on)));
+  return conditions;
+}
+
+/** `retries.on`, parsed. */
 export class RetryConditions {
   readonly connectFailure: boolean;
   readonly reset: boolean;

@@ -25,6 +25,9 @@ export interface HealthTransition {
   readonly timesEjected?: number;
 }
 
+/** A target's health as gauges and status pages show it. */
+export type TargetState = 'healthy' | 'unhealthy' | 'ejected';
+
 export type HealthListener = (transition: HealthTransition) => void;
 
 /**
@@ -58,7 +61,7 @@ export class TargetHealth {
   }
 
   /** `healthy`, `unhealthy` (active checks) or `ejected` (passive): for status pages and gauges. */
-  get state(): 'healthy' | 'unhealthy' | 'ejected' {
+  get state(): TargetState {
     return this.ejected ? 'ejected' : this.activeHealthy ? 'healthy' : 'unhealthy';
   }
 }

@@ -48,7 +48,8 @@ export class UpstreamHealth {
   #healthyCount = 0;
   #candidateCount = 0;
   #nextExpiry = Number.POSITIVE_INFINITY;
-  readonly #local: Uint8Array;
+  /** `1` per target in this runtime's zone; only with `zoneAware` and a zone. */
+  readonly #local: Uint8Array | undefined;
   readonly #localCount: number;
 
   constructor(options: UpstreamHealthOptions) {
@@ -57,15 +58,16 @@ export class UpstreamHealth {
     const n = options.targets.length;
     this.#candidates = new Uint8Array(n);
     this.#healthy = new Uint8Array(n);
-    this.#local = new Uint8Array(n);
     let localCount = 0;
     if (options.loadBalancing.zoneAware && options.localZone !== undefined) {
+      const local = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
         if (options.zones[i] === options.localZone) {
-          this.#local[i] = 1;
+          local[i] = 1;
           localCount++;
         }
       }
+      this.#local = local;
     }
     this.#localCount = localCount;
     // Targets kept from an earlier table may still be ejected.
@@ -211,7 +213,7 @@ export class UpstreamHealth {
       const h = targets[i]!.healthy ? 1 : 0;
       healthy[i] = h;
       healthyCount += h;
-      if (local[i] === 1) healthyLocal += h;
+      if (local !== undefined && local[i] === 1) healthyLocal += h;
     }
     this.#healthyCount = healthyCount;
     if (healthyCount === 0) {
@@ -219,7 +221,7 @@ export class UpstreamHealth {
       candidates.fill(1);
       this.#candidateCount = n;
     } else if (this.#localCount > 0 && healthyLocal > 0 && healthyLocal * 100 >= this.#o.loadBalancing.minZoneHealthyPercent * this.#localCount) {
-      for (let i = 0; i < n; i++) candidates[i] = local[i]! & healthy[i]!;
+      for (let i = 0; i < n; i++) candidates[i] = local![i]! & healthy[i]!;
       this.#candidateCount = healthyLocal;
     } else {
       candidates.set(healthy);

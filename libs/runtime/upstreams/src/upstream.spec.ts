@@ -47,6 +47,44 @@ describe('Upstream.follow', () => {
     expect([...second.health.candidates()]).toEqual([1, 1]);
   });
 
+  it('carries health through a handle that never served a request', () => {
+    const ctx = context({ clock: new ManualClock(1_000) });
+    const first = Upstream.follow('orders', definition(['http://a', 'http://b', 'http://c']), undefined, ctx);
+    first.report(first.indexOf('http://b'), false); // ejected
+    // The second config changes the upstream; nothing uses its handle before the third replaces it.
+    const second = Upstream.follow('orders', definition(['http://b', 'http://c', 'http://a']), first, ctx);
+    const third = Upstream.follow('orders', definition(['http://c', 'http://b']), second, ctx);
+    expect(third.targetStates()).toEqual(['healthy', 'ejected']);
+    expect([...third.health.candidates()]).toEqual([1, 0]);
+  });
+
+  it('reports target states and breaker status of a handle nothing has used, and of a used one', () => {
+    const clock = new ManualClock(1_000);
+    const ctx = context({ clock });
+    const breaker = { maxConcurrent: 10, maxPending: 0, windowMs: 10_000, minRequests: 1, failureRatePercent: 50, openMs: 5_000, halfOpenRequests: 1 };
+    const up = Upstream.follow('orders', definition(['http://a', 'http://b'], { circuitBreaker: breaker }), undefined, ctx);
+    expect(up.targetStates()).toEqual(['healthy', 'healthy']);
+    expect(up.breakerStatus()).toEqual({ state: 'closed', active: 0 });
+    up.report(0, false); // ejects a, opens the breaker
+    expect(up.targetStates()).toEqual(['ejected', 'healthy']);
+    expect(up.breakerStatus()).toEqual({ state: 'open', active: 0 });
+    clock.advance(10_000); // the ejection and the open time end
+    expect(up.targetStates()).toEqual(['healthy', 'healthy']);
+    expect(up.breakerStatus()?.state).toBe('half-open');
+    const off = Upstream.follow('users', definition(['http://a']), undefined, ctx);
+    expect(off.breakerStatus()).toBeUndefined();
+    expect(off.breaker).toBeUndefined();
+  });
+
+  it('keeps the handle for an equal definition written in another key order, and not for a changed one', () => {
+    const ctx = context();
+    const def = definition(['http://a']);
+    const first = Upstream.follow('orders', def, undefined, ctx);
+    const reordered = Object.fromEntries(Object.entries(structuredClone(def)).reverse()) as UpstreamDefinition;
+    expect(Upstream.follow('orders', reordered, first, ctx)).toBe(first);
+    expect(Upstream.follow('orders', { ...def, targets: [{ url: 'http://a', weight: 2, zone: null }] }, first, ctx)).not.toBe(first);
+  });
+
   it('starts another API fresh even from a handle with the same settings', () => {
     const ctx = context();
     const orders = Upstream.follow('orders', definition(['http://a']), undefined, ctx);

@@ -1,10 +1,11 @@
 import type { HashOn, UpstreamDefinition } from '@gw/api-schema';
 import type { Clock, Random } from './clock.js';
-import { CircuitBreaker, type BreakerTransition } from './circuit-breaker.js';
+import { CircuitBreaker, type BreakerState, type BreakerTransition } from './circuit-breaker.js';
 import { LoadBalancer } from './load-balancer.js';
 import { RetryBudget } from './retry-budget.js';
-import { RetryConditions } from './retry-policy.js';
-import { TargetHealth, type HealthListener } from './target-health.js';
+import { retryConditionsOf, type RetryConditions } from './retry-policy.js';
+import { TargetHealth, type HealthListener, type TargetState } from './target-health.js';
+import { sameJson } from './same-json.js';
 import { UpstreamHealth } from './upstream-health.js';
 import { parseUpstreamTarget, type UpstreamTarget } from './upstream-target.js';
 
@@ -26,21 +27,26 @@ export interface UpstreamContext {
  *
  * Built off to the side with the rest of a new runtime config; `Upstream.follow` carries
  * state over from the previous config's handle, so nothing is synced after the swap.
+ *
+ * Each part (parsed targets, health, balancer, breaker, retry budget) is made on first use:
+ * a runtime holds 10,000 of these, most of which may never see a request, and the parts
+ * cost ~4–5 KB per API (docs/benchmarks.md, "Runtime memory at 10,000 APIs"). A part made
+ * later starts as it would have at build time: nothing had touched it.
  */
+const UNUSED_BREAKER = Object.freeze({ state: 'closed' as BreakerState, active: 0 });
+
 export class Upstream {
-  /** The targets parsed for forwarding, index-aligned with `definition.targets`. */
-  readonly targets: readonly UpstreamTarget[];
-  readonly health: UpstreamHealth;
-  readonly balancer: LoadBalancer;
-  /** `undefined` when `circuitBreaker` is null (off). */
-  readonly breaker: CircuitBreaker | undefined;
-  readonly retryBudget: RetryBudget;
-  readonly retryOn: RetryConditions;
-  /** Tries in flight per target (least-request reads it; also a gauge). */
-  readonly active: Int32Array;
-  readonly hashOn: HashOn | null;
-  /** Equal for equal definitions: whether a new config can keep this handle as it is. */
-  readonly fingerprint: string;
+  readonly #context: UpstreamContext;
+  /** Health records carried over from the previous handle, index-aligned with the targets, until `health` is made. */
+  #carried: readonly (TargetHealth | undefined)[] | undefined;
+  #targets: readonly UpstreamTarget[] | undefined;
+  #health: UpstreamHealth | undefined;
+  #balancer: LoadBalancer | undefined;
+  /** `null`: `circuitBreaker` is null (off); `undefined`: not made yet. */
+  #breaker: CircuitBreaker | null | undefined;
+  #retryBudget: RetryBudget | undefined;
+  #retryOn: RetryConditions | undefined;
+  #active: Int32Array | undefined;
 
   /**
    * The handle for API `name` with `definition` in a new config, given the one in the
@@ -53,42 +59,55 @@ export class Upstream {
    * - a new API starts fresh (a removed one is simply not carried over).
    */
   static follow(name: string, definition: UpstreamDefinition, previous: Upstream | undefined, context: UpstreamContext): Upstream {
-    const fingerprint = JSON.stringify(definition);
-    if (previous !== undefined && previous.name === name && previous.fingerprint === fingerprint) return previous;
+    if (previous !== undefined && previous.name === name && sameJson(previous.definition, definition)) return previous;
     const kept = new Map<string, TargetHealth>();
-    if (previous !== undefined) for (const t of previous.health.targets) kept.set(t.url, t);
-    const targets = definition.targets.map((t) => {
-      const health = kept.get(t.url) ?? new TargetHealth(name, t.url);
-      // Settings that were switched off must not leave their verdict behind.
-      if (definition.healthCheck === null) {
-        health.activeHealthy = true;
-        health.checkFailures = 0;
-        health.checkSuccesses = 0;
-      }
-      if (definition.outlierDetection === null) {
-        health.ejected = false;
-        health.failures = 0;
-      }
-      return health;
-    });
-    return new Upstream(name, definition, targets, context, fingerprint);
+    if (previous !== undefined) for (const t of previous.#healthRecords()) if (t !== undefined) kept.set(t.url, t);
+    const carried =
+      kept.size === 0
+        ? undefined
+        : definition.targets.map((t) => {
+            const health = kept.get(t.url);
+            if (health === undefined) return undefined;
+            // Settings that were switched off must not leave their verdict behind.
+            if (definition.healthCheck === null) {
+              health.activeHealthy = true;
+              health.checkFailures = 0;
+              health.checkSuccesses = 0;
+            }
+            if (definition.outlierDetection === null) {
+              health.ejected = false;
+              health.failures = 0;
+            }
+            return health;
+          });
+    return new Upstream(name, definition, carried, context);
   }
 
-  constructor(
+  private constructor(
     readonly name: string,
     readonly definition: UpstreamDefinition,
-    targetHealth: readonly TargetHealth[],
+    carried: readonly (TargetHealth | undefined)[] | undefined,
     context: UpstreamContext,
-    fingerprint = JSON.stringify(definition),
   ) {
-    const n = definition.targets.length;
-    if (n === 0 || targetHealth.length !== n) throw new Error(`upstream ${name}: needs one health record per target`);
-    this.fingerprint = fingerprint;
-    this.targets = Object.freeze(definition.targets.map((t) => parseUpstreamTarget(t.url, t.weight)));
-    this.active = new Int32Array(n);
-    this.health = new UpstreamHealth({
+    if (definition.targets.length === 0) throw new Error(`upstream ${name}: needs at least one target`);
+    this.#carried = carried;
+    this.#context = context;
+  }
+
+  /** The targets parsed for forwarding, index-aligned with `definition.targets`. */
+  get targets(): readonly UpstreamTarget[] {
+    return (this.#targets ??= Object.freeze(this.definition.targets.map((t) => parseUpstreamTarget(t.url, t.weight))));
+  }
+
+  get health(): UpstreamHealth {
+    if (this.#health !== undefined) return this.#health;
+    const { definition, name } = this;
+    const carried = this.#carried;
+    this.#carried = undefined;
+    const context = this.#context;
+    return (this.#health = new UpstreamHealth({
       upstream: name,
-      targets: targetHealth,
+      targets: definition.targets.map((t, i) => carried?.[i] ?? new TargetHealth(name, t.url)),
       zones: definition.targets.map((t) => t.zone),
       localZone: context.localZone,
       loadBalancing: definition.loadBalancing,
@@ -96,23 +115,74 @@ export class Upstream {
       outlierDetection: definition.outlierDetection,
       clock: context.clock,
       onTransition: context.onTransition,
-    });
-    this.balancer = new LoadBalancer({
-      algorithm: definition.loadBalancing.algorithm,
-      keys: definition.targets.map((t) => t.url),
-      weights: definition.targets.map((t) => t.weight),
+    }));
+  }
+
+  get balancer(): LoadBalancer {
+    return (this.#balancer ??= new LoadBalancer({
+      algorithm: this.definition.loadBalancing.algorithm,
+      keys: this.definition.targets.map((t) => t.url),
+      weights: this.definition.targets.map((t) => t.weight),
       health: this.health,
       active: this.active,
-      random: context.random,
-    });
-    const onBreaker = context.onBreakerTransition;
-    this.breaker =
-      definition.circuitBreaker === null
-        ? undefined
-        : new CircuitBreaker(definition.circuitBreaker, context.clock, onBreaker === undefined ? undefined : (t) => onBreaker(name, t));
-    this.retryBudget = new RetryBudget(definition.retries);
-    this.retryOn = new RetryConditions(definition.retries.on);
-    this.hashOn = definition.loadBalancing.algorithm === 'consistent-hash' ? definition.loadBalancing.hashOn : null;
+      random: this.#context.random,
+    }));
+  }
+
+  /** `undefined` when `circuitBreaker` is null (off). */
+  get breaker(): CircuitBreaker | undefined {
+    if (this.#breaker === undefined) {
+      const options = this.definition.circuitBreaker;
+      const onBreaker = this.#context.onBreakerTransition;
+      const name = this.name;
+      this.#breaker =
+        options === null ? null : new CircuitBreaker(options, this.#context.clock, onBreaker === undefined ? undefined : (t) => onBreaker(name, t));
+    }
+    return this.#breaker ?? undefined;
+  }
+
+  /**
+   * The breaker's state and slots in use, for gauges, without making a breaker nothing has
+   * used yet (it would be closed with no slot taken); `undefined` when the breaker is off.
+   */
+  breakerStatus(): { readonly state: BreakerState; readonly active: number } | undefined {
+    if (this.definition.circuitBreaker === null) return undefined;
+    const breaker = this.#breaker;
+    return breaker == null ? UNUSED_BREAKER : { state: breaker.state, active: breaker.active };
+  }
+
+  /**
+   * Each target's health state now (expired ejections ended), for gauges and status pages,
+   * without making the health rules of an upstream nothing has used yet (every target is
+   * then healthy: a new target is healthy until checks or failures say otherwise).
+   */
+  targetStates(): readonly TargetState[] {
+    if (this.#health === undefined && this.#carried === undefined) return this.definition.targets.map(() => 'healthy');
+    this.health.refresh();
+    return this.health.targets.map((t) => t.state);
+  }
+
+  get retryBudget(): RetryBudget {
+    return (this.#retryBudget ??= new RetryBudget(this.definition.retries));
+  }
+
+  get retryOn(): RetryConditions {
+    return (this.#retryOn ??= retryConditionsOf(this.definition.retries.on));
+  }
+
+  /** Tries in flight per target (least-request reads it; also a gauge). */
+  get active(): Int32Array {
+    return (this.#active ??= new Int32Array(this.definition.targets.length));
+  }
+
+  get hashOn(): HashOn | null {
+    const lb = this.definition.loadBalancing;
+    return lb.algorithm === 'consistent-hash' ? lb.hashOn : null;
+  }
+
+  /** The health records this handle holds or carries (made or not), for the next handle to keep. */
+  #healthRecords(): readonly (TargetHealth | undefined)[] {
+    return this.#health?.targets ?? this.#carried ?? [];
   }
 
   /** The target index for the next try (see `LoadBalancer.pick`). */
@@ -125,7 +195,8 @@ export class Upstream {
   }
 
   tryEnded(i: number): void {
-    if (this.active[i]! > 0) this.active[i]!--;
+    const active = this.active;
+    if (active[i]! > 0) active[i]!--;
   }
 
   /**

@@ -12,13 +12,23 @@ function schema(): Schema {
   return rootSchema;
 }
 
-/** Two JSON values equal (member order aside). */
+/** Two JSON values equal (member order aside). Plain loops: it runs over every definition twice per compile. */
 function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
   if (!isJsonObject(a) || !isJsonObject(b)) return false;
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]));
+  let count = 0;
+  for (const k in a) {
+    if (!Object.hasOwn(a, k)) continue;
+    count++;
+    if (!Object.hasOwn(b, k) || !sameJson(a[k], b[k])) return false;
+  }
+  for (const k in b) if (Object.hasOwn(b, k)) count--;
+  return count === 0;
 }
 
 function jsonType(value: unknown): string {
@@ -41,10 +51,23 @@ function resolved(s: Schema): Schema {
   return node;
 }
 
-/** The branch of a schema (through `anyOf`/`oneOf`/`allOf`) that describes `value`'s shape, if one does. */
+const shapes = new WeakMap<Schema, Map<string, Schema | undefined>>();
+/**
+ * The branch of a schema (through `anyOf`/`oneOf`/`allOf`) that describes `value`'s shape,
+ * if one does. It depends on the value's JSON type only: found once per (schema node, type).
+ */
 function shapeOf(s: Schema, value: unknown): Schema | undefined {
-  const node = resolved(s);
   const t = jsonType(value);
+  let byType = shapes.get(s);
+  if (byType === undefined) shapes.set(s, (byType = new Map()));
+  if (byType.has(t)) return byType.get(t);
+  const found = findShape(s, t);
+  byType.set(t, found);
+  return found;
+}
+
+function findShape(s: Schema, t: string): Schema | undefined {
+  const node = resolved(s);
   const declared = node['type'];
   const types = Array.isArray(declared) ? declared : declared === undefined ? [] : [declared];
   if (types.includes(t) || (t === 'integer' && types.includes('number'))) return node;
@@ -52,20 +75,21 @@ function shapeOf(s: Schema, value: unknown): Schema | undefined {
     const branches = node[key];
     if (!Array.isArray(branches)) continue;
     for (const branch of branches) {
-      const found = isJsonObject(branch) ? shapeOf(branch, value) : undefined;
+      const found = isJsonObject(branch) ? findShape(branch, t) : undefined;
       if (found !== undefined) return found;
     }
   }
   return types.length === 0 && node['properties'] === undefined && node['items'] === undefined ? undefined : node;
 }
 
-interface Walk {
-  /** JSON Pointers of what this walk left out, in walk order. */
-  readonly removed: string[];
-}
+/** Where a value sits in a definition: member names and item indexes from the root. */
+type Path = readonly (string | number)[];
 
-function pointerStep(key: string | number): string {
-  return typeof key === 'number' || !/[~/]/.test(key) ? `/${key}` : `/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+interface Walk {
+  /** Paths of what this walk left out, in walk order. */
+  readonly removed: Path[];
+  /** The path of the node being walked (pushed and popped as the walk descends). */
+  readonly at: (string | number)[];
 }
 
 /**
@@ -84,61 +108,69 @@ function leavesOut(field: Schema, value: unknown, compacted: unknown): boolean {
 const compactedDefaults = new WeakMap<Schema, unknown>();
 /** A field's default as compaction leaves it (`{}` for a block of defaults): computed once per field. */
 function compactedDefault(field: Schema): unknown {
-  if (!compactedDefaults.has(field)) compactedDefaults.set(field, compactNode(field['default'], field, '', { removed: [] }));
+  if (!compactedDefaults.has(field)) compactedDefaults.set(field, compactNode(field['default'], field, { removed: [], at: [] }));
   return compactedDefaults.get(field);
 }
 
-function compactNode(value: unknown, field: Schema, pointer: string, walk: Walk): unknown {
+function compactNode(value: unknown, field: Schema, walk: Walk): unknown {
   const shape = shapeOf(field, value);
   if (shape === undefined) return value;
   if (Array.isArray(value)) {
     const items = shape['items'];
     // Items are never left out (their position means something); their fields are.
-    return isJsonObject(items) ? value.map((item, i) => compactNode(item, items, pointer + pointerStep(i), walk)) : value;
+    if (!isJsonObject(items)) return value;
+    return value.map((item, i) => {
+      walk.at.push(i);
+      const compacted = compactNode(item, items, walk);
+      walk.at.pop();
+      return compacted;
+    });
   }
   if (!isJsonObject(value)) return value;
   const properties = isJsonObject(shape['properties']) ? shape['properties'] : {};
   const out: Record<string, unknown> = {};
-  for (const [key, member] of Object.entries(value)) {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const member = value[key];
     const sub = properties[key];
     if (!isJsonObject(sub)) {
       out[key] = member;
       continue;
     }
-    const at = pointer + pointerStep(key);
-    const compacted = compactNode(member, sub, at, walk);
-    if (leavesOut(sub, member, compacted)) {
-      walk.removed.push(at);
-      continue;
-    }
-    out[key] = compacted;
+    walk.at.push(key);
+    const compacted = compactNode(member, sub, walk);
+    if (leavesOut(sub, member, compacted)) walk.removed.push([...walk.at]);
+    else out[key] = compacted;
+    walk.at.pop();
   }
   return out;
 }
 
-function pointerKeys(pointer: string): string[] {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((part) => (part.includes('~') ? part.replaceAll('~1', '/').replaceAll('~0', '~') : part));
-}
-
-function valueAt(root: unknown, pointer: string): unknown {
+function valueAt(root: unknown, path: Path): unknown {
   let node = root;
-  for (const key of pointerKeys(pointer)) node = Array.isArray(node) ? node[Number(key)] : isJsonObject(node) ? node[key] : undefined;
+  for (const key of path) node = Array.isArray(node) ? node[Number(key)] : isJsonObject(node) ? node[key] : undefined;
   return node;
 }
 
-/** The JSON Pointers at which `a` and `b` differ, every level of each difference. */
-function differingPointers(a: unknown, b: unknown, pointer: string, out: Set<string>): Set<string> {
-  if (sameJson(a, b)) return out;
-  out.add(pointer);
-  if (Array.isArray(a) && Array.isArray(b)) {
-    for (let i = 0; i < Math.max(a.length, b.length); i++) differingPointers(a[i], b[i], pointer + pointerStep(i), out);
-  } else if (isJsonObject(a) && isJsonObject(b)) {
-    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) differingPointers(a[key], b[key], pointer + pointerStep(key), out);
+/**
+ * Whether `a` and `b` differ at `path`, descending only through containers of the same kind
+ * on both sides (both arrays, or both objects): one path, not a walk of every difference.
+ */
+function differsAt(a: unknown, b: unknown, path: Path): boolean {
+  let x = a;
+  let y = b;
+  for (const key of path) {
+    if (Array.isArray(x) && Array.isArray(y)) {
+      x = x[Number(key)];
+      y = y[Number(key)];
+    } else if (isJsonObject(x) && isJsonObject(y)) {
+      x = x[key];
+      y = y[key];
+    } else {
+      return false;
+    }
   }
-  return out;
+  return !sameJson(x, y);
 }
 
 /**
@@ -170,8 +202,8 @@ export function compactDefinition(definition: ApiDefinition): ApiDefinitionInput
  * row written before a field existed, or no longer valid: validate it, then compact).
  */
 export function tryCompactDefinition(definition: unknown): ApiDefinitionInput | undefined {
-  const walk: Walk = { removed: [] };
-  const candidate = compactNode(definition, schema(), '', walk) as ApiDefinitionInput;
+  const walk: Walk = { removed: [], at: [] };
+  const candidate = compactNode(definition, schema(), walk) as ApiDefinitionInput;
   // Each round puts one left-out field back, so there are at most as many rounds as fields left out.
   for (let round = 0; round <= walk.removed.length; round++) {
     const again = validateApiDefinition(candidate);
@@ -180,23 +212,22 @@ export function tryCompactDefinition(definition: unknown): ApiDefinitionInput | 
     // Put back the first field that came back different and check again: a derived default
     // depends on fields before it (`totalMs` on `requestMs`, `lockTtlMs` on `totalMs`), so
     // a later difference may only be the echo of this one.
-    const changed = differingPointers(again.value, definition, '', new Set());
-    const differing = walk.removed.find((p) => changed.has(p));
+    const differing = walk.removed.find((p) => differsAt(again.value, definition, p));
     if (differing === undefined) return undefined;
     putBack(candidate, definition, differing);
   }
   return undefined;
 }
 
-/** Sets `pointer` in `target` (a compaction's own objects, copied along the way) to its value in `source`. */
-function putBack(target: unknown, source: unknown, pointer: string): void {
-  const keys = pointerKeys(pointer);
-  let node = target as Record<string, unknown>;
-  for (const key of keys.slice(0, -1)) {
+/** Sets `path` in `target` (a compaction's own objects, copied along the way) to its value in `source`. */
+function putBack(target: unknown, source: unknown, path: Path): void {
+  let node = target as Record<string | number, unknown>;
+  for (const key of path.slice(0, -1)) {
     const child = node[key];
     const copy = Array.isArray(child) ? [...child] : isJsonObject(child) ? { ...child } : {};
     node[key] = copy;
-    node = copy as Record<string, unknown>;
+    node = copy as Record<string | number, unknown>;
   }
-  node[keys[keys.length - 1]!] = structuredClone(valueAt(source, pointer));
+  const value = valueAt(source, path);
+  node[path[path.length - 1]!] = typeof value === 'object' && value !== null ? structuredClone(value) : value;
 }

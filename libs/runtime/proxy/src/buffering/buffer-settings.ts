@@ -35,3 +35,14 @@ export const DEFAULT_BUFFER_SETTINGS: BufferSettings = Object.freeze({
  * docs/slow-clients.md).
  */
 export const RESPONSE_BUFFER_SHARE = 0.5;
+
+/**
+ * The share of `BUFFER_MEMORY_BYTES` that request and idempotency bodies keep whatever the
+ * response side holds: responses kept for slow clients (at most `RESPONSE_BUFFER_SHARE`)
+ * and the charges of lagging connections count against the rest only. Lagging
+ * connections' memory is spent before it can be refused, so under a slow-read attack it
+ * used to fill the whole budget and every idempotent upload got 503
+ * (docs/slow-clients.md); with this share a quarter of the budget (64 MiB by default)
+ * stays for them.
+ */
+export const REQUEST_RESERVE_SHARE = 0.25;

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { watchSend } from '../edge/client-timeouts.js';
 
 /** Upstream bytes waiting for the disk before the upstream is paused (the spill's only memory besides one read). */
-const WRITE_QUEUE_BYTES = 64 * 1024;
+export const SPILL_WRITE_QUEUE_BYTES = 64 * 1024;
 /** What one read from the file hands to the client connection: its high-water mark, so a stalled client pins little memory. */
 const READ_BYTES = 16 * 1024;
 /** What a spill holds in memory at most besides what its connection queued: charged in the memory budget. */
-export const SPILL_MEMORY_BYTES = WRITE_QUEUE_BYTES + READ_BYTES;
+export const SPILL_MEMORY_BYTES = SPILL_WRITE_QUEUE_BYTES + READ_BYTES;
 
 /** What a spill tells the response relay about its upstream. */
 export interface SpillHooks {
@@ -17,6 +17,8 @@ export interface SpillHooks {
   resumeUpstream(): void;
   /** The file could not be opened: the queued chunks went to the client; the relay streams as without a spill. */
   openFailed(err: unknown): void;
+  /** The upstream is done and all of it is in the file: the disk queue holds nothing any more (once). */
+  writesDone(): void;
 }
 
 /**
@@ -38,6 +40,7 @@ export class ResponseSpill {
   private written = 0;
   private sent = 0;
   private upstreamEnded = false;
+  private writesDone = false;
   private upstreamPaused = false;
   private pumping = false;
   private awaitingDrain = false;
@@ -63,7 +66,7 @@ export class ResponseSpill {
     this.queue.push(chunk);
     this.queued += chunk.length;
     void this.flush();
-    if (this.queued < WRITE_QUEUE_BYTES) return true;
+    if (this.queued < SPILL_WRITE_QUEUE_BYTES) return true;
     this.upstreamPaused = true;
     return false;
   }
@@ -71,7 +74,14 @@ export class ResponseSpill {
   /** The upstream's body is complete: the response ends once the client has taken the file. */
   end(): void {
     this.upstreamEnded = true;
+    this.noteWritesDone();
     void this.pump();
+  }
+
+  private noteWritesDone(): void {
+    if (this.writesDone || !this.upstreamEnded || this.writing || this.queued > 0 || this.handle === undefined || this.closed) return;
+    this.writesDone = true;
+    this.hooks.writesDone();
   }
 
   private async openFile(dir: string): Promise<void> {
@@ -90,6 +100,7 @@ export class ResponseSpill {
       return;
     }
     this.handle = handle;
+    this.noteWritesDone();
     void this.flush();
   }
 
@@ -123,7 +134,8 @@ export class ResponseSpill {
     this.writing = false;
     if (this.closed) return;
     this.written += bytes;
-    if (this.upstreamPaused && this.queued < WRITE_QUEUE_BYTES) {
+    this.noteWritesDone();
+    if (this.upstreamPaused && this.queued < SPILL_WRITE_QUEUE_BYTES) {
       this.upstreamPaused = false;
       this.hooks.resumeUpstream();
     }

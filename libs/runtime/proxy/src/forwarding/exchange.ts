@@ -92,8 +92,8 @@ export class Exchange {
   /** The rest of the response goes through a temporary file (response-spill.ts); `spilled` stays true once one was started. */
   spill: ResponseSpill | undefined = undefined;
   spilled = false;
-  /** What the lagging connection holds outside a reservation is charged in the memory budget (response-relay.ts, chargeLagging). */
-  chargedLagging = false;
+  /** What the lagging connection holds outside a reservation, charged in the memory budget until it drains (response-relay.ts, chargeLagging). */
+  laggingCharge = 0;
   /** The response is server-sent events (never buffered), and its Content-Length (-1: none). */
   responseStreams = false;
   responseLength = -1;

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { RESPONSE_BUFFER_SHARE } from '../buffering/buffer-settings.js';
-import { ResponseSpill, SPILL_MEMORY_BYTES } from '../buffering/response-spill.js';
+import { ResponseSpill, SPILL_MEMORY_BYTES, SPILL_WRITE_QUEUE_BYTES } from '../buffering/response-spill.js';
 import { sendFlowing, watchSend } from '../edge/client-timeouts.js';
 import { clientResponseHeaders } from './client-response-headers.js';
 import { DONE, STREAMING, abandonTry, clearTimers, endTry, exchangeOf, fail, type Exchange } from './exchange.js';
@@ -58,27 +58,37 @@ export function relayChunk(ex: Exchange, controller: Dispatcher.DispatchControll
   if (res.write(chunk)) return;
   awaitClientDrain(ex);
   if (keepReading(ex)) return;
-  chargeLagging(ex);
-  if (startSpill(ex)) return;
-  controller.pause();
-  ex.upstreamPaused = true;
+  if (!startSpill(ex)) {
+    controller.pause();
+    ex.upstreamPaused = true;
+  }
+  chargeLagging(ex, chunk);
 }
 
 /**
- * What a lagging client's connection holds outside any reservation once its response is
- * not buffered in memory: Node's high-water mark (16 KiB) and one upstream chunk (undici
- * reads up to 64 KiB) queued on the connection. A spill adds its disk queue and one read
- * (`SPILL_MEMORY_BYTES`). Each is bounded per connection, but 2,000 slow readers hold
- * ~300 MB that way: both are charged in `BUFFER_MEMORY_BYTES` (once per response, given
- * back when it closes), so the budget bounds what buffering costs in all, and memory
- * buffering gives way to the disk and to backpressure as lagging connections add up.
+ * What a paused upstream connection reads ahead: once its parser stops, its socket still
+ * takes one more read (libuv reads up to 64 KiB at a time, whatever the stream's
+ * high-water mark), held until the client drains.
  */
-export const LAGGING_RESPONSE_BYTES = 16 * 1024 + 64 * 1024;
+export const UPSTREAM_READ_AHEAD_BYTES = 64 * 1024;
 
-function chargeLagging(ex: Exchange): void {
-  if (ex.chargedLagging || ex.responseBuffered) return;
-  ex.chargedLagging = true;
-  ex.context.budget.charge(ex.res, LAGGING_RESPONSE_BYTES);
+/**
+ * Charges what a lagging client's connection holds outside any reservation once its
+ * response is not buffered in memory, in `BUFFER_MEMORY_BYTES`, measured at each stall
+ * and given back when the connection drains (onClientDrain) or the response closes: the
+ * bytes queued on the connection, at least the whole upstream read the last chunk is a
+ * view of (a queued view keeps all of it), and, while the upstream is paused, its
+ * socket's read-ahead. 2,000 slow readers hold over 100 MB that way: charged, memory buffering
+ * gives way to the disk and to backpressure as lagging connections add up. A spill's own
+ * memory is charged apart (startSpill).
+ */
+function chargeLagging(ex: Exchange, chunk: Buffer): void {
+  if (ex.responseBuffered) return;
+  const held = Math.max(ex.res.writableLength, chunk.buffer.byteLength) + (ex.upstreamPaused ? UPSTREAM_READ_AHEAD_BYTES : 0);
+  const budget = ex.context.budget;
+  if (held > ex.laggingCharge) budget.charge(ex.res, held - ex.laggingCharge);
+  else budget.discharge(ex.res, ex.laggingCharge - held);
+  ex.laggingCharge = held;
 }
 
 /** The client's connection buffers: wait (once) for its 'drain', and arm the send timeout meanwhile. */
@@ -119,14 +129,17 @@ function startSpill(ex: Exchange): boolean {
   if (ex.spilled || ex.responseStreams || length <= 0 || length > context.responseDiskBytes) return false;
   if (!context.diskBudget.reserve(ex.res, length, 'response')) return false;
   ex.spilled = true;
-  // The spill's own memory (its disk queue and one read), charged like a lagging connection's.
-  context.budget.charge(ex.res, SPILL_MEMORY_BYTES);
+  // The spill's own memory (its disk queue and one read), charged like a lagging connection's;
+  // the disk queue's part is given back once the upstream is done and written (writesDone).
+  const budget = context.budget;
+  budget.charge(ex.res, SPILL_MEMORY_BYTES);
   ex.spill = new ResponseSpill(ex.res, context.bufferDir, ex.clientSendTimeoutMs, {
     resumeUpstream: () => {
       ex.upstreamPaused = false;
       ex.current?.resume();
     },
     openFailed: (err) => spillFailed(ex, err),
+    writesDone: () => budget.discharge(ex.res, SPILL_WRITE_QUEUE_BYTES),
   });
   return true;
 }
@@ -159,6 +172,11 @@ function onClientDrain(this: ServerResponse): void {
   if (ex === undefined) return;
   ex.awaitingDrain = false;
   ex.lastHeardAt = performance.now();
+  // Nothing is queued on the connection any more, and a paused upstream reads on.
+  if (ex.laggingCharge > 0) {
+    ex.context.budget.discharge(this, ex.laggingCharge);
+    ex.laggingCharge = 0;
+  }
   sendFlowing(this, ex.clientBodyTimeoutMs);
   // A spill feeds the client itself and resumes the upstream when the disk catches up.
   if (ex.upstreamPaused && ex.spill === undefined) {

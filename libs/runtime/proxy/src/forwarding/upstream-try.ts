@@ -47,7 +47,12 @@ class UpstreamTry implements Dispatcher.DispatchHandler, ExchangeTry {
     }
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // The head's raw Buffers are views of the socket read that carried it (up to 64 KiB,
+    // the body's first bytes included): kept on the controller, they would hold that whole
+    // read for as long as the response runs. `headers` (strings) is all the relay needs.
+    // Under a slow-read attack that was ~27 MB over ~620 responses (docs/slow-clients.md).
+    controller.rawHeaders = null;
     // 1xx informational responses (103 Early Hints) are not relayed; the final one follows.
     if (statusCode < 200) return;
     onResponseHead(this, statusCode, headers);
