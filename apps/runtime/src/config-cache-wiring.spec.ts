@@ -1,15 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigCache, CACHE_FILE_NAME, CACHE_LOG_NAME, saveSnapshot } from '@gw/last-known-good';
+import { ConfigCache, CACHE_FILE_NAME, CACHE_LOG_NAME, DECODED_FILE_NAME, loadDecodedDefinitions, saveSnapshot, writeDecodedDefinitions } from '@gw/last-known-good';
+import { compactDefinition } from '@gw/api-schema';
 import { plainApi } from '@gw/api-schema/testing';
-import type { ConfigSnapshot } from '@gw/config-contract';
+import { API_RESOURCE_TYPE, buildSnapshot, canonicalJson, contentHash, type ConfigSnapshot } from '@gw/config-contract';
 import { snapshotOf } from '@gw/config-contract/testing';
 import { silentLogger } from '@gw/logging';
 import { RuntimeState } from '@gw/runtime-config';
 import { testServices } from '@gw/runtime-config/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDirs } from '@gw/test-kit';
-import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
+import { DecodedDefinitions, bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
+import { schemaFingerprint } from './schema-fingerprint.js';
 
 function snap(version: number, names = ['orders']): ConfigSnapshot {
   return snapshotOf(
@@ -128,5 +130,80 @@ describe('runtime config cache wiring', () => {
     expect(reloaded.applied).toMatchObject({ version: 2, hash: changed.hash, source: 'cache', apis: 40 });
     expect(reloaded.getConfig()!.apis.get('api-07')!.upstream.targets[0]!.origin).toBe('http://127.0.0.1:9090');
   });
-});
 
+  describe('decoded definitions', () => {
+    /** Waits (bounded) until `decoded` completed `n` writes. */
+    async function writesOf(decoded: DecodedDefinitions, n: number): Promise<void> {
+      const deadline = Date.now() + 10_000;
+      while (decoded.writes < n) {
+        if (Date.now() > deadline) throw new Error(`${decoded.writes} writes, not ${n}, within 10 s`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+
+    it('are written after a boot that decoded in full (at the latest when it stops), reused by the next boot, and follow each new base file', async () => {
+      const dir = dirs.make();
+      await saveSnapshot(dir, snap(7, ['a', 'b']), { controllerId: 'ctl-1' });
+      // A runtime stopped before its write was due writes at shutdown.
+      const first = new DecodedDefinitions(dir, silentLogger, 60_000);
+      const state = newState();
+      await bootFromCache(new ConfigCache({ dir }), state, silentLogger, first);
+      expect(first.writes).toBe(0);
+      await first.stop();
+      expect(first.writes).toBe(1);
+      const config = state.getConfig()!;
+      const file = await loadDecodedDefinitions(dir, schemaFingerprint());
+      expect(file.ok && [...file.definitions]).toEqual([...config.apis.values()].map((api) => [api.hash, JSON.parse(JSON.stringify(api.definition))]));
+
+      // The next boot takes them and, covered in full, writes nothing.
+      const second = new DecodedDefinitions(dir, silentLogger, 0);
+      const again = newState();
+      await bootFromCache(new ConfigCache({ dir }), again, silentLogger, second);
+      expect(again.getConfig()!.apis.get('a')!.definition).toStrictEqual(config.apis.get('a')!.definition);
+      await second.stop();
+      expect(second.writes).toBe(0);
+
+      // A controller's snapshot: the first save of a fresh cache is a new base file, and the decoded definitions follow it.
+      const fresh = dirs.make();
+      const cache = new ConfigCache({ dir: fresh });
+      const decoded = new DecodedDefinitions(fresh, silentLogger, 0);
+      const running = newState();
+      running.apply(snap(8, ['a', 'b', 'c']), 'controller', { controllerId: 'ctl-1' });
+      await saveAppliedSnapshot(cache, running, snap(8, ['a', 'b', 'c']), 'ctl-1', decoded);
+      await writesOf(decoded, 1);
+      const written = await loadDecodedDefinitions(fresh, schemaFingerprint());
+      expect(written.ok && written.definitions.size).toBe(3);
+      await decoded.stop();
+    });
+
+    it('are trusted only whole and from this build: otherwise every definition is decoded in full, and an invalid one refused', async () => {
+      // A cached resource this build refuses (an unknown field), its hash correct: only decoding it refuses it.
+      const valid = plainApi('orders', '/orders', ['http://127.0.0.1:8080']);
+      const text = canonicalJson({ ...compactDefinition(valid), futureField: true });
+      const snapshot = buildSnapshot(4, 1, [{ type: API_RESOURCE_TYPE, name: 'orders', version: 1, hash: contentHash(text), content: text }]);
+      const boot = async (fingerprint: string, damage?: (file: string) => void) => {
+        const dir = dirs.make();
+        await saveSnapshot(dir, snapshot, { controllerId: 'ctl-1' });
+        await writeDecodedDefinitions(dir, fingerprint, [[snapshot.resources[0]!.hash, valid]]);
+        damage?.(path.join(dir, DECODED_FILE_NAME));
+        const state = newState();
+        const cache = new ConfigCache({ dir });
+        const decoded = new DecodedDefinitions(dir, silentLogger, 0);
+        await bootFromCache(cache, state, silentLogger, decoded);
+        await decoded.stop();
+        return { state, cache };
+      };
+      // Written by another build (an upgrade): decoded in full, refused.
+      const other = await boot('sha256:another-build');
+      expect(other.state.getConfig()).toBeUndefined();
+      expect(other.cache.report().boot).toMatchObject({ status: 'refused', reason: expect.stringContaining('GW_SNAPSHOT_UNSUPPORTED') });
+      // This build's file, damaged: decoded in full, refused.
+      const damaged = await boot(schemaFingerprint(), (file) => fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('127.0.0.1', '127.0.0.2')));
+      expect(damaged.state.getConfig()).toBeUndefined();
+      expect(damaged.cache.report().boot).toMatchObject({ status: 'refused', reason: expect.stringContaining('GW_SNAPSHOT_UNSUPPORTED') });
+      // This build's intact file stands in for the decode (what this build decoded from this very content).
+      const trusted = await boot(schemaFingerprint());
+      expect(trusted.state.getConfig()!.apis.get('orders')!.definition).toStrictEqual(valid);
+    });
+  });
+});

@@ -9,7 +9,7 @@ import { EdgeGuard, createProxyHandler, createProxyListener } from '@gw/proxy';
 import { RuntimeState, type PolicyEvents } from '@gw/runtime-config';
 import { createAdminServer } from './admin-server.js';
 import { removeDeletedApiSeries } from './api-series.js';
-import { bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
+import { DecodedDefinitions, bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 import type { ResolvedRuntimeConfig } from './controller-tls.js';
 import { registerBufferMetrics, registerConnectionMetrics } from './overload-metrics.js';
 import { PolicyMetrics } from './policy-metrics.js';
@@ -96,7 +96,9 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
   // Static stability: the last-known-good snapshot on disk is served before any controller answers.
   const cache = config.configCacheDir ? new ConfigCache({ dir: config.configCacheDir, logger }) : undefined;
   // In delta mode the cached state is listed to the controller, which sends only what changed meanwhile.
-  const cached = cache ? await bootFromCache(cache, state, logger) : undefined;
+  // What this build decoded from the cached resources before: the boot does not validate it all again.
+  const decoded = cache ? new DecodedDefinitions(cache.dir, logger) : undefined;
+  const cached = cache ? await bootFromCache(cache, state, logger, decoded) : undefined;
 
   const client = new ConfigClient({
     addresses: config.controllerAddresses,
@@ -114,7 +116,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
       if (verdict.ok) {
         if (before !== snapshot.version) logger.info({ version: snapshot.version, hash: snapshot.hash, controllerId: source.controllerId }, 'config applied');
         // Written before the ACK: what a controller sees as applied survives a restart.
-        if (cache) await saveAppliedSnapshot(cache, state, snapshot, source.controllerId);
+        if (cache) await saveAppliedSnapshot(cache, state, snapshot, source.controllerId, decoded);
       } else {
         logger.warn({ version: snapshot.version, code: verdict.code, reason: verdict.message }, 'config rejected');
       }
@@ -200,6 +202,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
       logger.info({ inFlightGraceMs: config.shutdownGraceMs, webSocketGraceMs: config.webSocketDrainMs }, 'runtime stopping: listener closed');
       await proxyListener.shutdown({ inFlightGraceMs: config.shutdownGraceMs, webSocketGraceMs: config.webSocketDrainMs });
       await client.stop();
+      await decoded?.stop();
       await closeServer(adminServer, 1_000);
       upstreams.stop();
       proxy.close();

@@ -1,6 +1,6 @@
 import type { ApiKeyLocation, AuthPolicy } from '@gw/api-schema';
 import { ErrorCodes, GatewayError, type ErrorCode } from '@gw/errors';
-import { silentLogger, type Logger } from '@gw/logging';
+import { lazyChild, silentLogger, type Logger } from '@gw/logging';
 import { ApiKeySet } from './api-keys.js';
 import { apiKeyChallenge, bearerChallenge } from './challenges.js';
 import { queryParamValues, removeQueryParam } from './consumer-identity.js';
@@ -60,7 +60,7 @@ export class Authenticator {
     if (policy.apiKey === null && policy.jwt === null) throw new GatewayError(ErrorCodes.GW_VALIDATION, 'auth: needs apiKey or jwt');
     const { apiKey, jwt } = policy;
     this.apiKey = apiKey === null ? undefined : { keys: new ApiKeySet(apiKey.keys), in: apiKey.in, forward: apiKey.forward };
-    this.logger = (deps.logger ?? silentLogger).child({ component: 'auth', api });
+    this.logger = lazyChild(deps.logger ?? silentLogger, { component: 'auth', api }); // made on first log: thousands are built per config
     this.jwt = jwt === null ? undefined : new JwtVerifier(jwt, { logger: this.logger, ...(deps.jwks ? { jwks: deps.jwks } : {}), ...(deps.nowSec ? { nowSec: deps.nowSec } : {}) });
     this.forwardJwt = jwt !== null && jwt.forward;
     this.allow = policy.allowConsumers === null ? undefined : new Set(policy.allowConsumers);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IdempotencyPolicy } from '@gw/api-schema';
 import { ErrorCodes, type ErrorCode } from '@gw/errors';
-import { silentLogger, type Logger } from '@gw/logging';
+import { lazyChild, silentLogger, type Logger } from '@gw/logging';
 import { keyScope, requestFingerprint, storageKey } from './fingerprint.js';
 import { parseIdempotencyKey } from './idempotency-key.js';
 import { resolveIdempotencyPolicy, type ResolvedIdempotencyPolicy } from './idempotency-policy.js';
@@ -78,7 +78,7 @@ export class IdempotencyGuard {
   constructor(policy: IdempotencyPolicy, deps: IdempotencyGuardDeps) {
     this.policy = resolveIdempotencyPolicy(policy);
     this.store = deps.store;
-    this.logger = (deps.logger ?? silentLogger).child({ component: 'idempotency' });
+    this.logger = lazyChild(deps.logger ?? silentLogger, { component: 'idempotency' }); // made on first log: thousands are built per config
     this.metrics = deps.metrics ?? {};
   }
 

@@ -4,3 +4,4 @@ export { saveSnapshot, writeSnapshot, type DiskState, type SaveMeta, type SaveOp
 export { loadSnapshot, type LoadedLog, type LoadedSnapshot, type LoadOptions } from './load-snapshot.js';
 export { ConfigCache, type ConfigCacheOptions, type ConfigCacheReport, type CacheBootStatus, type CacheFileStatus, type SaveOutcome } from './config-cache.js';
 export { CACHE_DIR_MODE, CACHE_FILE_MODE, tightenCachePermissions } from './cache-permissions.js';
+export { DECODED_FILE_NAME, loadDecodedDefinitions, writeDecodedDefinitions, type LoadedDefinitions } from './decoded-definitions.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RateLimitDefinition } from '@gw/api-schema';
-import { silentLogger, type Logger } from '@gw/logging';
+import { lazyChild, silentLogger, type Logger } from '@gw/logging';
 import type { SharedRedis } from '@gw/shared-state';
 import { GCRA_SCRIPT, parseGcraReply } from './gcra-script.js';
 import { LocalLimiter } from './local-limiter.js';
@@ -63,7 +63,7 @@ export class RateLimiter {
     this.local = new LocalLimiter(this.policy, deps.localMaxKeys);
     this.timeoutMs = deps.decisionTimeoutMs ?? 100;
     this.metrics = deps.metrics ?? {};
-    this.logger = (deps.logger ?? silentLogger).child({ component: 'rate-limit', policy: this.policy.name });
+    this.logger = lazyChild(deps.logger ?? silentLogger, { component: 'rate-limit', policy: this.policy.name }); // made on first log: thousands are built per config
     this.now = deps.now ?? (() => performance.now());
     this.scriptArgs = [String(this.policy.emissionIntervalUs), String(this.policy.toleranceUs)];
   }

@@ -1,5 +1,5 @@
 import type { ApiDefinition, ApiRoute } from '@gw/api-schema';
-import { compareResources, contentHash, decodeApiResource, stateHash, type ConfigResource, type ConfigSnapshot } from '@gw/config-contract';
+import { API_RESOURCE_TYPE, compareResources, contentHash, decodeApiResource, stateHash, type ConfigResource, type ConfigSnapshot, type DecodedApi } from '@gw/config-contract';
 import { ErrorCodes, GatewayError, type ErrorCode } from '@gw/errors';
 import { buildApiRoutes, buildRouteTable, updateRouteTable, type ApiRoutes, type RouteTable, type Routed } from '@gw/routing';
 import { Upstream, type UpstreamContext } from '@gw/upstreams';
@@ -58,6 +58,14 @@ export interface BuildOptions {
    * definition is still decoded and validated.
    */
   contentVerified?: boolean;
+  /**
+   * Definitions this very build already decoded, by content hash (the disk cache keeps
+   * them with the API schema build's fingerprint and loads them only when it matches): a resource
+   * whose verified content hashes to one of them takes it instead of being decoded again.
+   * Only with `contentVerified` (the hash is then known to be the content's); anything
+   * not found here, or for another name, is decoded and validated in full.
+   */
+  decoded?: ReadonlyMap<string, unknown>;
 }
 
 export type BuildVerdict = { ok: true; config: RuntimeConfig; built: readonly ApiRuntime[] } | { ok: false; code: ErrorCode; message: string };
@@ -115,8 +123,9 @@ export function buildRuntimeConfig(snapshot: ConfigSnapshot, previous: RuntimeCo
   const actual = stateHash(resources);
   if (actual !== snapshot.hash) return { ok: false, code: ErrorCodes.GW_SNAPSHOT_HASH_MISMATCH, message: `the resources hash to ${actual}, not the announced ${snapshot.hash}` };
 
+  const known = hashContent ? undefined : options.decoded;
   for (const { at, resource, kept } of toBuild) {
-    const decoded = decodeApiResource(resource);
+    const decoded = decodedBefore(resource, known) ?? decodeApiResource(resource);
     if (!decoded.ok) return decoded;
     let api: ApiRuntime;
     try {
@@ -147,6 +156,13 @@ export function buildRuntimeConfig(snapshot: ConfigSnapshot, previous: RuntimeCo
   const verified: ConfigSnapshot = Object.freeze({ version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash, resources: Object.freeze(resources) });
   const config: RuntimeConfig = Object.freeze({ version: snapshot.version, epoch: snapshot.epoch, hash: snapshot.hash, snapshot: verified, apis, table });
   return { ok: true, config, built };
+}
+
+/** The definition this build decoded from this very content before, if `known` has it (see BuildOptions.decoded). */
+function decodedBefore(resource: ConfigResource, known: ReadonlyMap<string, unknown> | undefined): DecodedApi | undefined {
+  const api = known?.get(resource.hash);
+  if (typeof api !== 'object' || api === null || resource.type !== API_RESOURCE_TYPE || (api as ApiDefinition).name !== resource.name) return undefined;
+  return { ok: true, api: api as ApiDefinition };
 }
 
 /** Definition values shared by every config of this process (see SharedValues). */

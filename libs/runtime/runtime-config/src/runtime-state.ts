@@ -23,6 +23,8 @@ export interface ApplyOrigin {
   savedAt?: Date;
   /** Every resource's content was verified against its hash by whoever read it (the disk cache's loader): not hashed again. */
   contentVerified?: boolean;
+  /** Definitions this build decoded before, by content hash (BuildOptions.decoded; used only with `contentVerified`). */
+  decoded?: ReadonlyMap<string, unknown>;
 }
 
 /** The ACK or the NACK. */
@@ -83,7 +85,7 @@ export class RuntimeState {
       };
     }
     const previous = this.#config;
-    const result = buildRuntimeConfig(snapshot, previous, this.options.services, { contentVerified: from?.contentVerified === true });
+    const result = buildRuntimeConfig(snapshot, previous, this.options.services, { contentVerified: from?.contentVerified === true, decoded: from?.decoded });
     if (!result.ok) return { ok: false, code: result.code, message: result.message };
     this.#config = result.config;
     this.#applied = {

@@ -26,25 +26,50 @@ export class SharedValues {
     return this.#byJson.size;
   }
 
+  /** Whether the value `#share` returned last is too large to share (its JSON over MAX_SHARED_JSON). */
+  #large = false;
+
   /** `value` deep-frozen, with every object and array in it replaced by the shared equal one. */
   share<T>(value: T): T {
-    if (value === null || typeof value !== 'object') return value;
+    return this.#share(value) as T;
+  }
+
+  #share(value: unknown): unknown {
+    if (value === null || typeof value !== 'object') {
+      this.#large = false;
+      return value;
+    }
     let copy: object;
+    // A value holding a large one is larger still: it is neither serialized nor shared (a whole definition, an upstream with its targets).
+    let large = false;
     if (Array.isArray(value)) {
-      copy = value.map((v: unknown) => this.share(v));
+      const out = new Array<unknown>(value.length);
+      for (let i = 0; i < value.length; i++) {
+        out[i] = this.#share(value[i]);
+        large ||= this.#large;
+      }
+      copy = out;
     } else {
+      const record = value as Record<string, unknown>;
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.share(v);
+      for (const k of Object.keys(record)) {
+        out[k] = this.#share(record[k]);
+        large ||= this.#large;
+      }
       copy = out;
     }
     // Key order is the schema's (normalized definitions are built field by field), so equal values serialize alike.
-    const json = JSON.stringify(copy);
-    if (json.length > MAX_SHARED_JSON) return Object.freeze(copy) as T;
+    const json = large ? undefined : JSON.stringify(copy);
+    if (json === undefined || json.length > MAX_SHARED_JSON) {
+      this.#large = true;
+      return Object.freeze(copy);
+    }
+    this.#large = false;
     const known = this.#byJson.get(json)?.deref();
-    if (known !== undefined) return known as T;
+    if (known !== undefined) return known;
     Object.freeze(copy);
     this.#byJson.set(json, new WeakRef(copy));
     this.#cleanup.register(copy, json);
-    return copy as T;
+    return copy;
   }
 }

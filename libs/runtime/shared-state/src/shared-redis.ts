@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, GatewayError } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
-import { Cluster, Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Cluster, Redis } from 'ioredis';
 import { DeadlineExceeded, withDeadline } from './deadline.js';
 import { classifyRedisFailure } from './failure-kind.js';
 import { clientConfig, type RedisScript } from './redis-options.js';
@@ -105,7 +106,8 @@ export class SharedRedis extends EventEmitter {
       connectionName: options.connectionName,
       scripts: options.scripts ?? {},
     });
-    this.client = config.kind === 'cluster' ? new Cluster(config.nodes, config.options) : new Redis(config.options);
+    const ioredis = loadIoredis();
+    this.client = config.kind === 'cluster' ? new ioredis.Cluster(config.nodes, config.options) : new ioredis.Redis(config.options);
 
     // An EventEmitter 'error' without a listener throws: always listen.
     this.client.on('error', (err: Error) => this.logError(err));
@@ -279,6 +281,14 @@ export class SharedRedis extends EventEmitter {
 }
 
 /** Connects to `REDIS_URL` (see `SharedRedisOptions`); the returned connection keeps reconnecting until `close()`. */
+/**
+ * ioredis, loaded by the first connection made: a runtime without REDIS_URL never needs it,
+ * and loading it costs ~35 ms of CPU before the runtime is ready (docs/benchmarks.md).
+ */
+function loadIoredis(): typeof import('ioredis') {
+  return createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+}
+
 export function createRedis(options: SharedRedisOptions): SharedRedis {
   return new SharedRedis(options);
 }

@@ -1,5 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ApiDefinitionSchema } from './api-definition.schema.js';
+import { gatewayWording, problemsFromIssues } from './field-problems.js';
 import { API_DEFAULTS } from './index.js';
+import { damagedInputs } from './testing/definition-variations.js';
 import { MAX_REPORTED_PROBLEMS, isValidApiName, validateApiDefinition, type FieldProblem } from './index.js';
 
 const SMALLEST = { name: 'orders', basePath: '/orders', upstream: { targets: [{ url: 'http://10.0.0.7:8080' }] } };
@@ -422,5 +426,28 @@ describe('validateApiDefinition: many problems', () => {
     expect(problems).toHaveLength(MAX_REPORTED_PROBLEMS + 1);
     expect(problems[0]).toEqual({ path: 'x0', message: 'unknown field' });
     expect(problems.at(-1)).toEqual({ path: '', message: `too many problems; only the first ${MAX_REPORTED_PROBLEMS} are reported` });
+  });
+});
+
+describe('validateApiDefinition: the compiled schema', () => {
+  /** The declaration's own (uncompiled) zod parser, worded as validateApiDefinition words it. */
+  function uncompiled(input: unknown): ReturnType<typeof validateApiDefinition> {
+    const parsed = ApiDefinitionSchema.safeParse(input, { error: gatewayWording, reportInput: true });
+    return parsed.success ? { ok: true, value: parsed.data } : { ok: false, problems: problemsFromIssues(parsed.error.issues) };
+  }
+
+  it('property: gives exactly what the uncompiled schema gives, valid or not (value, or every problem and its wording)', () => {
+    let valid = 0;
+    fc.assert(
+      fc.property(damagedInputs, (input) => {
+        const compiled = validateApiDefinition(input);
+        expect(compiled).toStrictEqual(uncompiled(input));
+        if (compiled.ok) valid++;
+      }),
+      { numRuns: 400 },
+    );
+    // Both sides of the comparison were exercised.
+    expect(valid).toBeGreaterThan(40);
+    expect(valid).toBeLessThan(360);
   });
 });

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ApiDefinitionSchema, isValidApiName, type ApiDefinition } from './api-definition.schema.js';
 import { isJsonObject } from './json-object.js';
 import { gatewayWording, pointerFormat, problemsFromIssues, type FieldProblem } from './field-problems.js';
@@ -11,6 +12,19 @@ export interface ValidateApiDefinitionOptions {
    * as `POST /v1/apply` does; without it they are dotted (`upstream.targets[0].url`), as PUT answers.
    */
   pointerPrefix?: string;
+}
+
+let compiledSchema: typeof ApiDefinitionSchema | undefined;
+/**
+ * The one declaration, compiled by zod (`z.compile`, zod ≥ 4.5): a generated parser for
+ * the same schema with the same results and the same issues (an input it refuses is parsed
+ * again by zod's own parser, which reports the problems). About 2.5× faster, which is most
+ * of a runtime's boot from a cache of 10,000 APIs (docs/benchmarks.md). Compiled on first
+ * use (~20 ms), so a process that never validates does not pay for it.
+ */
+function compiled(): typeof ApiDefinitionSchema {
+  compiledSchema ??= z.compile(ApiDefinitionSchema);
+  return compiledSchema;
 }
 
 export type ApiDefinitionValidationResult = { ok: true; value: ApiDefinition } | { ok: false; problems: FieldProblem[] };
@@ -30,7 +44,7 @@ export function validateApiDefinition(input: unknown, options: ValidateApiDefini
     if (name === undefined) input = { ...input, name: expected };
     else if (typeof name === 'string' && isValidApiName(name) && name !== expected) first.push({ path: options.pointerPrefix === undefined ? 'name' : `${options.pointerPrefix}/name`, message: `must match the name in the request path (${quote(expected)})` });
   }
-  const parsed = ApiDefinitionSchema.safeParse(input, { error: gatewayWording, reportInput: true });
+  const parsed = compiled().safeParse(input, { error: gatewayWording, reportInput: true });
   if (parsed.success && first.length === 0) return { ok: true, value: parsed.data };
   const format = options.pointerPrefix === undefined ? undefined : pointerFormat(options.pointerPrefix);
   return { ok: false, problems: problemsFromIssues(parsed.success ? [] : parsed.error.issues, first, format) };

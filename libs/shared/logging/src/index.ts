@@ -1,1 +1,1 @@
-export { type Logger, type LogLevel, LOG_LEVELS, silentLogger } from './logger.js';
+export { type Logger, type LogLevel, LOG_LEVELS, lazyChild, silentLogger } from './logger.js';

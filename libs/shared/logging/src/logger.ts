@@ -22,3 +22,25 @@ export const silentLogger: Logger = {
     return silentLogger;
   },
 };
+
+/**
+ * `parent.child(fields)`, made on first use. A pino child serializes its bindings and sets
+ * up its redaction when made (tens of µs), and a config of 10,000 APIs builds thousands of
+ * per-API loggers (authenticators, rate limiters) that mostly never log: at boot from the
+ * disk cache that was ~3% of the time to ready.
+ */
+export function lazyChild(parent: Logger, fields: Record<string, unknown>): Logger {
+  return madeOnFirstUse(() => parent.child(fields));
+}
+
+function madeOnFirstUse(make: () => Logger): Logger {
+  let made: Logger | undefined;
+  const logger = (): Logger => (made ??= make());
+  return {
+    debug: (f, msg) => logger().debug(f, msg),
+    info: (f, msg) => logger().info(f, msg),
+    warn: (f, msg) => logger().warn(f, msg),
+    error: (f, msg) => logger().error(f, msg),
+    child: (more) => madeOnFirstUse(() => logger().child(more)),
+  };
+}
