@@ -1,5 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { BufferBudget } from '@gw/proxy';
+import { BufferBudget, RESPONSE_BUFFER_SHARE } from '@gw/proxy';
 import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { holdYoungGenerationUnderBufferPressure } from './buffer-pressure.js';
@@ -27,9 +27,9 @@ function open(port: number, n: number): Socket[] {
 }
 
 describe('holdYoungGenerationUnderBufferPressure', () => {
-  it('holds while BUFFER_MEMORY_BYTES is spent by open connections, and gives the hold back once they close', async () => {
-    // Three connections' charges fill the limit.
-    const budget = new BufferBudget(3 * 1024, 1024);
+  it('holds while open connections fill the response buffering share of BUFFER_MEMORY_BYTES, and gives the hold back once they close', async () => {
+    // Three connections' charges fill the share response buffering may use.
+    const budget = new BufferBudget(3 * 1024 / RESPONSE_BUFFER_SHARE, 1024);
     const hold = holdYoungGenerationUnderBufferPressure(budget, 20);
     cleanups.push(() => hold.stop());
     const port = await charging(budget);
@@ -39,7 +39,7 @@ describe('holdYoungGenerationUnderBufferPressure', () => {
     expect(hold.held).toBe(false);
     const third = open(port, 1);
     await waitFor('the hold', () => hold.held);
-    expect(budget.used).toBe(budget.limitBytes);
+    expect(budget.used).toBe(budget.limitBytes * RESPONSE_BUFFER_SHARE);
     third[0]!.destroy();
     await waitFor('the hold given back', () => !hold.held);
     for (const s of two) s.destroy();

@@ -130,6 +130,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     requests,
     buffers: {
       memoryBytes: config.bufferMemoryBytes,
+      connectionBytes: config.bufferConnectionBytes,
       requestBytes: config.requestBufferBytes,
       responseBytes: config.responseBufferBytes,
       diskBytes: config.bufferDiskBytes,

@@ -28,9 +28,8 @@ export interface BufferSettings {
   /** `BUFFER_DIR`: where those files are created (and unlinked at once). */
   readonly dir: string;
   /**
-   * What each open client connection is charged in `memoryBytes` (CONNECTION_MEMORY_BYTES;
-   * not an environment variable: a measured cost, not a choice). Specs of reservation
-   * arithmetic at budgets of a few KiB set 0.
+   * `BUFFER_CONNECTION_BYTES`: what each open client connection is charged in
+   * `memoryBytes`, from accept to close (CONNECTION_MEMORY_BYTES, measured). 0: not charged.
    */
   readonly connectionBytes: number;
 }
