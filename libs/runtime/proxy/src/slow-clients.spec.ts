@@ -481,7 +481,8 @@ describe('open connections are charged (CONNECTION_MEMORY_BYTES)', () => {
   });
 
   it('with many connections open, a response that would have been kept in memory goes to disk; once they close, memory again', async () => {
-    const body = randomBytes(8 * 1024 * 1024);
+    // Far more than loopback socket buffers hold (up to a few MiB each way), so both readers lag.
+    const body = randomBytes(32 * 1024 * 1024);
     const up = await bigUpstream(body);
     const dir = dirs.make();
     // Half of 4 MiB keeps a 1 MiB response in memory while the connections' charges leave room for it.
