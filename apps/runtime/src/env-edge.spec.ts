@@ -62,6 +62,7 @@ describe('runtime env: slow clients and overload', () => {
       clientBodyTimeoutMs: 60_000,
       clientSendTimeoutMs: 60_000,
       bufferMemoryBytes: 256 * 1024 * 1024,
+      bufferConnectionBytes: 48 * 1024,
       requestBufferBytes: 1024 * 1024,
       responseBufferBytes: 1024 * 1024,
       bufferDiskBytes: 1024 * 1024 * 1024,
@@ -81,6 +82,7 @@ describe('runtime env: slow clients and overload', () => {
         CLIENT_BODY_TIMEOUT_MS: '0',
         CLIENT_SEND_TIMEOUT_MS: '500',
         BUFFER_MEMORY_BYTES: '1000',
+        BUFFER_CONNECTION_BYTES: '0',
         REQUEST_BUFFER_BYTES: '0',
         RESPONSE_BUFFER_BYTES: '10',
         BUFFER_DISK_BYTES: '0',
@@ -89,7 +91,7 @@ describe('runtime env: slow clients and overload', () => {
         MAX_CONNECTIONS: '0',
         MAX_CONNECTIONS_PER_ADDRESS: '0',
       }),
-    ).toMatchObject({ maxConnectionsPerAddress: 0, clientBodyTimeoutMs: 0, clientSendTimeoutMs: 500, bufferMemoryBytes: 1000, requestBufferBytes: 0, responseBufferBytes: 10, bufferDiskBytes: 0, responseDiskBytes: 2048, bufferDir: '/var/tmp/gw', maxConnections: 0 });
+    ).toMatchObject({ maxConnectionsPerAddress: 0, clientBodyTimeoutMs: 0, clientSendTimeoutMs: 500, bufferMemoryBytes: 1000, bufferConnectionBytes: 0, requestBufferBytes: 0, responseBufferBytes: 10, bufferDiskBytes: 0, responseDiskBytes: 2048, bufferDir: '/var/tmp/gw', maxConnections: 0 });
     expect(() => readRuntimeConfig({ ...base, MAX_CONNECTIONS: '-1' })).toThrow(/MAX_CONNECTIONS/);
     expect(() => readRuntimeConfig({ ...base, MAX_CONNECTIONS_PER_ADDRESS: 'many' })).toThrow(/MAX_CONNECTIONS_PER_ADDRESS/);
   });

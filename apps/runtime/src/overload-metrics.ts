@@ -41,10 +41,18 @@ export function registerBufferMetrics(register: Registry, budget: BufferBudget, 
   });
   new Gauge({
     name: 'gateway_buffer_memory_response_bytes',
-    help: 'Of gateway_buffer_memory_bytes, the response side: responses kept for slow clients and what lagging connections hold; request and idempotency bodies keep the rest of BUFFER_MEMORY_BYTES past 75 % of it',
+    help: 'Of gateway_buffer_memory_bytes, the response side: responses kept for slow clients, what lagging connections hold and what open connections cost; request and idempotency bodies keep the rest of BUFFER_MEMORY_BYTES past 75 % of it',
     registers,
     collect() {
       this.set(budget.responseUsed);
+    },
+  });
+  new Gauge({
+    name: 'gateway_buffer_memory_connection_bytes',
+    help: 'Of gateway_buffer_memory_response_bytes, what open client connections are charged: CONNECTION_MEMORY_BYTES each, from accept to close (their sockets, parsers and request state)',
+    registers,
+    collect() {
+      this.set(budget.connectionUsed);
     },
   });
   new Gauge({

@@ -8,6 +8,7 @@ import type { Logger } from '@gw/logging';
 import { EdgeGuard, createProxyHandler, createProxyListener } from '@gw/proxy';
 import { RuntimeState, type PolicyEvents } from '@gw/runtime-config';
 import { createAdminServer } from './admin-server.js';
+import { holdYoungGenerationUnderBufferPressure } from './buffer-pressure.js';
 import { removeDeletedApiSeries } from './api-series.js';
 import { DecodedDefinitions, bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 import type { ResolvedRuntimeConfig } from './controller-tls.js';
@@ -145,6 +146,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     requests,
     buffers: {
       memoryBytes: config.bufferMemoryBytes,
+      connectionBytes: config.bufferConnectionBytes,
       requestBytes: config.requestBufferBytes,
       responseBytes: config.responseBufferBytes,
       diskBytes: config.bufferDiskBytes,
@@ -153,6 +155,8 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     },
   });
   registerBufferMetrics(metrics.registry, proxy.budget, proxy.diskBudget);
+  // While BUFFER_MEMORY_BYTES is spent, V8 does not grow the young generation either (buffer-pressure.ts).
+  const youngGenerationHold = holdYoungGenerationUnderBufferPressure(proxy.budget);
   const proxyListener = createProxyListener(
     proxy,
     {
@@ -206,6 +210,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
       await closeServer(adminServer, 1_000);
       upstreams.stop();
       proxy.close();
+      youngGenerationHold.stop();
       await sharedState.close();
       tls?.close();
       logger.info({}, 'runtime stopped');

@@ -90,6 +90,11 @@ function open(first: string, from = '127.0.0.1', reads = true): Client {
   return { socket, text: () => Buffer.concat(chunks).toString('latin1'), closed: () => closed };
 }
 
+/** What BUFFER_MEMORY_BYTES holds besides the open connections' own charges: reservations and lagging charges. */
+function heldByBuffers(text: string): number {
+  return metric(text, 'gateway_buffer_memory_bytes') - metric(text, 'gateway_buffer_memory_connection_bytes');
+}
+
 function metric(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
   return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
@@ -128,7 +133,7 @@ describe('per-API buffering switches, deployed through the controller', () => {
       // The default API buffers (memory, then disk) and its upstream finishes; the other holds its upstream back.
       await waitFor('the buffered response to be taken from the upstream', async () => {
         const text = await scrape(rt.admin);
-        return metric(text, 'gateway_buffer_disk_bytes') > 0 && metric(text, 'gateway_buffer_memory_bytes') > 0;
+        return metric(text, 'gateway_buffer_disk_bytes') > 0 && heldByBuffers(text) > 0;
       });
       await waitFor('both requests to reach the upstream', () => bigRequests === 2);
       await waitFor('the buffered one to be sent whole', () => bigFinished === 1);
@@ -141,12 +146,14 @@ describe('per-API buffering switches, deployed through the controller', () => {
       // /stream's lagging connection is charged what it holds: what it queued (past Node's
       // 16 KiB high-water mark, at most one more 64 KiB upstream read) and its paused
       // upstream's read-ahead (64 KiB).
-      const lagging = (t: string) => metric(t, 'gateway_buffer_memory_bytes') - 1024 * 1024 - 16 * 1024;
+      const lagging = (t: string) => heldByBuffers(t) - 1024 * 1024 - 16 * 1024;
       await waitFor('the lagging connection charged, the spill down to its read', async () => {
         const held = lagging(await scrape(rt.admin));
         return held >= (16 + 64) * 1024 && held <= (16 + 64 + 64) * 1024;
       });
       const text = await scrape(rt.admin);
+      // Each of the two open client connections is charged its footprint (BUFFER_CONNECTION_BYTES' default), in the total.
+      expect(metric(text, 'gateway_buffer_memory_connection_bytes')).toBe(2 * 48 * 1024);
       // All of it on the response side: request bodies keep their share.
       expect(metric(text, 'gateway_buffer_memory_response_bytes')).toBe(metric(text, 'gateway_buffer_memory_bytes'));
       expect(metric(text, 'gateway_buffer_disk_bytes')).toBe(BIG.length);
@@ -173,7 +180,7 @@ describe('pipelined idempotent requests', () => {
     const post = (path: string, key: string, body: string, last = false) =>
       `POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nIdempotency-Key: ${key}\r\nContent-Length: ${body.length}\r\n${last ? 'Connection: close\r\n' : ''}\r\n${body}`;
     const c = open(post('/pay/slow', 'it-first', '{"n":1}') + post('/pay/next', 'it-second', '{"n":2}'));
-    await waitFor('both bodies reserved', async () => metric(await scrape(rt.admin), 'gateway_buffer_memory_bytes') === 14);
+    await waitFor('both bodies reserved', async () => heldByBuffers(await scrape(rt.admin)) === 14);
     c.socket.destroy();
     await waitFor('the reservations to be given back', async () => metric(await scrape(rt.admin), 'gateway_buffer_memory_bytes') === 0);
     // The second never reached the upstream: its key is free, and it runs now.

@@ -123,9 +123,13 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
   // sends one would stay open for ever, holding a place under MAX_CONNECTIONS. It gets
   // HEADERS_TIMEOUT_MS from its accept instead (nginx's client_header_timeout), and is
   // closed without an answer when it passes.
+  const budget = handler.budget;
   server.on('connection', (socket: SilentWatch) => {
     socket[SILENT_WATCH] = true;
     socket.setTimeout(s.headersTimeoutMs);
+    // What the connection itself costs is charged in BUFFER_MEMORY_BYTES until it closes
+    // (not one refused by the per-address cap: destroyed above, by the overload guard).
+    budget.chargeConnection(socket);
   });
   server.on('clientError', (err: Error, socket) => answerClientError(err, socket, logger));
   server.on('connect', refuseConnect);

@@ -12,7 +12,7 @@ import { stateWith } from '@gw/runtime-config/testing';
 import { closeServer, listenLocal, tempDirs, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BufferBudget } from './buffering/buffer-budget.js';
-import { REQUEST_RESERVE_SHARE, RESPONSE_BUFFER_SHARE, type BufferSettings } from './buffering/buffer-settings.js';
+import { CONNECTION_MEMORY_BYTES, REQUEST_RESERVE_SHARE, RESPONSE_BUFFER_SHARE, type BufferSettings } from './buffering/buffer-settings.js';
 import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
 import { UPSTREAM_READ_AHEAD_BYTES } from './forwarding/response-relay.js';
 import { SPILL_MEMORY_BYTES, SPILL_WRITE_QUEUE_BYTES } from './buffering/response-spill.js';
@@ -45,8 +45,14 @@ async function startUpstream(respond: (req: IncomingMessage, res: ServerResponse
   return { url: `http://127.0.0.1:${port}`, open: () => open };
 }
 
+/**
+ * A gateway with `buffers` over the defaults, except that open connections are charged
+ * nothing unless `buffers.connectionBytes` says so: most specs here count reservations and
+ * lagging charges at budgets of a few KiB, which one connection's CONNECTION_MEMORY_BYTES
+ * would fill; the connection charge has its own specs (*open connections are charged*).
+ */
 async function startGateway(apis: ApiDefinition[], edge: Partial<EdgeSettings> = {}, settings: Partial<ListenerSettings> = {}, buffers: Partial<BufferSettings> = {}): Promise<number> {
-  const handler = createProxyHandler({ getConfig: stateWith(apis).getConfig, edge: new EdgeGuard(edge), buffers });
+  const handler = createProxyHandler({ getConfig: stateWith(apis).getConfig, edge: new EdgeGuard(edge), buffers: { connectionBytes: 0, ...buffers } });
   budgets.push(handler.budget);
   diskBudgets.push(handler.diskBudget);
   const listener = createProxyListener(handler, settings);
@@ -57,6 +63,25 @@ async function startGateway(apis: ApiDefinition[], edge: Partial<EdgeSettings> =
     await closeServer(listener.server);
   });
   return port;
+}
+
+async function bigUpstream(body: Buffer): Promise<{ url: string; finished: () => number; hits: () => number; open: () => number }> {
+  let finished = 0;
+  let hits = 0;
+  const up = await startUpstream((req, res) => {
+    hits++;
+    if (req.url?.endsWith('/small')) return void res.end('ok');
+    res.on('finish', () => finished++);
+    res.writeHead(200, { 'content-length': body.length });
+    res.end(body);
+  });
+  return { url: up.url, finished: () => finished, hits: () => hits, open: up.open };
+}
+
+/** The body of a one-response socket: what follows the head. */
+function bodyOf(c: Client): Buffer {
+  const raw = Buffer.from(c.text(), 'latin1');
+  return raw.subarray(raw.indexOf('\r\n\r\n') + 4);
 }
 
 interface Client {
@@ -370,7 +395,8 @@ describe('response buffering takes at most half of BUFFER_MEMORY_BYTES (RESPONSE
 });
 
 describe('request bodies keep their share of BUFFER_MEMORY_BYTES (REQUEST_RESERVE_SHARE)', () => {
-  it('slow readers fill the response side with their charges; an idempotent upload within the reserved share is still accepted, a larger one gets 503', async () => {
+  for (const connectionBytes of [0, CONNECTION_MEMORY_BYTES])
+  it(`slow readers fill the response side with their charges; an idempotent upload within the reserved share is still accepted, a larger one gets 503 (connections charged ${connectionBytes})`, async () => {
     // Far more than loopback socket buffers hold, so every reader lags.
     const body = Buffer.alloc(16 * 1024 * 1024, 'z');
     let uploads = 0;
@@ -387,7 +413,7 @@ describe('request bodies keep their share of BUFFER_MEMORY_BYTES (REQUEST_RESERV
     const idempotency = { methods: ['POST' as const], ttlMs: 120_000, lockTtlMs: 61_000, maxResponseBytes: 1024 };
     // 1 MiB: half of it for responses kept in memory, a quarter (256 KiB) only for request bodies; no disk.
     const memoryBytes = 1024 * 1024;
-    const port = await startGateway([plainApi('a', '/a', [up.url]), plainApi('pay', '/pay', [up.url], { policies: policiesOf({ idempotency }) })], { clientSendTimeoutMs: 0 }, {}, { memoryBytes, diskBytes: 0 });
+    const port = await startGateway([plainApi('a', '/a', [up.url]), plainApi('pay', '/pay', [up.url], { policies: policiesOf({ idempotency }) })], { clientSendTimeoutMs: 0 }, {}, { memoryBytes, diskBytes: 0, connectionBytes });
     const budget = budgets.at(-1)!;
     // 16 slow readers (paused sockets), until what they hold leaves no room for a 200 KiB
     // body in the limit: none is kept in memory (a 1 MiB reservation does not fit half of
@@ -418,6 +444,75 @@ describe('request bodies keep their share of BUFFER_MEMORY_BYTES (REQUEST_RESERV
     expect(budget.refused.idempotency).toBe(1);
     for (const r of readers) r.socket.destroy();
     await waitFor('the budget to be given back', () => budget.used === 0 && budget.responseUsed === 0);
+  });
+});
+
+describe('open connections are charged (CONNECTION_MEMORY_BYTES)', () => {
+  /** `n` raw connections that send nothing (the headers timeout is long enough not to cut them here). */
+  function idle(port: number, n: number): Socket[] {
+    const sockets: Socket[] = [];
+    for (let i = 0; i < n; i++) {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      cleanups.push(() => void socket.destroy());
+      sockets.push(socket);
+    }
+    return sockets;
+  }
+
+  it('each open client connection is charged from its accept to its close, on the response side', async () => {
+    const up = await startUpstream((_req, res) => res.end('ok'));
+    const port = await startGateway([plainApi('a', '/a', [up.url])], {}, {}, { connectionBytes: CONNECTION_MEMORY_BYTES });
+    const budget = budgets.at(-1)!;
+    const sockets = idle(port, 5);
+    await waitFor('five connections charged', () => budget.connectionUsed === 5 * CONNECTION_MEMORY_BYTES);
+    expect(budget.used).toBe(5 * CONNECTION_MEMORY_BYTES);
+    expect(budget.responseUsed).toBe(5 * CONNECTION_MEMORY_BYTES);
+    // A request served on one of them changes nothing in its charge.
+    const c = client(port, 'GET /a/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await c.closed;
+    expect(c.text()).toMatch(/^HTTP\/1\.1 200 /);
+    await waitFor('its charge to be given back', () => budget.connectionUsed === 5 * CONNECTION_MEMORY_BYTES);
+    sockets[0]!.destroy();
+    sockets[1]!.destroy();
+    await waitFor('two charges given back', () => budget.used === 3 * CONNECTION_MEMORY_BYTES);
+    for (const s of sockets) s.destroy();
+    await waitFor('every charge given back', () => budget.used === 0 && budget.responseUsed === 0 && budget.connectionUsed === 0);
+  });
+
+  it('with many connections open, a response that would have been kept in memory goes to disk; once they close, memory again', async () => {
+    // Far more than loopback socket buffers hold (up to a few MiB each way), so both readers lag.
+    const body = randomBytes(32 * 1024 * 1024);
+    const up = await bigUpstream(body);
+    const dir = dirs.make();
+    // Half of 4 MiB keeps a 1 MiB response in memory while the connections' charges leave room for it.
+    const memoryBytes = 4 * 1024 * 1024;
+    const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 10_000 }, {}, { memoryBytes, responseBytes: 1024 * 1024, diskBytes: 64 * 1024 * 1024, responseDiskBytes: 64 * 1024 * 1024, dir, connectionBytes: CONNECTION_MEMORY_BYTES });
+    const budget = budgets.at(-1)!;
+    const disk = diskBudgets.at(-1)!;
+    const crowd = idle(port, Math.ceil((memoryBytes * RESPONSE_BUFFER_SHARE) / CONNECTION_MEMORY_BYTES));
+    await waitFor('the crowd charged', () => budget.connectionUsed === crowd.length * CONNECTION_MEMORY_BYTES);
+    const first = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor('the head', () => first.text().startsWith('HTTP/1.1 200'));
+    first.socket.pause();
+    // Refused memory: the whole response is reserved on disk, nothing of it in memory.
+    await waitFor('the response spilled', () => disk.used === body.length, { timeoutMs: 10_000 });
+    expect(budget.refused.response).toBeGreaterThan(0);
+    expect(budget.used - budget.connectionUsed).toBeLessThan(1024 * 1024);
+    for (const s of crowd) s.destroy();
+    await waitFor('the crowd given back', () => budget.connectionUsed === CONNECTION_MEMORY_BYTES * 1);
+    const second = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await waitFor('the head', () => second.text().startsWith('HTTP/1.1 200'));
+    second.socket.pause();
+    // With the crowd gone the second slow reader's first 1 MiB is kept in memory before anything spills.
+    await waitFor('the second response kept in memory', () => budget.used - budget.connectionUsed >= 1024 * 1024, { timeoutMs: 10_000 });
+    first.socket.resume();
+    second.socket.resume();
+    await first.closed;
+    await second.closed;
+    expect(bodyOf(first).equals(body)).toBe(true);
+    expect(bodyOf(second).equals(body)).toBe(true);
+    await waitFor('everything given back', () => budget.used === 0 && disk.used === 0);
   });
 });
 
@@ -553,25 +648,6 @@ describe('slow readers beyond the memory budget: responses spilled to temporary 
       }
     }
     return links;
-  }
-
-  async function bigUpstream(body: Buffer): Promise<{ url: string; finished: () => number; hits: () => number; open: () => number }> {
-    let finished = 0;
-    let hits = 0;
-    const up = await startUpstream((req, res) => {
-      hits++;
-      if (req.url?.endsWith('/small')) return void res.end('ok');
-      res.on('finish', () => finished++);
-      res.writeHead(200, { 'content-length': body.length });
-      res.end(body);
-    });
-    return { url: up.url, finished: () => finished, hits: () => hits, open: up.open };
-  }
-
-  /** The body of a one-response socket: what follows the head. */
-  function bodyOf(c: Client): Buffer {
-    const raw = Buffer.from(c.text(), 'latin1');
-    return raw.subarray(raw.indexOf('\r\n\r\n') + 4);
   }
 
   it('the upstream finishes and the breaker slot is freed while the client pauses; the client gets the exact bytes; no file is left', async () => {

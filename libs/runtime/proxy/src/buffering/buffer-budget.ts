@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { REQUEST_RESERVE_SHARE } from './buffer-settings.js';
 
 /** What a reservation buffers: a small request body, an idempotent request's body, or a response a slow client has not taken yet. */
@@ -23,8 +24,10 @@ type Holder = Record<symbol, number | undefined>;
 export class BufferBudget {
   /** Bytes reserved or charged now, both sides. */
   used = 0;
-  /** Of which the response side: responses kept for slow clients and lagging connections' charges. */
+  /** Of which the response side: responses kept for slow clients, lagging connections' charges and open connections' charges. */
   responseUsed = 0;
+  /** Of which what open client connections are charged (`chargeConnection`). */
+  connectionUsed = 0;
   /** Refused reservations since start, by kind. */
   readonly refused: Record<BufferKind, number> = { request: 0, idempotency: 0, response: 0 };
   /** What the response side may hold before request bodies stop giving way to it. */
@@ -32,16 +35,34 @@ export class BufferBudget {
 
   private readonly held = Symbol('gw.bufferHeld');
   private readonly heldResponse = Symbol('gw.bufferHeldResponse');
+  private readonly heldConnection = Symbol('gw.bufferHeldConnection');
   /** One 'close' listener for every response this budget holds ('close' comes once: no `once` wrapper, no closure per response). */
   private readonly onClose = BufferBudget.closeListener(this);
+  /** The same for every charged client connection. */
+  private readonly onConnectionClose = BufferBudget.connectionCloseListener(this);
 
-  constructor(readonly limitBytes: number) {
+  constructor(
+    readonly limitBytes: number,
+    /** What `chargeConnection` charges each open client connection (CONNECTION_MEMORY_BYTES). */
+    readonly connectionBytes = 0,
+  ) {
     this.responseSideBytes = Math.floor(limitBytes * (1 - REQUEST_RESERVE_SHARE));
   }
 
   private static closeListener(budget: BufferBudget): (this: ServerResponse) => void {
     return function (this: ServerResponse): void {
       budget.releaseAll(this);
+    };
+  }
+
+  private static connectionCloseListener(budget: BufferBudget): (this: Socket) => void {
+    return function (this: Socket): void {
+      const h = this as unknown as Holder;
+      const bytes = h[budget.heldConnection] ?? 0;
+      h[budget.heldConnection] = 0;
+      budget.used -= bytes;
+      budget.responseUsed -= bytes;
+      budget.connectionUsed -= bytes;
     };
   }
 
@@ -71,6 +92,24 @@ export class BufferBudget {
   charge(res: ServerResponse, bytes: number): void {
     if (res.destroyed || bytes <= 0) return;
     this.hold(res, bytes, true);
+  }
+
+  /**
+   * Charges `connectionBytes` for an open client connection until its socket closes (what
+   * the connection itself costs: CONNECTION_MEMORY_BYTES), on the response side like a lagging
+   * connection's charge: never refused, and request bodies keep their share whatever
+   * connections hold. So as connections add up, response buffering gives way to the disk
+   * and to backpressure before the memory they cost comes on top of a full budget.
+   */
+  chargeConnection(socket: Socket): void {
+    const bytes = this.connectionBytes;
+    const h = socket as unknown as Holder;
+    if (socket.destroyed || bytes <= 0 || h[this.heldConnection] !== undefined) return;
+    h[this.heldConnection] = bytes;
+    this.used += bytes;
+    this.responseUsed += bytes;
+    this.connectionUsed += bytes;
+    socket.on('close', this.onConnectionClose);
   }
 
   /** Gives back up to `bytes` of what `res` was charged (its connection holds less now). */

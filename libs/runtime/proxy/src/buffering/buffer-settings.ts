@@ -1,5 +1,18 @@
 import { tmpdir } from 'node:os';
 
+/**
+ * What one open client connection costs outside any Buffer, charged in
+ * `BUFFER_MEMORY_BYTES` (response side) from its accept until it closes: its socket,
+ * parser, request and response objects, and for a request in flight its upstream socket
+ * and undici's request state. Measured under a slow-read attack (docs/slow-clients.md,
+ * *What the Buffers are*): at 1,907 slow readers, native memory (RSS less the V8 heap
+ * committed and the Buffers) was 130 MB against 76 MB at the baseline, and the V8 heap in
+ * use 84 MB against ~50 MB: (54 + 34) MB / 1,907 ≈ 46 KB a connection, rounded up. Without
+ * it, 2,000 slow readers' own cost (~90 MB) came on top of a budget that buffering had
+ * filled already.
+ */
+export const CONNECTION_MEMORY_BYTES = 48 * 1024;
+
 /** Buffering for slow clients (environment variables of the runtime; docs/slow-clients.md). */
 export interface BufferSettings {
   /** `BUFFER_MEMORY_BYTES`: all buffered bodies together (requests, idempotent requests, responses). */
@@ -14,6 +27,11 @@ export interface BufferSettings {
   readonly responseDiskBytes: number;
   /** `BUFFER_DIR`: where those files are created (and unlinked at once). */
   readonly dir: string;
+  /**
+   * `BUFFER_CONNECTION_BYTES`: what each open client connection is charged in
+   * `memoryBytes`, from accept to close (CONNECTION_MEMORY_BYTES, measured). 0: not charged.
+   */
+  readonly connectionBytes: number;
 }
 
 export const DEFAULT_BUFFER_SETTINGS: BufferSettings = Object.freeze({
@@ -23,6 +41,7 @@ export const DEFAULT_BUFFER_SETTINGS: BufferSettings = Object.freeze({
   diskBytes: 1024 * 1024 * 1024,
   responseDiskBytes: 64 * 1024 * 1024,
   dir: tmpdir(),
+  connectionBytes: CONNECTION_MEMORY_BYTES,
 });
 
 /**

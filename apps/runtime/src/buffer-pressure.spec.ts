@@ -1,0 +1,50 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { BufferBudget, RESPONSE_BUFFER_SHARE } from '@gw/proxy';
+import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { holdYoungGenerationUnderBufferPressure } from './buffer-pressure.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+/** A local server whose accepted sockets are charged in `budget`, as the proxy listener does. */
+async function charging(budget: BufferBudget): Promise<number> {
+  const server: Server = createServer((socket) => budget.chargeConnection(socket));
+  const port = await listenLocal(server);
+  cleanups.push(() => closeServer(server));
+  return port;
+}
+
+function open(port: number, n: number): Socket[] {
+  return Array.from({ length: n }, () => {
+    const s = connect(port, '127.0.0.1');
+    s.on('error', () => undefined);
+    cleanups.push(() => s.destroy());
+    return s;
+  });
+}
+
+describe('holdYoungGenerationUnderBufferPressure', () => {
+  it('holds while open connections fill the response buffering share of BUFFER_MEMORY_BYTES, and gives the hold back once they close', async () => {
+    // Three connections' charges fill the share response buffering may use.
+    const budget = new BufferBudget(3 * 1024 / RESPONSE_BUFFER_SHARE, 1024);
+    const hold = holdYoungGenerationUnderBufferPressure(budget, 20);
+    cleanups.push(() => hold.stop());
+    const port = await charging(budget);
+    const two = open(port, 2);
+    await waitFor('two charged', () => budget.connectionUsed === 2 * 1024);
+    hold.check();
+    expect(hold.held).toBe(false);
+    const third = open(port, 1);
+    await waitFor('the hold', () => hold.held);
+    expect(budget.used).toBe(budget.limitBytes * RESPONSE_BUFFER_SHARE);
+    third[0]!.destroy();
+    await waitFor('the hold given back', () => !hold.held);
+    for (const s of two) s.destroy();
+    await waitFor('every charge given back', () => budget.used === 0);
+    hold.stop();
+    expect(hold.held).toBe(false);
+  });
+});
