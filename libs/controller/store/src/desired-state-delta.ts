@@ -16,12 +16,32 @@ export interface DesiredStateDelta extends ConfigState {
   changed: StampedDesiredApi[];
   /** Known names with no stored API any more. */
   removed: string[];
+  /** Who wrote this version (see VersionMark); null when no revision row says. */
+  mark: string | null;
+}
+
+/**
+ * The version the caller's stamps were read at, and that version's `mark` as the read
+ * answered it: the transaction id that wrote the version's revision rows. With it, a read
+ * looks only at the names written after that version (the revision log, indexed by
+ * version) instead of every stored API's stamp, as long as the same transaction still
+ * owns that version's rows: a restored database (rows written anew, so other transaction
+ * ids) or another epoch takes the whole-stamps path.
+ */
+export interface VersionMark {
+  epoch: number;
+  version: number;
+  mark: string;
 }
 
 /** Where the controller's snapshot refresher reads the desired state as a change. */
 export interface DesiredStateSource {
-  /** The change since `known` (API name → the stamp the caller holds); with nothing known, the whole state. */
-  readDesiredStateDelta(known: ReadonlyMap<string, string>): Promise<DesiredStateDelta>;
+  /**
+   * The change since `known` (API name → the stamp the caller holds); with nothing known,
+   * the whole state. `since`: the version `known` was read at (then only names written
+   * after it are looked at, when the log allows; the answer is the same).
+   */
+  readDesiredStateDelta(known: ReadonlyMap<string, string>, since?: VersionMark): Promise<DesiredStateDelta>;
 }
 
 /**
@@ -62,10 +82,29 @@ async function readStamps(trx: repo.Executor): Promise<[name: string, stamp: str
   return pairs.map(({ name, stamp }) => [name, stamp]);
 }
 
+/** The transaction id that wrote a version's revision rows (a write's, an apply's), or null if it has none. */
+async function versionMark(trx: repo.Executor, version: number): Promise<string | null> {
+  const { rows } = await sql<{ mark: string }>`select xmin::text as mark from api_revisions where config_version = ${version} limit 1`.execute(trx);
+  return rows[0]?.mark ?? null;
+}
+
+/**
+ * The names written after `since` (every write of an API row adds a revision row at the
+ * version it made, in the same transaction: put, rollback, delete, apply), or undefined
+ * when the log cannot say: another epoch, a version behind the caller's, or that version's
+ * rows written by another transaction than the one the caller read (a restore).
+ */
+async function namesWrittenSince(trx: repo.Executor, state: ConfigState, since: VersionMark | undefined): Promise<string[] | undefined> {
+  if (since === undefined || since.epoch !== state.epoch || since.version > state.version) return undefined;
+  if ((await versionMark(trx, since.version)) !== since.mark) return undefined;
+  const { rows } = await sql<{ name: string }>`select distinct name from api_revisions where config_version > ${since.version}`.execute(trx);
+  return rows.map((r) => r.name);
+}
+
 export function createDesiredStateSource(db: repo.Executor, options: ApiStoreOptions = {}): DesiredStateSource {
   const secrets = definitionSecrets(options.secrets);
   return {
-    async readDesiredStateDelta(known) {
+    async readDesiredStateDelta(known, since) {
       try {
         return await db
           .transaction()
@@ -73,6 +112,25 @@ export function createDesiredStateSource(db: repo.Executor, options: ApiStoreOpt
           .setAccessMode('read only')
           .execute(async (trx) => {
             const state = await repo.readConfigState(trx);
+            const mark = await versionMark(trx, state.version);
+            const written = known.size === 0 ? undefined : await namesWrittenSince(trx, state, since);
+            if (written !== undefined) {
+              // Proportional to the change: the written names' rows, those absent are removed.
+              const rows =
+                written.length === 0
+                  ? []
+                  : await trx
+                      .selectFrom('apis')
+                      .select(['name', 'definition', 'revision', stampColumn])
+                      .where(sql<boolean>`name = any(${written}::text[])`)
+                      .execute();
+              const present = new Set(rows.map((r) => r.name));
+              const removed = written.filter((name) => !present.has(name) && known.has(name));
+              const changed = rows
+                .filter((r) => known.get(r.name) !== r.stamp)
+                .map(({ definition, revision, stamp }) => ({ definition: secrets.open(definition, `API "${definition.name}"`), revision, stamp }));
+              return { ...state, changed, removed, mark };
+            }
             const pairs = await readStamps(trx);
             const stored = new Set<string>();
             const names: string[] = [];
@@ -92,7 +150,7 @@ export function createDesiredStateSource(db: repo.Executor, options: ApiStoreOpt
                       .where(sql<boolean>`name = any(${names}::text[])`)
                       .execute();
             const changed = rows.map((api) => ({ ...api, definition: secrets.open(api.definition, `API "${api.definition.name}"`) }));
-            return { ...state, changed, removed };
+            return { ...state, changed, removed, mark };
           });
       } catch (err) {
         throw toStoreError(err, 'read desired state delta');
