@@ -30,7 +30,7 @@ export function buildSnapshot(version: number, epoch: number, resources: readonl
   const sorted = Object.freeze(isSorted(resources) ? [...resources] : [...resources].sort(compareResources));
   const lines = encodeLines(sorted);
   linesOf.set(sorted, lines);
-  return remember(Object.freeze({ version, epoch, hash: hashLines(lines), resources: sorted }));
+  return remember(Object.freeze({ version, epoch, hash: hashLines(lines), resources: sorted }), sorted.every((r) => Object.isFrozen(r)));
 }
 
 /**
@@ -104,7 +104,9 @@ export function deriveSnapshot(base: ConfigSnapshot, version: number, epoch: num
   const resources = Object.freeze(merged);
   const lines: HashLines = { chunks: next };
   linesOf.set(resources, lines);
-  const derived = remember(Object.freeze({ version, epoch, hash: hashLines(lines), resources }));
+  // Frozen throughout when the base was and every resource put in is: the others are the base's.
+  const frozen = frozenThroughout.has(base) && changed.every((r) => Object.isFrozen(r));
+  const derived = remember(Object.freeze({ version, epoch, hash: hashLines(lines), resources }), frozen);
   const edited: ResourceKeyOf[] = changed.map((r) => ({ type: r.type, name: r.name }));
   for (const k of drops) edited.push(k);
   lineage.set(derived, { base: new WeakRef(base), edited });
@@ -150,6 +152,8 @@ type HashedState =
   | { readonly types: readonly string[]; readonly names: readonly string[]; readonly hashes: readonly string[]; readonly hash: string };
 
 const RECENT = 2;
+/** Snapshots built or derived here whose every resource is frozen. */
+const frozenThroughout = new WeakSet<ConfigSnapshot>();
 const recent: HashedState[] = [];
 
 /**
@@ -159,12 +163,12 @@ const recent: HashedState[] = [];
  * lines, about 4 ms, per version). The answer is the one hashing would give, whatever
  * objects carry the fields.
  */
-function remember(snapshot: ConfigSnapshot): ConfigSnapshot {
+function remember(snapshot: ConfigSnapshot, frozen: boolean): ConfigSnapshot {
   const rs = snapshot.resources;
-  // Copying three arrays of 10,000 fields per version was most of a replica's cost of keeping
-  // this (issue 13, "Fast writes"); frozen resources (toConfigResource's) need no copy.
-  let frozen = true;
-  for (let k = 0; k < rs.length && frozen; k++) frozen = Object.isFrozen(rs[k]);
+  // Copying three arrays of 10,000 fields per version (or asking each resource whether it is
+  // frozen) was most of a replica's cost of keeping this (issue 13, "Fast writes"): frozen
+  // resources (toConfigResource's) need no copy, and a derived snapshot knows from its base.
+  if (frozen) frozenThroughout.add(snapshot);
   recent.unshift(frozen ? { resources: rs, hash: snapshot.hash } : { types: rs.map((r) => r.type), names: rs.map((r) => r.name), hashes: rs.map((r) => r.hash), hash: snapshot.hash });
   recent.length = Math.min(recent.length, RECENT);
   return snapshot;
