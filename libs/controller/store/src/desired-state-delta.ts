@@ -1,3 +1,4 @@
+import type { ApiDefinition } from '@gw/api-schema';
 import { sql } from 'kysely';
 import * as repo from './api.repository.js';
 import type { ConfigState, DesiredApi } from './api-store.js';
@@ -88,17 +89,35 @@ async function versionMark(trx: repo.Executor, version: number): Promise<string 
   return rows[0]?.mark ?? null;
 }
 
+/** One stored API as the log read answers it: `definition` null when the name has no row any more. */
+interface WrittenRow {
+  name: string;
+  definition: ApiDefinition | null;
+  revision: number | null;
+  stamp: string | null;
+}
+
 /**
- * The names written after `since` (every write of an API row adds a revision row at the
- * version it made, in the same transaction: put, rollback, delete, apply), or undefined
- * when the log cannot say: another epoch, a version behind the caller's, or that version's
- * rows written by another transaction than the one the caller read (a restore).
+ * What was written after `since`, in ONE statement (one snapshot of the database, no
+ * transaction, one round trip per version): the current version and epoch, who wrote the
+ * current version and `since`'s (marks), and the rows of the names the revision log shows
+ * written after `since` (every write of an API row adds a revision row at the version it
+ * made, in the same transaction: put, rollback, delete, apply). Undefined when the log
+ * cannot say: another epoch, a version behind the caller's, or `since`'s rows written by
+ * another transaction than the one the caller read (a restore writes every row anew).
  */
-async function namesWrittenSince(trx: repo.Executor, state: ConfigState, since: VersionMark | undefined): Promise<string[] | undefined> {
-  if (since === undefined || since.epoch !== state.epoch || since.version > state.version) return undefined;
-  if ((await versionMark(trx, since.version)) !== since.mark) return undefined;
-  const { rows } = await sql<{ name: string }>`select distinct name from api_revisions where config_version > ${since.version}`.execute(trx);
-  return rows.map((r) => r.name);
+async function readWrittenSince(db: repo.Executor, since: VersionMark): Promise<{ state: ConfigState; mark: string | null; written: WrittenRow[] } | undefined> {
+  const { rows } = await sql<{ version: string | number; epoch: string | number; mark: string | null; since_mark: string | null; written: WrittenRow[] }>`
+    select s.version, s.epoch,
+      (select xmin::text from api_revisions where config_version = s.version limit 1) as mark,
+      (select xmin::text from api_revisions where config_version = ${since.version} limit 1) as since_mark,
+      (select coalesce(json_agg(json_build_object('name', w.name, 'definition', a.definition, 'revision', a.revision, 'stamp', a.revision::text || ':' || a.xmin::text)), '[]'::json)
+         from (select distinct name from api_revisions where config_version > ${since.version}) w left join apis a on a.name = w.name) as written
+    from config_state s where s.id = 1`.execute(db);
+  const row = rows[0]!;
+  const state: ConfigState = { version: Number(row.version), epoch: Number(row.epoch) };
+  if (since.epoch !== state.epoch || since.version > state.version || row.since_mark !== since.mark) return undefined;
+  return { state, mark: row.mark, written: row.written };
 }
 
 export function createDesiredStateSource(db: repo.Executor, options: ApiStoreOptions = {}): DesiredStateSource {
@@ -106,6 +125,20 @@ export function createDesiredStateSource(db: repo.Executor, options: ApiStoreOpt
   return {
     async readDesiredStateDelta(known, since) {
       try {
+        const log = known.size === 0 || since === undefined ? undefined : await readWrittenSince(db, since);
+        if (log !== undefined) {
+          // Proportional to the change: the written names' rows; those without one are removed.
+          const changed: StampedDesiredApi[] = [];
+          const removed: string[] = [];
+          for (const w of log.written) {
+            if (w.definition === null) {
+              if (known.has(w.name)) removed.push(w.name);
+            } else if (known.get(w.name) !== w.stamp) {
+              changed.push({ definition: secrets.open(w.definition, `API "${w.name}"`), revision: w.revision!, stamp: w.stamp! });
+            }
+          }
+          return { ...log.state, changed, removed, mark: log.mark };
+        }
         return await db
           .transaction()
           .setIsolationLevel('repeatable read')
@@ -113,24 +146,6 @@ export function createDesiredStateSource(db: repo.Executor, options: ApiStoreOpt
           .execute(async (trx) => {
             const state = await repo.readConfigState(trx);
             const mark = await versionMark(trx, state.version);
-            const written = known.size === 0 ? undefined : await namesWrittenSince(trx, state, since);
-            if (written !== undefined) {
-              // Proportional to the change: the written names' rows, those absent are removed.
-              const rows =
-                written.length === 0
-                  ? []
-                  : await trx
-                      .selectFrom('apis')
-                      .select(['name', 'definition', 'revision', stampColumn])
-                      .where(sql<boolean>`name = any(${written}::text[])`)
-                      .execute();
-              const present = new Set(rows.map((r) => r.name));
-              const removed = written.filter((name) => !present.has(name) && known.has(name));
-              const changed = rows
-                .filter((r) => known.get(r.name) !== r.stamp)
-                .map(({ definition, revision, stamp }) => ({ definition: secrets.open(definition, `API "${definition.name}"`), revision, stamp }));
-              return { ...state, changed, removed, mark };
-            }
             const pairs = await readStamps(trx);
             const stored = new Set<string>();
             const names: string[] = [];
