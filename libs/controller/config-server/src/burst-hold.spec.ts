@@ -1,5 +1,5 @@
 // The burst hold of a config stream (DEFAULT_BURST_HOLD_MS), against a real ConfigServer over
-// real gRPC with a hand-driven runtime end: an ACK that finds newer versions waiting holds
+// real gRPC with a hand-driven runtime end: an ACK that finds two or more newer versions waiting holds
 // the next response (so it carries the newest of several), an ACK with nothing waiting
 // holds nothing.
 import * as grpc from '@grpc/grpc-js';
@@ -76,6 +76,11 @@ describe('ConfigServer burst hold', () => {
     held.cache.set(state(2));
     await waitFor('the lone change', () => held.responses.length === 2, { timeoutMs: 5_000 });
     expect(String(held.responses[1]!.version)).toBe('2');
+    // One version ahead at the ACK (the next deploy of a sequence): not held either.
+    held.cache.set(state(3));
+    held.ack(held.responses[1]!, state(2));
+    await waitFor('the next deploy', () => held.responses.length === 3, { timeoutMs: 5_000 });
+    expect(String(held.responses[2]!.version)).toBe('3');
     expect(rt.responses).toHaveLength(2);
   });
 });

@@ -27,7 +27,7 @@ export interface ConfigStreamContext {
   recallNack?: (runtimeId: string) => Promise<{ epoch: number; version: number } | undefined>;
   nackRecallTimeoutMs: number;
   /**
-   * When the runtime ACKs while a newer version already waits (a burst of writes), the next
+   * When the runtime ACKs while two or more newer versions already wait (a burst of writes), the next
    * response waits this long, so it carries the newest of several versions instead of each
    * in turn; 0 or absent: sent at once. An ACK with nothing newer waiting holds nothing.
    */
@@ -208,7 +208,9 @@ export class ConfigStream implements SendTarget {
         this.ctx.callbacks.onAck?.(session);
         const current = this.ctx.cache.current;
         const hold = this.ctx.burstHoldMs ?? 0;
-        if (hold > 0 && current !== undefined && current.epoch === out.epoch && current.version > out.version) this.#holdUntil = Date.now() + hold;
+        // Two or more versions behind: a burst. One behind is as likely the next deploy of a
+        // sequence that waited for this one (its ACK arrived after the next was compiled).
+        if (hold > 0 && current !== undefined && current.epoch === out.epoch && current.version >= out.version + 2) this.#holdUntil = Date.now() + hold;
       }
     }
     this.#wantSend();
