@@ -138,6 +138,23 @@ async function runMode(mode, logDir, out) {
     let highest = 0;
     const failures = [];
     const latencies = [];
+    // CPU time of the controllers and runtimes over the write phase (to convergence): on a
+    // shared, loaded machine the work per write compares better than the wall-clock rate.
+    const cpuOf = (list) => list.map((x) => procStats(x.proc.pid).cpuS);
+    // PostgreSQL's backends serving this database (their title names it), by pid.
+    const dbName = new URL(db.url).pathname.slice(1);
+    const pgCpu = () => {
+      const out = new Map();
+      for (const pid of readdirSync('/proc').filter((f) => /^\d+$/.test(f))) {
+        try {
+          if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${dbName} `)) out.set(pid, procStats(pid).cpuS);
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+      return out;
+    };
+    const cpuBefore = { ctl: cpuOf(ctl), rt: cpuOf(runtimes), pg: pgCpu() };
     t0 = Date.now();
     let lastWriteAt = 0;
     await bounded('writes', 300_000, () =>
@@ -163,6 +180,9 @@ async function runMode(mode, logDir, out) {
     );
     const writeMs = lastWriteAt - t0;
     const convergedAt = await waitAllApplied(runtimes, highest, { timeoutMs: 60_000, intervalMs: 10, since: t0 });
+    const cpuMsPerWrite = (before, list) => cpuOf(list).map((after, k) => round1(((after - before[k]) * 1000) / Math.max(1, next)));
+    let pgS = 0;
+    for (const [pid, after] of pgCpu()) pgS += after - (cpuBefore.pg.get(pid) ?? 0); // a backend started meanwhile counts whole
     out.writes = {
       count: next,
       clients: flags.clients,
@@ -173,6 +193,7 @@ async function runMode(mode, logDir, out) {
       latencyP50Ms: percentile(latencies, 50),
       latencyP99Ms: percentile(latencies, 99),
       convergeAfterLastWriteMs: Math.max(0, convergedAt - lastWriteAt),
+      cpuMsPerWrite: { controllers: cpuMsPerWrite(cpuBefore.ctl, ctl), runtimes: cpuMsPerWrite(cpuBefore.rt, runtimes), postgres: round1((pgS * 1000) / Math.max(1, next)) },
     };
     log(`[${mode}]   ${next} writes, ${out.writes.perS} writes/s, ${failures.length} failed, converged ${out.writes.convergeAfterLastWriteMs} ms after the last write`);
     version = highest;
@@ -248,6 +269,9 @@ function report(results) {
     row('write latency p50 / p99 (ms)', (r) => `${r.writes.latencyP50Ms} / ${r.writes.latencyP99Ms}`),
     row('failed writes', (r) => r.writes.failures),
     row(`converged after the last write (ms; goal < ${GOALS.convergeMs})`, (r) => r.writes.convergeAfterLastWriteMs),
+    row('CPU per write, ctl-1 / ctl-2 (ms; writes to convergence)', (r) => r.writes.cpuMsPerWrite.controllers.join(' / ')),
+    row('CPU per write, runtimes a / b / c (ms)', (r) => r.writes.cpuMsPerWrite.runtimes.join(' / ')),
+    row('CPU per write, PostgreSQL backends of the database (ms)', (r) => r.writes.cpuMsPerWrite.postgres),
     row(`cold start from a controller (ms; goal < ${GOALS.coldControllerMs})`, (r) => r.coldStart.fromControllerMs),
     row(`cold start from the disk cache (ms; goal < ${GOALS.coldCacheMs})`, (r) => r.coldStart.fromCacheMs),
     row(`runtime RSS a / b / c (MiB; goal < ${GOALS.runtimeRssMiB})`, (r) => r.rss.runtimesMiB.join(' / ')),

@@ -2,7 +2,7 @@ import { plainApi } from '@gw/api-schema/testing';
 import { compileSnapshot } from '@gw/compiler';
 import { recordingLogger } from '@gw/logging/testing';
 import { SnapshotCache } from '@gw/snapshot-cache';
-import { createApiStore, createDesiredStateSource, createFleetStore, type DesiredStateDelta, type DesiredStateSource } from '@gw/store';
+import { createApiStore, createDesiredStateSource, createFleetStore, type DesiredStateDelta, type DesiredStateSource, type VersionMark } from '@gw/store';
 import { createMigratedTempDatabase, type MigratedTempDatabase } from '@gw/store/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SnapshotRefresher } from './snapshot-refresher.js';
@@ -13,14 +13,17 @@ afterEach(async () => {
 });
 
 /** The real source, with every delta it answered kept for the assertions. */
-function recording(source: DesiredStateSource): DesiredStateSource & { deltas: DesiredStateDelta[]; fullReads: number } {
+function recording(source: DesiredStateSource): DesiredStateSource & { deltas: DesiredStateDelta[]; fullReads: number; marked: number } {
   const out = {
     deltas: [] as DesiredStateDelta[],
     fullReads: 0,
-    async readDesiredStateDelta(known: ReadonlyMap<string, string>) {
-      const delta = await source.readDesiredStateDelta(known);
+    /** Incremental reads given the version their stamps were read at (only names written since are looked at). */
+    marked: 0,
+    async readDesiredStateDelta(known: ReadonlyMap<string, string>, since?: VersionMark) {
+      const delta = await source.readDesiredStateDelta(known, since);
       if (known.size === 0) out.fullReads++;
       else out.deltas.push(delta);
+      if (known.size > 0 && since !== undefined) out.marked++;
       return delta;
     },
   };
@@ -56,6 +59,7 @@ describe('SnapshotRefresher (PostgreSQL)', () => {
     expect(delta.changed.map((a) => a.definition.name)).toEqual(['api-007']);
     expect(delta.removed).toEqual(['api-100']);
     expect(JSON.stringify(cache.current)).toBe(JSON.stringify(await full()));
+    expect(source.marked).toBe(1);
 
     const fullReads = source.fullReads;
     await createFleetStore(d.database.db).bumpEpoch({ actor: 'test' });

@@ -2,7 +2,7 @@ import { IncrementalCompiler, type CompileResult } from '@gw/compiler';
 import type { Logger } from '@gw/logging';
 import type { SnapshotCache } from '@gw/snapshot-cache';
 import type { ConfigSnapshot } from '@gw/config-contract';
-import type { DesiredStateSource } from '@gw/store';
+import type { DesiredStateDelta, DesiredStateSource, VersionMark } from '@gw/store';
 
 /** Observers of the refresher, e.g. metrics; every one optional. */
 export interface SnapshotRefresherHooks {
@@ -32,6 +32,8 @@ export class SnapshotRefresher {
   readonly #compiler = new IncrementalCompiler();
   /** The stamp of every row the compiler holds (the store's change detection). */
   #stamps = new Map<string, string>();
+  /** The version those stamps were read at, with its mark: the next read looks only at names written since. */
+  #since: VersionMark | undefined;
 
   constructor(
     private readonly store: DesiredStateSource,
@@ -83,13 +85,14 @@ export class SnapshotRefresher {
     const current = this.cache.current;
     const isCurrent = (state: { version: number; epoch: number }) => current !== undefined && current.epoch === state.epoch && current.version >= state.version;
     if (this.#compiler.current !== undefined) {
-      const change = await this.store.readDesiredStateDelta(this.#stamps);
+      const change = await this.store.readDesiredStateDelta(this.#stamps, this.#since);
       if (isCurrent(change)) return { result: undefined, durationMs: 0, full: false };
       const started = performance.now();
       const result = this.#compiler.apply(change);
       if (result !== undefined) {
         for (const name of change.removed) this.#stamps.delete(name);
         for (const api of change.changed) this.#stamps.set(api.definition.name, api.stamp);
+        this.#since = markOf(change);
         return { result, durationMs: performance.now() - started, full: false };
       }
     }
@@ -99,6 +102,12 @@ export class SnapshotRefresher {
     const started = performance.now();
     const result = this.#compiler.reset({ version: state.version, epoch: state.epoch, apis: state.changed });
     this.#stamps = new Map(state.changed.map((api) => [api.definition.name, api.stamp]));
+    this.#since = markOf(state);
     return { result, durationMs: performance.now() - started, full: true };
   }
+}
+
+/** Where the stamps now held were read, when the read could say who wrote that version. */
+function markOf(read: DesiredStateDelta): VersionMark | undefined {
+  return read.mark === null ? undefined : { epoch: read.epoch, version: read.version, mark: read.mark };
 }

@@ -38,6 +38,8 @@ export interface ConfigServerOptions {
   admission?: AdmissionRate;
   /** A fan-out sends for this long at most before yielding to the event loop (default DEFAULT_SEND_SLICE_MS). */
   sendSliceMs?: number;
+  /** How long a stream holds its next response when its runtime ACKs while two or more newer versions already wait (default DEFAULT_BURST_HOLD_MS; 0: never). */
+  burstHoldMs?: number;
   /**
    * After each fan-out: the time from a newer snapshot's arrival until every stream due it
    * had its turn (sent, or waiting for its runtime's answer to an earlier response).
@@ -52,6 +54,16 @@ export type NackRecall = (runtimeId: string) => Promise<{ epoch: number; version
 
 /** Long enough for a point read on a healthy database, short next to a runtime's failover. */
 export const DEFAULT_NACK_RECALL_TIMEOUT_MS = 1_000;
+
+/**
+ * 150 ms: during a burst of writes a delta-mode runtime otherwise applies every version
+ * (up to 20 a second), each walking its whole state; holding the next response this long
+ * when two or more newer versions were already waiting at the ACK halves a runtime's CPU per write at
+ * 10,000 APIs (docs/benchmarks.md, "Fast writes in delta mode") and adds at most this much
+ * to the convergence after a burst (goal < 1 s). A lone change is sent at once, and so is
+ * one that is a single version ahead of the ACK (the next deploy of a sequence).
+ */
+export const DEFAULT_BURST_HOLD_MS = 150;
 
 /** How many runtimes' NACK memories a replica keeps (oldest forgotten first). */
 const NACK_MEMORY_RUNTIMES = 10_000;
@@ -199,6 +211,7 @@ export class ConfigServer {
       nacked: (runtimeId) => this.#nackMemory(runtimeId),
       ...(this.options.recallNack ? { recallNack: this.options.recallNack } : {}),
       nackRecallTimeoutMs: this.options.nackRecallTimeoutMs ?? DEFAULT_NACK_RECALL_TIMEOUT_MS,
+      burstHoldMs: this.options.burstHoldMs ?? DEFAULT_BURST_HOLD_MS,
       admit: (cancelled) => this.#admission.admit(cancelled),
       limits: this.#limits,
       identity,

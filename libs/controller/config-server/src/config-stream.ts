@@ -26,6 +26,12 @@ export interface ConfigStreamContext {
   /** The runtime's last NACK as recorded by any replica (the fleet status), read once per stream. */
   recallNack?: (runtimeId: string) => Promise<{ epoch: number; version: number } | undefined>;
   nackRecallTimeoutMs: number;
+  /**
+   * When the runtime ACKs while two or more newer versions already wait (a burst of writes), the next
+   * response waits this long, so it carries the newest of several versions instead of each
+   * in turn; 0 or absent: sent at once. An ACK with nothing newer waiting holds nothing.
+   */
+  burstHoldMs?: number;
   limits: StreamLimits;
   /** The certificate's identity (mutual TLS); undefined in insecure mode. */
   identity: RuntimeIdentity | undefined;
@@ -64,6 +70,9 @@ export class ConfigStream implements SendTarget {
   /** The runtime could not rebuild our last delta: the next response is the whole state. */
   #resync = false;
   #nonceCounter = 0;
+  /** No response before this time (epoch ms): set by an ACK that found newer versions waiting. */
+  #holdUntil = 0;
+  #holdTimer: NodeJS.Timeout | undefined;
   #unwatch: (() => void) | undefined;
   #closed = false;
   /** True while the fleet status is asked for the runtime's last NACK: nothing is sent meanwhile. */
@@ -197,6 +206,11 @@ export class ConfigStream implements SendTarget {
         // It now holds what we sent (a lagging replica's same content counts: same hash).
         if (this.#delta) this.#held = req.hash === out.hash ? { hash: out.hash, epoch: out.epoch, snapshot: out.snapshot } : undefined;
         this.ctx.callbacks.onAck?.(session);
+        const current = this.ctx.cache.current;
+        const hold = this.ctx.burstHoldMs ?? 0;
+        // Two or more versions behind: a burst. One behind is as likely the next deploy of a
+        // sequence that waited for this one (its ACK arrived after the next was compiled).
+        if (hold > 0 && current !== undefined && current.epoch === out.epoch && current.version >= out.version + 2) this.#holdUntil = Date.now() + hold;
       }
     }
     this.#wantSend();
@@ -250,6 +264,14 @@ export class ConfigStream implements SendTarget {
   #maybeSend(): void {
     const session = this.session;
     if (this.#closed || !session || this.#outstanding || this.#recalling || this.#admitting) return;
+    const wait = this.#holdUntil - Date.now();
+    if (wait > 0) {
+      this.#holdTimer ??= setTimeout(() => {
+        this.#holdTimer = undefined;
+        this.#wantSend();
+      }, wait);
+      return;
+    }
     const snap = this.ctx.cache.current;
     if (!snap) return;
     const applied = session.applied;
@@ -322,6 +344,7 @@ export class ConfigStream implements SendTarget {
   #cleanup(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#holdTimer);
     this.#unwatch?.();
     this.ctx.sends?.forget(this);
     this.ctx.onFinished();

@@ -4,7 +4,7 @@ import { plainApi } from '@gw/api-schema/testing';
 import { SecretKeyRing } from '@gw/secret-seal';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDesiredStateSource, type DesiredStateDelta } from './desired-state-delta.js';
+import { createDesiredStateSource, type DesiredStateDelta, type VersionMark } from './desired-state-delta.js';
 import { createApiStore } from './pg-api-store.js';
 import { createMigratedTempDatabase, type MigratedTempDatabase } from './testing/index.js';
 
@@ -52,7 +52,7 @@ describe('createDesiredStateSource (PostgreSQL)', () => {
     expect({ version: first.version, epoch: first.epoch }).toEqual({ version: whole.version, epoch: whole.epoch });
     expect(first.changed.map(({ definition, revision }) => ({ definition, revision })).sort((x, y) => (x.definition.name < y.definition.name ? -1 : 1))).toEqual(whole.apis);
     const held = stamps(first);
-    expect(await source.readDesiredStateDelta(held)).toEqual({ version: whole.version, epoch: whole.epoch, changed: [], removed: [] });
+    expect(await source.readDesiredStateDelta(held)).toEqual({ version: whole.version, epoch: whole.epoch, changed: [], removed: [], mark: first.mark });
 
     await store.putApi(def('b', 'http://10.0.0.8:8080'), { actor: 'test' });
     await store.deleteApi('c', { actor: 'test' });
@@ -102,5 +102,59 @@ describe('createDesiredStateSource (PostgreSQL)', () => {
     // Once it changes, it is read and opened (here: it cannot be).
     await sealing.putApi(withHmacKey('sealed'), { actor: 'test' });
     await expect(keyless.readDesiredStateDelta(stamps(delta, held))).rejects.toMatchObject({ code: 'GW_SECRET_KEY_REQUIRED' });
+  });
+
+  it('from a marked version, reads only the names written since, with the answer of the whole-stamps read', async () => {
+    const d = await migrated();
+    const store = createApiStore(d.database.db);
+    const source = createDesiredStateSource(d.database.db);
+    await store.applyApis(['a', 'b', 'c', 'd', 'e'].map((n) => def(n)), { actor: 'test', prune: false, dryRun: false });
+    const first = await source.readDesiredStateDelta(new Map());
+    expect(first.mark).toMatch(/^\d+$/);
+    const since: VersionMark = { epoch: first.epoch, version: first.version, mark: first.mark! };
+    const held = stamps(first);
+    // Nothing written since: nothing changed.
+    expect(await source.readDesiredStateDelta(held, since)).toMatchObject({ changed: [], removed: [] });
+
+    await store.putApi(def('b', 'http://10.0.0.8:8080'), { actor: 'test' });
+    await store.deleteApi('c', { actor: 'test' });
+    await store.putApi(def('f'), { actor: 'test' });
+    await store.deleteApi('f', { actor: 'test' }); // created and gone again: nothing to tell
+    await store.deleteApi('d', { actor: 'test' });
+    await store.putApi(def('d'), { actor: 'test' }); // same content, new revision
+    await store.applyApis([def('e', 'http://10.0.0.9:8080'), def('g')], { actor: 'test', prune: false, dryRun: false });
+    const viaLog = await source.readDesiredStateDelta(held, since);
+    const viaStamps = await source.readDesiredStateDelta(held);
+    const sorted = (x: DesiredStateDelta) => ({ ...x, changed: [...x.changed].sort((p, q) => (p.definition.name < q.definition.name ? -1 : 1)) });
+    expect(sorted(viaLog)).toEqual(sorted(viaStamps));
+    expect(viaLog.removed).toEqual(['c']);
+    expect(names(viaLog)).toEqual(['b', 'd', 'e', 'g']);
+  });
+
+  it('from a marked version whose rows another transaction wrote (a restore), or of another epoch, reads every stamp', async () => {
+    const d = await migrated();
+    const store = createApiStore(d.database.db);
+    const source = createDesiredStateSource(d.database.db);
+    await store.putApi(def('a'), { actor: 'test' });
+    await store.putApi(def('b'), { actor: 'test' });
+    const first = await source.readDesiredStateDelta(new Map());
+    const since: VersionMark = { epoch: first.epoch, version: first.version, mark: first.mark! };
+    const held = stamps(first);
+    // A restore writes every row anew (here: the same revisions, b with other content),
+    // then a write moves the version on: no revision row after `since` names b.
+    const other = JSON.stringify(def('b', 'http://10.0.0.9:8080'));
+    await d.database.db.transaction().execute(async (trx) => {
+      await sql`alter table api_revisions disable trigger api_revisions_append_only`.execute(trx);
+      await sql`update api_revisions set definition = definition`.execute(trx);
+      await sql`alter table api_revisions enable trigger api_revisions_append_only`.execute(trx);
+      await sql`update apis set definition = ${other}::jsonb where name = 'b'`.execute(trx);
+    });
+    await store.putApi(def('c'), { actor: 'test' });
+    const delta = await source.readDesiredStateDelta(held, since);
+    expect(names(delta)).toEqual(['b', 'c']);
+    expect(delta.changed.find((a) => a.definition.name === 'b')!.definition.upstream.targets[0]!.url).toBe('http://10.0.0.9:8080');
+    // Another epoch than the mark's: every stamp too (the refresher compiles the whole state then anyway).
+    await sql`update apis set definition = ${JSON.stringify(def('a', 'http://10.0.0.3:8080'))}::jsonb where name = 'a'`.execute(d.database.db);
+    expect(names(await source.readDesiredStateDelta(stamps(delta, held), { ...since, epoch: since.epoch + 1 }))).toEqual(['a']);
   });
 });

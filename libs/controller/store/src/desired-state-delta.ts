@@ -1,3 +1,4 @@
+import type { ApiDefinition } from '@gw/api-schema';
 import { sql } from 'kysely';
 import * as repo from './api.repository.js';
 import type { ConfigState, DesiredApi } from './api-store.js';
@@ -16,12 +17,32 @@ export interface DesiredStateDelta extends ConfigState {
   changed: StampedDesiredApi[];
   /** Known names with no stored API any more. */
   removed: string[];
+  /** Who wrote this version (see VersionMark); null when no revision row says. */
+  mark: string | null;
+}
+
+/**
+ * The version the caller's stamps were read at, and that version's `mark` as the read
+ * answered it: the transaction id that wrote the version's revision rows. With it, a read
+ * looks only at the names written after that version (the revision log, indexed by
+ * version) instead of every stored API's stamp, as long as the same transaction still
+ * owns that version's rows: a restored database (rows written anew, so other transaction
+ * ids) or another epoch takes the whole-stamps path.
+ */
+export interface VersionMark {
+  epoch: number;
+  version: number;
+  mark: string;
 }
 
 /** Where the controller's snapshot refresher reads the desired state as a change. */
 export interface DesiredStateSource {
-  /** The change since `known` (API name → the stamp the caller holds); with nothing known, the whole state. */
-  readDesiredStateDelta(known: ReadonlyMap<string, string>): Promise<DesiredStateDelta>;
+  /**
+   * The change since `known` (API name → the stamp the caller holds); with nothing known,
+   * the whole state. `since`: the version `known` was read at (then only names written
+   * after it are looked at, when the log allows; the answer is the same).
+   */
+  readDesiredStateDelta(known: ReadonlyMap<string, string>, since?: VersionMark): Promise<DesiredStateDelta>;
 }
 
 /**
@@ -62,17 +83,69 @@ async function readStamps(trx: repo.Executor): Promise<[name: string, stamp: str
   return pairs.map(({ name, stamp }) => [name, stamp]);
 }
 
+/** The transaction id that wrote a version's revision rows (a write's, an apply's), or null if it has none. */
+async function versionMark(trx: repo.Executor, version: number): Promise<string | null> {
+  const { rows } = await sql<{ mark: string }>`select xmin::text as mark from api_revisions where config_version = ${version} limit 1`.execute(trx);
+  return rows[0]?.mark ?? null;
+}
+
+/** One stored API as the log read answers it: `definition` null when the name has no row any more. */
+interface WrittenRow {
+  name: string;
+  definition: ApiDefinition | null;
+  revision: number | null;
+  stamp: string | null;
+}
+
+/**
+ * What was written after `since`, in ONE statement (one snapshot of the database, no
+ * transaction, one round trip per version): the current version and epoch, who wrote the
+ * current version and `since`'s (marks), and the rows of the names the revision log shows
+ * written after `since` (every write of an API row adds a revision row at the version it
+ * made, in the same transaction: put, rollback, delete, apply). Undefined when the log
+ * cannot say: another epoch, a version behind the caller's, or `since`'s rows written by
+ * another transaction than the one the caller read (a restore writes every row anew).
+ */
+async function readWrittenSince(db: repo.Executor, since: VersionMark): Promise<{ state: ConfigState; mark: string | null; written: WrittenRow[] } | undefined> {
+  const { rows } = await sql<{ version: string | number; epoch: string | number; mark: string | null; since_mark: string | null; written: WrittenRow[] }>`
+    select s.version, s.epoch,
+      (select xmin::text from api_revisions where config_version = s.version limit 1) as mark,
+      (select xmin::text from api_revisions where config_version = ${since.version} limit 1) as since_mark,
+      (select coalesce(json_agg(json_build_object('name', w.name, 'definition', a.definition, 'revision', a.revision, 'stamp', a.revision::text || ':' || a.xmin::text)), '[]'::json)
+         from (select distinct name from api_revisions where config_version > ${since.version}) w left join apis a on a.name = w.name) as written
+    from config_state s where s.id = 1`.execute(db);
+  const row = rows[0]!;
+  const state: ConfigState = { version: Number(row.version), epoch: Number(row.epoch) };
+  if (since.epoch !== state.epoch || since.version > state.version || row.since_mark !== since.mark) return undefined;
+  return { state, mark: row.mark, written: row.written };
+}
+
 export function createDesiredStateSource(db: repo.Executor, options: ApiStoreOptions = {}): DesiredStateSource {
   const secrets = definitionSecrets(options.secrets);
   return {
-    async readDesiredStateDelta(known) {
+    async readDesiredStateDelta(known, since) {
       try {
+        const log = known.size === 0 || since === undefined ? undefined : await readWrittenSince(db, since);
+        if (log !== undefined) {
+          // Proportional to the change: the written names' rows; those without one are removed.
+          const changed: StampedDesiredApi[] = [];
+          const removed: string[] = [];
+          for (const w of log.written) {
+            if (w.definition === null) {
+              if (known.has(w.name)) removed.push(w.name);
+            } else if (known.get(w.name) !== w.stamp) {
+              changed.push({ definition: secrets.open(w.definition, `API "${w.name}"`), revision: w.revision!, stamp: w.stamp! });
+            }
+          }
+          return { ...log.state, changed, removed, mark: log.mark };
+        }
         return await db
           .transaction()
           .setIsolationLevel('repeatable read')
           .setAccessMode('read only')
           .execute(async (trx) => {
             const state = await repo.readConfigState(trx);
+            const mark = await versionMark(trx, state.version);
             const pairs = await readStamps(trx);
             const stored = new Set<string>();
             const names: string[] = [];
@@ -92,7 +165,7 @@ export function createDesiredStateSource(db: repo.Executor, options: ApiStoreOpt
                       .where(sql<boolean>`name = any(${names}::text[])`)
                       .execute();
             const changed = rows.map((api) => ({ ...api, definition: secrets.open(api.definition, `API "${api.definition.name}"`) }));
-            return { ...state, changed, removed };
+            return { ...state, changed, removed, mark };
           });
       } catch (err) {
         throw toStoreError(err, 'read desired state delta');

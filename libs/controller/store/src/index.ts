@@ -47,7 +47,7 @@ export type { AdminTokenTable } from './admin-token.table.js';
 export { createTokenStore, createAuditStore } from './pg-token-store.js';
 export { planApply, findApplyConflicts, type ApplyAction, type PlannedChange } from './apply-plan.js';
 export { createApiStore, type ApiStoreOptions } from './pg-api-store.js';
-export { createDesiredStateSource, type DesiredStateDelta, type DesiredStateSource, type StampedDesiredApi } from './desired-state-delta.js';
+export { createDesiredStateSource, type DesiredStateDelta, type DesiredStateSource, type StampedDesiredApi, type VersionMark } from './desired-state-delta.js';
 export { definitionSecrets, type DefinitionSecrets } from './definition-secrets.js';
 export { checkSealedSecrets, resealSecrets, type SealedSecretsReport, type ResealReport } from './sealed-secrets.js';
 export { toStoreError, isDatabaseUnavailableError } from './store-error.js';

@@ -1,8 +1,9 @@
 import { plainApi } from '@gw/api-schema/testing';
 import { describe, expect, it } from 'vitest';
-import { applyDelta, diffResources, diffSnapshots, heldIndex } from './config-delta.js';
+import { applyDelta, diffResources, diffSnapshots, diffWalk, heldIndex } from './config-delta.js';
 import { apiResource, type ConfigResource } from './config-resource.js';
-import { buildSnapshot, type ConfigSnapshot } from './config-snapshot.js';
+import { buildSnapshot, deriveSnapshot, editedSince, type ConfigSnapshot } from './config-snapshot.js';
+import { resourceKey } from './config-resource.js';
 
 const api = (name: string, target = 1, revision = 1) => apiResource(plainApi(name, `/${name}`, [`http://10.0.0.${target}:8080`]), revision);
 
@@ -62,5 +63,40 @@ describe('config deltas', () => {
     expect(diffSnapshots(base, next)).toEqual(delta);
     const result = applyDelta(base, delta);
     expect(result.ok && result.snapshot.hash).toBe(next.hash);
+  });
+
+  it('from an ancestor it was derived from: only the edited keys are looked up, and the delta is the merge walk\'s', () => {
+    // A seeded walk (reproducible): puts of new, changed and same-content resources, removals
+    // (of held keys, of keys not held, of keys put back in the same step), over many steps.
+    let seed = 13;
+    const random = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed % n);
+    const chain: ConfigSnapshot[] = [buildSnapshot(1, 1, Array.from({ length: 300 }, (_, i) => api(`api-${String(i).padStart(3, '0')}`)))];
+    for (let v = 2; v <= 60; v++) {
+      const base = chain[chain.length - 1]!;
+      const puts = new Map<string, ConfigResource>();
+      for (let k = random(4); k > 0; k--) {
+        const name = `api-${String(random(400)).padStart(3, '0')}`;
+        puts.set(name, api(name, random(3) + 1, v));
+      }
+      const removed = new Set<string>();
+      for (let k = random(3); k > 0; k--) removed.add(resourceKey({ type: 'api', name: `api-${String(random(400)).padStart(3, '0')}` }));
+      const changed = [...puts.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+      chain.push(deriveSnapshot(base, v, 1, changed, removed));
+    }
+    let viaLineage = 0;
+    for (let to = 1; to < chain.length; to++) {
+      for (let from = Math.max(0, to - 70); from < to; from++) {
+        const [base, target] = [chain[from]!, chain[to]!];
+        if (editedSince(base, target, 64, 10_000) !== undefined) viaLineage++;
+        expect(diffSnapshots(base, target)).toEqual(diffWalk(base, target));
+      }
+    }
+    expect(viaLineage).toBeGreaterThan(1_000);
+    // Not an ancestor (the same content built anew, a later state, beyond the step bound): the walk.
+    const rebuilt = buildSnapshot(1, 1, chain[0]!.resources);
+    expect(editedSince(rebuilt, chain[5]!, 64, 10_000)).toBeUndefined();
+    expect(editedSince(chain[5]!, chain[3]!, 64, 10_000)).toBeUndefined();
+    expect(editedSince(chain[0]!, chain[59]!, 10, 10_000)).toBeUndefined();
+    expect(diffSnapshots(rebuilt, chain[5]!)).toEqual(diffWalk(chain[0]!, chain[5]!));
   });
 });

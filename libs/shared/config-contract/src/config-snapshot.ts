@@ -30,7 +30,7 @@ export function buildSnapshot(version: number, epoch: number, resources: readonl
   const sorted = Object.freeze(isSorted(resources) ? [...resources] : [...resources].sort(compareResources));
   const lines = encodeLines(sorted);
   linesOf.set(sorted, lines);
-  return remember(Object.freeze({ version, epoch, hash: hashLines(lines), resources: sorted }));
+  return remember(Object.freeze({ version, epoch, hash: hashLines(lines), resources: sorted }), sorted.every((r) => Object.isFrozen(r)));
 }
 
 /**
@@ -104,18 +104,56 @@ export function deriveSnapshot(base: ConfigSnapshot, version: number, epoch: num
   const resources = Object.freeze(merged);
   const lines: HashLines = { chunks: next };
   linesOf.set(resources, lines);
-  return remember(Object.freeze({ version, epoch, hash: hashLines(lines), resources }));
+  // Frozen throughout when the base was and every resource put in is: the others are the base's.
+  const frozen = frozenThroughout.has(base) && changed.every((r) => Object.isFrozen(r));
+  const derived = remember(Object.freeze({ version, epoch, hash: hashLines(lines), resources }), frozen);
+  const edited: ResourceKeyOf[] = changed.map((r) => ({ type: r.type, name: r.name }));
+  for (const k of drops) edited.push(k);
+  lineage.set(derived, { base: new WeakRef(base), edited });
+  return derived;
 }
 
-/** The hashed lines' fields of the last few snapshots built here, as strings (immutable) taken when they were hashed. */
-interface HashedState {
-  readonly types: readonly string[];
-  readonly names: readonly string[];
-  readonly hashes: readonly string[];
-  readonly hash: string;
+/**
+ * How a derived snapshot came about: the snapshot it was derived from (weakly: a chain of
+ * versions must not keep every old state alive) and the keys its edits touched. A sender
+ * that knows a runtime holds an ancestor diffs only the keys touched since (`editedSince`)
+ * instead of walking both whole states per version.
+ */
+const lineage = new WeakMap<ConfigSnapshot, { readonly base: WeakRef<ConfigSnapshot>; readonly edited: readonly ResourceKeyOf[] }>();
+
+/**
+ * The keys (type, name) edits touched on the way from `ancestor` to `target`, when
+ * `target` was derived in this process from `ancestor` (that very object) in at most
+ * `maxSteps` derivations touching at most `maxKeys` keys; otherwise undefined (diff the
+ * whole states). Keys may repeat and be in any order; a key touched may end unchanged.
+ */
+export function editedSince(ancestor: ConfigSnapshot, target: ConfigSnapshot, maxSteps: number, maxKeys: number): readonly ResourceKeyOf[] | undefined {
+  const keys: ResourceKeyOf[] = [];
+  let at: ConfigSnapshot | undefined = target;
+  for (let step = 0; step < maxSteps; step++) {
+    if (at === ancestor) return keys;
+    const link = lineage.get(at!);
+    if (link === undefined) return undefined;
+    for (const k of link.edited) keys.push(k);
+    if (keys.length > maxKeys) return undefined;
+    at = link.base.deref();
+    if (at === undefined) return undefined;
+  }
+  return at === ancestor ? keys : undefined;
 }
+
+/**
+ * The hashed lines' fields of the last few snapshots built here: the resources themselves
+ * when every one is frozen (their fields cannot change since they were hashed), else the
+ * fields copied as strings (immutable) when they were hashed.
+ */
+type HashedState =
+  | { readonly resources: readonly ConfigResource[]; readonly hash: string }
+  | { readonly types: readonly string[]; readonly names: readonly string[]; readonly hashes: readonly string[]; readonly hash: string };
 
 const RECENT = 2;
+/** Snapshots built or derived here whose every resource is frozen. */
+const frozenThroughout = new WeakSet<ConfigSnapshot>();
 const recent: HashedState[] = [];
 
 /**
@@ -125,15 +163,29 @@ const recent: HashedState[] = [];
  * lines, about 4 ms, per version). The answer is the one hashing would give, whatever
  * objects carry the fields.
  */
-function remember(snapshot: ConfigSnapshot): ConfigSnapshot {
+function remember(snapshot: ConfigSnapshot, frozen: boolean): ConfigSnapshot {
   const rs = snapshot.resources;
-  recent.unshift({ types: rs.map((r) => r.type), names: rs.map((r) => r.name), hashes: rs.map((r) => r.hash), hash: snapshot.hash });
+  // Copying three arrays of 10,000 fields per version (or asking each resource whether it is
+  // frozen) was most of a replica's cost of keeping this (issue 13, "Fast writes"): frozen
+  // resources (toConfigResource's) need no copy, and a derived snapshot knows from its base.
+  if (frozen) frozenThroughout.add(snapshot);
+  recent.unshift(frozen ? { resources: rs, hash: snapshot.hash } : { types: rs.map((r) => r.type), names: rs.map((r) => r.name), hashes: rs.map((r) => r.hash), hash: snapshot.hash });
   recent.length = Math.min(recent.length, RECENT);
   return snapshot;
 }
 
 function recentHash(resources: readonly Pick<ConfigResource, 'type' | 'name' | 'hash'>[]): string | undefined {
   next: for (const state of recent) {
+    if ('resources' in state) {
+      const held = state.resources;
+      if (held.length !== resources.length) continue;
+      for (let k = 0; k < resources.length; k++) {
+        const r = resources[k]!;
+        const h = held[k]!;
+        if (r !== h && (r.hash !== h.hash || r.name !== h.name || r.type !== h.type)) continue next;
+      }
+      return state.hash;
+    }
     if (state.names.length !== resources.length) continue;
     for (let k = 0; k < resources.length; k++) {
       const r = resources[k]!;
