@@ -49,6 +49,8 @@ const flags = parseFlags(process.argv.slice(2), { modes: 'delta,full', apis: 10_
 const MODES = flags.modes.split(',').map((m) => m.trim()).filter(Boolean);
 for (const m of MODES) if (m !== 'delta' && m !== 'full') throw new Error(`--modes: "${m}" is neither delta nor full`);
 const GOALS = { deployP50Ms: 100, deployP99Ms: 250, coldControllerMs: 2_000, coldCacheMs: 1_000, writesPerS: 150, convergeMs: 1_000, applyAllMs: 5_000, runtimeRssMiB: 250 };
+/** When the settled RSS is read: past the runtime's SETTLE_AFTER_APPLY_MS (5 s) after the last write, with room for the compaction. */
+const SETTLED_RSS_AFTER_MS = 8_000;
 const log = (msg) => (flags.json ? process.stderr : process.stdout).write(`${msg}\n`);
 
 const name = (i) => `api-${String(i).padStart(5, '0')}`;
@@ -204,6 +206,11 @@ async function runMode(mode, logDir, out) {
       runtimesMiB: runtimes.map((r) => mib(procStats(r.proc.pid).rss)),
       controllersMiB: ctl.map((c) => mib(procStats(c.proc.pid).rss)),
     };
+    // And once the config changes have settled: a runtime with a large config gives back
+    // what a burst of applies grew its heap into 5 s after the last one (apps/runtime/src/
+    // settle-compaction.ts); the goal is judged on this steady state.
+    await new Promise((resolve) => setTimeout(resolve, SETTLED_RSS_AFTER_MS));
+    out.rss.runtimesSettledMiB = runtimes.map((r) => mib(procStats(r.proc.pid).rss));
 
     // 5. Cold starts of a fourth runtime: from a controller (empty cache), then from its disk cache alone.
     log(`[${mode}] cold starts`);
@@ -274,7 +281,8 @@ function report(results) {
     row('CPU per write, PostgreSQL backends of the database (ms)', (r) => r.writes.cpuMsPerWrite.postgres),
     row(`cold start from a controller (ms; goal < ${GOALS.coldControllerMs})`, (r) => r.coldStart.fromControllerMs),
     row(`cold start from the disk cache (ms; goal < ${GOALS.coldCacheMs})`, (r) => r.coldStart.fromCacheMs),
-    row(`runtime RSS a / b / c (MiB; goal < ${GOALS.runtimeRssMiB})`, (r) => r.rss.runtimesMiB.join(' / ')),
+    row('runtime RSS a / b / c right after the writes (MiB)', (r) => r.rss.runtimesMiB.join(' / ')),
+    row(`runtime RSS a / b / c, settled ${SETTLED_RSS_AFTER_MS / 1000} s later (MiB; goal < ${GOALS.runtimeRssMiB} MB)`, (r) => r.rss.runtimesSettledMiB.join(' / ')),
     row('controller RSS ctl-1 / ctl-2 (MiB)', (r) => r.rss.controllersMiB.join(' / ')),
   ];
   const goals = results
@@ -289,7 +297,7 @@ function report(results) {
         'converged < 1 s': r.writes.convergeAfterLastWriteMs < GOALS.convergeMs,
         'cold start (controller) < 2 s': r.coldStart.fromControllerMs < GOALS.coldControllerMs,
         'cold start (cache) < 1 s': r.coldStart.fromCacheMs < GOALS.coldCacheMs,
-        'runtime RSS < 250 MB': Math.max(...r.rss.runtimesMiB) * 1.048576 < GOALS.runtimeRssMiB,
+        'runtime RSS < 250 MB': Math.max(...r.rss.runtimesSettledMiB) * 1.048576 < GOALS.runtimeRssMiB,
       };
       return `${r.mode}: ${Object.entries(checks).map(([k, ok]) => `${k} ${verdict(ok)}`).join('; ')}`;
     });
