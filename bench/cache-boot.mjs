@@ -22,14 +22,13 @@
 //   APIS=2000 ROUNDS=3 npx node bench/cache-boot.mjs
 //   npx node bench/cache-boot.mjs --profile                       # V8 CPU profiles of each boot (bench/results/cache-boot-*/)
 //   npx node bench/cache-boot.mjs --cache-dir /tmp/c              # keep (or reuse) the cache directory
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { mixedApiDefinition } from './lib/api-mix.mjs';
+import { spawnRuntimeFromCache } from './lib/cluster.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const APIS = Number(process.env.APIS ?? 10_000);
@@ -63,16 +62,6 @@ async function writeCache(dir) {
   return snapshot;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function cpuMs(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -81,33 +70,14 @@ function cpuMs(pid) {
 
 /** Spawn → the first 200 on `probe`; wall and CPU ms at that moment. */
 async function boot(tree, dir, probe, profileDir) {
-  const [proxy, admin, dead] = [await freePort(), await freePort(), await freePort()];
   const flags = profileDir ? [...NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${profileDir}`] : NODE_FLAGS;
   const started = performance.now();
-  const child = spawn(process.execPath, [...flags, path.join(tree, 'apps/runtime/dist/main.js')], {
-    cwd: tree,
-    env: {
-      ...process.env,
-      RUNTIME_ID: 'bench-boot',
-      ZONE: 'a',
-      CONTROLLER_ADDRESSES: `127.0.0.1:${dead}`,
-      CONFIG_INSECURE: 'true',
-      CONFIG_CACHE_DIR: dir,
-      RUNTIME_HOST: '127.0.0.1',
-      RUNTIME_ADMIN_HOST: '127.0.0.1',
-      RUNTIME_HTTP_PORT: String(proxy),
-      RUNTIME_ADMIN_PORT: String(admin),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const { child, admin, stderr } = await spawnRuntimeFromCache({ dir, nodeArgs: flags, main: path.join(tree, 'apps/runtime/dist/main.js'), cwd: tree });
   try {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`runtime exited ${child.exitCode}: ${stderr}`);
-      if (Date.now() > deadline) throw new Error(`runtime not ready within 60 s: ${stderr}`);
+      if (child.exitCode !== null) throw new Error(`runtime exited ${child.exitCode}: ${stderr()}`);
+      if (Date.now() > deadline) throw new Error(`runtime not ready within 60 s: ${stderr()}`);
       const ok = await fetch(`http://127.0.0.1:${admin}${probe}`).then((r) => r.status === 200, () => false);
       if (ok) break;
       await new Promise((r) => setTimeout(r, 10));
@@ -133,12 +103,7 @@ const DECODED_FILE = 'decoded-definitions.json';
 async function warmUp(tree, dir) {
   const file = path.join(dir, DECODED_FILE);
   fs.rmSync(file, { force: true });
-  const [proxy, admin, dead] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, [...NODE_FLAGS, path.join(tree, 'apps/runtime/dist/main.js')], {
-    cwd: tree,
-    env: { ...process.env, RUNTIME_ID: 'bench-boot', ZONE: 'a', CONTROLLER_ADDRESSES: `127.0.0.1:${dead}`, CONFIG_INSECURE: 'true', CONFIG_CACHE_DIR: dir, RUNTIME_HOST: '127.0.0.1', RUNTIME_ADMIN_HOST: '127.0.0.1', RUNTIME_HTTP_PORT: String(proxy), RUNTIME_ADMIN_PORT: String(admin), LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
-  });
+  const { child } = await spawnRuntimeFromCache({ dir, nodeArgs: NODE_FLAGS, main: path.join(tree, 'apps/runtime/dist/main.js'), cwd: tree });
   try {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && child.exitCode === null) {

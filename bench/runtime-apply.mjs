@@ -18,15 +18,13 @@
 //   APIS=2000 CHANGES=20 WARMUP=3 npx node bench/runtime-apply.mjs
 //   npx node bench/runtime-apply.mjs --json          # the figures as JSON on stdout
 //   NO_RSS=1 npx node bench/runtime-apply.mjs        # skip the runtime processes
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { mixedApiDefinition } from './lib/api-mix.mjs';
-import { percentile } from './lib/cluster.mjs';
+import { percentile, spawnRuntimeFromCache } from './lib/cluster.mjs';
 import { apiResource, buildSnapshot } from '../libs/shared/config-contract/dist/index.js';
 import { ConfigCache, loadSnapshot, saveSnapshot } from '../libs/runtime/last-known-good/dist/index.js';
 import { buildRouteTable, updateRouteTable } from '../libs/runtime/routing/dist/index.js';
@@ -151,44 +149,16 @@ function dirBytes(dir) {
   return fs.readdirSync(dir).reduce((sum, name) => sum + fs.statSync(path.join(dir, name)).size, 0);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Boots a real runtime from the cache directory with no controller reachable; VmRSS once ready. */
 async function benchRss(dir, nodeArgs) {
-  const [proxy, admin, dead] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'apps/runtime/dist/main.js')], {
-    env: {
-      ...process.env,
-      RUNTIME_ID: 'bench-rss',
-      ZONE: 'a',
-      CONTROLLER_ADDRESSES: `127.0.0.1:${dead}`,
-      CONFIG_INSECURE: 'true',
-      CONFIG_CACHE_DIR: dir,
-      RUNTIME_HOST: '127.0.0.1',
-      RUNTIME_ADMIN_HOST: '127.0.0.1',
-      RUNTIME_HTTP_PORT: String(proxy),
-      RUNTIME_ADMIN_PORT: String(admin),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const { child, admin, stderr } = await spawnRuntimeFromCache({ dir, nodeArgs, id: 'bench-rss' });
   const started = performance.now();
   try {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`runtime exited ${child.exitCode}: ${stderr}`);
-      if (Date.now() > deadline) throw new Error(`runtime not ready within 60 s: ${stderr}`);
+      if (child.exitCode !== null) throw new Error(`runtime exited ${child.exitCode}: ${stderr()}`);
+      if (Date.now() > deadline) throw new Error(`runtime not ready within 60 s: ${stderr()}`);
       const ok = await fetch(`http://127.0.0.1:${admin}/health/ready`).then((r) => r.status === 200, () => false);
       if (ok) break;
       await new Promise((r) => setTimeout(r, 50));

@@ -18,13 +18,12 @@
 // A variant is `<label>` words: `image` stands for the image's flags (`--single-threaded-gc`),
 // other words starting with `--` are Node flags, `|NAME=value` sets an environment variable,
 // and `@path/to/main.js` another runtime build.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configBenchApiDefinition, mixedApiDefinition } from './lib/api-mix.mjs';
+import { spawnRuntimeFromCache } from './lib/cluster.mjs';
 import { apiResource, buildSnapshot } from '../libs/shared/config-contract/dist/index.js';
 import { ConfigCache } from '../libs/runtime/last-known-good/dist/index.js';
 
@@ -62,16 +61,6 @@ async function writeCache() {
   return dir;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const mb = (bytes) => Math.round(bytes / 104857.6) / 10;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -81,31 +70,12 @@ function procKb(pid, file, key) {
 }
 
 async function boot(dir, variant) {
-  const [proxy, admin, dead] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, [...variant.args, variant.main], {
-    env: {
-      ...process.env,
-      RUNTIME_ID: 'bench-rss',
-      ZONE: 'a',
-      CONTROLLER_ADDRESSES: `127.0.0.1:${dead}`,
-      CONFIG_INSECURE: 'true',
-      CONFIG_CACHE_DIR: dir,
-      RUNTIME_HOST: '127.0.0.1',
-      RUNTIME_ADMIN_HOST: '127.0.0.1',
-      RUNTIME_HTTP_PORT: String(proxy),
-      RUNTIME_ADMIN_PORT: String(admin),
-      LOG_LEVEL: 'warn',
-      ...variant.env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const { child, admin, stderr } = await spawnRuntimeFromCache({ dir, nodeArgs: variant.args, main: variant.main, id: 'bench-rss', env: variant.env });
   try {
     const deadline = Date.now() + 120_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`runtime exited ${child.exitCode}: ${stderr}`);
-      if (Date.now() > deadline) throw new Error(`runtime not ready within 120 s: ${stderr}`);
+      if (child.exitCode !== null) throw new Error(`runtime exited ${child.exitCode}: ${stderr()}`);
+      if (Date.now() > deadline) throw new Error(`runtime not ready within 120 s: ${stderr()}`);
       if (await fetch(`http://127.0.0.1:${admin}/health/ready`).then((r) => r.status === 200, () => false)) break;
       await sleep(50);
     }

@@ -252,6 +252,36 @@ export async function waitAllApplied(runtimes, version, { timeoutMs = 60_000, in
   return Math.max(...appliedAt.values());
 }
 
+/**
+ * A real runtime booting from the cache directory `dir` with no controller reachable (its
+ * one controller address is a free port nothing listens on): what the cache-boot benches
+ * measure. `stderr()` is the last 4,000 characters it wrote, for error messages.
+ */
+export async function spawnRuntimeFromCache({ dir, nodeArgs = [], main = path.join(ROOT, 'apps/runtime/dist/main.js'), cwd, id = 'bench-boot', env = {} }) {
+  const [proxy, admin, dead] = await freePorts(3);
+  const child = spawn(process.execPath, [...nodeArgs, main], {
+    cwd,
+    env: {
+      ...process.env,
+      RUNTIME_ID: id,
+      ZONE: 'a',
+      CONTROLLER_ADDRESSES: `127.0.0.1:${dead}`,
+      CONFIG_INSECURE: 'true',
+      CONFIG_CACHE_DIR: dir,
+      RUNTIME_HOST: '127.0.0.1',
+      RUNTIME_ADMIN_HOST: '127.0.0.1',
+      RUNTIME_HTTP_PORT: String(proxy),
+      RUNTIME_ADMIN_PORT: String(admin),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  return { child, proxy, admin, stderr: () => stderr };
+}
+
 /** CPU seconds (user + system) and resident memory (bytes) of a live process, from /proc. */
 export function procStats(pid) {
   try {
