@@ -2,14 +2,14 @@
 // real gRPC with a hand-driven runtime end: an ACK that finds two or more newer versions waiting holds
 // the next response (so it carries the newest of several), an ACK with nothing waiting
 // holds nothing.
-import * as grpc from '@grpc/grpc-js';
 import { plainApi } from '@gw/api-schema/testing';
 import type { ConfigSnapshot } from '@gw/config-contract';
 import { snapshotOf } from '@gw/config-contract/testing';
-import { loadConfigProto, type ConfigRequest, type ConfigResponse__Output } from '@gw/config-proto';
+import type { ConfigResponse__Output } from '@gw/config-proto';
 import { SnapshotCache } from '@gw/snapshot-cache';
 import { waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openRawConfigStream } from './testing/raw-config-stream.js';
 import { ConfigServer } from './config-server.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -24,25 +24,8 @@ async function streamWithHold(burstHoldMs: number) {
   const server = new ConfigServer({ cache, controllerId: 'ctl-1', zone: 'a', burstHoldMs });
   const port = await server.listen('127.0.0.1:0');
   cleanups.push(() => server.close(200));
-  const Ctor = loadConfigProto().gateway.config.v1.ConfigDiscovery;
-  const client = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const call = client.StreamConfig();
-  const responses: ConfigResponse__Output[] = [];
-  call.on('data', (r: ConfigResponse__Output) => responses.push(r));
-  call.on('error', () => undefined);
-  cleanups.push(() => {
-    call.cancel();
-    client.close();
-  });
-  const request = (runs: ConfigSnapshot | undefined, nonce = ''): ConfigRequest => ({
-    node: { id: 'rt-1', zone: 'a' },
-    versionInfo: runs?.version ?? 0,
-    epoch: runs?.epoch ?? 0,
-    hash: runs?.hash ?? '',
-    responseNonce: nonce,
-    delta: true,
-  });
-  return { cache, server, responses, hello: () => call.write(request(undefined)), ack: (r: ConfigResponse__Output, runs: ConfigSnapshot) => call.write(request(runs, r.nonce)) };
+  const stream = openRawConfigStream(`127.0.0.1:${port}`, (close) => cleanups.push(close));
+  return { cache, server, responses: stream.responses, hello: () => stream.send(undefined), ack: (r: ConfigResponse__Output, runs: ConfigSnapshot) => stream.send(runs, { responseNonce: r.nonce }) };
 }
 
 /** ACKs v1 while v2 and v3 wait, then v4 arrives at once: which version does the next response carry? */

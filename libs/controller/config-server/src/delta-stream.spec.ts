@@ -1,14 +1,14 @@
 // Delta mode of the config stream (Envoy's incremental xDS), against a real ConfigServer over
 // real gRPC with a hand-driven runtime end, so each request (list of held resources, ACK,
 // NACK) is exactly what the spec says.
-import * as grpc from '@grpc/grpc-js';
 import { plainApi } from '@gw/api-schema/testing';
 import type { ConfigSnapshot } from '@gw/config-contract';
 import { snapshotOf } from '@gw/config-contract/testing';
-import { heldToProto, loadConfigProto, type ConfigRequest, type ConfigResponse__Output } from '@gw/config-proto';
+import { heldToProto, type ConfigRequest, type ConfigResponse__Output } from '@gw/config-proto';
 import { SnapshotCache } from '@gw/snapshot-cache';
 import { waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openRawConfigStream } from './testing/raw-config-stream.js';
 import { ConfigServer } from './config-server.js';
 import type { SentResponse } from './runtime-session.js';
 
@@ -39,32 +39,14 @@ async function replica(id = 'ctl-1') {
 
 /** A runtime end that sends exactly the requests it is told to. */
 function connect(address: string) {
-  const Ctor = loadConfigProto().gateway.config.v1.ConfigDiscovery;
-  const client = new Ctor(address, grpc.credentials.createInsecure());
-  const call = client.StreamConfig();
-  const responses: ConfigResponse__Output[] = [];
-  call.on('data', (r: ConfigResponse__Output) => responses.push(r));
-  call.on('error', () => undefined);
-  cleanups.push(() => {
-    call.cancel();
-    client.close();
-  });
-  const request = (runs: ConfigSnapshot | undefined, extra: Partial<ConfigRequest> = {}): ConfigRequest => ({
-    node: { id: 'rt-1', zone: 'a' },
-    versionInfo: runs?.version ?? 0,
-    epoch: runs?.epoch ?? 0,
-    hash: runs?.hash ?? '',
-    responseNonce: '',
-    delta: true,
-    ...extra,
-  });
+  const stream = openRawConfigStream(address, (close) => cleanups.push(close));
   return {
-    responses,
+    responses: stream.responses,
     /** First request: delta mode, listing what it holds. */
-    hello: (runs: ConfigSnapshot | undefined, extra: Partial<ConfigRequest> = {}) => call.write(request(runs, { initialResourceVersions: runs ? heldToProto(runs) : [], ...extra })),
-    ack: (nonce: string, runs: ConfigSnapshot) => call.write(request(runs, { responseNonce: nonce })),
-    nack: (nonce: string, runs: ConfigSnapshot | undefined, code: string) => call.write(request(runs, { responseNonce: nonce, errorDetail: { code, message: 'refused' } })),
-    end: () => call.end(),
+    hello: (runs: ConfigSnapshot | undefined, extra: Partial<ConfigRequest> = {}) => stream.send(runs, { initialResourceVersions: runs ? heldToProto(runs) : [], ...extra }),
+    ack: (nonce: string, runs: ConfigSnapshot) => stream.send(runs, { responseNonce: nonce }),
+    nack: (nonce: string, runs: ConfigSnapshot | undefined, code: string) => stream.send(runs, { responseNonce: nonce, errorDetail: { code, message: 'refused' } }),
+    end: stream.end,
   };
 }
 

@@ -1,13 +1,12 @@
 // A new stream first asks `recallNack` (the fleet status: the runtime's last NACK, maybe
 // from another replica) and never sends that version; a recall that hangs or fails delays
 // the first snapshot by at most `nackRecallTimeoutMs`. Real gRPC, plaintext.
-import * as grpc from '@grpc/grpc-js';
 import { plainApi } from '@gw/api-schema/testing';
 import { snapshotOf } from '@gw/config-contract/testing';
-import { loadConfigProto, type ConfigRequest, type ConfigResponse__Output } from '@gw/config-proto';
 import { SnapshotCache } from '@gw/snapshot-cache';
 import { waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openRawConfigStream } from './testing/raw-config-stream.js';
 import { ConfigServer, type NackRecall } from './config-server.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -33,19 +32,10 @@ async function start(recallNack: NackRecall, nackRecallTimeoutMs = 5_000) {
   });
   const port = await server.listen('127.0.0.1:0');
   cleanups.push(() => server.close(200));
-  const Ctor = loadConfigProto().gateway.config.v1.ConfigDiscovery;
-  const client = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const call = client.StreamConfig();
-  const responses: ConfigResponse__Output[] = [];
-  call.on('data', (r: ConfigResponse__Output) => responses.push(r));
-  call.on('error', () => undefined);
-  cleanups.push(() => {
-    call.cancel();
-    client.close();
-  });
-  const hello: ConfigRequest = { node: { id: 'rt-1', zone: 'a' }, versionInfo: 0, epoch: 0, hash: '', responseNonce: '' };
-  call.write(hello);
-  return { cache, asked, responses };
+  // A runtime with nothing yet, on the whole-state protocol.
+  const stream = openRawConfigStream(`127.0.0.1:${port}`, (close) => cleanups.push(close));
+  stream.send(undefined, { delta: false });
+  return { cache, asked, responses: stream.responses };
 }
 
 describe('ConfigServer recallNack', () => {
