@@ -351,17 +351,12 @@ describe('buffering for slow clients', () => {
   it('a response up to RESPONSE_BUFFER_BYTES is taken from the upstream at once: the upstream is done while the client has not read', async () => {
     // Far more than loopback socket buffers hold, so the gateway has to keep most of it.
     const body = Buffer.alloc(32 * 1024 * 1024, 'z');
-    let finished = 0;
-    const up = await startUpstream((_req, res) => {
-      res.on('finish', () => finished++);
-      res.writeHead(200, { 'content-length': body.length });
-      res.end(body);
-    });
+    const up = await bigUpstream(body);
     const port = await startGateway([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 0 }, {}, { responseBytes: 64 * 1024 * 1024 });
     const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\n');
     await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
     c.socket.pause();
-    await waitFor('the upstream to have sent everything', () => finished === 1);
+    await waitFor('the upstream to have sent everything', () => up.finished() === 1);
     expect(budgets.at(-1)!.used).toBe(body.length);
     c.socket.resume();
     await waitFor('the client to get it all', () => c.text().length > body.length);
@@ -542,12 +537,7 @@ describe('per-API buffering switches (upstream.buffering)', () => {
   it('responses: false: a paused client keeps the upstream paused (plain backpressure); nothing is reserved or spilled', async () => {
     // Far more than loopback socket buffers hold.
     const body = Buffer.alloc(32 * 1024 * 1024, 'z');
-    let finished = 0;
-    const up = await startUpstream((_req, res) => {
-      res.on('finish', () => finished++);
-      res.writeHead(200, { 'content-length': body.length });
-      res.end(body);
-    });
+    const up = await bigUpstream(body);
     const dir = dirs.make();
     const buffers = { responseBytes: 64 * 1024 * 1024, diskBytes: 128 * 1024 * 1024, dir };
     const api = plainApi('a', '/a', [up.url], { upstream: plainUpstream([up.url], { buffering: { requests: true, responses: false } }) });
@@ -557,7 +547,7 @@ describe('per-API buffering switches (upstream.buffering)', () => {
     c.socket.pause();
     // The upstream is held back: still sending after a while, the gateway holding nothing for it.
     await new Promise((r) => setTimeout(r, 500));
-    expect(finished).toBe(0);
+    expect(up.finished()).toBe(0);
     expect(up.open()).toBe(1);
     // Only what the lagging connection holds is charged: what it queued (past Node's 16 KiB
     // high-water mark, at most one more upstream read of 64 KiB) and the paused upstream's
@@ -569,7 +559,7 @@ describe('per-API buffering switches (upstream.buffering)', () => {
     expect(diskBudgets.at(-1)!.used).toBe(0);
     c.socket.resume();
     await waitFor('the client to get it all', () => c.text().length > body.length);
-    expect(finished).toBe(1);
+    expect(up.finished()).toBe(1);
     await waitFor('the charge to be given back', () => budgets.at(-1)!.used === 0);
   });
 });
