@@ -122,8 +122,13 @@ describe('RuntimeSessionRecorder', () => {
     // Long enough that the ticks below surely fall inside it on a loaded machine; flush() ends the wait.
     const rec = recorder(store, { flushIntervalMs: 60_000 });
     const runtimes = Array.from({ length: 40 }, (_, i) => session(i + 1, { runtimeId: `rt-${i}` }));
+    // The opens are written at once (next test); what follows are ACKs and a NACK.
+    for (const s of runtimes) rec.callbacks.onStreamOpen!(s);
+    await waitFor('the opens written', () => store.calls.length === 1);
+    store.calls = [];
     for (const s of runtimes) {
-      rec.callbacks.onStreamOpen!(s);
+      s.applied = { version: 2, epoch: 1, hash: 'h2' };
+      rec.callbacks.onAck!(s);
       await new Promise((r) => setImmediate(r));
     }
     const nacked = runtimes[3]!;
@@ -138,6 +143,34 @@ describe('RuntimeSessionRecorder', () => {
     expect(store.calls).toHaveLength(1);
     expect(store.calls[0]).toHaveLength(40);
     expect(store.last('rt-3')).toMatchObject({ applied: { version: 3 }, lastNack: { version: 2, code: 'GW_SNAPSHOT_INVALID', at } });
+  });
+
+  it('writes a stream open at the next turn whatever the interval (a status wait on any replica counts only listed runtimes); the opens of one turn share one statement, and opens during a write go right after it', async () => {
+    const store = new FakeStore();
+    let release: (() => void) | undefined;
+    const rec = recorder(store, { flushIntervalMs: 60_000 });
+    rec.callbacks.onStreamOpen!(session(1, { runtimeId: 'a' }));
+    rec.callbacks.onStreamOpen!(session(2, { runtimeId: 'b' }));
+    await waitFor('the opens written without waiting the interval', () => store.calls.length === 1);
+    expect(store.calls[0]!.map((r) => r.runtimeId)).toEqual(['a', 'b']);
+    // A write in flight (held here): an open meanwhile goes right after it, not an interval later.
+    const recordSessions = store.recordSessions.bind(store);
+    store.recordSessions = async (records, options) => {
+      await new Promise<void>((r) => (release = r));
+      return recordSessions(records, options);
+    };
+    rec.callbacks.onStreamOpen!(session(3, { runtimeId: 'c' }));
+    await waitFor('the write in flight', () => release !== undefined);
+    store.recordSessions = recordSessions;
+    rec.callbacks.onStreamOpen!(session(4, { runtimeId: 'd' }));
+    release!();
+    await waitFor('both later opens written', () => store.calls.length === 3);
+    expect(store.calls.slice(1).map((c) => c.map((r) => r.runtimeId))).toEqual([['c'], ['d']]);
+    // An ACK alone still waits for the interval.
+    const a = session(1, { runtimeId: 'a', applied: { version: 5, epoch: 1, hash: 'h5' } });
+    rec.callbacks.onAck!(a);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(store.calls).toHaveLength(3);
   });
 
   it('writes what arrived during a write one interval later, in one more statement', async () => {

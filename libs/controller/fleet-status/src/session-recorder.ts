@@ -6,8 +6,8 @@ import type { FleetStore, RuntimeSessionRecord } from '@gw/store';
 import { RetentionSweepClock } from './retention-sweep.js';
 
 /**
- * How long the recorder gathers fleet events (opens, ACKs, NACKs, closes) before writing
- * them all in one statement. One write per interval however many runtimes changed: a
+ * How long the recorder gathers fleet events (ACKs, NACKs, closes; opens go at the next
+ * turn) before writing them all in one statement. One write per interval however many runtimes changed: a
  * deploy that 500 runtimes ACK, or a resync storm, costs a handful of statements, not 500.
  */
 export const FLEET_FLUSH_INTERVAL_MS = 200;
@@ -58,7 +58,9 @@ const cut = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
  * (open, ACK, NACK, close) plus a heartbeat for live ones. Writes never block or break a
  * stream: callbacks only mark the runtime dirty; one writer at a time upserts all dirty
  * runtimes in one statement per FLEET_FLUSH_INTERVAL_MS (newest state per runtime: bursts
- * coalesce; a NACK rides in the session's state and the store never erases a recorded one). A failed write
+ * coalesce), except stream opens, written at the next turn so a new runtime is listed
+ * before a status wait on another replica looks (opens are admitted at most
+ * CONFIG_ADMIT_PER_SECOND a second, and one write is in flight at a time; a NACK rides in the session's state and the store never erases a recorded one). A failed write
  * (database down) keeps the changes and retries with backoff; the heartbeat re-writes
  * every live session anyway, so the table heals after any outage.
  */
@@ -79,6 +81,10 @@ export class RuntimeSessionRecorder {
   #flushing: Promise<void> | undefined;
   #again = false;
   #scheduled: NodeJS.Timeout | undefined;
+  /** A stream open is queued: the next write goes at the next turn, not one interval later. */
+  #openQueued = false;
+  /** The scheduled write is the next-turn one. */
+  #scheduledSoon = false;
   #heartbeat: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #failStreak = 0;
@@ -103,6 +109,9 @@ export class RuntimeSessionRecorder {
     this.callbacks = {
       onStreamOpen: (s) => {
         this.#live.set(s.streamId, s);
+        // A new stream is written at once: a status wait on any replica counts only the
+        // runtimes the table lists, so a runtime must not stay unlisted for an interval.
+        this.#openQueued = true;
         this.#mark(s, true);
       },
       onAck: (s) => this.#mark(s, true),
@@ -158,7 +167,7 @@ export class RuntimeSessionRecorder {
     }
     this.#flushing = this.#flush().finally(() => {
       this.#flushing = undefined;
-      // What arrived during the write goes out one interval later (a failed write has its retry instead).
+      // What arrived during the write goes out one interval later, opens at once (a failed write has its retry instead).
       if (this.#pending.size > 0) this.#schedule();
     });
     return this.#flushing;
@@ -177,11 +186,21 @@ export class RuntimeSessionRecorder {
    * into one write; a write in flight or a pending retry already covers what is queued.
    */
   #schedule(): void {
-    if (this.#scheduled || this.#stopped || this.#flushing || this.#retry) return;
-    this.#scheduled = setTimeout(() => {
-      this.#scheduled = undefined;
-      void this.flush();
-    }, this.#flushIntervalMs);
+    if (this.#stopped || this.#flushing || this.#retry) return;
+    const soon = this.#openQueued;
+    if (this.#scheduled && (this.#scheduledSoon || !soon)) return;
+    // Opens go at the next turn (those of one turn together; during a write, right after
+    // it: one write in flight, so a resync storm costs about one statement per write time);
+    // ACKs, NACKs and closes wait for the interval.
+    clearTimeout(this.#scheduled);
+    this.#scheduledSoon = soon;
+    this.#scheduled = setTimeout(
+      () => {
+        this.#scheduled = undefined;
+        void this.flush();
+      },
+      soon ? 0 : this.#flushIntervalMs,
+    );
     this.#scheduled.unref();
   }
 
@@ -206,6 +225,7 @@ export class RuntimeSessionRecorder {
     do {
       this.#again = false;
       if (this.#pending.size === 0) return;
+      this.#openQueued = false;
       const batch = [...this.#pending.entries()];
       try {
         await this.#store.recordSessions(
