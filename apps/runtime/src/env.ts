@@ -20,7 +20,7 @@ export interface RuntimeConfig {
   zone: string;
   /** Controller gRPC endpoints, zone-tagged or not (`a=10.0.1.5:9090,10.0.2.5:9090`). */
   controllerAddresses: ControllerAddress[];
-  /** Keepalive towards the controller: probe interval and how long to wait for the answer (this process's own stalls not counted). */
+  /** gRPC keepalive towards the controller: ping interval and how long to wait for the answer. */
   controllerKeepaliveMs: number;
   controllerKeepaliveTimeoutMs: number;
   /** While on a less preferred controller, how often to check whether a preferred one is back (0: never). */
@@ -87,7 +87,7 @@ const RUNTIME_ENV = {
   CONTROLLER_TLS_KEY_FILE: envVar.string(),
   CONTROLLER_TLS_SERVER_NAME: envVar.string(),
   CONFIG_INSECURE: envVar.oneOf(['false', 'true'], { default: 'false' }),
-  // At most one keepalive probe (a gRPC health check) a second per runtime.
+  // Controllers refuse pings more often than once a second (gRPC "too many pings").
   CONTROLLER_KEEPALIVE_MS: envVar.int({ default: 3_000, min: 1_000, max: 3_600_000 }),
   CONTROLLER_KEEPALIVE_TIMEOUT_MS: envVar.int({ default: 2_000, min: 100, max: 600_000 }),
   // 0 (off) or an interval of at least a second.

@@ -5,7 +5,6 @@ import type { SnapshotCache } from '@gw/snapshot-cache';
 import { mutualTlsServerCredentials, type ReloadingTlsFiles } from '@gw/grpc-tls';
 import { AdmissionGate, DEFAULT_ADMISSION_RATE, type AdmissionRate } from './admission-gate.js';
 import { ConfigStream } from './config-stream.js';
-import { HEALTH_HANDLERS, HEALTH_SERVICE } from './health-service.js';
 import { runtimeIdentityOf } from './peer-identity.js';
 import { refuseCall } from './refuse-call.js';
 import { SendQueue } from './send-queue.js';
@@ -110,19 +109,15 @@ export class ConfigServer {
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-      // Runtimes of earlier releases ping every few seconds to notice a frozen controller; allow it.
+      // Runtimes ping every few seconds to notice a frozen controller; allow it.
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 1_000,
-      // Notices a dead runtime. gRPC's recommended 20 s timeout: a runtime whose event loop is
-      // busy for seconds (a large config apply) reads the ping late, and must not lose its stream.
       'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 20_000,
+      'grpc.keepalive_timeout_ms': 5_000,
     });
     this.responses = new SharedResponses({ controllerId: options.controllerId, zone: options.zone });
     // Its response serializer also writes pre-encoded responses (shared by every stream).
     this.#server.addService(configServiceWithSharedEncoding(), { StreamConfig: (call: Call) => this.#open(call) });
-    // The runtimes' keepalive probe (libs/runtime/config-client PeerLiveness).
-    this.#server.addService(HEALTH_SERVICE, HEALTH_HANDLERS);
   }
 
   /** Binds `host:port` (port 0 picks a free one) and returns the bound port. */

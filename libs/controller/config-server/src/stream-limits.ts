@@ -23,7 +23,7 @@ export const DEFAULT_STREAM_LIMITS: Readonly<StreamLimits> = Object.freeze({
   requestsPerSecond: 20,
   requestBurst: 50,
   // Two: a runtime that reconnects before this replica noticed its old stream die (gRPC
-  // keepalive, at most ~30 s) is not locked out.
+  // keepalive, at most ~15 s) is not locked out.
   maxStreamsPerIdentity: 2,
 });
 

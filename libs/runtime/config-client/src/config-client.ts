@@ -17,7 +17,6 @@ import { silentLogger, type Logger } from '@gw/logging';
 import { applyDelta, type ConfigSnapshot } from '@gw/config-contract';
 import { ErrorCodes } from '@gw/errors';
 import { orderControllerAddresses, type ControllerAddress } from './controller-addresses.js';
-import { PeerLiveness } from './peer-liveness.js';
 
 /** What the runtime runs now, reported on every request. */
 export interface AppliedState {
@@ -80,10 +79,9 @@ export interface ConfigClientOptions {
    */
   backoff?: { initialMs?: number; maxMs?: number };
   /**
-   * Keepalive: how often to probe the controller (a gRPC health check on the stream's
-   * connection) and how long to wait for the answer (defaults DEFAULT_KEEPALIVE). A frozen
-   * controller is noticed within about their sum; time this process's own event loop was
-   * stalled does not count against the controller (PeerLiveness).
+   * gRPC keepalive: how often to ping the controller and how long to wait for the answer
+   * (defaults 3000 / 2000 ms). A frozen controller is noticed within about their sum.
+   * Controllers refuse pings more often than once a second.
    */
   keepalive?: { timeMs?: number; timeoutMs?: number };
   /**
@@ -117,16 +115,6 @@ export interface ConfigClientStatus {
 
 type Call = grpc.ClientDuplexStream<ConfigRequest, ConfigResponse__Output>;
 
-export const DEFAULT_KEEPALIVE = Object.freeze({ timeMs: 3_000, timeoutMs: 2_000 });
-
-/**
- * The keepalive probe: the standard gRPC health check. Controllers answer SERVING; one
- * that does not serve it answers UNIMPLEMENTED, which is an answer all the same.
- */
-const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
-const EMPTY = Buffer.alloc(0);
-const asBytes = (b: Buffer): Buffer => b;
-
 /** How long a check of a more preferred controller may take before it counts as down. */
 const PREFERRED_PROBE_TIMEOUT_MS = 5_000;
 
@@ -148,7 +136,6 @@ export class ConfigClient {
   #index = 0;
   #client: ConfigDiscoveryClient | undefined;
   #call: Call | undefined;
-  #liveness: PeerLiveness | undefined;
   #timer: NodeJS.Timeout | undefined;
   #preferredTimer: NodeJS.Timeout | undefined;
   #probe: ConfigDiscoveryClient | undefined;
@@ -174,8 +161,9 @@ export class ConfigClient {
     this.#channelOptions = {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-      // No gRPC keepalive: its timeout timer runs before the loop reads an answer that came
-      // during a stall of this process, and drops healthy streams. PeerLiveness probes instead.
+      'grpc.keepalive_time_ms': options.keepalive?.timeMs ?? 3_000,
+      'grpc.keepalive_timeout_ms': options.keepalive?.timeoutMs ?? 2_000,
+      'grpc.keepalive_permit_without_calls': 1,
       // We run our own failover across addresses; the channel must not retry for long on its own.
       'grpc.max_reconnect_backoff_ms': 1_000,
       'grpc.initial_reconnect_backoff_ms': 100,
@@ -284,18 +272,6 @@ export class ConfigClient {
       this.#logger.warn({ address, reason, retryInMs: delay, next: this.#order[this.#index % this.#order.length]!.address }, 'config stream down, moving to next controller');
       this.#timer = setTimeout(() => this.#connect(), delay);
     };
-    this.#liveness = new PeerLiveness({
-      intervalMs: this.options.keepalive?.timeMs ?? DEFAULT_KEEPALIVE.timeMs,
-      timeoutMs: this.options.keepalive?.timeoutMs ?? DEFAULT_KEEPALIVE.timeoutMs,
-      probe: (answered) => {
-        const probe = client.makeUnaryRequest(HEALTH_CHECK_PATH, asBytes, asBytes, EMPTY, (err) => {
-          if (!err || err.code === grpc.status.UNIMPLEMENTED) answered();
-        });
-        return () => probe.cancel();
-      },
-      onSilent: (ms) => onDown(`UNAVAILABLE: keepalive: no answer from the controller in ${Math.round(ms)} ms`),
-    });
-    this.#liveness.start();
     call.on('error', (err: grpc.ServiceError) => onDown(`${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));
     call.on('end', () => onDown('stream ended by controller'));
     call.on('status', () => undefined);
@@ -396,8 +372,6 @@ export class ConfigClient {
   }
 
   #teardown(): void {
-    this.#liveness?.stop();
-    this.#liveness = undefined;
     const call = this.#call;
     this.#call = undefined;
     if (call) {

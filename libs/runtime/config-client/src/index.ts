@@ -1,7 +1,6 @@
 export {
   ConfigClient,
   DEFAULT_CONFIG_STREAM_MODE,
-  DEFAULT_KEEPALIVE,
   type ConfigClientOptions,
   type ConfigClientReceived,
   type ConfigClientStatus,
@@ -11,4 +10,3 @@ export {
   type SnapshotSource,
 } from './config-client.js';
 export { parseControllerAddresses, orderControllerAddresses, fnv1a, type ControllerAddress } from './controller-addresses.js';
-export { PeerLiveness, type PeerLivenessOptions } from './peer-liveness.js';
