@@ -6,7 +6,7 @@ import { plainApi } from '@gw/api-schema/testing';
 import { API_RESOURCE_TYPE, buildSnapshot, canonicalJson, contentHash, type ConfigSnapshot } from '@gw/config-contract';
 import { snapshotOf } from '@gw/config-contract/testing';
 import { silentLogger } from '@gw/logging';
-import { RuntimeState } from '@gw/runtime-config';
+import { RuntimeState, decodeDefinitions } from '@gw/runtime-config';
 import { testServices } from '@gw/runtime-config/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDirs } from '@gw/test-kit';
@@ -153,7 +153,10 @@ describe('runtime config cache wiring', () => {
       expect(first.writes).toBe(1);
       const config = state.getConfig()!;
       const file = await loadDecodedDefinitions(dir, schemaFingerprint());
-      expect(file.ok && [...file.definitions]).toEqual([...config.apis.values()].map((api) => [api.hash, JSON.parse(JSON.stringify(api.definition))]));
+      if (!file.ok) throw new Error(file.reason);
+      // Each block the definitions share is written once (shared-blocks.ts): fewer blocks than the definitions hold.
+      expect(file.blocks.length).toBeGreaterThan(0);
+      expect([...decodeDefinitions(file.blocks, file.definitions)]).toEqual([...config.apis.values()].map((api) => [api.hash, JSON.parse(JSON.stringify(api.definition))]));
 
       // The next boot takes them and, covered in full, writes nothing.
       const second = new DecodedDefinitions(dir, silentLogger, 0);
@@ -181,10 +184,10 @@ describe('runtime config cache wiring', () => {
       const valid = plainApi('orders', '/orders', ['http://127.0.0.1:8080']);
       const text = canonicalJson({ ...compactDefinition(valid), futureField: true });
       const snapshot = buildSnapshot(4, 1, [{ type: API_RESOURCE_TYPE, name: 'orders', version: 1, hash: contentHash(text), content: text }]);
-      const boot = async (fingerprint: string, damage?: (file: string) => void) => {
+      const boot = async (fingerprint: string, damage?: (file: string) => void, entry: unknown = valid) => {
         const dir = dirs.make();
         await saveSnapshot(dir, snapshot, { controllerId: 'ctl-1' });
-        await writeDecodedDefinitions(dir, fingerprint, [[snapshot.resources[0]!.hash, valid]]);
+        await writeDecodedDefinitions(dir, fingerprint, [[snapshot.resources[0]!.hash, entry]]);
         damage?.(path.join(dir, DECODED_FILE_NAME));
         const state = newState();
         const cache = new ConfigCache({ dir });
@@ -201,6 +204,10 @@ describe('runtime config cache wiring', () => {
       const damaged = await boot(schemaFingerprint(), (file) => fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('127.0.0.1', '127.0.0.2')));
       expect(damaged.state.getConfig()).toBeUndefined();
       expect(damaged.cache.report().boot).toMatchObject({ status: 'refused', reason: expect.stringContaining('GW_SNAPSHOT_UNSUPPORTED') });
+      // This build's intact file whose definition refers to a block it does not hold: decoded in full, refused.
+      const dangling = await boot(schemaFingerprint(), undefined, { ...valid, upstream: { '\u0000': 0 } });
+      expect(dangling.state.getConfig()).toBeUndefined();
+      expect(dangling.cache.report().boot).toMatchObject({ status: 'refused', reason: expect.stringContaining('GW_SNAPSHOT_UNSUPPORTED') });
       // This build's intact file stands in for the decode (what this build decoded from this very content).
       const trusted = await boot(schemaFingerprint());
       expect(trusted.state.getConfig()!.apis.get('orders')!.definition).toStrictEqual(valid);

@@ -14,9 +14,13 @@ import { CACHE_FILE_MODE } from './cache-permissions.js';
  * and any mismatch, damage or doubt makes the loader return nothing (the caller then decodes
  * every resource in full). A missing entry (an API changed since the file was written) is
  * decoded in full too. It is written by the runtime after the fact, off the ready path.
+ *
+ * The payload is `{"blocks": [...], "definitions": {hash: definition}}`: the caller may
+ * write the blocks its definitions have in common once and refer to them (the runtime's
+ * `encodeDefinitions`); this file keeps both as they are given.
  */
 export const DECODED_FILE_NAME = 'decoded-definitions.json';
-const FORMAT = 'gw-decoded-definitions/1';
+const FORMAT = 'gw-decoded-definitions/2';
 
 interface Head {
   format: string;
@@ -26,17 +30,17 @@ interface Head {
   entries: number;
 }
 
-export type LoadedDefinitions = { ok: true; definitions: ReadonlyMap<string, unknown> } | { ok: false; reason: string };
+export type LoadedDefinitions = { ok: true; blocks: unknown[]; definitions: ReadonlyMap<string, unknown> } | { ok: false; reason: string };
 
-/** Writes `entries` (content hash → decoded definition) atomically (temp file, fsync, rename). */
-export async function writeDecodedDefinitions(dir: string, fingerprint: string, entries: Iterable<readonly [string, unknown]>): Promise<{ bytes: number; entries: number }> {
-  const payload: Record<string, unknown> = {};
+/** Writes `entries` (content hash → decoded definition) and the `blocks` they refer to atomically (temp file, fsync, rename). */
+export async function writeDecodedDefinitions(dir: string, fingerprint: string, entries: Iterable<readonly [string, unknown]>, blocks: readonly unknown[] = []): Promise<{ bytes: number; entries: number }> {
+  const definitions: Record<string, unknown> = {};
   let count = 0;
   for (const [hash, definition] of entries) {
-    payload[hash] = definition;
+    definitions[hash] = definition;
     count++;
   }
-  const body = JSON.stringify(payload);
+  const body = JSON.stringify({ blocks, definitions });
   const head: Head = { format: FORMAT, fingerprint, checksum: checksumOf(body), entries: count };
   const text = `${JSON.stringify(head)}\n${body}`;
   const file = path.join(path.resolve(dir), DECODED_FILE_NAME);
@@ -84,9 +88,12 @@ export async function loadDecodedDefinitions(dir: string, fingerprint: string): 
     return { ok: false, reason: 'the payload is not JSON' };
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return { ok: false, reason: 'the payload is not an object' };
-  const definitions = new Map(Object.entries(payload));
+  const { blocks, definitions: byHash } = payload as { blocks?: unknown; definitions?: unknown };
+  if (!Array.isArray(blocks)) return { ok: false, reason: 'the payload has no list of blocks' };
+  if (typeof byHash !== 'object' || byHash === null || Array.isArray(byHash)) return { ok: false, reason: 'the payload has no definitions object' };
+  const definitions = new Map(Object.entries(byHash));
   if (definitions.size !== head.entries) return { ok: false, reason: `${definitions.size} entries, the head says ${String(head.entries)}` };
-  return { ok: true, definitions };
+  return { ok: true, blocks, definitions };
 }
 
 function checksumOf(body: string): string {

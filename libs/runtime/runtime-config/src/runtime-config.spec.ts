@@ -4,7 +4,7 @@ import { definitions } from '@gw/api-schema/testing/variations';
 import { API_RESOURCE_TYPE, buildSnapshot, canonicalJson, contentHash, type ConfigResource } from '@gw/config-contract';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildRuntimeConfig, type RuntimeConfig } from './runtime-config.js';
+import { buildRuntimeConfig, decodeDefinitions, encodeDefinitions, type RuntimeConfig } from './runtime-config.js';
 import { testServices } from './testing/index.js';
 
 /** The resource a controller sends for `content` (compact canonical JSON, as compileApi makes it). */
@@ -13,9 +13,10 @@ function resourceOf(name: string, content: unknown): ConfigResource {
   return { type: API_RESOURCE_TYPE, name, version: 1, hash: contentHash(text), content: text };
 }
 
-/** What the disk cache keeps of a built config's definitions: by content hash, through JSON. */
+/** What the disk cache keeps of a built config's definitions and reads back: by content hash, each shared block once, through JSON. */
 function decodedOf(config: RuntimeConfig): Map<string, unknown> {
-  return new Map([...config.apis.values()].map((api) => [api.hash, JSON.parse(JSON.stringify(api.definition)) as unknown]));
+  const encoded = JSON.parse(JSON.stringify(encodeDefinitions([...config.apis.values()].map((api) => [api.hash, api.definition] as const)))) as ReturnType<typeof encodeDefinitions>;
+  return decodeDefinitions(encoded.blocks, encoded.values);
 }
 
 function built(resources: ConfigResource[], options: Parameters<typeof buildRuntimeConfig>[3]): RuntimeConfig {

@@ -4,6 +4,7 @@ import { ErrorCodes, GatewayError, type ErrorCode } from '@gw/errors';
 import { buildApiRoutes, buildRouteTable, updateRouteTable, type ApiRoutes, type RouteTable, type Routed } from '@gw/routing';
 import { Upstream, type UpstreamContext } from '@gw/upstreams';
 import { ApiPolicies, type PolicyServices } from './api-policies.js';
+import { decodeSharedBlocks, encodeSharedBlocks, type EncodedBlocks } from './shared-blocks.js';
 import { SharedValues } from './shared-values.js';
 
 /**
@@ -167,6 +168,23 @@ function decodedBefore(resource: ConfigResource, known: ReadonlyMap<string, unkn
 
 /** Definition values shared by every config of this process (see SharedValues). */
 const shared = new SharedValues();
+/**
+ * Built definitions (`ApiRuntime.definition`) by content hash, written with each shared
+ * block once (shared-blocks.ts): what the disk cache keeps as decoded definitions.
+ */
+export function encodeDefinitions(entries: Iterable<readonly [string, ApiDefinition]>): EncodedBlocks<string> {
+  return encodeSharedBlocks(shared, entries);
+}
+
+/**
+ * What `encodeDefinitions` wrote, parsed from JSON: the definitions by content hash, their
+ * blocks shared with this process's configs already, so a build that takes them (BuildOptions.decoded)
+ * does not share them again. Throws on a damaged encoding (the caller decodes in full).
+ */
+export function decodeDefinitions(blocks: unknown, entries: Iterable<readonly [string, unknown]>): Map<string, unknown> {
+  return decodeSharedBlocks(shared, blocks, entries);
+}
+
 /** One router per distinct route list: shared route lists are the same frozen array, and a router depends on nothing else. */
 const routers = new WeakMap<readonly ApiRoute[], ApiRoutes>();
 

@@ -41,6 +41,24 @@ describe('SharedValues', () => {
     expect(shared.share({ on: true })).toBe(big.small);
   });
 
+  it('knows its own output: sharing it again gives it back, keyOf names only shared copies, adopt takes built values in', () => {
+    const shared = new SharedValues();
+    const out = shared.share({ big: 'b'.repeat(600), small: { on: true } });
+    expect(shared.share(out)).toBe(out);
+    expect(shared.share(out.small)).toBe(out.small);
+    expect(shared.keyOf(out.small)).toBe('{"on":true}');
+    expect(shared.keyOf(out)).toBeUndefined();
+    // adopt: an equal shared copy wins; a new one becomes the shared copy; a large one is kept, unshared.
+    expect(shared.adopt(Object.freeze({ on: true }))).toBe(out.small);
+    const fresh = Object.freeze({ off: true });
+    expect(shared.adopt(fresh)).toBe(fresh);
+    expect(shared.share({ off: true })).toBe(fresh);
+    const large = Object.freeze({ text: 'l'.repeat(600) });
+    expect(shared.adopt(large)).toBe(large);
+    expect(shared.keyOf(large)).toBeUndefined();
+    expect(shared.share(large)).toBe(large);
+  });
+
   it('lets APIs of one config share their default blocks and, with the same routes, one router', () => {
     const state = new RuntimeState({ maxApis: 100, services: testServices() });
     const api = (name: string) =>

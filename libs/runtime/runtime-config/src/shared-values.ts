@@ -11,11 +11,19 @@
  * are shared (a larger one, such as a whole definition or an upstream block with its
  * targets, is unique per API: its key would only cost memory), larger ones are frozen
  * copies whose parts are shared. Only values built anew pay for it.
+ *
+ * What it built is known by identity: sharing its own output again costs nothing, and
+ * `keyOf` tells which objects are shared copies (shared-blocks.ts writes a set of values
+ * with each shared block once and reads them back without serializing every block again).
  */
 const MAX_SHARED_JSON = 512;
 
 export class SharedValues {
   readonly #byJson = new Map<string, WeakRef<object>>();
+  /** The key of each shared copy this instance holds. */
+  readonly #keyOf = new WeakMap<object, string>();
+  /** Values `share` returned that are too large to share (frozen copies it built). */
+  readonly #builtLarge = new WeakSet<object>();
   readonly #cleanup = new FinalizationRegistry<string>((json) => {
     const ref = this.#byJson.get(json);
     if (ref !== undefined && ref.deref() === undefined) this.#byJson.delete(json);
@@ -31,7 +39,42 @@ export class SharedValues {
 
   /** `value` deep-frozen, with every object and array in it replaced by the shared equal one. */
   share<T>(value: T): T {
-    return this.#share(value) as T;
+    if (value !== null && typeof value === 'object' && (this.#keyOf.has(value) || this.#builtLarge.has(value))) return value;
+    const out = this.#share(value);
+    if (this.#large) this.#builtLarge.add(out as object);
+    return out as T;
+  }
+
+  /** The JSON key of `value` when it is one of this instance's shared copies. */
+  keyOf(value: object): string | undefined {
+    return this.#keyOf.get(value);
+  }
+
+  /**
+   * Takes a deep-frozen `value` whose parts are already this instance's shared copies (or
+   * unique values) as if `share` had built it: the live shared copy of an equal value if
+   * there is one, else `value` itself, now shared. A value too large to share is kept as
+   * a large value. Costs one serialization of `value`, none of its parts.
+   */
+  adopt<T extends object>(value: T): T {
+    const json = JSON.stringify(value);
+    if (json.length > MAX_SHARED_JSON) return this.adoptLarge(value);
+    const known = this.#byJson.get(json)?.deref();
+    if (known !== undefined) return known as T;
+    this.#register(value, json);
+    return value;
+  }
+
+  /** Takes a deep-frozen value too large to share, built of shared copies and unique values, as if `share` had built it. */
+  adoptLarge<T extends object>(value: T): T {
+    this.#builtLarge.add(value);
+    return value;
+  }
+
+  #register(value: object, json: string): void {
+    this.#byJson.set(json, new WeakRef(value));
+    this.#keyOf.set(value, json);
+    this.#cleanup.register(value, json);
   }
 
   #share(value: unknown): unknown {
@@ -68,8 +111,7 @@ export class SharedValues {
     const known = this.#byJson.get(json)?.deref();
     if (known !== undefined) return known;
     Object.freeze(copy);
-    this.#byJson.set(json, new WeakRef(copy));
-    this.#cleanup.register(copy, json);
+    this.#register(copy, json);
     return copy;
   }
 }
