@@ -166,11 +166,15 @@ describe('RuntimeSessionRecorder', () => {
     release!();
     await waitFor('both later opens written', () => store.calls.length === 3);
     expect(store.calls.slice(1).map((c) => c.map((r) => r.runtimeId))).toEqual([['c'], ['d']]);
-    // An ACK alone still waits for the interval.
+    // An ACK alone still waits for the interval: several turns later (an open is written at the next one) it is pending, unwritten.
     const a = session(1, { runtimeId: 'a', applied: { version: 5, epoch: 1, hash: 'h5' } });
     rec.callbacks.onAck!(a);
-    await new Promise((r) => setTimeout(r, 50));
+    for (let turn = 0; turn < 10; turn++) await new Promise((r) => setImmediate(r));
     expect(store.calls).toHaveLength(3);
+    expect(rec.stats.pending).toBe(1);
+    await rec.flush();
+    expect(store.calls).toHaveLength(4);
+    expect(store.calls[3]!.map((r) => [r.runtimeId, r.applied.version])).toEqual([['a', 5]]);
   });
 
   it('writes what arrived during a write one interval later, in one more statement', async () => {
