@@ -16,7 +16,7 @@ import {
 } from '@gw/api-schema';
 import { ErrorCodes } from '@gw/errors';
 import { silentLogger, type Logger } from '@gw/logging';
-import type { ApiStore } from '@gw/store';
+import type { ApiListPage, ApiStore } from '@gw/store';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { auditContext } from './bearer-auth.js';
@@ -24,7 +24,8 @@ import type { OperationDoc } from './operation-doc.js';
 import { ApiDefinitionSchema, ApiResourceSchema, DefinitionChangeSchema } from './openapi-schemas.js';
 import { jsonBody } from './json-body.js';
 import { sendProblem } from './problem-details.js';
-import { badQuery, booleanParam, type Query } from './query-params.js';
+import { encodeNameCursor, nameCursorParam, pageOf } from './page-cursor.js';
+import { badQuery, booleanParam, checkParams, intParam, type Query } from './query-params.js';
 import { getRequestId } from './request-id.js';
 import { declareRoute } from './route-access.js';
 
@@ -132,10 +133,10 @@ export async function expectedRevision(req: Request, res: Response, store: ApiSt
  * write committed in between and the list is exactly the state at that version. Under a
  * stream of writes we give up after a few tries and report the later version.
  */
-export async function listWithVersion(store: ApiStore): Promise<{ items: StoredApi[]; configVersion: number }> {
+export async function listWithVersion(store: ApiStore, page?: ApiListPage): Promise<{ items: StoredApi[]; configVersion: number }> {
   for (let attempt = 1; ; attempt++) {
     const before = await store.readConfigState();
-    const items = await store.listApis();
+    const items = await store.listApis(page);
     const after = await store.readConfigState();
     if (before.version === after.version || attempt >= 3) return { items, configVersion: after.version };
   }
@@ -187,13 +188,28 @@ const DRY_RUN_PARAM = { name: 'dryRun', in: 'query', description: '`true`: run e
 /** What a write of one API answers (PUT, rollback). */
 export const ApiWrittenSchema = ApiResourceSchema.extend({ configVersion: z.int() });
 
+/** The largest page of `GET /v1/apis?limit=`: at 10,000 APIs the whole list is ~10 MiB of JSON and a second or more of work. */
+export const API_LIST_LIMIT_MAX = 1000;
+
 const DOCS = {
   list: {
     operationId: 'listApis',
     summary: 'List the APIs',
-    description: 'Every API, sorted by name, with the config version the list is exactly the state of.',
+    description:
+      'Every API, sorted by name (byte order), with the config version the list is exactly the state of. With `limit`, one page: send `next` back as `cursor` for the following one; each page carries the config version it was read at (for one consistent state of thousands of APIs, `GET /v1/export`).',
     tags: ['apis'],
-    responses: { 200: { description: 'The APIs.', headers: CONFIG_VERSION_DOC, schema: z.object({ items: z.array(ApiResourceSchema), configVersion: z.int() }) } },
+    parameters: [
+      { name: 'limit', in: 'query', description: `At most this many (1 to ${API_LIST_LIMIT_MAX}); without it, every API.`, schema: z.int().min(1).max(API_LIST_LIMIT_MAX) },
+      { name: 'cursor', in: 'query', description: 'The `next` of the previous page.', schema: z.string() },
+    ],
+    responses: {
+      200: {
+        description: 'The APIs, or one page of them.',
+        headers: CONFIG_VERSION_DOC,
+        schema: z.object({ items: z.array(ApiResourceSchema), configVersion: z.int(), next: z.string().nullable() }),
+      },
+    },
+    problems: { 400: 'A bad query (GW_BAD_REQUEST).' },
   },
   get: {
     operationId: 'getApi',
@@ -255,10 +271,19 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
     get: [
       'viewer',
       DOCS.list,
-      async (_req, res) => {
-        const { items, configVersion } = await listWithVersion(store);
+      async (req, res) => {
+        const query = req.query as Query;
+        const problems: FieldProblem[] = [];
+        checkParams(query, ['limit', 'cursor'], problems);
+        const limit = intParam(query, 'limit', 1, API_LIST_LIMIT_MAX, problems);
+        const after = nameCursorParam(query, problems);
+        if (problems.length > 0) return badQuery(req, res, problems);
+        // One more than asked tells whether another page exists; a cursor without a limit lists to the end.
+        const page = { ...(limit === undefined ? {} : { limit: limit + 1 }), ...(after === undefined ? {} : { after }) };
+        const { items: rows, configVersion } = await listWithVersion(store, page);
+        const { items, next } = limit === undefined ? { items: rows, next: null } : pageOf(rows, limit, (row) => encodeNameCursor(row.definition.name));
         res.setHeader(CONFIG_VERSION_HEADER, String(configVersion));
-        res.json({ items: items.map(toApiResource), configVersion });
+        res.json({ items: items.map(toApiResource), configVersion, next });
       },
     ],
   });

@@ -5,7 +5,7 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import { parseIsoDateTime } from './iso-date-time.js';
 import type { OperationDoc } from './operation-doc.js';
-import { cursorParam, pageOf } from './page-cursor.js';
+import { cursorParam, encodePageCursor, pageOf } from './page-cursor.js';
 import { badQuery, checkParams, intParam, type Query } from './query-params.js';
 import { declareRoute } from './route-access.js';
 
@@ -90,7 +90,7 @@ export function createAuditRouter(options: AuditRoutesOptions): Router {
           ...(beforeId === undefined ? {} : { beforeId }),
         });
         res.setHeader('Cache-Control', 'no-store');
-        res.json(pageOf(rows, limit, (row) => row.id));
+        res.json(pageOf(rows, limit, (row) => encodePageCursor(row.id)));
       },
     ],
   });

@@ -165,6 +165,49 @@ describe('deploy API on PostgreSQL', () => {
     expect(res.headers['x-config-version']).toBe(String(body.configVersion));
   });
 
+  it('lists in pages with limit and cursor: the pages in order make the whole list, the last one says next: null', async () => {
+    for (const name of ['page-c', 'page-a', 'page-B', 'page-b']) await put(app, name, { ...SMALLEST, name, basePath: `/${name}` });
+    type Page = { items: { api: { name: string } }[]; configVersion: number; next: string | null };
+    const whole = (await request(app, 'GET', '/v1/apis')).json<Page>();
+    expect(whole.next).toBeNull();
+    expect(whole.items.length).toBeGreaterThanOrEqual(5);
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 50; pages++) {
+      const res = await request(app, 'GET', `/v1/apis?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`);
+      expect(res.statusCode).toBe(200);
+      const page = res.json<Page>();
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      expect(res.headers['x-config-version']).toBe(String(page.configVersion));
+      paged.push(...page.items.map((i) => i.api.name));
+      cursor = page.next;
+      if (cursor === null) break;
+      expect(page.items).toHaveLength(2);
+    }
+    expect(cursor).toBeNull();
+    expect(paged).toEqual(whole.items.map((i) => i.api.name));
+    // Byte order: upper case before lower case.
+    expect(paged.indexOf('page-B')).toBeLessThan(paged.indexOf('page-a'));
+    // A cursor alone lists the rest.
+    const first = (await request(app, 'GET', '/v1/apis?limit=1')).json<Page>();
+    const rest = (await request(app, 'GET', `/v1/apis?cursor=${first.next!}`)).json<Page>();
+    expect([...first.items, ...rest.items].map((i) => i.api.name)).toEqual(paged);
+    expect(rest.next).toBeNull();
+  });
+
+  it('refuses a bad limit, a cursor it did not return and unknown parameters on the list, with each problem at its parameter', async () => {
+    for (const limit of ['0', '1001', 'x', '-1', '2.5']) {
+      expect(expectProblem(await request(app, 'GET', `/v1/apis?limit=${limit}`), 400, 'GW_BAD_REQUEST').errors).toEqual([{ path: 'limit', message: 'must be an integer from 1 to 1000' }]);
+    }
+    const auditCursor = Buffer.from('before:12', 'utf8').toString('base64url');
+    const notAName = Buffer.from('after:../x', 'utf8').toString('base64url');
+    for (const cursor of ['%%%', 'bm90LWEtY3Vyc29y', auditCursor, notAName]) {
+      expect(expectProblem(await request(app, 'GET', `/v1/apis?limit=5&cursor=${cursor}`), 400, 'GW_BAD_REQUEST').errors).toEqual([{ path: 'cursor', message: 'is not a cursor this API returned' }]);
+    }
+    expect(expectProblem(await request(app, 'GET', '/v1/apis?zone=a'), 400, 'GW_BAD_REQUEST').errors).toEqual([{ path: 'zone', message: 'unknown query parameter; allowed: limit, cursor' }]);
+    expect(expectProblem(await request(app, 'GET', '/v1/apis?limit=1&limit=2'), 400, 'GW_BAD_REQUEST').errors).toEqual([{ path: 'limit', message: 'must be given once' }]);
+  });
+
   it('deletes with 200, then GET answers 404 GW_API_NOT_FOUND and DELETE again 404', async () => {
     const created = (await (await put(app, 'doomed', { ...SMALLEST, name: 'doomed', basePath: '/doomed' })).json()) as { configVersion: number };
     const res = await request(app, 'DELETE', '/v1/apis/doomed');
@@ -242,7 +285,7 @@ describe('invalid requests store nothing', () => {
   afterEach(async () => {
     // Every case in this block must leave the database untouched.
     const res = await request(app, 'GET', '/v1/apis');
-    expect(res.json()).toEqual({ items: [], configVersion: initialVersion });
+    expect(res.json()).toEqual({ items: [], configVersion: initialVersion, next: null });
   });
   afterAll(async () => {
     await backend?.dispose();

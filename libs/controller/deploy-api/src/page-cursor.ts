@@ -1,4 +1,4 @@
-import type { FieldProblem } from '@gw/api-schema';
+import { isValidApiName, type FieldProblem } from '@gw/api-schema';
 import type { Query } from './query-params.js';
 
 /** The cursor is opaque to clients: today the key the next page starts below, base64url-wrapped. */
@@ -21,12 +21,29 @@ export function cursorParam(query: Query, problems: FieldProblem[]): number | un
   return before;
 }
 
+/** A cursor for pages in name order (the API list): the next page starts after `name`. */
+export function encodeNameCursor(name: string): string {
+  return Buffer.from(`after:${name}`, 'utf8').toString('base64url');
+}
+
+/** The `cursor` query parameter of a list in name order, decoded to the API name it continues after (absent: undefined). */
+export function nameCursorParam(query: Query, problems: FieldProblem[]): string | undefined {
+  const raw = query['cursor'];
+  if (typeof raw !== 'string') return undefined;
+  const after = /^[A-Za-z0-9_-]{1,200}$/.test(raw) ? /^after:(.+)$/s.exec(Buffer.from(raw, 'base64url').toString('utf8'))?.[1] : undefined;
+  if (after === undefined || !isValidApiName(after)) {
+    problems.push({ path: 'cursor', message: 'is not a cursor this API returned' });
+    return undefined;
+  }
+  return after;
+}
+
 /**
  * One page from `rows`, read with a limit of `limit + 1` (the extra row only tells whether
- * another page exists); `next` continues below the last item's key.
+ * another page exists); `next` is the cursor `cursorOf` gives the last item, to continue from it.
  */
-export function pageOf<T>(rows: readonly T[], limit: number, keyOf: (row: T) => number): { items: T[]; next: string | null } {
+export function pageOf<T>(rows: readonly T[], limit: number, cursorOf: (row: T) => string): { items: T[]; next: string | null } {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  return { items, next: rows.length > limit && last !== undefined ? encodePageCursor(keyOf(last)) : null };
+  return { items, next: rows.length > limit && last !== undefined ? cursorOf(last) : null };
 }

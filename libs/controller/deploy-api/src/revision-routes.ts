@@ -5,7 +5,7 @@ import type { ApiRevision, ApiStore, RevisionSummary } from '@gw/store';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { ApiWrittenSchema, CONFIG_VERSION_HEADER, expectedRevision, revisionEtag, toApiResource } from './api-routes.js';
-import { cursorParam, pageOf } from './page-cursor.js';
+import { cursorParam, encodePageCursor, pageOf } from './page-cursor.js';
 import { auditContext } from './bearer-auth.js';
 import { jsonBody } from './json-body.js';
 import type { OperationDoc } from './operation-doc.js';
@@ -137,7 +137,7 @@ export function createRevisionRouter(options: RevisionRoutesOptions): Router {
           sendProblem(req, res, { status: 404, code: ErrorCodes.GW_API_NOT_FOUND, detail: `No API named ${JSON.stringify(name)} was ever written.` });
           return;
         }
-        const { items, next } = pageOf(rows, limit, (row) => row.revision);
+        const { items, next } = pageOf(rows, limit, (row) => encodePageCursor(row.revision));
         res.json({ name, items: items.map(summary), next });
       },
     ],

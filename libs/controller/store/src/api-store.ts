@@ -66,6 +66,12 @@ export interface ApiRevision {
   createdAt: string;
 }
 
+/** One page of the API list: names after `after` in byte order, at most `limit` (none: to the end). */
+export interface ApiListPage {
+  after?: string;
+  limit?: number;
+}
+
 /** The fleet-wide config state: one row, bumped in every write transaction. */
 export interface ConfigState {
   version: number;
@@ -90,7 +96,8 @@ export interface DesiredState extends ConfigState {
 export interface ApiStore {
   putApi(definition: ApiDefinition, options: WriteOptions): Promise<PutApiResult>;
   getApi(name: string): Promise<StoredApi | undefined>;
-  listApis(): Promise<StoredApi[]>;
+  /** Every API in name (byte) order, or one page of them. */
+  listApis(page?: ApiListPage): Promise<StoredApi[]>;
   deleteApi(name: string, options: WriteOptions): Promise<DeleteApiResult>;
   readConfigState(): Promise<ConfigState>;
   /**

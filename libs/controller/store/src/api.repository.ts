@@ -1,7 +1,7 @@
 import type { ApiDefinition, StoredApi } from '@gw/api-schema';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { ApiTable } from './api.table.js';
-import { CONFIG_CHANNEL, type ConfigState, type DesiredApi } from './api-store.js';
+import { CONFIG_CHANNEL, type ApiListPage, type ConfigState, type DesiredApi } from './api-store.js';
 import type { DatabaseSchema } from './schema.js';
 
 // Plain functions over a kysely instance or a transaction (a Transaction is a Kysely), so
@@ -32,15 +32,17 @@ export async function lockApi(trx: Executor, name: string): Promise<{ revision: 
   return trx.selectFrom('apis').select('revision').where('name', '=', name).forUpdate().executeTakeFirst();
 }
 
-/** Every API with the actor of its current revision (`updated_by`, from the revision history). */
-export async function listApis(db: Executor): Promise<(ApiRow & { updated_by: string | null })[]> {
-  return db
+/** Every API (or one page: names after `after` in byte order, at most `limit`) with the actor of its current revision (`updated_by`, from the revision history). */
+export async function listApis(db: Executor, page: ApiListPage = {}): Promise<(ApiRow & { updated_by: string | null })[]> {
+  let query = db
     .selectFrom('apis')
     .leftJoin('api_revisions', (join) => join.onRef('api_revisions.name', '=', 'apis.name').onRef('api_revisions.revision', '=', 'apis.revision'))
     .selectAll('apis')
     .select('api_revisions.actor as updated_by')
-    .orderBy(sql`apis.name collate "C"`)
-    .execute();
+    .orderBy(sql`apis.name collate "C"`);
+  if (page.after !== undefined) query = query.where(sql<string>`apis.name collate "C"`, '>', page.after);
+  if (page.limit !== undefined) query = query.limit(page.limit);
+  return query.execute();
 }
 
 export async function listDesiredApis(db: Executor): Promise<DesiredApi[]> {

@@ -1,5 +1,6 @@
 export {
   type ApiStore,
+  type ApiListPage,
   type PutApiResult,
   type DeleteApiResult,
   type RollbackApiResult,

@@ -123,6 +123,18 @@ describe('createApiStore (PostgreSQL)', () => {
     const expected = [...names].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
     expect(names).toEqual(expected);
     expect(names).toEqual(expect.arrayContaining(['Alpha', 'beta', 'zeta']));
+    // Pages in the same order: after a name (exclusive, byte order: 'Alpha' < 'beta'), at most `limit`.
+    const paged: string[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = (await store.listApis({ limit: 2, ...(after === undefined ? {} : { after }) })).map((a) => a.definition.name);
+      expect(page.length).toBeLessThanOrEqual(2);
+      paged.push(...page);
+      if (page.length < 2) break;
+      after = page[page.length - 1];
+    }
+    expect(paged).toEqual(names);
+    expect((await store.listApis({ after: 'Alpha', limit: 1 })).map((a) => a.definition.name)).toEqual([names[names.indexOf('Alpha') + 1]]);
+    expect(await store.listApis({ after: names[names.length - 1]! })).toEqual([]);
     expect(names.indexOf('Alpha')).toBeLessThan(names.indexOf('beta'));
   });
 

@@ -254,8 +254,8 @@ export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {})
       });
     },
 
-    listApis() {
-      return run('list APIs', async () => (await repo.listApis(db)).map(stored));
+    listApis(page) {
+      return run('list APIs', async () => (await repo.listApis(db, page)).map(stored));
     },
 
     readConfigState() {
