@@ -143,21 +143,35 @@ export async function listWithVersion(store: ApiStore, page?: ApiListPage): Prom
 }
 
 /**
+ * What the write's checks read, as the write reads it (the API itself and the APIs with
+ * its base path, not all of them: a dry run at 10,000 APIs read 10 MiB), with the config
+ * version it is exactly the state of (see listWithVersion).
+ */
+async function dryRunBasis(store: ApiStore, definition: ApiDefinition): Promise<{ current: StoredApi | undefined; neighbours: ApiDefinition[]; configVersion: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const before = await store.readConfigState();
+    const current = await store.getApi(definition.name);
+    const neighbours = await store.listRouteNeighbours(definition.basePath);
+    const after = await store.readConfigState();
+    if (before.version === after.version || attempt >= 3) return { current, neighbours, configVersion: after.version };
+  }
+}
+
+/**
  * `PUT /v1/apis/{name}?dryRun=true`: the write's checks (validation before, If-Match and
  * route conflicts here) and its difference against the stored definition, without writing.
  * Read outside the writers' lock, so a write committed in between can still change the
  * outcome of the real PUT; `configVersion` says which state the answer was computed on.
  */
 async function answerDryRun(req: Request, res: Response, store: ApiStore, definition: ApiDefinition, ifMatchRevision: number | undefined): Promise<void> {
-  const { items, configVersion } = await listWithVersion(store);
-  const current = items.find((a) => a.definition.name === definition.name);
+  const { current, neighbours, configVersion } = await dryRunBasis(store, definition);
   if (ifMatchRevision !== undefined && current?.revision !== ifMatchRevision) {
     sendPreconditionFailed(req, res, current === undefined ? `API "${definition.name}" does not exist, so it is not at revision ${ifMatchRevision}.` : `API "${definition.name}" is at revision ${current.revision}, not ${ifMatchRevision}.`);
     return;
   }
   const conflicts = findRouteConflicts(
     definition,
-    items.map((a) => a.definition),
+    neighbours.filter((n) => n.name !== definition.name),
   );
   if (conflicts.length > 0) {
     sendProblem(req, res, { status: 409, code: ErrorCodes.GW_ROUTE_CONFLICT, detail: describeRouteConflict(definition, conflicts), errors: routeConflictProblems(definition, conflicts) });

@@ -564,7 +564,7 @@ describe('database that accepts connections but never answers', () => {
 /** A store whose every method fails with an unexpected error: only for the 500 path, which a healthy PostgreSQL cannot produce on demand. */
 function brokenStore(): ApiStore {
   const fail = () => Promise.reject(new Error('relation "secret_table" does not exist at 10.1.2.3'));
-  return { putApi: fail, getApi: fail, listApis: fail, deleteApi: fail, readConfigState: fail, readDesiredState: fail, applyApis: fail, rollbackApi: fail, listRevisions: fail, getRevision: fail };
+  return { putApi: fail, getApi: fail, listApis: fail, listRouteNeighbours: fail, deleteApi: fail, readConfigState: fail, readDesiredState: fail, applyApis: fail, rollbackApi: fail, listRevisions: fail, getRevision: fail };
 }
 
 describe('HTTP behaviour', () => {

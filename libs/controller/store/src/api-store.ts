@@ -98,6 +98,8 @@ export interface ApiStore {
   getApi(name: string): Promise<StoredApi | undefined>;
   /** Every API in name (byte) order, or one page of them. */
   listApis(page?: ApiListPage): Promise<StoredApi[]>;
+  /** The definitions of the APIs with this base path: the only ones a write with it can have a route conflict with. */
+  listRouteNeighbours(basePath: string): Promise<ApiDefinition[]>;
   deleteApi(name: string, options: WriteOptions): Promise<DeleteApiResult>;
   readConfigState(): Promise<ConfigState>;
   /**

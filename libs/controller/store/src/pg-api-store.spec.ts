@@ -117,6 +117,14 @@ describe('createApiStore (PostgreSQL)', () => {
     expect(again).toMatchObject({ created: true, configVersion: deleted.configVersion + 1, api: { revision: 3 } });
   });
 
+  it('lists the APIs with a base path (the only ones a write with it can conflict with)', async () => {
+    await store.putApi({ ...def('nb-one'), basePath: '/neighbours' }, { actor: 'lister' });
+    await store.putApi({ ...def('nb-two'), basePath: '/neighbours', hosts: ['nb.example'] }, { actor: 'lister' });
+    await store.putApi({ ...def('nb-other'), basePath: '/neighbours-not' }, { actor: 'lister' });
+    expect((await store.listRouteNeighbours('/neighbours')).map((d) => d.name).sort()).toEqual(['nb-one', 'nb-two']);
+    expect(await store.listRouteNeighbours('/nobody-here')).toEqual([]);
+  });
+
   it('lists APIs ordered by name (byte order) and reads a config state', async () => {
     for (const name of ['zeta', 'Alpha', 'beta']) await store.putApi(def(name), { actor: 'lister' });
     const names = (await store.listApis()).map((a) => a.definition.name);

@@ -9,7 +9,7 @@ import { definitionSecrets } from './definition-secrets.js';
 import * as repo_w from './api-write.repository.js';
 import { isOutcomeUnknown } from './database-deadline.js';
 import { DEFAULT_WRITE_CONCURRENCY, WriterQueue } from './writer-queue.js';
-import { assertNoRouteConflictWith } from './route-conflict-check.js';
+import { assertNoRouteConflictWith, routeNeighbours } from './route-conflict-check.js';
 import { runStoreOperation as run } from './store-error.js';
 
 /** Rejects the write unless the caller's `If-Match` revision is the current one. */
@@ -256,6 +256,10 @@ export function createApiStore(db: repo.Executor, options: ApiStoreOptions = {})
 
     listApis(page) {
       return run('list APIs', async () => (await repo.listApis(db, page)).map(stored));
+    },
+
+    listRouteNeighbours(basePath) {
+      return run('list route neighbours', () => routeNeighbours(db, basePath));
     },
 
     readConfigState() {

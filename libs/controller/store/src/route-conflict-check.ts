@@ -11,16 +11,13 @@ import type { Executor } from './api.repository.js';
  * hands over just those; `findRouteConflicts` decides.
  */
 export async function assertNoRouteConflict(trx: Executor, definition: ApiDefinition): Promise<void> {
-  const rows = await trx
-    .selectFrom('apis')
-    .select('definition')
-    .where('name', '<>', definition.name)
-    .where(sql<string>`definition->>'basePath'`, '=', definition.basePath)
-    .execute();
-  assertNoRouteConflictWith(
-    definition,
-    rows.map((r) => r.definition),
-  );
+  assertNoRouteConflictWith(definition, await routeNeighbours(trx, definition.basePath));
+}
+
+/** The stored APIs with this base path: the only ones a definition with it can conflict with. */
+export async function routeNeighbours(db: Executor, basePath: string): Promise<ApiDefinition[]> {
+  const rows = await db.selectFrom('apis').select('definition').where(sql<string>`definition->>'basePath'`, '=', basePath).execute();
+  return rows.map((r) => r.definition);
 }
 
 /** The decision alone: refuses `definition` if it claims a route one of `neighbours` (APIs with its base path) serves. */
