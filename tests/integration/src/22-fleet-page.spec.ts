@@ -189,6 +189,20 @@ describe('the fleet page in Chromium', () => {
     expect(await page.locator('#login').isHidden()).toBe(true);
   });
 
+  it('lists the first 200 APIs by name and says so once there are more (it asks every 2 s: the whole list of 10,000 is ~10 MiB)', async () => {
+    const bulk = Array.from({ length: 200 }, (_, i) => simpleApi(`zz-bulk-${String(i).padStart(3, '0')}`, 'http://127.0.0.1:9'));
+    const applied = await http('POST', `${ctl.http}/v1/apply`, { headers: { ...authHeaders, 'content-type': 'application/json' }, body: JSON.stringify({ apis: bulk }), timeoutMs: 30_000 });
+    expect(applied.status, applied.body).toBe(200);
+    const caption = page.locator('#apis caption');
+    await waitFor('the caption says only the first APIs are listed', async () => /the first 200 by name, more are not listed here/.test((await caption.textContent()) ?? ''), PAGE_WAIT);
+    expect(await page.locator('#apis tr[data-api]').count()).toBe(200);
+    // In name order: fleet-api first, the last bulk API (zz-bulk-199, the 201st) left out.
+    expect(await page.locator('#apis tr[data-api="fleet-api"]').count()).toBe(1);
+    expect(await page.locator('#apis tr[data-api="zz-bulk-198"]').count()).toBe(1);
+    expect(await page.locator('#apis tr[data-api="zz-bulk-199"]').count()).toBe(0);
+    expect(pageProblems).toEqual([]);
+  });
+
   it('shows an error banner, and keeps the last answer, when the controller cannot be reached', async () => {
     await ctl.proc.stop();
     const banner = await waitFor(

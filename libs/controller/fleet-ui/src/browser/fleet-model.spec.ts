@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, configText, groupByZone, nackText, runtimeStatusText, tokenFromFragment, utc, type RuntimeView } from './fleet-model.js';
+import { ago, apisCaption, configText, groupByZone, nackText, runtimeStatusText, tokenFromFragment, utc, type RuntimeView } from './fleet-model.js';
 
 function runtime(runtimeId: string, zone: string, overrides: Partial<RuntimeView> = {}): RuntimeView {
   return {
@@ -72,5 +72,15 @@ describe('texts', () => {
     expect(ago('2029-12-29T00:00:00.000Z', now)).toBe('4 d ago');
     expect(ago('2030-01-02T00:00:09.000Z', now)).toBe('0 s ago');
     expect(utc('2030-01-01T06:50:01.123Z')).toBe('2030-01-01 06:50:01 UTC');
+  });
+});
+
+describe('apisCaption', () => {
+  it('gives the config version, and says when the page lists only the first APIs by name', () => {
+    const item = {} as never;
+    expect(apisCaption({ items: [item, item], configVersion: 7, next: null })).toBe('APIs (config version 7)');
+    expect(apisCaption({ items: [item, item], configVersion: 7, next: 'YWZ0ZXI6Yg' })).toBe(
+      'APIs: the first 2 by name, more are not listed here (config version 7; gatewayctl get apis lists them all)',
+    );
   });
 });

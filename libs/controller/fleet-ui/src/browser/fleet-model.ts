@@ -6,10 +6,23 @@ import type { ControllersReport, ControllerView, RuntimesReport, RuntimeView } f
 
 export type { ApiResource, ControllersReport, ControllerView, RuntimesReport, RuntimeView };
 
-/** `GET /v1/apis`. */
+/** `GET /v1/apis?limit=…`: one page; `next` is null when it holds the rest. */
 export interface ApisList {
   items: ApiResource[];
   configVersion: number;
+  next: string | null;
+}
+
+/**
+ * How many APIs the page lists, the first by name: it asks every 2 s, and at 10,000 APIs the
+ * whole list is ~10 MiB and a second of the controller's work each time.
+ */
+export const APIS_SHOWN = 200;
+
+/** The caption of the API table: says so when there are more APIs than it lists. */
+export function apisCaption(list: ApisList): string {
+  if (list.next === null) return `APIs (config version ${list.configVersion})`;
+  return `APIs: the first ${list.items.length} by name, more are not listed here (config version ${list.configVersion}; gatewayctl get apis lists them all)`;
 }
 
 /** One zone's runtimes, for one section of the page. */

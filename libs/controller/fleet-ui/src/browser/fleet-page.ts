@@ -1,8 +1,10 @@
 // The fleet page's script: reads the token (URL fragment, then sessionStorage, else a form),
-// polls /v1/runtimes, /v1/controllers and /v1/apis every POLL_MS, and renders them with
+// polls /v1/runtimes, /v1/controllers and the first APIS_SHOWN of /v1/apis every POLL_MS, and renders them with
 // plain DOM calls (textContent only: runtime-supplied strings never become markup).
 import {
   ago,
+  apisCaption,
+  APIS_SHOWN,
   configText,
   controllerStatusText,
   groupByZone,
@@ -164,7 +166,7 @@ function renderControllers(report: ControllersReport): HTMLElement {
 function renderApis(list: ApisList, now: string): HTMLElement {
   if (list.items.length === 0) return el('p', 'No API deployed yet.', 'empty');
   const rows = list.items.map((a): Cell[] => [{ text: a.api.name }, { text: String(a.revision) }, { text: a.updatedBy ?? '—' }, timeCell(a.updatedAt, now)]);
-  return table(`APIs (config version ${list.configVersion})`, ['API', 'Latest revision', 'Made by', 'Updated'], rows, (i) => ({ api: list.items[i]!.api.name }));
+  return table(apisCaption(list), ['API', 'Latest revision', 'Made by', 'Updated'], rows, (i) => ({ api: list.items[i]!.api.name }));
 }
 
 function showError(message: string | undefined): void {
@@ -194,7 +196,7 @@ async function poll(token: string): Promise<void> {
     const [runtimes, controllers, apis] = await Promise.all([
       getJson<RuntimesReport>('/v1/runtimes', token),
       getJson<ControllersReport>('/v1/controllers', token),
-      getJson<ApisList>('/v1/apis', token),
+      getJson<ApisList>(`/v1/apis?limit=${APIS_SHOWN}`, token),
     ]);
     $('summary').textContent =
       `Desired config: ${configText(runtimes.config)}. ` +
