@@ -2,7 +2,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { BufferBudget, RESPONSE_BUFFER_SHARE } from '@gw/proxy';
 import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { holdYoungGenerationUnderBufferPressure } from './buffer-pressure.js';
+import { COLLECT_GROWTH_BYTES, holdYoungGenerationUnderBufferPressure } from './buffer-pressure.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -46,5 +46,23 @@ describe('holdYoungGenerationUnderBufferPressure', () => {
     await waitFor('every charge given back', () => budget.used === 0);
     hold.stop();
     expect(hold.held).toBe(false);
+  });
+
+  it('while held, asks for a scavenge each time the Buffers\' memory has grown by COLLECT_GROWTH_BYTES, and gives the hold back as before', async () => {
+    const budget = new BufferBudget(3 * 1024 / RESPONSE_BUFFER_SHARE, 1024);
+    const hold = holdYoungGenerationUnderBufferPressure(budget, 20);
+    cleanups.push(() => hold.stop());
+    const port = await charging(budget);
+    const three = open(port, 3);
+    await waitFor('the hold', () => hold.held);
+    // Buffers let go of at once, as a relayed upstream read is once written: garbage that
+    // only a GC gives back.
+    const garbage = (): void => {
+      for (let i = 0; i < (2 * COLLECT_GROWTH_BYTES) / (1024 * 1024); i++) Buffer.alloc(1024 * 1024);
+    };
+    garbage();
+    await waitFor('a scavenge asked for', () => hold.scavenges > 0);
+    for (const s of three) s.destroy();
+    await waitFor('the hold given back', () => !hold.held);
   });
 });

@@ -3,7 +3,7 @@ import { envVar, readEnv, type EnvRule } from '@gw/app-kit';
 import { DEFAULT_CONFIG_STREAM_MODE, parseControllerAddresses, type ConfigStreamMode, type ControllerAddress } from '@gw/config-client';
 import { tlsSettingsProblem, type TlsFiles } from '@gw/grpc-tls';
 import type { LogLevel } from '@gw/logging';
-import { CONNECTION_MEMORY_BYTES, PER_ADDRESS_SHARE } from '@gw/proxy';
+import { CONNECTION_MEMORY_BYTES, PER_ADDRESS_SHARE, SHED_MIN_LAG_MS } from '@gw/proxy';
 import { defaultMaxConnections } from './connection-limit.js';
 
 /** The runtime's configuration, read once from the environment (see README: Configuration). */
@@ -57,6 +57,8 @@ export interface RuntimeConfig {
   bufferMemoryBytes: number;
   /** What each open client connection is charged in `bufferMemoryBytes` (its measured footprint; 0: not charged). */
   bufferConnectionBytes: number;
+  /** While the response side of `bufferMemoryBytes` is past its share, responses whose clients lagged this long are cut (0: never). */
+  bufferShedMinLagMs: number;
   requestBufferBytes: number;
   responseBufferBytes: number;
   /** Responses spilled to temporary files once memory is spent: all together, one response at most, and where. */
@@ -120,6 +122,8 @@ const RUNTIME_ENV = {
   BUFFER_MEMORY_BYTES: envVar.int({ default: 268_435_456, min: 0, max: Number.MAX_SAFE_INTEGER }),
   // Each open client connection's own cost, charged in BUFFER_MEMORY_BYTES (measured: CONNECTION_MEMORY_BYTES); 0: not charged.
   BUFFER_CONNECTION_BYTES: envVar.int({ default: CONNECTION_MEMORY_BYTES, min: 0, max: 16_777_216 }),
+  // Past the response side's share of BUFFER_MEMORY_BYTES, responses whose clients lagged this long are cut (SHED_MIN_LAG_MS); 0: never.
+  BUFFER_SHED_MIN_LAG_MS: envVar.int({ default: SHED_MIN_LAG_MS, min: 0, max: 3_600_000 }),
   REQUEST_BUFFER_BYTES: envVar.int({ default: 1_048_576, min: 0, max: Number.MAX_SAFE_INTEGER }),
   RESPONSE_BUFFER_BYTES: envVar.int({ default: 1_048_576, min: 0, max: Number.MAX_SAFE_INTEGER }),
   // Responses kept in temporary files for slow clients once memory is spent (nginx's proxy_max_temp_file_size); 0: off.
@@ -196,6 +200,7 @@ export function readRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     allowUnderscoresInHeaders: e.ALLOW_UNDERSCORES_IN_HEADERS === 'true',
     bufferMemoryBytes: e.BUFFER_MEMORY_BYTES,
     bufferConnectionBytes: e.BUFFER_CONNECTION_BYTES,
+    bufferShedMinLagMs: e.BUFFER_SHED_MIN_LAG_MS,
     requestBufferBytes: e.REQUEST_BUFFER_BYTES,
     responseBufferBytes: e.RESPONSE_BUFFER_BYTES,
     bufferDiskBytes: e.BUFFER_DISK_BYTES,

@@ -2,9 +2,22 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 
 /** V8's `gc()` as `--expose-gc` declares it (its options, in the V8 that Node 24 ships). */
-type GcFunction = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
+type GcFunction = (options: { type: 'major' | 'minor'; execution: 'sync'; flavor?: 'last-resort' }) => void;
 
 let gc: GcFunction | undefined;
+
+/**
+ * V8's `gc()` without `--expose-gc` on the command line: the flag set at run time exposes
+ * the function to contexts made afterwards, such as the one made here; the runtime's own
+ * global scope does not get it.
+ */
+export function v8Gc(): GcFunction {
+  if (gc === undefined) {
+    v8.setFlagsFromString('--expose-gc');
+    gc = vm.runInNewContext('gc') as GcFunction;
+  }
+  return gc;
+}
 
 /** What one compaction did, for the log. */
 export interface HeapCompaction {
@@ -24,16 +37,9 @@ export interface HeapCompaction {
  * (docs/benchmarks.md, "Runtime memory at 10,000 APIs"). The regular full GC keeps the
  * pages. The pause is of the order of the apply's own (which is synchronous too) and
  * happens once per bulk apply.
- *
- * `gc()` without `--expose-gc` on the command line: the flag set at run time exposes the
- * function to contexts made afterwards, such as the one made here; the runtime's own
- * global scope does not get it.
  */
 export function compactHeap(): HeapCompaction {
-  if (gc === undefined) {
-    v8.setFlagsFromString('--expose-gc');
-    gc = vm.runInNewContext('gc') as GcFunction;
-  }
+  const gc = v8Gc();
   const heapTotalBefore = v8.getHeapStatistics().total_heap_size;
   const started = performance.now();
   gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });

@@ -63,6 +63,16 @@ export function registerBufferMetrics(register: Registry, budget: BufferBudget, 
       this.set(budget.limitBytes);
     },
   });
+  let shedSeen = 0;
+  new Counter({
+    name: 'gateway_buffer_memory_shed_total',
+    help: 'Responses cut because their clients lagged while the response side of BUFFER_MEMORY_BYTES was past its share (75 %): the responses holding the most first, until it was back',
+    registers,
+    collect() {
+      this.inc(budget.shed - shedSeen);
+      shedSeen = budget.shed;
+    },
+  });
   const seen: Record<BufferKind, number> = { request: 0, idempotency: 0, response: 0 };
   new Counter({
     name: 'gateway_buffer_refused_total',

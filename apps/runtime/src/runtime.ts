@@ -171,6 +171,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     buffers: {
       memoryBytes: config.bufferMemoryBytes,
       connectionBytes: config.bufferConnectionBytes,
+      shedMinLagMs: config.bufferShedMinLagMs,
       requestBytes: config.requestBufferBytes,
       responseBytes: config.responseBufferBytes,
       diskBytes: config.bufferDiskBytes,

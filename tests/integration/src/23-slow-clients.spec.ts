@@ -33,6 +33,10 @@ const ENV = {
   // The budget's arithmetic here is request bodies' at 2,000 bytes, which one connection's
   // charge (48 KiB) would fill; the connection charge is proven in 29-overload-fairness.
   BUFFER_CONNECTION_BYTES: '0',
+  // One lagging reader passes a 2,000-byte budget's response side, and would be cut for it
+  // after 500 ms: the per-API send timeout below is about timers, not the budget (cutting is
+  // proven in the proxy's slow-clients spec and the abuse suite).
+  BUFFER_SHED_MIN_LAG_MS: '0',
   REQUEST_BUFFER_BYTES: '1500',
   MAX_CONNECTIONS: '40',
   // Responses for slow readers beyond the memory budget are spilled here (and unlinked at once).

@@ -1,15 +1,16 @@
 // Slow clients and overload at the defaults (issue 15), against a real runtime process
 // over raw sockets: one client address's connection flood leaves room for the others
 // (MAX_CONNECTIONS_PER_ADDRESS), the per-API buffering switches deployed through the
-// controller, and a pipelined idempotent request whose connection dies gives back its
-// buffer reservation and its claim. 127.0.0.2 is another client address than 127.0.0.1
+// controller, a pipelined idempotent request whose connection dies gives back its
+// buffer reservation and its claim, and lagging responses cut past the response side's
+// share of a small budget. 127.0.0.2 is another client address than 127.0.0.1
 // (Linux routes all of 127/8 to loopback).
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { createTempDatabase } from '@gw/store/testing';
 import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { putApi, startControllerProcess, startRuntimeProcess, waitControllerReady, waitRuntimeVersion, type ControllerProcess, type RuntimeProcess } from './support/gateway-processes.js';
+import { logRecords, putApi, startControllerProcess, startRuntimeProcess, waitControllerReady, waitRuntimeVersion, type ControllerProcess, type RuntimeProcess } from './support/gateway-processes.js';
 import { stopAll } from './support/processes.js';
 import { scrape } from './support/prometheus.js';
 
@@ -27,6 +28,8 @@ let bigRequests = 0;
 let bigFinished = 0;
 const posted: string[] = [];
 let upstreamUrl: string;
+/** The config version every API is deployed at (a second runtime waits for it). */
+let version = 0;
 
 beforeAll(async () => {
   db = await createTempDatabase();
@@ -52,7 +55,6 @@ beforeAll(async () => {
   ctl = await startControllerProcess({ id: 'ctl-fair', databaseUrl: db.url });
   await waitControllerReady(ctl);
   rt = await startRuntimeProcess({ id: 'rt-fair', controllers: ctl.grpc, env: ENV });
-  let version = 0;
   for (const api of [
     { name: 'shop', basePath: '/shop', upstream: { targets: [{ url: upstreamUrl }] } },
     { name: 'stream', basePath: '/stream', upstream: { targets: [{ url: upstreamUrl }], buffering: { responses: false } } },
@@ -78,8 +80,8 @@ interface Client {
   closed(): boolean;
 }
 
-function open(first: string, from = '127.0.0.1', reads = true): Client {
-  const socket = connect({ port: rt.proxyPort, host: '127.0.0.1', localAddress: from });
+function open(first: string, from = '127.0.0.1', reads = true, port = rt.proxyPort): Client {
+  const socket = connect({ port, host: '127.0.0.1', localAddress: from });
   const chunks: Buffer[] = [];
   let closed = false;
   if (reads) socket.on('data', (c: Buffer) => chunks.push(c));
@@ -191,3 +193,38 @@ describe('pipelined idempotent requests', () => {
     expect(posted.filter((b) => b === '{"n":2}')).toHaveLength(1);
   });
 });
+
+describe('lagging responses cut past the response side\'s share (BUFFER_SHED_MIN_LAG_MS)', () => {
+  it('slow readers past 75 % of a 4 MiB budget are cut until it is back; counted and logged; the admin listener and small requests answer meanwhile', async () => {
+    // Its own runtime: 4 MiB, so a few slow readers of 32 MiB pass the response side's 3 MiB
+    // (two kept in memory, 1 MiB each; no disk, so the others stream, charged what they hold).
+    // Last in this file: its /big requests would count in the buffering switches' spec.
+    const small = await startRuntimeProcess({ id: 'rt-shed', controllers: ctl.grpc, env: { ...ENV, BUFFER_MEMORY_BYTES: String(4 * 1024 * 1024), BUFFER_CONNECTION_BYTES: '0', BUFFER_DISK_BYTES: '0' } });
+    await waitRuntimeVersion(small, version);
+    const readers: Client[] = [];
+    try {
+      // Bounded: each slow reader is charged at least 16 KiB; 30 hold far more than 3 MiB.
+      for (let i = 0; i < 30 && metric(await scrape(small.admin), 'gateway_buffer_memory_shed_total') === 0; i++) {
+        readers.push(open('GET /shop/big HTTP/1.1\r\nHost: a\r\n\r\n', '127.0.0.1', false, small.proxyPort));
+        expect(await served2(small.proxyPort, '/shop/x')).toMatch(/^HTTP\/1\.1 200 /);
+      }
+      await waitFor('a lagging response cut', async () => metric(await scrape(small.admin), 'gateway_buffer_memory_shed_total') >= 1, { timeoutMs: 10_000 });
+      await waitFor('the response side back within 75 %', async () => metric(await scrape(small.admin), 'gateway_buffer_memory_response_bytes') <= 3 * 1024 * 1024, { timeoutMs: 10_000 });
+      const text = await scrape(small.admin);
+      expect(metric(text, 'gateway_buffer_memory_bytes')).toBeLessThanOrEqual(4 * 1024 * 1024);
+      expect(await served2(small.proxyPort, '/shop/x')).toMatch(/^HTTP\/1\.1 200 /);
+      const line = await waitFor('the cut logged', () => logRecords(small.proc).find((r) => r.msg === 'buffer memory: lagging responses cut'), { timeoutMs: 5_000 });
+      expect(line.cut).toBeGreaterThanOrEqual(1);
+      expect(line.responseShareBytes).toBe(3 * 1024 * 1024);
+    } finally {
+      for (const r of readers) r.socket.destroy();
+    }
+  });
+});
+
+/** A small request on another runtime's proxy port, answered. */
+async function served2(port: number, path: string): Promise<string> {
+  const c = open(`GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`, '127.0.0.1', true, port);
+  await waitFor(`${path} answered`, () => c.closed());
+  return c.text();
+}

@@ -89,7 +89,7 @@ export function createProxyHandler(options: ProxyHandlerOptions): ProxyHandler {
   /** The applied config; none once closed (requests then get 503). */
   const currentConfig = (): RuntimeConfig | undefined => (closed ? undefined : getConfig());
   const buffers = { ...DEFAULT_BUFFER_SETTINGS, ...options.buffers };
-  const budget = new BufferBudget(buffers.memoryBytes, buffers.connectionBytes);
+  const budget = new BufferBudget(buffers.memoryBytes, buffers.connectionBytes, { minLagMs: buffers.shedMinLagMs, logger });
   const diskBudget = new BufferBudget(buffers.diskBytes);
   const forwarder = createForwarder({
     budget,

@@ -12,7 +12,7 @@ import { stateWith } from '@gw/runtime-config/testing';
 import { closeServer, listenLocal, tempDirs, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BufferBudget } from './buffering/buffer-budget.js';
-import { CONNECTION_MEMORY_BYTES, REQUEST_RESERVE_SHARE, RESPONSE_BUFFER_SHARE, type BufferSettings } from './buffering/buffer-settings.js';
+import { CONNECTION_MEMORY_BYTES, REQUEST_RESERVE_SHARE, RESPONSE_BUFFER_SHARE, SHED_MIN_LAG_MS, type BufferSettings } from './buffering/buffer-settings.js';
 import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
 import { UPSTREAM_READ_AHEAD_BYTES } from './forwarding/response-relay.js';
 import { SPILL_MEMORY_BYTES, SPILL_WRITE_QUEUE_BYTES } from './buffering/response-spill.js';
@@ -389,6 +389,94 @@ describe('response buffering takes at most half of BUFFER_MEMORY_BYTES (RESPONSE
   });
 });
 
+describe('lagging responses are cut while the response side is past its share (shedLagging)', () => {
+  it('the slow readers holding the most are cut once they have lagged SHED_MIN_LAG_MS, until the response side is back; a fast reader and a small request are untouched; counted, one log line', async () => {
+    // Far more than loopback socket buffers hold, so a paused reader lags.
+    const body = randomBytes(16 * 1024 * 1024);
+    const up = await bigUpstream(body);
+    const logs: LogRecord[] = [];
+    // 4 MiB: two 1 MiB responses kept in memory (half), the response side 3 MiB, no disk,
+    // so the other slow readers stream with backpressure and are charged what they hold.
+    const memoryBytes = 4 * 1024 * 1024;
+    const handler = createProxyHandler({
+      getConfig: stateWith([plainApi('a', '/a', [up.url])]).getConfig,
+      edge: new EdgeGuard({ clientSendTimeoutMs: 0 }),
+      buffers: { memoryBytes, responseBytes: 1024 * 1024, diskBytes: 0, connectionBytes: 0 },
+      logger: recordingLogger(logs),
+    });
+    const listener = createProxyListener(handler, {});
+    const port = await listenLocal(listener.server);
+    cleanups.push(async () => {
+      listener.server.closeAllConnections();
+      handler.close();
+      await closeServer(listener.server);
+    });
+    const budget = handler.budget;
+    const share = memoryBytes * (1 - REQUEST_RESERVE_SHARE);
+    expect(budget.responseSideBytes).toBe(share);
+    const slow = (): Client => {
+      const r = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\n');
+      r.socket.pause();
+      return r;
+    };
+    const closed = new Set<number>();
+    const readers: Client[] = [];
+    const add = (): void => {
+      const i = readers.length;
+      const r = slow();
+      void r.closed.then(() => closed.add(i));
+      readers.push(r);
+    };
+    // The first two are kept in memory: 1 MiB reserved each.
+    const firstAt = performance.now();
+    add();
+    await waitFor('the first kept in memory', () => budget.responseUsed >= 1024 * 1024, { timeoutMs: 10_000 });
+    add();
+    await waitFor('the second kept in memory', () => budget.responseUsed >= 2 * 1024 * 1024, { timeoutMs: 10_000 });
+    // Then streaming slow readers, each charged what its connection and paused upstream hold,
+    // until the response side is past its share (bounded: each is charged at least 16 KiB).
+    while (budget.responseUsed <= share && readers.length < 80) {
+      const before = budget.responseUsed;
+      add();
+      await waitFor('the next one charged', () => budget.responseUsed > before, { timeoutMs: 10_000 });
+    }
+    expect(budget.responseUsed).toBeGreaterThan(share);
+    await waitFor('a lagging response cut', () => budget.shed > 0, { timeoutMs: 10_000 });
+    // Not before the one cut had lagged SHED_MIN_LAG_MS (the kept-in-memory ones lag from their start).
+    expect(performance.now() - firstAt).toBeGreaterThanOrEqual(SHED_MIN_LAG_MS);
+    await waitFor('the response side back within its share', () => budget.responseUsed <= share);
+    const cut = budget.shed;
+    // A well-behaved request meanwhile: answered.
+    const small = client(port, 'GET /a/small HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await small.closed;
+    expect(small.text()).toMatch(/^HTTP\/1\.1 200 /);
+    // A client that reads as fast as it can while the response side is at its share drains
+    // within SHED_MIN_LAG_MS every time: never cut, every byte.
+    const fast = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    await fast.closed;
+    expect(bodyOf(fast).equals(body)).toBe(true);
+    expect(budget.shed).toBe(cut);
+    // The slow readers read now (a paused socket sees no close): the cut ones end short, the
+    // ones holding the most (kept in memory, 1 MiB each); the others get every byte.
+    for (const r of readers) r.socket.resume();
+    await waitFor('the cut ones closed', () => closed.size === cut, { timeoutMs: 10_000 });
+    for (const i of closed) {
+      expect(i).toBeLessThan(2);
+      expect(bodyOf(readers[i]!).length).toBeLessThan(body.length);
+    }
+    expect(budget.shedBytes).toBeGreaterThanOrEqual(cut * 1024 * 1024);
+    const kept = readers.filter((_r, i) => !closed.has(i));
+    expect(kept.length).toBeGreaterThan(0);
+    await waitFor('the others to get every byte', () => kept.every((r) => bodyOf(r).length >= body.length), { timeoutMs: 20_000 });
+    for (const r of kept) expect(bodyOf(r).equals(body)).toBe(true);
+    // One line for the interval, with what was cut.
+    const line = await waitFor('the cut logged', () => logs.find((l) => l.msg === 'buffer memory: lagging responses cut'), { timeoutMs: 5_000 });
+    expect(line.fields).toMatchObject({ cut, responseShareBytes: share });
+    expect(logs.filter((l) => l.msg === 'buffer memory: lagging responses cut')).toHaveLength(1);
+    for (const r of readers) r.socket.destroy();
+    await waitFor('the budget given back', () => budget.used === 0 && budget.responseUsed === 0);
+  });
+});
 describe('request bodies keep their share of BUFFER_MEMORY_BYTES (REQUEST_RESERVE_SHARE)', () => {
   for (const connectionBytes of [0, CONNECTION_MEMORY_BYTES])
   it(`slow readers fill the response side with their charges; an idempotent upload within the reserved share is still accepted, a larger one gets 503 (connections charged ${connectionBytes})`, async () => {
@@ -757,7 +845,9 @@ describe('slow readers beyond the memory budget: responses spilled to temporary 
     const handler = createProxyHandler({
       getConfig: stateWith([plainApi('a', '/a', [up.url])]).getConfig,
       edge: new EdgeGuard({ clientSendTimeoutMs: 10_000 }),
-      buffers: { memoryBytes: 1024, diskBytes: 128 * 1024 * 1024, responseDiskBytes: 64 * 1024 * 1024, dir },
+      // Nothing kept in memory, so the response goes for the disk at its first stall (a budget
+      // of a few bytes would do that too, but its response side would then cut the lagging client).
+      buffers: { responseBytes: 0, diskBytes: 128 * 1024 * 1024, responseDiskBytes: 64 * 1024 * 1024, dir },
       logger: recordingLogger(logs),
     });
     const listener = createProxyListener(handler, {});

@@ -1,6 +1,19 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Logger } from '@gw/logging';
 import { REQUEST_RESERVE_SHARE } from './buffer-settings.js';
+
+/** Cutting lagging responses while the response side is past its share (`shedLagging`). */
+export interface ShedSettings {
+  /** How long a client must have lagged before its response may be cut (`BUFFER_SHED_MIN_LAG_MS`, SHED_MIN_LAG_MS). */
+  readonly minLagMs: number;
+  /** Where the cuts are logged, one line per interval at most. */
+  readonly logger: Logger;
+}
+/** How often lagging responses are looked at while the response side is past its share. */
+const SHED_CHECK_MS = 100;
+/** At most one log line per this, with the counts since the last. */
+const SHED_LOG_MS = 1_000;
 
 /** What a reservation buffers: a small request body, an idempotent request's body, or a response a slow client has not taken yet. */
 export type BufferKind = 'request' | 'idempotency' | 'response';
@@ -20,6 +33,14 @@ type Holder = Record<symbol, number | undefined>;
  * of lagging connections) may hold at most `1 - REQUEST_RESERVE_SHARE` of the limit as far
  * as request bodies are concerned: request and idempotency bodies always find that share,
  * however many slow readers hold the rest (docs/slow-clients.md).
+ *
+ * With `shedding` (the memory budget of a proxy handler), the response side is also held to
+ * that share (Envoy's overload action `reset_high_memory_stream`): charges cannot be
+ * refused, since the memory is spent before they are known, so while the response side is
+ * past its share the responses whose clients have lagged for `shedding.minLagMs` are cut,
+ * those holding the most first, until what they hold brings it back (`shedLagging`).
+ * Without it 2,000 slow readers held ~355 MB counted against a 256 MiB budget, and RSS
+ * passed budget + baseline by ~150 MB (docs/slow-clients.md).
  */
 export class BufferBudget {
   /** Bytes reserved or charged now, both sides. */
@@ -30,8 +51,11 @@ export class BufferBudget {
   connectionUsed = 0;
   /** Refused reservations since start, by kind. */
   readonly refused: Record<BufferKind, number> = { request: 0, idempotency: 0, response: 0 };
-  /** What the response side may hold before request bodies stop giving way to it. */
+  /** What the response side may hold before request bodies stop giving way to it, and before lagging responses are cut. */
   readonly responseSideBytes: number;
+  /** Responses cut since start to bring the response side back to its share, and what they held (bytes). */
+  shed = 0;
+  shedBytes = 0;
 
   private readonly held = Symbol('gw.bufferHeld');
   private readonly heldResponse = Symbol('gw.bufferHeldResponse');
@@ -40,13 +64,22 @@ export class BufferBudget {
   private readonly onClose = BufferBudget.closeListener(this);
   /** The same for every charged client connection. */
   private readonly onConnectionClose = BufferBudget.connectionCloseListener(this);
+  /** Responses holding response-side bytes now, and since when (performance.now()); only when shedding. */
+  private readonly holders: Map<ServerResponse, number> | undefined;
+  private shedTimer: NodeJS.Timeout | undefined;
+  private shedLogTimer: NodeJS.Timeout | undefined;
+  private shedLogged = 0;
+  private shedBytesLogged = 0;
 
   constructor(
     readonly limitBytes: number,
     /** What `chargeConnection` charges each open client connection (CONNECTION_MEMORY_BYTES). */
     readonly connectionBytes = 0,
+    /** Given (and its lag above 0): lagging responses are cut while the response side is past its share (`shedLagging`). */
+    private readonly shedding?: ShedSettings,
   ) {
     this.responseSideBytes = Math.floor(limitBytes * (1 - REQUEST_RESERVE_SHARE));
+    if (shedding !== undefined && shedding.minLagMs > 0) this.holders = new Map();
   }
 
   private static closeListener(budget: BufferBudget): (this: ServerResponse) => void {
@@ -117,9 +150,12 @@ export class BufferBudget {
     const h = res as unknown as Holder;
     const held = Math.min(bytes, h[this.heldResponse] ?? 0);
     if (held <= 0) return;
-    h[this.heldResponse] = (h[this.heldResponse] ?? 0) - held;
+    const left = (h[this.heldResponse] ?? 0) - held;
+    h[this.heldResponse] = left;
     this.used -= held;
     this.responseUsed -= held;
+    // Its client took what was queued: the lag starts over at its next charge.
+    if (left === 0) this.holders?.delete(res);
   }
 
   private hold(res: ServerResponse, bytes: number, response: boolean): void {
@@ -129,9 +165,77 @@ export class BufferBudget {
     if (response) {
       this.responseUsed += bytes;
       h[this.heldResponse] = (h[this.heldResponse] ?? 0) + bytes;
+      const holders = this.holders;
+      if (holders === undefined) return;
+      if (!holders.has(res)) holders.set(res, performance.now());
+      if (this.responseUsed > this.responseSideBytes && this.shedTimer === undefined) this.armShed(0);
     } else {
       h[this.held] = (h[this.held] ?? 0) + bytes;
     }
+  }
+
+  private armShed(delayMs: number): void {
+    this.shedTimer = setTimeout(() => this.shedLagging(), delayMs);
+    this.shedTimer.unref();
+  }
+
+  /**
+   * While the response side is past its share, cuts the responses whose clients have not
+   * taken what is queued for `shedding.minLagMs`, those holding the most first (a response
+   * kept in memory for a slow client before any other), until what they hold brings it
+   * back; their 'close' gives it back. Looks again every `SHED_CHECK_MS` while it is still
+   * past (younger laggards, or closes still to come). Returns how many were cut.
+   */
+  private shedLagging(): number {
+    this.shedTimer = undefined;
+    const holders = this.holders;
+    let excess = this.responseUsed - this.responseSideBytes;
+    if (holders === undefined || this.shedding === undefined || excess <= 0) return 0;
+    const minLagMs = this.shedding.minLagMs;
+    const now = performance.now();
+    const candidates: [ServerResponse, number][] = [];
+    for (const [res, since] of holders) {
+      const bytes = (res as unknown as Holder)[this.heldResponse] ?? 0;
+      // Cut already, its 'close' not come yet: what it holds is as good as given back.
+      if (res.destroyed) excess -= bytes;
+      else if (now - since >= minLagMs && res.writableLength > 0) candidates.push([res, bytes]);
+    }
+    candidates.sort((a, b) => b[1] - a[1]);
+    let cut = 0;
+    let cutBytes = 0;
+    for (const [res, bytes] of candidates) {
+      if (excess <= 0) break;
+      excess -= bytes;
+      cut++;
+      cutBytes += bytes;
+      res.destroy();
+    }
+    if (excess > 0) this.armShed(SHED_CHECK_MS);
+    if (cut > 0) this.noteShed(cut, cutBytes);
+    return cut;
+  }
+
+  /** One warn line per `SHED_LOG_MS` at most, with what was cut since the last. */
+  private noteShed(cut: number, bytes: number): void {
+    this.shed += cut;
+    this.shedBytes += bytes;
+    if (this.shedLogTimer !== undefined) return;
+    this.shedLogTimer = setTimeout(() => {
+      this.shedLogTimer = undefined;
+      this.shedding?.logger.warn(
+        {
+          cut: this.shed - this.shedLogged,
+          cutBytes: this.shedBytes - this.shedBytesLogged,
+          responseBytes: this.responseUsed,
+          responseShareBytes: this.responseSideBytes,
+          intervalMs: SHED_LOG_MS,
+        },
+        'buffer memory: lagging responses cut',
+      );
+      this.shedLogged = this.shed;
+      this.shedBytesLogged = this.shedBytes;
+    }, SHED_LOG_MS);
+    this.shedLogTimer.unref();
   }
 
   private releaseAll(res: ServerResponse): void {
@@ -142,5 +246,6 @@ export class BufferBudget {
     this.responseUsed -= response;
     h[this.held] = 0;
     h[this.heldResponse] = 0;
+    this.holders?.delete(res);
   }
 }

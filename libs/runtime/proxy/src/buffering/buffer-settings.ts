@@ -13,6 +13,14 @@ import { tmpdir } from 'node:os';
  */
 export const CONNECTION_MEMORY_BYTES = 48 * 1024;
 
+/**
+ * How long a response must have held response-side memory, its client not having taken
+ * what is queued, before it may be cut while the response side of `BUFFER_MEMORY_BYTES`
+ * is past its share (buffer-budget.ts, `shedLagging`): a client that merely pauses (a full
+ * socket buffer between two reads of a large download) drains well within it.
+ */
+export const SHED_MIN_LAG_MS = 500;
+
 /** Buffering for slow clients (environment variables of the runtime; docs/slow-clients.md). */
 export interface BufferSettings {
   /** `BUFFER_MEMORY_BYTES`: all buffered bodies together (requests, idempotent requests, responses). */
@@ -32,6 +40,12 @@ export interface BufferSettings {
    * `memoryBytes`, from accept to close (CONNECTION_MEMORY_BYTES, measured). 0: not charged.
    */
   readonly connectionBytes: number;
+  /**
+   * `BUFFER_SHED_MIN_LAG_MS`: while the response side is past its share, responses whose
+   * clients have lagged this long are cut, those holding the most first (SHED_MIN_LAG_MS).
+   * 0: never cut.
+   */
+  readonly shedMinLagMs: number;
 }
 
 export const DEFAULT_BUFFER_SETTINGS: BufferSettings = Object.freeze({
@@ -42,6 +56,7 @@ export const DEFAULT_BUFFER_SETTINGS: BufferSettings = Object.freeze({
   responseDiskBytes: 64 * 1024 * 1024,
   dir: tmpdir(),
   connectionBytes: CONNECTION_MEMORY_BYTES,
+  shedMinLagMs: SHED_MIN_LAG_MS,
 });
 
 /**
