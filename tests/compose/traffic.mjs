@@ -10,9 +10,14 @@ export function startTraffic({ url, concurrency = 8, pauseMs = 20, maxRequests =
   const events = [];
   let running = true;
   let stoppedBy = 'caller';
-  const one = () =>
+  // A GET sent on a kept-alive connection that the other side closed at that moment fails
+  // before any answer (ECONNRESET): Node's documented pattern (http.ClientRequest
+  // `reusedSocket`), and what browsers, Go's net/http and curl do for idempotent requests,
+  // is to send it once more on a new connection. Counted apart (`reusedRetries`), never as
+  // a success the gateway did not give: an error on a fresh connection, or after the
+  // response began, stays a failure.
+  const one = (at = Date.now(), retried = false) =>
     new Promise((resolve) => {
-      const at = Date.now();
       const req = request(url, { agent, timeout: timeoutMs }, (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
@@ -22,11 +27,17 @@ export function startTraffic({ url, concurrency = 8, pauseMs = 20, maxRequests =
           try {
             zone = JSON.parse(Buffer.concat(chunks).toString()).zone;
           } catch {}
-          resolve({ at, end: Date.now(), status: res.statusCode, zone, body: res.statusCode === 200 ? undefined : Buffer.concat(chunks).toString().slice(0, 300) });
+          resolve({ at, end: Date.now(), status: res.statusCode, zone, retried, body: res.statusCode === 200 ? undefined : Buffer.concat(chunks).toString().slice(0, 300) });
         });
       });
+      let answered = false;
+      req.on('response', () => (answered = true));
       req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-      req.on('error', (e) => resolve({ at, end: Date.now(), error: e.code ?? e.message }));
+      req.on('error', (e) => {
+        if (!answered && !retried && req.reusedSocket && e.code === 'ECONNRESET') resolve(one(at, true));
+        // Whether the connection was a kept-alive one and whether the answer had begun: what tells a reset race from a lost answer.
+        else resolve({ at, end: Date.now(), error: e.code ?? e.message, retried, reused: req.reusedSocket, answered });
+      });
       req.end();
     });
   const workers = Array.from({ length: concurrency }, async () => {
@@ -59,7 +70,7 @@ export function startTraffic({ url, concurrency = 8, pauseMs = 20, maxRequests =
       const zones = {};
       for (const e of w) if (e.zone) zones[e.zone] = (zones[e.zone] ?? 0) + 1;
       const latencies = w.map((e) => e.end - e.at).sort((a, b) => a - b);
-      return { requests: w.length, failed: failed.length, failures: failed.slice(0, 10), zones, maxLatencyMs: latencies.at(-1) ?? 0, lastAnsweredBy: (zone) => w.filter((e) => e.zone === zone).at(-1)?.end };
+      return { requests: w.length, failed: failed.length, failures: failed.slice(0, 10), reusedRetries: w.filter((e) => e.retried).length, zones, maxLatencyMs: latencies.at(-1) ?? 0, lastAnsweredBy: (zone) => w.filter((e) => e.zone === zone).at(-1)?.end };
     },
     async stop() {
       running = false;
