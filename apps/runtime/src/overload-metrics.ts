@@ -20,17 +20,7 @@ export function registerBufferMetrics(register: Registry, budget: BufferBudget, 
       this.set(diskBudget.limitBytes);
     },
   });
-  let diskRefusedSeen = 0;
-  new Counter({
-    name: 'gateway_buffer_disk_refused_total',
-    help: 'Responses to slow clients that fitted neither BUFFER_MEMORY_BYTES nor BUFFER_DISK_BYTES (streamed unbuffered instead)',
-    registers,
-    collect() {
-      const now = diskBudget.refused.response;
-      this.inc(now - diskRefusedSeen);
-      diskRefusedSeen = now;
-    },
-  });
+  totalCounter(registers, 'gateway_buffer_disk_refused_total', 'Responses to slow clients that fitted neither BUFFER_MEMORY_BYTES nor BUFFER_DISK_BYTES (streamed unbuffered instead)', () => diskBudget.refused.response);
   new Gauge({
     name: 'gateway_buffer_memory_bytes',
     help: 'Bytes reserved now for buffered bodies (requests, idempotent requests, responses to slow clients), out of BUFFER_MEMORY_BYTES',
@@ -63,16 +53,12 @@ export function registerBufferMetrics(register: Registry, budget: BufferBudget, 
       this.set(budget.limitBytes);
     },
   });
-  let shedSeen = 0;
-  new Counter({
-    name: 'gateway_buffer_memory_shed_total',
-    help: 'Responses cut because their clients lagged while the response side of BUFFER_MEMORY_BYTES was past its share (75 %): the responses holding the most first, until it was back',
+  totalCounter(
     registers,
-    collect() {
-      this.inc(budget.shed - shedSeen);
-      shedSeen = budget.shed;
-    },
-  });
+    'gateway_buffer_memory_shed_total',
+    'Responses cut because their clients lagged while the response side of BUFFER_MEMORY_BYTES was past its share (75 %): the responses holding the most first, until it was back',
+    () => budget.shed,
+  );
   const seen: Record<BufferKind, number> = { request: 0, idempotency: 0, response: 0 };
   new Counter({
     name: 'gateway_buffer_refused_total',
@@ -108,26 +94,8 @@ export function registerConnectionMetrics(register: Registry, stats: OverloadSta
       this.set(stats.maxConnections);
     },
   });
-  let seen = 0;
-  new Counter({
-    name: 'gateway_client_connections_refused_total',
-    help: 'Client connections refused at once because MAX_CONNECTIONS were open, or their client address held MAX_CONNECTIONS_PER_ADDRESS',
-    registers,
-    collect() {
-      this.inc(stats.refused - seen);
-      seen = stats.refused;
-    },
-  });
-  let seenPerAddress = 0;
-  new Counter({
-    name: 'gateway_client_connections_refused_per_address_total',
-    help: 'Of gateway_client_connections_refused_total, those refused because their client address held MAX_CONNECTIONS_PER_ADDRESS already',
-    registers,
-    collect() {
-      this.inc(stats.refusedPerAddress - seenPerAddress);
-      seenPerAddress = stats.refusedPerAddress;
-    },
-  });
+  totalCounter(registers, 'gateway_client_connections_refused_total', 'Client connections refused at once because MAX_CONNECTIONS were open, or their client address held MAX_CONNECTIONS_PER_ADDRESS', () => stats.refused);
+  totalCounter(registers, 'gateway_client_connections_refused_per_address_total', 'Of gateway_client_connections_refused_total, those refused because their client address held MAX_CONNECTIONS_PER_ADDRESS already', () => stats.refusedPerAddress);
   new Gauge({
     name: 'gateway_client_connections_per_address_max',
     help: 'MAX_CONNECTIONS_PER_ADDRESS (0: no per-address cap)',
@@ -142,6 +110,21 @@ export function registerConnectionMetrics(register: Registry, stats: OverloadSta
     registers,
     collect() {
       this.set(stats.underPressure ? 1 : 0);
+    },
+  });
+}
+
+/** A counter of a running total kept elsewhere: at each scrape it grows by what `total()` grew by since the last. */
+function totalCounter(registers: Registry[], name: string, help: string, total: () => number): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      const now = total();
+      this.inc(now - seen);
+      seen = now;
     },
   });
 }
