@@ -11,7 +11,7 @@ import { recordingLogger, type LogRecord } from '@gw/logging/testing';
 import { stateWith } from '@gw/runtime-config/testing';
 import { closeServer, listenLocal, tempDirs, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BufferBudget } from './buffering/buffer-budget.js';
+import { BufferBudget } from './buffering/buffer-budget.js';
 import { CONNECTION_MEMORY_BYTES, REQUEST_RESERVE_SHARE, RESPONSE_BUFFER_SHARE, SHED_MIN_LAG_MS, type BufferSettings } from './buffering/buffer-settings.js';
 import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
 import { UPSTREAM_READ_AHEAD_BYTES } from './forwarding/response-relay.js';
@@ -390,6 +390,62 @@ describe('response buffering takes at most half of BUFFER_MEMORY_BYTES (RESPONSE
 });
 
 describe('lagging responses are cut while the response side is past its share (shedLagging)', () => {
+  it('a client that keeps taking bytes is never cut, however long its response holds memory; once it takes nothing for the lag, it is', async () => {
+    const logs: LogRecord[] = [];
+    const minLagMs = 200;
+    const connectionBytes = 3 * 1024 * 1024;
+    // The response side's share is 3 MiB; one connection's charge fills it, so any response charge passes it and the cut stays armed.
+    const budget = new BufferBudget(4 * 1024 * 1024, connectionBytes, { minLagMs, logger: recordingLogger(logs) });
+    expect(budget.responseSideBytes).toBe(connectionBytes);
+    const body = randomBytes(64 * 1024);
+    const responses: ServerResponse[] = [];
+    // Writes 64 KiB chunks without end, so a reader's progress shows write by write.
+    const server = createServer((_req, res) => {
+      responses.push(res);
+      res.writeHead(200);
+      const more = (): void => {
+        while (!res.destroyed && res.write(body));
+      };
+      res.on('drain', more);
+      more();
+    });
+    const port = await listenLocal(server);
+    cleanups.push(async () => {
+      server.closeAllConnections();
+      await closeServer(server);
+    });
+    const reading = client(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    const stalled = client(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    stalled.socket.pause();
+    await waitFor('both answering', () => responses.length === 2);
+    const responseOf = (c: Client): ServerResponse => responses.find((r) => r.socket?.remotePort === c.socket.localPort)!;
+    const [readingRes, stalledRes] = [responseOf(reading), responseOf(stalled)];
+    // The reading client takes a little every 20 ms: slow, never still for the lag.
+    reading.socket.pause();
+    const pace = setInterval(() => {
+      reading.socket.resume();
+      setTimeout(() => reading.socket.pause(), 2);
+    }, 20);
+    cleanups.push(() => clearInterval(pace));
+    budget.chargeConnection(readingRes.socket!);
+    // The reading one holds the most, so it would be cut first if holding memory for the lag were enough.
+    budget.charge(readingRes, 128 * 1024);
+    budget.charge(stalledRes, 64 * 1024);
+    await waitFor('the stalled one cut', () => stalledRes.destroyed, { timeoutMs: 10_000 });
+    expect(budget.shed).toBe(1);
+    // Still past the share (the reading one's charge): the cut looks again every 100 ms, five times the lag long.
+    const until = performance.now() + 5 * minLagMs;
+    await waitFor('five lags gone by', () => performance.now() >= until, { timeoutMs: 10_000 });
+    expect(budget.responseUsed).toBeGreaterThan(budget.responseSideBytes);
+    expect(readingRes.destroyed).toBe(false);
+    expect(budget.shed).toBe(1);
+    // Once it takes nothing any more, it is cut after the lag.
+    clearInterval(pace);
+    reading.socket.pause();
+    await waitFor('the reading one cut once it stopped', () => readingRes.destroyed, { timeoutMs: 10_000 });
+    expect(budget.shed).toBe(2);
+  });
+
   it('the slow readers holding the most are cut once they have lagged SHED_MIN_LAG_MS, until the response side is back; a fast reader and a small request are untouched; counted, one log line', async () => {
     // Far more than loopback socket buffers hold, so a paused reader lags.
     const body = randomBytes(16 * 1024 * 1024);

@@ -37,7 +37,7 @@ type Holder = Record<symbol, number | undefined>;
  * With `shedding` (the memory budget of a proxy handler), the response side is also held to
  * that share (Envoy's overload action `reset_high_memory_stream`): charges cannot be
  * refused, since the memory is spent before they are known, so while the response side is
- * past its share the responses whose clients have lagged for `shedding.minLagMs` are cut,
+ * past its share the responses whose clients have taken nothing for `shedding.minLagMs` are cut,
  * those holding the most first, until what they hold brings it back (`shedLagging`).
  * Without it 2,000 slow readers held ~355 MB counted against a 256 MiB budget, and RSS
  * passed budget + baseline by ~150 MB (docs/slow-clients.md).
@@ -64,11 +64,16 @@ export class BufferBudget {
   private readonly onClose = BufferBudget.closeListener(this);
   /** The same for every charged client connection. */
   private readonly onConnectionClose = BufferBudget.connectionCloseListener(this);
-  /** Responses holding response-side bytes now, and since when (performance.now()); only when shedding. */
-  private readonly holders: Map<ServerResponse, number> | undefined;
+  /**
+   * Responses holding response-side bytes now, with when their client last took something
+   * (performance.now()) and how much it had taken then (`takenBy`); only when shedding.
+   */
+  private readonly holders: Map<ServerResponse, { since: number; taken: number }> | undefined;
   private shedTimer: NodeJS.Timeout | undefined;
   private shedLogTimer: NodeJS.Timeout | undefined;
   private shedLogged = 0;
+  /** When `shedLagging` last looked (performance.now()). */
+  private lastShedLook = -Infinity;
   private shedBytesLogged = 0;
 
   constructor(
@@ -167,7 +172,7 @@ export class BufferBudget {
       h[this.heldResponse] = (h[this.heldResponse] ?? 0) + bytes;
       const holders = this.holders;
       if (holders === undefined) return;
-      if (!holders.has(res)) holders.set(res, performance.now());
+      if (!holders.has(res)) holders.set(res, { since: performance.now(), taken: takenBy(res) });
       if (this.responseUsed > this.responseSideBytes && this.shedTimer === undefined) this.armShed(0);
     } else {
       h[this.held] = (h[this.held] ?? 0) + bytes;
@@ -180,8 +185,8 @@ export class BufferBudget {
   }
 
   /**
-   * While the response side is past its share, cuts the responses whose clients have not
-   * taken what is queued for `shedding.minLagMs`, those holding the most first (a response
+   * While the response side is past its share, cuts the responses whose clients have taken
+   * nothing (`takenBy`) for `shedding.minLagMs`, those holding the most first (a response
    * kept in memory for a slow client before any other), until what they hold brings it
    * back; their 'close' gives it back. Looks again every `SHED_CHECK_MS` while it is still
    * past (younger laggards, or closes still to come). Returns how many were cut.
@@ -193,12 +198,24 @@ export class BufferBudget {
     if (holders === undefined || this.shedding === undefined || excess <= 0) return 0;
     const minLagMs = this.shedding.minLagMs;
     const now = performance.now();
+    // Not looking already (the side has just passed its share): what each client took before
+    // now is not known, so every lag starts now and nothing is cut before `minLagMs` from here.
+    const fresh = now - this.lastShedLook > 2 * SHED_CHECK_MS;
+    this.lastShedLook = now;
     const candidates: [ServerResponse, number][] = [];
-    for (const [res, since] of holders) {
+    for (const [res, lag] of holders) {
       const bytes = (res as unknown as Holder)[this.heldResponse] ?? 0;
       // Cut already, its 'close' not come yet: what it holds is as good as given back.
-      if (res.destroyed) excess -= bytes;
-      else if (now - since >= minLagMs && res.writableLength > 0) candidates.push([res, bytes]);
+      if (res.destroyed) {
+        excess -= bytes;
+        continue;
+      }
+      // A client that took something since the last look is reading (slowly, maybe): its lag starts over.
+      const taken = takenBy(res);
+      if (fresh || taken !== lag.taken) {
+        lag.taken = taken;
+        lag.since = now;
+      } else if (now - lag.since >= minLagMs && res.writableLength > 0) candidates.push([res, bytes]);
     }
     candidates.sort((a, b) => b[1] - a[1]);
     let cut = 0;
@@ -248,4 +265,15 @@ export class BufferBudget {
     h[this.heldResponse] = 0;
     this.holders?.delete(res);
   }
+}
+
+/**
+ * The bytes the kernel has taken from `res`'s connection (its writes that completed): it
+ * grows only as the client reads, whatever the gateway queues, so a client that reads
+ * slowly but steadily is never seen as lagging.
+ */
+function takenBy(res: ServerResponse): number {
+  // bytesWritten counts what was handed to the socket, queued or not; writableLength what is not written yet.
+  const written = res.socket?.bytesWritten;
+  return written === undefined ? 0 : written - res.socket!.writableLength;
 }
