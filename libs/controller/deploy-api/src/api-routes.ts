@@ -24,7 +24,7 @@ import type { OperationDoc } from './operation-doc.js';
 import { ApiDefinitionSchema, ApiResourceSchema, DefinitionChangeSchema } from './openapi-schemas.js';
 import { jsonBody } from './json-body.js';
 import { sendProblem } from './problem-details.js';
-import { encodeNameCursor, nameCursorParam, pageOf } from './page-cursor.js';
+import { cursorParam, decodeNameCursor, encodeNameCursor, pageOf } from './page-cursor.js';
 import { badQuery, booleanParam, checkParams, intParam, type Query } from './query-params.js';
 import { getRequestId } from './request-id.js';
 import { declareRoute } from './route-access.js';
@@ -128,33 +128,34 @@ export async function expectedRevision(req: Request, res: Response, store: ApiSt
 }
 
 /**
- * Lists APIs with the config version they correspond to. Every write bumps the version
- * in its own transaction, so if the version is the same before and after the list, no
- * write committed in between and the list is exactly the state at that version. Under a
+ * `read` with the config version its answer corresponds to. Every write bumps the version
+ * in its own transaction, so if the version is the same before and after the read, no
+ * write committed in between and the answer is exactly the state at that version. Under a
  * stream of writes we give up after a few tries and report the later version.
  */
-export async function listWithVersion(store: ApiStore, page?: ApiListPage): Promise<{ items: StoredApi[]; configVersion: number }> {
+async function atOneVersion<T>(store: ApiStore, read: () => Promise<T>): Promise<{ value: T; configVersion: number }> {
   for (let attempt = 1; ; attempt++) {
     const before = await store.readConfigState();
-    const items = await store.listApis(page);
+    const value = await read();
     const after = await store.readConfigState();
-    if (before.version === after.version || attempt >= 3) return { items, configVersion: after.version };
+    if (before.version === after.version || attempt >= 3) return { value, configVersion: after.version };
   }
+}
+
+/** The APIs (or one page of them) with the config version they correspond to (atOneVersion). */
+export async function listWithVersion(store: ApiStore, page?: ApiListPage): Promise<{ items: StoredApi[]; configVersion: number }> {
+  const { value, configVersion } = await atOneVersion(store, () => store.listApis(page));
+  return { items: value, configVersion };
 }
 
 /**
  * What the write's checks read, as the write reads it (the API itself and the APIs with
  * its base path, not all of them: a dry run at 10,000 APIs read 10 MiB), with the config
- * version it is exactly the state of (see listWithVersion).
+ * version it is exactly the state of (atOneVersion).
  */
 async function dryRunBasis(store: ApiStore, definition: ApiDefinition): Promise<{ current: StoredApi | undefined; neighbours: ApiDefinition[]; configVersion: number }> {
-  for (let attempt = 1; ; attempt++) {
-    const before = await store.readConfigState();
-    const current = await store.getApi(definition.name);
-    const neighbours = await store.listRouteNeighbours(definition.basePath);
-    const after = await store.readConfigState();
-    if (before.version === after.version || attempt >= 3) return { current, neighbours, configVersion: after.version };
-  }
+  const { value, configVersion } = await atOneVersion(store, async () => ({ current: await store.getApi(definition.name), neighbours: await store.listRouteNeighbours(definition.basePath) }));
+  return { ...value, configVersion };
 }
 
 /**
@@ -169,10 +170,8 @@ async function answerDryRun(req: Request, res: Response, store: ApiStore, defini
     sendPreconditionFailed(req, res, current === undefined ? `API "${definition.name}" does not exist, so it is not at revision ${ifMatchRevision}.` : `API "${definition.name}" is at revision ${current.revision}, not ${ifMatchRevision}.`);
     return;
   }
-  const conflicts = findRouteConflicts(
-    definition,
-    neighbours.filter((n) => n.name !== definition.name),
-  );
+  // findRouteConflicts skips the API itself among its neighbours.
+  const conflicts = findRouteConflicts(definition, neighbours);
   if (conflicts.length > 0) {
     sendProblem(req, res, { status: 409, code: ErrorCodes.GW_ROUTE_CONFLICT, detail: describeRouteConflict(definition, conflicts), errors: routeConflictProblems(definition, conflicts) });
     return;
@@ -290,7 +289,7 @@ export function createApiRouter(options: ApiRoutesOptions): Router {
         const problems: FieldProblem[] = [];
         checkParams(query, ['limit', 'cursor'], problems);
         const limit = intParam(query, 'limit', 1, API_LIST_LIMIT_MAX, problems);
-        const after = nameCursorParam(query, problems);
+        const after = cursorParam(query, problems, decodeNameCursor);
         if (problems.length > 0) return badQuery(req, res, problems);
         // One more than asked tells whether another page exists; a cursor without a limit lists to the end.
         const page = { ...(limit === undefined ? {} : { limit: limit + 1 }), ...(after === undefined ? {} : { after }) };

@@ -12,30 +12,27 @@ export function decodePageCursor(cursor: string): number | undefined {
   return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
-/** The `cursor` query parameter decoded (absent: undefined); one this API did not return is a problem at `cursor`. */
-export function cursorParam(query: Query, problems: FieldProblem[]): number | undefined {
-  const raw = query['cursor'];
-  if (typeof raw !== 'string') return undefined;
-  const before = decodePageCursor(raw);
-  if (before === undefined) problems.push({ path: 'cursor', message: 'is not a cursor this API returned' });
-  return before;
-}
-
 /** A cursor for pages in name order (the API list): the next page starts after `name`. */
 export function encodeNameCursor(name: string): string {
   return Buffer.from(`after:${name}`, 'utf8').toString('base64url');
 }
 
-/** The `cursor` query parameter of a list in name order, decoded to the API name it continues after (absent: undefined). */
-export function nameCursorParam(query: Query, problems: FieldProblem[]): string | undefined {
+export function decodeNameCursor(cursor: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return undefined;
+  const name = /^after:(.+)$/s.exec(Buffer.from(cursor, 'base64url').toString('utf8'))?.[1];
+  return name !== undefined && isValidApiName(name) ? name : undefined;
+}
+
+/**
+ * The `cursor` query parameter decoded with `decode` (absent: undefined; default: a cursor
+ * of the lists newest first); one this API did not return is a problem at `cursor`.
+ */
+export function cursorParam<K = number>(query: Query, problems: FieldProblem[], decode: (cursor: string) => K | undefined = decodePageCursor as (cursor: string) => K | undefined): K | undefined {
   const raw = query['cursor'];
   if (typeof raw !== 'string') return undefined;
-  const after = /^[A-Za-z0-9_-]{1,200}$/.test(raw) ? /^after:(.+)$/s.exec(Buffer.from(raw, 'base64url').toString('utf8'))?.[1] : undefined;
-  if (after === undefined || !isValidApiName(after)) {
-    problems.push({ path: 'cursor', message: 'is not a cursor this API returned' });
-    return undefined;
-  }
-  return after;
+  const key = decode(raw);
+  if (key === undefined) problems.push({ path: 'cursor', message: 'is not a cursor this API returned' });
+  return key;
 }
 
 /**

@@ -22,7 +22,7 @@ export async function routeNeighbours(db: Executor, basePath: string): Promise<A
 
 /** The decision alone: refuses `definition` if it claims a route one of `neighbours` (APIs with its base path) serves. */
 export function assertNoRouteConflictWith(definition: ApiDefinition, neighbours: readonly ApiDefinition[]): void {
-  const conflicts = findRouteConflicts(definition, neighbours.filter((n) => n.name !== definition.name));
+  const conflicts = findRouteConflicts(definition, neighbours); // it skips the API itself
   if (conflicts.length === 0) return;
   throw new GatewayError(ErrorCodes.GW_ROUTE_CONFLICT, describeRouteConflict(definition, conflicts), {
     // `errors` becomes the problem document's field list: one entry per colliding host.
