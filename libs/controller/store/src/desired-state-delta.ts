@@ -1,5 +1,5 @@
 import type { ApiDefinition } from '@gw/api-schema';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import * as repo from './api.repository.js';
 import type { ConfigState, DesiredApi } from './api-store.js';
 import { definitionSecrets } from './definition-secrets.js';
@@ -58,7 +58,8 @@ export interface DesiredStateSource {
  * `xmin` differs and it is read again. Anything that rewrites rows (a restore, a reseal)
  * costs a re-read, never a stale compile.
  */
-const stampExpression = sql<string>`revision::text || ':' || xmin::text`;
+const stampOf = (table: string) => sql<string>`${sql.ref(`${table}.revision`)}::text || ':' || ${sql.ref(`${table}.xmin`)}::text`;
+const stampExpression = stampOf('apis');
 const stampColumn = stampExpression.as('stamp');
 
 /**
@@ -83,9 +84,11 @@ async function readStamps(trx: repo.Executor): Promise<[name: string, stamp: str
   return pairs.map(({ name, stamp }) => [name, stamp]);
 }
 
-/** The transaction id that wrote a version's revision rows (a write's, an apply's), or null if it has none. */
+/** The transaction id that wrote a version's revision rows (a write's, an apply's), as a scalar subquery: null if it has none. */
+const markOf = (version: number | RawBuilder<unknown>) => sql<string | null>`(select xmin::text from api_revisions where config_version = ${version} limit 1)`;
+
 async function versionMark(trx: repo.Executor, version: number): Promise<string | null> {
-  const { rows } = await sql<{ mark: string }>`select xmin::text as mark from api_revisions where config_version = ${version} limit 1`.execute(trx);
+  const { rows } = await sql<{ mark: string | null }>`select ${markOf(version)} as mark`.execute(trx);
   return rows[0]?.mark ?? null;
 }
 
@@ -109,9 +112,9 @@ interface WrittenRow {
 async function readWrittenSince(db: repo.Executor, since: VersionMark): Promise<{ state: ConfigState; mark: string | null; written: WrittenRow[] } | undefined> {
   const { rows } = await sql<{ version: string | number; epoch: string | number; mark: string | null; since_mark: string | null; written: WrittenRow[] }>`
     select s.version, s.epoch,
-      (select xmin::text from api_revisions where config_version = s.version limit 1) as mark,
-      (select xmin::text from api_revisions where config_version = ${since.version} limit 1) as since_mark,
-      (select coalesce(json_agg(json_build_object('name', w.name, 'definition', a.definition, 'revision', a.revision, 'stamp', a.revision::text || ':' || a.xmin::text)), '[]'::json)
+      ${markOf(sql`s.version`)} as mark,
+      ${markOf(since.version)} as since_mark,
+      (select coalesce(json_agg(json_build_object('name', w.name, 'definition', a.definition, 'revision', a.revision, 'stamp', ${stampOf('a')})), '[]'::json)
          from (select distinct name from api_revisions where config_version > ${since.version}) w left join apis a on a.name = w.name) as written
     from config_state s where s.id = 1`.execute(db);
   const row = rows[0]!;
