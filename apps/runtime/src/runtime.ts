@@ -68,6 +68,8 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
   });
   let firstSwap = true;
   let compaction: NodeJS.Timeout | undefined;
+  /** A bulk apply on a running runtime swapped in: compact once `state.apply` has returned. */
+  let compactionDue = false;
   let settle: NodeJS.Timeout | undefined;
   /** V8's committed heap right after the last compaction (settle-compaction.ts). */
   let heapTotalAfterCompaction: number | undefined;
@@ -89,10 +91,11 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
     firstSwap = false;
     // A bulk apply leaves V8 holding the pages it grew into: one compacting GC gives them
     // back (heap-compaction.ts). On a running runtime it is part of the apply (before its
-    // ACK and before /config shows the version), so the pause lands inside the apply's own
-    // and never on a deploy that follows: a timer a second later put a 170-290 ms stall on
-    // a later single-API deploy (bench:config's p99). The boot's waits a second, so
-    // readiness does not wait for it.
+    // ACK), so the pause lands inside the apply's own and never on a deploy that follows: a
+    // timer a second later put a 170-290 ms stall on a later single-API deploy (bench:config's
+    // p99). It runs once `state.apply` has returned (the controller's apply, below): here the
+    // config being replaced is still referenced by the swap and could not be collected. The
+    // boot's waits a second, so readiness does not wait for it.
     if (built.length >= BULK_APPLY_APIS) {
       clearTimeout(compaction);
       clearTimeout(settle);
@@ -100,7 +103,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
       if (previous === undefined) {
         compaction = setTimeout(compactAfterBulkApply, COMPACT_AFTER_BOOT_MS);
         compaction.unref();
-      } else compactAfterBulkApply();
+      } else compactionDue = true;
     } else if (next.apis.size >= BULK_APPLY_APIS) {
       // Small applies on a large config: once they have settled, give back what they grew.
       clearTimeout(settle);
@@ -136,6 +139,10 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
       const started = performance.now();
       // A whole state of 10,000 APIs must not leave V8's young generation at its maximum for good (young-generation.ts).
       const verdict = await withYoungGenerationHeld(() => state.apply(snapshot, 'controller', source));
+      if (compactionDue) {
+        compactionDue = false;
+        compactAfterBulkApply();
+      }
       if (verdict.ok) metrics.applied(performance.now() - started);
       else metrics.rejected(verdict.code);
       if (verdict.ok) {
