@@ -9,7 +9,7 @@ import { silentLogger } from '@gw/logging';
 import { RuntimeState, decodeDefinitions } from '@gw/runtime-config';
 import { testServices } from '@gw/runtime-config/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDirs } from '@gw/test-kit';
+import { tempDirs, waitFor } from '@gw/test-kit';
 import { DecodedDefinitions, bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 import { schemaFingerprint } from './schema-fingerprint.js';
 
@@ -132,15 +132,6 @@ describe('runtime config cache wiring', () => {
   });
 
   describe('decoded definitions', () => {
-    /** Waits (bounded) until `decoded` completed `n` writes. */
-    async function writesOf(decoded: DecodedDefinitions, n: number): Promise<void> {
-      const deadline = Date.now() + 10_000;
-      while (decoded.writes < n) {
-        if (Date.now() > deadline) throw new Error(`${decoded.writes} writes, not ${n}, within 10 s`);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
-
     it('are written after a boot that decoded in full (at the latest when it stops), reused by the next boot, and follow each new base file', async () => {
       const dir = dirs.make();
       await saveSnapshot(dir, snap(7, ['a', 'b']), { controllerId: 'ctl-1' });
@@ -173,7 +164,7 @@ describe('runtime config cache wiring', () => {
       const running = newState();
       running.apply(snap(8, ['a', 'b', 'c']), 'controller', { controllerId: 'ctl-1' });
       await saveAppliedSnapshot(cache, running, snap(8, ['a', 'b', 'c']), 'ctl-1', decoded);
-      await writesOf(decoded, 1);
+      await waitFor('the decoded definitions written', () => decoded.writes >= 1, { timeoutMs: 10_000 });
       const written = await loadDecodedDefinitions(fresh, schemaFingerprint());
       expect(written.ok && written.definitions.size).toBe(3);
       await decoded.stop();

@@ -13,19 +13,19 @@ import { withYoungGenerationHeld } from './young-generation.js';
  */
 export async function bootFromCache(cache: ConfigCache, state: RuntimeState, logger: Logger, decoded?: DecodedDefinitions): Promise<ConfigSnapshot | undefined> {
   // Parsing and building 10,000 APIs must not leave V8's young generation at its maximum for good.
-  const { loaded, verdict } = await withYoungGenerationHeld(async () => {
+  const { loaded, known, verdict } = await withYoungGenerationHeld(async () => {
     const [loaded, known] = await Promise.all([cache.load(), decoded?.load()]);
-    if (loaded.status !== 'ok') return { loaded, verdict: undefined };
+    if (loaded.status !== 'ok') return { loaded, known, verdict: undefined };
     // The loader checked every resource against its hash and the state hash (cache-file.ts, cache-log.ts): not hashed twice.
     // What this build decoded before from the same content is not decoded again (DecodedDefinitions).
-    return { loaded, verdict: state.apply(loaded.snapshot, 'cache', { controllerId: loaded.controllerId, savedAt: loaded.savedAt, contentVerified: true, decoded: known }) };
+    return { loaded, known, verdict: state.apply(loaded.snapshot, 'cache', { controllerId: loaded.controllerId, savedAt: loaded.savedAt, contentVerified: true, decoded: known }) };
   });
   if (loaded.status !== 'ok' || verdict === undefined) return undefined;
   if (!verdict.ok) {
     cache.refused(`${verdict.code}: ${verdict.message}`);
     return undefined;
   }
-  decoded?.afterBoot(state.getConfig());
+  decoded?.afterBoot(state.getConfig(), known);
   logger.info(
     { version: loaded.snapshot.version, hash: loaded.snapshot.hash, savedAt: loaded.savedAt.toISOString(), controllerId: loaded.controllerId },
     'serving the cached config until a controller answers',
@@ -69,8 +69,6 @@ export class DecodedDefinitions {
   readonly #dir: string;
   readonly #logger: Logger;
   readonly #delayMs: number;
-  /** Covered every resource of the boot's snapshot: nothing to write after it. */
-  #loaded: ReadonlyMap<string, unknown> | undefined;
   #pending: RuntimeConfig | undefined;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
@@ -103,14 +101,11 @@ export class DecodedDefinitions {
       this.#logger.info({ reason: err instanceof Error ? err.message : String(err) }, 'config cache: no decoded definitions to reuse; every definition is decoded in full');
       return undefined;
     }
-    this.#loaded = definitions;
     return definitions;
   }
 
-  /** After the boot applied the cached config: written again unless the file covered all of it. */
-  afterBoot(config: RuntimeConfig | undefined): void {
-    const loaded = this.#loaded;
-    this.#loaded = undefined;
+  /** After the boot applied the cached config: written again unless what `load` gave (`loaded`) covered all of it. */
+  afterBoot(config: RuntimeConfig | undefined, loaded: ReadonlyMap<string, unknown> | undefined): void {
     if (config === undefined) return;
     if (loaded !== undefined && loaded.size === config.apis.size && [...config.apis.values()].every((api) => loaded.has(api.hash))) return;
     this.refresh(config);
