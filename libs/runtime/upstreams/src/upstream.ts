@@ -1,11 +1,10 @@
-import type { HashOn, UpstreamDefinition } from '@gw/api-schema';
+import { sameJson, type HashOn, type UpstreamDefinition } from '@gw/api-schema';
 import type { Clock, Random } from './clock.js';
 import { CircuitBreaker, type BreakerState, type BreakerTransition } from './circuit-breaker.js';
 import { LoadBalancer } from './load-balancer.js';
 import { RetryBudget } from './retry-budget.js';
 import { retryConditionsOf, type RetryConditions } from './retry-policy.js';
 import { TargetHealth, type HealthListener, type TargetState } from './target-health.js';
-import { sameJson } from './same-json.js';
 import { UpstreamHealth } from './upstream-health.js';
 import { parseUpstreamTarget, type UpstreamTarget } from './upstream-target.js';
 

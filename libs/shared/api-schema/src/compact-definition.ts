@@ -1,6 +1,7 @@
 import type { ApiDefinition, ApiDefinitionInput } from './api-definition.schema.js';
 import { isJsonObject } from './json-object.js';
 import { apiDefinitionJsonSchema } from './json-schema.js';
+import { sameJson } from './same-json.js';
 import { validateApiDefinition } from './validate-api-definition.js';
 
 type Schema = Record<string, unknown>;
@@ -10,25 +11,6 @@ let rootSchema: Schema | undefined;
 function schema(): Schema {
   rootSchema ??= apiDefinitionJsonSchema();
   return rootSchema;
-}
-
-/** Two JSON values equal (member order aside). Plain loops: it runs over every definition twice per compile. */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
-    return true;
-  }
-  if (!isJsonObject(a) || !isJsonObject(b)) return false;
-  let count = 0;
-  for (const k in a) {
-    if (!Object.hasOwn(a, k)) continue;
-    count++;
-    if (!Object.hasOwn(b, k) || !sameJson(a[k], b[k])) return false;
-  }
-  for (const k in b) if (Object.hasOwn(b, k)) count--;
-  return count === 0;
 }
 
 function jsonType(value: unknown): string {

@@ -50,6 +50,7 @@ export {
 } from './route-claims.js';
 export { maskDefinitionSecrets, restoreMaskedSecrets, hasMaskedSecrets } from './secret-masking.js';
 export { isJsonObject } from './json-object.js';
+export { sameJson } from './same-json.js';
 export { SECRET_MARK, secretField } from './secret-mark.js';
 export { EACH_ITEM, listSecretFields, mapSecretFields, secretFieldPaths, type SecretPath } from './secret-fields.js';
 export { apiDefinitionJsonSchema, API_DEFINITION_SCHEMA_PATH } from './json-schema.js';

@@ -1,8 +1,9 @@
 /**
  * Whether two JSON values (plain objects, arrays, strings, numbers, booleans, null) are
- * equal, member by member, whatever the order of object keys. What `Upstream.follow` asks
- * of two definitions; comparing serialized copies kept one ~0.5–1 KB string per API alive.
- * Shared blocks (the same object in both) are equal at once.
+ * equal, member by member, whatever the order of object keys: what compacting a definition
+ * asks of a field and its default, and what `Upstream.follow` asks of two definitions
+ * (comparing serialized copies kept one ~0.5–1 KB string per API alive). Shared blocks
+ * (the same object in both) are equal at once.
  */
 export function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
