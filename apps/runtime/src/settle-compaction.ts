@@ -1,7 +1,7 @@
 /** Quiet time after the last config apply before the heap's growth is looked at. */
 export const SETTLE_AFTER_APPLY_MS = 5_000;
 /** Growth of V8's committed heap since the last compaction that is worth a compaction (of what it was then)... */
-export const SETTLE_GROWTH_SHARE = 0.5;
+const SETTLE_GROWTH_SHARE = 0.5;
 /** ...and at least this much, so a small config never pays for a pause that gives little back. */
 export const SETTLE_GROWTH_MIN_BYTES = 32 * 1024 * 1024;
 

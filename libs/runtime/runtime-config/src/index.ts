@@ -2,4 +2,4 @@ export { buildRuntimeConfig, decodeDefinitions, encodeDefinitions, type ApiRunti
 export { RuntimeState, checkNotOlder, type AppliedConfig, type ApplyOrigin, type ApplyVerdict, type ConfigSource, type RuntimeStateOptions, type SwapListener } from './runtime-state.js';
 export { ApiPolicies, type PolicyServices } from './api-policies.js';
 export { type PolicyEvents } from './policy-events.js';
-export { SharedBlocksError, type EncodedBlocks } from './shared-blocks.js';
+export type { EncodedBlocks } from './shared-blocks.js';

@@ -10,6 +10,6 @@ export { LoadBalancer, type LoadBalancerOptions } from './load-balancer.js';
 export { FailureWindow } from './failure-window.js';
 export { CircuitBreaker, ADMITTED, FULL, OPEN, type Admission, type BreakerState, type BreakerTransition, type PendingRequest } from './circuit-breaker.js';
 export { RetryBudget } from './retry-budget.js';
-export { isRetryableRequest, RetryConditions, retryConditionsOf, type TryFailure } from './retry-policy.js';
+export { isRetryableRequest, RetryConditions, type TryFailure } from './retry-policy.js';
 export { Upstream, type UpstreamContext } from './upstream.js';
 export { parseUpstreamTarget, upstreamPath, type UpstreamTarget } from './upstream-target.js';
