@@ -27,11 +27,11 @@ export interface ConfigStreamContext {
   recallNack?: (runtimeId: string) => Promise<{ epoch: number; version: number } | undefined>;
   nackRecallTimeoutMs: number;
   /**
-   * When the runtime ACKs while two or more newer versions already wait (a burst of writes), the next
-   * response waits this long, so it carries the newest of several versions instead of each
-   * in turn; 0 or absent: sent at once. An ACK with nothing newer waiting holds nothing.
+   * When the runtime ACKs while the config is already two or more versions past it (a burst of
+   * writes), the next response waits this long, so it carries the newest of several versions
+   * instead of each in turn; 0: sent at once. An ACK with nothing newer waiting holds nothing.
    */
-  burstHoldMs?: number;
+  burstHoldMs: number;
   limits: StreamLimits;
   /** The certificate's identity (mutual TLS); undefined in insecure mode. */
   identity: RuntimeIdentity | undefined;
@@ -207,9 +207,11 @@ export class ConfigStream implements SendTarget {
         if (this.#delta) this.#held = req.hash === out.hash ? { hash: out.hash, epoch: out.epoch, snapshot: out.snapshot } : undefined;
         this.ctx.callbacks.onAck?.(session);
         const current = this.ctx.cache.current;
-        const hold = this.ctx.burstHoldMs ?? 0;
-        // Two or more versions behind: a burst. One behind is as likely the next deploy of a
-        // sequence that waited for this one (its ACK arrived after the next was compiled).
+        const hold = this.ctx.burstHoldMs;
+        // The config is two or more versions past what was ACKed (commits since, whether the
+        // refresher compiled them one by one or folded them): a burst. One version past is as
+        // likely the next deploy of a sequence that waited for this one (its ACK arrived after
+        // the next was compiled).
         if (hold > 0 && current !== undefined && current.epoch === out.epoch && current.version >= out.version + 2) this.#holdUntil = Date.now() + hold;
       }
     }
