@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compactDefinition, tryCompactDefinition, validateApiDefinition, type ApiDefinition } from './index.js';
 import { definitionOf, plainApi } from './testing/index.js';
-import { FIXTURES, RICH, SCHEMA, SMALLEST, branch, definitions, isObject, secret, typeOf, type Json } from './testing/definition-variations.js';
+import { isJsonObject } from './json-object.js';
+import { FIXTURES, RICH, SCHEMA, SMALLEST, branch, definitions, secret, typeOf, type Json } from './testing/definition-variations.js';
 
 function revalidated(input: unknown): ApiDefinition {
   const result = validateApiDefinition(input);
@@ -14,11 +15,11 @@ function revalidated(input: unknown): ApiDefinition {
 function defaultValued(value: unknown, node: Json, pointer: string, out: string[]): string[] {
   const shape = branch(node, typeOf(value));
   if (shape === undefined) return out;
-  if (Array.isArray(value) && isObject(shape['items'])) value.forEach((item, i) => defaultValued(item, shape['items'] as Json, `${pointer}/${i}`, out));
-  if (!isObject(value) || !isObject(shape['properties'])) return out;
+  if (Array.isArray(value) && isJsonObject(shape['items'])) value.forEach((item, i) => defaultValued(item, shape['items'] as Json, `${pointer}/${i}`, out));
+  if (!isJsonObject(value) || !isJsonObject(shape['properties'])) return out;
   for (const [key, member] of Object.entries(value)) {
     const sub = (shape['properties'] as Json)[key];
-    if (!isObject(sub)) continue;
+    if (!isJsonObject(sub)) continue;
     if ('default' in sub && JSON.stringify(member) === JSON.stringify(sub['default'])) out.push(`${pointer}/${key}`);
     defaultValued(member, sub, `${pointer}/${key}`, out);
   }

@@ -5,6 +5,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { apiDefinitionJsonSchema, validateApiDefinition, type ApiDefinition } from '../index.js';
 import { definitionOf, plainApi } from './index.js';
+import { isJsonObject } from '../json-object.js';
 
 export const SMALLEST = { name: 'orders', basePath: '/orders', upstream: { targets: [{ url: 'http://10.0.0.7:8080' }] } };
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
@@ -50,7 +51,6 @@ export const RICH = {
 export const FIXTURES: ApiDefinition[] = [definitionOf(SMALLEST), plainApi('plain', '/plain', ['http://10.0.0.7:8080', { url: 'http://10.0.0.8:8080', zone: 'b' }]), definitionOf(RICH as never)];
 
 export type Json = Record<string, unknown>;
-export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The branch of a JSON Schema node that describes a value of JSON type `type`. */
 export function branch(node: Json, type: string): Json | undefined {
@@ -77,20 +77,20 @@ interface Field {
  * its default, `null` and `{}` where the schema allows them, any integer in its range,
  * either boolean, any enum member, or the fixture's own value.
  */
-export function fieldsOf(value: unknown, node: Json, path: (string | number)[], out: Field[]): Field[] {
+function fieldsOf(value: unknown, node: Json, path: (string | number)[], out: Field[]): Field[] {
   const shape = branch(node, typeOf(value));
   if (shape === undefined) return out;
-  if (Array.isArray(value) && isObject(shape['items'])) value.forEach((item, i) => fieldsOf(item, shape['items'] as Json, [...path, i], out));
-  if (!isObject(value) || !isObject(shape['properties'])) return out;
+  if (Array.isArray(value) && isJsonObject(shape['items'])) value.forEach((item, i) => fieldsOf(item, shape['items'] as Json, [...path, i], out));
+  if (!isJsonObject(value) || !isJsonObject(shape['properties'])) return out;
   for (const [key, member] of Object.entries(value)) {
     const sub = (shape['properties'] as Json)[key];
-    if (!isObject(sub)) continue;
+    if (!isJsonObject(sub)) continue;
     const at = [...path, key];
     const options: fc.Arbitrary<{ omit: true } | { value: unknown }>[] = [fc.constant({ value: member })];
     if ('default' in sub || 'x-default' in sub) options.push(fc.constant({ omit: true as const }));
     if ('default' in sub) options.push(fc.constant({ value: structuredClone(sub['default']) }));
     if (branch(sub, 'null') !== undefined) options.push(fc.constant({ value: null }));
-    if (branch(sub, 'object') !== undefined) options.push(fc.constant({ value: isObject(member) ? member : {} }), fc.constant({ value: {} }));
+    if (branch(sub, 'object') !== undefined) options.push(fc.constant({ value: isJsonObject(member) ? member : {} }), fc.constant({ value: {} }));
     const integer = branch(sub, 'integer');
     if (integer !== undefined) {
       const min = typeof integer['minimum'] === 'number' ? integer['minimum'] : 0;
@@ -108,9 +108,9 @@ export function fieldsOf(value: unknown, node: Json, path: (string | number)[], 
 
 function setAt(root: Json, path: readonly (string | number)[], choice: { omit: true } | { value: unknown }): void {
   let node: unknown = root;
-  for (const key of path.slice(0, -1)) node = isObject(node) || Array.isArray(node) ? (node as Json)[key as string] : undefined;
+  for (const key of path.slice(0, -1)) node = isJsonObject(node) || Array.isArray(node) ? (node as Json)[key as string] : undefined;
   // A parent already set to null or left out: nothing to vary below it.
-  if (!isObject(node)) return;
+  if (!isJsonObject(node)) return;
   const last = path[path.length - 1] as string;
   if ('omit' in choice) delete node[last];
   else node[last] = structuredClone(choice.value);
