@@ -52,7 +52,18 @@ async function startUpstream(respond: (req: IncomingMessage, res: ServerResponse
  * would fill; the connection charge has its own specs (*open connections are charged*).
  */
 async function startGateway(apis: ApiDefinition[], edge: Partial<EdgeSettings> = {}, settings: Partial<ListenerSettings> = {}, buffers: Partial<BufferSettings> = {}): Promise<number> {
-  const handler = createProxyHandler({ getConfig: stateWith(apis).getConfig, edge: new EdgeGuard(edge), buffers: { connectionBytes: 0, ...buffers } });
+  return (await startGatewayLogging(apis, edge, buffers, [], settings)).port;
+}
+
+/** `startGateway` whose handler logs into `logs`, with the handler (its budgets). */
+async function startGatewayLogging(
+  apis: ApiDefinition[],
+  edge: Partial<EdgeSettings>,
+  buffers: Partial<BufferSettings>,
+  logs: LogRecord[],
+  settings: Partial<ListenerSettings> = {},
+): Promise<{ port: number; handler: ReturnType<typeof createProxyHandler> }> {
+  const handler = createProxyHandler({ getConfig: stateWith(apis).getConfig, edge: new EdgeGuard(edge), buffers: { connectionBytes: 0, ...buffers }, logger: recordingLogger(logs) });
   budgets.push(handler.budget);
   diskBudgets.push(handler.diskBudget);
   const listener = createProxyListener(handler, settings);
@@ -62,7 +73,7 @@ async function startGateway(apis: ApiDefinition[], edge: Partial<EdgeSettings> =
     handler.close();
     await closeServer(listener.server);
   });
-  return port;
+  return { port, handler };
 }
 
 async function bigUpstream(body: Buffer): Promise<{ url: string; finished: () => number; hits: () => number; open: () => number }> {
@@ -454,19 +465,7 @@ describe('lagging responses are cut while the response side is past its share (s
     // 4 MiB: two 1 MiB responses kept in memory (half), the response side 3 MiB, no disk,
     // so the other slow readers stream with backpressure and are charged what they hold.
     const memoryBytes = 4 * 1024 * 1024;
-    const handler = createProxyHandler({
-      getConfig: stateWith([plainApi('a', '/a', [up.url])]).getConfig,
-      edge: new EdgeGuard({ clientSendTimeoutMs: 0 }),
-      buffers: { memoryBytes, responseBytes: 1024 * 1024, diskBytes: 0, connectionBytes: 0 },
-      logger: recordingLogger(logs),
-    });
-    const listener = createProxyListener(handler, {});
-    const port = await listenLocal(listener.server);
-    cleanups.push(async () => {
-      listener.server.closeAllConnections();
-      handler.close();
-      await closeServer(listener.server);
-    });
+    const { port, handler } = await startGatewayLogging([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 0 }, { memoryBytes, responseBytes: 1024 * 1024, diskBytes: 0 }, logs);
     const budget = handler.budget;
     const share = memoryBytes * (1 - REQUEST_RESERVE_SHARE);
     expect(budget.responseSideBytes).toBe(share);
@@ -898,21 +897,10 @@ describe('slow readers beyond the memory budget: responses spilled to temporary 
     const up = await bigUpstream(body);
     const dir = dirs.make() + '/missing';
     const logs: LogRecord[] = [];
-    const handler = createProxyHandler({
-      getConfig: stateWith([plainApi('a', '/a', [up.url])]).getConfig,
-      edge: new EdgeGuard({ clientSendTimeoutMs: 10_000 }),
-      // Nothing kept in memory, so the response goes for the disk at its first stall (a budget
-      // of a few bytes would do that too, but its response side would then cut the lagging client).
-      buffers: { responseBytes: 0, diskBytes: 128 * 1024 * 1024, responseDiskBytes: 64 * 1024 * 1024, dir },
-      logger: recordingLogger(logs),
-    });
-    const listener = createProxyListener(handler, {});
-    const port = await listenLocal(listener.server);
-    cleanups.push(async () => {
-      listener.server.closeAllConnections();
-      handler.close();
-      await closeServer(listener.server);
-    });
+    // Nothing kept in memory, so the response goes for the disk at its first stall (a budget
+    // of a few bytes would do that too, but its response side would then cut the lagging client).
+    const buffers = { responseBytes: 0, diskBytes: 128 * 1024 * 1024, responseDiskBytes: 64 * 1024 * 1024, dir, connectionBytes: CONNECTION_MEMORY_BYTES };
+    const { port, handler } = await startGatewayLogging([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 10_000 }, buffers, logs);
     const c = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
     await waitFor('the head', () => c.text().startsWith('HTTP/1.1 200'));
     c.socket.pause();
