@@ -159,11 +159,12 @@ describe('runtime config cache wiring', () => {
 
       // A controller's snapshot: the first save of a fresh cache is a new base file, and the decoded definitions follow it.
       const fresh = dirs.make();
-      const cache = new ConfigCache({ dir: fresh });
       const decoded = new DecodedDefinitions(fresh, silentLogger, 0);
       const running = newState();
+      // As the runtime wires it: each base file the cache writes, the decoded definitions follow.
+      const cache = new ConfigCache({ dir: fresh, onBaseWritten: () => decoded.refresh(running.getConfig()) });
       running.apply(snap(8, ['a', 'b', 'c']), 'controller', { controllerId: 'ctl-1' });
-      await saveAppliedSnapshot(cache, running, snap(8, ['a', 'b', 'c']), 'ctl-1', decoded);
+      await saveAppliedSnapshot(cache, running, snap(8, ['a', 'b', 'c']), 'ctl-1');
       await waitFor('the decoded definitions written', () => decoded.writes >= 1, { timeoutMs: 10_000 });
       const written = await loadDecodedDefinitions(fresh, schemaFingerprint());
       expect(written.ok && written.definitions.size).toBe(3);

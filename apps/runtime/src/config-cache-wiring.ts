@@ -44,16 +44,13 @@ export async function bootFromCache(cache: ConfigCache, state: RuntimeState, log
  * write is reported by the cache and never turns the ACK into a NACK: the config itself
  * is fine.
  */
-export async function saveAppliedSnapshot(cache: ConfigCache, state: RuntimeState, snapshot: ConfigSnapshot, controllerId: string, decoded?: DecodedDefinitions): Promise<void> {
+export async function saveAppliedSnapshot(cache: ConfigCache, state: RuntimeState, snapshot: ConfigSnapshot, controllerId: string): Promise<void> {
   const applied = state.applied;
   if (!applied || applied.version !== snapshot.version || applied.epoch !== snapshot.epoch || applied.hash !== snapshot.hash) return;
   const running = state.getConfig()?.snapshot;
   if (running === undefined || running.hash !== snapshot.hash || running.epoch !== snapshot.epoch) return;
   // The same content under a newer version keeps the config object (no rebuild): the disk gets what runs, at the new version.
-  const bases = cache.report().compactions;
   await cache.save(running.version === snapshot.version ? running : { ...running, version: snapshot.version }, { controllerId });
-  // A new base file (the first write, each compaction): the decoded definitions follow it.
-  if (cache.report().compactions !== bases) decoded?.refresh(state.getConfig());
 }
 
 /**

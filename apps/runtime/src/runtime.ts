@@ -122,7 +122,8 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
   });
   let draining = false;
   // Static stability: the last-known-good snapshot on disk is served before any controller answers.
-  const cache = config.configCacheDir ? new ConfigCache({ dir: config.configCacheDir, logger }) : undefined;
+  // A new base file (the first write, each compaction): the decoded definitions (declared below) follow it.
+  const cache = config.configCacheDir ? new ConfigCache({ dir: config.configCacheDir, logger, onBaseWritten: () => decoded?.refresh(state.getConfig()) }) : undefined;
   // In delta mode the cached state is listed to the controller, which sends only what changed meanwhile.
   // What this build decoded from the cached resources before: the boot does not validate it all again.
   const decoded = cache ? new DecodedDefinitions(cache.dir, logger) : undefined;
@@ -148,7 +149,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
       if (verdict.ok) {
         if (before !== snapshot.version) logger.info({ version: snapshot.version, hash: snapshot.hash, controllerId: source.controllerId }, 'config applied');
         // Written before the ACK: what a controller sees as applied survives a restart.
-        if (cache) await saveAppliedSnapshot(cache, state, snapshot, source.controllerId, decoded);
+        if (cache) await saveAppliedSnapshot(cache, state, snapshot, source.controllerId);
       } else {
         logger.warn({ version: snapshot.version, code: verdict.code, reason: verdict.message }, 'config rejected');
       }

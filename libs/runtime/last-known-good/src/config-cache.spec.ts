@@ -30,6 +30,20 @@ describe('ConfigCache', () => {
     expect(await loadSnapshot(dir)).toMatchObject({ status: 'ok', snapshot: snapshot(1) });
   });
 
+  it('tells onBaseWritten of each new base file (the first write, a compaction) and of no log record', async () => {
+    const dir = dirs.make();
+    let bases = 0;
+    const cache = new ConfigCache({ dir, maxLogRecords: 1, onBaseWritten: () => void bases++ });
+    // Twenty APIs, one of them changed per version: a change's log record is far smaller than the base.
+    const many = (version: number, port: number) => snapshotOf(Array.from({ length: 20 }, (_, i) => plainApi(`api-${i}`, `/api-${i}`, [`http://127.0.0.1:${i === 0 ? port : 8080}`])), version);
+    await cache.save(many(1, 8080), { controllerId: 'ctl-1' });
+    expect(bases).toBe(1);
+    await cache.save(many(2, 9090), { controllerId: 'ctl-1' }); // a log record
+    expect([bases, cache.report().compactions]).toEqual([1, 1]);
+    await cache.save(many(3, 9091), { controllerId: 'ctl-1' }); // past maxLogRecords: compacted into a base
+    expect([bases, cache.report().compactions]).toEqual([2, 2]);
+  });
+
   it('skips the write when the file already holds the version, epoch and hash; writes on any change', async () => {
     const dir = dirs.make();
     const first = new ConfigCache({ dir });

@@ -48,6 +48,8 @@ export interface ConfigCacheOptions extends LoadOptions {
   write?: typeof writeSnapshot;
   /** Compact once the log would hold more records than this (default 1000); it is also compacted once larger than the base. */
   maxLogRecords?: number;
+  /** Called after each write of a new base file (the first write, each compaction), whichever save made it. */
+  onBaseWritten?: () => void;
 }
 
 export type SaveOutcome = 'saved' | 'unchanged' | 'failed' | 'pending';
@@ -80,6 +82,7 @@ export class ConfigCache {
   /** Writes run one after another, each from the disk state the previous one left. */
   #chain: Promise<unknown> = Promise.resolve();
   #compactions = 0;
+  readonly #onBaseWritten: (() => void) | undefined;
   #status: CacheFileStatus = 'unknown';
   #problem: { code: string; reason: string } | undefined;
   #boot: ConfigCacheReport['boot'] = { status: 'not-loaded', reason: null, savedAt: null };
@@ -94,6 +97,7 @@ export class ConfigCache {
     this.#writeWaitMs = options.writeWaitMs ?? 5_000;
     this.#write = options.write ?? writeSnapshot;
     this.#maxLogRecords = options.maxLogRecords;
+    this.#onBaseWritten = options.onBaseWritten;
   }
 
   /** Reads the file; the caller decides whether to apply what it holds (and calls `refused` if not). */
@@ -161,8 +165,11 @@ export class ConfigCache {
         this.#status = 'ok';
         this.#problem = undefined;
         this.#writes++;
-        if (saved.kind === 'base') this.#compactions++;
         this.#logger.debug({ file: saved.path, version: snapshot.version, bytes: saved.bytes, kind: saved.kind }, 'config cache: snapshot saved');
+        if (saved.kind === 'base') {
+          this.#compactions++;
+          this.#onBaseWritten?.();
+        }
         return 'saved' as const;
       },
       (err: unknown) => {
