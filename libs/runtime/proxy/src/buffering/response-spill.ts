@@ -6,10 +6,16 @@ import { watchSend } from '../edge/client-timeouts.js';
 
 /** Upstream bytes waiting for the disk before the upstream is paused (the spill's only memory besides one read). */
 export const SPILL_WRITE_QUEUE_BYTES = 64 * 1024;
-/** What one read from the file hands to the client connection: its high-water mark, so a stalled client pins little memory. */
-const READ_BYTES = 16 * 1024;
+/**
+ * What one read from the file hands to the client connection, the only one it holds: the
+ * next is read once the kernel has taken it, so a stalled client pins one read whatever
+ * the connection's high-water mark (64 KiB since Node 22: writing until `write()` said
+ * stop held four reads per slow reader, ~50 MB outside the budget at 1,024 spilled
+ * responses, docs/slow-clients.md).
+ */
+export const SPILL_READ_BYTES = 16 * 1024;
 /** What a spill holds in memory at most besides what its connection queued: charged in the memory budget. */
-export const SPILL_MEMORY_BYTES = SPILL_WRITE_QUEUE_BYTES + READ_BYTES;
+export const SPILL_MEMORY_BYTES = SPILL_WRITE_QUEUE_BYTES + SPILL_READ_BYTES;
 
 /** What a spill tells the response relay about its upstream. */
 export interface SpillHooks {
@@ -44,11 +50,19 @@ export class ResponseSpill {
   private upstreamPaused = false;
   private pumping = false;
   private awaitingDrain = false;
+  /** The last read handed to the client is not written to the kernel yet. */
+  private awaitingWrite = false;
   private closed = false;
   /** The client took what the connection buffered: hand it more (one listener per spill, not one closure per wait). */
   private readonly onDrain = (): void => {
     this.awaitingDrain = false;
     void this.pump();
+  };
+  /** The kernel took the last read (or the connection failed): read the next one. */
+  private readonly onWritten = (err?: Error | null): void => {
+    this.awaitingWrite = false;
+    // A failed write: the connection is going, its 'close' ends the spill.
+    if (err == null) void this.pump();
   };
 
   constructor(
@@ -143,10 +157,13 @@ export class ResponseSpill {
     void this.pump();
   }
 
-  /** Hands the file to the client as fast as it takes it; ends the response after the last byte. */
+  /**
+   * Hands the file to the client as fast as it takes it, one read at a time (`SPILL_READ_BYTES`,
+   * the next once the kernel has taken it: `onWritten`); ends the response after the last byte.
+   */
   private async pump(): Promise<void> {
     const handle = this.handle;
-    if (handle === undefined || this.pumping || this.awaitingDrain || this.closed) return;
+    if (handle === undefined || this.pumping || this.awaitingDrain || this.awaitingWrite || this.closed) return;
     const res = this.res;
     if (res.writableNeedDrain) {
       // The connection still holds what was queued before the spill began: read nothing
@@ -154,24 +171,22 @@ export class ResponseSpill {
       this.waitForDrain();
       return;
     }
+    const available = this.written - this.sent;
+    if (available === 0) {
+      if (this.upstreamEnded && this.queued === 0 && !this.writing) this.finish();
+      return;
+    }
     this.pumping = true;
     try {
-      while (!this.closed) {
-        const available = this.written - this.sent;
-        if (available === 0) {
-          if (this.upstreamEnded && this.queued === 0 && !this.writing) this.finish();
-          return;
-        }
-        const buf = Buffer.allocUnsafe(Math.min(available, READ_BYTES));
-        const { bytesRead } = await handle.read(buf, 0, buf.length, this.sent);
-        if (this.closed) return;
-        if (bytesRead === 0) throw new Error('response spill file shorter than written');
-        this.sent += bytesRead;
-        if (!res.write(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead))) {
-          this.waitForDrain();
-          return;
-        }
-      }
+      const buf = Buffer.allocUnsafe(Math.min(available, SPILL_READ_BYTES));
+      const { bytesRead } = await handle.read(buf, 0, buf.length, this.sent);
+      if (this.closed) return;
+      if (bytesRead === 0) throw new Error('response spill file shorter than written');
+      this.sent += bytesRead;
+      this.awaitingWrite = true;
+      // Its callback is never synchronous; meanwhile the client must take it in time.
+      res.write(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), this.onWritten);
+      watchSend(res, this.sendTimeoutMs);
     } catch {
       res.destroy();
     } finally {
