@@ -9,6 +9,7 @@ import { plainApi } from '@gw/api-schema/testing';
 import { stateWith } from '@gw/runtime-config/testing';
 import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CLIENT_HIGH_WATER_MARK_BYTES } from './buffering/buffer-settings.js';
 import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
 import { createProxyHandler } from './proxy-handler.js';
 import { createProxyListener, type ListenerSettings, type ProxyListener } from './proxy-listener.js';
@@ -86,6 +87,18 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
     req.end();
   });
 }
+
+describe('proxy listener: client connections', () => {
+  it('queue CLIENT_HIGH_WATER_MARK_BYTES (16 KiB) before write() says stop, not Node\'s 64 KiB: what a client that stops reading pins besides a write in flight', async () => {
+    const { port, listener } = await startGateway([]);
+    const accepted = once(listener.server, 'connection') as Promise<[Socket]>;
+    const socket = connect(port, '127.0.0.1');
+    cleanups.push(() => void socket.destroy());
+    const [served] = await accepted;
+    expect(CLIENT_HIGH_WATER_MARK_BYTES).toBe(16 * 1024);
+    expect(served.writableHighWaterMark).toBe(CLIENT_HIGH_WATER_MARK_BYTES);
+  });
+});
 
 describe('proxy listener: limits and parser errors', () => {
   it('answers 431 with the JSON error when the headers exceed maxHeaderBytes', async () => {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { silentLogger, type Logger } from '@gw/logging';
+import { CLIENT_HIGH_WATER_MARK_BYTES } from './buffering/buffer-settings.js';
 import { answerClientError, refuseConnect } from './edge/client-error.js';
 import { OverloadGuard, type OverloadStats } from './overload-guard.js';
 import type { ProxyHandler } from './proxy-handler.js';
@@ -115,6 +116,8 @@ export function createProxyListener(handler: ProxyHandler, settings: Partial<Lis
       // here waits for the request's own 'end' or 'close' (client aborts are seen on the
       // response), which the listener spec checks.
       optimizeEmptyRequests: true,
+      // What a lagging client's connection queues (CLIENT_HIGH_WATER_MARK_BYTES, not Node's 64 KiB).
+      highWaterMark: CLIENT_HIGH_WATER_MARK_BYTES,
     },
     onRequest,
   );

@@ -12,7 +12,7 @@ import { stateWith } from '@gw/runtime-config/testing';
 import { closeServer, listenLocal, tempDirs, waitFor } from '@gw/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BufferBudget } from './buffering/buffer-budget.js';
-import { CONNECTION_MEMORY_BYTES, REQUEST_RESERVE_SHARE, RESPONSE_BUFFER_SHARE, SHED_MIN_LAG_MS, type BufferSettings } from './buffering/buffer-settings.js';
+import { CONNECTION_MEMORY_BYTES, REQUEST_RESERVE_SHARE, RESPONSE_BUFFER_SHARE, SHED_MIN_LAG_MS, SHED_RESPONSE_SHARE, type BufferSettings } from './buffering/buffer-settings.js';
 import { EdgeGuard, type EdgeSettings } from './edge/edge-guard.js';
 import { UPSTREAM_READ_AHEAD_BYTES } from './forwarding/response-relay.js';
 import { SPILL_MEMORY_BYTES, SPILL_WRITE_QUEUE_BYTES } from './buffering/response-spill.js';
@@ -405,9 +405,10 @@ describe('lagging responses are cut while the response side is past its share (s
     const logs: LogRecord[] = [];
     const minLagMs = 200;
     const connectionBytes = 3 * 1024 * 1024;
-    // The response side's share is 3 MiB; one connection's charge fills it, so any response charge passes it and the cut stays armed.
+    // The cut holds the response side to 60 % (2.4 MiB); one connection's charge passes it, so the cut stays armed.
     const budget = new BufferBudget(4 * 1024 * 1024, connectionBytes, { minLagMs, logger: recordingLogger(logs) });
-    expect(budget.responseSideBytes).toBe(connectionBytes);
+    expect(budget.shedAtBytes).toBe(Math.floor(4 * 1024 * 1024 * SHED_RESPONSE_SHARE));
+    expect(budget.shedAtBytes).toBeLessThan(connectionBytes);
     const body = randomBytes(64 * 1024);
     const responses: ServerResponse[] = [];
     // Writes 64 KiB chunks without end, so a reader's progress shows write by write.
@@ -447,7 +448,7 @@ describe('lagging responses are cut while the response side is past its share (s
     // Still past the share (the reading one's charge): the cut looks again every 100 ms, five times the lag long.
     const until = performance.now() + 5 * minLagMs;
     await waitFor('five lags gone by', () => performance.now() >= until, { timeoutMs: 10_000 });
-    expect(budget.responseUsed).toBeGreaterThan(budget.responseSideBytes);
+    expect(budget.responseUsed).toBeGreaterThan(budget.shedAtBytes);
     expect(readingRes.destroyed).toBe(false);
     expect(budget.shed).toBe(1);
     // Once it takes nothing any more, it is cut after the lag.
@@ -462,13 +463,13 @@ describe('lagging responses are cut while the response side is past its share (s
     const body = randomBytes(16 * 1024 * 1024);
     const up = await bigUpstream(body);
     const logs: LogRecord[] = [];
-    // 4 MiB: two 1 MiB responses kept in memory (half), the response side 3 MiB, no disk,
+    // 4 MiB: two 1 MiB responses kept in memory (half), the response side cut back to 2.4 MiB, no disk,
     // so the other slow readers stream with backpressure and are charged what they hold.
     const memoryBytes = 4 * 1024 * 1024;
     const { port, handler } = await startGatewayLogging([plainApi('a', '/a', [up.url])], { clientSendTimeoutMs: 0 }, { memoryBytes, responseBytes: 1024 * 1024, diskBytes: 0 }, logs);
     const budget = handler.budget;
-    const share = memoryBytes * (1 - REQUEST_RESERVE_SHARE);
-    expect(budget.responseSideBytes).toBe(share);
+    const share = Math.floor(memoryBytes * SHED_RESPONSE_SHARE);
+    expect(budget.shedAtBytes).toBe(share);
     const slow = (): Client => {
       const r = client(port, 'GET /a/big HTTP/1.1\r\nHost: a\r\n\r\n');
       r.socket.pause();
@@ -526,7 +527,7 @@ describe('lagging responses are cut while the response side is past its share (s
     for (const r of kept) expect(bodyOf(r).equals(body)).toBe(true);
     // One line for the interval, with what was cut.
     const line = await waitFor('the cut logged', () => logs.find((l) => l.msg === 'buffer memory: lagging responses cut'), { timeoutMs: 5_000 });
-    expect(line.fields).toMatchObject({ cut, responseShareBytes: share });
+    expect(line.fields).toMatchObject({ cut, shedAtBytes: share });
     expect(logs.filter((l) => l.msg === 'buffer memory: lagging responses cut')).toHaveLength(1);
     for (const r of readers) r.socket.destroy();
     await waitFor('the budget given back', () => budget.used === 0 && budget.responseUsed === 0);

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '@gw/logging';
-import { REQUEST_RESERVE_SHARE } from './buffer-settings.js';
+import { REQUEST_RESERVE_SHARE, SHED_RESPONSE_SHARE } from './buffer-settings.js';
 
 /** Cutting lagging responses while the response side is past its share (`shedLagging`). */
 export interface ShedSettings {
@@ -35,9 +35,9 @@ type Holder = Record<symbol, number | undefined>;
  * however many slow readers hold the rest (docs/slow-clients.md).
  *
  * With `shedding` (the memory budget of a proxy handler), the response side is also held to
- * that share (Envoy's overload action `reset_high_memory_stream`): charges cannot be
- * refused, since the memory is spent before they are known, so while the response side is
- * past its share the responses whose clients have taken nothing for `shedding.minLagMs` are cut,
+ * `SHED_RESPONSE_SHARE` of the limit (Envoy's overload action `reset_high_memory_stream`):
+ * charges cannot be refused, since the memory is spent before they are known, so while the
+ * response side is past it the responses whose clients have taken nothing for `shedding.minLagMs` are cut,
  * those holding the most first, until what they hold brings it back (`shedLagging`).
  * Without it 2,000 slow readers held ~355 MB counted against a 256 MiB budget, and RSS
  * passed budget + baseline by ~150 MB (docs/slow-clients.md).
@@ -53,6 +53,8 @@ export class BufferBudget {
   readonly refused: Record<BufferKind, number> = { request: 0, idempotency: 0, response: 0 };
   /** What the response side may hold before request bodies stop giving way to it, and before lagging responses are cut. */
   readonly responseSideBytes: number;
+  /** What cutting lagging responses holds the response side to (`SHED_RESPONSE_SHARE` of the limit). */
+  readonly shedAtBytes: number;
   /** Responses cut since start to bring the response side back to its share, and what they held (bytes). */
   shed = 0;
   shedBytes = 0;
@@ -84,6 +86,7 @@ export class BufferBudget {
     private readonly shedding?: ShedSettings,
   ) {
     this.responseSideBytes = Math.floor(limitBytes * (1 - REQUEST_RESERVE_SHARE));
+    this.shedAtBytes = Math.floor(limitBytes * SHED_RESPONSE_SHARE);
     if (shedding !== undefined && shedding.minLagMs > 0) this.holders = new Map();
   }
 
@@ -173,7 +176,7 @@ export class BufferBudget {
       const holders = this.holders;
       if (holders === undefined) return;
       if (!holders.has(res)) holders.set(res, { since: performance.now(), taken: takenBy(res) });
-      if (this.responseUsed > this.responseSideBytes && this.shedTimer === undefined) this.armShed(0);
+      if (this.responseUsed > this.shedAtBytes && this.shedTimer === undefined) this.armShed(0);
     } else {
       h[this.held] = (h[this.held] ?? 0) + bytes;
     }
@@ -194,7 +197,7 @@ export class BufferBudget {
   private shedLagging(): number {
     this.shedTimer = undefined;
     const holders = this.holders;
-    let excess = this.responseUsed - this.responseSideBytes;
+    let excess = this.responseUsed - this.shedAtBytes;
     if (holders === undefined || this.shedding === undefined || excess <= 0) return 0;
     const minLagMs = this.shedding.minLagMs;
     const now = performance.now();
@@ -244,7 +247,7 @@ export class BufferBudget {
           cut: this.shed - this.shedLogged,
           cutBytes: this.shedBytes - this.shedBytesLogged,
           responseBytes: this.responseUsed,
-          responseShareBytes: this.responseSideBytes,
+          shedAtBytes: this.shedAtBytes,
           intervalMs: SHED_LOG_MS,
         },
         'buffer memory: lagging responses cut',

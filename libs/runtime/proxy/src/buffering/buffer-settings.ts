@@ -14,6 +14,16 @@ import { tmpdir } from 'node:os';
 export const CONNECTION_MEMORY_BYTES = 48 * 1024;
 
 /**
+ * The high-water mark of client connections (their sockets, requests and responses):
+ * what a connection queues before `write()` says stop, on top of a write in flight. Node's
+ * default became 64 KiB in Node 22 (16 KiB before): each client that stops reading then
+ * queued up to one more 64 KiB upstream chunk behind the one in flight, ~26 MB at 2,000
+ * slow readers outside the budget (docs/slow-clients.md). A response's chunks are written
+ * whole either way: this only decides when the relay hears that its client lags.
+ */
+export const CLIENT_HIGH_WATER_MARK_BYTES = 16 * 1024;
+
+/**
  * How long a response must have held response-side memory, its client not having taken
  * what is queued, before it may be cut while the response side of `BUFFER_MEMORY_BYTES`
  * is past its share (buffer-budget.ts, `shedLagging`): a client that merely pauses (a full
@@ -80,3 +90,15 @@ export const RESPONSE_BUFFER_SHARE = 0.5;
  * stays for them.
  */
 export const REQUEST_RESERVE_SHARE = 0.25;
+
+/**
+ * Where cutting lagging responses (buffer-budget.ts, `shedLagging`) holds the response
+ * side of `BUFFER_MEMORY_BYTES`: below `1 - REQUEST_RESERVE_SHARE`, where request bodies
+ * see it. The 15 % between is for what the process holds beyond what the budget counts
+ * while lagging responses are cut and replaced at an attack's pace: the Buffers they freed,
+ * kept by the allocator (glibc's `malloc_trim` gave 48–60 MB back at the height of a
+ * 2,000-reader slow-read attack), and the V8 heap they grew. Cutting at 75 %, the attack's
+ * peak RSS was 363–409 MB against budget + baseline = 381 MB; at 60 %, 342–380 MB
+ * (docs/slow-clients.md, *Spilled responses hand one read at a time*).
+ */
+export const SHED_RESPONSE_SHARE = 0.6;
