@@ -98,7 +98,7 @@ export const REQUEST_RESERVE_SHARE = 0.25;
  * while lagging responses are cut and replaced at an attack's pace: the Buffers they freed,
  * kept by the allocator (glibc's `malloc_trim` gave 48–60 MB back at the height of a
  * 2,000-reader slow-read attack), and the V8 heap they grew. Cutting at 75 %, the attack's
- * peak RSS was 363–409 MB against budget + baseline = 381 MB; at 60 %, 342–380 MB
+ * peak RSS was 363–409 MiB against budget + baseline = 369 MiB; at 60 %, 304–366 MiB
  * (docs/slow-clients.md, *Spilled responses hand one read at a time*).
  */
 export const SHED_RESPONSE_SHARE = 0.6;
