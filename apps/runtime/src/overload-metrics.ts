@@ -1,4 +1,4 @@
-import type { BufferBudget, BufferKind, OverloadStats } from '@gw/proxy';
+import { SHED_RESPONSE_SHARE, type BufferBudget, type BufferKind, type OverloadStats } from '@gw/proxy';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Counts kept elsewhere, read at scrape time: the buffer budget's (docs/slow-clients.md). */
@@ -56,7 +56,7 @@ export function registerBufferMetrics(register: Registry, budget: BufferBudget, 
   totalCounter(
     registers,
     'gateway_buffer_memory_shed_total',
-    'Responses cut because their clients lagged while the response side of BUFFER_MEMORY_BYTES was past its share (75 %): the responses holding the most first, until it was back',
+    `Responses cut because their clients lagged while the response side of BUFFER_MEMORY_BYTES was past ${SHED_RESPONSE_SHARE * 100} % of it: the responses holding the most first, until it was back`,
     () => budget.shed,
   );
   const seen: Record<BufferKind, number> = { request: 0, idempotency: 0, response: 0 };

@@ -12,5 +12,5 @@ export { type ForwardingEvents } from './forwarding/forwarder.js';
 export { type RequestObserver } from './request-observer.js';
 export { tryFailureKind } from './forwarding/try-failure.js';
 export { BufferBudget, type BufferKind } from './buffering/buffer-budget.js';
-export { CONNECTION_MEMORY_BYTES, DEFAULT_BUFFER_SETTINGS, RESPONSE_BUFFER_SHARE, SHED_MIN_LAG_MS, type BufferSettings } from './buffering/buffer-settings.js';
+export { CONNECTION_MEMORY_BYTES, DEFAULT_BUFFER_SETTINGS, RESPONSE_BUFFER_SHARE, SHED_MIN_LAG_MS, SHED_RESPONSE_SHARE, type BufferSettings } from './buffering/buffer-settings.js';
 export { PER_ADDRESS_SHARE, addressKey, type OverloadStats } from './overload-guard.js';
