@@ -33,7 +33,7 @@ const LISTEN_APP_NAME = 'gw-change-feed';
 let db: TempDatabase | undefined;
 let admin: pg.Client | undefined;
 let upstream: RecordingUpstream | undefined;
-let terminator: { stop(): Promise<number> } | undefined;
+let terminator: { stop(atLeast?: number): Promise<number> } | undefined;
 
 afterEach(async () => {
   await terminator?.stop();
@@ -56,12 +56,13 @@ async function listenSessions(): Promise<number> {
 }
 
 /** Terminates every LISTEN session of this database every `everyMs`, until stopped (capped at 2 minutes). */
-function startTerminator(everyMs: number): { stop(): Promise<number> } {
+function startTerminator(everyMs: number): { stop(atLeast?: number): Promise<number> } {
   let stopped = false;
   let terminated = 0;
-  const deadline = Date.now() + 120_000;
+  let atLeast = 0;
+  let deadline = Date.now() + 120_000;
   const loop = (async () => {
-    while (!stopped && Date.now() < deadline) {
+    while ((!stopped || terminated < atLeast) && Date.now() < deadline) {
       const { rows } = await admin!.query<{ ok: boolean }>(
         'select pg_terminate_backend(pid) as ok from pg_stat_activity where datname = current_database() and application_name = $1 and pid <> pg_backend_pid()',
         [LISTEN_APP_NAME],
@@ -71,7 +72,11 @@ function startTerminator(everyMs: number): { stop(): Promise<number> } {
     }
   })();
   return {
-    async stop() {
+    // With `atLeast`: goes on until that many sessions were terminated (a reconnect takes
+    // its backoff, so a quick burst can end before a second round), for at most 30 s more.
+    async stop(least = 0) {
+      atLeast = least;
+      deadline = Math.min(deadline, Date.now() + 30_000);
       stopped = true;
       await loop;
       return terminated;
@@ -151,7 +156,8 @@ describe('change feed under lost notifications', () => {
     terminator = startTerminator(50);
     const version = await burst(fleet, DEPLOYS);
     const tookMs = await converge(fleet, version);
-    const terminated = await terminator.stop();
+    // Each controller's LISTEN session terminated at least twice: again after it came back.
+    const terminated = await terminator.stop(4);
     terminator = undefined;
 
     expect(version).toBe(DEPLOYS);
