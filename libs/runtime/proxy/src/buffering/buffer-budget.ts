@@ -3,14 +3,14 @@ import type { Socket } from 'node:net';
 import type { Logger } from '@gw/logging';
 import { REQUEST_RESERVE_SHARE, SHED_RESPONSE_SHARE } from './buffer-settings.js';
 
-/** Cutting lagging responses while the response side is past its share (`shedLagging`). */
+/** Cutting lagging responses while the response side is past `SHED_RESPONSE_SHARE` (`shedLagging`). */
 export interface ShedSettings {
   /** How long a client must have lagged before its response may be cut (`BUFFER_SHED_MIN_LAG_MS`, SHED_MIN_LAG_MS). */
   readonly minLagMs: number;
   /** Where the cuts are logged, one line per interval at most. */
   readonly logger: Logger;
 }
-/** How often lagging responses are looked at while the response side is past its share. */
+/** How often lagging responses are looked at while the response side is past `shedAtBytes`. */
 const SHED_CHECK_MS = 100;
 /** At most one log line per this, with the counts since the last. */
 const SHED_LOG_MS = 1_000;
@@ -51,11 +51,11 @@ export class BufferBudget {
   connectionUsed = 0;
   /** Refused reservations since start, by kind. */
   readonly refused: Record<BufferKind, number> = { request: 0, idempotency: 0, response: 0 };
-  /** What the response side may hold before request bodies stop giving way to it, and before lagging responses are cut. */
+  /** What the response side may hold before request bodies stop giving way to it (`1 - REQUEST_RESERVE_SHARE` of the limit). */
   readonly responseSideBytes: number;
   /** What cutting lagging responses holds the response side to (`SHED_RESPONSE_SHARE` of the limit). */
   readonly shedAtBytes: number;
-  /** Responses cut since start to bring the response side back to its share, and what they held (bytes). */
+  /** Responses cut since start to bring the response side back to `shedAtBytes`, and what they held (bytes). */
   shed = 0;
   shedBytes = 0;
 
@@ -82,7 +82,7 @@ export class BufferBudget {
     readonly limitBytes: number,
     /** What `chargeConnection` charges each open client connection (CONNECTION_MEMORY_BYTES). */
     readonly connectionBytes = 0,
-    /** Given (and its lag above 0): lagging responses are cut while the response side is past its share (`shedLagging`). */
+    /** Given (and its lag above 0): lagging responses are cut while the response side is past `shedAtBytes` (`shedLagging`). */
     private readonly shedding?: ShedSettings,
   ) {
     this.responseSideBytes = Math.floor(limitBytes * (1 - REQUEST_RESERVE_SHARE));
@@ -188,7 +188,7 @@ export class BufferBudget {
   }
 
   /**
-   * While the response side is past its share, cuts the responses whose clients have taken
+   * While the response side is past `shedAtBytes`, cuts the responses whose clients have taken
    * nothing (`takenBy`) for `shedding.minLagMs`, those holding the most first (a response
    * kept in memory for a slow client before any other), until what they hold brings it
    * back; their 'close' gives it back. Looks again every `SHED_CHECK_MS` while it is still

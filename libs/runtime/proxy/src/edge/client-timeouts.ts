@@ -31,11 +31,14 @@ export function watchRequestBody(req: IncomingMessage, res: ServerResponse, requ
  * `CLIENT_SEND_TIMEOUT_MS`: the response has more to write than the client takes (its
  * buffer is full): if the client reads nothing for `ms`, the socket's inactivity timer
  * destroys the connection, which abandons the upstream request and gives back what it
- * held. Called on backpressure and when a buffered response has been ended.
+ * held. Called on backpressure and when a buffered response has been ended, and by a
+ * spill for each read it hands over. Armed already at `ms`, it is left as it is: every write
+ * and read restarts it anyway, and setting it again makes a new timer (one per 16 KiB read
+ * of a spilled response).
  */
 export function watchSend(res: ServerResponse, ms: number): void {
   const socket = res.req.socket;
-  if (ms > 0 && socket !== null && !socket.destroyed) socket.setTimeout(ms);
+  if (ms > 0 && socket !== null && !socket.destroyed && socket.timeout !== ms) socket.setTimeout(ms);
 }
 
 /** The client drained what was buffered: no send timeout while nothing waits (the body timeout again while a body arrives). */
