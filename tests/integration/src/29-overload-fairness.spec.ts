@@ -7,6 +7,7 @@
 // (Linux routes all of 127/8 to loopback).
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { SHED_RESPONSE_SHARE } from '@gw/proxy';
 import { createTempDatabase } from '@gw/store/testing';
 import { closeServer, listenLocal, waitFor } from '@gw/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,8 +202,9 @@ describe('lagging responses cut past the response side\'s share (BUFFER_SHED_MIN
     // Last in this file: its /big requests would count in the buffering switches' spec.
     const small = await startRuntimeProcess({ id: 'rt-shed', controllers: ctl.grpc, env: { ...ENV, BUFFER_MEMORY_BYTES: String(4 * 1024 * 1024), BUFFER_CONNECTION_BYTES: '0', BUFFER_DISK_BYTES: '0' } });
     await waitRuntimeVersion(small, version);
-    // 60 % of the budget (SHED_RESPONSE_SHARE): where the cut holds the response side.
-    const SHED_AT = Math.floor(4 * 1024 * 1024 * 0.6);
+    // Where the cut holds the response side: 60 % of the budget.
+    const SHED_AT = Math.floor(4 * 1024 * 1024 * SHED_RESPONSE_SHARE);
+    expect(SHED_RESPONSE_SHARE).toBe(0.6);
     const readers: Client[] = [];
     try {
       // Bounded: each slow reader is charged at least 16 KiB; 30 hold far more than 2.4 MiB.
