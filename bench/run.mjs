@@ -18,6 +18,8 @@
 //                                  # `npm ci` done) in the same rotation: "gateway runtime (baseline)"
 //   BASELINE=. BASELINE_NODE_FLAGS= RUNTIME_NODE_FLAGS=--max-semi-space-size=2 npm run bench
 //                                  # this build twice, with and without a Node flag, in the same rotation
+//   BASELINE=. RUNTIME_ENV=GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536 BASELINE_ENV= npm run bench
+//                                  # the same with and without an environment variable (RUNTIME_ENV: this build's)
 //   ONLY=undici,runtime,baseline   # a subset (nginx, bare and fast-gateway give the other ratios)
 //   node bench/run.mjs --report bench/results/<time>.json   # the tables of an earlier run again
 // Needs: nginx (Debian nginx-light), wrk, taskset, PostgreSQL on 127.0.0.1:5432 (TEST_DATABASE_URL).
@@ -27,6 +29,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
+import { envOverrides } from './lib/env-overrides.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH, '..');
@@ -74,11 +77,11 @@ async function main() {
   const fastGateway = startPinned('fast-gateway', 1, NODE, [path.join(BENCH, 'fast-gateway.mjs'), String(fgPort), target]);
   const httpProxy3 = startPinned('http-proxy-3', 1, NODE, [path.join(BENCH, 'http-proxy-3-proxy.mjs'), String(hp3Port), target]);
   const undici = startPinned('undici', 1, NODE, [path.join(BENCH, 'undici-proxy.mjs'), String(undiciPort), target]);
-  const runtime = await startGatewayRuntime({ root: ROOT, name: 'runtime', flags: env.RUNTIME_NODE_FLAGS, work, rtPort, rtAdminPort, ctlHttp, ctlGrpc, upA, upB, resultsDir, stamp });
+  const runtime = await startGatewayRuntime({ root: ROOT, name: 'runtime', flags: env.RUNTIME_NODE_FLAGS, processEnv: envOverrides(env.RUNTIME_ENV), work, rtPort, rtAdminPort, ctlHttp, ctlGrpc, upA, upB, resultsDir, stamp });
   // Another checkout's runtime (BASELINE=<dir>), for "not slower than before" in one run.
   const baselineRoot = env.BASELINE ? path.resolve(env.BASELINE) : undefined;
   const baseline = baselineRoot
-    ? await startGatewayRuntime({ root: baselineRoot, name: 'baseline', flags: env.BASELINE_NODE_FLAGS ?? env.RUNTIME_NODE_FLAGS, work: path.join(work, 'baseline'), rtPort: baseRtPort, rtAdminPort: baseAdminPort, ctlHttp: baseCtlHttp, ctlGrpc: baseCtlGrpc, upA, upB, resultsDir, stamp })
+    ? await startGatewayRuntime({ root: baselineRoot, name: 'baseline', flags: env.BASELINE_NODE_FLAGS ?? env.RUNTIME_NODE_FLAGS, processEnv: envOverrides(env.BASELINE_ENV ?? env.RUNTIME_ENV), work: path.join(work, 'baseline'), rtPort: baseRtPort, rtAdminPort: baseAdminPort, ctlHttp: baseCtlHttp, ctlGrpc: baseCtlGrpc, upA, upB, resultsDir, stamp })
     : undefined;
   for (const port of [nginxProxyPort, barePort, fgPort, hp3Port, undiciPort, rtPort, ...(baseline ? [baseRtPort] : [])]) await waitHttp(`http://127.0.0.1:${port}/api/x`);
 
@@ -89,8 +92,8 @@ async function main() {
     { name: 'fast-gateway 5.0.1', key: 'fastGateway', url: `http://127.0.0.1:${fgPort}/api/x`, pid: fastGateway.child.pid },
     { name: 'http-proxy-3 alone', key: 'httpProxy3', url: `http://127.0.0.1:${hp3Port}/api/x`, pid: httpProxy3.child.pid },
     { name: 'undici alone', key: 'undici', url: `http://127.0.0.1:${undiciPort}/api/x`, pid: undici.child.pid },
-    { name: `gateway runtime${runtime.flags ? ` ${runtime.flags}` : ''}`, key: 'runtime', url: `http://127.0.0.1:${rtPort}/api/x`, pid: runtime.pid },
-    ...(baseline ? [{ name: `gateway runtime (baseline ${baseline.commit}${baseline.flags ? ` ${baseline.flags}` : ''})`, key: 'baseline', url: `http://127.0.0.1:${baseRtPort}/api/x`, pid: baseline.pid }] : []),
+    { name: `gateway runtime${runtime.flags ? ` ${runtime.flags}` : ''}${runtime.envChanges ? ` ${runtime.envChanges}` : ''}`, key: 'runtime', url: `http://127.0.0.1:${rtPort}/api/x`, pid: runtime.pid },
+    ...(baseline ? [{ name: `gateway runtime (baseline ${baseline.commit}${baseline.flags ? ` ${baseline.flags}` : ''}${baseline.envChanges ? ` ${baseline.envChanges}` : ''})`, key: 'baseline', url: `http://127.0.0.1:${baseRtPort}/api/x`, pid: baseline.pid }] : []),
   ];
   // ONLY=bare,runtime measures a subset (the ratios need nginx, bare and fastGateway).
   const only = env.ONLY ? new Set(['direct', ...env.ONLY.split(',')]) : undefined;
@@ -287,10 +290,12 @@ async function startGatewayRuntime(o) {
   const profileDir = path.join(o.work, 'profile');
   // Started as deployed (deploy/Dockerfile: --single-threaded-gc); RUNTIME_NODE_FLAGS adds
   // Node flags for experiments (RUNTIME_NODE_FLAGS=--trace-gc: the GC log in <time>-logs/;
-  // BASELINE_NODE_FLAGS for the baseline's runtime, RUNTIME_NODE_FLAGS when unset).
+  // BASELINE_NODE_FLAGS for the baseline's runtime, RUNTIME_NODE_FLAGS when unset), and
+  // RUNTIME_ENV / BASELINE_ENV add to its environment (`KEY=value` words).
   const flags = ['--single-threaded-gc', ...(o.flags ?? '').split(' ').filter(Boolean)];
   const args = [...flags, ...(config.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(o.root, 'apps/runtime/dist/main.js')];
   const rt = startPinned(o.name, 1, nodeOf, args, {
+    ...o.processEnv,
     RUNTIME_ID: 'rt-bench',
     CONFIG_INSECURE: 'true',
     CONTROLLER_ADDRESSES: `127.0.0.1:${o.ctlGrpc}`,
@@ -306,6 +311,8 @@ async function startGatewayRuntime(o) {
     pid: rt.child.pid,
     commit,
     flags: flags.slice(1).join(' '),
+    // What the experiment set (RUNTIME_ENV / BASELINE_ENV), for the table.
+    envChanges: Object.entries(o.processEnv ?? {}).map(([k, v]) => `${k}=${v}`).join(' '),
     async stop() {
       exiting = true;
       rt.child.kill('SIGTERM');

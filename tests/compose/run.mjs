@@ -180,6 +180,11 @@ async function main() {
   const startedAt = Date.now();
   out('test:compose: failure scenarios against the running compose stack');
   await waitSteady('before the scenarios');
+  // The image's runtime can give the allocator's free memory back under buffer pressure
+  // (glibc's malloc_trim through koffi's prebuilt binary): loaded lazily, so a broken
+  // install would only show under an attack. Asked once here, in one runtime container.
+  const trim = JSON.parse(await docker('exec', await containerOf(RUNTIMES[0]), 'node', '--input-type=module', '-e', "const m = await import('/app/apps/runtime/dist/allocator-trim.js'); console.log(JSON.stringify(m.trimAllocator()));"));
+  check(trim.trimmed === true, `the runtime image trims its allocator (malloc_trim through koffi): ${JSON.stringify(trim)}`);
 
   // The APIs the scenarios use.
   const upstreams = ['a', 'b', 'c'].map((z) => ({ url: `http://upstream-${z}:3000`, zone: z }));

@@ -1,5 +1,6 @@
 import v8 from 'node:v8';
 import { RESPONSE_BUFFER_SHARE, type BufferBudget } from '@gw/proxy';
+import { trimAllocator } from './allocator-trim.js';
 import { v8Gc } from './heap-compaction.js';
 import { holdYoungGeneration } from './young-generation.js';
 
@@ -12,6 +13,8 @@ const COLLECT_CHECK_MS = 50;
  * the next one is asked for, while held (a scavenge under the attack took ~10 ms).
  */
 export const COLLECT_GROWTH_BYTES = 16 * 1024 * 1024;
+/** At most one allocator trim per this (allocator-trim.ts; one took up to ~15 ms with ~175 MB of holes). */
+export const TRIM_MIN_GAP_MS = 250;
 /** At most one full GC asked for per this (one took 50–100 ms at the height of the attack). */
 const FULL_GC_MIN_GAP_MS = 1_000;
 
@@ -28,6 +31,9 @@ export interface BufferPressureHold {
   readonly scavenges: number;
   /** Full GCs asked for while held (responses holding `COLLECT_GROWTH_BYTES` were cut). */
   readonly fullGcs: number;
+  /** Allocator trims while held (allocator-trim.ts), and the RSS they gave back (bytes). */
+  readonly trims: number;
+  readonly trimmedBytes: number;
   /** Looks at the budget now (the timer does it every `BUFFER_PRESSURE_CHECK_MS`). */
   check(): void;
   /** Stops watching and gives the hold back. */
@@ -61,15 +67,25 @@ export interface BufferPressureHold {
  * for a client nor counted by the budget, and RSS keeps the high-water mark
  * (docs/slow-clients.md, *Lagging responses cut*). Growth-driven, so an idle runtime and
  * traffic that stays under half the budget never pay for it.
+ *
+ * And while held, at most every `TRIM_MIN_GAP_MS`, it gives the C allocator's free memory
+ * back to the kernel (allocator-trim.ts). Why: what those GCs free, and what closed
+ * connections free, goes back to glibc in holes between Buffers still held, which glibc
+ * keeps resident: each cut wave of the attack left RSS at its high-water mark, and the
+ * combined attack passed budget + baseline by up to 36 MiB (docs/slow-clients.md, *The
+ * allocator gives memory back under pressure*).
  */
 export function holdYoungGenerationUnderBufferPressure(budget: BufferBudget, intervalMs = BUFFER_PRESSURE_CHECK_MS): BufferPressureHold {
   let release: (() => void) | undefined;
   let collector: NodeJS.Timeout | undefined;
   let scavenges = 0;
   let fullGcs = 0;
+  let trims = 0;
+  let trimmedBytes = 0;
   let externalAfter = 0;
   let shedCollected = budget.shedBytes;
   let fullGcAt = -Infinity;
+  let trimAt = -Infinity;
   const collect = (): void => {
     const now = performance.now();
     if (budget.shedBytes - shedCollected >= COLLECT_GROWTH_BYTES && now - fullGcAt >= FULL_GC_MIN_GAP_MS) {
@@ -78,11 +94,20 @@ export function holdYoungGenerationUnderBufferPressure(budget: BufferBudget, int
       fullGcs++;
       fullGcAt = now;
       shedCollected = budget.shedBytes;
+      externalAfter = v8.getHeapStatistics().external_memory;
     } else if (v8.getHeapStatistics().external_memory - externalAfter >= COLLECT_GROWTH_BYTES) {
       collectGarbage('minor');
       scavenges++;
-    } else return;
-    externalAfter = v8.getHeapStatistics().external_memory;
+      externalAfter = v8.getHeapStatistics().external_memory;
+    }
+    // What GCs and closed connections freed went back to the allocator, in holes between what is still held: back to the kernel too.
+    if (now - trimAt < TRIM_MIN_GAP_MS) return;
+    trimAt = now;
+    const trim = trimAllocator();
+    if (trim.trimmed) {
+      trims++;
+      trimmedBytes += Math.max(0, trim.bytes);
+    }
   };
   const endHold = (): void => {
     release?.();
@@ -111,6 +136,12 @@ export function holdYoungGenerationUnderBufferPressure(budget: BufferBudget, int
     },
     get fullGcs() {
       return fullGcs;
+    },
+    get trims() {
+      return trims;
+    },
+    get trimmedBytes() {
+      return trimmedBytes;
     },
     check,
     stop(): void {

@@ -1,5 +1,6 @@
 import { SHED_RESPONSE_SHARE, type BufferBudget, type BufferKind, type OverloadStats } from '@gw/proxy';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { TRIM_MIN_GAP_MS, type BufferPressureHold } from './buffer-pressure.js';
 
 /** Counts kept elsewhere, read at scrape time: the buffer budget's (docs/slow-clients.md). */
 export function registerBufferMetrics(register: Registry, budget: BufferBudget, diskBudget: BufferBudget): void {
@@ -73,6 +74,18 @@ export function registerBufferMetrics(register: Registry, budget: BufferBudget, 
       }
     },
   });
+}
+
+/** What the runtime does with its memory while BUFFER_MEMORY_BYTES is past half spent (buffer-pressure.ts). */
+export function registerMemoryPressureMetrics(register: Registry, hold: BufferPressureHold): void {
+  const registers = [register];
+  totalCounter(
+    registers,
+    'gateway_memory_trims_total',
+    `Times the C allocator's free memory was given back to the kernel (glibc malloc_trim), at most every ${TRIM_MIN_GAP_MS} ms while BUFFER_MEMORY_BYTES was past half spent; stays 0 without glibc`,
+    () => hold.trims,
+  );
+  totalCounter(registers, 'gateway_memory_trimmed_bytes_total', 'What those trims took off the resident set (bytes)', () => hold.trimmedBytes);
 }
 
 /** The proxy listener's connections and overload actions (MAX_CONNECTIONS). */

@@ -13,7 +13,7 @@ import { holdYoungGenerationUnderBufferPressure } from './buffer-pressure.js';
 import { removeDeletedApiSeries } from './api-series.js';
 import { DecodedDefinitions, bootFromCache, reportedState, saveAppliedSnapshot } from './config-cache-wiring.js';
 import type { ResolvedRuntimeConfig } from './controller-tls.js';
-import { registerBufferMetrics, registerConnectionMetrics } from './overload-metrics.js';
+import { registerBufferMetrics, registerConnectionMetrics, registerMemoryPressureMetrics } from './overload-metrics.js';
 import { PolicyMetrics } from './policy-metrics.js';
 import { RequestMetrics } from './request-metrics.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
@@ -190,6 +190,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
   registerBufferMetrics(metrics.registry, proxy.budget, proxy.diskBudget);
   // While BUFFER_MEMORY_BYTES is spent, V8 does not grow the young generation either (buffer-pressure.ts).
   const youngGenerationHold = holdYoungGenerationUnderBufferPressure(proxy.budget);
+  registerMemoryPressureMetrics(metrics.registry, youngGenerationHold);
   const proxyListener = createProxyListener(
     proxy,
     {
