@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 
 /** glibc's `malloc_trim(0)`, or null where it cannot be called (no glibc: musl, macOS; koffi not loadable). */
 let mallocTrim: (() => number) | null | undefined;
-/** Why `mallocTrim` is null, for the one log line that says so. */
+/** Why `mallocTrim` is null (buffer-pressure.ts logs it once). */
 let unavailableBecause: string | undefined;
 
 function load(): (() => number) | null {
@@ -22,7 +22,7 @@ function load(): (() => number) | null {
 }
 
 /** What one trim gave back, or why there was none. */
-export type TrimResult = { readonly trimmed: true; readonly bytes: number; readonly ms: number } | { readonly trimmed: false; readonly reason: string };
+export type TrimResult = { readonly trimmed: true; readonly bytes: number } | { readonly trimmed: false; readonly reason: string };
 
 /**
  * Gives the C allocator's free memory back to the kernel (`malloc_trim(0)`), where glibc
@@ -32,7 +32,7 @@ export type TrimResult = { readonly trimmed: true; readonly bytes: number; reado
  * 64 KiB, kept for slow clients) are freed out of order when lagging responses are cut;
  * glibc gives back only the top of its heap on its own, so the holes stayed resident: RSS
  * kept each wave's high-water mark, 48–60 MB over what was in use at the height of the
- * attack (docs/slow-clients.md, *The allocator gives memory back after cuts*). `malloc_trim`
+ * attack (docs/slow-clients.md, *The allocator gives memory back under pressure*). `malloc_trim`
  * returns every free page (madvise), ~15 ms for ~175 MB of holes. glibc's own knob for it
  * (`GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536`, every read buffer its own mapping)
  * did as well against the attack, but cost 2.5× the CPU of a bulk download.
@@ -41,8 +41,6 @@ export function trimAllocator(): TrimResult {
   const trim = load();
   if (trim === null) return { trimmed: false, reason: unavailableBecause ?? 'unavailable' };
   const before = process.memoryUsage.rss();
-  const start = performance.now();
   trim();
-  const ms = performance.now() - start;
-  return { trimmed: true, bytes: before - process.memoryUsage.rss(), ms };
+  return { trimmed: true, bytes: before - process.memoryUsage.rss() };
 }

@@ -1,4 +1,5 @@
 import v8 from 'node:v8';
+import { silentLogger, type Logger } from '@gw/logging';
 import { RESPONSE_BUFFER_SHARE, type BufferBudget } from '@gw/proxy';
 import { trimAllocator } from './allocator-trim.js';
 import { v8Gc } from './heap-compaction.js';
@@ -31,7 +32,7 @@ export interface BufferPressureHold {
   readonly scavenges: number;
   /** Full GCs asked for while held (responses holding `COLLECT_GROWTH_BYTES` were cut). */
   readonly fullGcs: number;
-  /** Allocator trims while held (allocator-trim.ts), and the RSS they gave back (bytes). */
+  /** Allocator trims after those GCs (allocator-trim.ts), and the RSS they gave back (bytes). */
   readonly trims: number;
   readonly trimmedBytes: number;
   /** Looks at the budget now (the timer does it every `BUFFER_PRESSURE_CHECK_MS`). */
@@ -68,14 +69,15 @@ export interface BufferPressureHold {
  * (docs/slow-clients.md, *Lagging responses cut*). Growth-driven, so an idle runtime and
  * traffic that stays under half the budget never pay for it.
  *
- * And while held, at most every `TRIM_MIN_GAP_MS`, it gives the C allocator's free memory
- * back to the kernel (allocator-trim.ts). Why: what those GCs free, and what closed
- * connections free, goes back to glibc in holes between Buffers still held, which glibc
- * keeps resident: each cut wave of the attack left RSS at its high-water mark, and the
- * combined attack passed budget + baseline by up to 36 MiB (docs/slow-clients.md, *The
- * allocator gives memory back under pressure*).
+ * After each of those GCs (at most one trim per `TRIM_MIN_GAP_MS`), it gives the C
+ * allocator's free memory back to the kernel (allocator-trim.ts). Why: what they free
+ * goes back to glibc in holes between Buffers still held, which glibc keeps resident:
+ * each cut wave of the attack left RSS at its high-water mark, and the combined attack
+ * passed budget + baseline by up to 36 MiB (docs/slow-clients.md, *The allocator gives
+ * memory back under pressure*). Only after a GC: a runtime held by its open connections'
+ * charges alone frees nothing, and pays nothing.
  */
-export function holdYoungGenerationUnderBufferPressure(budget: BufferBudget, intervalMs = BUFFER_PRESSURE_CHECK_MS): BufferPressureHold {
+export function holdYoungGenerationUnderBufferPressure(budget: BufferBudget, intervalMs = BUFFER_PRESSURE_CHECK_MS, logger: Logger = silentLogger): BufferPressureHold {
   let release: (() => void) | undefined;
   let collector: NodeJS.Timeout | undefined;
   let scavenges = 0;
@@ -86,6 +88,19 @@ export function holdYoungGenerationUnderBufferPressure(budget: BufferBudget, int
   let shedCollected = budget.shedBytes;
   let fullGcAt = -Infinity;
   let trimAt = -Infinity;
+  let trimUnavailableLogged = false;
+  const trim = (now: number): void => {
+    if (now - trimAt < TRIM_MIN_GAP_MS) return;
+    trimAt = now;
+    const result = trimAllocator();
+    if (result.trimmed) {
+      trims++;
+      trimmedBytes += Math.max(0, result.bytes);
+    } else if (!trimUnavailableLogged) {
+      trimUnavailableLogged = true;
+      logger.info({ reason: result.reason }, 'allocator trim unavailable: RSS keeps what the C allocator holds after buffer pressure (docs/slow-clients.md)');
+    }
+  };
   const collect = (): void => {
     const now = performance.now();
     if (budget.shedBytes - shedCollected >= COLLECT_GROWTH_BYTES && now - fullGcAt >= FULL_GC_MIN_GAP_MS) {
@@ -94,20 +109,13 @@ export function holdYoungGenerationUnderBufferPressure(budget: BufferBudget, int
       fullGcs++;
       fullGcAt = now;
       shedCollected = budget.shedBytes;
-      externalAfter = v8.getHeapStatistics().external_memory;
     } else if (v8.getHeapStatistics().external_memory - externalAfter >= COLLECT_GROWTH_BYTES) {
       collectGarbage('minor');
       scavenges++;
-      externalAfter = v8.getHeapStatistics().external_memory;
-    }
-    // What GCs and closed connections freed went back to the allocator, in holes between what is still held: back to the kernel too.
-    if (now - trimAt < TRIM_MIN_GAP_MS) return;
-    trimAt = now;
-    const trim = trimAllocator();
-    if (trim.trimmed) {
-      trims++;
-      trimmedBytes += Math.max(0, trim.bytes);
-    }
+    } else return;
+    externalAfter = v8.getHeapStatistics().external_memory;
+    // What the GC freed went back to the allocator, in holes between what is still held: back to the kernel too.
+    trim(now);
   };
   const endHold = (): void => {
     release?.();

@@ -82,7 +82,7 @@ export function registerMemoryPressureMetrics(register: Registry, hold: BufferPr
   totalCounter(
     registers,
     'gateway_memory_trims_total',
-    `Times the C allocator's free memory was given back to the kernel (glibc malloc_trim), at most every ${TRIM_MIN_GAP_MS} ms while BUFFER_MEMORY_BYTES was past half spent; stays 0 without glibc`,
+    `Times the C allocator's free memory was given back to the kernel (glibc malloc_trim) after a GC asked for while BUFFER_MEMORY_BYTES was past half spent (at most every ${TRIM_MIN_GAP_MS} ms); stays 0 without glibc`,
     () => hold.trims,
   );
   totalCounter(registers, 'gateway_memory_trimmed_bytes_total', 'What those trims took off the resident set (bytes)', () => hold.trimmedBytes);

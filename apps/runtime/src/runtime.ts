@@ -189,7 +189,7 @@ export async function startRuntime(config: ResolvedRuntimeConfig, logger: Logger
   });
   registerBufferMetrics(metrics.registry, proxy.budget, proxy.diskBudget);
   // While BUFFER_MEMORY_BYTES is spent, V8 does not grow the young generation either (buffer-pressure.ts).
-  const youngGenerationHold = holdYoungGenerationUnderBufferPressure(proxy.budget);
+  const youngGenerationHold = holdYoungGenerationUnderBufferPressure(proxy.budget, undefined, logger);
   registerMemoryPressureMetrics(metrics.registry, youngGenerationHold);
   const proxyListener = createProxyListener(
     proxy,
